@@ -1,0 +1,45 @@
+// Base-chain hooks and priorities (nftables: src/rule.c chain printing,
+// src/evaluate.c priority resolution). `type filter hook input priority
+// filter + 10` → hook input, prio 10.
+
+import type { Hook } from './ast.js';
+import { CompileError } from './diagnostics.js';
+
+/** A resolved hook: numeric priority, devices. */
+export interface ResolvedHook {
+  type: string;
+  hook: string;
+  prio: number;
+  devices: string[];
+}
+
+const BRIDGE_PRIO: Record<string, number> = { dstnat: -300, filter: -200, out: 100, srcnat: 300 };
+const HOOKS: Record<string, string[]> = {
+  ip: ['prerouting', 'input', 'forward', 'output', 'postrouting'],
+  ip6: ['prerouting', 'input', 'forward', 'output', 'postrouting'],
+  inet: ['prerouting', 'input', 'forward', 'output', 'postrouting', 'ingress'],
+  arp: ['input', 'output'],
+  bridge: ['prerouting', 'input', 'forward', 'output', 'postrouting'],
+  netdev: ['ingress', 'egress'],
+};
+
+/** Validates a hook spec for a family and resolves its priority. */
+export function resolveHook(family: string, h: Hook): ResolvedHook {
+  if (!['filter', 'nat', 'route'].includes(h.type)) throw new CompileError(h.span, `unknown chain type`);
+  if (!HOOKS[family]!.includes(h.hook)) {
+    if (!['prerouting', 'input', 'forward', 'output', 'postrouting', 'ingress', 'egress'].includes(h.hook)) throw new CompileError(h.span, `unknown chain hook`);
+    throw new CompileError(h.span, `The ${family} family does not support this hook`);
+  }
+  let prio = h.prio;
+  if (family === 'bridge' && h.prioName) prio = BRIDGE_PRIO[h.prioName]! + h.prioOffset;
+  return { type: h.type, hook: h.hook, prio, devices: h.devices };
+}
+
+/** The chain line nft prints before the chain's rules. */
+export function chainLine(family: string, h?: ResolvedHook): string {
+  if (!h) return `${family} (null) (null) use 0`;
+  const hookName = (family === 'netdev' && h.hook === 'egress') || (family === 'inet' && h.hook === 'ingress') ? 'unknown' : h.hook;
+  let s = `${family} (null) (null) use 0 type ${h.type} hook ${hookName} prio ${h.prio} packets 0 bytes 0`;
+  if (h.devices.length) s += ` dev ${h.devices.join(' ')} `;
+  return s;
+}

@@ -1,0 +1,74 @@
+// Extension header and option fields (nftables: src/exthdr.c, tcpopt.c,
+// ipopt.c, sctp_chunk.c; rewritten as data). `tcp option maxseg size` →
+// tcpopt kind 2, bits 16..31. Offsets are bits from the header/option start.
+
+/** Where a field of an extension header or option lives. */
+export interface ExtField {
+  type: number;
+  offset: number;
+  len: number;
+  dtype: string;
+  exists?: boolean;
+}
+
+const IPV6: Record<string, { type: number; fields: Record<string, [number, number, string?]> }> = {
+  hbh: { type: 0, fields: { nexthdr: [0, 8, 'inet_proto'], hdrlength: [8, 8] } },
+  rt: { type: 43, fields: { nexthdr: [0, 8, 'inet_proto'], hdrlength: [8, 8], type: [16, 8], 'seg-left': [24, 8] } },
+  rt0: { type: 43, fields: { addr: [64, 128, 'ipv6_addr'] } },
+  rt2: { type: 43, fields: { addr: [64, 128, 'ipv6_addr'] } },
+  srh: { type: 43, fields: { 'last-entry': [32, 8], flags: [40, 8], tag: [48, 16], sid: [64, 128, 'ipv6_addr'] } },
+  frag: { type: 44, fields: { nexthdr: [0, 8, 'inet_proto'], reserved: [8, 8], 'frag-off': [16, 13], reserved2: [29, 2], 'more-fragments': [31, 1], id: [32, 32] } },
+  dst: { type: 60, fields: { nexthdr: [0, 8, 'inet_proto'], hdrlength: [8, 8] } },
+  mh: { type: 135, fields: { nexthdr: [0, 8, 'inet_proto'], hdrlength: [8, 8], type: [16, 8], reserved: [24, 8], checksum: [32, 16] } },
+};
+
+const TCPOPT_KINDS: Record<string, number> = {
+  eol: 0, nop: 1, maxseg: 2, mss: 2, window: 3, 'sack-perm': 4, 'sack-permitted': 4, sack: 5, sack0: 5, sack1: 5, sack2: 5, sack3: 5,
+  timestamp: 8, md5sig: 19, mptcp: 30, fastopen: 34,
+};
+const TCPOPT_FIELDS: Record<string, Record<string, [number, number]>> = {
+  maxseg: { size: [16, 16] },
+  mss: { size: [16, 16] },
+  window: { count: [16, 8] },
+  sack: { left: [16, 32], right: [48, 32] },
+  sack0: { left: [16, 32], right: [48, 32] },
+  sack1: { left: [80, 32], right: [112, 32] },
+  sack2: { left: [144, 32], right: [176, 32] },
+  sack3: { left: [208, 32], right: [240, 32] },
+  timestamp: { tsval: [16, 32], tsecr: [48, 32] },
+  mptcp: { subtype: [16, 4] },
+};
+
+const IPOPT_TYPES: Record<string, number> = { rr: 7, lsrr: 131, ssrr: 137, ra: 148, timestamp: 68 };
+const IPOPT_FIELDS: Record<string, [number, number]> = { type: [0, 8], length: [8, 8], ptr: [16, 8], addr: [24, 32], value: [16, 16] };
+
+/** Resolves `op hdr field` to its location, or undefined if unknown. */
+export function exthdrField(op: string, hdr: string, field: string): ExtField | undefined {
+  if (op === 'ipv6') {
+    const h = IPV6[hdr];
+    if (!h) return undefined;
+    if (field === 'exists' || field === 'missing') return { type: h.type, offset: 0, len: 8, dtype: 'boolean', exists: true };
+    const f = h.fields[field];
+    if (!f) return undefined;
+    return { type: h.type, offset: f[0], len: f[1], dtype: f[2] ?? 'integer' };
+  }
+  if (op === 'tcpopt') {
+    const kind = TCPOPT_KINDS[hdr] ?? (/^\d+$/.test(hdr) ? Number(hdr) : undefined);
+    if (kind === undefined) return undefined;
+    if (field === 'exists' || field === 'missing') return { type: kind, offset: 0, len: 8, dtype: 'boolean', exists: true };
+    if (field === 'kind') return { type: kind, offset: 0, len: 8, dtype: 'integer' };
+    if (field === 'length') return { type: kind, offset: 8, len: 8, dtype: 'integer' };
+    const f = TCPOPT_FIELDS[hdr]?.[field];
+    if (!f) return undefined;
+    return { type: kind, offset: f[0], len: f[1], dtype: 'integer' };
+  }
+  if (op === 'ipv4') {
+    const t = IPOPT_TYPES[hdr];
+    if (t === undefined) return undefined;
+    if (field === 'exists' || field === 'missing') return { type: t, offset: 0, len: 8, dtype: 'boolean', exists: true };
+    const f = IPOPT_FIELDS[field];
+    if (!f) return undefined;
+    return { type: t, offset: f[0], len: f[1], dtype: field === 'addr' ? 'ipv4_addr' : 'integer' };
+  }
+  return undefined;
+}

@@ -1,0 +1,98 @@
+// The nft language scanner (nftables: src/scanner.l, rewritten). Produces
+// words, numbers, addresses, strings and punctuation; newlines are tokens
+// because they end statements. Example: `ip saddr 10.0.0.0/8 accept`.
+
+import type { Source, Span } from './source.js';
+
+/** Token kinds. `word` covers keywords and symbols alike (`accept`, `echo-request`). */
+export type TokKind =
+  | 'word' | 'number' | 'string' | 'ip4' | 'ip6' | 'mac' | 'punct' | 'newline' | 'eof' | 'bad';
+
+/** One token; `text` is the source text (strings without quotes). */
+export interface Token {
+  kind: TokKind;
+  text: string;
+  start: number;
+  end: number;
+  src: Source;
+  quoted?: boolean;
+}
+
+const PUNCT2 = ['==', '!=', '<=', '>=', '<<', '>>'];
+const PUNCT1 = '{}()[],;:./-=!<>&|^@$*+~';
+
+const RE_IP6 = /^(?:(?:[0-9a-fA-F]{1,4}:){7}[0-9a-fA-F]{1,4}|(?:[0-9a-fA-F]{1,4}:){0,7}(?:[0-9a-fA-F]{1,4})?::(?:[0-9a-fA-F]{1,4}(?::[0-9a-fA-F]{1,4}){0,6})?(?:\.\d{1,3}\.\d{1,3}\.\d{1,3})?|(?:[0-9a-fA-F]{1,4}:){6}\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})/;
+const RE_MAC = /^[0-9a-fA-F]{1,2}(?::[0-9a-fA-F]{1,2}){5}(?![0-9a-fA-F:])/;
+const RE_IP4 = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?![\d.])/;
+const RE_HEX = /^0x[0-9a-fA-F]+(?![\w])/;
+const RE_NUM = /^\d+(?![A-Za-z_\d])/;
+const RE_WORD = /^[A-Za-z_\d][A-Za-z0-9_\-.]*\*?/;
+
+/** Splits a whole source into tokens (never throws; bad characters become `bad` tokens). */
+export function tokenize(src: Source): Token[] {
+  const out: Token[] = [];
+  const s = src.text;
+  let i = 0;
+  const n = s.length;
+  const tok = (kind: TokKind, text: string, start: number, end: number, quoted = false) =>
+    out.push({ kind, text, start, end, src, quoted });
+  while (i < n) {
+    const c = s.charCodeAt(i);
+    if (c === 10) { tok('newline', '\n', i, i + 1); i++; continue; }
+    if (c === 32 || c === 9 || c === 13) { i++; continue; }
+    if (c === 35) { // '#' comment to end of line
+      while (i < n && s.charCodeAt(i) !== 10) i++;
+      continue;
+    }
+    if (c === 92 && s.charCodeAt(i + 1) === 10) { i += 2; continue; } // line continuation
+    if (c === 34) { // "string"
+      let j = i + 1;
+      while (j < n && s.charCodeAt(j) !== 34 && s.charCodeAt(j) !== 10) j++;
+      if (j >= n || s.charCodeAt(j) !== 34) { tok('bad', s.slice(i, j), i, j); i = j; continue; }
+      tok('string', s.slice(i + 1, j), i, j + 1, true);
+      i = j + 1;
+      continue;
+    }
+    const rest = s.length - i > 256 ? s.slice(i, i + 256) : s.slice(i);
+    // Addresses before numbers and words: 10.0.0.1, fe80::1, 00:11:22:33:44:55.
+    if (/[0-9a-fA-F:]/.test(rest[0]!)) {
+      let m = RE_MAC.exec(rest);
+      if (m) { tok('mac', m[0], i, i + m[0].length); i += m[0].length; continue; }
+      m = RE_IP6.exec(rest);
+      if (m && m[0].includes(':') && !/^[0-9a-fA-F]{1,4}:[0-9a-fA-F]{1,4}$/.test(m[0]) && m[0] !== ':') {
+        const after = rest[m[0].length];
+        if (after === undefined || !/[\w]/.test(after)) {
+          tok('ip6', m[0], i, i + m[0].length); i += m[0].length; continue;
+        }
+      }
+      m = RE_IP4.exec(rest);
+      if (m) { tok('ip4', m[0], i, i + m[0].length); i += m[0].length; continue; }
+      m = RE_HEX.exec(rest) ?? RE_NUM.exec(rest);
+      if (m) { tok('number', m[0], i, i + m[0].length); i += m[0].length; continue; }
+    }
+    const m = RE_WORD.exec(rest);
+    if (m) {
+      let w = m[0];
+      // A word never ends in '-' or '.' (`1-2` is handled above, `a.` is an error anyway).
+      while (w.length > 1 && /[-.]$/.test(w)) w = w.slice(0, -1);
+      tok('word', w, i, i + w.length);
+      i += w.length;
+      continue;
+    }
+    const two = s.slice(i, i + 2);
+    if (PUNCT2.includes(two)) { tok('punct', two, i, i + 2); i += 2; continue; }
+    if (PUNCT1.includes(s[i]!)) { tok('punct', s[i]!, i, i + 1); i++; continue; }
+    // Anything else: one bad character (UTF-8 aware via code points).
+    const cp = s.codePointAt(i)!;
+    const len = cp > 0xffff ? 2 : 1;
+    tok('bad', s.slice(i, i + len), i, i + len);
+    i += len;
+  }
+  tok('eof', '', n, n);
+  return out;
+}
+
+/** The span of a token. */
+export function tokSpan(t: Token): Span {
+  return { src: t.src, start: t.start, end: t.end };
+}

@@ -1,0 +1,1311 @@
+// Evaluation and linearization of one rule (nftables: src/evaluate.c and
+// src/netlink_linearize.c, rewritten): types the statements, inserts
+// protocol dependencies, allocates registers and emits the kernel
+// expressions. Example: `tcp dport 22` in an ip table →
+//   meta load l4proto; cmp eq 6; payload load 2b @ transport + 2; cmp eq 0x1600.
+
+import type { Elem, Expr, RelOp, Stmt } from './ast.js';
+import { CompileError } from './diagnostics.js';
+import {
+  bytesToNum, datatype, encodeNum, parseLiteral, SET_TYPE_NAMES, type Datatype, type Value,
+  ICMP_CODES, ICMPV6_CODES, ICMPX_CODES,
+} from './datatype.js';
+import type { Insn, VerdictData } from './insn.js';
+import { Base, findField, protocols, type Proto } from './proto/index.js';
+import { META_KEYS } from './expr/meta-keys.js';
+import { CT_KEYS } from './expr/ct-keys.js';
+import { exthdrField } from './expr/exthdr.js';
+import { RegAlloc, netlinkReg } from './regs.js';
+import type { Span } from './source.js';
+
+/** A set as nft sends it (anonymous or named). */
+export interface SetDef {
+  name: string;
+  table: string;
+  family: string;
+  flags: number;
+  keyType: Datatype;
+  keyBits: number;
+  keyParts?: { type: Datatype; bits: number }[];
+  dataType?: Datatype;
+  dataBits?: number;
+  verdictMap?: boolean;
+  objMap?: number;
+  elements: SetElem[];
+  size?: number;
+  timeout?: number;
+  gcInterval?: number;
+  anonymous: boolean;
+  declaredSize?: boolean;
+  stmts?: Insn[];
+  policy?: string;
+  comment?: string;
+  declElems?: number;
+}
+
+/** One element as sent: key bytes, optional key end, data, flags. */
+export interface SetElem {
+  key: Uint8Array[]; // one entry per (4-byte padded) component
+  keyEnd?: Uint8Array[];
+  data?: Uint8Array;
+  verdict?: VerdictData;
+  flags: number;
+  timeout?: number;
+  expires?: number;
+  comment?: string;
+  exprs?: Insn[];
+}
+
+/** What the rule compiler needs to know about the table around it. */
+export interface TableCtx {
+  family: string;
+  name: string;
+  sets: Map<string, SetDef>;
+  chains: Map<string, { base: boolean; hook?: string; type?: string }>;
+  objects: Map<string, string>;
+}
+
+/** A typed left-hand side, ready to be loaded into a register. */
+interface LExpr {
+  type: Datatype;
+  /** Width of the value in bits (as the user sees it). */
+  bits: number;
+  /** Bytes the value occupies in the register. */
+  len: number;
+  order: 'be' | 'host';
+  /** Constants are shifted left by this many bits (sub-byte fields). */
+  shift: number;
+  /** Emits dependencies and the load into `dreg` (an allocation unit). */
+  load(dreg: number): void;
+  /** Payload field info, for shortened prefix loads and payload writes. */
+  payload?: { base: number; bitOffset: number; bitLen: number; proto: Proto };
+  /** Components of a concatenation. */
+  parts?: LExpr[];
+  /** The meta or ct key, for statements that set it. */
+  key?: { kind: 'meta' | 'ct'; name: string; dir?: number };
+  /** True when nft inserts `byteorder` before ordering comparisons. */
+  hostNumeric: boolean;
+  /** Protocol context this expression establishes when compared for equality. */
+  protoKey?: 'nfproto' | 'l4proto' | 'ipproto' | 'ethertype' | 'nexthdr';
+  span: Span;
+}
+
+const CMP = { '==': 0, '!=': 1, '<': 2, '<=': 3, '>': 4, '>=': 5 } as const;
+const NFPROTO: Record<string, number> = { ip: 2, ip6: 10 };
+
+/** Compiles one rule into instructions plus the anonymous sets it needs. */
+export class RuleCompiler {
+  insns: Insn[] = [];
+  anonSets: SetDef[] = [];
+  private regs = new RegAlloc();
+  private nh?: string;
+  private th?: string;
+  private llVlan = false;
+  private verdictSeen = false;
+
+  constructor(
+    private table: TableCtx,
+    private chain: { name: string; hook?: string; type?: string; base: boolean },
+  ) {}
+
+  private get family(): string {
+    return this.table.family;
+  }
+
+  private err(span: Span, message: string): never {
+    throw new CompileError(span, message);
+  }
+
+  /** Compiles all statements; verdicts are emitted last as nft does. */
+  compile(stmts: Stmt[]): void {
+    for (const s of stmts) this.stmt(s);
+  }
+
+  // ------------------------------------------------------------------
+  // dependencies
+  private emitCmpConst(dreg: number, data: Uint8Array): void {
+    this.insns.push({ op: 'cmp', cmp: 0, sreg: netlinkReg(dreg), data });
+  }
+
+  private needNetwork(proto: Proto, span: Span): void {
+    const fam = this.family;
+    if (proto.name === 'arp') {
+      if (fam === 'arp') return;
+      if (fam === 'bridge' || fam === 'netdev') return this.needEthertype('arp', 0x0806, span);
+      this.err(span, `conflicting protocols specified: ${fam} vs. arp`);
+    }
+    if (this.nh === proto.name) return;
+    if (this.nh && this.nh !== proto.name) this.err(span, `conflicting protocols specified: ${this.nh} vs. ${proto.name}`);
+    if (fam === 'ip' || fam === 'ip6') {
+      if (fam !== proto.name) this.err(span, `conflicting protocols specified: ${fam === 'ip' ? 'ip' : 'ip6'} vs. ${proto.name}`);
+      this.nh = proto.name;
+      return;
+    }
+    if (fam === 'inet') {
+      const r = this.regs.get();
+      this.insns.push({ op: 'meta', key: 'nfproto', dreg: netlinkReg(r) });
+      this.emitCmpConst(r, new Uint8Array([NFPROTO[proto.name]!]));
+      this.regs.release();
+      this.nh = proto.name;
+      return;
+    }
+    if (fam === 'bridge' || fam === 'netdev') return this.needEthertype(proto.name, proto.protoKey!, span);
+    this.err(span, `conflicting protocols specified: ${fam} vs. ${proto.name}`);
+  }
+
+  private needEthertype(name: string, etype: number, _span: Span): void {
+    if (this.nh === name) return;
+    const r = this.regs.get();
+    if (this.llVlan) {
+      this.insns.push({ op: 'payload', dreg: netlinkReg(r), base: 0, offset: 16, len: 2 });
+    } else {
+      this.insns.push({ op: 'meta', key: 'protocol', dreg: netlinkReg(r) });
+    }
+    this.emitCmpConst(r, encodeNum(BigInt(etype), 2, 'be'));
+    this.regs.release();
+    this.nh = name;
+  }
+
+  private needTransport(proto: Proto, span: Span): void {
+    if (proto.name === 'th') return;
+    if (this.th === proto.name) return;
+    if (this.th && this.th !== proto.name) this.err(span, `conflicting protocols specified: ${this.th} vs. ${proto.name}`);
+    if (proto.name === 'icmp' || proto.name === 'igmp') {
+      if (this.family === 'ip6') this.err(span, `conflicting protocols specified: ip6 vs. ${proto.name}`);
+      if (this.family !== 'ip') this.needNetwork(protocols.ip!, span);
+    } else if (proto.name === 'icmpv6') {
+      if (this.family === 'ip') this.err(span, `conflicting protocols specified: ip vs. icmpv6`);
+      if (this.family !== 'ip6') this.needNetwork(protocols.ip6!, span);
+    }
+    if (this.family === 'arp') this.err(span, `conflicting protocols specified: arp vs. ${proto.name}`);
+    const r = this.regs.get();
+    this.insns.push({ op: 'meta', key: 'l4proto', dreg: netlinkReg(r) });
+    this.emitCmpConst(r, new Uint8Array([proto.protoKey!]));
+    this.regs.release();
+    this.th = proto.name;
+  }
+
+  private needLink(proto: Proto, span: Span): void {
+    if (this.family === 'bridge' || this.family === 'netdev') {
+      if (proto.name === 'vlan' && !this.llVlan) {
+        const r = this.regs.get();
+        this.insns.push({ op: 'payload', dreg: netlinkReg(r), base: 0, offset: 12, len: 2 });
+        this.emitCmpConst(r, encodeNum(0x8100n, 2, 'be'));
+        this.regs.release();
+        this.llVlan = true;
+      }
+      return;
+    }
+    if (this.family === 'ip' || this.family === 'ip6' || this.family === 'inet') {
+      if (this.llDep) return;
+      const r = this.regs.get();
+      this.insns.push({ op: 'meta', key: 'iiftype', dreg: netlinkReg(r) });
+      this.emitCmpConst(r, encodeNum(1n, 2, 'host'));
+      this.regs.release();
+      this.llDep = true;
+      if (proto.name === 'vlan' && !this.llVlan) {
+        const r2 = this.regs.get();
+        this.insns.push({ op: 'payload', dreg: netlinkReg(r2), base: 0, offset: 12, len: 2 });
+        this.emitCmpConst(r2, encodeNum(0x8100n, 2, 'be'));
+        this.regs.release();
+        this.llVlan = true;
+      }
+      return;
+    }
+    this.err(span, `conflicting protocols specified`);
+  }
+  private llDep = false;
+
+  // ------------------------------------------------------------------
+  // left-hand sides
+  /** Types an expression that produces a value at run time. */
+  lhs(e: Expr): LExpr {
+    switch (e.k) {
+      case 'payload':
+        return this.payloadExpr(e.proto, e.field, e.span);
+      case 'raw':
+        return this.rawExpr(e);
+      case 'meta':
+        return this.metaExpr(e.key, e.span);
+      case 'ct':
+        return this.ctExpr(e);
+      case 'concat':
+        return this.concatExpr(e.parts, e.span);
+      case 'binop':
+        return this.binopExpr(e);
+      case 'exthdr':
+        return this.exthdrExpr(e);
+      case 'fib':
+        return this.fibExpr(e);
+      case 'rt':
+        return this.rtExpr(e);
+      case 'numgen':
+        return this.simple(datatype('integer_host'), 32, e.span, (d) =>
+          this.insns.push({ op: 'numgen', dreg: netlinkReg(d), type: e.type === 'inc' ? 0 : 1, mod: e.mod, offset: e.offset }));
+      case 'hash':
+        return this.hashExpr(e);
+      case 'socket':
+        return this.socketExpr(e);
+      case 'osf':
+        return this.simple(datatype('string'), 128, e.span, (d) => this.insns.push({ op: 'osf', dreg: netlinkReg(d), ttl: e.ttl === 'loose' ? 1 : e.ttl === 'skip' ? 2 : 0, flags: e.key === 'version' ? 1 : 0 }));
+      case 'ipsec':
+        return this.ipsecExpr(e);
+      case 'map':
+        return this.mapExpr(e);
+      case 'sym':
+        this.err(e.span, `syntax error, unexpected ${e.tok === 'number' ? 'number' : 'string'}`);
+      default:
+        this.err(e.span, `Expression is not supported here`);
+    }
+  }
+
+  private simple(type: Datatype, bits: number, span: Span, load: (d: number) => void, order = type.order): LExpr {
+    const len = Math.ceil(bits / 8);
+    return { type, bits, len, order, shift: 0, load, hostNumeric: order === 'host' && !type.string, span };
+  }
+
+  private payloadExpr(protoName: string, fieldName: string, span: Span): LExpr {
+    const proto = protocols[protoName]!;
+    const field = findField(protoName, fieldName);
+    if (!field) this.err(span, `unknown field ${fieldName}`);
+    return this.fieldLoad(proto, field.offset, field.len, datatype(field.type === 'integer' ? 'integer' : field.type), span);
+  }
+
+  private fieldLoad(proto: Proto, bitOffset: number, bitLen: number, type: Datatype, span: Span, noDep = false): LExpr {
+    let base = proto.base as number;
+    let off = bitOffset;
+    if (proto.name === 'vlan' || proto.name === 'ether') {
+      base = Base.LL;
+    }
+    const byteOff = Math.floor(off / 8);
+    const byteEnd = Math.ceil((off + bitLen) / 8);
+    const len = byteEnd - byteOff;
+    const shift = byteEnd * 8 - off - bitLen;
+    const needMask = shift !== 0 || bitLen % 8 !== 0;
+    const self = this;
+    const t = type.name === 'integer' ? { ...type, bits: bitLen } : type;
+    return {
+      type: t,
+      bits: bitLen,
+      len,
+      order: 'be',
+      shift,
+      payload: { base, bitOffset: off, bitLen, proto },
+      hostNumeric: false,
+      protoKey: proto.name === 'ip' && bitOffset === 72 ? 'ipproto' : proto.name === 'ip6' && bitOffset === 48 ? 'nexthdr' : proto.name === 'ether' && bitOffset === 96 ? 'ethertype' : undefined,
+      span,
+      load(d: number) {
+        if (!noDep) self.payloadDep(proto, span);
+        self.insns.push({ op: 'payload', dreg: netlinkReg(d), base, offset: byteOff, len });
+        if (needMask) {
+          const mask = maskBits(len, off - byteOff * 8, bitLen);
+          self.insns.push({ op: 'bitwise', sreg: netlinkReg(d), dreg: netlinkReg(d), len, mask, xor: new Uint8Array(len) });
+        }
+      },
+    };
+  }
+
+  private payloadDep(proto: Proto, span: Span): void {
+    if (proto.base === Base.LL) this.needLink(proto, span);
+    else if (proto.base === Base.Network) this.needNetwork(proto, span);
+    else if (proto.base === Base.Transport) this.needTransport(proto, span);
+  }
+
+  private rawExpr(e: Expr & { k: 'raw' }): LExpr {
+    const base = { ll: 0, nh: 1, th: 2, ih: 3 }[e.base];
+    const byteOff = Math.floor(e.offset / 8);
+    const byteEnd = Math.ceil((e.offset + e.len) / 8);
+    const len = byteEnd - byteOff;
+    const shift = byteEnd * 8 - e.offset - e.len;
+    const needMask = shift !== 0 || e.len % 8 !== 0;
+    const self = this;
+    return {
+      type: { ...datatype('integer'), bits: e.len },
+      bits: e.len, len, order: 'be', shift, hostNumeric: false, span: e.span,
+      payload: { base, bitOffset: e.offset, bitLen: e.len, proto: { name: '@' + e.base, base, fields: [] } },
+      load(d) {
+        self.insns.push({ op: 'payload', dreg: netlinkReg(d), base, offset: byteOff, len });
+        if (needMask) {
+          self.insns.push({ op: 'bitwise', sreg: netlinkReg(d), dreg: netlinkReg(d), len, mask: maskBits(len, e.offset - byteOff * 8, e.len), xor: new Uint8Array(len) });
+        }
+      },
+    };
+  }
+
+  private metaExpr(key: string, span: Span): LExpr {
+    const m = META_KEYS[key];
+    if (!m) this.err(span, `unknown meta key ${key}`);
+    const type = datatype(m.type);
+    const l = this.simple(type, m.bits, span, (d) => this.insns.push({ op: 'meta', key: m.print, dreg: netlinkReg(d) }));
+    l.key = { kind: 'meta', name: m.print };
+    if (key === 'nfproto') l.protoKey = 'nfproto';
+    if (key === 'l4proto') l.protoKey = 'l4proto';
+    if (key === 'protocol') l.protoKey = 'ethertype';
+    if (m.bits < 8) l.len = 1;
+    return l;
+  }
+
+  private ctExpr(e: Expr & { k: 'ct' }): LExpr {
+    const info = CT_KEYS[e.key];
+    if (!info) this.err(e.span, `unknown ct key ${e.key}`);
+    let dir = e.dir === undefined ? undefined : e.dir === 'original' ? 0 : 1;
+    let print = info.print;
+    let type = datatype(info.type);
+    let bits = info.bits;
+    if (info.addr) {
+      // ct saddr/daddr: address family from the table or an explicit ip/ip6.
+      if (dir === undefined) this.err(e.span, `missing direction for ct ${e.key}`);
+      const fam = e.l3 ?? (this.family === 'ip' ? 'ip' : this.family === 'ip6' ? 'ip6' : undefined);
+      if (!e.l3 && fam) {
+        type = datatype(fam === 'ip' ? 'ipv4_addr' : 'ipv6_addr');
+        bits = fam === 'ip' ? 32 : 128;
+      } else if (e.l3) {
+        type = datatype(e.l3 === 'ip' ? 'ipv4_addr' : 'ipv6_addr');
+        bits = e.l3 === 'ip' ? 32 : 128;
+        print = `${print}_${e.l3 === 'ip' ? 'ip' : 'ip6'}`;
+      } else {
+        this.err(e.span, `cannot determine ip protocol version, use "ct ${e.dir} ip ${e.key}" or "ct ${e.dir} ip6 ${e.key}" instead`);
+      }
+    } else if (info.needDir && dir === undefined) {
+      this.err(e.span, `missing direction for ct ${e.key}`);
+    }
+    const l = this.simple(type, bits, e.span, (d) => this.insns.push({ op: 'ct', key: print, dreg: netlinkReg(d), dir }));
+    l.key = { kind: 'ct', name: print, dir };
+    if (bits < 8) l.len = 1;
+    return l;
+  }
+
+  private concatExpr(parts: Expr[], span: Span): LExpr {
+    const ls = parts.map((p) => this.lhs(p));
+    const lens = ls.map((l) => Math.ceil(l.len / 4) * 4);
+    const total = lens.reduce((a, b) => a + b, 0);
+    const self = this;
+    return {
+      type: datatype('integer'), bits: total * 8, len: total, order: 'be', shift: 0, hostNumeric: false, span,
+      parts: ls,
+      load(d) {
+        let u = d;
+        for (let i = 0; i < ls.length; i++) {
+          ls[i]!.load(u);
+          u += lens[i]! / 4;
+        }
+        void self;
+      },
+    };
+  }
+
+  private binopExpr(e: Expr & { k: 'binop' }): LExpr {
+    const l = this.lhs(e.l);
+    const self = this;
+    if (e.op === '<<' || e.op === '>>') {
+      const n = this.constNum(e.r, datatype('integer_host'));
+      return {
+        ...l, shift: 0, payload: undefined, parts: undefined,
+        load(d) {
+          l.load(d);
+          self.insns.push({ op: 'bitwise_shift', sreg: netlinkReg(d), dreg: netlinkReg(d), len: l.len, left: e.op === '<<', shift: Number(n) });
+        },
+      };
+    }
+    const v = this.constBytes(l, e.r);
+    const len = l.len;
+    let mask: Uint8Array;
+    let xor: Uint8Array;
+    if (e.op === '&') {
+      mask = v;
+      xor = new Uint8Array(len);
+    } else if (e.op === '|') {
+      mask = v.map((b) => ~b & 0xff);
+      xor = v;
+    } else {
+      mask = new Uint8Array(len).fill(0xff);
+      xor = v;
+    }
+    return {
+      ...l, payload: undefined, parts: undefined,
+      load(d) {
+        l.load(d);
+        // A sub-byte field's own mask folds into this one.
+        const last = self.insns[self.insns.length - 1];
+        if (last && last.op === 'bitwise' && l.payload && last.dreg === netlinkReg(d) && l.shift + l.bits !== l.len * 8) {
+          self.insns.pop();
+        }
+        self.insns.push({ op: 'bitwise', sreg: netlinkReg(d), dreg: netlinkReg(d), len, mask, xor });
+      },
+    };
+  }
+
+  private exthdrExpr(e: Expr & { k: 'exthdr' }): LExpr {
+    const f = exthdrField(e.op, e.hdr, e.field);
+    if (!f) this.err(e.span, `unknown ${e.op} header field ${e.hdr} ${e.field}`);
+    const self = this;
+    const exop = { ipv6: 0, tcpopt: 1, ipv4: 2, sctp: 3, dccp: 4 }[e.op];
+    if (f.exists) {
+      return this.simple(datatype('boolean'), 1, e.span, (d) => {
+        if (e.op === 'tcpopt') self.needTransport(protocols.tcp!, e.span);
+        if (e.op === 'ipv4' && this.family !== 'ip') self.needNetwork(protocols.ip!, e.span);
+        if (e.op === 'sctp') self.needTransport(protocols.sctp!, e.span);
+        self.insns.push({ op: 'exthdr', exop, dreg: netlinkReg(d), type: f.type, offset: 0, len: 1, flags: 1 });
+      });
+    }
+    const byteOff = Math.floor(f.offset / 8);
+    const byteEnd = Math.ceil((f.offset + f.len) / 8);
+    const len = byteEnd - byteOff;
+    const shift = byteEnd * 8 - f.offset - f.len;
+    const needMask = shift !== 0 || f.len % 8 !== 0;
+    const type = f.dtype === 'integer' ? { ...datatype('integer'), bits: f.len } : datatype(f.dtype);
+    return {
+      type, bits: f.len, len, order: 'be', shift, hostNumeric: false, span: e.span,
+      load(d) {
+        if (e.op === 'tcpopt') self.needTransport(protocols.tcp!, e.span);
+        if (e.op === 'ipv4' && self.family !== 'ip') self.needNetwork(protocols.ip!, e.span);
+        if (e.op === 'sctp') self.needTransport(protocols.sctp!, e.span);
+        self.insns.push({ op: 'exthdr', exop, dreg: netlinkReg(d), type: f.type, offset: byteOff, len, flags: 0 });
+        if (needMask) self.insns.push({ op: 'bitwise', sreg: netlinkReg(d), dreg: netlinkReg(d), len, mask: maskBits(len, f.offset - byteOff * 8, f.len), xor: new Uint8Array(len) });
+      },
+    };
+  }
+
+  private fibExpr(e: Expr & { k: 'fib' }): LExpr {
+    const FLAGS: Record<string, number> = { saddr: 1, daddr: 2, mark: 4, iif: 8, oif: 0x10 };
+    let flags = 0;
+    for (const f of e.flags) {
+      const v = FLAGS[f];
+      if (v === undefined) this.err(e.span, `syntax error, unexpected ${f}`);
+      flags |= v;
+    }
+    const res = { oif: 1, oifname: 2, type: 3 }[e.result];
+    if (!res) this.err(e.span, `syntax error, unexpected ${e.result}`);
+    const type = res === 1 ? datatype('iface_index') : res === 2 ? datatype('ifname') : datatype('fib_addrtype');
+    const bits = res === 2 ? 128 : 32;
+    const l = this.simple(type, bits, e.span, (d) => this.insns.push({ op: 'fib', flags: flags | this.fibPresent, result: res, dreg: netlinkReg(d) }));
+    return l;
+  }
+  private fibPresent = 0;
+
+  private rtExpr(e: Expr & { k: 'rt' }): LExpr {
+    const keys: Record<string, [string, number, string]> = {
+      classid: ['classid', 32, 'realm'], nexthop: ['nexthop4', 32, 'ipv4_addr'], mtu: ['tcpmss', 16, 'integer_host'], ipsec: ['ipsec', 1, 'boolean'],
+    };
+    let k = keys[e.key];
+    if (!k) this.err(e.span, `syntax error, unexpected ${e.key}`);
+    if (e.key === 'nexthop') {
+      const fam = e.l3 ?? (this.family === 'ip6' ? 'ip6' : 'ip');
+      if (!e.l3 && this.family === 'inet') this.err(e.span, `must specify either ip or ip6 for rt nexthop`);
+      if (fam === 'ip6') k = ['nexthop6', 128, 'ipv6_addr'];
+      if (e.l3) {
+        this.needNetwork(protocols[e.l3]!, e.span);
+      }
+    }
+    const [print, bits, type] = k;
+    const l = this.simple(datatype(type), bits, e.span, (d) => this.insns.push({ op: 'rt', key: print, dreg: netlinkReg(d) }));
+    if (bits < 8) l.len = 1;
+    return l;
+  }
+
+  private hashExpr(e: Expr & { k: 'hash' }): LExpr {
+    const self = this;
+    return this.simple(datatype('integer_host'), 32, e.span, (d) => {
+      if (e.type === 'symhash') {
+        self.insns.push({ op: 'hash', dreg: netlinkReg(d), type: 1, sreg: 0, len: 0, mod: e.mod, seed: 0, offset: e.offset });
+        return;
+      }
+      const src = self.lhs(e.src!);
+      const units = src.parts ? Math.ceil(src.len / 4) : 4;
+      const s = self.regs.get(units);
+      src.load(s);
+      self.regs.release(units);
+      self.insns.push({ op: 'hash', dreg: netlinkReg(d), type: 0, sreg: netlinkReg(s), len: src.len, mod: e.mod, seed: e.seed ?? 0, offset: e.offset });
+    });
+  }
+
+  private socketExpr(e: Expr & { k: 'socket' }): LExpr {
+    const keys: Record<string, [number, string]> = { transparent: [1, 'boolean'], mark: [32, 'mark'], wildcard: [1, 'boolean'], cgroupv2: [64, 'integer_host'] };
+    const k = keys[e.key];
+    if (!k) this.err(e.span, `syntax error, unexpected ${e.key}`);
+    const l = this.simple(datatype(k[1]), k[0], e.span, (d) => this.insns.push({ op: 'socket', key: e.key, dreg: netlinkReg(d), level: e.level ?? 0 }));
+    if (k[0] < 8) l.len = 1;
+    return l;
+  }
+
+  private ipsecExpr(e: Expr & { k: 'ipsec' }): LExpr {
+    const keys: Record<string, [number, string]> = { reqid: [32, 'integer_host'], spi: [32, 'integer_host'], saddr: [32, 'ipv4_addr'], daddr: [32, 'ipv4_addr'] };
+    let k = keys[e.key];
+    if (!k) this.err(e.span, `syntax error, unexpected ${e.key}`);
+    if ((e.key === 'saddr' || e.key === 'daddr') && e.l3 === 'ip6') k = [128, 'ipv6_addr'];
+    return this.simple(datatype(k[1]), k[0], e.span, (d) => this.insns.push({ op: 'xfrm', key: e.key, dreg: netlinkReg(d), dir: e.dir === 'in' ? 0 : 1, spnum: e.spnum }));
+  }
+
+  /** `expr map { ... }` as a value (data map lookup). */
+  private mapExpr(e: Expr & { k: 'map' }, dataType?: Datatype, dataBits?: number): LExpr {
+    const key = this.lhs(e.key);
+    const self = this;
+    const dt = dataType ?? this.pendingDataType;
+    if (!dt) this.err(e.span, `map data type unknown here`);
+    const bits = dataBits ?? this.pendingDataBits ?? dt.bits;
+    return {
+      type: dt, bits, len: Math.ceil(bits / 8), order: dt.order, shift: 0, hostNumeric: false, span: e.span,
+      load(d) {
+        const units = key.parts ? Math.ceil(key.len / 4) : 4;
+        const k = units === 4 ? d : self.regs.get(units);
+        key.load(k);
+        const set = self.setFor(e.map, key, { type: dt, bits, verdict: false }, e.span);
+        if (key.hostNumeric && set.flags & 4) self.hton(k, key);
+        if (units !== 4) self.regs.release(units);
+        self.insns.push({ op: 'lookup', sreg: netlinkReg(k), set: set.name, dreg: netlinkReg(d), inv: false });
+      },
+    };
+  }
+  private pendingDataType?: Datatype;
+  private pendingDataBits?: number;
+
+  // ------------------------------------------------------------------
+  // constants
+  private constNum(e: Expr, type: Datatype): bigint {
+    if (e.k !== 'sym') this.err(e.span, `expected a constant`);
+    const v = parseLiteral(type, e.text, e.tok);
+    if (typeof v === 'string') this.err(e.span, v);
+    if (!('num' in v)) this.err(e.span, `expected a number`);
+    return v.num;
+  }
+
+  /** Parses a constant for `l` into register bytes (shifted for sub-byte fields). */
+  private constBytes(l: LExpr, e: Expr, lenOverride?: number): Uint8Array {
+    const len = lenOverride ?? l.len;
+    if (e.k === 'list' || (e.k === 'binop' && e.op === '|')) {
+      let acc = 0n;
+      const items = e.k === 'list' ? e.items : flattenOr(e);
+      for (const it of items) acc |= this.value(l, it);
+      return encodeNum(acc << BigInt(l.shift), len, l.order);
+    }
+    if (e.k === 'binop') {
+      const a = this.value(l, e.l);
+      const b = this.value(l, e.r);
+      const r = e.op === '&' ? a & b : e.op === '^' ? a ^ b : e.op === '<<' ? a << b : a >> b;
+      return encodeNum(r << BigInt(l.shift), len, l.order);
+    }
+    if (e.k === 'sym' && l.type.string) {
+      const v = parseLiteral(l.type, e.text, e.tok);
+      if (typeof v === 'string') this.err(e.span, v);
+      if ('str' in v) {
+        const out = new Uint8Array(len);
+        if (v.str.length > len) this.err(e.span, `String exceeds ${len} bytes`);
+        out.set(v.str);
+        return out;
+      }
+      return encodeNum(v.num, len, l.order);
+    }
+    return encodeNum(this.value(l, e) << BigInt(l.shift), len, l.order);
+  }
+
+  /** The numeric value of a constant for `l`'s type (checking its width). */
+  private value(l: LExpr, e: Expr): bigint {
+    if (e.k === 'list' || (e.k === 'binop' && e.op === '|')) {
+      let acc = 0n;
+      for (const it of e.k === 'list' ? e.items : flattenOr(e)) acc |= this.value(l, it);
+      return acc;
+    }
+    if (e.k === 'binop') {
+      const a = this.value(l, e.l);
+      const b = this.value(l, e.r);
+      return e.op === '&' ? a & b : e.op === '^' ? a ^ b : e.op === '<<' ? a << b : a >> b;
+    }
+    if (e.k !== 'sym') this.err(e.span, `Expression is not a constant`);
+    const v = parseLiteral(l.type, e.text, e.tok);
+    if (typeof v === 'string') this.err(e.span, v);
+    if ('str' in v) return bytesToNum(v.str);
+    const max = l.bits >= 64 ? (1n << BigInt(l.bits)) - 1n : (1n << BigInt(l.bits)) - 1n;
+    if (v.num > max) this.err(e.span, `Value ${e.text} exceeds valid range 0-${max}`);
+    return v.num;
+  }
+
+  // ------------------------------------------------------------------
+  // statements
+  private stmt(s: Stmt): void {
+    switch (s.k) {
+      case 'match':
+        return this.match(s.l, s.op, s.r, s.span);
+      case 'verdict':
+        return this.verdict(s.v);
+      case 'vmap':
+        return this.vmap(s.e);
+      case 'counter':
+        this.insns.push({ op: 'counter', pkts: s.packets ?? 0n, bytes: s.bytes ?? 0n });
+        return;
+      case 'limit':
+        this.insns.push(limitInsn(s));
+        return;
+      case 'quota':
+        this.insns.push({ op: 'quota', bytes: s.bytes, consumed: s.used, flags: s.over ? 1 : 0 });
+        return;
+      case 'log':
+        this.insns.push({ op: 'log', prefix: s.prefix, group: s.group, snaplen: s.snaplen, qthreshold: s.qthreshold, level: s.level, flags: s.flags });
+        return;
+      case 'reject':
+        return this.reject(s);
+      case 'notrack':
+        this.insns.push({ op: 'notrack' });
+        return;
+      case 'comment':
+        return;
+      case 'setstmt':
+        return this.setStmt(s);
+      case 'nat':
+        return this.nat(s);
+      case 'queue':
+        return this.queue(s);
+      case 'objref':
+        return this.objref(s);
+      case 'dynset':
+        return this.dynset(s);
+      case 'meter':
+        return this.meter(s);
+      case 'ctcount':
+        this.insns.push({ op: 'connlimit', count: s.count, flags: s.over ? 1 : 0 });
+        return;
+      case 'last':
+        this.insns.push({ op: 'last' });
+        return;
+      case 'dup':
+        return this.dup(s);
+      case 'fwd':
+        return this.fwd(s);
+      case 'flowoffload':
+        this.insns.push({ op: 'flow_offload', name: s.name });
+        return;
+      default:
+        this.err(s.span, `statement not supported`);
+    }
+  }
+
+  private verdict(v: Expr & { k: 'verdict' }): void {
+    if (v.chain !== undefined) this.checkChain(v.chain, v.span);
+    this.insns.push({ op: 'immediate_verdict', v: { verdict: v.v, chain: v.chain } });
+    this.verdictSeen = true;
+  }
+
+  private checkChain(name: string, span: Span): void {
+    const c = this.table.chains.get(name);
+    if (!c) this.err(span, `Could not process rule: No such file or directory`);
+  }
+
+  private hton(reg: number, l: LExpr): void {
+    const size = l.len >= 8 ? 8 : l.len >= 4 ? 4 : l.len;
+    if (size < 2) return;
+    this.insns.push({ op: 'byteorder', sreg: netlinkReg(reg), dreg: netlinkReg(reg), hton: true, len: l.len, size });
+  }
+
+  /** A relational expression. */
+  match(le: Expr, op: RelOp, r: Expr, span: Span): void {
+    const l = this.lhs(le);
+    // Sets and set references.
+    if (r.k === 'set' || r.k === 'setref' || (r.k === 'list' && !l.type.bitmask && !l.parts)) {
+      const setE: Expr = r.k === 'list' ? { k: 'set', elems: r.items.map((x) => ({ key: x, span: x.span })), span: r.span } : r;
+      if (op !== 'implicit' && op !== '==' && op !== '!=') this.err(span, `Relational expression size mismatch`);
+      const units = l.parts ? Math.ceil(l.len / 4) : 4;
+      const d = this.regs.get(units);
+      l.load(d);
+      const set = this.setFor(setE, l, undefined, r.span);
+      if (l.hostNumeric && set.flags & 4) this.hton(d, l);
+      this.regs.release(units);
+      this.insns.push({ op: 'lookup', sreg: netlinkReg(d), set: set.name, inv: op === '!=' });
+      return;
+    }
+    if (l.parts) {
+      // concatenation compared with a concatenated constant
+      if (r.k !== 'concat') this.err(r.span, `Use concatenations with sets and maps, not singleton values`);
+      const units = Math.ceil(l.len / 4);
+      const d = this.regs.get(units);
+      l.load(d);
+      this.regs.release(units);
+      const data = this.concatKey(l, r);
+      this.insns.push({ op: 'cmp', cmp: op === '!=' ? 1 : 0, sreg: netlinkReg(d), data: flat(data) });
+      return;
+    }
+    const d = this.regs.get();
+    const R = netlinkReg(d);
+    // Prefix
+    if (r.k === 'prefix') {
+      const full = this.value(l, r.e);
+      const plen = r.len;
+      if (plen > l.bits) this.err(r.span, `Prefix length ${plen} is invalid`);
+      if (l.type.string) this.err(r.span, `prefix not allowed on strings`);
+      const neq = op === '!=';
+      if (l.payload && !l.shift && plen % 8 === 0 && l.bits % 8 === 0 && plen > 0) {
+        // Shortened load of the prefix bytes.
+        const bytes = plen / 8;
+        const p = l.payload;
+        this.payloadDep(p.proto, l.span);
+        this.insns.push({ op: 'payload', dreg: R, base: p.base, offset: p.bitOffset / 8, len: bytes });
+        const v = encodeNum(full >> BigInt(l.bits - plen), bytes, 'be');
+        this.insns.push({ op: 'cmp', cmp: neq ? 1 : 0, sreg: R, data: v });
+      } else {
+        l.load(d);
+        const maskV = plen === 0 ? 0n : (((1n << BigInt(plen)) - 1n) << BigInt(l.bits - plen));
+        const last = this.insns[this.insns.length - 1];
+        if (l.shift || l.bits % 8) {
+          if (last?.op === 'bitwise') this.insns.pop();
+        }
+        const mask = encodeNum(maskV << BigInt(l.shift), l.len, l.order);
+        this.insns.push({ op: 'bitwise', sreg: R, dreg: R, len: l.len, mask, xor: new Uint8Array(l.len) });
+        this.insns.push({ op: 'cmp', cmp: neq ? 1 : 0, sreg: R, data: encodeNum((full & maskV) << BigInt(l.shift), l.len, l.order) });
+      }
+      this.regs.release();
+      return;
+    }
+    l.load(d);
+    this.regs.release();
+    if (r.k === 'range') {
+      const lo = this.value(l, r.lo) << BigInt(l.shift);
+      const hi = this.value(l, r.hi) << BigInt(l.shift);
+      if (lo > hi) this.err(r.span, `Range has zero or negative size`);
+      if (l.hostNumeric) this.hton(d, l);
+      const enc = (v: bigint) => encodeNum(v, l.len, 'be');
+      if (op === '!=') this.insns.push({ op: 'range', neq: true, sreg: R, from: enc(lo), to: enc(hi) });
+      else {
+        this.insns.push({ op: 'cmp', cmp: CMP['>='], sreg: R, data: enc(lo) });
+        this.insns.push({ op: 'cmp', cmp: CMP['<='], sreg: R, data: enc(hi) });
+      }
+      return;
+    }
+    if (r.k === 'flagmask') {
+      const v = this.value(l, r.value);
+      const m = this.value(l, r.mask);
+      this.insns.push({ op: 'bitwise', sreg: R, dreg: R, len: l.len, mask: encodeNum(m, l.len, l.order), xor: new Uint8Array(l.len) });
+      this.insns.push({ op: 'cmp', cmp: op === '!=' ? 1 : 0, sreg: R, data: encodeNum(v, l.len, l.order) });
+      return;
+    }
+    if (op === 'implicit' && l.type.bitmask && le.k !== 'binop') {
+      const v = this.constBytes(l, r);
+      this.insns.push({ op: 'bitwise', sreg: R, dreg: R, len: l.len, mask: v, xor: new Uint8Array(l.len) });
+      this.insns.push({ op: 'cmp', cmp: 1, sreg: R, data: new Uint8Array(l.len) });
+      return;
+    }
+    const data = this.constBytes(l, r);
+    const cop = op === 'implicit' ? 0 : CMP[op];
+    if (cop >= 2 && l.hostNumeric) {
+      this.hton(d, l);
+      this.insns.push({ op: 'cmp', cmp: cop, sreg: R, data: data.slice().reverse() });
+    } else {
+      this.insns.push({ op: 'cmp', cmp: cop, sreg: R, data });
+    }
+    if (cop === 0) this.noteProto(l, r);
+  }
+
+  /** An equality on a protocol key establishes that protocol for later fields. */
+  private noteProto(l: LExpr, r: Expr): void {
+    if (!l.protoKey || r.k !== 'sym') return;
+    let v: bigint;
+    try {
+      v = this.value(l, r);
+    } catch {
+      return;
+    }
+    const n = Number(v);
+    if (l.protoKey === 'nfproto') this.nh = n === 2 ? 'ip' : n === 10 ? 'ip6' : this.nh;
+    else if (l.protoKey === 'l4proto' || l.protoKey === 'ipproto' || l.protoKey === 'nexthdr') {
+      const p = Object.values(protocols).find((x) => x.base === Base.Transport && x.protoKey === n && x.name !== 'th');
+      if (p) this.th = p.name;
+      if (l.protoKey === 'ipproto') this.nh ??= 'ip';
+    } else if (l.protoKey === 'ethertype') {
+      this.nh = n === 0x0800 ? 'ip' : n === 0x86dd ? 'ip6' : n === 0x0806 ? 'arp' : n === 0x8100 ? this.nh : this.nh;
+      if (n === 0x8100) this.llVlan = true;
+    }
+  }
+
+  private vmap(e: Expr & { k: 'map' }): void {
+    const key = this.lhs(e.key);
+    const units = key.parts ? Math.ceil(key.len / 4) : 4;
+    const d = this.regs.get(units);
+    key.load(d);
+    const set = this.setFor(e.map, key, { type: datatype('verdict'), bits: 32, verdict: true }, e.span);
+    if (key.hostNumeric && set.flags & 4) this.hton(d, key);
+    this.regs.release(units);
+    this.insns.push({ op: 'lookup', sreg: netlinkReg(d), set: set.name, dreg: 0, inv: false });
+    this.verdictSeen = true;
+  }
+
+  // ------------------------------------------------------------------
+  // sets
+  private anonCount = 0;
+
+  /** Resolves `{...}` / `@name` for a lookup keyed by `key`. */
+  setFor(e: Expr, key: LExpr, data: { type: Datatype; bits: number; verdict: boolean } | undefined, span: Span): SetDef {
+    if (e.k === 'setref') {
+      const s = this.table.sets.get(e.name);
+      if (!s) this.err(e.span, `Could not process rule: No such file or directory`);
+      if (data && !(s.flags & 8)) this.err(e.span, `Expression is not a map`);
+      return s;
+    }
+    if (e.k !== 'set') this.err(e.span, `Expected a set`);
+    const parts = key.parts ?? [key];
+    const def: SetDef = {
+      name: data ? '__map%d' : '__set%d', table: this.table.name, family: this.family, flags: 0x3,
+      keyType: key.type, keyBits: key.bits, keyParts: parts.map((p) => ({ type: p.type, bits: p.bits })),
+      dataType: data?.type, dataBits: data?.bits, verdictMap: data?.verdict, elements: [], anonymous: true,
+    };
+    if (data) def.flags |= 0x8;
+    const elems = buildElements(this, e.elems, parts, key, data);
+    if (elems.interval) def.flags |= 0x4;
+    if (elems.interval && parts.length > 1) def.flags |= 0x80;
+    def.elements = elems.list;
+    def.size = elems.list.length;
+    this.anonSets.push(def);
+    this.anonCount++;
+    return def;
+  }
+
+  /** Key bytes per component for a concatenated constant. */
+  concatKey(l: LExpr, r: Expr): Uint8Array[] {
+    const parts = l.parts!;
+    const rs = r.k === 'concat' ? r.parts : [r];
+    if (rs.length !== parts.length) this.err(r.span, `datatype mismatch, expected concatenation of (${parts.length}) types`);
+    return parts.map((p, i) => pad4(this.constBytes(p, rs[i]!)));
+  }
+
+  /** Bytes of one set-element key component (helper for sets.ts). */
+  elemValue(l: LExpr, e: Expr): bigint {
+    return this.value(l, e);
+  }
+  /** Raw register bytes of a constant (helper for sets.ts). */
+  elemBytes(l: LExpr, e: Expr): Uint8Array {
+    return this.constBytes(l, e);
+  }
+  /** Data bytes of a map element. */
+  dataBytes(type: Datatype, bits: number, e: Expr): Uint8Array {
+    const l = this.simple(type, bits, e.span, () => {});
+    return this.constBytes(l, e);
+  }
+  fail(span: Span, m: string): never {
+    this.err(span, m);
+  }
+
+  // ------------------------------------------------------------------
+  private reject(s: Stmt & { k: 'reject' }): void {
+    const fam = this.family;
+    if (s.with === 'tcp') {
+      this.needTransport(protocols.tcp!, s.span);
+      this.insns.push({ op: 'reject', type: 1, code: 0 });
+      this.verdictSeen = true;
+      return;
+    }
+    let type: number;
+    let code: number;
+    const codeOf = (table: Record<string, number>, what: string) => {
+      if (!s.code) return undefined;
+      if (s.code.k !== 'sym') this.err(s.code.span, `syntax error`);
+      if (/^\d+$/.test(s.code.text)) return Number(s.code.text);
+      const v = table[s.code.text];
+      if (v === undefined) this.err(s.code.span, `Could not parse ${what}`);
+      return v;
+    };
+    if (s.with === 'icmpx') {
+      type = 2;
+      code = codeOf(ICMPX_CODES, 'icmpx code') ?? 1;
+    } else if (s.with === 'icmp') {
+      if (fam === 'ip6') this.err(s.span, `conflicting protocols specified: ip6 vs. ip`);
+      if (fam === 'inet' || fam === 'bridge' || fam === 'netdev') this.needNetwork(protocols.ip!, s.span);
+      type = 0;
+      code = codeOf(ICMP_CODES, 'icmp code') ?? 3;
+    } else if (s.with === 'icmpv6') {
+      if (fam === 'ip') this.err(s.span, `conflicting protocols specified: ip vs. ip6`);
+      if (fam === 'inet' || fam === 'bridge' || fam === 'netdev') this.needNetwork(protocols.ip6!, s.span);
+      type = 0;
+      code = codeOf(ICMPV6_CODES, 'icmpv6 code') ?? 4;
+    } else {
+      // Bare `reject`: the family's default, or by established protocol context.
+      if (this.th === 'tcp' && fam !== 'bridge') {
+        type = 1;
+        code = 0;
+      } else if (fam === 'ip' || this.nh === 'ip') {
+        type = 0;
+        code = 3;
+      } else if (fam === 'ip6' || this.nh === 'ip6') {
+        type = 0;
+        code = 4;
+      } else {
+        type = 2;
+        code = 1;
+      }
+    }
+    this.insns.push({ op: 'reject', type, code });
+    this.verdictSeen = true;
+  }
+
+  private setStmt(s: Stmt & { k: 'setstmt' }): void {
+    const t = s.target;
+    if (t.k === 'meta' || t.k === 'ct') {
+      const l = this.lhs(t);
+      const d = this.regs.get();
+      this.valueInto(d, l, s.value);
+      this.regs.release();
+      if (t.k === 'meta') this.insns.push({ op: 'meta_set', key: l.key!.name, sreg: netlinkReg(d) });
+      else this.insns.push({ op: 'ct_set', key: l.key!.name, sreg: netlinkReg(d), dir: l.key!.dir });
+      return;
+    }
+    if (t.k === 'payload' || t.k === 'raw') return this.payloadSet(t, s.value, s.span);
+    if (t.k === 'exthdr') {
+      const f = exthdrField(t.op, t.hdr, t.field);
+      if (!f) this.err(t.span, `unknown field`);
+      const l = this.lhs(t);
+      const d = this.regs.get();
+      this.valueInto(d, l, s.value);
+      this.regs.release();
+      this.insns.push({ op: 'exthdr_write', exop: { ipv6: 0, tcpopt: 1, ipv4: 2, sctp: 3, dccp: 4 }[t.op], sreg: netlinkReg(d), type: f.type, offset: Math.floor(f.offset / 8), len: Math.ceil(f.len / 8) });
+      return;
+    }
+    this.err(t.span, `syntax error, unexpected set`);
+  }
+
+  /** Loads the value of a `set` statement (constant, expression or map) into `d`. */
+  private valueInto(d: number, l: LExpr, v: Expr): void {
+    if (v.k === 'sym' || v.k === 'list' || (v.k === 'binop' && isConst(v))) {
+      const data = this.constBytes({ ...l, shift: 0 }, v);
+      this.insns.push({ op: 'immediate', dreg: netlinkReg(d), data });
+      return;
+    }
+    if (v.k === 'map') {
+      this.pendingDataType = l.type;
+      this.pendingDataBits = l.bits;
+      const m = this.mapExpr(v, l.type, l.bits);
+      m.load(d);
+      return;
+    }
+    const src = this.withType(v, l);
+    src.load(d);
+  }
+
+  /** Types `e`, giving constants inside binops the type of `target`. */
+  private withType(e: Expr, _target: LExpr): LExpr {
+    return this.lhs(e);
+  }
+
+  private payloadSet(t: Expr & { k: 'payload' | 'raw' }, v: Expr, span: Span): void {
+    const l = this.lhs(t);
+    const p = l.payload!;
+    const proto = p.proto;
+    const csumOff = proto.csum;
+    const d = this.regs.get();
+    const R = netlinkReg(d);
+    let base = p.base;
+    let offset = Math.floor(p.bitOffset / 8);
+    let len = l.len;
+    // Checksummed headers are written in whole, aligned 16-bit words.
+    const csumType = csumOff !== undefined && !(proto.name === 'ip6') ? 1 : 0;
+    const subByte = l.shift !== 0 || l.bits % 8 !== 0;
+    if (subByte || (csumType && (offset % 2 !== 0 || len % 2 !== 0))) {
+      const start = csumType ? offset & ~1 : offset;
+      const end = csumType ? (offset + len + 1) & ~1 : offset + len;
+      const wlen = end - start;
+      const fieldShift = (end * 8) - p.bitOffset - p.bitLen;
+      const fmask = ((1n << BigInt(p.bitLen)) - 1n) << BigInt(fieldShift);
+      const allOnes = (1n << BigInt(wlen * 8)) - 1n;
+      this.payloadDep(proto, span);
+      this.insns.push({ op: 'payload', dreg: R, base, offset: start, len: wlen });
+      const val = this.value(l, v) << BigInt(fieldShift);
+      this.insns.push({ op: 'bitwise', sreg: R, dreg: R, len: wlen, mask: encodeNum(allOnes & ~fmask, wlen, 'be'), xor: encodeNum(val, wlen, 'be') });
+      offset = start;
+      len = wlen;
+    } else {
+      if (v.k === 'sym' || v.k === 'list') {
+        this.payloadDep(proto, span);
+        this.insns.push({ op: 'immediate', dreg: R, data: this.constBytes(l, v) });
+      } else {
+        this.payloadDep(proto, span);
+        this.valueInto(d, l, v);
+      }
+    }
+    this.regs.release();
+    const isAddr = (proto.name === 'ip' && (p.bitOffset === 96 || p.bitOffset === 128)) || (proto.name === 'ip6' && p.bitOffset >= 64);
+    let flags = 0;
+    if (isAddr) flags = 1;
+    const ctype = csumType;
+    let coff = csumOff ?? 0;
+    if (proto.name === 'ip6') {
+      // IPv6 has no header checksum; address changes fix the L4 checksum.
+      coff = 0;
+    }
+    this.insns.push({ op: 'payload_write', sreg: R, base, offset, len, csumType: ctype, csumOff: ctype ? coff : 0, csumFlags: flags });
+  }
+
+  private nat(s: Stmt & { k: 'nat' }): void {
+    const fam = this.family;
+    let nfam: 'ip' | 'ip6' | 'inet' = fam === 'ip6' ? 'ip6' : 'ip';
+    if (fam === 'inet') {
+      if (s.family) nfam = s.family;
+      else if (s.addr) nfam = this.nh === 'ip6' ? 'ip6' : this.nh === 'ip' ? 'ip' : guessFamily(s.addr) ?? 'inet';
+      else nfam = 'inet';
+    }
+    let flags = 0;
+    for (const f of s.flags) {
+      flags |= ({ random: 0x4, persistent: 0x8, 'fully-random': 0x10, netmap: 0x40 } as Record<string, number>)[f] ?? 0;
+    }
+    if (s.type === 'masquerade' || s.type === 'redirect') {
+      let pmin: number | undefined;
+      let pmax: number | undefined;
+      if (s.port) {
+        [pmin, pmax] = this.natPorts(s.port);
+        flags |= 0x2;
+      }
+      this.insns.push({ op: s.type === 'masquerade' ? 'masq' : 'redir', protoMin: pmin, protoMax: pmax, flags });
+      this.verdictSeen = true;
+      return;
+    }
+    const addrType = datatype(nfam === 'ip6' ? 'ipv6_addr' : 'ipv4_addr');
+    const abits = nfam === 'ip6' ? 128 : 32;
+    let amin: number | undefined;
+    let amax: number | undefined;
+    if (s.addr) {
+      const a = s.addr;
+      const al = this.simple(addrType, abits, a.span, () => {});
+      if (a.k === 'range') {
+        amin = this.regs.get();
+        this.insns.push({ op: 'immediate', dreg: netlinkReg(amin), data: this.constBytes(al, a.lo) });
+        amax = this.regs.get();
+        this.insns.push({ op: 'immediate', dreg: netlinkReg(amax), data: this.constBytes(al, a.hi) });
+        flags |= 0x1;
+      } else if (a.k === 'prefix') {
+        const v = this.value(al, a.e);
+        const hostBits = BigInt(abits - a.len);
+        const lo = (v >> hostBits) << hostBits;
+        const hi = lo | ((1n << hostBits) - 1n);
+        amin = this.regs.get();
+        this.insns.push({ op: 'immediate', dreg: netlinkReg(amin), data: encodeNum(lo, abits / 8, 'be') });
+        amax = this.regs.get();
+        this.insns.push({ op: 'immediate', dreg: netlinkReg(amax), data: encodeNum(hi, abits / 8, 'be') });
+        flags |= 0x1;
+      } else if (a.k === 'sym') {
+        amin = this.regs.get();
+        this.insns.push({ op: 'immediate', dreg: netlinkReg(amin), data: this.constBytes(al, a) });
+        flags |= 0x1;
+      } else if (a.k === 'map') {
+        amin = this.regs.get();
+        const m = this.mapExpr(a, addrType, abits);
+        m.load(amin);
+        flags |= 0x1;
+      } else {
+        amin = this.regs.get();
+        this.lhs(a).load(amin);
+        flags |= 0x1;
+      }
+    }
+    let pmin: number | undefined;
+    let pmax: number | undefined;
+    if (s.port) {
+      [pmin, pmax] = this.natPorts(s.port);
+      flags |= 0x2;
+    }
+    flags &= ~0x1; // MAP_IPS is implied by the address registers; nft leaves it unset
+    this.insns.push({
+      op: 'nat', kind: s.type as 'snat', family: nfam,
+      addrMin: amin !== undefined ? netlinkReg(amin) : undefined, addrMax: amax !== undefined ? netlinkReg(amax) : undefined,
+      protoMin: pmin, protoMax: pmax, flags,
+    });
+    this.verdictSeen = true;
+  }
+
+  private natPorts(p: Expr): [number, number | undefined] {
+    const pl = this.simple(datatype('inet_service'), 16, p.span, () => {});
+    if (p.k === 'range') {
+      const a = this.regs.get();
+      this.insns.push({ op: 'immediate', dreg: netlinkReg(a), data: this.constBytes(pl, p.lo) });
+      const b = this.regs.get();
+      this.insns.push({ op: 'immediate', dreg: netlinkReg(b), data: this.constBytes(pl, p.hi) });
+      return [netlinkReg(a), netlinkReg(b)];
+    }
+    const a = this.regs.get();
+    if (p.k === 'sym') this.insns.push({ op: 'immediate', dreg: netlinkReg(a), data: this.constBytes(pl, p) });
+    else this.lhs(p).load(a);
+    return [netlinkReg(a), undefined];
+  }
+
+  private queue(s: Stmt & { k: 'queue' }): void {
+    let flags = 0;
+    for (const f of s.flags) flags |= f === 'bypass' ? 1 : f === 'fanout' ? 2 : 0;
+    let num = 0;
+    let total = 1;
+    if (s.num) {
+      if (s.num.k === 'sym') num = Number(s.num.text);
+      else if (s.num.k === 'range' && s.num.lo.k === 'sym' && s.num.hi.k === 'sym') {
+        num = Number(s.num.lo.text);
+        total = Number(s.num.hi.text) - num + 1;
+      } else {
+        const l = this.lhs(s.num);
+        const d = this.regs.get();
+        l.load(d);
+        this.regs.release();
+        this.insns.push({ op: 'queue', num: 0, total: 1, flags, sregQnum: netlinkReg(d) });
+        this.verdictSeen = true;
+        return;
+      }
+    }
+    this.insns.push({ op: 'queue', num, total, flags });
+    this.verdictSeen = true;
+  }
+
+  private objref(s: Stmt & { k: 'objref' }): void {
+    const types: Record<string, number> = { counter: 1, quota: 2, 'ct helper': 3, limit: 4, 'ct timeout': 7, secmark: 8, 'ct expectation': 9, synproxy: 10 };
+    if (s.name !== undefined) {
+      this.insns.push({ op: 'objref', type: types[s.type]!, name: s.name });
+      return;
+    }
+    const m = s.map as Expr & { k: 'map' };
+    const key = this.lhs(m.key);
+    const d = this.regs.get();
+    key.load(d);
+    const set = this.setFor(m.map, key, { type: datatype('string'), bits: 128, verdict: false }, m.span);
+    this.regs.release();
+    this.insns.push({ op: 'objref_map', sreg: netlinkReg(d), set: set.name });
+  }
+
+  private dynset(s: Stmt & { k: 'dynset' }): void {
+    const set = this.table.sets.get(s.set);
+    if (!set) this.err(s.span, `Could not process rule: No such file or directory`);
+    const key = this.lhs(s.key);
+    const units = key.parts ? Math.ceil(key.len / 4) : 4;
+    const d = this.regs.get(units);
+    key.load(d);
+    let dd: number | undefined;
+    if (s.data) {
+      dd = this.regs.get();
+      const dl = this.simple(set.dataType ?? datatype('integer_host'), set.dataBits ?? 32, s.data.span, () => {});
+      this.valueInto(dd, dl, s.data);
+      this.regs.release();
+    }
+    this.regs.release(units);
+    const exprs: Insn[] = [];
+    for (const st of s.stmts) {
+      const sub = new RuleCompiler(this.table, this.chain);
+      sub.stmt(st);
+      exprs.push(...sub.insns);
+    }
+    this.insns.push({ op: 'dynset', setOp: { add: 0, update: 1, delete: 2 }[s.op], sregKey: netlinkReg(d), sregData: dd !== undefined ? netlinkReg(dd) : undefined, set: s.set, timeout: s.timeout ?? 0, exprs });
+  }
+
+  private meter(s: Stmt & { k: 'meter' }): void {
+    const key = this.lhs(s.key);
+    const parts = key.parts ?? [key];
+    const def: SetDef = {
+      name: s.name, table: this.table.name, family: this.family, flags: 0x21 | 0, keyType: key.type, keyBits: key.bits,
+      keyParts: parts.map((p) => ({ type: p.type, bits: p.bits })), elements: [], anonymous: true, size: s.size ?? 0xffff,
+      declaredSize: true,
+    };
+    if (parts.length > 1) def.flags |= 0;
+    this.anonSets.push(def);
+    this.table.sets.set(s.name, def);
+    const units = key.parts ? Math.ceil(key.len / 4) : 4;
+    const d = this.regs.get(units);
+    key.load(d);
+    this.regs.release(units);
+    const exprs: Insn[] = [];
+    for (const st of s.stmts) {
+      const sub = new RuleCompiler(this.table, this.chain);
+      sub.stmt(st);
+      exprs.push(...sub.insns);
+    }
+    this.insns.push({ op: 'dynset', setOp: 0, sregKey: netlinkReg(d), set: s.name, timeout: 0, exprs });
+  }
+
+  private dup(s: Stmt & { k: 'dup' }): void {
+    let ra: number | undefined;
+    let rd: number | undefined;
+    const fam = this.family === 'ip6' ? 'ipv6_addr' : 'ipv4_addr';
+    if (this.family !== 'netdev') {
+      ra = this.regs.get();
+      const l = this.simple(datatype(fam), fam === 'ipv6_addr' ? 128 : 32, s.to.span, () => {});
+      if (s.to.k === 'sym') this.insns.push({ op: 'immediate', dreg: netlinkReg(ra), data: this.constBytes(l, s.to) });
+      else this.valueInto(ra, l, s.to);
+      if (s.dev) {
+        rd = this.regs.get();
+        this.devInto(rd, s.dev);
+      }
+    } else {
+      rd = this.regs.get();
+      this.devInto(rd, s.to);
+    }
+    this.insns.push({ op: 'dup', regAddr: ra !== undefined ? netlinkReg(ra) : undefined, regDev: rd !== undefined ? netlinkReg(rd) : undefined });
+  }
+
+  private devInto(d: number, e: Expr): void {
+    const l = this.simple(datatype('iface_index'), 32, e.span, () => {});
+    if (e.k === 'sym') {
+      const idx = e.text === 'lo' ? 1n : /^\d+$/.test(e.text) ? BigInt(e.text) : undefined;
+      if (idx === undefined) this.err(e.span, `Interface does not exist`);
+      this.insns.push({ op: 'immediate', dreg: netlinkReg(d), data: encodeNum(idx, 4, 'host') });
+    } else this.valueInto(d, l, e);
+  }
+
+  private fwd(s: Stmt & { k: 'fwd' }): void {
+    if (s.family) {
+      const ra = this.regs.get();
+      const t = s.family === 'ip6' ? 'ipv6_addr' : 'ipv4_addr';
+      const l = this.simple(datatype(t), t === 'ipv6_addr' ? 128 : 32, s.addr!.span, () => {});
+      this.insns.push({ op: 'immediate', dreg: netlinkReg(ra), data: this.constBytes(l, s.addr!) });
+      const rd = this.regs.get();
+      this.devInto(rd, s.to);
+      this.insns.push({ op: 'fwd', regDev: netlinkReg(rd), regAddr: netlinkReg(ra), family: s.family === 'ip6' ? 10 : 2 });
+      this.verdictSeen = true;
+      return;
+    }
+    const rd = this.regs.get();
+    this.devInto(rd, s.to);
+    this.insns.push({ op: 'fwd', regDev: netlinkReg(rd) });
+    this.verdictSeen = true;
+  }
+}
+
+/** Pads a component to whole 32-bit words as registers hold it. */
+export function pad4(b: Uint8Array): Uint8Array {
+  const n = Math.ceil(b.length / 4) * 4;
+  if (n === b.length) return b;
+  const o = new Uint8Array(n);
+  o.set(b);
+  return o;
+}
+
+function flat(parts: Uint8Array[]): Uint8Array {
+  const n = parts.reduce((a, b) => a + b.length, 0);
+  const o = new Uint8Array(n);
+  let i = 0;
+  for (const p of parts) {
+    o.set(p, i);
+    i += p.length;
+  }
+  return o;
+}
+
+/** Big-endian mask of `bitLen` bits starting `bitOff` bits into a `len`-byte load. */
+function maskBits(len: number, bitOff: number, bitLen: number): Uint8Array {
+  const total = BigInt(len * 8);
+  const m = ((1n << BigInt(bitLen)) - 1n) << (total - BigInt(bitOff) - BigInt(bitLen));
+  return encodeNum(m, len, 'be');
+}
+
+function flattenOr(e: Expr): Expr[] {
+  if (e.k === 'binop' && e.op === '|') return [...flattenOr(e.l), ...flattenOr(e.r)];
+  return [e];
+}
+
+function isConst(e: Expr): boolean {
+  if (e.k === 'sym') return true;
+  if (e.k === 'binop') return isConst(e.l) && isConst(e.r);
+  if (e.k === 'list') return e.items.every(isConst);
+  return false;
+}
+
+function guessFamily(e: Expr): 'ip' | 'ip6' | undefined {
+  if (e.k === 'sym') return e.tok === 'ip6' ? 'ip6' : e.tok === 'ip4' ? 'ip' : undefined;
+  if (e.k === 'range') return guessFamily(e.lo);
+  if (e.k === 'prefix') return guessFamily(e.e);
+  return undefined;
+}
+
+function limitInsn(s: Stmt & { k: 'limit' }): Insn {
+  return { op: 'limit', rate: s.rate, unit: s.unit, burst: s.burst, bytes: s.bytes, flags: s.over ? 1 : 0 };
+}
+
+import { buildElements } from './sets.js';
+export type { LExpr };
+void SET_TYPE_NAMES;
+void ({} as Value);
+void ({} as Elem);

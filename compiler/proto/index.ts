@@ -1,0 +1,167 @@
+// Protocol header field tables (nftables: src/proto.c, src/exthdr.c,
+// src/tcpopt.c, rewritten as data). Offsets and lengths are in bits from
+// the start of the header; `ip saddr` = network header bits 96..127.
+
+/** Payload bases, as the kernel numbers them (enum nft_payload_bases). */
+export enum Base { LL = 0, Network = 1, Transport = 2, Inner = 3 }
+
+/** One header field: where it is and what type its values have. */
+export interface Field {
+  name: string;
+  offset: number; // bits
+  len: number; // bits
+  type: string; // datatype name (see datatype.ts)
+}
+
+/** One protocol header description. */
+export interface Proto {
+  name: string;
+  base: Base;
+  /** Value of the lower layer's protocol key that selects this header. */
+  protoKey?: number;
+  fields: Field[];
+  /** Checksum field offset in bytes (for payload writes), if any. */
+  csum?: number;
+}
+
+const f = (name: string, offset: number, len: number, type = 'integer'): Field => ({ name, offset, len, type });
+
+/** Ethernet header (link layer). */
+export const ether: Proto = {
+  name: 'ether', base: Base.LL,
+  fields: [f('daddr', 0, 48, 'ether_addr'), f('saddr', 48, 48, 'ether_addr'), f('type', 96, 16, 'ether_type')],
+};
+
+/** 802.1Q VLAN header, as it sits after the Ethernet addresses. */
+export const vlan: Proto = {
+  name: 'vlan', base: Base.LL, protoKey: 0x8100,
+  fields: [
+    f('pcp', 112, 3), f('dei', 115, 1), f('cfi', 115, 1), f('id', 116, 12),
+    f('type', 128, 16, 'ether_type'),
+  ],
+};
+
+/** ARP header. */
+export const arp: Proto = {
+  name: 'arp', base: Base.Network, protoKey: 0x0806,
+  fields: [
+    f('htype', 0, 16), f('ptype', 16, 16, 'ether_type'), f('hlen', 32, 8), f('plen', 40, 8),
+    f('operation', 48, 16, 'arp_op'),
+    f('saddr ether', 64, 48, 'ether_addr'), f('saddr ip', 112, 32, 'ipv4_addr'),
+    f('daddr ether', 144, 48, 'ether_addr'), f('daddr ip', 192, 32, 'ipv4_addr'),
+  ],
+};
+
+/** IPv4 header. */
+export const ip: Proto = {
+  name: 'ip', base: Base.Network, protoKey: 0x0800, csum: 10,
+  fields: [
+    f('version', 0, 4), f('hdrlength', 4, 4), f('dscp', 8, 6, 'dscp'), f('ecn', 14, 2, 'ecn'),
+    f('length', 16, 16), f('id', 32, 16), f('frag-off', 48, 16), f('ttl', 64, 8),
+    f('protocol', 72, 8, 'inet_proto'), f('checksum', 80, 16),
+    f('saddr', 96, 32, 'ipv4_addr'), f('daddr', 128, 32, 'ipv4_addr'),
+  ],
+};
+
+/** IPv6 header. */
+export const ip6: Proto = {
+  name: 'ip6', base: Base.Network, protoKey: 0x86dd,
+  fields: [
+    f('version', 0, 4), f('dscp', 4, 6, 'dscp'), f('ecn', 10, 2, 'ecn'), f('flowlabel', 12, 20),
+    f('length', 32, 16), f('nexthdr', 48, 8, 'inet_proto'), f('hoplimit', 56, 8),
+    f('saddr', 64, 128, 'ipv6_addr'), f('daddr', 192, 128, 'ipv6_addr'),
+  ],
+};
+
+/** TCP header. */
+export const tcp: Proto = {
+  name: 'tcp', base: Base.Transport, protoKey: 6, csum: 16,
+  fields: [
+    f('sport', 0, 16, 'inet_service'), f('dport', 16, 16, 'inet_service'),
+    f('sequence', 32, 32), f('ackseq', 64, 32), f('doff', 96, 4), f('reserved', 100, 4),
+    f('flags', 104, 8, 'tcp_flag'), f('window', 112, 16), f('checksum', 128, 16), f('urgptr', 144, 16),
+  ],
+};
+
+/** UDP header. */
+export const udp: Proto = {
+  name: 'udp', base: Base.Transport, protoKey: 17, csum: 6,
+  fields: [f('sport', 0, 16, 'inet_service'), f('dport', 16, 16, 'inet_service'), f('length', 32, 16), f('checksum', 48, 16)],
+};
+
+/** UDP-Lite header. */
+export const udplite: Proto = {
+  name: 'udplite', base: Base.Transport, protoKey: 136, csum: 6,
+  fields: [f('sport', 0, 16, 'inet_service'), f('dport', 16, 16, 'inet_service'), f('csumcov', 32, 16), f('checksum', 48, 16)],
+};
+
+/** SCTP common header. */
+export const sctp: Proto = {
+  name: 'sctp', base: Base.Transport, protoKey: 132,
+  fields: [f('sport', 0, 16, 'inet_service'), f('dport', 16, 16, 'inet_service'), f('vtag', 32, 32), f('checksum', 64, 32)],
+};
+
+/** DCCP header. */
+export const dccp: Proto = {
+  name: 'dccp', base: Base.Transport, protoKey: 33,
+  fields: [f('sport', 0, 16, 'inet_service'), f('dport', 16, 16, 'inet_service'), f('type', 68, 4, 'dccp_pkttype')],
+};
+
+/** ICMP header. */
+export const icmp: Proto = {
+  name: 'icmp', base: Base.Transport, protoKey: 1, csum: 2,
+  fields: [
+    f('type', 0, 8, 'icmp_type'), f('code', 8, 8, 'icmp_code'), f('checksum', 16, 16),
+    f('id', 32, 16), f('sequence', 48, 16), f('gateway', 32, 32, 'ipv4_addr'), f('mtu', 48, 16),
+  ],
+};
+
+/** ICMPv6 header. */
+export const icmpv6: Proto = {
+  name: 'icmpv6', base: Base.Transport, protoKey: 58, csum: 2,
+  fields: [
+    f('type', 0, 8, 'icmpv6_type'), f('code', 8, 8, 'icmpv6_code'), f('checksum', 16, 16),
+    f('parameter-problem', 32, 32), f('packet-too-big', 32, 32), f('id', 32, 16), f('sequence', 48, 16),
+    f('max-delay', 32, 16), f('mtu', 32, 32), f('taddr', 64, 128, 'ipv6_addr'), f('daddr', 192, 128, 'ipv6_addr'),
+  ],
+};
+
+/** IGMP header. */
+export const igmp: Proto = {
+  name: 'igmp', base: Base.Transport, protoKey: 2, csum: 2,
+  fields: [f('type', 0, 8, 'igmp_type'), f('mrt', 8, 8), f('checksum', 16, 16), f('group', 32, 32, 'ipv4_addr')],
+};
+
+/** IPsec AH header. */
+export const ah: Proto = {
+  name: 'ah', base: Base.Transport, protoKey: 51,
+  fields: [f('nexthdr', 0, 8, 'inet_proto'), f('hdrlength', 8, 8), f('reserved', 16, 16), f('spi', 32, 32), f('sequence', 64, 32)],
+};
+
+/** IPsec ESP header. */
+export const esp: Proto = {
+  name: 'esp', base: Base.Transport, protoKey: 50,
+  fields: [f('spi', 0, 32), f('sequence', 32, 32)],
+};
+
+/** IP payload compression header. */
+export const comp: Proto = {
+  name: 'comp', base: Base.Transport, protoKey: 108,
+  fields: [f('nexthdr', 0, 8, 'inet_proto'), f('flags', 8, 8), f('cpi', 16, 16)],
+};
+
+/** Generic transport header (`th`): ports at the common offsets, no dependency. */
+export const th: Proto = {
+  name: 'th', base: Base.Transport,
+  fields: [f('sport', 0, 16, 'inet_service'), f('dport', 16, 16, 'inet_service')],
+};
+
+/** All payload protocols by their keyword. */
+export const protocols: Record<string, Proto> = {
+  ether, vlan, arp, ip, ip6, tcp, udp, udplite, sctp, dccp, icmp, icmpv6, igmp, ah, esp, comp, th,
+};
+
+/** Looks a field up by protocol and field name. */
+export function findField(proto: string, field: string): Field | undefined {
+  return protocols[proto]?.fields.find((x) => x.name === field);
+}

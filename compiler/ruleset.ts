@@ -1,0 +1,339 @@
+// Whole-file compilation: walks the commands of a ruleset file in order
+// (nftables: src/rule.c's command expansion and src/mnl.c's batch), keeps
+// tables, chains, sets and objects, compiles rules, and renders the
+// `nft --debug=netlink` text. A `table` block expands to its chains, then
+// its sets and objects, then its rules, as nft sends them.
+
+import type { Cmd, ObjDecl, RuleDecl, SetDecl, Stmt } from './ast.js';
+import { CompileError, Diagnostics, formatDiagnostic, type Diagnostic } from './diagnostics.js';
+import { datatype, encodeNum, SET_TYPE_NAMES, type Datatype } from './datatype.js';
+import { dataWords, printInsn, verdictText, type Insn } from './insn.js';
+import { RuleCompiler, pad4, type SetDef, type SetElem, type TableCtx } from './linearize.js';
+import { Parser, type FileReader } from './parser.js';
+import { buildElements } from './sets.js';
+import type { Source, Span } from './source.js';
+import { chainLine, resolveHook } from './chain.js';
+import { objLine } from './objects.js';
+import { typeofSpec } from './typeof.js';
+
+/** A compiled rule: where it lives and its instructions. */
+export interface CompiledRule {
+  family: string;
+  table: string;
+  chain: string;
+  insns: Insn[];
+  anonSets: SetDef[];
+  comment?: string;
+  span: Span;
+  position?: number;
+}
+
+/** One entry of the output, in order. */
+export type Output =
+  | { k: 'chain'; text: string }
+  | { k: 'set'; set: SetDef; elements: SetElem[] }
+  | { k: 'elements'; set: SetDef; elements: SetElem[] }
+  | { k: 'obj'; text: string }
+  | { k: 'rule'; rule: CompiledRule };
+
+interface TableState extends TableCtx {
+  chainDecl: Map<string, { hook?: { type: string; hook: string; prio: number; devices: string[] }; policy?: string }>;
+}
+
+/** Result of compiling one file. */
+export interface CompileResult {
+  outputs: Output[];
+  diagnostics: Diagnostic[];
+  tables: Map<string, TableState>;
+}
+
+/** Compiles a ruleset source: parse, evaluate, linearize. Never throws on bad input. */
+export function compileRuleset(src: Source, read?: FileReader): CompileResult {
+  const diags = new Diagnostics();
+  const parser = new Parser(src, diags, read);
+  let cmds: Cmd[] = [];
+  try {
+    cmds = parser.parseFile();
+  } catch (e) {
+    if (e instanceof RangeError) diags.error({ src, start: 0, end: 0 }, 'syntax error, nesting too deep');
+    else throw e;
+  }
+  const tables = new Map<string, TableState>();
+  const outputs: Output[] = [];
+  // Syntax errors stop nft before evaluation.
+  if (diags.count === 0) new Evaluator(tables, outputs, diags).run(cmds);
+  return { outputs, diagnostics: diags.list, tables };
+}
+
+class Evaluator {
+  constructor(private tables: Map<string, TableState>, private out: Output[], private diags: Diagnostics) {}
+
+  private guard(f: () => void): void {
+    try {
+      f();
+    } catch (e) {
+      if (e instanceof CompileError) this.diags.error(e.span, e.message);
+      else throw e;
+    }
+  }
+
+  private table(family: string, name: string, span: Span, create: boolean): TableState {
+    const key = `${family} ${name}`;
+    let t = this.tables.get(key);
+    if (!t) {
+      if (!create) throw new CompileError(span, `Could not process rule: No such file or directory`);
+      t = { family, name, sets: new Map(), chains: new Map(), objects: new Map(), chainDecl: new Map() };
+      this.tables.set(key, t);
+    }
+    return t;
+  }
+
+  run(cmds: Cmd[]): void {
+    // Group a table block's commands so chains come first, then sets and objects, then rules.
+    let i = 0;
+    while (i < cmds.length) {
+      const c = cmds[i]!;
+      if (c.k === 'table' && c.block) {
+        let j = i + 1;
+        const body: Cmd[] = [];
+        while (j < cmds.length && cmds[j]!.k !== 'table' && cmds[j]!.k !== 'flushRuleset' && inBlock(cmds[j]!, c)) body.push(cmds[j++]!);
+        this.guard(() => this.table(c.family, c.name, c.span, true));
+        const order = (x: Cmd) => (x.k === 'chain' ? 0 : x.k === 'set' ? 1 : x.k === 'obj' ? 2 : 3);
+        const sorted = body.map((x, n) => ({ x, n })).sort((a, b) => order(a.x) - order(b.x) || a.n - b.n).map((v) => v.x);
+        // Chains are declared before anything is compiled so rules can jump forward.
+        for (const x of sorted) if (x.k === 'chain') this.guard(() => this.declareChain(x));
+        for (const x of sorted) if (x.k !== 'chain') this.guard(() => this.cmd(x));
+        i = j;
+        continue;
+      }
+      this.guard(() => this.cmd(c));
+      i++;
+    }
+  }
+
+  private declareChain(c: Cmd & { k: 'chain' }): void {
+    const t = this.table(c.family, c.table, c.span, true);
+    const ch = c.chain;
+    const exists = t.chains.has(ch.name);
+    let hook;
+    if (ch.hook) hook = resolveHook(c.family, ch.hook);
+    t.chains.set(ch.name, { base: !!ch.hook || (t.chains.get(ch.name)?.base ?? false), hook: ch.hook?.hook, type: ch.hook?.type });
+    t.chainDecl.set(ch.name, { hook, policy: ch.policy });
+    void exists;
+    this.out.push({ k: 'chain', text: chainLine(c.family, hook) });
+  }
+
+  private cmd(c: Cmd): void {
+    switch (c.k) {
+      case 'table':
+        if (c.op === 'add' || c.op === 'create') this.table(c.family, c.name, c.span, true);
+        else if (c.op === 'delete' || c.op === 'destroy') {
+          if (c.op === 'delete') this.table(c.family, c.name, c.span, false);
+          this.tables.delete(`${c.family} ${c.name}`);
+        } else if (c.op === 'flush') {
+          this.table(c.family, c.name, c.span, false);
+        }
+        return;
+      case 'chain':
+        if (c.op === 'add' || c.op === 'create') {
+          this.declareChain(c);
+          for (const r of c.chain.rules) this.guard(() => this.rule(c.family, c.table, c.chain.name, r));
+        } else if (c.op === 'delete' || c.op === 'flush') {
+          const t = this.table(c.family, c.table, c.span, false);
+          if (!t.chains.has(c.chain.name)) throw new CompileError(c.span, `Could not process rule: No such file or directory`);
+          if (c.op === 'delete') t.chains.delete(c.chain.name);
+        }
+        return;
+      case 'rule':
+        if (c.op === 'delete') {
+          this.table(c.family, c.table, c.span, false);
+          return;
+        }
+        this.rule(c.family, c.table, c.chain, c.rule, c.position ?? c.index);
+        return;
+      case 'set':
+        if (c.op === 'add' || c.op === 'create') this.set(c.family, c.table, c.set);
+        else {
+          const t = this.table(c.family, c.table, c.span, false);
+          if (!t.sets.has(c.set.name)) throw new CompileError(c.span, `Could not process rule: No such file or directory`);
+          if (c.op === 'delete' || c.op === 'destroy') t.sets.delete(c.set.name);
+        }
+        return;
+      case 'element': {
+        const t = this.table(c.family, c.table, c.span, false);
+        const s = t.sets.get(c.set);
+        if (!s) throw new CompileError(c.span, `Could not process rule: No such file or directory`);
+        if (c.op === 'add' || c.op === 'create') {
+          const els = this.elements(t, s, c.elems);
+          this.out.push({ k: 'elements', set: s, elements: els });
+        }
+        return;
+      }
+      case 'obj': {
+        const t = this.table(c.family, c.table, c.span, c.op === 'add' || c.op === 'create');
+        if (c.op === 'add' || c.op === 'create') {
+          t.objects.set(c.obj.name, c.obj.type);
+          this.out.push({ k: 'obj', text: objLine(c.obj) });
+        }
+        return;
+      }
+      case 'flushRuleset':
+        this.tables.clear();
+        return;
+      case 'other':
+        return;
+    }
+  }
+
+  private rule(family: string, table: string, chain: string, r: RuleDecl, position?: number): void {
+    const t = this.table(family, table, r.span, false);
+    const ch = t.chains.get(chain);
+    if (!ch) throw new CompileError(r.span, `Could not process rule: No such file or directory`);
+    const rc = new RuleCompiler(t, { name: chain, ...ch });
+    rc.compile(r.stmts);
+    this.out.push({ k: 'rule', rule: { family, table, chain, insns: rc.insns, anonSets: rc.anonSets, comment: r.comment, span: r.span, position } });
+  }
+
+  private set(family: string, table: string, d: SetDecl): void {
+    const t = this.table(family, table, d.span, false);
+    const def = this.setDef(t, d);
+    t.sets.set(d.name, def);
+    const els = d.elems.length ? this.elements(t, def, d.elems) : [];
+    if (def.flags & 2 && def.size === undefined) def.size = d.elems.length;
+    this.out.push({ k: 'set', set: def, elements: els });
+  }
+
+  private setDef(t: TableState, d: SetDecl): SetDef {
+    if (!d.keyType) throw new CompileError(d.span, `set definition does not specify key`);
+    const key = this.typeOf(t, d.keyType);
+    let flags = 0;
+    for (const f of d.flags) {
+      const v = ({ constant: 2, interval: 4, timeout: 0x10, dynamic: 0x20 } as Record<string, number>)[f];
+      if (v === undefined) throw new CompileError(d.span, `syntax error, unexpected string, expecting constant or interval or dynamic or timeout`);
+      flags |= v;
+    }
+    if (d.timeout !== undefined) flags |= 0x10;
+    if (d.map) flags |= 8;
+    if (key.parts.length > 1 && flags & 4) flags |= 0x80;
+    const def: SetDef = {
+      name: d.name, table: t.name, family: t.family, flags, keyType: key.parts[0]!.type, keyBits: key.bits,
+      keyParts: key.parts, elements: [], anonymous: false, size: d.size, timeout: d.timeout, gcInterval: d.gcInterval,
+      policy: d.policy, comment: d.comment,
+    };
+    if (d.dataType) {
+      const dt = this.typeOf(t, d.dataType);
+      if (dt.parts[0]!.type.name === 'verdict') def.verdictMap = true;
+      def.dataType = dt.parts[0]!.type;
+      def.dataBits = dt.bits;
+      if (['counter', 'quota', 'limit'].includes(d.dataType.k === 'type' ? d.dataType.names[0]! : '')) {
+        def.flags = (def.flags & ~8) | 0x40;
+        def.objMap = ({ counter: 1, quota: 2, limit: 4 } as Record<string, number>)[(d.dataType as { names: string[] }).names[0]!];
+      }
+    }
+    return def;
+  }
+
+  private typeOf(t: TableState, ts: SetDecl['keyType'] & object): { parts: { type: Datatype; bits: number }[]; bits: number } {
+    if (ts.k === 'type') {
+      const parts = ts.names.map((n) => {
+        const st = SET_TYPE_NAMES[n];
+        if (!st) throw new CompileError(ts.span, `unknown datatype ${n}`);
+        return { type: datatype(st.type), bits: st.bits };
+      });
+      return { parts, bits: parts.reduce((a, p) => a + Math.ceil(p.bits / 32) * 32, 0) };
+    }
+    return typeofSpec(t, ts);
+  }
+
+  private elements(t: TableState, s: SetDef, elems: SetDecl['elems']): SetElem[] {
+    const rc = new RuleCompiler(t, { name: '', base: false });
+    const parts = (s.keyParts ?? [{ type: s.keyType, bits: s.keyBits }]).map((p) => {
+      const len = Math.ceil(p.bits / 8);
+      return { type: p.type, bits: p.bits, len, order: p.type.order, shift: 0, load() {}, hostNumeric: p.type.order === 'host' && !p.type.string, span: elems[0]!.span };
+    });
+    const data = s.dataType ? { type: s.dataType, bits: s.dataBits ?? s.dataType.bits, verdict: !!s.verdictMap } : undefined;
+    const r = buildElements(rc, elems, parts, parts[0]!, s.objMap ? undefined : data, !!(s.flags & 4), false);
+    return r.list;
+  }
+}
+
+function inBlock(x: Cmd, table: Cmd & { k: 'table' }): boolean {
+  if (x.k === 'chain' || x.k === 'rule' || x.k === 'set' || x.k === 'obj') {
+    return x.family === table.family && x.table === table.name && x.span.src === table.span.src && x.span.start > table.span.start;
+  }
+  return false;
+}
+
+// ---------------------------------------------------------------------------
+// rendering
+
+function udataEscape(s: string): string {
+  const b = new TextEncoder().encode(s);
+  let out = `\\x00\\x${(b.length + 1).toString(16).padStart(2, '0')}`;
+  for (const c of b) out += c >= 0x20 && c < 0x7f ? String.fromCharCode(c) : `\\x${c.toString(16).padStart(2, '0')}`;
+  return out + '\\x00';
+}
+
+function elementText(s: SetDef, e: SetElem): string {
+  let t = `element ${e.key.map((k) => dataWords(k, '')).join(' ')} `;
+  if (e.keyEnd) t += ` - ${e.keyEnd.map((k) => dataWords(k, '')).join(' ')} `;
+  t += ' : ';
+  if (e.verdict) t += `${verdictText(e.verdict)} `;
+  else if (e.data) t += `${dataWords(e.data, '')} `;
+  t += `${e.flags} [end]`;
+  if (e.comment !== undefined) t += `  userdata = { ${udataEscape(e.comment)} }`;
+  return t;
+}
+
+function setHeader(s: SetDef): string {
+  let t = `${s.name} ${s.table} ${s.flags.toString(16)}`;
+  if (s.timeout !== undefined) t += ` timeout ${s.timeout}ms`;
+  if (s.gcInterval !== undefined) t += ` gc_interval ${s.gcInterval}ms`;
+  if (s.size !== undefined) t += ` size ${s.size}`;
+  if (s.policy === 'memory') t += ' policy 1';
+  return t;
+}
+
+function elementsBlock(s: SetDef, els: SetElem[]): string {
+  if (!els.length) return '';
+  return `${s.name} ${s.table} 0\n` + els.map((e) => '\t' + elementText(s, e)).join('') + '\n';
+}
+
+/** Renders outputs as `nft --debug=netlink` prints them. */
+export function renderNetlink(outputs: Output[]): string {
+  let o = '';
+  for (const x of outputs) {
+    switch (x.k) {
+      case 'chain':
+      case 'obj':
+        o += x.text + '\n';
+        break;
+      case 'set':
+        o += setHeader(x.set) + '\n' + elementsBlock(x.set, x.elements);
+        break;
+      case 'elements':
+        o += elementsBlock(x.set, x.elements);
+        break;
+      case 'rule': {
+        const r = x.rule;
+        for (const s of r.anonSets) o += setHeader(s) + '\n' + elementsBlock(s, s.elements);
+        o += `${r.family} ${r.table} ${r.chain}${r.position !== undefined ? ` ${r.position}` : ''}\n`;
+        for (const i of r.insns) o += '  ' + printInsn(i) + '\n';
+        if (r.comment !== undefined) o += `  userdata = { ${udataEscape(r.comment)} }\n`;
+        else o += '\n';
+        break;
+      }
+    }
+  }
+  return o;
+}
+
+/** Formats all diagnostics in nft's style. */
+export function renderDiagnostics(ds: Diagnostic[]): string {
+  return ds.map(formatDiagnostic).join('');
+}
+
+void encodeNum;
+void pad4;
+void ({} as ObjDecl);
+void ({} as Stmt);

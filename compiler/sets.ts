@@ -1,0 +1,172 @@
+// Set elements as nft sends them (nftables: src/segtree.c, rewritten):
+// plain keys in register layout; intervals as start elements plus
+// end+1 elements flagged INTERVAL_END, sorted, overlapping and adjacent
+// ranges merged; concatenated intervals as `key - key_end`.
+// `{ 10.0.0.0/8 }` → 00000000 (end), 0000000a, 0000000b (end).
+
+import type { Elem, Expr } from './ast.js';
+import { bytesToNum, encodeNum, type Datatype } from './datatype.js';
+import type { Insn } from './insn.js';
+import type { LExpr, RuleCompiler, SetElem } from './linearize.js';
+import { pad4 } from './linearize.js';
+
+/** Flag of an element that ends an interval (NFT_SET_ELEM_INTERVAL_END). */
+export const ELEM_INTERVAL_END = 1;
+
+interface Range {
+  lo: bigint;
+  hi: bigint;
+  el: Elem;
+  data?: Uint8Array;
+  verdict?: { verdict: string; chain?: string };
+}
+
+function isIntervalExpr(e: Expr): boolean {
+  if (e.k === 'range' || e.k === 'prefix') return true;
+  if (e.k === 'concat') return e.parts.some(isIntervalExpr);
+  return false;
+}
+
+/** Value bounds of one key component: a constant, a range or a prefix. */
+function bounds(rc: RuleCompiler, l: LExpr, e: Expr): [bigint, bigint] {
+  if (e.k === 'range') return [rc.elemValue(l, e.lo), rc.elemValue(l, e.hi)];
+  if (e.k === 'prefix') {
+    const v = rc.elemValue(l, e.e);
+    if (e.len > l.bits) rc.fail(e.span, `Prefix length ${e.len} is invalid for type of ${l.bits} bits width`);
+    const host = BigInt(l.bits - e.len);
+    const lo = (v >> host) << host;
+    return [lo, lo | ((1n << host) - 1n)];
+  }
+  if (l.type.string && e.k === 'sym' && e.text.endsWith('*')) {
+    const b = rc.elemBytes(l, e);
+    const n = e.text.length - 1;
+    const lo = bytesToNum(b);
+    const hiB = b.slice();
+    hiB.fill(0xff, n);
+    return [lo, bytesToNum(hiB)];
+  }
+  const v = l.type.string ? bytesToNum(rc.elemBytes(l, e)) : rc.elemValue(l, e);
+  return [v, v];
+}
+
+function flattenElems(elems: Elem[]): Elem[] {
+  const out: Elem[] = [];
+  for (const el of elems) {
+    if (el.key.k === 'set' && !el.data) out.push(...flattenElems(el.key.elems));
+    else if (el.key.k === 'list' && !el.data) for (const it of el.key.items) out.push({ ...el, key: it, span: it.span });
+    else out.push(el);
+  }
+  return out;
+}
+
+/** Builds the element list of a set keyed by `parts` (one LExpr per concat component). */
+export function buildElements(
+  rc: RuleCompiler,
+  rawElems: Elem[],
+  parts: LExpr[],
+  key: LExpr,
+  data: { type: Datatype; bits: number; verdict: boolean } | undefined,
+  forceInterval = false,
+  merge = true,
+): { list: SetElem[]; interval: boolean; size: number } {
+  const elems = flattenElems(rawElems);
+  const interval = forceInterval || elems.some((el) => isIntervalExpr(el.key));
+  const dataOf = (el: Elem): Pick<SetElem, 'data' | 'verdict'> => {
+    if (!data) {
+      if (el.data) rc.fail(el.data.span, `syntax error, unexpected ':'`);
+      return {};
+    }
+    if (!el.data) rc.fail(el.span, `map element requires data`);
+    if (data.verdict) {
+      if (el.data.k !== 'verdict') rc.fail(el.data.span, `Could not parse verdict`);
+      return { verdict: { verdict: el.data.v, chain: el.data.chain } };
+    }
+    return { data: pad4(rc.dataBytes(data.type, data.bits, el.data)) };
+  };
+  const extras = (el: Elem): Partial<SetElem> => {
+    const x: Partial<SetElem> = {};
+    if (el.timeout !== undefined) x.timeout = el.timeout;
+    if (el.expires !== undefined) x.expires = el.expires;
+    if (el.comment !== undefined) x.comment = el.comment;
+    return x;
+  };
+  if (!interval) {
+    const list: SetElem[] = elems.map((el) => {
+      const ks = el.key.k === 'concat' ? el.key.parts : [el.key];
+      if (ks.length !== parts.length) rc.fail(el.key.span, `datatype mismatch, expected concatenation of (${parts.length}) types`);
+      return { key: parts.map((p, i) => pad4(rc.elemBytes(p, ks[i]!))), flags: 0, ...dataOf(el), ...extras(el) };
+    });
+    return { list, interval: false, size: list.length };
+  }
+  if (parts.length > 1) {
+    // Concatenated intervals: each element carries its own key end.
+    const list: SetElem[] = elems.map((el) => {
+      const ks = el.key.k === 'concat' ? el.key.parts : [el.key];
+      if (ks.length !== parts.length) rc.fail(el.key.span, `datatype mismatch, expected concatenation of (${parts.length}) types`);
+      const lo: Uint8Array[] = [];
+      const hi: Uint8Array[] = [];
+      parts.forEach((p, i) => {
+        const [a, b] = bounds(rc, p, ks[i]!);
+        lo.push(pad4(encodeNum(a, p.len, p.hostNumeric ? 'be' : p.order)));
+        hi.push(pad4(encodeNum(b, p.len, p.hostNumeric ? 'be' : p.order)));
+      });
+      return { key: lo, keyEnd: hi, flags: 0, ...dataOf(el), ...extras(el) };
+    });
+    return { list, interval: true, size: list.length };
+  }
+  const p = parts[0]!;
+  const width = p.len;
+  const max = (1n << BigInt(width * 8)) - 1n;
+  const shift = BigInt(p.shift);
+  let ranges: Range[] = elems.map((el) => {
+    const [lo, hi] = bounds(rc, p, el.key);
+    if (lo > hi) rc.fail(el.key.span, `Range has zero or negative size`);
+    return { lo: lo << shift, hi: (hi << shift) | ((1n << shift) - 1n), el, ...dataOf(el) };
+  });
+  ranges.sort((a, b) => (a.lo < b.lo ? -1 : a.lo > b.lo ? 1 : 0));
+  // Size as nft counts it: before merging.
+  let size = 0;
+  {
+    let prevEnd = -1n;
+    for (const r of ranges) {
+      if (r.lo !== prevEnd + 1n || prevEnd < 0n) size += r.lo === 0n ? 0 : 1;
+      size++;
+      prevEnd = r.hi;
+      if (r.hi !== max) size++;
+    }
+    size = 0;
+    for (const r of ranges) size += r.hi === max ? 1 : 2;
+    if (ranges.length && ranges[0]!.lo !== 0n) size++;
+  }
+  if (merge && !data) {
+    const merged: Range[] = [];
+    for (const r of ranges) {
+      const last = merged[merged.length - 1];
+      if (last && r.lo <= last.hi + 1n) {
+        if (r.hi > last.hi) last.hi = r.hi;
+      } else merged.push({ ...r });
+    }
+    ranges = merged;
+  } else {
+    for (let i = 1; i < ranges.length; i++) {
+      if (ranges[i]!.lo <= ranges[i - 1]!.hi) rc.fail(ranges[i]!.el.span, `conflicting intervals specified`);
+    }
+  }
+  const enc = (v: bigint) => encodeNum(v, width, 'be');
+  const list: SetElem[] = [];
+  let prevEnd = -1n;
+  if (ranges.length && ranges[0]!.lo !== 0n) list.push({ key: [pad4(enc(0n))], flags: ELEM_INTERVAL_END });
+  for (const r of ranges) {
+    if (prevEnd >= 0n && r.lo === prevEnd && list.length && list[list.length - 1]!.flags & ELEM_INTERVAL_END) list.pop();
+    list.push({ key: [pad4(enc(r.lo))], flags: 0, data: r.data, verdict: r.verdict, ...extras(r.el) });
+    if (r.hi < max) {
+      list.push({ key: [pad4(enc(r.hi + 1n))], flags: ELEM_INTERVAL_END });
+      prevEnd = r.hi + 1n;
+    } else prevEnd = -1n;
+  }
+  void key;
+  return { list, interval: true, size };
+}
+
+/** Element expressions (`counter` per element) — none in debug output for now. */
+export type ElemExprs = Insn[];
