@@ -1,0 +1,70 @@
+// The CLI commands: compile, check, help, and their exit statuses.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.js';
+
+function run(...argv: string[]) {
+  let out = '';
+  let err = '';
+  const code = main(argv, (s) => (out += s), (s) => (err += s));
+  return { code, out, err };
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'nftvm-cli-'));
+const good = join(dir, 'good.nft');
+writeFileSync(good, 'table ip t {\n\tchain c {\n\t\ttype filter hook input priority 0; policy drop;\n\t\ttcp dport 22 accept\n\t}\n}\n');
+const bad = join(dir, 'bad.nft');
+writeFileSync(bad, 'table ip t {\n\tchain c {\n\t\ttcp dport 65536 accept\n\t\tip saddr 10.0.0.0/40 drop\n\t}\n}\n');
+
+describe('nftvm compile FILE', () => {
+  it('prints the bytecode as nft --debug=netlink does', () => {
+    const r = run('compile', good);
+    expect(r.code).toBe(0);
+    expect(r.out).toBe(
+      'ip (null) (null) use 0 type filter hook input prio 0 packets 0 bytes 0\n' +
+        'ip t c\n  [ meta load l4proto => reg 1 ]\n  [ cmp eq reg 1 0x00000006 ]\n' +
+        '  [ payload load 2b @ transport header + 2 => reg 1 ]\n  [ cmp eq reg 1 0x00001600 ]\n' +
+        '  [ immediate reg 0 accept ]\n\n',
+    );
+  });
+  it('reports every error in nft style and exits 1', () => {
+    const r = run('compile', bad);
+    expect(r.code).toBe(1);
+    expect(r.out).toBe('');
+    expect(r.err).toContain(`${bad}:3:13-17: Error: Service out of range\n\t\ttcp dport 65536 accept\n\t\t          ^^^^^\n`);
+    expect(r.err).toContain(`${bad}:4:12-22: Error: Prefix length 40 is invalid for type of 32 bits width`);
+  });
+  it('a missing file is an error, not a crash', () => {
+    const r = run('compile', join(dir, 'nope.nft'));
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('nope.nft');
+  });
+});
+
+describe('nftvm check FILE', () => {
+  it('exits 0 and prints nothing for a ruleset nft accepts', () => {
+    expect(run('check', good)).toEqual({ code: 0, out: '', err: '' });
+  });
+  it('exits 1 with the errors for one nft rejects', () => {
+    const r = run('check', bad);
+    expect(r.code).toBe(1);
+    expect(r.err.match(/Error:/g)?.length).toBe(2);
+  });
+});
+
+describe('usage', () => {
+  it('help prints the commands', () => {
+    const r = run('help');
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('compile FILE');
+    expect(r.out).toContain('check FILE');
+  });
+  it('an unknown command exits 2', () => {
+    expect(run('frobnicate').code).toBe(2);
+  });
+  it('a missing FILE exits 2', () => {
+    expect(run('compile').code).toBe(2);
+  });
+});
