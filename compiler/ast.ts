@@ -12,7 +12,7 @@ export type Expr =
   | { k: 'raw'; base: 'll' | 'nh' | 'th' | 'ih'; offset: number; len: number; span: Span }
   | { k: 'meta'; key: string; span: Span }
   | { k: 'ct'; key: string; dir?: 'original' | 'reply'; l3?: 'ip' | 'ip6'; span: Span }
-  | { k: 'exthdr'; op: 'ipv6' | 'tcpopt' | 'ipv4' | 'sctp' | 'dccp'; hdr: string; field: string; span: Span }
+  | { k: 'exthdr'; op: 'ipv6' | 'tcpopt' | 'ipv4' | 'sctp' | 'dccp'; hdr: string; field: string; index?: number; span: Span }
   | { k: 'fib'; flags: string[]; result: string; span: Span }
   | { k: 'rt'; key: string; l3?: 'ip' | 'ip6'; span: Span }
   | { k: 'numgen'; type: 'inc' | 'random'; mod: number; offset: number; span: Span }
@@ -81,7 +81,10 @@ export interface Hook {
   /** The named priority (`filter`), if one was used; bridge maps names differently. */
   prioName?: string;
   prioOffset: number;
+  /** From the `priority` keyword to the end of its value. */
   prioSpan: Span;
+  typeSpan: Span;
+  hookSpan: Span;
   span: Span;
 }
 
@@ -90,6 +93,8 @@ export interface ChainDecl {
   name: string;
   hook?: Hook;
   policy?: 'accept' | 'drop';
+  /** `policy drop`, for the kernel's refusal on a regular chain. */
+  policySpan?: Span;
   rules: RuleDecl[];
   span: Span;
 }
@@ -132,12 +137,14 @@ export interface ObjDecl {
   name: string;
   stmt?: Stmt;
   props: Record<string, string>;
+  /** `policy = { established : 120, ... }` of a ct timeout. */
+  policy?: { state: string; value: number; span: Span }[];
   span: Span;
 }
 
 /** One command of a file, in order (a `table` block expands to several). */
 export type Cmd =
-  | { k: 'table'; op: 'add' | 'create' | 'delete' | 'destroy' | 'flush' | 'list'; family: string; name: string; flags?: string[]; span: Span; block: boolean }
+  | { k: 'table'; op: 'add' | 'create' | 'delete' | 'destroy' | 'flush' | 'list'; family: string; name: string; flags?: string[]; span: Span; block: boolean; /** Number of following commands that came from the block's body. */ body?: number }
   | { k: 'chain'; op: 'add' | 'create' | 'delete' | 'destroy' | 'flush' | 'list'; family: string; table: string; chain: ChainDecl; span: Span }
   | { k: 'rule'; op: 'add' | 'insert' | 'replace' | 'delete'; family: string; table: string; chain: string; rule: RuleDecl; handle?: number; index?: number; position?: number; span: Span }
   | { k: 'set'; op: 'add' | 'create' | 'delete' | 'destroy' | 'flush' | 'list'; family: string; table: string; set: SetDecl; span: Span }

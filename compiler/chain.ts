@@ -3,7 +3,7 @@
 // filter + 10` → hook input, prio 10.
 
 import type { Hook } from './ast.js';
-import { CompileError } from './diagnostics.js';
+import { CompileError, msg } from './diagnostics.js';
 
 /** A resolved hook: numeric priority, devices. */
 export interface ResolvedHook {
@@ -23,13 +23,30 @@ const HOOKS: Record<string, string[]> = {
   netdev: ['ingress', 'egress'],
 };
 
+/** Hooks a standard priority name is valid for (all hooks when absent), per family group. */
+const PRIO_HOOKS: Record<'inet' | 'bridge' | 'other', Record<string, string[] | undefined>> = {
+  inet: { raw: undefined, mangle: undefined, filter: undefined, security: undefined, dstnat: ['prerouting'], srcnat: ['postrouting'] },
+  bridge: { filter: undefined, dstnat: ['prerouting'], srcnat: ['postrouting'], out: ['output'] },
+  other: { filter: undefined },
+};
+
+function prioNameValid(family: string, hook: string, name: string): boolean {
+  const group = family === 'bridge' ? 'bridge' : family === 'arp' || family === 'netdev' ? 'other' : 'inet';
+  const table = PRIO_HOOKS[group];
+  if (!(name in table)) return false;
+  const hooks = table[name];
+  return !hooks || hooks.includes(hook);
+}
+
 /** Validates a hook spec for a family and resolves its priority. */
 export function resolveHook(family: string, h: Hook): ResolvedHook {
-  if (!['filter', 'nat', 'route'].includes(h.type)) throw new CompileError(h.span, `unknown chain type`);
+  if (!['filter', 'nat', 'route'].includes(h.type)) throw new CompileError(h.typeSpan, msg.unknownChainType);
   if (!HOOKS[family]!.includes(h.hook)) {
-    if (!['prerouting', 'input', 'forward', 'output', 'postrouting', 'ingress', 'egress'].includes(h.hook)) throw new CompileError(h.span, `unknown chain hook`);
-    throw new CompileError(h.span, `The ${family} family does not support this hook`);
+    if (!['prerouting', 'input', 'forward', 'output', 'postrouting', 'ingress', 'egress'].includes(h.hook)) throw new CompileError(h.hookSpan, msg.unknownChainHook);
+    throw new CompileError(h.hookSpan, msg.familyHook(family));
   }
+  if (h.prioName !== undefined && !prioNameValid(family, h.hook, h.prioName)) throw new CompileError(h.prioSpan, msg.badPriority);
+  if ((h.hook === 'ingress' || h.hook === 'egress') && h.devices.length === 0) throw new CompileError(h.span, msg.missingDevice);
   let prio = h.prio;
   if (family === 'bridge' && h.prioName) prio = BRIDGE_PRIO[h.prioName]! + h.prioOffset;
   return { type: h.type, hook: h.hook, prio, devices: h.devices };

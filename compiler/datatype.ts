@@ -14,8 +14,8 @@ export interface Datatype {
   /** Bitmask types match implicitly with `& value != 0`. */
   bitmask?: boolean;
   symbols?: Record<string, number | bigint>;
-  /** Parses a literal that is not a plain number or symbol; undefined = not this type. */
-  parse?: (text: string, tok: string) => Value | undefined;
+  /** Parses a literal that is not a plain number or symbol; undefined = not this type, string = error. */
+  parse?: (text: string, tok: string) => Value | string | undefined;
   /** Kind of literal expected, for error messages (`Could not parse X`). */
   desc: string;
   string?: boolean;
@@ -133,6 +133,12 @@ export const IGMP_TYPES: Record<string, number> = {
   'membership-query': 0x11, 'membership-report-v1': 0x12, 'membership-report-v2': 0x16,
   'membership-report-v3': 0x22, 'leave-group': 0x17,
 };
+export const MH_TYPES: Record<string, number> = {
+  'binding-refresh-request': 0, 'home-test-init': 1, 'careof-test-init': 2, 'home-test': 3, 'careof-test': 4,
+  'binding-update': 5, 'binding-acknowledgement': 6, 'binding-error': 7, 'fast-binding-update': 8,
+  'fast-binding-acknowledgement': 9, 'fast-binding-advertisement': 10, 'experimental-mobility-header': 11,
+  'home-agent-switch-message': 12,
+};
 export const FIB_TYPES: Record<string, number> = {
   unspec: 0, unicast: 1, local: 2, broadcast: 3, anycast: 4, multicast: 5, blackhole: 6, unreachable: 7, prohibit: 8,
 };
@@ -215,6 +221,12 @@ function parseTimeOfDate(text: string): Value | undefined {
   return undefined;
 }
 
+/** Interface names resolve to their ifindex when the rule is parsed; a fresh namespace has only `lo`. */
+function parseIfindex(text: string, tok: string): Value | string | undefined {
+  if (tok !== 'word' && tok !== 'string') return undefined;
+  return text === 'lo' ? { num: 1n } : 'Interface does not exist';
+}
+
 function parseHour(text: string): Value | undefined {
   const m = /^(\d{1,2}):(\d{2})(?::(\d{2}))?$/.exec(text);
   if (!m) return undefined;
@@ -245,7 +257,7 @@ const DT: Datatype[] = [
       return { num: (BigInt(parseInt(m[1]!, 16)) << 16n) | BigInt(m[2] ? parseInt(m[2], 16) : 0) };
     },
   }),
-  t('iface_index', 32, 'host', 'network interface index'),
+  t('iface_index', 32, 'host', 'network interface index', { parse: parseIfindex }),
   t('ifname', 128, 'be', 'network interface name', { string: true, parse: (s, k) => (k === 'string' || k === 'word' ? parseString(s) : undefined) }),
   t('iface_type', 16, 'host', 'network interface type', { symbols: IFACE_TYPES }),
   t('uid', 32, 'host', 'user ID', { symbols: { root: 0, daemon: 1, bin: 2, sys: 3, nobody: 65534 } }),
@@ -269,12 +281,13 @@ const DT: Datatype[] = [
   t('icmpx_code', 8, 'be', 'icmpx code', { symbols: ICMPX_CODES }),
   t('igmp_type', 8, 'be', 'IGMP type', { symbols: IGMP_TYPES }),
   t('arp_op', 16, 'be', 'ARP operation', { symbols: ARP_OPS }),
+  t('mh_type', 8, 'be', 'Mobility Header Type', { symbols: MH_TYPES }),
   t('dccp_pkttype', 4, 'be', 'DCCP packet type', { symbols: DCCP_TYPES }),
   t('ct_state', 32, 'host', 'conntrack state', { symbols: CT_STATES, bitmask: true }),
   t('ct_status', 32, 'host', 'conntrack status', { symbols: CT_STATUS, bitmask: true }),
   t('ct_dir', 8, 'host', 'conntrack direction', { symbols: CT_DIRS }),
   t('ct_event', 32, 'host', 'conntrack event bits', { symbols: CT_EVENTS, bitmask: true }),
-  t('ct_label', 128, 'host', 'conntrack label'),
+  t('ct_label', 128, 'host', 'conntrack label', { bitmask: true }),
   t('fib_addrtype', 32, 'host', 'fib address type', { symbols: FIB_TYPES }),
   t('string', 0, 'be', 'string', { string: true, parse: (s, k) => (k === 'string' || k === 'word' ? parseString(s) : undefined) }),
   t('verdict', 32, 'host', 'verdict'),
@@ -351,6 +364,8 @@ export function parseLiteral(type: Datatype, text: string, tok: string): Value |
       }
     }
     if (/^-/.test(text)) return `Could not parse ${type.desc}`;
+    // A conntrack label number names one bit of the 128-bit label set.
+    if (type.name === 'ct_label') return BigInt(text) < 128n ? { num: 1n << BigInt(text) } : `Could not parse ${type.desc}`;
     return { num: BigInt(text) };
   }
   if (type.symbols && tok !== 'ip4' && tok !== 'ip6') {

@@ -10,11 +10,13 @@ import { lineCol, type Span } from './source.js';
 export interface Diagnostic {
   span: Span;
   message: string;
+  /** A parse-time error after which nft still evaluates the rest (unknown `$var`). */
+  keepEvaluating?: boolean;
 }
 
 /** Thrown internally to abandon one statement; caught per statement. */
 export class CompileError extends Error {
-  constructor(public span: Span, message: string) {
+  constructor(public span: Span, message: string, public keepEvaluating = false) {
     super(message);
   }
 }
@@ -22,11 +24,15 @@ export class CompileError extends Error {
 /** Collects errors for one compilation. */
 export class Diagnostics {
   readonly list: Diagnostic[] = [];
-  error(span: Span, message: string): void {
-    this.list.push({ span, message });
+  error(span: Span, message: string, keepEvaluating = false): void {
+    this.list.push(keepEvaluating ? { span, message, keepEvaluating } : { span, message });
   }
   get count(): number {
     return this.list.length;
+  }
+  /** Errors that stop nft before evaluation (syntax errors and the like). */
+  get blocking(): number {
+    return this.list.filter((d) => !d.keepEvaluating).length;
   }
 }
 
@@ -49,9 +55,21 @@ export const msg = {
   syntax: (unexpected: string, expecting?: string) =>
     `syntax error, unexpected ${unexpected}` + (expecting ? `, expecting ${expecting}` : ''),
   undefinedVar: (name: string) => `unknown identifier '${name}'`,
+  redefinition: (name: string) => `redefinition of symbol '${name}'`,
   noSuchFile: (name: string) => `File not found: ${name}`,
   unknownTable: (name: string) => `Could not process rule: No such file or directory`,
   noSuchChain: (name: string) => `Could not process rule: No such file or directory`,
   badValue: (what: string, text: string) => `Could not parse ${what}`,
   conflictingProto: (a: string, b: string) => `conflicting protocols specified: ${a} vs. ${b}`,
+  unknownChainType: 'unknown chain type',
+  unknownChainHook: 'unknown chain hook',
+  familyHook: (family: string) => `The ${family} family does not support this hook`,
+  badPriority: 'invalid priority expression value in this context.',
+  missingDevice: "Missing `device' in this chain definition",
+  stringTooLong: (len: number) => `String exceeds maximum length of ${len}`,
+  serviceRange: 'Service out of range',
+  valueRange: (v: bigint, max: bigint) => `Value ${v} exceeds valid range 0-${max}`,
+  prefixLength: (len: number, bits: number) => `Prefix length ${len} is invalid for type of ${bits} bits width`,
+  /** A refusal by the kernel (errno text as strerror words it). */
+  kernel: (errno: string) => `Could not process rule: ${errno}`,
 } as const;

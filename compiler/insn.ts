@@ -64,12 +64,13 @@ export type Insn =
   | { op: 'tproxy'; family: number; regAddr?: number; regPort?: number }
   | { op: 'dup'; regAddr?: number; regDev?: number }
   | { op: 'fwd'; regDev: number; regAddr?: number; family?: number }
-  | { op: 'synproxy'; mss: number; wscale: number; flags: number }
+  | { op: 'synproxy'; mss: number; wscale: number }
   | { op: 'connlimit'; count: number; flags: number }
   | { op: 'last' }
   | { op: 'flow_offload'; name: string }
   | { op: 'raw'; text: string };
 
+const LOG_FLAGS: [number, string][] = [[1, 'tcpseq'], [2, 'tcpopt'], [4, 'ipopt'], [8, 'uid'], [0x20, 'macdecode']];
 const FAM_NAMES: Record<string, string> = { ip: 'ip', ip6: 'ip6', inet: 'inet' };
 const EXTHDR_OPS = [' ipv6', ' tcpopt', ' ipv4', ' sctp', ' dccp'];
 
@@ -129,7 +130,7 @@ export function printInsn(i: Insn): string {
       if (i.group !== undefined) s += ` group ${i.group} snaplen ${i.snaplen ?? 0} qthreshold ${i.qthreshold ?? 0}`;
       else {
         if (i.level !== undefined) s += ` level ${i.level}`;
-        if (i.flags) s += ` flags ${i.flags}`;
+        for (const [bit, name] of LOG_FLAGS) if (i.flags & bit) s += ` ${name}`;
       }
       return s + ' ]';
     }
@@ -186,7 +187,7 @@ export function printInsn(i: Insn): string {
     case 'xfrm':
       return `[ xfrm load ${i.dir ? 'out' : 'in'} ${i.spnum} ${i.key} => reg ${i.dreg} ]`;
     case 'tproxy': {
-      let s = `[ tproxy ${['unspec', '', 'ip', '', '', '', '', '', '', '', 'ip6'][i.family] ?? 'inet'}`;
+      let s = `[ tproxy${i.family === 2 ? ' ip' : i.family === 10 ? ' ip6' : ''}`;
       if (i.regAddr !== undefined) s += ` addr reg ${i.regAddr}`;
       if (i.regPort !== undefined) s += ` port reg ${i.regPort}`;
       return s + ' ]';
@@ -203,7 +204,7 @@ export function printInsn(i: Insn): string {
       return s + ' ]';
     }
     case 'synproxy':
-      return `[ synproxy mss ${i.mss} wscale ${i.wscale} ${i.flags ? '' : ''}]`;
+      return `[ synproxy mss ${i.mss} wscale ${i.wscale} ]`;
     case 'connlimit':
       return `[ connlimit count ${i.count} flags ${i.flags} ]`;
     case 'last':

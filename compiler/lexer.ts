@@ -23,6 +23,9 @@ const PUNCT1 = '{}()[],;:./-=!<>&|^@$*+~';
 
 const RE_IP6 = /^(?:(?:[0-9a-fA-F]{1,4}:){7}[0-9a-fA-F]{1,4}|(?:[0-9a-fA-F]{1,4}:){0,7}(?:[0-9a-fA-F]{1,4})?::(?:[0-9a-fA-F]{1,4}(?::[0-9a-fA-F]{1,4}){0,6})?(?:\.\d{1,3}\.\d{1,3}\.\d{1,3})?|(?:[0-9a-fA-F]{1,4}:){6}\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})/;
 const RE_MAC = /^[0-9a-fA-F]{1,2}(?::[0-9a-fA-F]{1,2}){5}(?![0-9a-fA-F:])/;
+// `1:10`, `ffff:ffff` (tc classids) are one word, as in nft's scanner.
+const RE_PAIR = /^[0-9a-fA-F]{1,4}:[0-9a-fA-F]{1,4}(?![\w:.])/;
+const RE_CLASSID = /^[0-9a-fA-F]{1,4}:[0-9a-fA-F]{1,4}(?![\w:.])/;
 const RE_IP4 = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?![\d.])/;
 const RE_HEX = /^0x[0-9a-fA-F]+(?![\w])/;
 const RE_NUM = /^\d+(?![A-Za-z_\d])/;
@@ -65,6 +68,11 @@ export function tokenize(src: Source): Token[] {
           tok('ip6', m[0], i, i + m[0].length); i += m[0].length; continue;
         }
       }
+      m = RE_PAIR.exec(rest);
+      if (m) { tok('word', m[0], i, i + m[0].length); i += m[0].length; continue; }
+      // `1:10`, `abcd:1234` (classids) are one word, as in nft's scanner.
+      m = RE_CLASSID.exec(rest);
+      if (m) { tok('word', m[0], i, i + m[0].length); i += m[0].length; continue; }
       m = RE_IP4.exec(rest);
       if (m) { tok('ip4', m[0], i, i + m[0].length); i += m[0].length; continue; }
       m = RE_HEX.exec(rest) ?? RE_NUM.exec(rest);

@@ -5,7 +5,7 @@
 //   meta load l4proto; cmp eq 6; payload load 2b @ transport + 2; cmp eq 0x1600.
 
 import type { Elem, Expr, RelOp, Stmt } from './ast.js';
-import { CompileError } from './diagnostics.js';
+import { CompileError, msg } from './diagnostics.js';
 import {
   bytesToNum, datatype, encodeNum, parseLiteral, SET_TYPE_NAMES, type Datatype, type Value,
   ICMP_CODES, ICMPV6_CODES, ICMPX_CODES,
@@ -15,6 +15,7 @@ import { Base, findField, protocols, type Proto } from './proto/index.js';
 import { META_KEYS } from './expr/meta-keys.js';
 import { CT_KEYS } from './expr/ct-keys.js';
 import { exthdrField } from './expr/exthdr.js';
+import { mergePayloadMatches, type PayloadMatch, type Segment } from './expr/payload-merge.js';
 import { RegAlloc, netlinkReg } from './regs.js';
 import type { Span } from './source.js';
 
@@ -29,6 +30,7 @@ export interface SetDef {
   keyParts?: { type: Datatype; bits: number }[];
   dataType?: Datatype;
   dataBits?: number;
+  dataParts?: { type: Datatype; bits: number }[];
   verdictMap?: boolean;
   objMap?: number;
   elements: SetElem[];
@@ -41,6 +43,7 @@ export interface SetDef {
   policy?: string;
   comment?: string;
   declElems?: number;
+  autoMerge?: boolean;
 }
 
 /** One element as sent: key bytes, optional key end, data, flags. */
@@ -53,6 +56,8 @@ export interface SetElem {
   timeout?: number;
   expires?: number;
   comment?: string;
+  /** Start of an interval that reaches the top of the key space (no end element). */
+  open?: boolean;
   exprs?: Insn[];
 }
 
@@ -116,15 +121,40 @@ export class RuleCompiler {
     throw new CompileError(span, message);
   }
 
-  /** Compiles all statements; verdicts are emitted last as nft does. */
+  /** Compiles all statements, then merges adjacent payload matches as nft does. */
   compile(stmts: Stmt[]): void {
-    for (const s of stmts) this.stmt(s);
+    for (const s of stmts) {
+      this.stmt(s);
+      this.closeSegment(s.k !== 'match');
+    }
+    this.insns = mergePayloadMatches(this.segments);
+  }
+
+  // Statement boundaries for payload merging; dependencies are statements of their own.
+  private segments: Segment[] = [];
+  private segmentStart = 0;
+  private pendingMatch?: PayloadMatch;
+
+  private closeSegment(barrier: boolean): void {
+    if (this.insns.length > this.segmentStart) {
+      this.segments.push({ insns: this.insns.slice(this.segmentStart), barrier, pm: this.pendingMatch });
+    }
+    this.segmentStart = this.insns.length;
+    this.pendingMatch = undefined;
   }
 
   // ------------------------------------------------------------------
-  // dependencies
-  private emitCmpConst(dreg: number, data: Uint8Array): void {
-    this.insns.push({ op: 'cmp', cmp: 0, sreg: netlinkReg(dreg), data });
+  // dependencies: nft inserts them as statements of their own before the
+  // statement that needs them, so they always use reg 1 and come before
+  // any load of that statement.
+  private depMatch(load: Insn, data: Uint8Array): void {
+    this.closeSegment(false);
+    this.insns.push(load, { op: 'cmp', cmp: 0, sreg: 1, data });
+    if (load.op === 'payload') {
+      // ether type / vlan type: a protocol field that may merge with neighbours
+      this.pendingMatch = { base: load.base, offset: load.offset, len: load.len, neq: false, data, protocol: true };
+    }
+    this.closeSegment(false);
   }
 
   private needNetwork(proto: Proto, span: Span): void {
@@ -142,10 +172,7 @@ export class RuleCompiler {
       return;
     }
     if (fam === 'inet') {
-      const r = this.regs.get();
-      this.insns.push({ op: 'meta', key: 'nfproto', dreg: netlinkReg(r) });
-      this.emitCmpConst(r, new Uint8Array([NFPROTO[proto.name]!]));
-      this.regs.release();
+      this.depMatch({ op: 'meta', key: 'nfproto', dreg: 1 }, new Uint8Array([NFPROTO[proto.name]!]));
       this.nh = proto.name;
       return;
     }
@@ -155,14 +182,8 @@ export class RuleCompiler {
 
   private needEthertype(name: string, etype: number, _span: Span): void {
     if (this.nh === name) return;
-    const r = this.regs.get();
-    if (this.llVlan) {
-      this.insns.push({ op: 'payload', dreg: netlinkReg(r), base: 0, offset: 16, len: 2 });
-    } else {
-      this.insns.push({ op: 'meta', key: 'protocol', dreg: netlinkReg(r) });
-    }
-    this.emitCmpConst(r, encodeNum(BigInt(etype), 2, 'be'));
-    this.regs.release();
+    const load: Insn = this.llVlan ? { op: 'payload', dreg: 1, base: 0, offset: 16, len: 2 } : { op: 'meta', key: 'protocol', dreg: 1 };
+    this.depMatch(load, encodeNum(BigInt(etype), 2, 'be'));
     this.nh = name;
   }
 
@@ -178,41 +199,21 @@ export class RuleCompiler {
       if (this.family !== 'ip6') this.needNetwork(protocols.ip6!, span);
     }
     if (this.family === 'arp') this.err(span, `conflicting protocols specified: arp vs. ${proto.name}`);
-    const r = this.regs.get();
-    this.insns.push({ op: 'meta', key: 'l4proto', dreg: netlinkReg(r) });
-    this.emitCmpConst(r, new Uint8Array([proto.protoKey!]));
-    this.regs.release();
+    this.depMatch({ op: 'meta', key: 'l4proto', dreg: 1 }, new Uint8Array([proto.protoKey!]));
     this.th = proto.name;
   }
 
   private needLink(proto: Proto, span: Span): void {
-    if (this.family === 'bridge' || this.family === 'netdev') {
-      if (proto.name === 'vlan' && !this.llVlan) {
-        const r = this.regs.get();
-        this.insns.push({ op: 'payload', dreg: netlinkReg(r), base: 0, offset: 12, len: 2 });
-        this.emitCmpConst(r, encodeNum(0x8100n, 2, 'be'));
-        this.regs.release();
-        this.llVlan = true;
-      }
-      return;
-    }
     if (this.family === 'ip' || this.family === 'ip6' || this.family === 'inet') {
-      if (this.llDep) return;
-      const r = this.regs.get();
-      this.insns.push({ op: 'meta', key: 'iiftype', dreg: netlinkReg(r) });
-      this.emitCmpConst(r, encodeNum(1n, 2, 'host'));
-      this.regs.release();
+      if (!this.llDep) this.depMatch({ op: 'meta', key: 'iiftype', dreg: 1 }, encodeNum(1n, 2, 'host'));
       this.llDep = true;
-      if (proto.name === 'vlan' && !this.llVlan) {
-        const r2 = this.regs.get();
-        this.insns.push({ op: 'payload', dreg: netlinkReg(r2), base: 0, offset: 12, len: 2 });
-        this.emitCmpConst(r2, encodeNum(0x8100n, 2, 'be'));
-        this.regs.release();
-        this.llVlan = true;
-      }
-      return;
+    } else if (this.family !== 'bridge' && this.family !== 'netdev') {
+      this.err(span, `conflicting protocols specified`);
     }
-    this.err(span, `conflicting protocols specified`);
+    if (proto.name === 'vlan' && !this.llVlan) {
+      this.depMatch({ op: 'payload', dreg: 1, base: 0, offset: 12, len: 2 }, encodeNum(0x8100n, 2, 'be'));
+      this.llVlan = true;
+    }
   }
   private llDep = false;
 
@@ -268,10 +269,41 @@ export class RuleCompiler {
     const proto = protocols[protoName]!;
     const field = findField(protoName, fieldName);
     if (!field) this.err(span, `unknown field ${fieldName}`);
-    return this.fieldLoad(proto, field.offset, field.len, datatype(field.type === 'integer' ? 'integer' : field.type), span);
+    const l = this.fieldLoad(proto, field.offset, field.len, datatype(field.type === 'integer' ? 'integer' : field.type), span);
+    if (field.icmpTypes) this.needIcmpType(proto, field.icmpTypes, span);
+    return l;
   }
 
-  private fieldLoad(proto: Proto, bitOffset: number, bitLen: number, type: Datatype, span: Span, noDep = false): LExpr {
+  /** `icmp id` exists only in echo messages: match the type unless the rule already did. */
+  private needIcmpType(proto: Proto, types: number[], span: Span): void {
+    if (this.icmpType !== undefined) {
+      if (!types.includes(this.icmpType)) this.err(span, `incompatible icmp match: rule has ${this.icmpType}, need ${types[0]}`);
+      return;
+    }
+    const load: Insn = { op: 'payload', dreg: 1, base: Base.Transport, offset: 0, len: 1 };
+    if (types.length === 1) {
+      this.closeSegment(false);
+      this.insns.push(load, { op: 'cmp', cmp: 0, sreg: 1, data: new Uint8Array([types[0]!]) });
+      this.pendingMatch = { base: Base.Transport, offset: 0, len: 1, neq: false, data: new Uint8Array([types[0]!]), protocol: false };
+      this.closeSegment(false);
+      this.icmpType = types[0];
+      return;
+    }
+    const keyType = datatype(proto.name === 'icmp' ? 'icmp_type' : 'icmpv6_type');
+    const set: SetDef = {
+      name: '__set%d', table: this.table.name, family: this.family, flags: 0x3, keyType, keyBits: 8,
+      keyParts: [{ type: keyType, bits: 8 }], elements: types.map((t) => ({ key: [pad4(new Uint8Array([t]))], flags: 0 })),
+      size: types.length, anonymous: true,
+    };
+    this.anonSets.push(set);
+    this.closeSegment(false);
+    this.insns.push(load, { op: 'lookup', sreg: 1, set: set.name, inv: false });
+    this.closeSegment(false);
+  }
+  private icmpType?: number;
+
+  private fieldLoad(proto: Proto, bitOffset: number, bitLen: number, type: Datatype, span: Span): LExpr {
+    this.payloadDep(proto, span);
     let base = proto.base as number;
     let off = bitOffset;
     if (proto.name === 'vlan' || proto.name === 'ether') {
@@ -295,7 +327,6 @@ export class RuleCompiler {
       protoKey: proto.name === 'ip' && bitOffset === 72 ? 'ipproto' : proto.name === 'ip6' && bitOffset === 48 ? 'nexthdr' : proto.name === 'ether' && bitOffset === 96 ? 'ethertype' : undefined,
       span,
       load(d: number) {
-        if (!noDep) self.payloadDep(proto, span);
         self.insns.push({ op: 'payload', dreg: netlinkReg(d), base, offset: byteOff, len });
         if (needMask) {
           const mask = maskBits(len, off - byteOff * 8, bitLen);
@@ -430,21 +461,29 @@ export class RuleCompiler {
         if (last && last.op === 'bitwise' && l.payload && last.dreg === netlinkReg(d) && l.shift + l.bits !== l.len * 8) {
           self.insns.pop();
         }
+        // Chained constant ops (`mark and 0xff or 0x1000`) fold into one mask-xor.
+        if (last && last.op === 'bitwise' && last.dreg === netlinkReg(d) && e.l.k === 'binop' && e.l.op !== '<<' && e.l.op !== '>>') {
+          self.insns.pop();
+          const m = last.mask.map((b, i) => b & mask[i]!);
+          const x = last.xor.map((b, i) => (b & mask[i]!) ^ xor[i]!);
+          self.insns.push({ op: 'bitwise', sreg: last.sreg, dreg: netlinkReg(d), len, mask: m, xor: x });
+          return;
+        }
         self.insns.push({ op: 'bitwise', sreg: netlinkReg(d), dreg: netlinkReg(d), len, mask, xor });
       },
     };
   }
 
   private exthdrExpr(e: Expr & { k: 'exthdr' }): LExpr {
-    const f = exthdrField(e.op, e.hdr, e.field);
+    const f = exthdrField(e.op, e.hdr, e.field, e.index);
     if (!f) this.err(e.span, `unknown ${e.op} header field ${e.hdr} ${e.field}`);
     const self = this;
     const exop = { ipv6: 0, tcpopt: 1, ipv4: 2, sctp: 3, dccp: 4 }[e.op];
+    if (e.op === 'tcpopt') this.needTransport(protocols.tcp!, e.span);
+    if (e.op === 'ipv4' && this.family !== 'ip') this.needNetwork(protocols.ip!, e.span);
+    if (e.op === 'sctp') this.needTransport(protocols.sctp!, e.span);
     if (f.exists) {
       return this.simple(datatype('boolean'), 1, e.span, (d) => {
-        if (e.op === 'tcpopt') self.needTransport(protocols.tcp!, e.span);
-        if (e.op === 'ipv4' && this.family !== 'ip') self.needNetwork(protocols.ip!, e.span);
-        if (e.op === 'sctp') self.needTransport(protocols.sctp!, e.span);
         self.insns.push({ op: 'exthdr', exop, dreg: netlinkReg(d), type: f.type, offset: 0, len: 1, flags: 1 });
       });
     }
@@ -457,9 +496,6 @@ export class RuleCompiler {
     return {
       type, bits: f.len, len, order: 'be', shift, hostNumeric: false, span: e.span,
       load(d) {
-        if (e.op === 'tcpopt') self.needTransport(protocols.tcp!, e.span);
-        if (e.op === 'ipv4' && self.family !== 'ip') self.needNetwork(protocols.ip!, e.span);
-        if (e.op === 'sctp') self.needTransport(protocols.sctp!, e.span);
         self.insns.push({ op: 'exthdr', exop, dreg: netlinkReg(d), type: f.type, offset: byteOff, len, flags: 0 });
         if (needMask) self.insns.push({ op: 'bitwise', sreg: netlinkReg(d), dreg: netlinkReg(d), len, mask: maskBits(len, f.offset - byteOff * 8, f.len), xor: new Uint8Array(len) });
       },
@@ -505,12 +541,12 @@ export class RuleCompiler {
 
   private hashExpr(e: Expr & { k: 'hash' }): LExpr {
     const self = this;
+    const src = e.type === 'jhash' ? this.lhs(e.src!) : undefined;
     return this.simple(datatype('integer_host'), 32, e.span, (d) => {
-      if (e.type === 'symhash') {
+      if (!src) {
         self.insns.push({ op: 'hash', dreg: netlinkReg(d), type: 1, sreg: 0, len: 0, mod: e.mod, seed: 0, offset: e.offset });
         return;
       }
-      const src = self.lhs(e.src!);
       const units = src.parts ? Math.ceil(src.len / 4) : 4;
       const s = self.regs.get(units);
       src.load(s);
@@ -537,7 +573,7 @@ export class RuleCompiler {
   }
 
   /** `expr map { ... }` as a value (data map lookup). */
-  private mapExpr(e: Expr & { k: 'map' }, dataType?: Datatype, dataBits?: number): LExpr {
+  private mapExpr(e: Expr & { k: 'map' }, dataType?: Datatype, dataBits?: number, dataParts?: MapData['parts']): LExpr {
     const key = this.lhs(e.key);
     const self = this;
     const dt = dataType ?? this.pendingDataType;
@@ -546,13 +582,11 @@ export class RuleCompiler {
     return {
       type: dt, bits, len: Math.ceil(bits / 8), order: dt.order, shift: 0, hostNumeric: false, span: e.span,
       load(d) {
-        const units = key.parts ? Math.ceil(key.len / 4) : 4;
-        const k = units === 4 ? d : self.regs.get(units);
-        key.load(k);
-        const set = self.setFor(e.map, key, { type: dt, bits, verdict: false }, e.span);
-        if (key.hostNumeric && set.flags & 4) self.hton(k, key);
-        if (units !== 4) self.regs.release(units);
-        self.insns.push({ op: 'lookup', sreg: netlinkReg(k), set: set.name, dreg: netlinkReg(d), inv: false });
+        // nft loads the key into the destination register, whatever its size.
+        key.load(d);
+        const set = self.setFor(e.map, key, { type: dt, bits, verdict: false, parts: dataParts }, e.span);
+        if (key.hostNumeric && set.flags & 4) self.hton(d, key);
+        self.insns.push({ op: 'lookup', sreg: netlinkReg(d), set: set.name, dreg: netlinkReg(d), inv: false });
       },
     };
   }
@@ -589,7 +623,7 @@ export class RuleCompiler {
       if (typeof v === 'string') this.err(e.span, v);
       if ('str' in v) {
         const out = new Uint8Array(len);
-        if (v.str.length > len) this.err(e.span, `String exceeds ${len} bytes`);
+        if (v.str.length > len) this.err(e.span, msg.stringTooLong(len));
         out.set(v.str);
         return out;
       }
@@ -615,7 +649,7 @@ export class RuleCompiler {
     if (typeof v === 'string') this.err(e.span, v);
     if ('str' in v) return bytesToNum(v.str);
     const max = l.bits >= 64 ? (1n << BigInt(l.bits)) - 1n : (1n << BigInt(l.bits)) - 1n;
-    if (v.num > max) this.err(e.span, `Value ${e.text} exceeds valid range 0-${max}`);
+    if (v.num > max) this.err(e.span, l.type.name === 'inet_service' ? msg.serviceRange : msg.valueRange(v.num, max));
     return v.num;
   }
 
@@ -673,20 +707,19 @@ export class RuleCompiler {
       case 'flowoffload':
         this.insns.push({ op: 'flow_offload', name: s.name });
         return;
+      case 'tproxy':
+        return this.tproxy(s);
+      case 'synproxy':
+        this.insns.push({ op: 'synproxy', mss: s.mss ?? 0, wscale: s.wscale ?? 0 });
+        return;
       default:
         this.err(s.span, `statement not supported`);
     }
   }
 
   private verdict(v: Expr & { k: 'verdict' }): void {
-    if (v.chain !== undefined) this.checkChain(v.chain, v.span);
     this.insns.push({ op: 'immediate_verdict', v: { verdict: v.v, chain: v.chain } });
     this.verdictSeen = true;
-  }
-
-  private checkChain(name: string, span: Span): void {
-    const c = this.table.chains.get(name);
-    if (!c) this.err(span, `Could not process rule: No such file or directory`);
   }
 
   private hton(reg: number, l: LExpr): void {
@@ -697,6 +730,8 @@ export class RuleCompiler {
 
   /** A relational expression. */
   match(le: Expr, op: RelOp, r: Expr, span: Span): void {
+    // nft turns a one-element anonymous set into the element itself (not for concatenations).
+    if (r.k === 'set' && r.elems.length === 1 && le.k !== 'concat' && r.elems[0]!.key.k !== 'list') return this.match(le, op, r.elems[0]!.key, span);
     const l = this.lhs(le);
     // Sets and set references.
     if (r.k === 'set' || r.k === 'setref' || (r.k === 'list' && !l.type.bitmask && !l.parts)) {
@@ -728,7 +763,7 @@ export class RuleCompiler {
     if (r.k === 'prefix') {
       const full = this.value(l, r.e);
       const plen = r.len;
-      if (plen > l.bits) this.err(r.span, `Prefix length ${plen} is invalid`);
+      if (plen > l.bits) this.err(r.span, msg.prefixLength(plen, l.bits));
       if (l.type.string) this.err(r.span, `prefix not allowed on strings`);
       const neq = op === '!=';
       if (l.payload && !l.shift && plen % 8 === 0 && l.bits % 8 === 0 && plen > 0) {
@@ -789,12 +824,18 @@ export class RuleCompiler {
     } else {
       this.insns.push({ op: 'cmp', cmp: cop, sreg: R, data });
     }
+    const p = l.payload;
+    if ((le.k === 'payload' || le.k === 'raw') && p && cop <= 1 && r.k === 'sym' && p.bitOffset % 8 === 0 && p.bitLen % 8 === 0) {
+      this.pendingMatch = { base: p.base, offset: p.bitOffset / 8, len: l.len, neq: cop === 1, data, protocol: l.protoKey !== undefined };
+    }
     if (cop === 0) this.noteProto(l, r);
   }
 
   /** An equality on a protocol key establishes that protocol for later fields. */
   private noteProto(l: LExpr, r: Expr): void {
-    if (!l.protoKey || r.k !== 'sym') return;
+    const p = l.payload;
+    const icmpType = p && (p.proto.name === 'icmp' || p.proto.name === 'icmpv6') && p.bitOffset === 0 && p.bitLen === 8;
+    if ((!l.protoKey && !icmpType) || r.k !== 'sym') return;
     let v: bigint;
     try {
       v = this.value(l, r);
@@ -802,12 +843,13 @@ export class RuleCompiler {
       return;
     }
     const n = Number(v);
+    if (icmpType) this.icmpType = n;
     if (l.protoKey === 'nfproto') this.nh = n === 2 ? 'ip' : n === 10 ? 'ip6' : this.nh;
     else if (l.protoKey === 'l4proto' || l.protoKey === 'ipproto' || l.protoKey === 'nexthdr') {
       const p = Object.values(protocols).find((x) => x.base === Base.Transport && x.protoKey === n && x.name !== 'th');
       if (p) this.th = p.name;
       if (l.protoKey === 'ipproto') this.nh ??= 'ip';
-    } else if (l.protoKey === 'ethertype') {
+    } else if (l.protoKey === 'ethertype' && (this.family === 'bridge' || this.family === 'netdev')) {
       this.nh = n === 0x0800 ? 'ip' : n === 0x86dd ? 'ip6' : n === 0x0806 ? 'arp' : n === 0x8100 ? this.nh : this.nh;
       if (n === 0x8100) this.llVlan = true;
     }
@@ -830,26 +872,26 @@ export class RuleCompiler {
   private anonCount = 0;
 
   /** Resolves `{...}` / `@name` for a lookup keyed by `key`. */
-  setFor(e: Expr, key: LExpr, data: { type: Datatype; bits: number; verdict: boolean } | undefined, span: Span): SetDef {
+  setFor(e: Expr, key: LExpr, data: MapData | undefined, span: Span): SetDef {
     if (e.k === 'setref') {
       const s = this.table.sets.get(e.name);
       if (!s) this.err(e.span, `Could not process rule: No such file or directory`);
-      if (data && !(s.flags & 8)) this.err(e.span, `Expression is not a map`);
+      if (data && !(s.flags & (data.obj ? 0x40 : 0x8))) this.err(e.span, `Expression is not a map`);
       return s;
     }
     if (e.k !== 'set') this.err(e.span, `Expected a set`);
     const parts = key.parts ?? [key];
     const def: SetDef = {
-      name: data ? '__map%d' : '__set%d', table: this.table.name, family: this.family, flags: 0x3,
+      name: data?.obj ? '__objmap%d' : data ? '__map%d' : '__set%d', table: this.table.name, family: this.family, flags: 0x3,
       keyType: key.type, keyBits: key.bits, keyParts: parts.map((p) => ({ type: p.type, bits: p.bits })),
-      dataType: data?.type, dataBits: data?.bits, verdictMap: data?.verdict, elements: [], anonymous: true,
+      dataType: data?.type, dataBits: data?.bits, verdictMap: data?.verdict, objMap: data?.obj, elements: [], anonymous: true,
     };
-    if (data) def.flags |= 0x8;
+    if (data) def.flags |= data.obj ? 0x40 : 0x8;
     const elems = buildElements(this, e.elems, parts, key, data);
     if (elems.interval) def.flags |= 0x4;
     if (elems.interval && parts.length > 1) def.flags |= 0x80;
     def.elements = elems.list;
-    def.size = elems.list.length;
+    def.size = elems.size;
     this.anonSets.push(def);
     this.anonCount++;
     return def;
@@ -872,9 +914,27 @@ export class RuleCompiler {
     return this.constBytes(l, e);
   }
   /** Data bytes of a map element. */
-  dataBytes(type: Datatype, bits: number, e: Expr): Uint8Array {
-    const l = this.simple(type, bits, e.span, () => {});
-    return this.constBytes(l, e);
+  dataBytes(type: Datatype, bits: number, e: Expr, parts?: MapData['parts']): Uint8Array {
+    const es = e.k === 'concat' ? e.parts : [e];
+    const ps = parts ?? [{ type, bits }];
+    if (es.length !== ps.length) this.err(e.span, `datatype mismatch, expected concatenation of (${ps.length}) types`);
+    const bounds = ps.map((p, i) => this.dataBounds(this.simple(p.type, p.bits, es[i]!.span, () => {}), es[i]!));
+    if (!parts && e.k !== 'range' && e.k !== 'prefix') return bounds[0]![0];
+    // Range data (nat maps) holds all low components, then all high ones.
+    const lo = bounds.map((b) => pad4(b[0]));
+    const interval = es.some((x) => x.k === 'range' || x.k === 'prefix');
+    return flat(interval ? [...lo, ...bounds.map((b) => pad4(b[1]))] : lo);
+  }
+
+  private dataBounds(l: LExpr, e: Expr): [Uint8Array, Uint8Array] {
+    if (e.k === 'range') return [this.constBytes(l, e.lo), this.constBytes(l, e.hi)];
+    if (e.k === 'prefix') {
+      const host = BigInt(l.bits - e.len);
+      const lo = (this.value(l, e.e) >> host) << host;
+      return [encodeNum(lo, l.len, l.order), encodeNum(lo | ((1n << host) - 1n), l.len, l.order)];
+    }
+    const b = this.constBytes(l, e);
+    return [b, b];
   }
   fail(span: Span, m: string): never {
     this.err(span, m);
@@ -913,11 +973,8 @@ export class RuleCompiler {
       type = 0;
       code = codeOf(ICMPV6_CODES, 'icmpv6 code') ?? 4;
     } else {
-      // Bare `reject`: the family's default, or by established protocol context.
-      if (this.th === 'tcp' && fam !== 'bridge') {
-        type = 1;
-        code = 0;
-      } else if (fam === 'ip' || this.nh === 'ip') {
+      // Bare `reject`: by the network protocol in context (never a TCP reset).
+      if (fam === 'ip' || this.nh === 'ip') {
         type = 0;
         code = 3;
       } else if (fam === 'ip6' || this.nh === 'ip6') {
@@ -971,13 +1028,10 @@ export class RuleCompiler {
       m.load(d);
       return;
     }
-    const src = this.withType(v, l);
+    const src = this.lhs(v);
     src.load(d);
-  }
-
-  /** Types `e`, giving constants inside binops the type of `target`. */
-  private withType(e: Expr, _target: LExpr): LExpr {
-    return this.lhs(e);
+    // A host-order value written into a big-endian field is converted first.
+    if (src.hostNumeric && l.order === 'be' && !l.type.string) this.hton(d, src);
   }
 
   private payloadSet(t: Expr & { k: 'payload' | 'raw' }, v: Expr, span: Span): void {
@@ -1037,15 +1091,14 @@ export class RuleCompiler {
       else nfam = 'inet';
     }
     let flags = 0;
-    for (const f of s.flags) {
-      flags |= ({ random: 0x4, persistent: 0x8, 'fully-random': 0x10, netmap: 0x40 } as Record<string, number>)[f] ?? 0;
-    }
+    for (const f of s.flags) flags |= NAT_FLAGS[f] ?? 0;
+    if (s.prefixKw) flags |= NAT_FLAGS.netmap!;
+    let pmin: number | undefined;
+    let pmax: number | undefined;
     if (s.type === 'masquerade' || s.type === 'redirect') {
-      let pmin: number | undefined;
-      let pmax: number | undefined;
       if (s.port) {
         [pmin, pmax] = this.natPorts(s.port);
-        flags |= 0x2;
+        flags |= NAT_PROTO_SPECIFIED;
       }
       this.insns.push({ op: s.type === 'masquerade' ? 'masq' : 'redir', protoMin: pmin, protoMax: pmax, flags });
       this.verdictSeen = true;
@@ -1055,53 +1108,64 @@ export class RuleCompiler {
     const abits = nfam === 'ip6' ? 128 : 32;
     let amin: number | undefined;
     let amax: number | undefined;
-    if (s.addr) {
-      const a = s.addr;
+    const imm = (data: Uint8Array) => {
+      const r = netlinkReg(this.regs.get());
+      this.insns.push({ op: 'immediate', dreg: r, data });
+      return r;
+    };
+    const a = s.addr;
+    if (a?.k === 'map') {
+      // The map's data is an address, or address . port; ranges of either give the max registers.
+      const shape = this.natMapShape(a);
+      const d = this.regs.get();
+      this.mapExpr(a, addrType, abits, shape.port ? [{ type: addrType, bits: abits }, { type: datatype('inet_service'), bits: 16 }] : undefined).load(d);
+      const addrUnits = abits / 32;
+      const width = addrUnits + (shape.port ? 1 : 0);
+      amin = netlinkReg(d);
+      if (shape.port) pmin = netlinkReg(d + addrUnits);
+      if (shape.interval) {
+        amax = netlinkReg(d + width);
+        if (shape.port) pmax = netlinkReg(d + width + addrUnits);
+      }
+    } else if (a) {
       const al = this.simple(addrType, abits, a.span, () => {});
       if (a.k === 'range') {
-        amin = this.regs.get();
-        this.insns.push({ op: 'immediate', dreg: netlinkReg(amin), data: this.constBytes(al, a.lo) });
-        amax = this.regs.get();
-        this.insns.push({ op: 'immediate', dreg: netlinkReg(amax), data: this.constBytes(al, a.hi) });
-        flags |= 0x1;
+        amin = imm(this.constBytes(al, a.lo));
+        amax = imm(this.constBytes(al, a.hi));
       } else if (a.k === 'prefix') {
         const v = this.value(al, a.e);
         const hostBits = BigInt(abits - a.len);
         const lo = (v >> hostBits) << hostBits;
-        const hi = lo | ((1n << hostBits) - 1n);
-        amin = this.regs.get();
-        this.insns.push({ op: 'immediate', dreg: netlinkReg(amin), data: encodeNum(lo, abits / 8, 'be') });
-        amax = this.regs.get();
-        this.insns.push({ op: 'immediate', dreg: netlinkReg(amax), data: encodeNum(hi, abits / 8, 'be') });
-        flags |= 0x1;
+        amin = imm(encodeNum(lo, abits / 8, 'be'));
+        amax = imm(encodeNum(lo | ((1n << hostBits) - 1n), abits / 8, 'be'));
       } else if (a.k === 'sym') {
-        amin = this.regs.get();
-        this.insns.push({ op: 'immediate', dreg: netlinkReg(amin), data: this.constBytes(al, a) });
-        flags |= 0x1;
-      } else if (a.k === 'map') {
-        amin = this.regs.get();
-        const m = this.mapExpr(a, addrType, abits);
-        m.load(amin);
-        flags |= 0x1;
+        amin = imm(this.constBytes(al, a));
       } else {
-        amin = this.regs.get();
-        this.lhs(a).load(amin);
-        flags |= 0x1;
+        const d = this.regs.get();
+        this.lhs(a).load(d);
+        amin = netlinkReg(d);
       }
     }
-    let pmin: number | undefined;
-    let pmax: number | undefined;
     if (s.port) {
       [pmin, pmax] = this.natPorts(s.port);
-      flags |= 0x2;
+      flags |= NAT_PROTO_SPECIFIED;
     }
-    flags &= ~0x1; // MAP_IPS is implied by the address registers; nft leaves it unset
-    this.insns.push({
-      op: 'nat', kind: s.type as 'snat', family: nfam,
-      addrMin: amin !== undefined ? netlinkReg(amin) : undefined, addrMax: amax !== undefined ? netlinkReg(amax) : undefined,
-      protoMin: pmin, protoMax: pmax, flags,
-    });
+    this.insns.push({ op: 'nat', kind: s.type as 'snat', family: nfam, addrMin: amin, addrMax: amax, protoMin: pmin, protoMax: pmax, flags });
     this.verdictSeen = true;
+  }
+
+  /** Whether a nat map's data carries a port (`addr . port`) and ranges (`a-b`, prefixes). */
+  private natMapShape(m: Expr & { k: 'map' }): { port: boolean; interval: boolean } {
+    if (m.map.k === 'setref') {
+      const set = this.table.sets.get(m.map.name);
+      return { port: (set?.dataParts?.length ?? 1) > 1, interval: false };
+    }
+    const datas = m.map.k === 'set' ? m.map.elems.flatMap((el) => (el.data ? [el.data] : [])) : [];
+    const parts = (e: Expr) => (e.k === 'concat' ? e.parts : [e]);
+    return {
+      port: datas.some((e) => parts(e).length > 1),
+      interval: datas.some((e) => parts(e).some((x) => x.k === 'range' || x.k === 'prefix')),
+    };
   }
 
   private natPorts(p: Expr): [number, number | undefined] {
@@ -1153,7 +1217,7 @@ export class RuleCompiler {
     const key = this.lhs(m.key);
     const d = this.regs.get();
     key.load(d);
-    const set = this.setFor(m.map, key, { type: datatype('string'), bits: 128, verdict: false }, m.span);
+    const set = this.setFor(m.map, key, { type: datatype('string'), bits: 128, verdict: false, obj: types[s.type] }, m.span);
     this.regs.release();
     this.insns.push({ op: 'objref_map', sreg: netlinkReg(d), set: set.name });
   }
@@ -1223,6 +1287,8 @@ export class RuleCompiler {
       rd = this.regs.get();
       this.devInto(rd, s.to);
     }
+    if (ra !== undefined) this.regs.release();
+    if (rd !== undefined) this.regs.release();
     this.insns.push({ op: 'dup', regAddr: ra !== undefined ? netlinkReg(ra) : undefined, regDev: rd !== undefined ? netlinkReg(rd) : undefined });
   }
 
@@ -1233,6 +1299,33 @@ export class RuleCompiler {
       if (idx === undefined) this.err(e.span, `Interface does not exist`);
       this.insns.push({ op: 'immediate', dreg: netlinkReg(d), data: encodeNum(idx, 4, 'host') });
     } else this.valueInto(d, l, e);
+  }
+
+  /** `tproxy [ip|ip6] to addr:port`: the family is the table's, or the statement's in inet. */
+  private tproxy(s: Stmt & { k: 'tproxy' }): void {
+    if (!this.th) this.err(s.span, `Transparent proxy support requires transport protocol match`);
+    const fam = this.family === 'inet' ? s.family : this.family === 'ip6' ? 'ip6' : 'ip';
+    const ctx = this.family === 'inet' ? this.nh : fam;
+    if (s.family && ctx && ctx !== s.family) {
+      this.err(s.span, `conflicting protocols specified: ${ctx} vs. ${s.family}. You must specify ip or ip6 family in tproxy statement`);
+    }
+    if (s.addr && !fam) this.err(s.span, `ip or ip6 must be specified with address for inet tables.`);
+    let regAddr: number | undefined;
+    if (s.addr) {
+      const bits = fam === 'ip6' ? 128 : 32;
+      const l = this.simple(datatype(fam === 'ip6' ? 'ipv6_addr' : 'ipv4_addr'), bits, s.addr.span, () => {});
+      regAddr = netlinkReg(this.regs.get());
+      this.insns.push({ op: 'immediate', dreg: regAddr, data: this.constBytes(l, s.addr) });
+    }
+    let regPort: number | undefined;
+    if (s.port) {
+      const l = this.simple(datatype('inet_service'), 16, s.port.span, () => {});
+      regPort = netlinkReg(this.regs.get());
+      this.insns.push({ op: 'immediate', dreg: regPort, data: this.constBytes(l, s.port) });
+    }
+    if (regAddr !== undefined) this.regs.release();
+    if (regPort !== undefined) this.regs.release();
+    this.insns.push({ op: 'tproxy', family: fam ? NFPROTO[fam]! : 0, regAddr, regPort });
   }
 
   private fwd(s: Stmt & { k: 'fwd' }): void {
@@ -1300,11 +1393,14 @@ function guessFamily(e: Expr): 'ip' | 'ip6' | undefined {
   return undefined;
 }
 
+const NAT_FLAGS: Record<string, number> = { random: 0x4, persistent: 0x8, 'fully-random': 0x10, netmap: 0x40 };
+const NAT_PROTO_SPECIFIED = 0x2;
+
 function limitInsn(s: Stmt & { k: 'limit' }): Insn {
   return { op: 'limit', rate: s.rate, unit: s.unit, burst: s.burst, bytes: s.bytes, flags: s.over ? 1 : 0 };
 }
 
-import { buildElements } from './sets.js';
+import { buildElements, type MapData } from './sets.js';
 export type { LExpr };
 void SET_TYPE_NAMES;
 void ({} as Value);

@@ -4,7 +4,7 @@
 // Example: `table inet t { chain c { tcp dport 22 accept } }`.
 
 import type { Cmd, ChainDecl, Elem, Expr, Hook, ObjDecl, RelOp, RuleDecl, SetDecl, Stmt, TypeSpec } from './ast.js';
-import { CompileError, Diagnostics } from './diagnostics.js';
+import { CompileError, Diagnostics, msg } from './diagnostics.js';
 import { tokenize, tokSpan, type Token } from './lexer.js';
 import type { Source, Span } from './source.js';
 import { join } from './source.js';
@@ -35,17 +35,15 @@ export class Parser {
   private depth = 0;
   private scope: Scope;
   readonly cmds: Cmd[] = [];
-  private includeDepth: number;
+  /** Include nesting of each included source. */
+  private includeDepth = new Map<Source, number>();
 
   constructor(
     private src: Source,
     private diags: Diagnostics,
     private read?: FileReader,
-    scope?: Scope,
-    includeDepth = 0,
   ) {
-    this.scope = scope ?? new Scope();
-    this.includeDepth = includeDepth;
+    this.scope = new Scope();
     this.toks = tokenize(src);
   }
 
@@ -153,7 +151,7 @@ export class Parser {
       return f();
     } catch (e) {
       if (e instanceof CompileError) {
-        this.diags.error(e.span, e.message);
+        this.diags.error(e.span, e.message, e.keepEvaluating);
         this.recover();
         return undefined;
       }
@@ -162,7 +160,9 @@ export class Parser {
   }
   private spanFrom(start: Token): Span {
     const last = this.toks[Math.max(0, this.pos - 1)]!;
-    return { src: this.src, start: start.start, end: Math.max(start.end, last.end) };
+    // Tokens of an included file are spliced in; a span never crosses files.
+    const end = last.src === start.src ? Math.max(start.end, last.end) : start.end;
+    return { src: start.src, start: start.start, end };
   }
   private enter(): void {
     if (++this.depth > MAX_DEPTH) {
@@ -199,7 +199,7 @@ export class Parser {
       case 'define':
       case 'redefine': {
         this.next();
-        this.define();
+        this.define(t.text === 'redefine');
         return;
       }
       case 'undefine': {
@@ -208,15 +208,9 @@ export class Parser {
         this.endOfLine();
         return;
       }
-      case 'include': {
-        this.next();
-        const s = this.t;
-        if (s.kind !== 'string') this.fail(s, 'quoted string');
-        this.next();
-        this.include(s);
-        this.endOfLine();
+      case 'include':
+        this.include();
         return;
-      }
       case 'flush':
         if (this.peek().text === 'ruleset') {
           this.next();
@@ -257,21 +251,40 @@ export class Parser {
     }
   }
 
-  private define(): void {
-    const name = this.word().text;
+  private define(redefine = false): void {
+    const nameTok = this.word();
+    const name = nameTok.text;
+    if (!redefine && this.scope.vars.has(name)) throw new CompileError(tokSpan(nameTok), msg.redefinition(name));
     this.expect('=', "'='");
     const e = this.rhsExpr(true);
     this.scope.vars.set(name, e);
     this.endOfLine();
   }
 
-  private include(s: Token): void {
-    if (!this.read) throw new CompileError(tokSpan(s), `include is not supported here`);
-    if (this.includeDepth > 16) throw new CompileError(tokSpan(s), `Include nested too deeply, max 16 levels`);
-    const got = this.read(s.text, this.src.name);
-    if (!got) throw new CompileError(tokSpan(s), `File not found: ${s.text}`);
-    const sub = new Parser({ name: got.name, text: got.text }, this.diags, this.read, this.scope, this.includeDepth + 1);
-    for (const c of sub.parseFile()) this.cmds.push(c);
+  /**
+   * `include "file"`: like nft's scanner, splices the file's tokens in
+   * place of the include line, so an include works wherever a line of its
+   * content would (top level, table, chain or set body).
+   */
+  private include(): void {
+    const inc = this.expect('include');
+    const s = this.t;
+    if (s.kind !== 'string') this.fail(s, 'quoted string');
+    this.next();
+    this.endOfLine();
+    const span = this.spanFrom(inc);
+    if (!this.read) throw new CompileError(span, `include is not supported here`);
+    const depth = (this.includeDepth.get(inc.src) ?? 0) + 1;
+    if (depth > 16) throw new CompileError(span, `Include nested too deeply, max 16 levels`);
+    const got = this.read(s.text, inc.src.name);
+    if (!got) throw new CompileError(span, `File not found: ${s.text}`);
+    const sub: Source = { name: got.name, text: got.text };
+    this.includeDepth.set(sub, depth);
+    const toks = tokenize(sub);
+    toks.pop(); // eof
+    // A newline keeps the included file's last line apart from what follows.
+    toks.push({ kind: 'newline', text: '\n', start: sub.text.length, end: sub.text.length, src: sub });
+    this.toks.splice(this.pos, 0, ...toks);
   }
 
   private familyAndName(): { family: string; name: string } {
@@ -366,7 +379,7 @@ export class Parser {
 
   private tableBlock(start: Token, op: 'add' | 'create'): void {
     const { family, name } = this.familyAndName();
-    const tcmd: Cmd = { k: 'table', op, family, name, span: this.spanFrom(start), block: true };
+    const tcmd: Cmd & { k: 'table' } = { k: 'table', op, family, name, span: this.spanFrom(start), block: true };
     this.cmds.push(tcmd);
     if (!this.eat('{')) {
       this.endOfLine();
@@ -386,11 +399,13 @@ export class Parser {
       this.next();
     } finally {
       this.scope = outer;
+      tcmd.body = this.cmds.length - this.cmds.indexOf(tcmd) - 1;
     }
     this.endOfLine();
   }
 
   private tableItem(family: string, table: string, tcmd: Cmd & { k: 'table' }): void {
+    if (this.is('include')) return this.include();
     const t = this.word();
     switch (t.text) {
       case 'chain': {
@@ -465,14 +480,16 @@ export class Parser {
       const before = this.pos;
       this.guard(() => {
         const t = this.t;
-        if (this.is('type') && this.peek().kind === 'word') {
+        if (this.is('include')) this.include();
+        else if (this.is('type') && this.peek().kind === 'word') {
           chain.hook = this.hookSpec();
           this.endOfLine();
         } else if (this.is('policy')) {
-          this.next();
-          const p = this.word('accept or drop');
-          if (p.text !== 'accept' && p.text !== 'drop') this.fail(p, 'accept or drop');
+          const kw = this.next();
+          const p = this.word("accept or drop or '$'");
+          if (p.text !== 'accept' && p.text !== 'drop') this.fail(p, "accept or drop or '$'");
           chain.policy = p.text;
+          chain.policySpan = this.spanFrom(kw);
           this.endOfLine();
         } else if (this.is('comment') && this.peek().kind === 'string') {
           this.next();
@@ -496,9 +513,11 @@ export class Parser {
 
   private hookSpec(): Hook {
     const start = this.next(); // 'type'
-    const type = this.word('filter, nat or route').text;
+    const typeTok = this.word('filter, nat or route');
+    const type = typeTok.text;
     this.expect('hook', "'hook'");
-    const hook = this.word('hook name').text;
+    const hookTok = this.word('hook name');
+    const hook = hookTok.text;
     const devices: string[] = [];
     if (this.eat('device')) devices.push(this.identifier());
     else if (this.eat('devices')) {
@@ -517,12 +536,14 @@ export class Parser {
         this.expect('}');
       }
     }
-    this.expect('priority', "'priority'");
-    const pstart = this.t;
+    const pstart = this.expect('priority', "'priority'");
     this.prioName = undefined;
     this.prioOffset = 0;
     const prio = this.priority();
-    return { type, hook, devices, prio, prioName: this.prioName, prioOffset: this.prioOffset, prioSpan: this.spanFrom(pstart), span: this.spanFrom(start) };
+    return {
+      type, hook, devices, prio, prioName: this.prioName, prioOffset: this.prioOffset, prioSpan: this.spanFrom(pstart),
+      typeSpan: tokSpan(typeTok), hookSpan: tokSpan(hookTok), span: this.spanFrom(start),
+    };
   }
 
   private priority(): number {
@@ -551,13 +572,11 @@ export class Parser {
   }
 
   private namedPriority(name: string, t: Token): number {
-    // The numeric value depends on family and hook; resolved during evaluation.
-    const p = NAMED_PRIO[name];
-    if (p === undefined) {
-      throw new CompileError(tokSpan(t), `'${name}' is invalid priority.`);
-    }
+    // The numeric value depends on family and hook, and unknown names are an
+    // evaluation error (chain.ts resolveHook), as in nft.
+    void t;
     this.prioName = name;
-    return p;
+    return NAMED_PRIO[name] ?? 0;
   }
   private prioName?: string;
   private prioOffset = 0;
@@ -575,6 +594,7 @@ export class Parser {
   }
 
   private setItem(set: SetDecl): void {
+    if (this.is('include')) return this.include();
     const t = this.word();
     switch (t.text) {
       case 'type': {
@@ -666,10 +686,7 @@ export class Parser {
           o.stmt = this.limitStmt(t, true);
         }
       } else {
-        const key = this.word().text;
-        const vals: string[] = [];
-        while (!this.atStmtEnd()) vals.push(this.next().text);
-        o.props[key] = vals.join(' ');
+        while (!this.atStmtEnd()) this.objProp(o);
       }
       this.endOfLine();
       this.skipNewlines();
@@ -677,6 +694,50 @@ export class Parser {
     this.next();
     o.span = this.spanFrom(start);
     return o;
+  }
+
+  /** One `key value` of a ct helper/timeout/expectation, synproxy or secmark body. */
+  private objProp(o: ObjDecl): void {
+    if (o.type === 'secmark' && this.t.kind === 'string') {
+      o.props.context = this.next().text;
+      return;
+    }
+    const k = this.word();
+    switch (k.text) {
+      case 'timestamp':
+      case 'sack-perm':
+        o.props[k.text] = '';
+        return;
+      case 'timeout':
+        o.props.timeout = String(this.time());
+        return;
+      case 'policy': {
+        this.expect('=', "'='");
+        this.expect('{', "'{'");
+        o.policy = [];
+        do {
+          this.skipNewlines();
+          const st = this.word();
+          this.expect(':', "':'");
+          o.policy.push({ state: st.text, value: this.number(), span: tokSpan(st) });
+          this.skipNewlines();
+        } while (this.eat(','));
+        this.expect('}', "'}'");
+        return;
+      }
+      case 'type':
+      case 'protocol':
+      case 'l3proto':
+      case 'dport':
+      case 'size':
+      case 'mss':
+      case 'wscale':
+      case 'comment':
+        o.props[k.text] = this.next().text;
+        return;
+      default:
+        this.fail(k);
+    }
   }
 
   // ---- rules and statements ----
@@ -735,6 +796,10 @@ export class Parser {
           return this.natStmt(t);
         case 'queue':
           return this.queueStmt(t);
+        case 'tproxy':
+          return this.tproxyStmt(t);
+        case 'synproxy':
+          return this.synproxyStmt(t);
         case 'add':
         case 'update':
         case 'delete':
@@ -763,7 +828,19 @@ export class Parser {
     if (lhs.k === 'map' && lhs.vmap) return { k: 'vmap', e: lhs, span: lhs.span };
     if (this.is('set')) {
       this.next();
-      const v = this.expr(true);
+      let v = this.expr(true);
+      // flag lists: `ct event set new,related`
+      if (this.is(',')) {
+        const items = [v];
+        while (this.eat(',')) items.push(this.expr(true));
+        v = { k: 'list', items, span: join(v.span, items[items.length - 1]!.span) };
+      }
+      // `ct helper set "ftp"` assigns a named object.
+      if (lhs.k === 'ct' && !lhs.dir && CT_OBJECTS.has(lhs.key)) {
+        const type = `ct ${lhs.key}`;
+        const span = join(lhs.span, v.span);
+        return v.k === 'sym' ? { k: 'objref', type, name: v.text, span } : { k: 'objref', type, map: v, span };
+      }
       return { k: 'setstmt', target: lhs, value: v, span: join(lhs.span, v.span) };
     }
     if (lhs.k === 'ct' && lhs.key === 'count') {
@@ -945,13 +1022,18 @@ export class Parser {
         this.next();
         s.interval = true;
       }
+    } else if (this.is('addr') && this.peek().text === '.') {
+      // `dnat ip addr . port to ... map`: the map data's shape says the same
+      this.next();
+      this.next();
+      this.expect('port', "'port'");
     }
     if (t.text === 'snat' || t.text === 'dnat') {
       this.expect('to', "'to'");
       this.natTarget(s);
     } else if (this.eat('to')) {
-      // masquerade/redirect: `to :port[-port]`
-      this.expect(':', "':'");
+      // masquerade/redirect: `to :port[-port]` (the colon is optional)
+      this.eat(':');
       s.port = this.natPort();
     }
     for (;;) {
@@ -964,16 +1046,53 @@ export class Parser {
     return s;
   }
 
-  private natTarget(s: Stmt & { k: 'nat' }): void {
+  /** `tproxy [ip|ip6] to [addr][:port]` */
+  private tproxyStmt(t: Token): Stmt {
+    this.next();
+    const s: Stmt & { k: 'tproxy' } = { k: 'tproxy', span: tokSpan(t) };
+    if (this.is('ip') || this.is('ip6')) s.family = this.next().text as 'ip';
+    this.expect('to', "'to'");
+    this.natTarget(s);
+    s.span = this.spanFrom(t);
+    return s;
+  }
+
+  /** `synproxy [mss N] [wscale N] [timestamp] [sack-perm]` or `synproxy name X`. */
+  private synproxyStmt(t: Token): Stmt {
+    this.next();
+    if (this.eat('name')) {
+      const e = this.expr(true);
+      if (e.k === 'sym') return { k: 'objref', type: 'synproxy', name: e.text, span: this.spanFrom(t) };
+      return { k: 'objref', type: 'synproxy', map: e, span: this.spanFrom(t) };
+    }
+    const s: Stmt & { k: 'synproxy' } = { k: 'synproxy', flags: [], span: tokSpan(t) };
+    for (;;) {
+      if (this.eat('mss')) s.mss = this.number();
+      else if (this.eat('wscale')) s.wscale = this.number();
+      else if (this.is('timestamp') || this.is('sack-perm')) s.flags.push(this.next().text);
+      else break;
+    }
+    s.span = this.spanFrom(t);
+    return s;
+  }
+
+  private natTarget(s: { addr?: Expr; port?: Expr }): void {
     if (this.is(':')) {
       this.next();
       s.port = this.natPort();
       return;
     }
-    if (this.eat('[')) {
-      const a = this.primary(false);
-      this.expect(']');
-      s.addr = a;
+    if (this.is('[')) {
+      // `[v6addr]:port` or `[v6addr]-[v6addr]:port`
+      const start = this.t;
+      const bracketed = () => {
+        this.expect('[');
+        const a = this.primary(false);
+        this.expect(']');
+        return a;
+      };
+      const lo = bracketed();
+      s.addr = this.eat('-') ? { k: 'range', lo, hi: bracketed(), span: this.spanFrom(start) } : lo;
       if (this.eat(':')) s.port = this.natPort();
       return;
     }
@@ -986,7 +1105,7 @@ export class Parser {
 
   private natAddr(): Expr {
     const start = this.t;
-    let e = this.expr(true, true);
+    let e = this.expr(true);
     if (this.is('-')) {
       this.next();
       const hi = this.primary(false);
@@ -1277,7 +1396,7 @@ export class Parser {
     this.next();
     const span = this.spanFrom(d);
     const v = this.scope.get(n.text);
-    if (!v) throw new CompileError(span, `unknown identifier '${n.text}'`);
+    if (!v) throw new CompileError(tokSpan(n), msg.undefinedVar(n.text), true);
     return relocate(v, span);
   }
 
@@ -1393,7 +1512,8 @@ export class Parser {
       this.next();
       throw new CompileError(tokSpan(nx), `syntax error, unexpected ${this.describe(nx)}`);
     }
-    if (EXTHDRS[w] && nx.kind === 'word') return this.exthdr();
+    // `rt classid` is the routing expression, `rt nexthdr` the IPv6 routing header.
+    if (EXTHDRS[w] && nx.kind === 'word' && !(w === 'rt' && RT_KEYS.has(nx.text))) return this.exthdr();
     if (w === 'exthdr') {
       this.next();
       return this.exthdr();
@@ -1481,7 +1601,13 @@ export class Parser {
     let field = 'exists';
     if (this.t.kind === 'word' && EXTHDRS[hdr]?.includes(this.t.text)) field = this.next().text;
     else if (!this.is('exists') && !this.is('missing') && this.t.kind === 'word' && !EXTHDRS[hdr]) this.fail(this.t);
-    return { k: 'exthdr', op: 'ipv6', hdr, field, span: this.spanFrom(t) };
+    // `rt0 addr[2]`, `srh sid[1]`: the n-th address of the header
+    let index: number | undefined;
+    if (this.eat('[')) {
+      index = this.number();
+      this.expect(']', "']'");
+    }
+    return { k: 'exthdr', op: 'ipv6', hdr, field, index, span: this.spanFrom(t) };
   }
 
   private ctExpr(): Expr {
@@ -1565,6 +1691,7 @@ export const NAMED_PRIO: Record<string, number> = {
 
 const META_ALIASES: Record<string, string> = { length: 'len', ibriport: 'ibrname', obriport: 'obrname', ipsec: 'secpath' };
 
+const CT_OBJECTS = new Set(['helper', 'timeout', 'expectation']);
 const CT_KEYS = new Set([
   'state', 'direction', 'status', 'mark', 'expiration', 'helper', 'l3proto', 'saddr', 'daddr', 'protocol',
   'proto-src', 'proto-dst', 'label', 'bytes', 'packets', 'avgpkt', 'zone', 'event', 'secmark', 'id', 'count',
@@ -1583,6 +1710,7 @@ export const EXTHDRS: Record<string, string[]> = {
   mh: ['nexthdr', 'hdrlength', 'type', 'reserved', 'checksum'],
 };
 
+const RT_KEYS = new Set(['classid', 'nexthop', 'mtu', 'ipsec', 'ip', 'ip6']);
 const TCPOPT_FIELDS = new Set(['kind', 'length', 'size', 'count', 'left', 'right', 'tsval', 'tsecr', 'value', 'subtype']);
 const SCTP_CHUNK_FIELDS = new Set(['type', 'flags', 'length', 'tsn', 'stream', 'ssn', 'ppid', 'init-tag', 'a-rwnd', 'num-outbound-streams', 'num-inbound-streams', 'initial-tsn', 'cum-tsn-ack', 'num-gap-ack-blocks', 'num-dup-tsns', 'lowest-tsn', 'seqno', 'new-cum-tsn']);
 

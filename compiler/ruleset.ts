@@ -10,7 +10,7 @@ import { datatype, encodeNum, SET_TYPE_NAMES, type Datatype } from './datatype.j
 import { dataWords, printInsn, verdictText, type Insn } from './insn.js';
 import { RuleCompiler, pad4, type SetDef, type SetElem, type TableCtx } from './linearize.js';
 import { Parser, type FileReader } from './parser.js';
-import { buildElements } from './sets.js';
+import { buildElements, ELEM_INTERVAL_END } from './sets.js';
 import type { Source, Span } from './source.js';
 import { chainLine, resolveHook } from './chain.js';
 import { objLine } from './objects.js';
@@ -45,6 +45,8 @@ export interface CompileResult {
   outputs: Output[];
   diagnostics: Diagnostic[];
   tables: Map<string, TableState>;
+  /** The parsed commands, for the kernel-level checks of compiler/validate.ts. */
+  cmds: Cmd[];
 }
 
 /** Compiles a ruleset source: parse, evaluate, linearize. Never throws on bad input. */
@@ -61,8 +63,8 @@ export function compileRuleset(src: Source, read?: FileReader): CompileResult {
   const tables = new Map<string, TableState>();
   const outputs: Output[] = [];
   // Syntax errors stop nft before evaluation.
-  if (diags.count === 0) new Evaluator(tables, outputs, diags).run(cmds);
-  return { outputs, diagnostics: diags.list, tables };
+  if (diags.blocking === 0) new Evaluator(tables, outputs, diags).run(cmds);
+  return { outputs, diagnostics: diags.list, tables, cmds };
 }
 
 class Evaluator {
@@ -89,16 +91,16 @@ class Evaluator {
   }
 
   run(cmds: Cmd[]): void {
-    // Group a table block's commands so chains come first, then sets and objects, then rules.
+    // Group a table block's commands so chains come first, then objects, then sets (object
+    // maps refer to objects), then rules.
     let i = 0;
     while (i < cmds.length) {
       const c = cmds[i]!;
       if (c.k === 'table' && c.block) {
-        let j = i + 1;
-        const body: Cmd[] = [];
-        while (j < cmds.length && cmds[j]!.k !== 'table' && cmds[j]!.k !== 'flushRuleset' && inBlock(cmds[j]!, c)) body.push(cmds[j++]!);
+        const j = i + 1 + (c.body ?? 0);
+        const body = cmds.slice(i + 1, j);
         this.guard(() => this.table(c.family, c.name, c.span, true));
-        const order = (x: Cmd) => (x.k === 'chain' ? 0 : x.k === 'set' ? 1 : x.k === 'obj' ? 2 : 3);
+        const order = (x: Cmd) => (x.k === 'chain' ? 0 : x.k === 'obj' ? 1 : x.k === 'set' ? 2 : 3);
         const sorted = body.map((x, n) => ({ x, n })).sort((a, b) => order(a.x) - order(b.x) || a.n - b.n).map((v) => v.x);
         // Chains are declared before anything is compiled so rules can jump forward.
         for (const x of sorted) if (x.k === 'chain') this.guard(() => this.declareChain(x));
@@ -128,7 +130,7 @@ class Evaluator {
       case 'table':
         if (c.op === 'add' || c.op === 'create') this.table(c.family, c.name, c.span, true);
         else if (c.op === 'delete' || c.op === 'destroy') {
-          if (c.op === 'delete') this.table(c.family, c.name, c.span, false);
+          // A missing table is the kernel's error (validate.ts), reported at its name.
           this.tables.delete(`${c.family} ${c.name}`);
         } else if (c.op === 'flush') {
           this.table(c.family, c.name, c.span, false);
@@ -163,10 +165,7 @@ class Evaluator {
         const t = this.table(c.family, c.table, c.span, false);
         const s = t.sets.get(c.set);
         if (!s) throw new CompileError(c.span, `Could not process rule: No such file or directory`);
-        if (c.op === 'add' || c.op === 'create') {
-          const els = this.elements(t, s, c.elems);
-          this.out.push({ k: 'elements', set: s, elements: els });
-        }
+        if (c.op === 'add' || c.op === 'create') this.addElements(t, s, c.elems);
         return;
       }
       case 'obj': {
@@ -200,7 +199,33 @@ class Evaluator {
     t.sets.set(d.name, def);
     const els = d.elems.length ? this.elements(t, def, d.elems) : [];
     if (def.flags & 2 && def.size === undefined) def.size = d.elems.length;
-    this.out.push({ k: 'set', set: def, elements: els });
+    const out: Output & { k: 'set' } = { k: 'set', set: def, elements: els };
+    this.out.push(out);
+    if (def.flags & 4) this.intervalSets.set(def, { out, all: [...d.elems], pending: [...d.elems] });
+  }
+
+  /**
+   * Interval sets declared in this file, as nft keeps them in its cache while
+   * evaluating the whole batch: the declaration is sent with every element the
+   * file adds (elements are serialized after all commands are evaluated), and
+   * the first `add element` also carries the declaration's own elements.
+   */
+  private intervalSets = new Map<SetDef, { out: Output & { k: 'set' }; all: SetDecl['elems']; pending: SetDecl['elems'] }>();
+
+  private addElements(t: TableState, s: SetDef, elems: SetDecl['elems']): void {
+    const iv = this.intervalSets.get(s);
+    if (!iv) {
+      this.out.push({ k: 'elements', set: s, elements: this.elements(t, s, elems) });
+      return;
+    }
+    const batch = [...iv.pending, ...elems];
+    iv.pending = [];
+    iv.all.push(...elems);
+    iv.out.elements = this.elements(t, s, iv.all);
+    // An `add element` batch has no leading end element at zero.
+    const els = this.elements(t, s, batch);
+    if (els[0]?.flags === ELEM_INTERVAL_END) els.shift();
+    this.out.push({ k: 'elements', set: s, elements: els });
   }
 
   private setDef(t: TableState, d: SetDecl): SetDef {
@@ -218,13 +243,14 @@ class Evaluator {
     const def: SetDef = {
       name: d.name, table: t.name, family: t.family, flags, keyType: key.parts[0]!.type, keyBits: key.bits,
       keyParts: key.parts, elements: [], anonymous: false, size: d.size, timeout: d.timeout, gcInterval: d.gcInterval,
-      policy: d.policy, comment: d.comment,
+      policy: d.policy, comment: d.comment, autoMerge: d.autoMerge,
     };
     if (d.dataType) {
       const dt = this.typeOf(t, d.dataType);
       if (dt.parts[0]!.type.name === 'verdict') def.verdictMap = true;
       def.dataType = dt.parts[0]!.type;
       def.dataBits = dt.bits;
+      if (dt.parts.length > 1) def.dataParts = dt.parts;
       if (['counter', 'quota', 'limit'].includes(d.dataType.k === 'type' ? d.dataType.names[0]! : '')) {
         def.flags = (def.flags & ~8) | 0x40;
         def.objMap = ({ counter: 1, quota: 2, limit: 4 } as Record<string, number>)[(d.dataType as { names: string[] }).names[0]!];
@@ -251,17 +277,10 @@ class Evaluator {
       const len = Math.ceil(p.bits / 8);
       return { type: p.type, bits: p.bits, len, order: p.type.order, shift: 0, load() {}, hostNumeric: p.type.order === 'host' && !p.type.string, span: elems[0]!.span };
     });
-    const data = s.dataType ? { type: s.dataType, bits: s.dataBits ?? s.dataType.bits, verdict: !!s.verdictMap } : undefined;
-    const r = buildElements(rc, elems, parts, parts[0]!, s.objMap ? undefined : data, !!(s.flags & 4), false);
+    const data = s.dataType ? { type: s.dataType, bits: s.dataBits ?? s.dataType.bits, verdict: !!s.verdictMap, obj: s.objMap, parts: s.dataParts } : undefined;
+    const r = buildElements(rc, elems, parts, parts[0]!, data, !!(s.flags & 4), s.autoMerge ? 'auto-merge' : 'named');
     return r.list;
   }
-}
-
-function inBlock(x: Cmd, table: Cmd & { k: 'table' }): boolean {
-  if (x.k === 'chain' || x.k === 'rule' || x.k === 'set' || x.k === 'obj') {
-    return x.family === table.family && x.table === table.name && x.span.src === table.span.src && x.span.start > table.span.start;
-  }
-  return false;
 }
 
 // ---------------------------------------------------------------------------
@@ -281,7 +300,10 @@ function elementText(s: SetDef, e: SetElem): string {
   if (e.verdict) t += `${verdictText(e.verdict)} `;
   else if (e.data) t += `${dataWords(e.data, '')} `;
   t += `${e.flags} [end]`;
-  if (e.comment !== undefined) t += `  userdata = { ${udataEscape(e.comment)} }`;
+  // Element userdata TLVs: comment (type 0), then flags (type 1, u32) marking an open interval.
+  let ud = e.comment !== undefined ? udataEscape(e.comment) : '';
+  if (e.open) ud += '\\x01\\x04\\x01\\x00\\x00\\x00';
+  if (ud) t += `  userdata = { ${ud} }`;
   return t;
 }
 

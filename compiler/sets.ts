@@ -5,10 +5,21 @@
 // `{ 10.0.0.0/8 }` → 00000000 (end), 0000000a, 0000000b (end).
 
 import type { Elem, Expr } from './ast.js';
+import { msg } from './diagnostics.js';
 import { bytesToNum, encodeNum, type Datatype } from './datatype.js';
 import type { Insn } from './insn.js';
 import type { LExpr, RuleCompiler, SetElem } from './linearize.js';
 import { pad4 } from './linearize.js';
+
+/** What a map maps to; `obj` is the object type of an object map (counter 1, quota 2 ...). */
+export interface MapData {
+  type: Datatype;
+  bits: number;
+  verdict: boolean;
+  obj?: number;
+  /** Components of concatenated data (`ipv4_addr . inet_service`). */
+  parts?: { type: Datatype; bits: number }[];
+}
 
 /** Flag of an element that ends an interval (NFT_SET_ELEM_INTERVAL_END). */
 export const ELEM_INTERVAL_END = 1;
@@ -23,6 +34,8 @@ interface Range {
 
 function isIntervalExpr(e: Expr): boolean {
   if (e.k === 'range' || e.k === 'prefix') return true;
+  // `"eth*"`: every name starting with `eth`.
+  if (e.k === 'sym' && e.tok === 'string' && e.text.endsWith('*')) return true;
   if (e.k === 'concat') return e.parts.some(isIntervalExpr);
   return false;
 }
@@ -32,7 +45,7 @@ function bounds(rc: RuleCompiler, l: LExpr, e: Expr): [bigint, bigint] {
   if (e.k === 'range') return [rc.elemValue(l, e.lo), rc.elemValue(l, e.hi)];
   if (e.k === 'prefix') {
     const v = rc.elemValue(l, e.e);
-    if (e.len > l.bits) rc.fail(e.span, `Prefix length ${e.len} is invalid for type of ${l.bits} bits width`);
+    if (e.len > l.bits) rc.fail(e.span, msg.prefixLength(e.len, l.bits));
     const host = BigInt(l.bits - e.len);
     const lo = (v >> host) << host;
     return [lo, lo | ((1n << host) - 1n)];
@@ -59,15 +72,23 @@ function flattenElems(elems: Elem[]): Elem[] {
   return out;
 }
 
+/**
+ * How intervals are combined: anonymous sets merge overlapping and adjacent
+ * ranges (anonymous maps only drop the end element between adjacent ones);
+ * named sets merge only with `auto-merge` and otherwise keep both the end and
+ * the start element where two ranges touch.
+ */
+export type MergeMode = 'anon' | 'named' | 'auto-merge';
+
 /** Builds the element list of a set keyed by `parts` (one LExpr per concat component). */
 export function buildElements(
   rc: RuleCompiler,
   rawElems: Elem[],
   parts: LExpr[],
   key: LExpr,
-  data: { type: Datatype; bits: number; verdict: boolean } | undefined,
+  data: MapData | undefined,
   forceInterval = false,
-  merge = true,
+  mode: MergeMode = 'anon',
 ): { list: SetElem[]; interval: boolean; size: number } {
   const elems = flattenElems(rawElems);
   const interval = forceInterval || elems.some((el) => isIntervalExpr(el.key));
@@ -77,11 +98,13 @@ export function buildElements(
       return {};
     }
     if (!el.data) rc.fail(el.span, `map element requires data`);
+    // An object map's data is the object's name, which the debug output does not show.
+    if (data.obj) return {};
     if (data.verdict) {
       if (el.data.k !== 'verdict') rc.fail(el.data.span, `Could not parse verdict`);
       return { verdict: { verdict: el.data.v, chain: el.data.chain } };
     }
-    return { data: pad4(rc.dataBytes(data.type, data.bits, el.data)) };
+    return { data: pad4(rc.dataBytes(data.type, data.bits, el.data, data.parts)) };
   };
   const extras = (el: Elem): Partial<SetElem> => {
     const x: Partial<SetElem> = {};
@@ -121,24 +144,11 @@ export function buildElements(
   let ranges: Range[] = elems.map((el) => {
     const [lo, hi] = bounds(rc, p, el.key);
     if (lo > hi) rc.fail(el.key.span, `Range has zero or negative size`);
-    return { lo: lo << shift, hi: (hi << shift) | ((1n << shift) - 1n), el, ...dataOf(el) };
+    // Sub-byte fields: both bounds are shifted into place, so the end element is hi << shift + 1.
+    return { lo: lo << shift, hi: hi << shift, el, ...dataOf(el) };
   });
   ranges.sort((a, b) => (a.lo < b.lo ? -1 : a.lo > b.lo ? 1 : 0));
-  // Size as nft counts it: before merging.
-  let size = 0;
-  {
-    let prevEnd = -1n;
-    for (const r of ranges) {
-      if (r.lo !== prevEnd + 1n || prevEnd < 0n) size += r.lo === 0n ? 0 : 1;
-      size++;
-      prevEnd = r.hi;
-      if (r.hi !== max) size++;
-    }
-    size = 0;
-    for (const r of ranges) size += r.hi === max ? 1 : 2;
-    if (ranges.length && ranges[0]!.lo !== 0n) size++;
-  }
-  if (merge && !data) {
+  if (mode === 'auto-merge' || (mode === 'anon' && !data)) {
     const merged: Range[] = [];
     for (const r of ranges) {
       const last = merged[merged.length - 1];
@@ -155,17 +165,28 @@ export function buildElements(
   const enc = (v: bigint) => encodeNum(v, width, 'be');
   const list: SetElem[] = [];
   let prevEnd = -1n;
+  // nft's size counts end elements dropped between adjacent ranges.
+  let dropped = 0;
   if (ranges.length && ranges[0]!.lo !== 0n) list.push({ key: [pad4(enc(0n))], flags: ELEM_INTERVAL_END });
   for (const r of ranges) {
-    if (prevEnd >= 0n && r.lo === prevEnd && list.length && list[list.length - 1]!.flags & ELEM_INTERVAL_END) list.pop();
-    list.push({ key: [pad4(enc(r.lo))], flags: 0, data: r.data, verdict: r.verdict, ...extras(r.el) });
+    if (mode === 'anon' && r.lo === prevEnd) {
+      list.pop();
+      dropped++;
+    }
+    const start: SetElem = { key: [pad4(enc(r.lo))], flags: 0, data: r.data, verdict: r.verdict, ...extras(r.el) };
+    list.push(start);
     if (r.hi < max) {
       list.push({ key: [pad4(enc(r.hi + 1n))], flags: ELEM_INTERVAL_END });
       prevEnd = r.hi + 1n;
-    } else prevEnd = -1n;
+    } else {
+      start.open = true;
+      prevEnd = -1n;
+    }
   }
   void key;
-  return { list, interval: true, size };
+  // nft counts the end element of an open interval, though it does not send it.
+  const open = ranges.length > 0 && ranges[ranges.length - 1]!.hi >= max;
+  return { list, interval: true, size: list.length + dropped + (open ? 1 : 0) };
 }
 
 /** Element expressions (`counter` per element) — none in debug output for now. */

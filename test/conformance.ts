@@ -3,7 +3,7 @@
 // chain and object lines printed before it) and compare them.
 
 import { readFileSync, existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { compileToNetlink } from '../compiler/index.js';
 
 const RULE_HEADER = /^(ip|ip6|inet|arp|bridge|netdev) \S+ \S+( \d+)?$/;
@@ -39,10 +39,15 @@ export function fixtureBody(text: string): string {
   return text.startsWith('# ') ? text.slice(text.indexOf('\n') + 1) : text;
 }
 
-/** Reads includes relative to the including file, as the issue asks. */
+/**
+ * Reads includes as nft does when run from `baseDir`: a relative path is
+ * opened relative to the working directory, not to the including file
+ * (`./include/b-defs.nft` including `./include/b-inner.nft` names
+ * `<cwd>/include/b-inner.nft`).
+ */
 export function fsReader(baseDir: string) {
-  return (path: string, from: string) => {
-    const p = path.startsWith('/') ? path : resolve(baseDir, dirname(from), path);
+  return (path: string) => {
+    const p = resolve(baseDir, path);
     if (!existsSync(p)) return undefined;
     return { name: path, text: readFileSync(p, 'utf8') };
   };

@@ -19,7 +19,7 @@ const IPV6: Record<string, { type: number; fields: Record<string, [number, numbe
   srh: { type: 43, fields: { 'last-entry': [32, 8], flags: [40, 8], tag: [48, 16], sid: [64, 128, 'ipv6_addr'] } },
   frag: { type: 44, fields: { nexthdr: [0, 8, 'inet_proto'], reserved: [8, 8], 'frag-off': [16, 13], reserved2: [29, 2], 'more-fragments': [31, 1], id: [32, 32] } },
   dst: { type: 60, fields: { nexthdr: [0, 8, 'inet_proto'], hdrlength: [8, 8] } },
-  mh: { type: 135, fields: { nexthdr: [0, 8, 'inet_proto'], hdrlength: [8, 8], type: [16, 8], reserved: [24, 8], checksum: [32, 16] } },
+  mh: { type: 135, fields: { nexthdr: [0, 8, 'inet_proto'], hdrlength: [8, 8], type: [16, 8, 'mh_type'], reserved: [24, 8], checksum: [32, 16] } },
 };
 
 const TCPOPT_KINDS: Record<string, number> = {
@@ -42,15 +42,19 @@ const TCPOPT_FIELDS: Record<string, Record<string, [number, number]>> = {
 const IPOPT_TYPES: Record<string, number> = { rr: 7, lsrr: 131, ssrr: 137, ra: 148, timestamp: 68 };
 const IPOPT_FIELDS: Record<string, [number, number]> = { type: [0, 8], length: [8, 8], ptr: [16, 8], addr: [24, 32], value: [16, 16] };
 
-/** Resolves `op hdr field` to its location, or undefined if unknown. */
-export function exthdrField(op: string, hdr: string, field: string): ExtField | undefined {
+/**
+ * Resolves `op hdr field` to its location, or undefined if unknown.
+ * `index` selects the n-th (from 1) of the 16-byte addresses of `rt0 addr[n]` / `srh sid[n]`.
+ */
+export function exthdrField(op: string, hdr: string, field: string, index = 1): ExtField | undefined {
   if (op === 'ipv6') {
     const h = IPV6[hdr];
     if (!h) return undefined;
     if (field === 'exists' || field === 'missing') return { type: h.type, offset: 0, len: 8, dtype: 'boolean', exists: true };
     const f = h.fields[field];
     if (!f) return undefined;
-    return { type: h.type, offset: f[0], len: f[1], dtype: f[2] ?? 'integer' };
+    const offset = f[1] === 128 ? f[0] + (index - 1) * 128 : f[0];
+    return { type: h.type, offset, len: f[1], dtype: f[2] ?? 'integer' };
   }
   if (op === 'tcpopt') {
     const kind = TCPOPT_KINDS[hdr] ?? (/^\d+$/.test(hdr) ? Number(hdr) : undefined);

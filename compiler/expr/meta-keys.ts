@@ -55,5 +55,5 @@ export const META_KEYS: Record<string, MetaKey> = {
 export const META_BARE = new Set([
   'mark', 'iif', 'iifname', 'iiftype', 'oif', 'oifname', 'oiftype', 'skuid', 'skgid', 'nftrace', 'rtclassid',
   'ibrname', 'obrname', 'ibriport', 'obriport', 'pkttype', 'cpu', 'iifgroup', 'oifgroup', 'cgroup', 'ipsec',
-  'priority',
+  'priority', 'time', 'day', 'hour',
 ]);

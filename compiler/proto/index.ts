@@ -11,6 +11,8 @@ export interface Field {
   offset: number; // bits
   len: number; // bits
   type: string; // datatype name (see datatype.ts)
+  /** ICMP message types the field exists in (`icmp id` → echo-request, echo-reply). */
+  icmpTypes?: number[];
 }
 
 /** One protocol header description. */
@@ -24,7 +26,7 @@ export interface Proto {
   csum?: number;
 }
 
-const f = (name: string, offset: number, len: number, type = 'integer'): Field => ({ name, offset, len, type });
+const f = (name: string, offset: number, len: number, type = 'integer', icmpTypes?: number[]): Field => ({ name, offset, len, type, icmpTypes });
 
 /** Ethernet header (link layer). */
 export const ether: Proto = {
@@ -112,7 +114,8 @@ export const icmp: Proto = {
   name: 'icmp', base: Base.Transport, protoKey: 1, csum: 2,
   fields: [
     f('type', 0, 8, 'icmp_type'), f('code', 8, 8, 'icmp_code'), f('checksum', 16, 16),
-    f('id', 32, 16), f('sequence', 48, 16), f('gateway', 32, 32, 'ipv4_addr'), f('mtu', 48, 16),
+    f('id', 32, 16, 'integer', [8, 0]), f('sequence', 48, 16, 'integer', [8, 0]),
+    f('gateway', 32, 32, 'integer', [5]), f('mtu', 48, 16, 'integer', [3]),
   ],
 };
 
@@ -121,15 +124,15 @@ export const icmpv6: Proto = {
   name: 'icmpv6', base: Base.Transport, protoKey: 58, csum: 2,
   fields: [
     f('type', 0, 8, 'icmpv6_type'), f('code', 8, 8, 'icmpv6_code'), f('checksum', 16, 16),
-    f('parameter-problem', 32, 32), f('packet-too-big', 32, 32), f('id', 32, 16), f('sequence', 48, 16),
-    f('max-delay', 32, 16), f('mtu', 32, 32), f('taddr', 64, 128, 'ipv6_addr'), f('daddr', 192, 128, 'ipv6_addr'),
+    f('param-problem', 32, 32, 'integer', [4]), f('id', 32, 16, 'integer', [128, 129]),
+    f('sequence', 48, 16, 'integer', [128, 129]), f('max-delay', 32, 16, 'integer', [130]), f('mtu', 32, 32, 'integer', [2]),
   ],
 };
 
 /** IGMP header. */
 export const igmp: Proto = {
   name: 'igmp', base: Base.Transport, protoKey: 2, csum: 2,
-  fields: [f('type', 0, 8, 'igmp_type'), f('mrt', 8, 8), f('checksum', 16, 16), f('group', 32, 32, 'ipv4_addr')],
+  fields: [f('type', 0, 8, 'igmp_type'), f('mrt', 8, 8), f('checksum', 16, 16), f('group', 32, 32)],
 };
 
 /** IPsec AH header. */
