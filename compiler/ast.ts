@@ -12,7 +12,7 @@ export type Expr =
   | { k: 'raw'; base: 'll' | 'nh' | 'th' | 'ih'; offset: number; len: number; span: Span }
   | { k: 'meta'; key: string; span: Span }
   | { k: 'ct'; key: string; dir?: 'original' | 'reply'; l3?: 'ip' | 'ip6'; span: Span }
-  | { k: 'exthdr'; op: 'ipv6' | 'tcpopt' | 'ipv4' | 'sctp' | 'dccp'; hdr: string; field: string; index?: number; span: Span }
+  | { k: 'exthdr'; op: 'ipv6' | 'tcpopt' | 'ipv4' | 'sctp' | 'dccp'; hdr: string; field: string; index?: number; raw?: { offset: number; len: number }; span: Span }
   | { k: 'fib'; flags: string[]; result: string; span: Span }
   | { k: 'rt'; key: string; l3?: 'ip' | 'ip6'; span: Span }
   | { k: 'numgen'; type: 'inc' | 'random'; mod: number; offset: number; span: Span }
@@ -61,9 +61,9 @@ export type Stmt =
   | { k: 'notrack'; span: Span }
   | { k: 'comment'; text: string; span: Span }
   | { k: 'dynset'; op: 'add' | 'update' | 'delete'; set: string; key: Expr; data?: Expr; timeout?: number; stmts: Stmt[]; span: Span }
-  | { k: 'meter'; name: string; size?: number; key: Expr; stmts: Stmt[]; span: Span }
+  | { k: 'meter'; name: string; size?: number; key: Expr; timeout?: number; stmts: Stmt[]; span: Span }
   | { k: 'objref'; type: string; name?: string; map?: Expr; span: Span }
-  | { k: 'queue'; num?: Expr; flags: string[]; span: Span }
+  | { k: 'queue'; num?: Expr; numSpan?: Span; flags: string[]; span: Span }
   | { k: 'dup'; to: Expr; dev?: Expr; span: Span }
   | { k: 'fwd'; to: Expr; family?: 'ip' | 'ip6'; addr?: Expr; span: Span }
   | { k: 'tproxy'; family?: 'ip' | 'ip6'; addr?: Expr; port?: Expr; span: Span }

@@ -19,6 +19,8 @@ export interface Datatype {
   /** Kind of literal expected, for error messages (`Could not parse X`). */
   desc: string;
   string?: boolean;
+  /** Largest valid value when smaller than the width allows (`meta day` 0-6). */
+  max?: bigint;
 }
 
 const t = (name: string, bits: number, order: 'be' | 'host', desc: string, extra: Partial<Datatype> = {}): Datatype => ({ name, bits, order, desc, ...extra });
@@ -122,9 +124,9 @@ export const ARP_OPS: Record<string, number> = {
 export const IFACE_TYPES: Record<string, number> = {
   ether: 1, ppp: 512, ipip: 768, ipip6: 769, loopback: 772, sit: 776, ipgre: 778,
 };
+/** nft knows only the capitalised full names (`meta day sunday` is an error). */
 export const DAYS: Record<string, number> = {
-  sunday: 0, monday: 1, tuesday: 2, wednesday: 3, thursday: 4, friday: 5, saturday: 6,
-  sun: 0, mon: 1, tue: 2, wed: 3, thu: 4, fri: 5, sat: 6,
+  Sunday: 0, Monday: 1, Tuesday: 2, Wednesday: 3, Thursday: 4, Friday: 5, Saturday: 6,
 };
 export const DCCP_TYPES: Record<string, number> = {
   request: 0, response: 1, data: 2, ack: 3, dataack: 4, closereq: 5, close: 6, reset: 7, sync: 8, syncack: 9,
@@ -267,10 +269,10 @@ const DT: Datatype[] = [
   t('nf_proto', 8, 'host', 'netfilter protocol', { symbols: NF_PROTOS }),
   t('pkt_type', 8, 'host', 'packet type', { symbols: PKT_TYPES }),
   t('boolean', 1, 'host', 'boolean type', { symbols: BOOLEAN }),
-  t('time', 64, 'host', 'Relative time', { parse: (s, k) => (k === 'string' ? parseTimeOfDate(s) : undefined) }),
+  t('time', 64, 'host', 'Relative time', { parse: (s, k) => (k === 'string' ? parseTimeOfDate(s) ?? 'Cannot parse date' : undefined) }),
   t('time32', 32, 'host', 'Relative time', { parse: (s) => { const v = parseTime(s); return v === undefined ? undefined : { num: BigInt(v) }; } }),
-  t('day', 8, 'host', 'Day of week', { symbols: DAYS, parse: (s) => { const v = DAYS[s.toLowerCase()]; return v === undefined ? undefined : { num: BigInt(v) }; } }),
-  t('hour', 32, 'host', 'Hour of day', { parse: parseHour }),
+  t('day', 8, 'host', 'Day of week of packet reception', { symbols: DAYS, max: 6n }),
+  t('hour', 32, 'host', 'Hour of day', { parse: (s) => parseHour(s) ?? 'wrong time format' }),
   t('dscp', 6, 'be', 'Differentiated Services Code Point', { symbols: DSCP }),
   t('ecn', 2, 'be', 'Explicit Congestion Notification', { symbols: ECN }),
   t('tcp_flag', 8, 'be', 'TCP flag', { symbols: TCP_FLAGS, bitmask: true }),
@@ -378,8 +380,11 @@ export function parseLiteral(type: Datatype, text: string, tok: string): Value |
   }
   if (type.string) return parseString(text);
   if (type.name === 'ipv4_addr' || type.name === 'ipv6_addr') {
-    if (tok === 'word' || tok === 'string') return `Could not resolve hostname: Name or service not known`;
-    return `Could not parse ${type.desc}`;
+    // nft hands anything else to getaddrinfo(); offline, as in the reference namespace,
+    // a literal of the other family is refused and anything else is not found.
+    const other = type.name === 'ipv4_addr' ? 'ip6' : 'ip4';
+    if (tok === other) return `Could not resolve hostname: Address family for hostname not supported`;
+    return `Could not resolve hostname: Name or service not known`;
   }
   if (type.symbols || type.parse) {
     return `Could not parse ${type.desc}`;

@@ -57,8 +57,8 @@ export const msg = {
   undefinedVar: (name: string) => `unknown identifier '${name}'`,
   redefinition: (name: string) => `redefinition of symbol '${name}'`,
   noSuchFile: (name: string) => `File not found: ${name}`,
-  unknownTable: (name: string) => `Could not process rule: No such file or directory`,
-  noSuchChain: (name: string) => `Could not process rule: No such file or directory`,
+  /** nft's own cache lookup of `@name` failing (not the kernel's). */
+  noSuchSet: 'No such file or directory',
   badValue: (what: string, text: string) => `Could not parse ${what}`,
   conflictingProto: (a: string, b: string) => `conflicting protocols specified: ${a} vs. ${b}`,
   unknownChainType: 'unknown chain type',
@@ -72,4 +72,5 @@ export const msg = {
   prefixLength: (len: number, bits: number) => `Prefix length ${len} is invalid for type of ${bits} bits width`,
   /** A refusal by the kernel (errno text as strerror words it). */
   kernel: (errno: string) => `Could not process rule: ${errno}`,
+  rateFormat: 'Wrong rate format',
 } as const;

@@ -1,7 +1,7 @@
 // The compiler's public API: nft ruleset text in, kernel bytecode (as
 // instructions and as `nft --debug=netlink` text) and diagnostics out.
 
-import { Diagnostics } from './diagnostics.js';
+import { Diagnostics, type Diagnostic } from './diagnostics.js';
 import { compileRuleset, renderDiagnostics, renderNetlink, type CompileResult } from './ruleset.js';
 import type { FileReader } from './parser.js';
 import type { Source } from './source.js';
@@ -11,15 +11,20 @@ export { compileRuleset, renderDiagnostics, renderNetlink };
 export type { CompileResult, FileReader };
 
 /**
- * Compiles like `nft -c -f`: parse, evaluate, then the kernel's checks of the
- * batch (run only when nft itself accepted the file, as nft sends nothing otherwise).
+ * The kernel's checks of the batch `r` would send (compiler/validate.ts);
+ * nft sends nothing when it found errors itself, so neither does this.
  */
-export function checkRuleset(src: Source, read?: FileReader): CompileResult {
-  const r = compileRuleset(src, read);
-  if (r.diagnostics.length) return r;
+export function kernelCheck(r: CompileResult): Diagnostic[] {
+  if (r.diagnostics.length) return [];
   const kernel = new Diagnostics();
   validateBatch(r.cmds, kernel);
-  return { ...r, diagnostics: kernel.list };
+  return kernel.list;
+}
+
+/** Compiles like `nft -c -f`: parse, evaluate, then the kernel's checks. */
+export function checkRuleset(src: Source, read?: FileReader): CompileResult {
+  const r = compileRuleset(src, read);
+  return r.diagnostics.length ? r : { ...r, diagnostics: kernelCheck(r) };
 }
 
 /** Compiles `text` (named `name` in errors); returns the debug text or the error text. */

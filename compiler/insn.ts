@@ -72,7 +72,8 @@ export type Insn =
 
 const LOG_FLAGS: [number, string][] = [[1, 'tcpseq'], [2, 'tcpopt'], [4, 'ipopt'], [8, 'uid'], [0x20, 'macdecode']];
 const FAM_NAMES: Record<string, string> = { ip: 'ip', ip6: 'ip6', inet: 'inet' };
-const EXTHDR_OPS = [' ipv6', ' tcpopt', ' ipv4', ' sctp', ' dccp'];
+// libnftnl names only these ops; sctp chunks print as `exthdr load 1b @ 0 + 0 ...`.
+const EXTHDR_OPS = [' ipv6', ' tcpopt', ' ipv4', '', ''];
 
 /** Prints a verdict as libnftnl does (`accept`, `jump -> chain`). */
 export function verdictText(v: VerdictData): string {
@@ -102,9 +103,9 @@ export function printInsn(i: Insn): string {
     case 'meta_set':
       return `[ meta set ${i.key} with reg ${i.sreg} ]`;
     case 'ct':
-      return `[ ct load ${i.key} => reg ${i.dreg}${i.dir !== undefined ? ` , dir ${i.dir === 0 ? 'original' : 'reply'}` : ''} ]`;
+      return `[ ct load ${ctKeyName(i.key)} => reg ${i.dreg}${i.dir !== undefined ? ` , dir ${i.dir === 0 ? 'original' : 'reply'}` : ''} ]`;
     case 'ct_set':
-      return `[ ct set ${i.key} with reg ${i.sreg}${i.dir !== undefined ? ` , dir ${i.dir === 0 ? 'original' : 'reply'}` : ''} ]`;
+      return `[ ct set ${ctKeyName(i.key)} with reg ${i.sreg}${i.dir !== undefined ? ` , dir ${i.dir === 0 ? 'original' : 'reply'}` : ''} ]`;
     case 'immediate':
       return `[ immediate reg ${i.dreg} ${dataWords(i.data)} ]`;
     case 'immediate_verdict':
@@ -214,6 +215,16 @@ export function printInsn(i: Insn): string {
     case 'raw':
       return i.text;
   }
+}
+
+// The ct keys libnftnl 1.2 has names for; newer keys (`id`) print as `unknown`.
+const CT_KEY_NAMES = new Set([
+  'state', 'direction', 'status', 'mark', 'secmark', 'expiration', 'helper', 'l3protocol', 'src', 'dst', 'protocol',
+  'proto_src', 'proto_dst', 'label', 'packets', 'bytes', 'avgpkt', 'zone', 'event', 'src_ip', 'dst_ip', 'src_ip6', 'dst_ip6',
+]);
+
+function ctKeyName(key: string): string {
+  return CT_KEY_NAMES.has(key) ? key : 'unknown';
 }
 
 function unitName(u: number): string {

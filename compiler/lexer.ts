@@ -29,7 +29,7 @@ const RE_CLASSID = /^[0-9a-fA-F]{1,4}:[0-9a-fA-F]{1,4}(?![\w:.])/;
 const RE_IP4 = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?![\d.])/;
 const RE_HEX = /^0x[0-9a-fA-F]+(?![\w])/;
 const RE_NUM = /^\d+(?![A-Za-z_\d])/;
-const RE_WORD = /^[A-Za-z_\d][A-Za-z0-9_\-.]*\*?/;
+const RE_WORD_AT = /[A-Za-z_\d][A-Za-z0-9_\-.]*\*?/y;
 
 /** Splits a whole source into tokens (never throws; bad characters become `bad` tokens). */
 export function tokenize(src: Source): Token[] {
@@ -51,7 +51,8 @@ export function tokenize(src: Source): Token[] {
     if (c === 34) { // "string"
       let j = i + 1;
       while (j < n && s.charCodeAt(j) !== 34 && s.charCodeAt(j) !== 10) j++;
-      if (j >= n || s.charCodeAt(j) !== 34) { tok('bad', s.slice(i, j), i, j); i = j; continue; }
+      // Unterminated: like nft's scanner, the quote alone is junk and scanning goes on.
+      if (j >= n || s.charCodeAt(j) !== 34) { tok('bad', '"', i, i + 1); i++; continue; }
       tok('string', s.slice(i + 1, j), i, j + 1, true);
       i = j + 1;
       continue;
@@ -78,7 +79,9 @@ export function tokenize(src: Source): Token[] {
       m = RE_HEX.exec(rest) ?? RE_NUM.exec(rest);
       if (m) { tok('number', m[0], i, i + m[0].length); i += m[0].length; continue; }
     }
-    const m = RE_WORD.exec(rest);
+    // Words may be longer than `rest` (a 300-byte chain name is the kernel's error, not ours).
+    RE_WORD_AT.lastIndex = i;
+    const m = RE_WORD_AT.exec(s);
     if (m) {
       let w = m[0];
       // A word never ends in '-' or '.' (`1-2` is handled above, `a.` is an error anyway).

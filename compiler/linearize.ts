@@ -38,7 +38,8 @@ export interface SetDef {
   timeout?: number;
   gcInterval?: number;
   anonymous: boolean;
-  declaredSize?: boolean;
+  /** The element batch header is printed even without elements (meters). */
+  emptyBatch?: boolean;
   stmts?: Insn[];
   policy?: string;
   comment?: string;
@@ -171,6 +172,7 @@ export class RuleCompiler {
       this.nh = proto.name;
       return;
     }
+    if (fam === 'inet' && this.llDep) return this.needEthertype(proto.name, proto.protoKey!, span);
     if (fam === 'inet') {
       this.depMatch({ op: 'meta', key: 'nfproto', dreg: 1 }, new Uint8Array([NFPROTO[proto.name]!]));
       this.nh = proto.name;
@@ -180,9 +182,14 @@ export class RuleCompiler {
     this.err(span, `conflicting protocols specified: ${fam} vs. ${proto.name}`);
   }
 
-  private needEthertype(name: string, etype: number, _span: Span): void {
+  /**
+   * The network protocol below a bridge/netdev field: `meta protocol`, or the
+   * Ethernet/VLAN type field once the rule has established an Ethernet header.
+   */
+  private needEthertype(name: string, etype: number, _span: Span, viaLink = false): void {
     if (this.nh === name) return;
-    const load: Insn = this.llVlan ? { op: 'payload', dreg: 1, base: 0, offset: 16, len: 2 } : { op: 'meta', key: 'protocol', dreg: 1 };
+    const load: Insn = this.llVlan ? { op: 'payload', dreg: 1, base: 0, offset: 16, len: 2 }
+      : this.llDep || viaLink ? { op: 'payload', dreg: 1, base: 0, offset: 12, len: 2 } : { op: 'meta', key: 'protocol', dreg: 1 };
     this.depMatch(load, encodeNum(BigInt(etype), 2, 'be'));
     this.nh = name;
   }
@@ -191,23 +198,25 @@ export class RuleCompiler {
     if (proto.name === 'th') return;
     if (this.th === proto.name) return;
     if (this.th && this.th !== proto.name) this.err(span, `conflicting protocols specified: ${this.th} vs. ${proto.name}`);
-    if (proto.name === 'icmp' || proto.name === 'igmp') {
-      if (this.family === 'ip6') this.err(span, `conflicting protocols specified: ip6 vs. ${proto.name}`);
-      if (this.family !== 'ip') this.needNetwork(protocols.ip!, span);
-    } else if (proto.name === 'icmpv6') {
-      if (this.family === 'ip') this.err(span, `conflicting protocols specified: ip vs. icmpv6`);
-      if (this.family !== 'ip6') this.needNetwork(protocols.ip6!, span);
+    const l3 = proto.name === 'icmp' || proto.name === 'igmp' ? protocols.ip! : proto.name === 'icmpv6' ? protocols.ip6! : undefined;
+    if (l3) {
+      const other = l3.name === 'ip' ? 'ip6' : 'ip';
+      if (this.family === other) this.err(span, `conflicting protocols specified: ${other} vs. ${proto.name}`);
+      // A bridge's Ethernet header is known, so the implied network protocol is matched there.
+      if (this.family === 'bridge') this.needEthertype(l3.name, l3.protoKey!, span, true);
+      else if (this.family !== l3.name) this.needNetwork(l3, span);
     }
     if (this.family === 'arp') this.err(span, `conflicting protocols specified: arp vs. ${proto.name}`);
     this.depMatch({ op: 'meta', key: 'l4proto', dreg: 1 }, new Uint8Array([proto.protoKey!]));
     this.th = proto.name;
   }
 
+  /** Link-layer fields: outside bridge tables the device must be Ethernet (`meta iiftype ether`). */
   private needLink(proto: Proto, span: Span): void {
-    if (this.family === 'ip' || this.family === 'ip6' || this.family === 'inet') {
+    if (this.family === 'ip' || this.family === 'ip6' || this.family === 'inet' || this.family === 'netdev') {
       if (!this.llDep) this.depMatch({ op: 'meta', key: 'iiftype', dreg: 1 }, encodeNum(1n, 2, 'host'));
       this.llDep = true;
-    } else if (this.family !== 'bridge' && this.family !== 'netdev') {
+    } else if (this.family !== 'bridge') {
       this.err(span, `conflicting protocols specified`);
     }
     if (proto.name === 'vlan' && !this.llVlan) {
@@ -475,13 +484,11 @@ export class RuleCompiler {
   }
 
   private exthdrExpr(e: Expr & { k: 'exthdr' }): LExpr {
-    const f = exthdrField(e.op, e.hdr, e.field, e.index);
+    const f = exthdrField(e.op, e.hdr, e.field, e.index, e.raw);
     if (!f) this.err(e.span, `unknown ${e.op} header field ${e.hdr} ${e.field}`);
     const self = this;
     const exop = { ipv6: 0, tcpopt: 1, ipv4: 2, sctp: 3, dccp: 4 }[e.op];
-    if (e.op === 'tcpopt') this.needTransport(protocols.tcp!, e.span);
     if (e.op === 'ipv4' && this.family !== 'ip') this.needNetwork(protocols.ip!, e.span);
-    if (e.op === 'sctp') this.needTransport(protocols.sctp!, e.span);
     if (f.exists) {
       return this.simple(datatype('boolean'), 1, e.span, (d) => {
         self.insns.push({ op: 'exthdr', exop, dreg: netlinkReg(d), type: f.type, offset: 0, len: 1, flags: 1 });
@@ -502,7 +509,8 @@ export class RuleCompiler {
     };
   }
 
-  private fibExpr(e: Expr & { k: 'fib' }): LExpr {
+  /** `fib ... oif` as a value, or with `present` its existence (`fib saddr oif missing`). */
+  private fibExpr(e: Expr & { k: 'fib' }, present = false): LExpr {
     const FLAGS: Record<string, number> = { saddr: 1, daddr: 2, mark: 4, iif: 8, oif: 0x10 };
     let flags = 0;
     for (const f of e.flags) {
@@ -512,12 +520,15 @@ export class RuleCompiler {
     }
     const res = { oif: 1, oifname: 2, type: 3 }[e.result];
     if (!res) this.err(e.span, `syntax error, unexpected ${e.result}`);
+    const load = (d: number) => this.insns.push({ op: 'fib', flags: present ? flags | 0x20 : flags, result: res, dreg: netlinkReg(d) });
+    if (present) {
+      const l = this.simple(datatype('boolean'), 1, e.span, load);
+      l.len = 1;
+      return l;
+    }
     const type = res === 1 ? datatype('iface_index') : res === 2 ? datatype('ifname') : datatype('fib_addrtype');
-    const bits = res === 2 ? 128 : 32;
-    const l = this.simple(type, bits, e.span, (d) => this.insns.push({ op: 'fib', flags: flags | this.fibPresent, result: res, dreg: netlinkReg(d) }));
-    return l;
+    return this.simple(type, res === 2 ? 128 : 32, e.span, load);
   }
-  private fibPresent = 0;
 
   private rtExpr(e: Expr & { k: 'rt' }): LExpr {
     const keys: Record<string, [string, number, string]> = {
@@ -529,9 +540,6 @@ export class RuleCompiler {
       const fam = e.l3 ?? (this.family === 'ip6' ? 'ip6' : 'ip');
       if (!e.l3 && this.family === 'inet') this.err(e.span, `must specify either ip or ip6 for rt nexthop`);
       if (fam === 'ip6') k = ['nexthop6', 128, 'ipv6_addr'];
-      if (e.l3) {
-        this.needNetwork(protocols[e.l3]!, e.span);
-      }
     }
     const [print, bits, type] = k;
     const l = this.simple(datatype(type), bits, e.span, (d) => this.insns.push({ op: 'rt', key: print, dreg: netlinkReg(d) }));
@@ -648,7 +656,7 @@ export class RuleCompiler {
     const v = parseLiteral(l.type, e.text, e.tok);
     if (typeof v === 'string') this.err(e.span, v);
     if ('str' in v) return bytesToNum(v.str);
-    const max = l.bits >= 64 ? (1n << BigInt(l.bits)) - 1n : (1n << BigInt(l.bits)) - 1n;
+    const max = l.type.max ?? (1n << BigInt(l.bits)) - 1n;
     if (v.num > max) this.err(e.span, l.type.name === 'inet_service' ? msg.serviceRange : msg.valueRange(v.num, max));
     return v.num;
   }
@@ -732,7 +740,11 @@ export class RuleCompiler {
   match(le: Expr, op: RelOp, r: Expr, span: Span): void {
     // nft turns a one-element anonymous set into the element itself (not for concatenations).
     if (r.k === 'set' && r.elems.length === 1 && le.k !== 'concat' && r.elems[0]!.key.k !== 'list') return this.match(le, op, r.elems[0]!.key, span);
-    const l = this.lhs(le);
+    const exists = r.k === 'sym' && r.tok === 'word' && (r.text === 'exists' || r.text === 'missing');
+    const folded = this.foldBinop(le, op, r);
+    if (folded) [le, r] = [folded.le, folded.r];
+    const l = folded?.l ?? (le.k === 'fib' && exists ? this.fibExpr(le, true) : this.lhs(le));
+    if (r.k === 'neg' || (r.k === 'list' && r.items[0]?.k === 'neg')) return this.negatedFlags(l, r, span);
     // Sets and set references.
     if (r.k === 'set' || r.k === 'setref' || (r.k === 'list' && !l.type.bitmask && !l.parts)) {
       const setE: Expr = r.k === 'list' ? { k: 'set', elems: r.items.map((x) => ({ key: x, span: x.span })), span: r.span } : r;
@@ -766,12 +778,12 @@ export class RuleCompiler {
       if (plen > l.bits) this.err(r.span, msg.prefixLength(plen, l.bits));
       if (l.type.string) this.err(r.span, `prefix not allowed on strings`);
       const neq = op === '!=';
-      if (l.payload && !l.shift && plen % 8 === 0 && l.bits % 8 === 0 && plen > 0) {
-        // Shortened load of the prefix bytes.
+      if (!l.shift && plen % 8 === 0 && l.bits % 8 === 0 && plen > 0 && l.order === 'be') {
+        // Whole bytes: compare just the prefix bytes; a payload field loads only those.
         const bytes = plen / 8;
         const p = l.payload;
-        this.payloadDep(p.proto, l.span);
-        this.insns.push({ op: 'payload', dreg: R, base: p.base, offset: p.bitOffset / 8, len: bytes });
+        if (p) this.insns.push({ op: 'payload', dreg: R, base: p.base, offset: p.bitOffset / 8, len: bytes });
+        else l.load(d);
         const v = encodeNum(full >> BigInt(l.bits - plen), bytes, 'be');
         this.insns.push({ op: 'cmp', cmp: neq ? 1 : 0, sreg: R, data: v });
       } else {
@@ -816,7 +828,7 @@ export class RuleCompiler {
       this.insns.push({ op: 'cmp', cmp: 1, sreg: R, data: new Uint8Array(l.len) });
       return;
     }
-    const data = this.constBytes(l, r);
+    const data = this.wildcardPrefix(l, r) ?? this.constBytes(l, r);
     const cop = op === 'implicit' ? 0 : CMP[op];
     if (cop >= 2 && l.hostNumeric) {
       this.hton(d, l);
@@ -829,6 +841,46 @@ export class RuleCompiler {
       this.pendingMatch = { base: p.base, offset: p.bitOffset / 8, len: l.len, neq: cop === 1, data, protocol: l.protoKey !== undefined };
     }
     if (cop === 0) this.noteProto(l, r);
+  }
+
+  /**
+   * nft moves `^ c` and `<< n` of an equality to the constant side:
+   * `meta mark ^ 0xff == 0` compares the mark with 0xff.
+   */
+  private foldBinop(le: Expr, op: RelOp, r: Expr): { le: Expr; l: LExpr; r: Expr } | undefined {
+    if (le.k !== 'binop' || (le.op !== '^' && le.op !== '<<') || r.k !== 'sym') return undefined;
+    if (op !== 'implicit' && op !== '==' && op !== '!=') return undefined;
+    const l = this.lhs(le.l);
+    const v = this.value(l, r);
+    let folded: bigint;
+    if (le.op === '^') folded = v ^ this.value(l, le.r);
+    else {
+      const n = this.constNum(le.r, datatype('integer_host'));
+      if (v & ((1n << n) - 1n)) this.err(r.span, `Comparison is always false`);
+      folded = v >> n;
+    }
+    return { le: le.l, l, r: { k: 'sym', text: '0x' + folded.toString(16), tok: 'number', span: r.span } };
+  }
+
+  /** `tcp flags ! syn,ack`: none of the flags is set. */
+  private negatedFlags(l: LExpr, r: Expr, span: Span): void {
+    if (!l.type.bitmask) this.err(span, `negation can only be used with singleton bitmask values`);
+    const items = r.k === 'neg' ? [r.e] : r.k === 'list' ? r.items.map((x) => (x.k === 'neg' ? x.e : x)) : [r];
+    const mask = this.constBytes(l, { k: 'list', items, span: r.span });
+    const d = this.regs.get();
+    l.load(d);
+    this.regs.release();
+    const R = netlinkReg(d);
+    this.insns.push({ op: 'bitwise', sreg: R, dreg: R, len: l.len, mask, xor: new Uint8Array(l.len) });
+    this.insns.push({ op: 'cmp', cmp: 0, sreg: R, data: new Uint8Array(l.len) });
+  }
+
+  /** `iifname "eth*"` compares only the bytes before the `*`. */
+  private wildcardPrefix(l: LExpr, r: Expr): Uint8Array | undefined {
+    if (!l.type.string || r.k !== 'sym') return undefined;
+    const v = parseLiteral(l.type, r.text, r.tok);
+    if (typeof v === 'string' || !('str' in v) || !v.wildcard) return undefined;
+    return v.str;
   }
 
   /** An equality on a protocol key establishes that protocol for later fields. */
@@ -849,9 +901,10 @@ export class RuleCompiler {
       const p = Object.values(protocols).find((x) => x.base === Base.Transport && x.protoKey === n && x.name !== 'th');
       if (p) this.th = p.name;
       if (l.protoKey === 'ipproto') this.nh ??= 'ip';
-    } else if (l.protoKey === 'ethertype' && (this.family === 'bridge' || this.family === 'netdev')) {
+    } else if (l.protoKey === 'ethertype' && (this.family === 'bridge' || this.family === 'netdev' || l.payload)) {
+      // inet tables take the network protocol from `ether type`, not from `meta protocol`
       this.nh = n === 0x0800 ? 'ip' : n === 0x86dd ? 'ip6' : n === 0x0806 ? 'arp' : n === 0x8100 ? this.nh : this.nh;
-      if (n === 0x8100) this.llVlan = true;
+      if (n === 0x8100 || n === 0x88a8) this.llVlan = true;
     }
   }
 
@@ -875,8 +928,9 @@ export class RuleCompiler {
   setFor(e: Expr, key: LExpr, data: MapData | undefined, span: Span): SetDef {
     if (e.k === 'setref') {
       const s = this.table.sets.get(e.name);
-      if (!s) this.err(e.span, `Could not process rule: No such file or directory`);
+      if (!s) this.err(e.span, unknownSetMessage(e.name, this.table));
       if (data && !(s.flags & (data.obj ? 0x40 : 0x8))) this.err(e.span, `Expression is not a map`);
+      checkSetKey(this, s, key, e.span);
       return s;
     }
     if (e.k !== 'set') this.err(e.span, `Expected a set`);
@@ -887,7 +941,7 @@ export class RuleCompiler {
       dataType: data?.type, dataBits: data?.bits, verdictMap: data?.verdict, objMap: data?.obj, elements: [], anonymous: true,
     };
     if (data) def.flags |= data.obj ? 0x40 : 0x8;
-    const elems = buildElements(this, e.elems, parts, key, data);
+    const elems = buildElements(this, e.elems, parts, data);
     if (elems.interval) def.flags |= 0x4;
     if (elems.interval && parts.length > 1) def.flags |= 0x80;
     def.elements = elems.list;
@@ -943,47 +997,41 @@ export class RuleCompiler {
   // ------------------------------------------------------------------
   private reject(s: Stmt & { k: 'reject' }): void {
     const fam = this.family;
+    const kw = keywordSpan(s.span, 'reject');
     if (s.with === 'tcp') {
+      if (this.th && this.th !== 'tcp') this.err(kw, `you cannot use tcp reset with this protocol`);
       this.needTransport(protocols.tcp!, s.span);
       this.insns.push({ op: 'reject', type: 1, code: 0 });
       this.verdictSeen = true;
       return;
     }
-    let type: number;
-    let code: number;
-    const codeOf = (table: Record<string, number>, what: string) => {
-      if (!s.code) return undefined;
+    const codeOf = (table: Record<string, number>, what: string, dflt: number) => {
+      if (!s.code) return dflt;
       if (s.code.k !== 'sym') this.err(s.code.span, `syntax error`);
-      if (/^\d+$/.test(s.code.text)) return Number(s.code.text);
+      // numeric codes are taken modulo 256, as nft's u8 does
+      if (/^\d+$/.test(s.code.text)) return Number(s.code.text) & 0xff;
       const v = table[s.code.text];
       if (v === undefined) this.err(s.code.span, `Could not parse ${what}`);
       return v;
     };
+    const net = fam === 'ip' || fam === 'ip6' ? fam : this.nh;
+    let type = 0;
+    let code: number;
     if (s.with === 'icmpx') {
+      if (fam !== 'inet' && fam !== 'bridge' && fam !== 'netdev') this.err(s.code?.span ?? kw, `abstracted ICMP unreachable not supported`);
       type = 2;
-      code = codeOf(ICMPX_CODES, 'icmpx code') ?? 1;
-    } else if (s.with === 'icmp') {
-      if (fam === 'ip6') this.err(s.span, `conflicting protocols specified: ip6 vs. ip`);
-      if (fam === 'inet' || fam === 'bridge' || fam === 'netdev') this.needNetwork(protocols.ip!, s.span);
-      type = 0;
-      code = codeOf(ICMP_CODES, 'icmp code') ?? 3;
-    } else if (s.with === 'icmpv6') {
-      if (fam === 'ip') this.err(s.span, `conflicting protocols specified: ip vs. ip6`);
-      if (fam === 'inet' || fam === 'bridge' || fam === 'netdev') this.needNetwork(protocols.ip6!, s.span);
-      type = 0;
-      code = codeOf(ICMPV6_CODES, 'icmpv6 code') ?? 4;
-    } else {
+      code = codeOf(ICMPX_CODES, 'icmpx code', 1);
+    } else if (s.with === 'icmp' || s.with === 'icmpv6') {
+      const want = s.with === 'icmp' ? 'ip' : 'ip6';
+      if (net && net !== want) this.err(s.code?.span ?? kw, `conflicting protocols specified: ip vs ip6`);
+      if (!net) this.needNetwork(protocols[want]!, s.span);
+      code = s.with === 'icmp' ? codeOf(ICMP_CODES, 'icmp code', 3) : codeOf(ICMPV6_CODES, 'icmpv6 code', 4);
+    } else if (net === 'ip' || net === 'ip6') {
       // Bare `reject`: by the network protocol in context (never a TCP reset).
-      if (fam === 'ip' || this.nh === 'ip') {
-        type = 0;
-        code = 3;
-      } else if (fam === 'ip6' || this.nh === 'ip6') {
-        type = 0;
-        code = 4;
-      } else {
-        type = 2;
-        code = 1;
-      }
+      code = net === 'ip' ? 3 : 4;
+    } else {
+      type = 2;
+      code = 1;
     }
     this.insns.push({ op: 'reject', type, code });
     this.verdictSeen = true;
@@ -1038,58 +1086,49 @@ export class RuleCompiler {
     const l = this.lhs(t);
     const p = l.payload!;
     const proto = p.proto;
-    const csumOff = proto.csum;
+    const csumType = proto.csum === undefined ? 0 : proto.csumType ?? 1;
     const d = this.regs.get();
     const R = netlinkReg(d);
-    let base = p.base;
     let offset = Math.floor(p.bitOffset / 8);
     let len = l.len;
-    // Checksummed headers are written in whole, aligned 16-bit words.
-    const csumType = csumOff !== undefined && !(proto.name === 'ip6') ? 1 : 0;
+    // Raw payload writes (`@th,16,16 set 5`) have no protocol dependency.
+    if (t.k === 'payload') this.payloadDep(proto, span);
+    // Sub-byte fields are merged into their bytes; INET checksums need whole, aligned 16-bit words.
+    const inet = csumType === 1;
     const subByte = l.shift !== 0 || l.bits % 8 !== 0;
-    if (subByte || (csumType && (offset % 2 !== 0 || len % 2 !== 0))) {
-      const start = csumType ? offset & ~1 : offset;
-      const end = csumType ? (offset + len + 1) & ~1 : offset + len;
+    if (subByte || (inet && (offset % 2 !== 0 || len % 2 !== 0))) {
+      const start = inet ? offset & ~1 : offset;
+      const end = inet ? (offset + len + 1) & ~1 : offset + len;
       const wlen = end - start;
-      const fieldShift = (end * 8) - p.bitOffset - p.bitLen;
+      const fieldShift = end * 8 - p.bitOffset - p.bitLen;
       const fmask = ((1n << BigInt(p.bitLen)) - 1n) << BigInt(fieldShift);
       const allOnes = (1n << BigInt(wlen * 8)) - 1n;
-      this.payloadDep(proto, span);
-      this.insns.push({ op: 'payload', dreg: R, base, offset: start, len: wlen });
+      this.insns.push({ op: 'payload', dreg: R, base: p.base, offset: start, len: wlen });
       const val = this.value(l, v) << BigInt(fieldShift);
       this.insns.push({ op: 'bitwise', sreg: R, dreg: R, len: wlen, mask: encodeNum(allOnes & ~fmask, wlen, 'be'), xor: encodeNum(val, wlen, 'be') });
       offset = start;
       len = wlen;
+    } else if (v.k === 'sym' || v.k === 'list') {
+      this.insns.push({ op: 'immediate', dreg: R, data: this.constBytes(l, v) });
     } else {
-      if (v.k === 'sym' || v.k === 'list') {
-        this.payloadDep(proto, span);
-        this.insns.push({ op: 'immediate', dreg: R, data: this.constBytes(l, v) });
-      } else {
-        this.payloadDep(proto, span);
-        this.valueInto(d, l, v);
-      }
+      this.valueInto(d, l, v);
     }
     this.regs.release();
-    const isAddr = (proto.name === 'ip' && (p.bitOffset === 96 || p.bitOffset === 128)) || (proto.name === 'ip6' && p.bitOffset >= 64);
-    let flags = 0;
-    if (isAddr) flags = 1;
-    const ctype = csumType;
-    let coff = csumOff ?? 0;
-    if (proto.name === 'ip6') {
-      // IPv6 has no header checksum; address changes fix the L4 checksum.
-      coff = 0;
-    }
-    this.insns.push({ op: 'payload_write', sreg: R, base, offset, len, csumType: ctype, csumOff: ctype ? coff : 0, csumFlags: flags });
+    // Fields in the TCP/UDP pseudo-header also need the L4 checksum fixed.
+    const pseudo = PSEUDO_HEADER_FIELDS[proto.name]?.includes(p.bitOffset) ? 1 : 0;
+    this.insns.push({ op: 'payload_write', sreg: R, base: p.base, offset, len, csumType, csumOff: csumType ? proto.csum! : 0, csumFlags: pseudo });
   }
 
   private nat(s: Stmt & { k: 'nat' }): void {
     const fam = this.family;
-    let nfam: 'ip' | 'ip6' | 'inet' = fam === 'ip6' ? 'ip6' : 'ip';
-    if (fam === 'inet') {
-      if (s.family) nfam = s.family;
-      else if (s.addr) nfam = this.nh === 'ip6' ? 'ip6' : this.nh === 'ip' ? 'ip' : guessFamily(s.addr) ?? 'inet';
-      else nfam = 'inet';
+    const kw = keywordSpan(s.span, s.type);
+    // The address family: the table's, or in inet the statement's or the matched protocol's.
+    const ctx = fam === 'inet' ? this.nh : fam === 'ip6' ? 'ip6' : 'ip';
+    if (s.family && ctx && ctx !== s.family) {
+      this.err(kw, `conflicting protocols specified: ${ctx} vs. ${s.family}. You must specify ip or ip6 family in nat statement`);
     }
+    const nfam = s.family ?? (ctx === 'ip' || ctx === 'ip6' ? ctx : 'inet');
+    if (s.addr && nfam === 'inet') this.err(kw, `ip or ip6 must be specified with address for inet tables.`);
     let flags = 0;
     for (const f of s.flags) flags |= NAT_FLAGS[f] ?? 0;
     if (s.prefixKw) flags |= NAT_FLAGS.netmap!;
@@ -1117,15 +1156,17 @@ export class RuleCompiler {
     if (a?.k === 'map') {
       // The map's data is an address, or address . port; ranges of either give the max registers.
       const shape = this.natMapShape(a);
+      if (shape.port) this.needL4ForPorts(a.span);
       const d = this.regs.get();
       this.mapExpr(a, addrType, abits, shape.port ? [{ type: addrType, bits: abits }, { type: datatype('inet_service'), bits: 16 }] : undefined).load(d);
-      const addrUnits = abits / 32;
-      const width = addrUnits + (shape.port ? 1 : 0);
-      amin = netlinkReg(d);
-      if (shape.port) pmin = netlinkReg(d + addrUnits);
+      // nft numbers the parts in steps of the address size (so an ip6 port lands 16 bytes on).
+      let slot = 0;
+      const next = () => netlinkReg(d + (abits / 32) * slot++);
+      amin = next();
+      if (shape.port) pmin = next();
       if (shape.interval) {
-        amax = netlinkReg(d + width);
-        if (shape.port) pmax = netlinkReg(d + width + addrUnits);
+        amax = next();
+        if (shape.port) pmax = next();
       }
     } else if (a) {
       const al = this.simple(addrType, abits, a.span, () => {});
@@ -1154,6 +1195,10 @@ export class RuleCompiler {
     this.verdictSeen = true;
   }
 
+  private needL4ForPorts(span: Span): void {
+    if (!this.th) this.err(span, `transport protocol mapping is only valid after transport protocol match`);
+  }
+
   /** Whether a nat map's data carries a port (`addr . port`) and ranges (`a-b`, prefixes). */
   private natMapShape(m: Expr & { k: 'map' }): { port: boolean; interval: boolean } {
     if (m.map.k === 'setref') {
@@ -1169,6 +1214,7 @@ export class RuleCompiler {
   }
 
   private natPorts(p: Expr): [number, number | undefined] {
+    this.needL4ForPorts(p.span);
     const pl = this.simple(datatype('inet_service'), 16, p.span, () => {});
     if (p.k === 'range') {
       const a = this.regs.get();
@@ -1224,7 +1270,9 @@ export class RuleCompiler {
 
   private dynset(s: Stmt & { k: 'dynset' }): void {
     const set = this.table.sets.get(s.set);
-    if (!set) this.err(s.span, `Could not process rule: No such file or directory`);
+    if (!set) this.err(s.span, unknownSetMessage(s.set, this.table));
+    // A set that rules update is dynamic (NFT_SET_EVAL).
+    set.flags |= 0x20;
     const key = this.lhs(s.key);
     const units = key.parts ? Math.ceil(key.len / 4) : 4;
     const d = this.regs.get(units);
@@ -1249,12 +1297,12 @@ export class RuleCompiler {
   private meter(s: Stmt & { k: 'meter' }): void {
     const key = this.lhs(s.key);
     const parts = key.parts ?? [key];
+    // A meter is an anonymous dynamic set (timeout 0x10 when its elements expire).
     const def: SetDef = {
-      name: s.name, table: this.table.name, family: this.family, flags: 0x21 | 0, keyType: key.type, keyBits: key.bits,
-      keyParts: parts.map((p) => ({ type: p.type, bits: p.bits })), elements: [], anonymous: true, size: s.size ?? 0xffff,
-      declaredSize: true,
+      name: s.name, table: this.table.name, family: this.family, flags: s.timeout !== undefined ? 0x31 : 0x21, keyType: key.type, keyBits: key.bits,
+      keyParts: parts.map((p) => ({ type: p.type, bits: p.bits })), elements: [], anonymous: true, size: s.size,
+      emptyBatch: true,
     };
-    if (parts.length > 1) def.flags |= 0;
     this.anonSets.push(def);
     this.table.sets.set(s.name, def);
     const units = key.parts ? Math.ceil(key.len / 4) : 4;
@@ -1267,7 +1315,7 @@ export class RuleCompiler {
       sub.stmt(st);
       exprs.push(...sub.insns);
     }
-    this.insns.push({ op: 'dynset', setOp: 0, sregKey: netlinkReg(d), set: s.name, timeout: 0, exprs });
+    this.insns.push({ op: 'dynset', setOp: s.timeout !== undefined ? 1 : 0, sregKey: netlinkReg(d), set: s.name, timeout: s.timeout ?? 0, exprs });
   }
 
   private dup(s: Stmt & { k: 'dup' }): void {
@@ -1386,21 +1434,22 @@ function isConst(e: Expr): boolean {
   return false;
 }
 
-function guessFamily(e: Expr): 'ip' | 'ip6' | undefined {
-  if (e.k === 'sym') return e.tok === 'ip6' ? 'ip6' : e.tok === 'ip4' ? 'ip' : undefined;
-  if (e.k === 'range') return guessFamily(e.lo);
-  if (e.k === 'prefix') return guessFamily(e.e);
-  return undefined;
-}
+/** Bit offsets of the fields the L4 pseudo-header covers: length, protocol, addresses. */
+const PSEUDO_HEADER_FIELDS: Record<string, number[]> = { ip: [16, 72, 96, 128], ip6: [32, 48, 64, 192] };
 
 const NAT_FLAGS: Record<string, number> = { random: 0x4, persistent: 0x8, 'fully-random': 0x10, netmap: 0x40 };
 const NAT_PROTO_SPECIFIED = 0x2;
+
+/** The span of the keyword a statement starts with (nft points some errors there). */
+function keywordSpan(span: Span, word: string): Span {
+  return { src: span.src, start: span.start, end: span.start + word.length };
+}
 
 function limitInsn(s: Stmt & { k: 'limit' }): Insn {
   return { op: 'limit', rate: s.rate, unit: s.unit, burst: s.burst, bytes: s.bytes, flags: s.over ? 1 : 0 };
 }
 
-import { buildElements, type MapData } from './sets.js';
+import { buildElements, checkSetKey, unknownSetMessage, type MapData } from './sets.js';
 export type { LExpr };
 void SET_TYPE_NAMES;
 void ({} as Value);

@@ -6,6 +6,7 @@
 import type { Cmd, ChainDecl, Elem, Expr, Hook, ObjDecl, RelOp, RuleDecl, SetDecl, Stmt, TypeSpec } from './ast.js';
 import { CompileError, Diagnostics, msg } from './diagnostics.js';
 import { tokenize, tokSpan, type Token } from './lexer.js';
+import { suggest } from './misspell.js';
 import type { Source, Span } from './source.js';
 import { join } from './source.js';
 import { protocols } from './proto/index.js';
@@ -19,12 +20,22 @@ const FAMILIES = ['ip', 'ip6', 'inet', 'arp', 'bridge', 'netdev'];
 const VERDICTS = ['accept', 'drop', 'continue', 'return', 'jump', 'goto'];
 const STMT_END = new Set(['\n', ';', '}']);
 const MAX_DEPTH = 200;
+// How bison names punctuation tokens in nft's messages: named tokens, quoted
+// character literals, the rest by their text (`unexpected -`).
+const PUNCT_NAMES: Record<string, string> = { ',': 'comma', ':': 'colon', ';': 'semicolon', '~': 'junk' };
+const QUOTED_PUNCT = ['{', '}', '(', ')', '[', ']', '=', '|', '$'];
+const SET_FLAGS = ['constant', 'interval', 'dynamic', 'timeout'];
+const SET_FLAGS_EXPECTED = 'constant or interval or dynamic or timeout';
 
 class Scope {
   vars = new Map<string, Expr>();
   constructor(public parent?: Scope) {}
   get(name: string): Expr | undefined {
     return this.vars.get(name) ?? this.parent?.get(name);
+  }
+  /** Every visible name, innermost scope first. */
+  names(): string[] {
+    return [...this.vars.keys(), ...(this.parent?.names() ?? [])];
   }
 }
 
@@ -33,13 +44,15 @@ export class Parser {
   private toks: Token[] = [];
   private pos = 0;
   private depth = 0;
+  /** Table blocks open around the current token (0 at top level). */
+  private blockDepth = 0;
   private scope: Scope;
   readonly cmds: Cmd[] = [];
   /** Include nesting of each included source. */
   private includeDepth = new Map<Source, number>();
 
   constructor(
-    private src: Source,
+    src: Source,
     private diags: Diagnostics,
     private read?: FileReader,
   ) {
@@ -75,7 +88,7 @@ export class Parser {
     if (t.kind === 'newline') return 'newline';
     if (t.kind === 'string') return 'quoted string';
     if (t.kind === 'number') return 'number';
-    if (t.kind === 'punct') return `'${t.text}'`;
+    if (t.kind === 'punct') return PUNCT_NAMES[t.text] ?? (QUOTED_PUNCT.includes(t.text) ? `'${t.text}'` : t.text);
     if (t.kind === 'bad') return `junk`;
     if (t.kind === 'word' && /^[a-z][a-z0-9-]*$/.test(t.text) && KEYWORDS.has(t.text)) return t.text;
     return 'string';
@@ -94,7 +107,7 @@ export class Parser {
   }
   private identifier(expecting = 'string'): string {
     const t = this.t;
-    if (t.kind === 'word' || t.kind === 'string') return this.next().text;
+    if (t.kind === 'string' || (t.kind === 'word' && !KEYWORDS.has(t.text))) return this.next().text;
     if (this.is('$')) {
       const v = this.variable();
       if (v.k === 'sym') return v.text;
@@ -129,7 +142,12 @@ export class Parser {
       if (this.t.kind === 'newline' || this.is(';')) this.pos++;
       return;
     }
-    this.fail(this.t, 'newline or semicolon');
+    this.fail(this.t, this.blockDepth ? 'newline or semicolon' : 'end of file or newline or semicolon');
+  }
+  /** After a chain or set block inside a table: a `}` on the same line is an error. */
+  private endOfBlock(): void {
+    if (this.is('}')) this.fail(this.t, 'newline or semicolon');
+    this.endOfLine();
   }
   /** After an error: skip to the end of the current line (or a closing brace). */
   private recover(): void {
@@ -256,7 +274,11 @@ export class Parser {
     const name = nameTok.text;
     if (!redefine && this.scope.vars.has(name)) throw new CompileError(tokSpan(nameTok), msg.redefinition(name));
     this.expect('=', "'='");
-    const e = this.rhsExpr(true);
+    // Only a define's value may be a negative number (`define prio = -5`).
+    const minus = this.t;
+    const e: Expr = this.is('-') && this.peek().kind === 'number'
+      ? (this.next(), { k: 'sym', text: '-' + this.next().text, tok: 'number', span: this.spanFrom(minus) })
+      : this.rhsExpr(true);
     this.scope.vars.set(name, e);
     this.endOfLine();
   }
@@ -289,9 +311,8 @@ export class Parser {
 
   private familyAndName(): { family: string; name: string } {
     let family = 'ip';
-    if (this.t.kind === 'word' && FAMILIES.includes(this.t.text) && (this.peek().kind === 'word' || this.peek().kind === 'string' || this.peek().text === '$')) {
-      family = this.next().text;
-    }
+    // Family names are keywords: `table ip {` lacks the name, it is not table "ip".
+    if (this.t.kind === 'word' && FAMILIES.includes(this.t.text)) family = this.next().text;
     return { family, name: this.identifier('string') };
   }
 
@@ -387,10 +408,11 @@ export class Parser {
     }
     const outer = this.scope;
     this.scope = new Scope(outer);
+    this.blockDepth++;
     try {
       this.skipNewlines();
       while (!this.is('}')) {
-        if (this.t.kind === 'eof') this.fail(this.t, "'}'");
+        if (this.t.kind === 'eof') this.fail(this.t);
         const before = this.pos;
         this.guard(() => this.tableItem(family, name, tcmd));
         if (this.pos === before) this.pos++;
@@ -398,6 +420,7 @@ export class Parser {
       }
       this.next();
     } finally {
+      this.blockDepth--;
       this.scope = outer;
       tcmd.body = this.cmds.length - this.cmds.indexOf(tcmd) - 1;
     }
@@ -414,7 +437,7 @@ export class Parser {
         this.expect('{', "'{'");
         this.chainBody(chain, family, table, true);
         chain.span = this.spanFrom(t);
-        this.endOfLine();
+        this.endOfBlock();
         return;
       }
       case 'set':
@@ -425,7 +448,7 @@ export class Parser {
         this.setBody(set);
         set.span = { ...set.span, end: set.span.end };
         this.cmds.push({ k: 'set', op: 'add', family, table, set, span: this.spanFrom(t) });
-        this.endOfLine();
+        this.endOfBlock();
         return;
       }
       case 'counter':
@@ -470,13 +493,12 @@ export class Parser {
   }
 
   private chainBody(chain: ChainDecl, family: string, table: string, inBlock: boolean): void {
-    const chainCmdIndex = this.cmds.length;
     if (inBlock) {
       this.cmds.push({ k: 'chain', op: 'add', family, table, chain, span: chain.span });
     }
     this.skipNewlines();
     while (!this.is('}')) {
-      if (this.t.kind === 'eof') this.fail(this.t, "'}'");
+      if (this.t.kind === 'eof') this.fail(this.t);
       const before = this.pos;
       this.guard(() => {
         const t = this.t;
@@ -508,7 +530,6 @@ export class Parser {
       this.skipNewlines();
     }
     this.next();
-    void chainCmdIndex;
   }
 
   private hookSpec(): Hook {
@@ -584,7 +605,7 @@ export class Parser {
   private setBody(set: SetDecl): void {
     this.skipNewlines();
     while (!this.is('}')) {
-      if (this.t.kind === 'eof') this.fail(this.t, "'}'");
+      if (this.t.kind === 'eof') this.fail(this.t);
       const before = this.pos;
       this.guard(() => this.setItem(set));
       if (this.pos === before) this.pos++;
@@ -609,13 +630,17 @@ export class Parser {
         set.keyType = this.typeSpec(true);
         if (set.map) {
           this.expect(':', "':'");
-          set.dataType = this.typeSpec(true);
+          // `typeof ... : verdict` names the verdict type, not an expression.
+          set.dataType = this.is('verdict') ? this.typeSpec(false) : this.typeSpec(true);
         }
         break;
       }
       case 'flags':
-        do set.flags.push(this.word().text);
-        while (this.eat(','));
+        do {
+          const f = this.word(SET_FLAGS_EXPECTED);
+          if (!SET_FLAGS.includes(f.text)) this.fail(f, SET_FLAGS_EXPECTED);
+          set.flags.push(f.text);
+        } while (this.eat(','));
         break;
       case 'timeout':
         set.timeout = this.time();
@@ -672,7 +697,7 @@ export class Parser {
     if (!braced) return o;
     this.skipNewlines();
     while (!this.is('}')) {
-      if (this.t.kind === 'eof') this.fail(this.t, "'}'");
+      if (this.t.kind === 'eof') this.fail(this.t);
       const t = this.t;
       if (type === 'counter' || type === 'quota' || type === 'limit') {
         if (this.is('comment')) {
@@ -841,6 +866,11 @@ export class Parser {
         const span = join(lhs.span, v.span);
         return v.k === 'sym' ? { k: 'objref', type, name: v.text, span } : { k: 'objref', type, map: v, span };
       }
+      // `meta secmark set "name"` (even a number names the object); an expression copies a value.
+      if (lhs.k === 'meta' && lhs.key === 'secmark' && (v.k === 'sym' || v.k === 'map')) {
+        const span = join(lhs.span, v.span);
+        return v.k === 'sym' ? { k: 'objref', type: 'secmark', name: v.text, span } : { k: 'objref', type: 'secmark', map: v, span };
+      }
       return { k: 'setstmt', target: lhs, value: v, span: join(lhs.span, v.span) };
     }
     if (lhs.k === 'ct' && lhs.key === 'count') {
@@ -891,24 +921,29 @@ export class Parser {
     let over = false;
     if (this.eat('over')) over = true;
     else if (this.eat('until')) over = false;
+    const rateTok = this.t;
     const rate = this.bigint();
     // `10/second`, `10 mbytes/second`
     let bytes = false;
     let mult = 1n;
+    let badUnit = false;
     if (this.t.kind === 'word' && !this.is('/')) {
       const u = parseBytesUnit(this.t.text);
-      if (u === undefined) this.fail(this.t, "'/'");
+      if (u === undefined && !/bytes$/.test(this.t.text)) this.fail(this.t, "'/'");
       this.next();
       bytes = true;
-      mult = u;
+      mult = u ?? 1n;
+      badUnit = u === undefined;
     }
     this.expect('/', "'/'");
     const ut = this.word('time unit');
     const unit = parseRateUnit(ut.text);
-    if (unit === undefined) throw new CompileError(tokSpan(ut), `Wrong rate format`);
+    if (unit === undefined) this.fail(ut);
+    if (badUnit) throw new CompileError(this.spanFrom(rateTok), msg.rateFormat);
     let burst = bytes ? 0n : 5n;
     let burstGiven = false;
     if (this.eat('burst')) {
+      const burstTok = this.t;
       burst = this.bigint();
       burstGiven = true;
       if (this.t.kind === 'word') {
@@ -917,6 +952,10 @@ export class Parser {
           this.next();
           burst *= bu;
         } else if (this.is('packets')) this.next();
+        else if (/bytes$/.test(this.t.text)) {
+          this.next();
+          throw new CompileError(this.spanFrom(burstTok), msg.rateFormat);
+        }
       }
     }
     return { k: 'limit', rate: rate * mult, unit, burst, bytes, over, burstGiven, span: this.spanFrom(t) };
@@ -934,12 +973,13 @@ export class Parser {
     else this.eat('until');
     const n = this.bigint();
     const u = parseBytesUnit(this.word('bytes unit').text);
-    if (u === undefined) this.fail(this.toks[this.pos - 1]!);
+    if (u === undefined) throw new CompileError(this.spanFrom(t), msg.rateFormat);
     let used = 0n;
+    const usedTok = this.t;
     if (this.eat('used')) {
       const m = this.bigint();
       const uu = parseBytesUnit(this.word('bytes unit').text);
-      if (uu === undefined) this.fail(this.toks[this.pos - 1]!);
+      if (uu === undefined) throw new CompileError(this.spanFrom(usedTok), msg.rateFormat);
       used = m * uu;
     }
     return { k: 'quota', bytes: n * u, used, over, span: this.spanFrom(t) };
@@ -955,7 +995,7 @@ export class Parser {
         else if (this.is('$')) {
           const v = this.variable();
           s.prefix = v.k === 'sym' ? v.text : '';
-        } else this.fail(p, 'quoted string');
+        } else this.fail(p, 'string or quoted string or string with a trailing asterisk');
       } else if (this.eat('level')) {
         const l = this.word('log level');
         const v = LOG_LEVELS.indexOf(l.text);
@@ -1131,7 +1171,8 @@ export class Parser {
     this.next();
     const s: Stmt & { k: 'queue' } = { k: 'queue', flags: [], span: tokSpan(t) };
     for (;;) {
-      if (this.eat('num')) {
+      if (this.is('num')) {
+        const kw = this.next();
         const start = this.t;
         if (this.t.kind === 'number') {
           const lo = this.primary(false);
@@ -1140,6 +1181,7 @@ export class Parser {
             s.num = { k: 'range', lo, hi, span: this.spanFrom(start) };
           } else s.num = lo;
         } else s.num = this.expr(true);
+        s.numSpan = this.spanFrom(kw);
       } else if (this.eat('flags') || this.t.kind === 'word' && (this.is('bypass') || this.is('fanout'))) {
         do s.flags.push(this.word().text);
         while (this.eat(','));
@@ -1178,13 +1220,15 @@ export class Parser {
     if (this.eat('size')) size = this.number();
     this.expect('{', "'{'");
     const key = this.expr(true);
+    let timeout: number | undefined;
+    if (this.eat('timeout')) timeout = this.time();
     const stmts: Stmt[] = [];
     while (!this.is('}')) {
       if (this.atStmtEnd()) this.fail(this.t, "'}'");
       stmts.push(this.statement());
     }
     this.next();
-    return { k: 'meter', name, size, key, stmts, span: this.spanFrom(t) };
+    return { k: 'meter', name, size, key, timeout, stmts, span: this.spanFrom(t) };
   }
 
   private dupStmt(t: Token): Stmt {
@@ -1362,11 +1406,6 @@ export class Parser {
           const e = this.primary(allowKeywords);
           return { k: 'neg', e, span: this.spanFrom(t) };
         }
-        if (t.text === '-' && this.peek().kind === 'number') {
-          this.next();
-          const n = this.next();
-          return { k: 'sym', text: '-' + n.text, tok: 'number', span: this.spanFrom(t) };
-        }
         this.fail(t);
       case 'word': {
         if (allowKeywords) {
@@ -1396,7 +1435,10 @@ export class Parser {
     this.next();
     const span = this.spanFrom(d);
     const v = this.scope.get(n.text);
-    if (!v) throw new CompileError(tokSpan(n), msg.undefinedVar(n.text), true);
+    if (!v) {
+      const near = suggest(n.text, this.scope.names(), (x) => x);
+      throw new CompileError(tokSpan(n), msg.undefinedVar(n.text) + (near ? `; did you mean identifier \u2018${near}\u2019?` : ''), true);
+    }
     return relocate(v, span);
   }
 
@@ -1423,6 +1465,8 @@ export class Parser {
     try {
       const elems: Elem[] = [];
       this.skipNewlines();
+      // A set literal holds at least one element.
+      if (this.is('}')) this.fail(this.t);
       while (!this.is('}')) {
         if (this.t.kind === 'eof') this.fail(this.t, "'}'");
         const es = this.t;
@@ -1576,13 +1620,18 @@ export class Parser {
   private tcpOption(): Expr {
     const t = this.next();
     this.next(); // option
+    if (this.eat('@')) {
+      // `tcp option @kind,offset,length` (offset and length in bits)
+      const kind = String(this.number());
+      this.expect(',', "','");
+      const offset = this.number();
+      this.expect(',', "','");
+      const len = this.number();
+      return { k: 'exthdr', op: 'tcpopt', hdr: kind, field: 'raw', raw: { offset, len }, span: this.spanFrom(t) };
+    }
     const hdr = this.t.kind === 'number' ? this.next().text : this.word('tcp option name').text;
     let field = 'exists';
     if (this.t.kind === 'word' && TCPOPT_FIELDS.has(this.t.text)) field = this.next().text;
-    else if (this.is('@')) {
-      // raw `tcp option @kind,off,len` not supported
-      this.fail(this.t);
-    }
     return { k: 'exthdr', op: 'tcpopt', hdr, field, span: this.spanFrom(t) };
   }
 
@@ -1715,8 +1764,18 @@ const TCPOPT_FIELDS = new Set(['kind', 'length', 'size', 'count', 'left', 'right
 const SCTP_CHUNK_FIELDS = new Set(['type', 'flags', 'length', 'tsn', 'stream', 'ssn', 'ppid', 'init-tag', 'a-rwnd', 'num-outbound-streams', 'num-inbound-streams', 'initial-tsn', 'cum-tsn-ack', 'num-gap-ack-blocks', 'num-dup-tsns', 'lowest-tsn', 'seqno', 'new-cum-tsn']);
 
 /** Words bison reports by name in "unexpected X" messages. */
+// Words nft 1.0.6's scanner always returns as keywords (so never as a name);
+// found by trying each word as a chain name.
 const KEYWORDS = new Set([
-  'table', 'chain', 'rule', 'set', 'map', 'element', 'accept', 'drop', 'continue', 'return', 'jump', 'goto',
-  'counter', 'limit', 'quota', 'log', 'reject', 'ip', 'ip6', 'inet', 'tcp', 'udp', 'meta', 'ct', 'type', 'hook',
-  'priority', 'policy', 'add', 'delete', 'insert', 'flush', 'define', 'include', 'elements', 'flags', 'timeout',
+  'accept', 'add', 'ah', 'all', 'arp', 'auto-merge', 'bridge', 'cgroup', 'chain', 'comment', 'comp', 'constant',
+  'continue', 'counter', 'cpu', 'create', 'ct', 'day', 'dccp', 'define', 'delete', 'device', 'devices', 'dnat', 'drop',
+  'dst', 'dup', 'dynamic', 'ecn', 'element', 'elements', 'eq', 'esp', 'ether', 'exists', 'expires', 'exthdr', 'fib',
+  'flags', 'flow', 'flowtable', 'flush', 'fwd', 'gc-interval', 'goto', 'gt', 'handle', 'hook', 'hour', 'ibriport',
+  'ibrname', 'icmp', 'icmpv6', 'igmp', 'iif', 'iifgroup', 'iifname', 'iiftype', 'include', 'index', 'inet', 'insert',
+  'interval', 'ip', 'ip6', 'ipsec', 'jhash', 'jump', 'limit', 'list', 'log', 'lt', 'map', 'mark', 'masquerade', 'meta',
+  'meter', 'missing', 'netdev', 'nftrace', 'notrack', 'numgen', 'obriport', 'obrname', 'oif', 'oifgroup', 'oifname',
+  'oiftype', 'osf', 'pkttype', 'policy', 'position', 'priority', 'queue', 'quota', 'random', 'redefine', 'redirect',
+  'reject', 'replace', 'reset', 'return', 'rt', 'rtclassid', 'rule', 'ruleset', 'sctp', 'secmark', 'set', 'size',
+  'skgid', 'skuid', 'snat', 'socket', 'symhash', 'synproxy', 'table', 'tcp', 'th', 'time', 'timeout', 'tproxy', 'type',
+  'typeof', 'udp', 'udplite', 'undefine', 'update', 'vlan', 'vmap',
 ]);

@@ -4,11 +4,11 @@
 // `nft --debug=netlink` text. A `table` block expands to its chains, then
 // its sets and objects, then its rules, as nft sends them.
 
-import type { Cmd, ObjDecl, RuleDecl, SetDecl, Stmt } from './ast.js';
+import type { Cmd, RuleDecl, SetDecl } from './ast.js';
 import { CompileError, Diagnostics, formatDiagnostic, type Diagnostic } from './diagnostics.js';
-import { datatype, encodeNum, SET_TYPE_NAMES, type Datatype } from './datatype.js';
+import { datatype, SET_TYPE_NAMES, type Datatype } from './datatype.js';
 import { dataWords, printInsn, verdictText, type Insn } from './insn.js';
-import { RuleCompiler, pad4, type SetDef, type SetElem, type TableCtx } from './linearize.js';
+import { RuleCompiler, type SetDef, type SetElem, type TableCtx } from './linearize.js';
 import { Parser, type FileReader } from './parser.js';
 import { buildElements, ELEM_INTERVAL_END } from './sets.js';
 import type { Source, Span } from './source.js';
@@ -116,12 +116,10 @@ class Evaluator {
   private declareChain(c: Cmd & { k: 'chain' }): void {
     const t = this.table(c.family, c.table, c.span, true);
     const ch = c.chain;
-    const exists = t.chains.has(ch.name);
     let hook;
     if (ch.hook) hook = resolveHook(c.family, ch.hook);
     t.chains.set(ch.name, { base: !!ch.hook || (t.chains.get(ch.name)?.base ?? false), hook: ch.hook?.hook, type: ch.hook?.type });
     t.chainDecl.set(ch.name, { hook, policy: ch.policy });
-    void exists;
     this.out.push({ k: 'chain', text: chainLine(c.family, hook) });
   }
 
@@ -278,7 +276,7 @@ class Evaluator {
       return { type: p.type, bits: p.bits, len, order: p.type.order, shift: 0, load() {}, hostNumeric: p.type.order === 'host' && !p.type.string, span: elems[0]!.span };
     });
     const data = s.dataType ? { type: s.dataType, bits: s.dataBits ?? s.dataType.bits, verdict: !!s.verdictMap, obj: s.objMap, parts: s.dataParts } : undefined;
-    const r = buildElements(rc, elems, parts, parts[0]!, data, !!(s.flags & 4), s.autoMerge ? 'auto-merge' : 'named');
+    const r = buildElements(rc, elems, parts, data, !!(s.flags & 4), s.autoMerge ? 'auto-merge' : 'named');
     return r.list;
   }
 }
@@ -317,7 +315,7 @@ function setHeader(s: SetDef): string {
 }
 
 function elementsBlock(s: SetDef, els: SetElem[]): string {
-  if (!els.length) return '';
+  if (!els.length) return s.emptyBatch ? `${s.name} ${s.table} 0\n` : '';
   return `${s.name} ${s.table} 0\n` + els.map((e) => '\t' + elementText(s, e)).join('') + '\n';
 }
 
@@ -355,7 +353,3 @@ export function renderDiagnostics(ds: Diagnostic[]): string {
   return ds.map(formatDiagnostic).join('');
 }
 
-void encodeNum;
-void pad4;
-void ({} as ObjDecl);
-void ({} as Stmt);

@@ -5,10 +5,12 @@
 // `{ 10.0.0.0/8 }` → 00000000 (end), 0000000a, 0000000b (end).
 
 import type { Elem, Expr } from './ast.js';
+import type { Span } from './source.js';
 import { msg } from './diagnostics.js';
+import { suggest } from './misspell.js';
 import { bytesToNum, encodeNum, type Datatype } from './datatype.js';
 import type { Insn } from './insn.js';
-import type { LExpr, RuleCompiler, SetElem } from './linearize.js';
+import type { LExpr, RuleCompiler, SetDef, SetElem, TableCtx } from './linearize.js';
 import { pad4 } from './linearize.js';
 
 /** What a map maps to; `obj` is the object type of an object map (counter 1, quota 2 ...). */
@@ -33,11 +35,20 @@ interface Range {
 }
 
 function isIntervalExpr(e: Expr): boolean {
-  if (e.k === 'range' || e.k === 'prefix') return true;
+  return intervalPart(e) !== undefined;
+}
+
+/** The first component of a key that is an interval, and what kind nft calls it. */
+function intervalPart(e: Expr): { e: Expr; kind: 'range' | 'prefix' } | undefined {
+  if (e.k === 'range') return { e, kind: 'range' };
+  if (e.k === 'prefix') return { e, kind: 'prefix' };
   // `"eth*"`: every name starting with `eth`.
-  if (e.k === 'sym' && e.tok === 'string' && e.text.endsWith('*')) return true;
-  if (e.k === 'concat') return e.parts.some(isIntervalExpr);
-  return false;
+  if (e.k === 'sym' && e.tok === 'string' && e.text.endsWith('*')) return { e, kind: 'prefix' };
+  if (e.k === 'concat') for (const p of e.parts) {
+    const r = intervalPart(p);
+    if (r) return r;
+  }
+  return undefined;
 }
 
 /** Value bounds of one key component: a constant, a range or a prefix. */
@@ -85,19 +96,25 @@ export function buildElements(
   rc: RuleCompiler,
   rawElems: Elem[],
   parts: LExpr[],
-  key: LExpr,
   data: MapData | undefined,
   forceInterval = false,
   mode: MergeMode = 'anon',
 ): { list: SetElem[]; interval: boolean; size: number } {
   const elems = flattenElems(rawElems);
+  if (mode !== 'anon' && !forceInterval) {
+    for (const el of elems) {
+      const iv = intervalPart(el.key);
+      if (iv) rc.fail(iv.e.span, `You must add 'flags interval' to your set declaration if you want to add ${iv.kind} elements`);
+    }
+  }
   const interval = forceInterval || elems.some((el) => isIntervalExpr(el.key));
   const dataOf = (el: Elem): Pick<SetElem, 'data' | 'verdict'> => {
     if (!data) {
       if (el.data) rc.fail(el.data.span, `syntax error, unexpected ':'`);
       return {};
     }
-    if (!el.data) rc.fail(el.span, `map element requires data`);
+    // The kernel refuses a map element without data (nft itself does not check).
+    if (!el.data) rc.fail(el.key.span, msg.kernel('Invalid argument'));
     // An object map's data is the object's name, which the debug output does not show.
     if (data.obj) return {};
     if (data.verdict) {
@@ -183,7 +200,6 @@ export function buildElements(
       prevEnd = -1n;
     }
   }
-  void key;
   // nft counts the end element of an open interval, though it does not send it.
   const open = ranges.length > 0 && ranges[ranges.length - 1]!.hi >= max;
   return { list, interval: true, size: list.length + dropped + (open ? 1 : 0) };
@@ -191,3 +207,19 @@ export function buildElements(
 
 /** Element expressions (`counter` per element) — none in debug output for now. */
 export type ElemExprs = Insn[];
+
+/** nft's error for an unknown set, with a suggestion of a similarly named one. */
+export function unknownSetMessage(name: string, t: TableCtx): string {
+  const best = suggest(name, [...t.sets.values()].filter((s) => !s.anonymous), (s) => s.name);
+  if (!best) return msg.noSuchSet;
+  return `${msg.noSuchSet}; did you mean ${best.flags & 0x48 ? 'map' : 'set'} \u2018${best.name}\u2019 in table ${t.family} \u2018${t.name}\u2019?`;
+}
+
+/** A lookup key must have the set's key type (component by component for concatenations). */
+export function checkSetKey(rc: RuleCompiler, s: SetDef, key: LExpr, span: Span): void {
+  const want = s.keyParts ?? [{ type: s.keyType, bits: s.keyBits }];
+  const have = key.parts ?? [key];
+  if (want.length === have.length && want.every((p, i) => p.type.name === have[i]!.type.name)) return;
+  const desc = (ps: { type: Datatype }[]) => (ps.length > 1 ? `concatenation of (${ps.map((p) => p.type.desc).join(', ')})` : ps[0]!.type.desc);
+  rc.fail(span, `datatype mismatch, expected ${desc(want)}, expression has type ${desc(have)}`);
+}

@@ -19,7 +19,8 @@ export function parseTime(text: string): number | undefined {
 
 /** `kbytes` → 1024n; undefined for anything that is not a byte unit. */
 export function parseBytesUnit(text: string): bigint | undefined {
-  return ({ bytes: 1n, kbytes: 1024n, mbytes: 1048576n, gbytes: 1073741824n } as Record<string, bigint>)[text];
+  // nft 1.0.6 knows no larger unit: `1 gbytes` is "Wrong rate format".
+  return ({ bytes: 1n, kbytes: 1024n, mbytes: 1048576n } as Record<string, bigint>)[text];
 }
 
 /** `second` → 1 (seconds per unit); undefined otherwise. */

@@ -59,6 +59,8 @@ export function validateBatch(cmds: Cmd[], diags: Diagnostics): void {
 class Kernel {
   private tables = new Map<string, KTable>();
   private toks = new Map<Source, Token[]>();
+  /** Where each chain name was declared, even if the kernel refused the chain: its rules point there. */
+  private chainNames = new Map<string, Span>();
   constructor(private diags: Diagnostics) {}
 
   private refuse(span: Span, errno: string): void {
@@ -181,6 +183,7 @@ class Kernel {
     if (!t) return;
     const ch = c.chain;
     const at = () => this.nameSpan(ch.span, ch.name);
+    if (c.op === 'add' || c.op === 'create') this.chainNames.set(`${c.family} ${c.table} ${ch.name}`, at());
     const existing = t.chains.get(ch.name);
     if (c.op === 'delete' || c.op === 'destroy') {
       t.chains.delete(ch.name);
@@ -205,7 +208,7 @@ class Kernel {
       t.chains.set(ch.name, { base: !!h, rules: [] });
       t.handle++;
     }
-    for (const r of ch.rules) this.addRule(t, c.table, ch.name, r.stmts, r.span, ch.span);
+    for (const r of ch.rules) this.addRule(t, `${c.family} ${c.table}`, ch.name, r.stmts, ch.span);
   }
 
   private set(c: Cmd & { k: 'set' }): void {
@@ -257,19 +260,17 @@ class Kernel {
     if (ch && ref !== undefined && !ch.rules.includes(ref)) {
       return this.refuse(this.keywordSpan(c.span, c.position !== undefined ? 'position' : 'handle'), ENOENT);
     }
-    this.addRule(t, c.table, c.chain, c.rule.stmts, c.rule.span, c.span);
+    this.addRule(t, `${c.family} ${c.table}`, c.chain, c.rule.stmts, c.span);
   }
 
-  private addRule(t: KTable, table: string, chain: string, stmts: Stmt[], span: Span, chainSpan: Span): void {
-    void table;
+  private addRule(t: KTable, tableKey: string, chain: string, stmts: Stmt[], cmdSpan: Span): void {
     const ch = t.chains.get(chain);
     if (!ch) {
-      const at = this.nameSpan(chainSpan, chain);
+      const at = this.chainNames.get(`${tableKey} ${chain}`) ?? this.nameSpan(cmdSpan, chain);
       return this.refuse(at, byteLength(chain) > NAME_MAX ? ERANGE : ENOENT);
     }
     for (const s of stmts) if (!this.stmt(t, s)) return;
     ch.rules.push(++t.handle);
-    void span;
   }
 
   /** Checks one statement's references; false once the kernel has refused the rule. */

@@ -3,7 +3,7 @@
 // chain and object lines printed before it) and compare them.
 
 import { readFileSync, existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { compileToNetlink } from '../compiler/index.js';
 
 const RULE_HEADER = /^(ip|ip6|inet|arp|bridge|netdev) \S+ \S+( \d+)?$/;
@@ -40,16 +40,16 @@ export function fixtureBody(text: string): string {
 }
 
 /**
- * Reads includes as nft does when run from `baseDir`: a relative path is
- * opened relative to the working directory, not to the including file
- * (`./include/b-defs.nft` including `./include/b-inner.nft` names
- * `<cwd>/include/b-inner.nft`).
+ * Reads includes like the CLI: relative to the including file first, then
+ * relative to `baseDir`, the directory nft ran in when the fixtures were
+ * recorded (nft 1.0.6 resolves `./x.nft` against its working directory).
  */
 export function fsReader(baseDir: string) {
-  return (path: string) => {
-    const p = resolve(baseDir, path);
-    if (!existsSync(p)) return undefined;
-    return { name: path, text: readFileSync(p, 'utf8') };
+  return (path: string, from: string) => {
+    for (const p of [resolve(baseDir, dirname(from), path), resolve(baseDir, path)]) {
+      if (existsSync(p)) return { name: path, text: readFileSync(p, 'utf8') };
+    }
+    return undefined;
   };
 }
 

@@ -23,7 +23,7 @@ const IPV6: Record<string, { type: number; fields: Record<string, [number, numbe
 };
 
 const TCPOPT_KINDS: Record<string, number> = {
-  eol: 0, nop: 1, maxseg: 2, mss: 2, window: 3, 'sack-perm': 4, 'sack-permitted': 4, sack: 5, sack0: 5, sack1: 5, sack2: 5, sack3: 5,
+  eol: 0, nop: 1, noop: 1, maxseg: 2, mss: 2, window: 3, 'sack-perm': 4, 'sack-permitted': 4, sack: 5, sack0: 5, sack1: 5, sack2: 5, sack3: 5,
   timestamp: 8, md5sig: 19, mptcp: 30, fastopen: 34,
 };
 const TCPOPT_FIELDS: Record<string, Record<string, [number, number]>> = {
@@ -42,11 +42,34 @@ const TCPOPT_FIELDS: Record<string, Record<string, [number, number]>> = {
 const IPOPT_TYPES: Record<string, number> = { rr: 7, lsrr: 131, ssrr: 137, ra: 148, timestamp: 68 };
 const IPOPT_FIELDS: Record<string, [number, number]> = { type: [0, 8], length: [8, 8], ptr: [16, 8], addr: [24, 32], value: [16, 16] };
 
+const SCTP_CHUNK_TYPES: Record<string, number> = {
+  data: 0, init: 1, 'init-ack': 2, sack: 3, heartbeat: 4, 'heartbeat-ack': 5, abort: 6, shutdown: 7,
+  'shutdown-ack': 8, error: 9, 'cookie-echo': 10, 'cookie-ack': 11, ecne: 12, cwr: 13, 'shutdown-complete': 14,
+  'asconf-ack': 128, 'forward-tsn': 192, asconf: 193,
+};
+const SCTP_INIT: Record<string, [number, number]> = {
+  'init-tag': [32, 32], 'a-rwnd': [64, 32], 'num-outbound-streams': [96, 16], 'num-inbound-streams': [112, 16], 'initial-tsn': [128, 32],
+};
+/** Chunk fields after the common type/flags/length, by chunk type name. */
+const SCTP_CHUNK_FIELDS: Record<string, Record<string, [number, number]>> = {
+  data: { tsn: [32, 32], stream: [64, 16], ssn: [80, 16], ppid: [96, 32] },
+  init: SCTP_INIT,
+  'init-ack': SCTP_INIT,
+  sack: { 'cum-tsn-ack': [32, 32], 'a-rwnd': [64, 32], 'num-gap-ack-blocks': [96, 16], 'num-dup-tsns': [112, 16] },
+  shutdown: { 'cum-tsn-ack': [32, 32] },
+  ecne: { 'lowest-tsn': [32, 32] },
+  cwr: { 'lowest-tsn': [32, 32] },
+  asconf: { seqno: [32, 32] },
+  'asconf-ack': { seqno: [32, 32] },
+  'forward-tsn': { 'new-cum-tsn': [32, 32] },
+};
+const SCTP_COMMON: Record<string, [number, number]> = { type: [0, 8], flags: [8, 8], length: [16, 16] };
+
 /**
  * Resolves `op hdr field` to its location, or undefined if unknown.
  * `index` selects the n-th (from 1) of the 16-byte addresses of `rt0 addr[n]` / `srh sid[n]`.
  */
-export function exthdrField(op: string, hdr: string, field: string, index = 1): ExtField | undefined {
+export function exthdrField(op: string, hdr: string, field: string, index = 1, raw?: { offset: number; len: number }): ExtField | undefined {
   if (op === 'ipv6') {
     const h = IPV6[hdr];
     if (!h) return undefined;
@@ -59,6 +82,7 @@ export function exthdrField(op: string, hdr: string, field: string, index = 1): 
   if (op === 'tcpopt') {
     const kind = TCPOPT_KINDS[hdr] ?? (/^\d+$/.test(hdr) ? Number(hdr) : undefined);
     if (kind === undefined) return undefined;
+    if (raw) return { type: kind, offset: raw.offset, len: raw.len, dtype: 'integer' };
     if (field === 'exists' || field === 'missing') return { type: kind, offset: 0, len: 8, dtype: 'boolean', exists: true };
     if (field === 'kind') return { type: kind, offset: 0, len: 8, dtype: 'integer' };
     if (field === 'length') return { type: kind, offset: 8, len: 8, dtype: 'integer' };
@@ -73,6 +97,14 @@ export function exthdrField(op: string, hdr: string, field: string, index = 1): 
     const f = IPOPT_FIELDS[field];
     if (!f) return undefined;
     return { type: t, offset: f[0], len: f[1], dtype: field === 'addr' ? 'ipv4_addr' : 'integer' };
+  }
+  if (op === 'sctp') {
+    const t = SCTP_CHUNK_TYPES[hdr];
+    if (t === undefined) return undefined;
+    if (field === 'exists' || field === 'missing') return { type: t, offset: 0, len: 8, dtype: 'boolean', exists: true };
+    const f = SCTP_COMMON[field] ?? SCTP_CHUNK_FIELDS[hdr]?.[field];
+    if (!f) return undefined;
+    return { type: t, offset: f[0], len: f[1], dtype: 'integer' };
   }
   return undefined;
 }

@@ -22,8 +22,10 @@ export interface Proto {
   /** Value of the lower layer's protocol key that selects this header. */
   protoKey?: number;
   fields: Field[];
-  /** Checksum field offset in bytes (for payload writes), if any. */
+  /** Checksum field offset in bytes that payload writes update, if any. */
   csum?: number;
+  /** How writes update it: 1 INET (16-bit ones' complement, the default), 2 SCTP (CRC32c). */
+  csumType?: number;
 }
 
 const f = (name: string, offset: number, len: number, type = 'integer', icmpTypes?: number[]): Field => ({ name, offset, len, type, icmpTypes });
@@ -93,20 +95,20 @@ export const udp: Proto = {
 
 /** UDP-Lite header. */
 export const udplite: Proto = {
-  name: 'udplite', base: Base.Transport, protoKey: 136, csum: 6,
+  name: 'udplite', base: Base.Transport, protoKey: 136,
   fields: [f('sport', 0, 16, 'inet_service'), f('dport', 16, 16, 'inet_service'), f('csumcov', 32, 16), f('checksum', 48, 16)],
 };
 
 /** SCTP common header. */
 export const sctp: Proto = {
-  name: 'sctp', base: Base.Transport, protoKey: 132,
+  name: 'sctp', base: Base.Transport, protoKey: 132, csum: 8, csumType: 2,
   fields: [f('sport', 0, 16, 'inet_service'), f('dport', 16, 16, 'inet_service'), f('vtag', 32, 32), f('checksum', 64, 32)],
 };
 
 /** DCCP header. */
 export const dccp: Proto = {
   name: 'dccp', base: Base.Transport, protoKey: 33,
-  fields: [f('sport', 0, 16, 'inet_service'), f('dport', 16, 16, 'inet_service'), f('type', 68, 4, 'dccp_pkttype')],
+  fields: [f('sport', 0, 16, 'inet_service'), f('dport', 16, 16, 'inet_service'), f('type', 67, 4, 'dccp_pkttype')],
 };
 
 /** ICMP header. */

@@ -4,7 +4,7 @@
 
 import { readFileSync, existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { compileRuleset, renderDiagnostics, renderNetlink } from '../../compiler/index.js';
+import { compileRuleset, kernelCheck, renderDiagnostics, renderNetlink } from '../../compiler/index.js';
 
 const USAGE = `usage: nftvm <command> [options]
 
@@ -19,15 +19,22 @@ FILE may be '-' for standard input. Includes resolve relative to the
 including file.
 `;
 
-/** Reads an included file relative to the file that includes it. */
+/**
+ * Reads an included file: relative to the including file first (what users
+ * expect), then relative to the working directory (what nft 1.0.6 does for
+ * `./x.nft`), then as given.
+ */
 function includeReader(path: string, from: string): { name: string; text: string } | undefined {
-  const p = path.startsWith('/') ? path : resolve(from === '-' ? process.cwd() : dirname(from), path);
-  if (!existsSync(p)) return undefined;
-  try {
-    return { name: path, text: readFileSync(p, 'utf8') };
-  } catch {
-    return undefined;
+  const candidates = path.startsWith('/') ? [path] : [resolve(from === '-' ? process.cwd() : dirname(from), path), resolve(path)];
+  for (const p of candidates) {
+    if (!existsSync(p)) continue;
+    try {
+      return { name: path, text: readFileSync(p, 'utf8') };
+    } catch {
+      return undefined;
+    }
   }
+  return undefined;
 }
 
 function readInput(file: string): string {
@@ -63,7 +70,13 @@ export function main(argv: string[], out: (s: string) => void, err: (s: string) 
     err(renderDiagnostics(r.diagnostics));
     return 1;
   }
+  // Like nft, the bytecode is printed before the kernel refuses the batch.
   if (cmd === 'compile') out(renderNetlink(r.outputs));
+  const kernel = kernelCheck(r);
+  if (kernel.length) {
+    err(renderDiagnostics(kernel));
+    return 1;
+  }
   return 0;
 }
 
