@@ -293,6 +293,7 @@ const DT: Datatype[] = [
   t('fib_addrtype', 32, 'host', 'fib address type', { symbols: FIB_TYPES }),
   t('string', 0, 'be', 'string', { string: true, parse: (s, k) => (k === 'string' || k === 'word' ? parseString(s) : undefined) }),
   t('verdict', 32, 'host', 'verdict'),
+  t('invalid', 16, 'be', 'invalid'),
 ];
 
 /** All datatypes by name. */
@@ -357,6 +358,7 @@ export function datatype(name: string): Datatype {
  * Returns the value or an error message in nft's words.
  */
 export function parseLiteral(type: Datatype, text: string, tok: string): Value | string {
+  if (type.name === 'invalid') return `Can't parse symbolic invalid expressions`;
   if (tok === 'number' || (tok === 'string' && /^(0x[0-9a-fA-F]+|\d+)$/.test(text) && !type.string)) {
     if (type.string) return parseString(text);
     if (type.name === 'hour' || type.name === 'time') {

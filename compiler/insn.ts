@@ -184,7 +184,8 @@ export function printInsn(i: Insn): string {
     case 'socket':
       return `[ socket load ${i.key} => reg ${i.dreg} ${i.key === 'cgroupv2' ? `level ${i.level} ` : ''}]`;
     case 'osf':
-      return `[ osf dreg ${i.dreg} ${i.ttl ? `ttl ${i.ttl} ` : ''}${i.flags ? `flags ${i.flags} ` : ''}]`;
+      // libnftnl prints only the register of osf, whatever its ttl and flags.
+      return `[ osf dreg ${i.dreg} ]`;
     case 'xfrm':
       return `[ xfrm load ${i.dir ? 'out' : 'in'} ${i.spnum} ${i.key} => reg ${i.dreg} ]`;
     case 'tproxy': {
@@ -211,7 +212,7 @@ export function printInsn(i: Insn): string {
     case 'last':
       return '[ last never ]';
     case 'flow_offload':
-      return `[ flow_offload ${i.name} ]`;
+      return `[ flow_offload flowtable ${i.name} ]`;
     case 'raw':
       return i.text;
   }

@@ -162,7 +162,8 @@ export class RuleCompiler {
     const fam = this.family;
     if (proto.name === 'arp') {
       if (fam === 'arp') return;
-      if (fam === 'bridge' || fam === 'netdev') return this.needEthertype('arp', 0x0806, span);
+      // Only ip/ip6 use `meta protocol` in bridge tables; arp is matched in the Ethernet header.
+      if (fam === 'bridge' || fam === 'netdev') return this.needEthertype('arp', 0x0806, span, fam === 'bridge');
       this.err(span, `conflicting protocols specified: ${fam} vs. arp`);
     }
     if (this.nh === proto.name) return;
@@ -279,6 +280,7 @@ export class RuleCompiler {
     const field = findField(protoName, fieldName);
     if (!field) this.err(span, `unknown field ${fieldName}`);
     const l = this.fieldLoad(proto, field.offset, field.len, datatype(field.type === 'integer' ? 'integer' : field.type), span);
+    l.protoKey = field.selects;
     if (field.icmpTypes) this.needIcmpType(proto, field.icmpTypes, span);
     return l;
   }
@@ -333,7 +335,6 @@ export class RuleCompiler {
       shift,
       payload: { base, bitOffset: off, bitLen, proto },
       hostNumeric: false,
-      protoKey: proto.name === 'ip' && bitOffset === 72 ? 'ipproto' : proto.name === 'ip6' && bitOffset === 48 ? 'nexthdr' : proto.name === 'ether' && bitOffset === 96 ? 'ethertype' : undefined,
       span,
       load(d: number) {
         self.insns.push({ op: 'payload', dreg: netlinkReg(d), base, offset: byteOff, len });
@@ -395,7 +396,7 @@ export class RuleCompiler {
     if (info.addr) {
       // ct saddr/daddr: address family from the table or an explicit ip/ip6.
       if (dir === undefined) this.err(e.span, `missing direction for ct ${e.key}`);
-      const fam = e.l3 ?? (this.family === 'ip' ? 'ip' : this.family === 'ip6' ? 'ip6' : undefined);
+      const fam = e.l3 ?? (this.family === 'ip' || this.family === 'ip6' ? this.family : this.nh === 'ip' || this.nh === 'ip6' ? this.nh : undefined);
       if (!e.l3 && fam) {
         type = datatype(fam === 'ip' ? 'ipv4_addr' : 'ipv6_addr');
         bits = fam === 'ip' ? 32 : 128;
@@ -404,13 +405,17 @@ export class RuleCompiler {
         bits = e.l3 === 'ip' ? 32 : 128;
         print = `${print}_${e.l3 === 'ip' ? 'ip' : 'ip6'}`;
       } else {
-        this.err(e.span, `cannot determine ip protocol version, use "ct ${e.dir} ip ${e.key}" or "ct ${e.dir} ip6 ${e.key}" instead`);
+        this.err(e.span, `cannot determine ip protocol version, use "ip ${e.key}" or "ip6 ${e.key}" instead`);
       }
     } else if (info.needDir && dir === undefined) {
       this.err(e.span, `missing direction for ct ${e.key}`);
     }
+    // Port values need a known transport protocol (`ct protocol tcp`, `meta l4proto tcp` ...).
+    if (info.needDir && !this.th) type = datatype('invalid');
     const l = this.simple(type, bits, e.span, (d) => this.insns.push({ op: 'ct', key: print, dreg: netlinkReg(d), dir }));
     l.key = { kind: 'ct', name: print, dir };
+    if (e.key === 'protocol') l.protoKey = 'l4proto';
+    if (e.key === 'l3proto') l.protoKey = 'nfproto';
     if (bits < 8) l.len = 1;
     return l;
   }
@@ -573,11 +578,16 @@ export class RuleCompiler {
   }
 
   private ipsecExpr(e: Expr & { k: 'ipsec' }): LExpr {
-    const keys: Record<string, [number, string]> = { reqid: [32, 'integer_host'], spi: [32, 'integer_host'], saddr: [32, 'ipv4_addr'], daddr: [32, 'ipv4_addr'] };
+    const keys: Record<string, [number, string]> = { reqid: [32, 'integer_host'], spi: [32, 'integer_be'], saddr: [32, 'ipv4_addr'], daddr: [32, 'ipv4_addr'] };
     let k = keys[e.key];
     if (!k) this.err(e.span, `syntax error, unexpected ${e.key}`);
-    if ((e.key === 'saddr' || e.key === 'daddr') && e.l3 === 'ip6') k = [128, 'ipv6_addr'];
-    return this.simple(datatype(k[1]), k[0], e.span, (d) => this.insns.push({ op: 'xfrm', key: e.key, dreg: netlinkReg(d), dir: e.dir === 'in' ? 0 : 1, spnum: e.spnum }));
+    let key = e.key;
+    // Addresses are the kernel keys saddr4/daddr4 or saddr6/daddr6.
+    if (e.key === 'saddr' || e.key === 'daddr') {
+      if (e.l3 === 'ip6') k = [128, 'ipv6_addr'];
+      key += e.l3 === 'ip6' ? '6' : '4';
+    }
+    return this.simple(datatype(k[1]), k[0], e.span, (d) => this.insns.push({ op: 'xfrm', key, dreg: netlinkReg(d), dir: e.dir === 'in' ? 0 : 1, spnum: e.spnum }));
   }
 
   /** `expr map { ... }` as a value (data map lookup). */
@@ -720,8 +730,10 @@ export class RuleCompiler {
       case 'synproxy':
         this.insns.push({ op: 'synproxy', mss: s.mss ?? 0, wscale: s.wscale ?? 0 });
         return;
-      default:
-        this.err(s.span, `statement not supported`);
+      default: {
+        const other: { span: Span } = s;
+        this.err(other.span, `statement not supported`);
+      }
     }
   }
 
@@ -1097,6 +1109,8 @@ export class RuleCompiler {
     const inet = csumType === 1;
     const subByte = l.shift !== 0 || l.bits % 8 !== 0;
     if (subByte || (inet && (offset % 2 !== 0 || len % 2 !== 0))) {
+      // The read-modify-write xors the new value in, so it must be a constant.
+      if (!isConst(v)) this.err(t.span, `Right hand side of binary operation (^) must be constant`);
       const start = inet ? offset & ~1 : offset;
       const end = inet ? (offset + len + 1) & ~1 : offset + len;
       const wlen = end - start;
@@ -1156,9 +1170,9 @@ export class RuleCompiler {
     if (a?.k === 'map') {
       // The map's data is an address, or address . port; ranges of either give the max registers.
       const shape = this.natMapShape(a);
-      if (shape.port) this.needL4ForPorts(a.span);
       const d = this.regs.get();
       this.mapExpr(a, addrType, abits, shape.port ? [{ type: addrType, bits: abits }, { type: datatype('inet_service'), bits: 16 }] : undefined).load(d);
+      if (shape.port) this.needL4ForPorts(a.span);
       // nft numbers the parts in steps of the address size (so an ip6 port lands 16 bytes on).
       let slot = 0;
       const next = () => netlinkReg(d + (abits / 32) * slot++);
@@ -1234,19 +1248,27 @@ export class RuleCompiler {
     for (const f of s.flags) flags |= f === 'bypass' ? 1 : f === 'fanout' ? 2 : 0;
     let num = 0;
     let total = 1;
-    if (s.num) {
-      if (s.num.k === 'sym') num = Number(s.num.text);
-      else if (s.num.k === 'range' && s.num.lo.k === 'sym' && s.num.hi.k === 'sym') {
-        num = Number(s.num.lo.text);
-        total = Number(s.num.hi.text) - num + 1;
+    const n = s.num;
+    if (n && n.k !== 'sym' && !(n.k === 'range' && n.lo.k === 'sym' && n.hi.k === 'sym')) {
+      // `queue to <expr>`: the queue number comes from a register.
+      const d = this.regs.get();
+      this.lhs(n).load(d);
+      this.regs.release();
+      this.insns.push({ op: 'queue', num: 0, total: 1, flags, sregQnum: netlinkReg(d) });
+      this.verdictSeen = true;
+      return;
+    }
+    if (n) {
+      const q = this.simple(datatype('integer'), 16, n.span, () => {});
+      const span = s.numSpan ?? n.span;
+      if (n.k === 'range') {
+        num = Number(this.value(q, n.lo));
+        const hi = Number(this.value(q, n.hi));
+        if (hi < num) this.err(span, `Range has zero or negative size`);
+        total = hi - num + 1;
       } else {
-        const l = this.lhs(s.num);
-        const d = this.regs.get();
-        l.load(d);
-        this.regs.release();
-        this.insns.push({ op: 'queue', num: 0, total: 1, flags, sregQnum: netlinkReg(d) });
-        this.verdictSeen = true;
-        return;
+        num = Number(this.value(q, { ...n, span }));
+        if (flags & 2) this.err(span, `fanout requires a range to be specified`);
       }
     }
     this.insns.push({ op: 'queue', num, total, flags });
@@ -1376,21 +1398,20 @@ export class RuleCompiler {
     this.insns.push({ op: 'tproxy', family: fam ? NFPROTO[fam]! : 0, regAddr, regPort });
   }
 
+  /** `fwd to dev` or `fwd ip to addr device dev`: the device register comes first. */
   private fwd(s: Stmt & { k: 'fwd' }): void {
+    const rd = this.regs.get();
+    this.devInto(rd, s.to);
+    let ra: number | undefined;
     if (s.family) {
-      const ra = this.regs.get();
+      ra = this.regs.get();
       const t = s.family === 'ip6' ? 'ipv6_addr' : 'ipv4_addr';
       const l = this.simple(datatype(t), t === 'ipv6_addr' ? 128 : 32, s.addr!.span, () => {});
       this.insns.push({ op: 'immediate', dreg: netlinkReg(ra), data: this.constBytes(l, s.addr!) });
-      const rd = this.regs.get();
-      this.devInto(rd, s.to);
-      this.insns.push({ op: 'fwd', regDev: netlinkReg(rd), regAddr: netlinkReg(ra), family: s.family === 'ip6' ? 10 : 2 });
-      this.verdictSeen = true;
-      return;
+      this.regs.release();
     }
-    const rd = this.regs.get();
-    this.devInto(rd, s.to);
-    this.insns.push({ op: 'fwd', regDev: netlinkReg(rd) });
+    this.regs.release();
+    this.insns.push({ op: 'fwd', regDev: netlinkReg(rd), regAddr: ra && netlinkReg(ra), family: s.family && NFPROTO[s.family] });
     this.verdictSeen = true;
   }
 }

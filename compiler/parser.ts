@@ -1181,7 +1181,8 @@ export class Parser {
             s.num = { k: 'range', lo, hi, span: this.spanFrom(start) };
           } else s.num = lo;
         } else s.num = this.expr(true);
-        s.numSpan = this.spanFrom(kw);
+        // nft points at `num N` in the old syntax, at N after `flags ...`
+        s.numSpan = s.flags.length ? s.num.span : this.spanFrom(kw);
       } else if (this.eat('flags') || this.t.kind === 'word' && (this.is('bypass') || this.is('fanout'))) {
         do s.flags.push(this.word().text);
         while (this.eat(','));
@@ -1569,7 +1570,8 @@ export class Parser {
       if (!META_KEYS[key]) throw new CompileError(tokSpan(k), `syntax error, unexpected ${this.describe(k)}`);
       return { k: 'meta', key, span: this.spanFrom(t) };
     }
-    if (META_BARE.has(w)) {
+    // `ipsec in reqid 1` is the xfrm expression; a bare `ipsec` is `meta secpath`.
+    if (META_BARE.has(w) && !(w === 'ipsec' && (nx.text === 'in' || nx.text === 'out'))) {
       this.next();
       return { k: 'meta', key: META_ALIASES[w] ?? w, span: tokSpan(t) };
     }
@@ -1602,6 +1604,9 @@ export class Parser {
       if (this.eat('spnum')) spnum = this.number();
       let l3: 'ip' | 'ip6' | undefined;
       if (this.is('ip') || this.is('ip6')) l3 = this.next().text as 'ip';
+      // addresses need the family: `ipsec in ip saddr`
+      const keys = l3 ? ['saddr', 'daddr'] : ['spi', 'reqid'];
+      if (!keys.includes(this.t.text)) this.fail(this.t, l3 ? 'saddr or daddr' : 'ip or ip6 or spi or reqid');
       const key = this.word().text;
       return { k: 'ipsec', dir, spnum, key, l3, span: this.spanFrom(t) };
     }
@@ -1775,7 +1780,7 @@ const KEYWORDS = new Set([
   'interval', 'ip', 'ip6', 'ipsec', 'jhash', 'jump', 'limit', 'list', 'log', 'lt', 'map', 'mark', 'masquerade', 'meta',
   'meter', 'missing', 'netdev', 'nftrace', 'notrack', 'numgen', 'obriport', 'obrname', 'oif', 'oifgroup', 'oifname',
   'oiftype', 'osf', 'pkttype', 'policy', 'position', 'priority', 'queue', 'quota', 'random', 'redefine', 'redirect',
-  'reject', 'replace', 'reset', 'return', 'rt', 'rtclassid', 'rule', 'ruleset', 'sctp', 'secmark', 'set', 'size',
+  'reject', 'replace', 'reqid', 'reset', 'return', 'rt', 'rtclassid', 'rule', 'ruleset', 'saddr', 'daddr', 'spi', 'sctp', 'secmark', 'set', 'size',
   'skgid', 'skuid', 'snat', 'socket', 'symhash', 'synproxy', 'table', 'tcp', 'th', 'time', 'timeout', 'tproxy', 'type',
   'typeof', 'udp', 'udplite', 'undefine', 'update', 'vlan', 'vmap',
 ]);

@@ -13,7 +13,11 @@ export interface Field {
   type: string; // datatype name (see datatype.ts)
   /** ICMP message types the field exists in (`icmp id` → echo-request, echo-reply). */
   icmpTypes?: number[];
+  /** The field names the next header's protocol (`ether type`, `ip protocol` ...). */
+  selects?: 'ethertype' | 'ipproto' | 'nexthdr';
 }
+
+const selects = (x: Field, s: Field['selects']): Field => ({ ...x, selects: s });
 
 /** One protocol header description. */
 export interface Proto {
@@ -33,7 +37,7 @@ const f = (name: string, offset: number, len: number, type = 'integer', icmpType
 /** Ethernet header (link layer). */
 export const ether: Proto = {
   name: 'ether', base: Base.LL,
-  fields: [f('daddr', 0, 48, 'ether_addr'), f('saddr', 48, 48, 'ether_addr'), f('type', 96, 16, 'ether_type')],
+  fields: [f('daddr', 0, 48, 'ether_addr'), f('saddr', 48, 48, 'ether_addr'), selects(f('type', 96, 16, 'ether_type'), 'ethertype')],
 };
 
 /** 802.1Q VLAN header, as it sits after the Ethernet addresses. */
@@ -41,7 +45,7 @@ export const vlan: Proto = {
   name: 'vlan', base: Base.LL, protoKey: 0x8100,
   fields: [
     f('pcp', 112, 3), f('dei', 115, 1), f('cfi', 115, 1), f('id', 116, 12),
-    f('type', 128, 16, 'ether_type'),
+    selects(f('type', 128, 16, 'ether_type'), 'ethertype'),
   ],
 };
 
@@ -62,7 +66,7 @@ export const ip: Proto = {
   fields: [
     f('version', 0, 4), f('hdrlength', 4, 4), f('dscp', 8, 6, 'dscp'), f('ecn', 14, 2, 'ecn'),
     f('length', 16, 16), f('id', 32, 16), f('frag-off', 48, 16), f('ttl', 64, 8),
-    f('protocol', 72, 8, 'inet_proto'), f('checksum', 80, 16),
+    selects(f('protocol', 72, 8, 'inet_proto'), 'ipproto'), f('checksum', 80, 16),
     f('saddr', 96, 32, 'ipv4_addr'), f('daddr', 128, 32, 'ipv4_addr'),
   ],
 };
@@ -72,7 +76,7 @@ export const ip6: Proto = {
   name: 'ip6', base: Base.Network, protoKey: 0x86dd,
   fields: [
     f('version', 0, 4), f('dscp', 4, 6, 'dscp'), f('ecn', 10, 2, 'ecn'), f('flowlabel', 12, 20),
-    f('length', 32, 16), f('nexthdr', 48, 8, 'inet_proto'), f('hoplimit', 56, 8),
+    f('length', 32, 16), selects(f('nexthdr', 48, 8, 'inet_proto'), 'nexthdr'), f('hoplimit', 56, 8),
     f('saddr', 64, 128, 'ipv6_addr'), f('daddr', 192, 128, 'ipv6_addr'),
   ],
 };
