@@ -21,6 +21,8 @@ export interface Datatype {
   string?: boolean;
   /** Largest valid value when smaller than the width allows (`meta day` 0-6). */
   max?: bigint;
+  /** nft's own message for a number beyond the type's range, if not `Value N exceeds ...`. */
+  rangeError?: string;
 }
 
 const t = (name: string, bits: number, order: 'be' | 'host', desc: string, extra: Partial<Datatype> = {}): Datatype => ({ name, bits, order, desc, ...extra });
@@ -229,6 +231,11 @@ function parseIfindex(text: string, tok: string): Value | string | undefined {
   return text === 'lo' ? { num: 1n } : 'Interface does not exist';
 }
 
+/** Names nft looks up in system databases (services, protocols, users) fail with the lookup's message. */
+function nameLookupError(message: string): (text: string, tok: string) => string | undefined {
+  return (_text, tok) => (tok === 'word' || tok === 'string' ? message : undefined);
+}
+
 function parseHour(text: string): Value | undefined {
   const m = /^(\d{1,2}):(\d{2})(?::(\d{2}))?$/.exec(text);
   if (!m) return undefined;
@@ -246,9 +253,13 @@ const DT: Datatype[] = [
   t('ipv4_addr', 32, 'be', 'IPv4 address', { parse: (s, k) => (k === 'ip4' ? parseIp4(s) : undefined) }),
   t('ipv6_addr', 128, 'be', 'IPv6 address', { parse: (s, k) => { if (k !== 'ip6' && k !== 'word' && k !== 'mac') return undefined; const v = parseIp6(s); return v === undefined ? undefined : { num: v }; } }),
   t('ether_addr', 48, 'be', 'link layer address', { parse: (s, k) => (k === 'mac' ? parseMac(s) : undefined) }),
-  t('ether_type', 16, 'be', 'ethernet protocol', { symbols: ETHER_TYPES }),
-  t('inet_proto', 8, 'be', 'Internet protocol', { symbols: INET_PROTOS }),
-  t('inet_service', 16, 'be', 'internet network service', { symbols: SERVICES }),
+  t('ether_type', 16, 'be', 'Ethernet protocol', { symbols: ETHER_TYPES }),
+  t('inet_proto', 8, 'be', 'Internet protocol', {
+    symbols: INET_PROTOS, rangeError: 'Protocol out of range', parse: nameLookupError('Could not resolve protocol name'),
+  }),
+  t('inet_service', 16, 'be', 'internet network service', {
+    symbols: SERVICES, parse: nameLookupError('Could not resolve service: Servname not supported for ai_socktype'),
+  }),
   t('mark', 32, 'host', 'packet mark'),
   t('classid', 32, 'host', 'TC classid', {
     parse: (s) => {
@@ -262,8 +273,8 @@ const DT: Datatype[] = [
   t('iface_index', 32, 'host', 'network interface index', { parse: parseIfindex }),
   t('ifname', 128, 'be', 'network interface name', { string: true, parse: (s, k) => (k === 'string' || k === 'word' ? parseString(s) : undefined) }),
   t('iface_type', 16, 'host', 'network interface type', { symbols: IFACE_TYPES }),
-  t('uid', 32, 'host', 'user ID', { symbols: { root: 0, daemon: 1, bin: 2, sys: 3, nobody: 65534 } }),
-  t('gid', 32, 'host', 'group ID', { symbols: { root: 0, daemon: 1, bin: 2, sys: 3, adm: 4, nogroup: 65534 } }),
+  t('uid', 32, 'host', 'user ID', { symbols: { root: 0, daemon: 1, bin: 2, sys: 3, nobody: 65534 }, parse: nameLookupError('User does not exist') }),
+  t('gid', 32, 'host', 'group ID', { symbols: { root: 0, daemon: 1, bin: 2, sys: 3, adm: 4, nogroup: 65534 }, parse: nameLookupError('Group does not exist') }),
   t('realm', 32, 'host', 'routing realm', { symbols: { default: 0, unspec: 0, universe: 0 } }),
   t('devgroup', 32, 'host', 'devgroup name', { symbols: { default: 0 } }),
   t('nf_proto', 8, 'host', 'netfilter protocol', { symbols: NF_PROTOS }),

@@ -200,16 +200,22 @@ export class RuleCompiler {
     if (this.th === proto.name) return;
     if (this.th && this.th !== proto.name) this.err(span, `conflicting protocols specified: ${this.th} vs. ${proto.name}`);
     const l3 = proto.name === 'icmp' || proto.name === 'igmp' ? protocols.ip! : proto.name === 'icmpv6' ? protocols.ip6! : undefined;
-    if (l3) {
-      const other = l3.name === 'ip' ? 'ip6' : 'ip';
-      if (this.family === other) this.err(span, `conflicting protocols specified: ${other} vs. ${proto.name}`);
-      // A bridge's Ethernet header is known, so the implied network protocol is matched there.
-      if (this.family === 'bridge') this.needEthertype(l3.name, l3.protoKey!, span, true);
-      else if (this.family !== l3.name) this.needNetwork(l3, span);
-    }
+    // nft does not check that an ip6 context suits `icmp`.
+    if (l3) this.impliedNetwork(l3, span);
     if (this.family === 'arp') this.err(span, `conflicting protocols specified: arp vs. ${proto.name}`);
     this.depMatch({ op: 'meta', key: 'l4proto', dreg: 1 }, new Uint8Array([proto.protoKey!]));
     this.th = proto.name;
+  }
+
+  /**
+   * The network protocol an ICMP header or an IP option implies, matched only
+   * where the table and the rule leave it open.
+   */
+  private impliedNetwork(l3: Proto, span: Span): void {
+    if (this.nh || (this.family !== 'inet' && this.family !== 'bridge' && this.family !== 'netdev')) return;
+    // A bridge's Ethernet header is known, so the implied protocol is matched there.
+    if (this.family === 'bridge') this.needEthertype(l3.name, l3.protoKey!, span, true);
+    else this.needNetwork(l3, span);
   }
 
   /** Link-layer fields: outside bridge tables the device must be Ethernet (`meta iiftype ether`). */
@@ -279,6 +285,7 @@ export class RuleCompiler {
     const proto = protocols[protoName]!;
     const field = findField(protoName, fieldName);
     if (!field) this.err(span, `unknown field ${fieldName}`);
+    this.payloadDep(proto, span);
     const l = this.fieldLoad(proto, field.offset, field.len, datatype(field.type === 'integer' ? 'integer' : field.type), span);
     l.protoKey = field.selects;
     if (field.icmpTypes) this.needIcmpType(proto, field.icmpTypes, span);
@@ -313,35 +320,32 @@ export class RuleCompiler {
   }
   private icmpType?: number;
 
+  /** A header field: the covering bytes are loaded, a sub-byte field masked. */
   private fieldLoad(proto: Proto, bitOffset: number, bitLen: number, type: Datatype, span: Span): LExpr {
-    this.payloadDep(proto, span);
-    let base = proto.base as number;
-    let off = bitOffset;
-    if (proto.name === 'vlan' || proto.name === 'ether') {
-      base = Base.LL;
-    }
-    const byteOff = Math.floor(off / 8);
-    const byteEnd = Math.ceil((off + bitLen) / 8);
-    const len = byteEnd - byteOff;
-    const shift = byteEnd * 8 - off - bitLen;
-    const needMask = shift !== 0 || bitLen % 8 !== 0;
-    const self = this;
-    const t = type.name === 'integer' ? { ...type, bits: bitLen } : type;
+    const base = proto.base as number;
     return {
-      type: t,
-      bits: bitLen,
-      len,
-      order: 'be',
-      shift,
-      payload: { base, bitOffset: off, bitLen, proto },
-      hostNumeric: false,
-      span,
-      load(d: number) {
-        self.insns.push({ op: 'payload', dreg: netlinkReg(d), base, offset: byteOff, len });
-        if (needMask) {
-          const mask = maskBits(len, off - byteOff * 8, bitLen);
-          self.insns.push({ op: 'bitwise', sreg: netlinkReg(d), dreg: netlinkReg(d), len, mask, xor: new Uint8Array(len) });
-        }
+      ...this.bitField(bitOffset, bitLen, type, span, (d, offset, len) => this.insns.push({ op: 'payload', dreg: netlinkReg(d), base, offset, len })),
+      payload: { base, bitOffset, bitLen, proto },
+    };
+  }
+
+  /**
+   * A big-endian field `bitLen` bits long at `bitOffset`: `load` fetches the
+   * whole bytes covering it, then a bitwise mask isolates it. Constants are
+   * shifted into place instead of shifting the register.
+   */
+  private bitField(bitOffset: number, bitLen: number, type: Datatype, span: Span, load: (d: number, offset: number, len: number) => void): LExpr {
+    const byteOff = Math.floor(bitOffset / 8);
+    const byteEnd = Math.ceil((bitOffset + bitLen) / 8);
+    const len = byteEnd - byteOff;
+    const shift = byteEnd * 8 - bitOffset - bitLen;
+    const mask = shift !== 0 || bitLen % 8 !== 0 ? maskBits(len, bitOffset - byteOff * 8, bitLen) : undefined;
+    return {
+      type: type.name === 'integer' ? { ...type, bits: bitLen } : type,
+      bits: bitLen, len, order: 'be', shift, hostNumeric: false, span,
+      load: (d) => {
+        load(d, byteOff, len);
+        if (mask) this.insns.push({ op: 'bitwise', sreg: netlinkReg(d), dreg: netlinkReg(d), len, mask, xor: new Uint8Array(len) });
       },
     };
   }
@@ -352,25 +356,10 @@ export class RuleCompiler {
     else if (proto.base === Base.Transport) this.needTransport(proto, span);
   }
 
+  /** `@nh,96,32`: a field by base, bit offset and bit length, without dependencies. */
   private rawExpr(e: Expr & { k: 'raw' }): LExpr {
-    const base = { ll: 0, nh: 1, th: 2, ih: 3 }[e.base];
-    const byteOff = Math.floor(e.offset / 8);
-    const byteEnd = Math.ceil((e.offset + e.len) / 8);
-    const len = byteEnd - byteOff;
-    const shift = byteEnd * 8 - e.offset - e.len;
-    const needMask = shift !== 0 || e.len % 8 !== 0;
-    const self = this;
-    return {
-      type: { ...datatype('integer'), bits: e.len },
-      bits: e.len, len, order: 'be', shift, hostNumeric: false, span: e.span,
-      payload: { base, bitOffset: e.offset, bitLen: e.len, proto: { name: '@' + e.base, base, fields: [] } },
-      load(d) {
-        self.insns.push({ op: 'payload', dreg: netlinkReg(d), base, offset: byteOff, len });
-        if (needMask) {
-          self.insns.push({ op: 'bitwise', sreg: netlinkReg(d), dreg: netlinkReg(d), len, mask: maskBits(len, e.offset - byteOff * 8, e.len), xor: new Uint8Array(len) });
-        }
-      },
-    };
+    const base = { ll: Base.LL, nh: Base.Network, th: Base.Transport, ih: Base.Inner }[e.base];
+    return this.fieldLoad({ name: '@' + e.base, base, fields: [] }, e.offset, e.len, datatype('integer'), e.span);
   }
 
   private metaExpr(key: string, span: Span): LExpr {
@@ -491,27 +480,19 @@ export class RuleCompiler {
   private exthdrExpr(e: Expr & { k: 'exthdr' }): LExpr {
     const f = exthdrField(e.op, e.hdr, e.field, e.index, e.raw);
     if (!f) this.err(e.span, `unknown ${e.op} header field ${e.hdr} ${e.field}`);
-    const self = this;
     const exop = { ipv6: 0, tcpopt: 1, ipv4: 2, sctp: 3, dccp: 4 }[e.op];
-    if (e.op === 'ipv4' && this.family !== 'ip') this.needNetwork(protocols.ip!, e.span);
-    if (f.exists) {
-      return this.simple(datatype('boolean'), 1, e.span, (d) => {
-        self.insns.push({ op: 'exthdr', exop, dreg: netlinkReg(d), type: f.type, offset: 0, len: 1, flags: 1 });
-      });
+    if (e.op === 'ipv4' || e.op === 'ipv6') {
+      const l3 = e.op === 'ipv4' ? protocols.ip! : protocols.ip6!;
+      const other = this.family === 'ip' || this.family === 'ip6' ? this.family : this.nh;
+      if (other && other !== l3.name && other !== 'arp') this.err(e.span, `cannot use exthdr with ${other}`);
+      this.impliedNetwork(l3, e.span);
     }
-    const byteOff = Math.floor(f.offset / 8);
-    const byteEnd = Math.ceil((f.offset + f.len) / 8);
-    const len = byteEnd - byteOff;
-    const shift = byteEnd * 8 - f.offset - f.len;
-    const needMask = shift !== 0 || f.len % 8 !== 0;
-    const type = f.dtype === 'integer' ? { ...datatype('integer'), bits: f.len } : datatype(f.dtype);
-    return {
-      type, bits: f.len, len, order: 'be', shift, hostNumeric: false, span: e.span,
-      load(d) {
-        self.insns.push({ op: 'exthdr', exop, dreg: netlinkReg(d), type: f.type, offset: byteOff, len, flags: 0 });
-        if (needMask) self.insns.push({ op: 'bitwise', sreg: netlinkReg(d), dreg: netlinkReg(d), len, mask: maskBits(len, f.offset - byteOff * 8, f.len), xor: new Uint8Array(len) });
-      },
-    };
+    if (f.exists) {
+      return this.simple(datatype('boolean'), 1, e.span, (d) =>
+        this.insns.push({ op: 'exthdr', exop, dreg: netlinkReg(d), type: f.type, offset: 0, len: 1, flags: 1 }));
+    }
+    return this.bitField(f.offset, f.len, datatype(f.dtype), e.span, (d, offset, len) =>
+      this.insns.push({ op: 'exthdr', exop, dreg: netlinkReg(d), type: f.type, offset, len, flags: 0 }));
   }
 
   /** `fib ... oif` as a value, or with `present` its existence (`fib saddr oif missing`). */
@@ -667,7 +648,7 @@ export class RuleCompiler {
     if (typeof v === 'string') this.err(e.span, v);
     if ('str' in v) return bytesToNum(v.str);
     const max = l.type.max ?? (1n << BigInt(l.bits)) - 1n;
-    if (v.num > max) this.err(e.span, l.type.name === 'inet_service' ? msg.serviceRange : msg.valueRange(v.num, max));
+    if (v.num > max) this.err(e.span, l.type.name === 'inet_service' ? msg.serviceRange : l.type.rangeError ?? msg.valueRange(v.num, max));
     return v.num;
   }
 

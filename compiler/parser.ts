@@ -1561,7 +1561,7 @@ export class Parser {
     if (EXTHDRS[w] && nx.kind === 'word' && !(w === 'rt' && RT_KEYS.has(nx.text))) return this.exthdr();
     if (w === 'exthdr') {
       this.next();
-      return this.exthdr();
+      return this.exthdr(t);
     }
     if (w === 'meta') {
       this.next();
@@ -1649,8 +1649,8 @@ export class Parser {
     return { k: 'exthdr', op: 'sctp', hdr, field, span: this.spanFrom(t) };
   }
 
-  private exthdr(): Expr {
-    const t = this.t;
+  private exthdr(start?: Token): Expr {
+    const t = start ?? this.t;
     const hdr = this.word('extension header').text;
     let field = 'exists';
     if (this.t.kind === 'word' && EXTHDRS[hdr]?.includes(this.t.text)) field = this.next().text;
