@@ -3,7 +3,7 @@
 
 import { Diagnostics, type Diagnostic } from './diagnostics.js';
 import { compileRuleset, renderDiagnostics, renderNetlink, type CompileResult } from './ruleset.js';
-import type { FileReader } from './parser.js';
+import type { FileReader } from './parser/index.js';
 import type { Source } from './source.js';
 import { validateBatch } from './validate.js';
 

@@ -9,7 +9,7 @@ import { CompileError, Diagnostics, formatDiagnostic, type Diagnostic } from './
 import { datatype, SET_TYPE_NAMES, type Datatype } from './datatype.js';
 import { dataWords, printInsn, verdictText, type Insn } from './insn.js';
 import { RuleCompiler, type SetDef, type SetElem, type TableCtx } from './linearize.js';
-import { Parser, type FileReader } from './parser.js';
+import { Parser, type FileReader } from './parser/index.js';
 import { buildElements, ELEM_INTERVAL_END } from './sets.js';
 import type { Source, Span } from './source.js';
 import { chainLine, resolveHook } from './chain.js';

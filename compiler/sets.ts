@@ -11,7 +11,7 @@ import { suggest } from './misspell.js';
 import { bytesToNum, encodeNum, type Datatype } from './datatype.js';
 import type { Insn } from './insn.js';
 import type { LExpr, RuleCompiler, SetDef, SetElem, TableCtx } from './linearize.js';
-import { pad4 } from './linearize.js';
+import { concatBytes, pad4 } from './regs.js';
 
 /** What a map maps to; `obj` is the object type of an object map (counter 1, quota 2 ...). */
 export interface MapData {
@@ -53,24 +53,48 @@ function intervalPart(e: Expr): { e: Expr; kind: 'range' | 'prefix' } | undefine
 
 /** Value bounds of one key component: a constant, a range or a prefix. */
 function bounds(rc: RuleCompiler, l: LExpr, e: Expr): [bigint, bigint] {
-  if (e.k === 'range') return [rc.elemValue(l, e.lo), rc.elemValue(l, e.hi)];
+  if (e.k === 'range') return [rc.value(l, e.lo), rc.value(l, e.hi)];
   if (e.k === 'prefix') {
-    const v = rc.elemValue(l, e.e);
-    if (e.len > l.bits) rc.fail(e.span, msg.prefixLength(e.len, l.bits));
+    const v = rc.value(l, e.e);
+    if (e.len > l.bits) rc.err(e.span, msg.prefixLength(e.len, l.bits));
     const host = BigInt(l.bits - e.len);
     const lo = (v >> host) << host;
     return [lo, lo | ((1n << host) - 1n)];
   }
   if (l.type.string && e.k === 'sym' && e.text.endsWith('*')) {
-    const b = rc.elemBytes(l, e);
+    const b = rc.constBytes(l, e);
     const n = e.text.length - 1;
     const lo = bytesToNum(b);
     const hiB = b.slice();
     hiB.fill(0xff, n);
     return [lo, bytesToNum(hiB)];
   }
-  const v = l.type.string ? bytesToNum(rc.elemBytes(l, e)) : rc.elemValue(l, e);
+  const v = l.type.string ? bytesToNum(rc.constBytes(l, e)) : rc.value(l, e);
   return [v, v];
+}
+
+/** Data bytes of a map element; range data (nat maps) holds all low components, then all high ones. */
+function dataBytes(rc: RuleCompiler, type: Datatype, bits: number, e: Expr, parts?: MapData['parts']): Uint8Array {
+  const es = e.k === 'concat' ? e.parts : [e];
+  const ps = parts ?? [{ type, bits }];
+  if (es.length !== ps.length) rc.err(e.span, `datatype mismatch, expected concatenation of (${ps.length}) types`);
+  const bs = ps.map((p, i) => dataBounds(rc, rc.scalar(p.type, p.bits, es[i]!.span), es[i]!));
+  if (!parts && e.k !== 'range' && e.k !== 'prefix') return bs[0]![0];
+  const lo = bs.map((b) => pad4(b[0]));
+  const interval = es.some((x) => x.k === 'range' || x.k === 'prefix');
+  return concatBytes(interval ? [...lo, ...bs.map((b) => pad4(b[1]))] : lo);
+}
+
+/** Register bytes of the low and high end of one data component. */
+function dataBounds(rc: RuleCompiler, l: LExpr, e: Expr): [Uint8Array, Uint8Array] {
+  if (e.k === 'range') return [rc.constBytes(l, e.lo), rc.constBytes(l, e.hi)];
+  if (e.k === 'prefix') {
+    const host = BigInt(l.bits - e.len);
+    const lo = (rc.value(l, e.e) >> host) << host;
+    return [encodeNum(lo, l.len, l.order), encodeNum(lo | ((1n << host) - 1n), l.len, l.order)];
+  }
+  const b = rc.constBytes(l, e);
+  return [b, b];
 }
 
 function flattenElems(elems: Elem[]): Elem[] {
@@ -104,24 +128,24 @@ export function buildElements(
   if (mode !== 'anon' && !forceInterval) {
     for (const el of elems) {
       const iv = intervalPart(el.key);
-      if (iv) rc.fail(iv.e.span, `You must add 'flags interval' to your set declaration if you want to add ${iv.kind} elements`);
+      if (iv) rc.err(iv.e.span, `You must add 'flags interval' to your set declaration if you want to add ${iv.kind} elements`);
     }
   }
   const interval = forceInterval || elems.some((el) => isIntervalExpr(el.key));
   const dataOf = (el: Elem): Pick<SetElem, 'data' | 'verdict'> => {
     if (!data) {
-      if (el.data) rc.fail(el.data.span, `syntax error, unexpected ':'`);
+      if (el.data) rc.err(el.data.span, `syntax error, unexpected ':'`);
       return {};
     }
     // The kernel refuses a map element without data (nft itself does not check).
-    if (!el.data) rc.fail(el.key.span, msg.kernel('Invalid argument'));
+    if (!el.data) rc.err(el.key.span, msg.kernel('Invalid argument'));
     // An object map's data is the object's name, which the debug output does not show.
     if (data.obj) return {};
     if (data.verdict) {
-      if (el.data.k !== 'verdict') rc.fail(el.data.span, `Could not parse verdict`);
+      if (el.data.k !== 'verdict') rc.err(el.data.span, `Could not parse verdict`);
       return { verdict: { verdict: el.data.v, chain: el.data.chain } };
     }
-    return { data: pad4(rc.dataBytes(data.type, data.bits, el.data, data.parts)) };
+    return { data: pad4(dataBytes(rc, data.type, data.bits, el.data, data.parts)) };
   };
   const extras = (el: Elem): Partial<SetElem> => {
     const x: Partial<SetElem> = {};
@@ -133,8 +157,8 @@ export function buildElements(
   if (!interval) {
     const list: SetElem[] = elems.map((el) => {
       const ks = el.key.k === 'concat' ? el.key.parts : [el.key];
-      if (ks.length !== parts.length) rc.fail(el.key.span, `datatype mismatch, expected concatenation of (${parts.length}) types`);
-      return { key: parts.map((p, i) => pad4(rc.elemBytes(p, ks[i]!))), flags: 0, ...dataOf(el), ...extras(el) };
+      if (ks.length !== parts.length) rc.err(el.key.span, `datatype mismatch, expected concatenation of (${parts.length}) types`);
+      return { key: parts.map((p, i) => pad4(rc.constBytes(p, ks[i]!))), flags: 0, ...dataOf(el), ...extras(el) };
     });
     return { list, interval: false, size: list.length };
   }
@@ -142,7 +166,7 @@ export function buildElements(
     // Concatenated intervals: each element carries its own key end.
     const list: SetElem[] = elems.map((el) => {
       const ks = el.key.k === 'concat' ? el.key.parts : [el.key];
-      if (ks.length !== parts.length) rc.fail(el.key.span, `datatype mismatch, expected concatenation of (${parts.length}) types`);
+      if (ks.length !== parts.length) rc.err(el.key.span, `datatype mismatch, expected concatenation of (${parts.length}) types`);
       const lo: Uint8Array[] = [];
       const hi: Uint8Array[] = [];
       parts.forEach((p, i) => {
@@ -160,7 +184,7 @@ export function buildElements(
   const shift = BigInt(p.shift);
   let ranges: Range[] = elems.map((el) => {
     const [lo, hi] = bounds(rc, p, el.key);
-    if (lo > hi) rc.fail(el.key.span, `Range has zero or negative size`);
+    if (lo > hi) rc.err(el.key.span, `Range has zero or negative size`);
     // Sub-byte fields: both bounds are shifted into place, so the end element is hi << shift + 1.
     return { lo: lo << shift, hi: hi << shift, el, ...dataOf(el) };
   });
@@ -176,7 +200,7 @@ export function buildElements(
     ranges = merged;
   } else {
     for (let i = 1; i < ranges.length; i++) {
-      if (ranges[i]!.lo <= ranges[i - 1]!.hi) rc.fail(ranges[i]!.el.span, `conflicting intervals specified`);
+      if (ranges[i]!.lo <= ranges[i - 1]!.hi) rc.err(ranges[i]!.el.span, `conflicting intervals specified`);
     }
   }
   const enc = (v: bigint) => encodeNum(v, width, 'be');
@@ -221,5 +245,5 @@ export function checkSetKey(rc: RuleCompiler, s: SetDef, key: LExpr, span: Span)
   const have = key.parts ?? [key];
   if (want.length === have.length && want.every((p, i) => p.type.name === have[i]!.type.name)) return;
   const desc = (ps: { type: Datatype }[]) => (ps.length > 1 ? `concatenation of (${ps.map((p) => p.type.desc).join(', ')})` : ps[0]!.type.desc);
-  rc.fail(span, `datatype mismatch, expected ${desc(want)}, expression has type ${desc(have)}`);
+  rc.err(span, `datatype mismatch, expected ${desc(want)}, expression has type ${desc(have)}`);
 }

@@ -34,3 +34,8 @@ export function lineCol(src: Source, offset: number): { line: number; col: numbe
 export function join(a: Span, b: Span): Span {
   return { src: a.src, start: Math.min(a.start, b.start), end: Math.max(a.end, b.end) };
 }
+
+/** The span of the keyword `word` that `span` starts with (nft points some errors there). */
+export function keywordSpan(span: Span, word: string): Span {
+  return { src: span.src, start: span.start, end: span.start + word.length };
+}

@@ -1,6 +1,15 @@
-// Extension header and option fields (nftables: src/exthdr.c, tcpopt.c,
-// ipopt.c, sctp_chunk.c; rewritten as data). `tcp option maxseg size` →
-// tcpopt kind 2, bits 16..31. Offsets are bits from the header/option start.
+// Extension headers and options (kernel: net/netfilter/nft_exthdr.c;
+// nftables: src/exthdr.c, tcpopt.c, ipopt.c, sctp_chunk.c, fields rewritten
+// as data): loads, existence checks and writes. `tcp option maxseg size` →
+// exthdr load tcpopt 2b @ 2 + 2. Offsets are bits from the header/option start.
+
+import type { Expr } from '../ast.js';
+import { datatype } from '../datatype.js';
+import { impliedNetwork } from '../deps.js';
+import type { LExpr, RuleCompiler } from '../linearize.js';
+import { protocols } from '../proto/index.js';
+import { netlinkReg } from '../regs.js';
+import { bitField } from './payload.js';
 
 /** Where a field of an extension header or option lives. */
 export interface ExtField {
@@ -107,4 +116,35 @@ export function exthdrField(op: string, hdr: string, field: string, index = 1, r
     return { type: t, offset: f[0], len: f[1], dtype: 'integer' };
   }
   return undefined;
+}
+
+/** The kernel's exthdr operation (enum nft_exthdr_op) of each nft header kind. */
+const EXTHDR_OP = { ipv6: 0, tcpopt: 1, ipv4: 2, sctp: 3, dccp: 4 } as const;
+
+/** `tcp option maxseg size`, `exthdr frag exists`: a field, or whether the header is there. */
+export function exthdrExpr(rc: RuleCompiler, e: Expr & { k: 'exthdr' }): LExpr {
+  const f = exthdrField(e.op, e.hdr, e.field, e.index, e.raw);
+  if (!f) rc.err(e.span, `unknown ${e.op} header field ${e.hdr} ${e.field}`);
+  const exop = EXTHDR_OP[e.op];
+  if (e.op === 'ipv4' || e.op === 'ipv6') {
+    const l3 = e.op === 'ipv4' ? protocols.ip! : protocols.ip6!;
+    const other = rc.family === 'ip' || rc.family === 'ip6' ? rc.family : rc.nh;
+    if (other && other !== l3.name && other !== 'arp') rc.err(e.span, `cannot use exthdr with ${other}`);
+    impliedNetwork(rc, l3, e.span);
+  }
+  if (f.exists) {
+    return rc.scalar(datatype('boolean'), 1, e.span, (d) =>
+      rc.insns.push({ op: 'exthdr', exop, dreg: netlinkReg(d), type: f.type, offset: 0, len: 1, flags: 1 }));
+  }
+  return bitField(rc, f.offset, f.len, datatype(f.dtype), e.span, (d, offset, len) =>
+    rc.insns.push({ op: 'exthdr', exop, dreg: netlinkReg(d), type: f.type, offset, len, flags: 0 }));
+}
+
+/** `tcp option maxseg size set 1360`: the value into a register, then an exthdr write. */
+export function exthdrSet(rc: RuleCompiler, t: Expr & { k: 'exthdr' }, v: Expr): void {
+  const f = exthdrField(t.op, t.hdr, t.field);
+  if (!f) rc.err(t.span, `unknown field`);
+  const l = rc.lhs(t);
+  const sreg = rc.valueReg(l, v);
+  rc.insns.push({ op: 'exthdr_write', exop: EXTHDR_OP[t.op], sreg, type: f.type, offset: Math.floor(f.offset / 8), len: Math.ceil(f.len / 8) });
 }

@@ -1,0 +1,35 @@
+// Concatenations (nftables: src/expression.c concat_expr, linearized by
+// netlink_gen_concat): the components load into consecutive registers, each
+// padded to whole 32-bit words. `ip saddr . tcp dport @s` → payload load 4b
+// @ network + 12 => reg 1; payload load 2b @ transport + 2 => reg 9; lookup.
+
+import type { Expr } from '../ast.js';
+import { datatype } from '../datatype.js';
+import type { LExpr, RuleCompiler } from '../linearize.js';
+import { pad4 } from '../regs.js';
+
+/** `a . b . c` as a value: one register word run, with its components in `parts`. */
+export function concatExpr(rc: RuleCompiler, e: Expr & { k: 'concat' }): LExpr {
+  const ls = e.parts.map((p) => rc.lhs(p));
+  const lens = ls.map((l) => Math.ceil(l.len / 4) * 4);
+  const total = lens.reduce((a, b) => a + b, 0);
+  return {
+    type: datatype('integer'), bits: total * 8, len: total, order: 'be', shift: 0, hostNumeric: false, span: e.span,
+    parts: ls,
+    load(d) {
+      let u = d;
+      for (let i = 0; i < ls.length; i++) {
+        ls[i]!.load(u);
+        u += lens[i]! / 4;
+      }
+    },
+  };
+}
+
+/** Key bytes per component for a concatenated constant (`1.2.3.4 . 80`). */
+export function concatKey(rc: RuleCompiler, l: LExpr, r: Expr): Uint8Array[] {
+  const parts = l.parts!;
+  const rs = r.k === 'concat' ? r.parts : [r];
+  if (rs.length !== parts.length) rc.err(r.span, `datatype mismatch, expected concatenation of (${parts.length}) types`);
+  return parts.map((p, i) => pad4(rc.constBytes(p, rs[i]!)));
+}

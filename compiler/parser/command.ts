@@ -1,0 +1,184 @@
+// Top-level commands of a ruleset file (nftables: the `line`, `base_cmd`,
+// `add_cmd` ... rules of src/parser_bison.y): `define`, `include`, and
+// verb + object commands, whose blocks are parsed in block.ts.
+// Example: `add rule inet t c tcp dport 22 accept`.
+
+import type { ChainDecl, Expr, ObjDecl, SetDecl } from '../ast.js';
+import { CompileError, msg } from '../diagnostics.js';
+import { tokSpan, type Token } from '../lexer.js';
+import { parseChainBody, parseObjBody, parseSetBody, parseTableBlock } from './block.js';
+import { parseRhsExpr, parseSetLiteral } from './expression.js';
+import type { Parser } from './index.js';
+import { parseRule } from './statement.js';
+import { FAMILIES } from './tables.js';
+
+/** One top-level line: a command, `define`, `include` or a table block. */
+export function parseTopCommand(p: Parser): void {
+  const t = p.t;
+  if (t.kind !== 'word') p.fail(t);
+  switch (t.text) {
+    case 'table': {
+      p.next();
+      parseTableBlock(p, t, 'add');
+      return;
+    }
+    case 'define':
+    case 'redefine': {
+      p.next();
+      parseDefine(p, t.text === 'redefine');
+      return;
+    }
+    case 'undefine': {
+      p.next();
+      p.scope.vars.delete(p.word().text);
+      p.endOfLine();
+      return;
+    }
+    case 'include':
+      p.include();
+      return;
+    case 'flush':
+      if (p.peek().text === 'ruleset') {
+        p.next();
+        p.next();
+        let family: string | undefined;
+        if (p.t.kind === 'word' && FAMILIES.includes(p.t.text)) family = p.next().text;
+        p.cmds.push({ k: 'flushRuleset', family, span: p.spanFrom(t) });
+        p.endOfLine();
+        return;
+      }
+      p.next();
+      command(p, t, 'flush');
+      return;
+    case 'add':
+    case 'create':
+    case 'insert':
+    case 'replace':
+    case 'delete':
+    case 'destroy':
+    case 'list':
+    case 'reset':
+      p.next();
+      command(p, t, t.text as 'add');
+      return;
+    case 'chain':
+    case 'rule':
+    case 'set':
+    case 'map':
+    case 'element':
+    case 'counter':
+    case 'quota':
+    case 'limit':
+      // Without a verb nft means `add`.
+      command(p, t, 'add');
+      return;
+    default:
+      p.fail(t);
+  }
+}
+
+/** `define NAME = VALUE` (the `define` word already consumed); `redefine` may replace a name. */
+export function parseDefine(p: Parser, redefine = false): void {
+  const nameTok = p.word();
+  const name = nameTok.text;
+  if (!redefine && p.scope.vars.has(name)) throw new CompileError(tokSpan(nameTok), msg.redefinition(name));
+  p.expect('=', "'='");
+  // Only a define's value may be a negative number (`define prio = -5`).
+  const minus = p.t;
+  const e: Expr = p.is('-') && p.peek().kind === 'number'
+    ? (p.next(), { k: 'sym', text: '-' + p.next().text, tok: 'number', span: p.spanFrom(minus) })
+    : parseRhsExpr(p, true);
+  p.scope.vars.set(name, e);
+  p.endOfLine();
+}
+
+/** `[family] name` of a table (the family defaults to ip). */
+export function familyAndName(p: Parser): { family: string; name: string } {
+  let family = 'ip';
+  // Family names are keywords: `table ip {` lacks the name, it is not table "ip".
+  if (p.t.kind === 'word' && FAMILIES.includes(p.t.text)) family = p.next().text;
+  return { family, name: p.identifier('string') };
+}
+
+/** `VERB OBJECT ...` (`add rule ...`, `delete table ...`), the verb already consumed. */
+function command(p: Parser, verbTok: Token, verb: string): void {
+  const obj = p.word('table, chain, rule, set, map, element or an object');
+  switch (obj.text) {
+    case 'table': {
+      if (verb === 'add' || verb === 'create') {
+        parseTableBlock(p, verbTok, verb as 'add');
+        return;
+      }
+      const { family, name } = familyAndName(p);
+      p.cmds.push({ k: 'table', op: verb as 'delete', family, name, span: p.spanFrom(verbTok), block: false });
+      p.endOfLine();
+      return;
+    }
+    case 'chain': {
+      const { family, name: table } = familyAndName(p);
+      const name = p.identifier();
+      const chain: ChainDecl = { name, rules: [], span: p.spanFrom(verbTok) };
+      if (p.eat('{')) parseChainBody(p, chain, family, table, false);
+      p.cmds.push({ k: 'chain', op: verb as 'add', family, table, chain, span: p.spanFrom(verbTok) });
+      p.endOfLine();
+      return;
+    }
+    case 'rule': {
+      const { family, name: table } = familyAndName(p);
+      const chain = p.identifier();
+      let handle: number | undefined;
+      let index: number | undefined;
+      let position: number | undefined;
+      if (p.eat('handle')) handle = p.number();
+      else if (p.eat('index')) index = p.number();
+      else if (p.eat('position')) position = p.number();
+      if (verb === 'delete') {
+        p.cmds.push({ k: 'rule', op: 'delete', family, table, chain, rule: { stmts: [], span: p.spanFrom(verbTok) }, handle, span: p.spanFrom(verbTok) });
+        p.endOfLine();
+        return;
+      }
+      const r = parseRule(p, verbTok);
+      if (verb === 'insert') r.insert = true;
+      p.cmds.push({ k: 'rule', op: verb as 'add', family, table, chain, rule: r, handle, index, position, span: p.spanFrom(verbTok) });
+      p.endOfLine();
+      return;
+    }
+    case 'set':
+    case 'map': {
+      const { family, name: table } = familyAndName(p);
+      const name = p.identifier();
+      const set: SetDecl = { name, map: obj.text === 'map', flags: [], elems: [], stmts: [], span: p.spanFrom(verbTok) };
+      if (p.eat('{')) parseSetBody(p, set);
+      p.cmds.push({ k: 'set', op: verb as 'add', family, table, set, span: p.spanFrom(verbTok) });
+      p.endOfLine();
+      return;
+    }
+    case 'element': {
+      const { family, name: table } = familyAndName(p);
+      const set = p.identifier();
+      const s = parseSetLiteral(p, true);
+      p.cmds.push({ k: 'element', op: verb as 'add', family, table, set, elems: s.elems, span: p.spanFrom(verbTok) });
+      p.endOfLine();
+      return;
+    }
+    case 'counter':
+    case 'quota':
+    case 'limit':
+    case 'ct': {
+      let type: string = obj.text;
+      if (type === 'ct') type = 'ct ' + p.word().text;
+      const { family, name: table } = familyAndName(p);
+      const name = p.identifier();
+      const o = parseObjBody(p, type as ObjDecl['type'], name, verbTok, p.eat('{'));
+      p.cmds.push({ k: 'obj', op: verb as 'add', family, table, obj: o, span: p.spanFrom(verbTok) });
+      p.endOfLine();
+      return;
+    }
+    case 'ruleset':
+      p.cmds.push({ k: 'other', text: `${verb} ruleset`, span: p.spanFrom(verbTok) });
+      p.recover();
+      return;
+    default:
+      p.fail(obj);
+  }
+}
