@@ -142,6 +142,20 @@ export interface ObjDecl {
   span: Span;
 }
 
+/** A flowtable: `flowtable f { hook ingress priority 0; devices = { lo }; flags offload; counter }`. */
+export interface FlowtableDecl {
+  name: string;
+  hook?: string;
+  hookSpan?: Span;
+  prio: number;
+  prioName?: string;
+  prioSpan?: Span;
+  devices: string[];
+  flags: string[];
+  counter: boolean;
+  span: Span;
+}
+
 /** One command of a file, in order (a `table` block expands to several). */
 export type Cmd =
   | { k: 'table'; op: 'add' | 'create' | 'delete' | 'destroy' | 'flush' | 'list'; family: string; name: string; flags?: string[]; span: Span; block: boolean; /** Number of following commands that came from the block's body. */ body?: number }
@@ -150,5 +164,6 @@ export type Cmd =
   | { k: 'set'; op: 'add' | 'create' | 'delete' | 'destroy' | 'flush' | 'list'; family: string; table: string; set: SetDecl; span: Span }
   | { k: 'element'; op: 'add' | 'create' | 'delete' | 'destroy'; family: string; table: string; set: string; elems: Elem[]; span: Span }
   | { k: 'obj'; op: 'add' | 'create' | 'delete' | 'destroy' | 'reset' | 'list'; family: string; table: string; obj: ObjDecl; span: Span }
+  | { k: 'flowtable'; op: 'add' | 'create' | 'delete' | 'destroy' | 'list'; family: string; table: string; ft: FlowtableDecl; span: Span }
   | { k: 'flushRuleset'; family?: string; span: Span }
   | { k: 'other'; text: string; span: Span };

@@ -2,7 +2,7 @@
 // src/evaluate.c priority resolution). `type filter hook input priority
 // filter + 10` → hook input, prio 10.
 
-import type { Hook } from './ast.js';
+import type { FlowtableDecl, Hook } from './ast.js';
 import { CompileError, msg } from './diagnostics.js';
 
 /** A resolved hook: numeric priority, devices. */
@@ -56,7 +56,45 @@ export function resolveHook(family: string, h: Hook): ResolvedHook {
 export function chainLine(family: string, h?: ResolvedHook): string {
   if (!h) return `${family} (null) (null) use 0`;
   const hookName = (family === 'netdev' && h.hook === 'egress') || (family === 'inet' && h.hook === 'ingress') ? 'unknown' : h.hook;
-  let s = `${family} (null) (null) use 0 type ${h.type} hook ${hookName} prio ${h.prio} packets 0 bytes 0`;
-  if (h.devices.length) s += ` dev ${h.devices.join(' ')} `;
-  return s;
+  const s = `${family} (null) (null) use 0 type ${h.type} hook ${hookName} prio ${h.prio} packets 0 bytes 0`;
+  return s + devicesText(h.devices);
+}
+
+/**
+ * libnftnl's device part of a chain or flowtable line: a chain's single
+ * device as ` dev lo `, else a list ` dev {  b  a  } ` (nft sends the devices
+ * in reverse order).
+ */
+export function devicesText(devices: string[], list = false): string {
+  if (!devices.length) return '';
+  if (devices.length === 1 && !list) return ` dev ${devices[0]} `;
+  return ` dev { ${[...devices].reverse().map((d) => ` ${d} `).join('')} } `;
+}
+
+/** Hook names as libnftnl prints a hook number for a family (nftnl_hooknum2str). */
+function hookNumName(family: string, num: number): string {
+  if (family === 'netdev') return num === 0 ? 'ingress' : 'unknown';
+  if (family === 'arp') return ['input', 'output', 'forward'][num] ?? 'unknown';
+  return ['prerouting', 'input', 'forward', 'output', 'postrouting'][num] ?? 'unknown';
+}
+
+/**
+ * A flowtable's line (libnftnl flowtable snprintf): flags offload 1 and
+ * counter 2; the hook is a netdev hook number (ingress 0) printed with the
+ * table family's hook names. Priority names: only `filter` (0).
+ */
+export function flowtableLine(family: string, ft: FlowtableDecl): string {
+  let num = 0;
+  if (ft.hook !== undefined) {
+    num = ({ ingress: 0, egress: 1 } as Record<string, number>)[ft.hook] ?? -1;
+    if (num < 0) throw new CompileError(ft.span, `invalid hook ${ft.hook}`);
+    if (ft.prioName !== undefined && ft.prioName !== 'filter') throw new CompileError(ft.prioSpan ?? ft.span, 'invalid priority expression value.');
+  }
+  let flags = 0;
+  for (const f of ft.flags) {
+    if (f !== 'offload') throw new CompileError(ft.span, `syntax error, unexpected string, expecting offload`);
+    flags |= 1;
+  }
+  if (ft.counter) flags |= 2;
+  return `flow table (null) (null) use 0 size 0 flags ${flags.toString(16)} hook ${hookNumName(family, num)} prio ${ft.prio} ` + devicesText(ft.devices, true);
 }

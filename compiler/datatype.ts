@@ -1,4 +1,5 @@
 import { parseTime } from './units.js';
+import { numberValue } from './lexer.js';
 // Datatypes of the nft language (nftables: src/datatype.c, proto.c,
 // meta.c, ct.c; rewritten): size, byte order in registers, and how a
 // symbol such as `ssh`, `10.0.0.1` or `established` becomes a value.
@@ -153,12 +154,20 @@ export const CT_EVENTS: Record<string, number> = {
 };
 export const BOOLEAN: Record<string, number> = { exists: 1, missing: 0, true: 1, false: 0 };
 
-function parseIp4(text: string): Value | undefined {
+/**
+ * A dotted-quad IPv4 address. With `aton`, parts with a leading zero are
+ * octal, as getaddrinfo() (inet_aton) reads them after inet_pton() refused
+ * them (`010.0.0.1` is 8.0.0.1).
+ */
+function parseIp4(text: string, aton = false): Value | undefined {
   const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
   if (!m) return undefined;
   let v = 0n;
   for (let i = 1; i <= 4; i++) {
-    const o = Number(m[i]);
+    if (/^0\d/.test(m[i]!) && !aton) return undefined;
+    const n = aton ? numberValue(m[i]!) : BigInt(m[i]!);
+    if (n === undefined) return undefined;
+    const o = Number(n);
     if (o > 255) return undefined;
     v = (v << 8n) | BigInt(o);
   }
@@ -250,7 +259,7 @@ const DT: Datatype[] = [
   t('integer', 0, 'be', 'integer'),
   t('integer_be', 32, 'be', 'integer'),
   t('integer_host', 32, 'host', 'integer'),
-  t('ipv4_addr', 32, 'be', 'IPv4 address', { parse: (s, k) => (k === 'ip4' ? parseIp4(s) : undefined) }),
+  t('ipv4_addr', 32, 'be', 'IPv4 address', { parse: (s, k) => (k === 'ip4' ? parseIp4(s, true) : undefined) }),
   t('ipv6_addr', 128, 'be', 'IPv6 address', { parse: (s, k) => { if (k !== 'ip6' && k !== 'word' && k !== 'mac') return undefined; const v = parseIp6(s); return v === undefined ? undefined : { num: v }; } }),
   t('ether_addr', 48, 'be', 'link layer address', { parse: (s, k) => (k === 'mac' ? parseMac(s) : undefined) }),
   t('ether_type', 16, 'be', 'Ethernet protocol', { symbols: ETHER_TYPES }),
@@ -370,7 +379,17 @@ export function datatype(name: string): Datatype {
  */
 export function parseLiteral(type: Datatype, text: string, tok: string): Value | string {
   if (type.name === 'invalid') return `Can't parse symbolic invalid expressions`;
-  if (tok === 'number' || (tok === 'string' && /^(0x[0-9a-fA-F]+|\d+)$/.test(text) && !type.string)) {
+  // Quoted numbers are read like nft's datatype parsers do (strtoul/mpz base 0).
+  if (tok === 'string' && /^(0[xX][0-9a-fA-F]+|\d+)$/.test(text) && !type.string) {
+    const v = numberValue(text);
+    if (v !== undefined) text = v.toString();
+  }
+  // A bad octal port (`08`) goes on to getaddrinfo(), which reads it as decimal.
+  if (type.name === 'inet_service' && tok !== 'number' && /^\d+$/.test(text) && /^0\d/.test(text)) {
+    text = BigInt(text).toString();
+    tok = 'number';
+  }
+  if (tok === 'number' || (tok === 'string' && /^\d+$/.test(text) && !type.string && !/^0\d/.test(text))) {
     if (type.string) return parseString(text);
     if (type.name === 'hour' || type.name === 'time') {
       if (type.name === 'time') {

@@ -4,7 +4,7 @@
 //   <spaces>^^^^^^^^
 // Errors are collected, never thrown, so one run reports all of them.
 
-import { lineCol, type Span } from './source.js';
+import { lineCol, type Source, type Span } from './source.js';
 
 /** One error with the span it points at. */
 export interface Diagnostic {
@@ -47,7 +47,20 @@ export function formatDiagnostic(d: Diagnostic): string {
   let marker = '';
   for (let i = 1; i < a.col; i++) marker += a.text[i - 1] === '\t' ? '\t' : ' ';
   marker += '^'.repeat(Math.max(1, endCol - a.col + 1));
-  return `${loc}: Error: ${d.message}\n${a.text}\n${marker}\n`;
+  return `${includeChain(d.span.src)}${loc}: Error: ${d.message}\n${a.text}\n${marker}\n`;
+}
+
+/** nft's `In file included from FILE:L:C-C:` lines, innermost include first (src/erec.c). */
+function includeChain(src: Source): string {
+  let out = '';
+  let prefix = 'In file included from';
+  for (let at = src.includedFrom; at; at = at.src.includedFrom) {
+    const a = lineCol(at.src, at.start);
+    const b = lineCol(at.src, Math.max(at.start, at.end - 1));
+    out += `${prefix} ${at.src.name}:${a.line}:${a.col}-${a.line === b.line ? b.col : a.text.length}:\n`;
+    prefix = '                 from';
+  }
+  return out;
 }
 
 /** Message texts, kept in one place and worded as nft words them. */

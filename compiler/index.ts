@@ -3,12 +3,13 @@
 
 import { Diagnostics, type Diagnostic } from './diagnostics.js';
 import { compileRuleset, renderDiagnostics, renderNetlink, type CompileResult } from './ruleset.js';
-import type { FileReader } from './parser/index.js';
+import { isIncludeGlob, type FileReader, type IncludedFile } from './parser/index.js';
 import type { Source } from './source.js';
 import { validateBatch } from './validate.js';
 
 export { compileRuleset, renderDiagnostics, renderNetlink };
-export type { CompileResult, FileReader };
+export { isIncludeGlob };
+export type { CompileResult, FileReader, IncludedFile };
 
 /**
  * The kernel's checks of the batch `r` would send (compiler/validate.ts);
@@ -27,9 +28,16 @@ export function checkRuleset(src: Source, read?: FileReader): CompileResult {
   return r.diagnostics.length ? r : { ...r, diagnostics: kernelCheck(r) };
 }
 
-/** Compiles `text` (named `name` in errors); returns the debug text or the error text. */
-export function compileToNetlink(name: string, text: string, read?: FileReader): { ok: boolean; out: string; errors: string } {
-  const r = checkRuleset({ name, text }, read);
+/**
+ * Compiles `text` (named `name` in errors); returns the debug text and the
+ * error text. Like nft, the bytecode is still printed (`out`) when only the
+ * kernel refuses the batch; `ok` is false whenever there is an error.
+ */
+export function compileToNetlink(name: string, text: string, read?: FileReader): { ok: boolean; out: string; errors: string; kernel?: boolean } {
+  const r = compileRuleset({ name, text }, read);
   if (r.diagnostics.length) return { ok: false, out: '', errors: renderDiagnostics(r.diagnostics) };
-  return { ok: true, out: renderNetlink(r.outputs), errors: '' };
+  const out = renderNetlink(r.outputs);
+  const kernel = kernelCheck(r);
+  if (kernel.length) return { ok: false, out, errors: renderDiagnostics(kernel), kernel: true };
+  return { ok: true, out, errors: '' };
 }

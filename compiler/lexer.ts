@@ -27,9 +27,21 @@ const RE_MAC = /^[0-9a-fA-F]{1,2}(?::[0-9a-fA-F]{1,2}){5}(?![0-9a-fA-F:])/;
 const RE_PAIR = /^[0-9a-fA-F]{1,4}:[0-9a-fA-F]{1,4}(?![\w:.])/;
 const RE_CLASSID = /^[0-9a-fA-F]{1,4}:[0-9a-fA-F]{1,4}(?![\w:.])/;
 const RE_IP4 = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?![\d.])/;
-const RE_HEX = /^0x[0-9a-fA-F]+(?![\w])/;
+const RE_HEX = /^0[xX][0-9a-fA-F]+(?![\w])/;
 const RE_NUM = /^\d+(?![A-Za-z_\d])/;
 const RE_WORD_AT = /[A-Za-z_\d][A-Za-z0-9_\-.]*\*?/y;
+
+/**
+ * The value of a number as nft's scanner reads it (src/scanner.l): `0x`/`0X`
+ * hex, a leading `0` octal (`010` is 8), else decimal. Undefined for a bad
+ * octal number (`08`, `019`), which nft scans as a string.
+ */
+export function numberValue(text: string): bigint | undefined {
+  if (/^0[xX][0-9a-fA-F]+$/.test(text)) return BigInt(text);
+  if (/^0[0-7]*$/.test(text)) return BigInt('0o' + (text.slice(1) || '0'));
+  if (/^[1-9]\d*$/.test(text)) return BigInt(text);
+  return undefined;
+}
 
 /** Splits a whole source into tokens (never throws; bad characters become `bad` tokens). */
 export function tokenize(src: Source): Token[] {
@@ -77,7 +89,13 @@ export function tokenize(src: Source): Token[] {
       m = RE_IP4.exec(rest);
       if (m) { tok('ip4', m[0], i, i + m[0].length); i += m[0].length; continue; }
       m = RE_HEX.exec(rest) ?? RE_NUM.exec(rest);
-      if (m) { tok('number', m[0], i, i + m[0].length); i += m[0].length; continue; }
+      if (m) {
+        // nft's scanner: a leading 0 means octal; `08` is no number but a string.
+        const v = numberValue(m[0]);
+        tok(v === undefined ? 'word' : 'number', v === undefined ? m[0] : v.toString(), i, i + m[0].length);
+        i += m[0].length;
+        continue;
+      }
     }
     // Words may be longer than `rest` (a 300-byte chain name is the kernel's error, not ours).
     RE_WORD_AT.lastIndex = i;

@@ -109,6 +109,12 @@ export interface LExpr {
   payload?: { base: number; bitOffset: number; bitLen: number; proto: Proto };
   /** Components of a concatenation. */
   parts?: LExpr[];
+  /**
+   * Concatenations: loads like `load`, converting each host-order integer
+   * component to network order (`byteorder hton`), as nft does for an
+   * interval set's key.
+   */
+  loadNet?(dreg: number): void;
   /** The meta or ct key, for statements that set it. */
   key?: { kind: 'meta' | 'ct'; name: string; dir?: number };
   /** True when nft inserts `byteorder` before ordering comparisons. */
@@ -182,6 +188,19 @@ export class RuleCompiler {
     }
     this.segmentStart = this.insns.length;
     this.pendingMatch = undefined;
+  }
+
+  /**
+   * Runs `deps` (which emits dependency matches) and moves what it emitted to
+   * the start of the rule, where nft puts a reject's dependency
+   * (`log reject with tcp reset` must not log what it cannot reject).
+   */
+  atRuleStart(deps: () => void): void {
+    this.closeSegment(false);
+    const n = this.segments.length;
+    deps();
+    this.closeSegment(false);
+    this.segments.unshift(...this.segments.splice(n));
   }
 
   // ------------------------------------------------------------------
@@ -381,9 +400,24 @@ export class RuleCompiler {
       return;
     }
     const src = this.lhs(v);
+    this.checkValueType(l, src, v);
     src.load(d);
     // A host-order value written into a big-endian field is converted first.
     if (src.hostNumeric && l.order === 'be' && !l.type.string) this.hton(d, src);
+  }
+
+  /**
+   * nft's check of a statement's value expression against its target: plain
+   * integers fit anything, except header fields of another width; any other
+   * type must be the target's (`meta mark set ip saddr` is refused).
+   */
+  checkValueType(l: LExpr, src: LExpr, v: Expr): void {
+    const integer = src.type.name.startsWith('integer');
+    if ((v.k === 'payload' || v.k === 'raw') && integer) {
+      if (l.type.string || src.bits !== l.bits) this.err(v.span, `datatype mismatch: expected ${l.type.desc}, expression has type integer with length ${src.bits}`);
+      return;
+    }
+    if (!integer && !src.parts && src.type.name !== l.type.name) this.err(v.span, `datatype mismatch: expected ${l.type.desc}, expression has type ${src.type.desc}`);
   }
 
   /** Loads a `set` statement's value for target `l` into a register it frees again; returns the register. */
@@ -394,10 +428,16 @@ export class RuleCompiler {
     return netlinkReg(d);
   }
 
-  /** Converts a host-order value in unit `reg` to network order (`byteorder hton`). */
-  hton(reg: number, l: LExpr): void {
-    const size = l.len >= 8 ? 8 : l.len >= 4 ? 4 : l.len;
-    if (size < 2) return;
+  /**
+   * Converts a host-order value in unit `reg` to network order (`byteorder
+   * hton`). A single byte needs no conversion, except as a concatenation
+   * component (`force`), where nft converts it anyway (`hton(reg 9, 2, 1)`).
+   */
+  hton(reg: number, l: LExpr, force = false): void {
+    if (l.len < 2 && !force) return;
+    // nft's word size: 8 or 4 bytes when the width is a multiple of it, else 2.
+    const bits = l.len * 8;
+    const size = bits % 64 === 0 ? 8 : bits % 32 === 0 ? 4 : 2;
     this.insns.push({ op: 'byteorder', sreg: netlinkReg(reg), dreg: netlinkReg(reg), hton: true, len: l.len, size });
   }
 }

@@ -12,7 +12,7 @@ import { RuleCompiler, type SetDef, type SetElem, type TableCtx } from './linear
 import { Parser, type FileReader } from './parser/index.js';
 import { buildElements, ELEM_INTERVAL_END } from './sets.js';
 import type { Source, Span } from './source.js';
-import { chainLine, resolveHook } from './chain.js';
+import { chainLine, flowtableLine, resolveHook } from './chain.js';
 import { objLine } from './objects.js';
 import { typeofSpec } from './typeof.js';
 
@@ -37,6 +37,7 @@ export type Output =
   | { k: 'rule'; rule: CompiledRule };
 
 interface TableState extends TableCtx {
+  flowtables?: Set<string>;
   chainDecl: Map<string, { hook?: { type: string; hook: string; prio: number; devices: string[] }; policy?: string }>;
 }
 
@@ -92,7 +93,7 @@ class Evaluator {
 
   run(cmds: Cmd[]): void {
     // Group a table block's commands so chains come first, then objects, then sets (object
-    // maps refer to objects), then rules.
+    // maps refer to objects), then flowtables, then rules.
     let i = 0;
     while (i < cmds.length) {
       const c = cmds[i]!;
@@ -100,7 +101,7 @@ class Evaluator {
         const j = i + 1 + (c.body ?? 0);
         const body = cmds.slice(i + 1, j);
         this.guard(() => this.table(c.family, c.name, c.span, true));
-        const order = (x: Cmd) => (x.k === 'chain' ? 0 : x.k === 'obj' ? 1 : x.k === 'set' ? 2 : 3);
+        const order = (x: Cmd) => (x.k === 'chain' ? 0 : x.k === 'obj' ? 1 : x.k === 'set' ? 2 : x.k === 'flowtable' ? 3 : 4);
         const sorted = body.map((x, n) => ({ x, n })).sort((a, b) => order(a.x) - order(b.x) || a.n - b.n).map((v) => v.x);
         // Chains are declared before anything is compiled so rules can jump forward.
         for (const x of sorted) if (x.k === 'chain') this.guard(() => this.declareChain(x));
@@ -174,6 +175,14 @@ class Evaluator {
         }
         return;
       }
+      case 'flowtable':
+        if (c.op === 'add' || c.op === 'create') {
+          const t = this.table(c.family, c.table, c.span, false);
+          this.out.push({ k: 'obj', text: flowtableLine(c.family, c.ft) });
+          t.flowtables ??= new Set();
+          t.flowtables.add(c.ft.name);
+        }
+        return;
       case 'flushRuleset':
         this.tables.clear();
         return;
@@ -196,7 +205,12 @@ class Evaluator {
     const def = this.setDef(t, d);
     t.sets.set(d.name, def);
     const els = d.elems.length ? this.elements(t, def, d.elems) : [];
-    if (def.flags & 2 && def.size === undefined) def.size = d.elems.length;
+    // A constant set is sent with its element count (netlink elements, interval
+    // ends included) as size and no policy (nftables src/mnl.c mnl_nft_set_add).
+    if (def.flags & 2) {
+      def.size = d.elems.length ? els.length : undefined;
+      def.policy = undefined;
+    }
     const out: Output & { k: 'set' } = { k: 'set', set: def, elements: els };
     this.out.push(out);
     if (def.flags & 4) this.intervalSets.set(def, { out, all: [...d.elems], pending: [...d.elems] });
@@ -247,7 +261,8 @@ class Evaluator {
       const dt = this.typeOf(t, d.dataType);
       if (dt.parts[0]!.type.name === 'verdict') def.verdictMap = true;
       def.dataType = dt.parts[0]!.type;
-      def.dataBits = dt.bits;
+      // A single value keeps its own width (`typeof ... : vlan id` data is 2 bytes, big-endian).
+      def.dataBits = dt.parts.length > 1 ? dt.bits : dt.parts[0]!.bits;
       if (dt.parts.length > 1) def.dataParts = dt.parts;
       if (['counter', 'quota', 'limit'].includes(d.dataType.k === 'type' ? d.dataType.names[0]! : '')) {
         def.flags = (def.flags & ~8) | 0x40;
@@ -284,11 +299,20 @@ class Evaluator {
 // ---------------------------------------------------------------------------
 // rendering
 
+/** Userdata bytes as libnftnl prints them: isprint() bytes raw, the rest as \\xNN. */
+function udataBytes(b: ArrayLike<number>): string {
+  let out = '';
+  for (let i = 0; i < b.length; i++) {
+    const c = b[i]!;
+    out += c >= 0x20 && c < 0x7f ? String.fromCharCode(c) : `\\x${c.toString(16).padStart(2, '0')}`;
+  }
+  return out;
+}
+
+/** A comment TLV (type 0, length with the NUL, the text, NUL), escaped like udataBytes. */
 function udataEscape(s: string): string {
   const b = new TextEncoder().encode(s);
-  let out = `\\x00\\x${(b.length + 1).toString(16).padStart(2, '0')}`;
-  for (const c of b) out += c >= 0x20 && c < 0x7f ? String.fromCharCode(c) : `\\x${c.toString(16).padStart(2, '0')}`;
-  return out + '\\x00';
+  return udataBytes([0, b.length + 1, ...b, 0]);
 }
 
 function elementText(s: SetDef, e: SetElem): string {
@@ -309,8 +333,8 @@ function setHeader(s: SetDef): string {
   let t = `${s.name} ${s.table} ${s.flags.toString(16)}`;
   if (s.timeout !== undefined) t += ` timeout ${s.timeout}ms`;
   if (s.gcInterval !== undefined) t += ` gc_interval ${s.gcInterval}ms`;
-  if (s.size !== undefined) t += ` size ${s.size}`;
   if (s.policy === 'memory') t += ' policy 1';
+  if (s.size) t += ` size ${s.size}`;
   return t;
 }
 

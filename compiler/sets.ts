@@ -97,6 +97,11 @@ function dataBounds(rc: RuleCompiler, l: LExpr, e: Expr): [Uint8Array, Uint8Arra
   return [b, b];
 }
 
+/** Whether an anonymous set of these elements is an interval set. */
+export function hasIntervals(elems: Elem[]): boolean {
+  return flattenElems(elems).some((el) => isIntervalExpr(el.key));
+}
+
 function flattenElems(elems: Elem[]): Elem[] {
   const out: Elem[] = [];
   for (const el of elems) {
@@ -245,5 +250,6 @@ export function checkSetKey(rc: RuleCompiler, s: SetDef, key: LExpr, span: Span)
   const have = key.parts ?? [key];
   if (want.length === have.length && want.every((p, i) => p.type.name === have[i]!.type.name)) return;
   const desc = (ps: { type: Datatype }[]) => (ps.length > 1 ? `concatenation of (${ps.map((p) => p.type.desc).join(', ')})` : ps[0]!.type.desc);
-  rc.err(span, `datatype mismatch, expected ${desc(want)}, expression has type ${desc(have)}`);
+  // nft evaluates the set reference against the key's type: the key is what it expected.
+  rc.err(span, `datatype mismatch, expected ${desc(have)}, expression has type ${desc(want)}`);
 }

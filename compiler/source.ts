@@ -5,6 +5,8 @@
 export interface Source {
   name: string;
   text: string;
+  /** For an included file: the `include` statement that read it. */
+  includedFrom?: Span;
 }
 
 /** A half-open character range [start, end) in one source. */

@@ -47,6 +47,7 @@ interface KTable {
   chains: Map<string, KChain>;
   sets: Map<string, KSet>;
   objects: Set<string>;
+  flowtables: Set<string>;
   /** The table's handle generator: chains, sets, objects and rules share it. */
   handle: number;
 }
@@ -104,7 +105,7 @@ class Kernel {
       if (c.k === 'table' && c.block) {
         const j = i + 1 + (c.body ?? 0);
         this.cmd(c);
-        const order = (x: Cmd) => (x.k === 'chain' ? 0 : x.k === 'set' ? 1 : x.k === 'obj' ? 2 : 3);
+        const order = (x: Cmd) => (x.k === 'chain' ? 0 : x.k === 'set' ? 1 : x.k === 'obj' ? 2 : x.k === 'flowtable' ? 3 : 4);
         const body = cmds.slice(i + 1, j).map((x, n) => ({ x, n }));
         body.sort((a, b) => order(a.x) - order(b.x) || a.n - b.n);
         for (const { x } of body) this.cmd(x);
@@ -141,6 +142,20 @@ class Kernel {
         } else if (c.op === 'delete' || c.op === 'destroy') t.objects.delete(`${c.obj.type} ${c.obj.name}`);
         return;
       }
+      case 'flowtable': {
+        const t = this.tables.get(`${c.family} ${c.table}`);
+        if (!t) return;
+        const at = () => this.nameSpan(c.ft.span, c.ft.name);
+        if (c.op === 'add' || c.op === 'create') {
+          if (byteLength(c.ft.name) > NAME_MAX) return this.refuse(at(), ERANGE);
+          if (t.flowtables.has(c.ft.name) && c.op === 'create') return this.refuse(at(), EEXIST);
+          t.flowtables.add(c.ft.name);
+          t.handle++;
+        } else if (c.op === 'delete' || c.op === 'destroy') {
+          if (!t.flowtables.delete(c.ft.name) && c.op === 'delete') return this.refuse(at(), ENOENT);
+        }
+        return;
+      }
       case 'rule':
         return this.rule(c);
       case 'flushRuleset':
@@ -160,7 +175,7 @@ class Kernel {
       case 'create':
         if (byteLength(c.name) > NAME_MAX) return this.refuse(at(), ERANGE);
         if (t && c.op === 'create') return this.refuse(at(), EEXIST);
-        if (!t) this.tables.set(key, { chains: new Map(), sets: new Map(), objects: new Set(), handle: 0 });
+        if (!t) this.tables.set(key, { chains: new Map(), sets: new Map(), objects: new Set(), flowtables: new Set(), handle: 0 });
         return;
       case 'delete':
         if (!t) return this.refuse(at(), ENOENT);
@@ -286,6 +301,10 @@ class Kernel {
       case 'objref':
         if (s.name === undefined || t.objects.has(`${s.type} ${s.name}`)) return true;
         this.refuse(this.nameSpan(s.span, s.name), ENOENT);
+        return false;
+      case 'flowoffload':
+        if (t.flowtables.has(s.name)) return true;
+        this.refuse(s.span, ENOENT);
         return false;
       case 'dynset': {
         const set = t.sets.get(s.set);

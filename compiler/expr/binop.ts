@@ -5,12 +5,13 @@
 
 import type { Expr, RelOp } from '../ast.js';
 import { datatype } from '../datatype.js';
-import type { LExpr, RuleCompiler } from '../linearize.js';
+import { isConst, type LExpr, type RuleCompiler } from '../linearize.js';
 import { netlinkReg } from '../regs.js';
 
 /** `x & c`, `x | c`, `x ^ c`, `x << n`, `x >> n` as a value. */
 export function binopExpr(rc: RuleCompiler, e: Expr & { k: 'binop' }): LExpr {
   const l = rc.lhs(e.l);
+  if (!isConst(e.r)) rc.err(e.r.span, `Right hand side of binary operation (${e.op}) must be constant`);
   if (e.op === '<<' || e.op === '>>') {
     const n = rc.constNum(e.r, datatype('integer_host'));
     return {

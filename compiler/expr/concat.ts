@@ -7,23 +7,29 @@ import type { Expr } from '../ast.js';
 import { datatype } from '../datatype.js';
 import type { LExpr, RuleCompiler } from '../linearize.js';
 import { pad4 } from '../regs.js';
+import { unshifted } from './payload.js';
 
 /** `a . b . c` as a value: one register word run, with its components in `parts`. */
 export function concatExpr(rc: RuleCompiler, e: Expr & { k: 'concat' }): LExpr {
-  const ls = e.parts.map((p) => rc.lhs(p));
+  // Sub-byte components are shifted down in their registers; constants stay unshifted.
+  const ls = e.parts.map((p) => unshifted(rc, rc.lhs(p)));
   const lens = ls.map((l) => Math.ceil(l.len / 4) * 4);
   const total = lens.reduce((a, b) => a + b, 0);
   return {
     type: datatype('integer'), bits: total * 8, len: total, order: 'be', shift: 0, hostNumeric: false, span: e.span,
     parts: ls,
-    load(d) {
-      let u = d;
-      for (let i = 0; i < ls.length; i++) {
-        ls[i]!.load(u);
-        u += lens[i]! / 4;
-      }
-    },
+    load: (d) => loadParts(false, d),
+    loadNet: (d) => loadParts(true, d),
   };
+  function loadParts(net: boolean, d: number): void {
+    let u = d;
+    for (let i = 0; i < ls.length; i++) {
+      const p = ls[i]!;
+      p.load(u);
+      if (net && p.hostNumeric) rc.hton(u, p, true);
+      u += lens[i]! / 4;
+    }
+  }
 }
 
 /** Key bytes per component for a concatenated constant (`1.2.3.4 . 80`). */

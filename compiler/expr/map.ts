@@ -8,11 +8,13 @@ import { datatype, type Datatype } from '../datatype.js';
 import type { LExpr, RuleCompiler } from '../linearize.js';
 import { netlinkReg } from '../regs.js';
 import type { MapData } from '../sets.js';
-import { loadLookupKey, setFor } from './set.js';
+import { unshifted } from './payload.js';
+import { loadKey, loadLookupKey, setFor } from './set.js';
 
 /** `expr map { ... }` as a value (data map lookup); the data type comes from where the value goes. */
 export function mapExpr(rc: RuleCompiler, e: Expr & { k: 'map' }, dataType?: Datatype, dataBits?: number, dataParts?: MapData['parts']): LExpr {
-  const key = rc.lhs(e.key);
+  // A named map's key is shifted in the register (its elements are plain values).
+  const key = e.map.k === 'setref' ? unshifted(rc, rc.lhs(e.key)) : rc.lhs(e.key);
   const dt = dataType ?? rc.pendingDataType;
   if (!dt) rc.err(e.span, `map data type unknown here`);
   const bits = dataBits ?? rc.pendingDataBits ?? dt.bits;
@@ -20,9 +22,8 @@ export function mapExpr(rc: RuleCompiler, e: Expr & { k: 'map' }, dataType?: Dat
     type: dt, bits, len: Math.ceil(bits / 8), order: dt.order, shift: 0, hostNumeric: false, span: e.span,
     load(d) {
       // nft loads the key into the destination register, whatever its size.
-      key.load(d);
+      loadKey(rc, e.map, key, d);
       const set = setFor(rc, e.map, key, { type: dt, bits, verdict: false, parts: dataParts }, e.span);
-      if (key.hostNumeric && set.flags & 4) rc.hton(d, key);
       rc.insns.push({ op: 'lookup', sreg: netlinkReg(d), set: set.name, dreg: netlinkReg(d), inv: false });
     },
   };

@@ -18,7 +18,12 @@ export function metaExpr(rc: RuleCompiler, e: Expr & { k: 'meta' }): LExpr {
   const l = rc.scalar(type, m.bits, span, (d) => rc.insns.push({ op: 'meta', key: m.print, dreg: netlinkReg(d) }));
   l.key = { kind: 'meta', name: m.print };
   if (key === 'nfproto') l.protoKey = 'nfproto';
-  if (key === 'l4proto') l.protoKey = 'l4proto';
+  if (key === 'l4proto') {
+    l.protoKey = 'l4proto';
+    // The protocol number is a host-order value to nft (unlike `ip protocol`):
+    // an interval set's concatenation converts it (`hton(reg 9, 2, 1)`).
+    l.hostNumeric = true;
+  }
   if (key === 'protocol') l.protoKey = 'ethertype';
   if (m.bits < 8) l.len = 1;
   return l;

@@ -61,6 +61,23 @@ export function bitField(rc: RuleCompiler, bitOffset: number, bitLen: number, ty
   };
 }
 
+/**
+ * A sub-byte field shifted down to its value in the register (`ip dscp` →
+ * mask 0xfc, then `>> 2`). nft moves the shift to the constants only for
+ * comparisons and anonymous sets of the field alone; a concatenation
+ * component, a named set's key or a value (`meta mark set ip dscp`) keeps it.
+ */
+export function unshifted(rc: RuleCompiler, l: LExpr): LExpr {
+  if (!l.shift) return l;
+  return {
+    ...l, shift: 0,
+    load(d) {
+      l.load(d);
+      rc.insns.push({ op: 'bitwise_shift', sreg: netlinkReg(d), dreg: netlinkReg(d), len: l.len, left: false, shift: l.shift });
+    },
+  };
+}
+
 /** Big-endian mask of `bitLen` bits starting `bitOff` bits into a `len`-byte load. */
 function maskBits(len: number, bitOff: number, bitLen: number): Uint8Array {
   const total = BigInt(len * 8);
@@ -88,7 +105,10 @@ export function payloadSet(rc: RuleCompiler, t: Expr & { k: 'payload' | 'raw' },
   const subByte = l.shift !== 0 || l.bits % 8 !== 0;
   if (subByte || (inet && (offset % 2 !== 0 || len % 2 !== 0))) {
     // The read-modify-write xors the new value in, so it must be a constant.
-    if (!isConst(v)) rc.err(t.span, `Right hand side of binary operation (^) must be constant`);
+    if (!isConst(v)) {
+      if (v.k !== 'map') rc.checkValueType(l, rc.lhs(v), v);
+      rc.err(t.span, `Right hand side of binary operation (^) must be constant`);
+    }
     const start = inet ? offset & ~1 : offset;
     const end = inet ? (offset + len + 1) & ~1 : offset + len;
     const wlen = end - start;

@@ -50,8 +50,14 @@ export function match(rc: RuleCompiler, le: Expr, op: RelOp, r: Expr, span: Span
   l.load(d);
   rc.regs.release();
   if (r.k === 'range') {
-    const lo = rc.value(l, r.lo) << BigInt(l.shift);
-    const hi = rc.value(l, r.hi) << BigInt(l.shift);
+    let lo = rc.value(l, r.lo) << BigInt(l.shift);
+    let hi = rc.value(l, r.hi) << BigInt(l.shift);
+    // A time of day or week range that wraps (`"22:00"-"06:00"`) is matched as
+    // the negation of the swapped range (nftables: src/evaluate.c).
+    if (lo > hi && (l.type.name === 'hour' || l.type.name === 'day')) {
+      [lo, hi] = [hi, lo];
+      op = op === '!=' ? '==' : '!=';
+    }
     if (lo > hi) rc.err(r.span, `Range has zero or negative size`);
     if (l.hostNumeric) rc.hton(d, l);
     const enc = (v: bigint) => encodeNum(v, l.len, 'be');
@@ -74,6 +80,9 @@ export function match(rc: RuleCompiler, le: Expr, op: RelOp, r: Expr, span: Span
     const v = rc.constBytes(l, r);
     rc.insns.push({ op: 'bitwise', sreg: R, dreg: R, len: l.len, mask: v, xor: new Uint8Array(l.len) });
     rc.insns.push({ op: 'cmp', cmp: 1, sreg: R, data: new Uint8Array(l.len) });
+    // nft merges it with an adjacent payload match as if it were `== value`
+    // (`tcp flags syn tcp window 1024` → one 3-byte load, cmp eq 0x00000402).
+    mergeCandidate(rc, le, l, v, false);
     return;
   }
   const data = wildcardPrefix(l, r) ?? rc.constBytes(l, r);
@@ -84,11 +93,16 @@ export function match(rc: RuleCompiler, le: Expr, op: RelOp, r: Expr, span: Span
   } else {
     rc.insns.push({ op: 'cmp', cmp: cop, sreg: R, data });
   }
-  const p = l.payload;
-  if ((le.k === 'payload' || le.k === 'raw') && p && cop <= 1 && r.k === 'sym' && p.bitOffset % 8 === 0 && p.bitLen % 8 === 0) {
-    rc.pendingMatch = { base: p.base, offset: p.bitOffset / 8, len: l.len, neq: cop === 1, data, protocol: l.protoKey !== undefined };
-  }
+  if (cop <= 1 && r.k === 'sym') mergeCandidate(rc, le, l, data, cop === 1);
   if (cop === 0) noteProto(rc, l, r);
+}
+
+/** A whole-byte header field compared with a constant may merge with its neighbours (payload-merge.ts). */
+function mergeCandidate(rc: RuleCompiler, le: Expr, l: LExpr, data: Uint8Array, neq: boolean): void {
+  const p = l.payload;
+  if ((le.k === 'payload' || le.k === 'raw') && p && p.bitOffset % 8 === 0 && p.bitLen % 8 === 0) {
+    rc.pendingMatch = { base: p.base, offset: p.bitOffset / 8, len: l.len, neq, data, protocol: l.protoKey !== undefined };
+  }
 }
 
 /** `ip saddr 10.0.0.0/8`: whole-byte prefixes compare fewer bytes, others mask first. */

@@ -6,7 +6,8 @@
 import type { Expr, RelOp } from '../ast.js';
 import { keyUnits, type LExpr, type RuleCompiler, type SetDef } from '../linearize.js';
 import { netlinkReg } from '../regs.js';
-import { buildElements, checkSetKey, unknownSetMessage, type MapData } from '../sets.js';
+import { unshifted } from './payload.js';
+import { buildElements, checkSetKey, hasIntervals, unknownSetMessage, type MapData } from '../sets.js';
 import type { Span } from '../source.js';
 
 /** Resolves `{...}` / `@name` for a lookup keyed by `key`; `data` says what a map maps to. */
@@ -15,6 +16,8 @@ export function setFor(rc: RuleCompiler, e: Expr, key: LExpr, data: MapData | un
     const s = rc.table.sets.get(e.name);
     if (!s) rc.err(e.span, unknownSetMessage(e.name, rc.table));
     if (data && !(s.flags & (data.obj ? 0x40 : 0x8))) rc.err(e.span, `Expression is not a map`);
+    if (data?.verdict && !s.verdictMap && s.dataType) rc.err(span, `datatype mismatch: expected netfilter verdict, expression has type ${s.dataType.desc}`);
+    if (data && !data.verdict && !data.obj && s.verdictMap) rc.err(span, `datatype mismatch: expected ${data.type.desc}, expression has type netfilter verdict`);
     checkSetKey(rc, s, key, e.span);
     return s;
   }
@@ -40,13 +43,24 @@ export function setFor(rc: RuleCompiler, e: Expr, key: LExpr, data: MapData | un
  * the netlink register and set a lookup in `e` uses.
  */
 export function loadLookupKey(rc: RuleCompiler, e: Expr, key: LExpr, data: MapData | undefined, span: Span): { sreg: number; set: SetDef } {
+  if (e.k === 'setref') key = unshifted(rc, key);
   const units = keyUnits(key);
   const d = rc.regs.get(units);
-  key.load(d);
+  loadKey(rc, e, key, d);
   const set = setFor(rc, e, key, data, span);
-  if (key.hostNumeric && set.flags & 4) rc.hton(d, key);
   rc.regs.release(units);
   return { sreg: netlinkReg(d), set };
+}
+
+/**
+ * Loads a lookup key into unit `d`. Interval sets hold big-endian keys, so
+ * a host-order key is converted (each component of a concatenation).
+ */
+export function loadKey(rc: RuleCompiler, e: Expr, key: LExpr, d: number): void {
+  const interval = e.k === 'setref' ? !!((rc.table.sets.get(e.name)?.flags ?? 0) & 4) : e.k === 'set' && hasIntervals(e.elems);
+  if (interval && key.loadNet) key.loadNet(d);
+  else key.load(d);
+  if (interval && key.hostNumeric) rc.hton(d, key);
 }
 
 /** `l { ... }`, `l != @name`: set membership. */

@@ -3,7 +3,7 @@
 // the base chain spec with its priority.
 // Example: `table ip t { set s { type ipv4_addr; flags interval; } }`.
 
-import type { ChainDecl, Cmd, Expr, Hook, ObjDecl, SetDecl, TypeSpec } from '../ast.js';
+import type { ChainDecl, Cmd, Expr, FlowtableDecl, Hook, ObjDecl, SetDecl, TypeSpec } from '../ast.js';
 import { tokSpan, type Token } from '../lexer.js';
 import { familyAndName, parseDefine } from './command.js';
 import { parsePrimary, parseSetLiteral } from './expression.js';
@@ -73,19 +73,17 @@ function tableItem(p: Parser, family: string, table: string, tcmd: Cmd & { k: 't
     case 'flags': {
       tcmd.flags = [p.word().text];
       while (p.eat(',')) tcmd.flags.push(p.word().text);
-      p.endOfLine();
+      p.endOfItem();
       return;
     }
     case 'comment':
       p.next();
-      p.endOfLine();
+      p.endOfItem();
       return;
     case 'flowtable': {
-      p.identifier();
-      p.expect('{');
-      while (!p.is('}') && p.t.kind !== 'eof') p.next();
-      p.expect('}');
-      p.endOfLine();
+      const ft = parseFlowtable(p, t, true);
+      p.cmds.push({ k: 'flowtable', op: 'add', family, table, ft, span: p.spanFrom(t) });
+      p.endOfBlock();
       return;
     }
     default:
@@ -107,27 +105,89 @@ export function parseChainBody(p: Parser, chain: ChainDecl, family: string, tabl
     if (p.is('include')) p.include();
     else if (p.is('type') && p.peek().kind === 'word') {
       chain.hook = hookSpec(p);
-      p.endOfLine();
+      p.endOfItem();
     } else if (p.is('policy')) {
       const kw = p.next();
       const v = p.word("accept or drop or '$'");
       if (v.text !== 'accept' && v.text !== 'drop') p.fail(v, "accept or drop or '$'");
       chain.policy = v.text;
       chain.policySpan = p.spanFrom(kw);
-      p.endOfLine();
+      p.endOfItem();
     } else if (p.is('comment') && p.peek().kind === 'string') {
       p.next();
       p.next();
-      p.endOfLine();
+      p.endOfItem();
     } else if (p.is('devices') || p.is('flags')) {
       p.recover();
     } else {
       const r = parseRule(p, t);
       if (inBlock) p.cmds.push({ k: 'rule', op: 'add', family, table, chain: chain.name, rule: r, span: r.span });
       else chain.rules.push(r);
-      p.endOfLine();
+      p.endOfItem();
     }
   });
+}
+
+/**
+ * A flowtable's name and `{ ... }` body (`{` required in a table block):
+ * `hook ingress priority P`, `devices = { ... }`, `flags offload`, `counter`.
+ */
+export function parseFlowtable(p: Parser, start: Token, needBody: boolean): FlowtableDecl {
+  const name = p.identifier();
+  const ft: FlowtableDecl = { name, prio: 0, devices: [], flags: [], counter: false, span: p.spanFrom(start) };
+  if (!needBody && !p.is('{')) return ft;
+  p.expect('{', "'{'");
+  p.block(() => {
+    if (p.is('include')) return p.include();
+    const kw = p.word();
+    switch (kw.text) {
+      case 'hook': {
+        const h = p.word('hook name');
+        ft.hook = h.text;
+        ft.hookSpan = tokSpan(h);
+        const pstart = p.expect('priority', "'priority'");
+        const pr = priority(p);
+        ft.prio = pr.prio;
+        ft.prioName = pr.prioName;
+        ft.prioSpan = p.spanFrom(pstart);
+        break;
+      }
+      case 'devices':
+        p.expect('=');
+        ft.devices = deviceList(p);
+        break;
+      case 'flags':
+        ft.flags.push(p.word().text);
+        while (p.eat(',')) ft.flags.push(p.word().text);
+        break;
+      case 'counter':
+        ft.counter = true;
+        break;
+      default:
+        p.fail(kw);
+    }
+    p.endOfItem();
+  });
+  ft.span = p.spanFrom(start);
+  return ft;
+}
+
+/** `{ a, b }` or `$var` after `devices =`. */
+function deviceList(p: Parser): string[] {
+  const devices: string[] = [];
+  if (p.is('$')) {
+    collectSyms(p.variable(), devices);
+    return devices;
+  }
+  p.expect('{');
+  do {
+    p.skipNewlines();
+    if (p.is('}')) break;
+    devices.push(p.identifier());
+    p.skipNewlines();
+  } while (p.eat(','));
+  p.expect('}');
+  return devices;
 }
 
 /** `type filter hook input [device X|devices = {...}] priority P`. */
@@ -142,19 +202,7 @@ function hookSpec(p: Parser): Hook {
   if (p.eat('device')) devices.push(p.identifier());
   else if (p.eat('devices')) {
     p.expect('=');
-    if (p.is('$')) {
-      const v = p.variable();
-      collectSyms(v, devices);
-    } else {
-      p.expect('{');
-      do {
-        p.skipNewlines();
-        if (p.is('}')) break;
-        devices.push(p.identifier());
-        p.skipNewlines();
-      } while (p.eat(','));
-      p.expect('}');
-    }
+    devices.push(...deviceList(p));
   }
   const pstart = p.expect('priority', "'priority'");
   const { prio, prioName, prioOffset } = priority(p);
@@ -258,7 +306,9 @@ function setItem(p: Parser, set: SetDecl): void {
     default:
       p.fail(t);
   }
-  p.endOfLine();
+  // `elements = { ... } }` and `auto-merge }` may end the block on the same line.
+  if (t.text === 'elements' || t.text === 'auto-merge') p.endOfLine();
+  else p.endOfItem(t.text === 'type' || t.text === 'typeof' ? 'newline or semicolon or .' : t.text === 'flags' ? 'newline or semicolon or comma' : t.text === 'counter' ? '' : undefined);
 }
 
 /** A set's key or data type: `type ipv4_addr . inet_service` or `typeof ip saddr`. */
@@ -299,6 +349,7 @@ export function parseObjBody(p: Parser, type: ObjDecl['type'], name: string, sta
       }
     } else {
       while (!p.atStmtEnd()) objProp(p, o);
+      if (type.startsWith('ct ') && p.is('}')) p.fail(p.t, 'newline or semicolon');
     }
     p.endOfLine();
     p.skipNewlines();

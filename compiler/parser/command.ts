@@ -6,7 +6,7 @@
 import type { ChainDecl, Expr, ObjDecl, SetDecl } from '../ast.js';
 import { CompileError, msg } from '../diagnostics.js';
 import { tokSpan, type Token } from '../lexer.js';
-import { parseChainBody, parseObjBody, parseSetBody, parseTableBlock } from './block.js';
+import { parseChainBody, parseFlowtable, parseObjBody, parseSetBody, parseTableBlock } from './block.js';
 import { parseRhsExpr, parseSetLiteral } from './expression.js';
 import type { Parser } from './index.js';
 import { parseRule } from './statement.js';
@@ -69,6 +69,7 @@ export function parseTopCommand(p: Parser): void {
     case 'counter':
     case 'quota':
     case 'limit':
+    case 'flowtable':
       // Without a verb nft means `add`.
       command(p, t, 'add');
       return;
@@ -171,6 +172,13 @@ function command(p: Parser, verbTok: Token, verb: string): void {
       const name = p.identifier();
       const o = parseObjBody(p, type as ObjDecl['type'], name, verbTok, p.eat('{'));
       p.cmds.push({ k: 'obj', op: verb as 'add', family, table, obj: o, span: p.spanFrom(verbTok) });
+      p.endOfLine();
+      return;
+    }
+    case 'flowtable': {
+      const { family, name: table } = familyAndName(p);
+      const ft = parseFlowtable(p, verbTok, verb === 'add' || verb === 'create');
+      p.cmds.push({ k: 'flowtable', op: verb as 'add', family, table, ft, span: p.spanFrom(verbTok) });
       p.endOfLine();
       return;
     }

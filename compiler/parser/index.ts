@@ -13,8 +13,23 @@ import { parseTime } from '../units.js';
 import { parseTopCommand } from './command.js';
 import { KEYWORDS } from './tables.js';
 
-/** Reads an included file; returns undefined when it does not exist. */
-export type FileReader = (path: string, from: string) => { name: string; text: string } | undefined;
+/** A file read for `include`: the name used in error locations, and its text. */
+export interface IncludedFile {
+  name: string;
+  text: string;
+}
+
+/**
+ * Reads an included file; returns undefined when it does not exist. For a
+ * pattern with wildcards (`*`, `?`, `[`) it returns every regular file that
+ * matches, in alphabetical order (possibly none).
+ */
+export type FileReader = (path: string, from: string) => IncludedFile | IncludedFile[] | undefined;
+
+/** Whether an include path is a glob pattern (nftables: src/scanner.l include_glob). */
+export function isIncludeGlob(path: string): boolean {
+  return /[*?[]/.test(path);
+}
 
 const STMT_END = new Set(['\n', ';', '}']);
 const MAX_DEPTH = 200;
@@ -208,6 +223,15 @@ export class Parser {
     }
     this.fail(this.t, this.blockDepth ? 'newline or semicolon' : 'end of file or newline or semicolon');
   }
+  /**
+   * The end of a line of a chain, set, flowtable or ct object block: nft's
+   * grammar wants a newline or `;` there, so `{ policy drop }` is an error
+   * (`expecting` is the bison list; empty for none).
+   */
+  endOfItem(expecting = 'newline or semicolon'): void {
+    if (this.is('}')) this.fail(this.t, expecting || undefined);
+    this.endOfLine();
+  }
   /** After a chain or set block inside a table: a `}` on the same line is an error. */
   endOfBlock(): void {
     if (this.is('}')) this.fail(this.t, 'newline or semicolon');
@@ -297,13 +321,19 @@ export class Parser {
     const depth = (this.includeDepth.get(inc.src) ?? 0) + 1;
     if (depth > 16) throw new CompileError(span, `Include nested too deeply, max 16 levels`);
     const got = this.read(s.text, inc.src.name);
-    if (!got) throw new CompileError(span, `File not found: ${s.text}`);
-    const sub: Source = { name: got.name, text: got.text };
-    this.includeDepth.set(sub, depth);
-    const toks = tokenize(sub);
-    toks.pop(); // eof
-    // A newline keeps the included file's last line apart from what follows.
-    toks.push({ kind: 'newline', text: '\n', start: sub.text.length, end: sub.text.length, src: sub });
-    this.toks.splice(this.pos, 0, ...toks);
+    // A pattern that matches nothing is no error; a plain name must exist.
+    if (!got && !isIncludeGlob(s.text)) throw new CompileError(span, `File not found: ${s.text}`);
+    const files = !got ? [] : Array.isArray(got) ? got : [got];
+    const all: Token[] = [];
+    for (const f of files) {
+      const sub: Source = { name: f.name, text: f.text, includedFrom: span };
+      this.includeDepth.set(sub, depth);
+      const toks = tokenize(sub);
+      toks.pop(); // eof
+      // A newline keeps the included file's last line apart from what follows.
+      toks.push({ kind: 'newline', text: '\n', start: sub.text.length, end: sub.text.length, src: sub });
+      all.push(...toks);
+    }
+    this.toks.splice(this.pos, 0, ...all);
   }
 }

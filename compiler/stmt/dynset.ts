@@ -10,6 +10,7 @@ import type { Insn } from '../insn.js';
 import { keyUnits, RuleCompiler, type SetDef } from '../linearize.js';
 import { netlinkReg } from '../regs.js';
 import { unknownSetMessage } from '../sets.js';
+import { unshifted } from '../expr/payload.js';
 
 /** `add|update|delete @set { key [: data] [stmts] }`. */
 export function dynsetStmt(rc: RuleCompiler, s: Stmt & { k: 'dynset' }): void {
@@ -17,7 +18,8 @@ export function dynsetStmt(rc: RuleCompiler, s: Stmt & { k: 'dynset' }): void {
   if (!set) rc.err(s.span, unknownSetMessage(s.set, rc.table));
   // A set that rules update is dynamic (NFT_SET_EVAL).
   set.flags |= 0x20;
-  const key = rc.lhs(s.key);
+  // Set elements are plain values: a sub-byte key is shifted down in its register.
+  const key = unshifted(rc, rc.lhs(s.key));
   const units = keyUnits(key);
   const d = rc.regs.get(units);
   key.load(d);
@@ -35,7 +37,7 @@ export function dynsetStmt(rc: RuleCompiler, s: Stmt & { k: 'dynset' }): void {
 
 /** `meter name { key [stmts] }`: an anonymous dynamic set, updated like `add`/`update`. */
 export function meterStmt(rc: RuleCompiler, s: Stmt & { k: 'meter' }): void {
-  const key = rc.lhs(s.key);
+  const key = unshifted(rc, rc.lhs(s.key));
   const parts = key.parts ?? [key];
   // A meter is an anonymous dynamic set (timeout 0x10 when its elements expire).
   const def: SetDef = {

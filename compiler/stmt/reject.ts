@@ -21,7 +21,7 @@ export function rejectStmt(rc: RuleCompiler, s: Stmt & { k: 'reject' }): void {
   const kw = keywordSpan(s.span, 'reject');
   if (s.with === 'tcp') {
     if (rc.th && rc.th !== 'tcp') rc.err(kw, `you cannot use tcp reset with this protocol`);
-    needTransport(rc, protocols.tcp!, s.span);
+    rc.atRuleStart(() => needTransport(rc, protocols.tcp!, s.span));
     rc.insns.push({ op: 'reject', type: REJECT_TCP_RST, code: 0 });
     return;
   }
@@ -44,7 +44,7 @@ export function rejectStmt(rc: RuleCompiler, s: Stmt & { k: 'reject' }): void {
   } else if (s.with === 'icmp' || s.with === 'icmpv6') {
     const want = s.with === 'icmp' ? 'ip' : 'ip6';
     if (net && net !== want) rc.err(s.code?.span ?? kw, `conflicting protocols specified: ip vs ip6`);
-    if (!net) needNetwork(rc, protocols[want]!, s.span);
+    if (!net) rc.atRuleStart(() => needNetwork(rc, protocols[want]!, s.span));
     code = s.with === 'icmp' ? codeOf(ICMP_CODES, 'icmp code', 3) : codeOf(ICMPV6_CODES, 'icmpv6 code', 4);
   } else if (net === 'ip' || net === 'ip6') {
     // Bare `reject`: by the network protocol in context (never a TCP reset).

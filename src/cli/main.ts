@@ -2,9 +2,9 @@
 // compiler/. `nftvm compile FILE` prints what `nft --debug=netlink -f FILE`
 // prints; `nftvm check FILE` is `nft -c -f FILE` without root or a kernel.
 
-import { readFileSync, existsSync } from 'node:fs';
+import { readFileSync, existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { compileRuleset, kernelCheck, renderDiagnostics, renderNetlink } from '../../compiler/index.js';
+import { compileRuleset, kernelCheck, renderDiagnostics, renderNetlink, isIncludeGlob, type IncludedFile } from '../../compiler/index.js';
 
 const USAGE = `usage: nftvm <command> [options]
 
@@ -19,14 +19,86 @@ FILE may be '-' for standard input. Includes resolve relative to the
 including file.
 `;
 
+/** A glob pattern segment (`*`, `?`, `[...]`) as a regular expression; `*` and `?` skip a leading dot. */
+function segmentRegExp(seg: string): RegExp {
+  let re = '';
+  for (let i = 0; i < seg.length; i++) {
+    const c = seg[i]!;
+    if (c === '*') re += '[^/]*';
+    else if (c === '?') re += '[^/]';
+    else if (c === '[') {
+      const j = seg.indexOf(']', i + 2);
+      if (j < 0) re += '\\[';
+      else {
+        let body = seg.slice(i + 1, j);
+        if (body.startsWith('!')) body = '^' + body.slice(1);
+        re += '[' + body.replace(/\\/g, '\\\\') + ']';
+        i = j;
+      }
+    } else re += c.replace(/[.+^${}()|\\\]]/g, '\\$&');
+  }
+  return new RegExp(`^(?!\\.)${re}$`);
+}
+
+/**
+ * Expands an include pattern like glob(3) with GLOB_MARK: every regular file
+ * matching, sorted bytewise (nft includes them in that order); directories
+ * are left out. `base` resolves a relative pattern; names keep the pattern's
+ * own form (`./d/a.nft`).
+ */
+function globFiles(pattern: string, base: string): string[] {
+  const segs = pattern.split('/');
+  let found: string[] = [pattern.startsWith('/') ? '/' : ''];
+  segs.forEach((seg, i) => {
+    if (seg === '' && i === 0) return;
+    const next: string[] = [];
+    for (const prefix of found) {
+      const join = (n: string) => (prefix === '' ? n : prefix.endsWith('/') ? prefix + n : `${prefix}/${n}`);
+      if (!isIncludeGlob(seg)) {
+        next.push(join(seg));
+        continue;
+      }
+      const dir = resolve(base, prefix === '' ? '.' : prefix);
+      let names: string[] = [];
+      try {
+        names = readdirSync(dir);
+      } catch {
+        continue;
+      }
+      const re = segmentRegExp(seg);
+      for (const n of names) if (re.test(n)) next.push(join(n));
+    }
+    found = next;
+  });
+  return found
+    .filter((p) => {
+      try {
+        return statSync(resolve(base, p)).isFile();
+      } catch {
+        return false;
+      }
+    })
+    .sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+}
+
 /**
  * Reads an included file: relative to the including file first (what users
  * expect), then relative to the working directory (what nft 1.0.6 does for
- * `./x.nft`), then as given.
+ * `./x.nft`), then as given. A pattern with wildcards (`include "d/*.nft"`)
+ * yields every matching file of the first of those places that has any.
  */
-function includeReader(path: string, from: string): { name: string; text: string } | undefined {
-  const candidates = path.startsWith('/') ? [path] : [resolve(from === '-' ? process.cwd() : dirname(from), path), resolve(path)];
-  for (const p of candidates) {
+function includeReader(path: string, from: string): IncludedFile | IncludedFile[] | undefined {
+  const bases = path.startsWith('/') ? ['/'] : [from === '-' ? process.cwd() : dirname(from), process.cwd()];
+  if (isIncludeGlob(path)) {
+    for (const b of bases) {
+      const files = globFiles(path, resolve(b));
+      if (!files.length) continue;
+      return files.map((f) => ({ name: f, text: readFileSync(resolve(b, f), 'utf8') }));
+    }
+    return [];
+  }
+  for (const b of bases) {
+    const p = resolve(b, path);
     if (!existsSync(p)) continue;
     try {
       return { name: path, text: readFileSync(p, 'utf8') };
