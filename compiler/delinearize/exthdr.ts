@@ -1,0 +1,85 @@
+// Extension headers and options named back (nftables: src/exthdr.c,
+// tcpopt.c, ipopt.c, sctp_chunk.c print callbacks): `[ exthdr load tcpopt
+// 2b @ 2 + 2 => reg 1 ]` → `tcp option maxseg size`; present flag → `exists`.
+
+import type { Insn } from '../insn.js';
+import { exthdrField } from '../expr/exthdr.js';
+import { DATATYPES } from '../datatype.js';
+import type { DExpr } from './types.js';
+
+const IPV6_HDRS: [number, string, string[]][] = [
+  [0, 'hbh', ['nexthdr', 'hdrlength']], [43, 'rt', ['nexthdr', 'hdrlength', 'type', 'seg-left']],
+  [44, 'frag', ['nexthdr', 'reserved', 'frag-off', 'reserved2', 'more-fragments', 'id']], [60, 'dst', ['nexthdr', 'hdrlength']],
+  [135, 'mh', ['nexthdr', 'hdrlength', 'type', 'reserved', 'checksum']],
+];
+const TCP_OPTS: [string, string[]][] = [
+  ['eol', []], ['nop', []], ['maxseg', ['size']], ['window', ['count']], ['sack-perm', []],
+  ['sack0', ['left', 'right']], ['sack1', ['left', 'right']], ['sack2', ['left', 'right']], ['sack3', ['left', 'right']],
+  ['timestamp', ['tsval', 'tsecr']], ['md5sig', []], ['mptcp', ['subtype']], ['fastopen', []],
+];
+const IP_OPTS: [string, number][] = [['rr', 7], ['lsrr', 131], ['ssrr', 137], ['ra', 148], ['timestamp', 68]];
+const SCTP_CHUNKS = [
+  'data', 'init', 'init-ack', 'sack', 'heartbeat', 'heartbeat-ack', 'abort', 'shutdown', 'shutdown-ack', 'error',
+  'cookie-echo', 'cookie-ack', 'ecne', 'cwr', 'shutdown-complete', 'asconf-ack', 'forward-tsn', 'asconf',
+];
+const SCTP_FIELDS = [
+  'type', 'flags', 'length', 'tsn', 'stream', 'ssn', 'ppid', 'init-tag', 'a-rwnd', 'num-outbound-streams', 'num-inbound-streams',
+  'initial-tsn', 'cum-tsn-ack', 'num-gap-ack-blocks', 'num-dup-tsns', 'lowest-tsn', 'seqno', 'new-cum-tsn',
+];
+
+function key(text: string, type: string, bits: number): DExpr & { k: 'key' } {
+  const d = DATATYPES[type];
+  return { k: 'key', text, vt: { type, order: d?.order ?? 'be', bits } };
+}
+
+function find(op: string, hdr: string, fieldNames: string[], i: Insn & { op: 'exthdr' }): (DExpr & { k: 'key' }) | undefined {
+  for (const f of fieldNames) {
+    const x = exthdrField(op, hdr, f);
+    if (!x || x.type !== i.type) continue;
+    if (Math.floor(x.offset / 8) === i.offset && Math.ceil(x.len / 8) === i.len) return key(f, x.dtype === 'integer' ? 'integer_be' : x.dtype, x.len);
+  }
+  return undefined;
+}
+
+/** The expression an exthdr load puts in its register. */
+export function exthdrKey(i: Insn & { op: 'exthdr' }): DExpr & { k: 'key' } {
+  const present = !!(i.flags & 1);
+  if (i.exop === 0) {
+    const h = IPV6_HDRS.find(([t]) => t === i.type);
+    if (h) {
+      if (present) return key(`exthdr ${h[1]} exists`, 'boolean', 1);
+      const f = find('ipv6', h[1], h[2], i);
+      if (f) return { ...f, text: `${h[1]} ${f.text}` };
+    }
+    return key(`exthdr @${i.type},${i.offset * 8},${i.len * 8}`, 'integer_be', i.len * 8);
+  }
+  if (i.exop === 1) {
+    for (const [name, fields] of TCP_OPTS) {
+      const x = exthdrField('tcpopt', name, 'kind');
+      if (!x || x.type !== i.type) continue;
+      const nm = name.startsWith('sack') && name !== 'sack-perm' ? (i.offset <= 6 ? 'sack' : name) : name;
+      if (present) return key(`tcp option ${nm === 'sack0' ? 'sack' : nm} exists`, 'boolean', 1);
+      const f = find('tcpopt', name, [...fields, 'kind', 'length'], i);
+      if (f) return { ...f, text: `tcp option ${nm === 'sack0' ? 'sack' : nm} ${f.text}` };
+    }
+    return key(`tcp option @${i.type},${i.offset * 8},${i.len * 8}`, 'integer_be', i.len * 8);
+  }
+  if (i.exop === 2) {
+    const o = IP_OPTS.find(([, t]) => t === i.type);
+    if (o) {
+      if (present) return key(`ip option ${o[0]} exists`, 'boolean', 1);
+      const f = find('ipv4', o[0], ['type', 'length', 'ptr', 'addr', 'value'], i);
+      if (f) return { ...f, text: `ip option ${o[0]} ${f.text}` };
+    }
+  }
+  if (i.exop === 3) {
+    for (const c of SCTP_CHUNKS) {
+      const x = exthdrField('sctp', c, 'type');
+      if (!x || x.type !== i.type) continue;
+      if (present) return key(`sctp chunk ${c} exists`, 'boolean', 1);
+      const f = find('sctp', c, SCTP_FIELDS, i);
+      if (f) return { ...f, text: `sctp chunk ${c} ${f.text}` };
+    }
+  }
+  return key(`exthdr @${i.type},${i.offset * 8},${i.len * 8}`, 'integer_be', i.len * 8);
+}

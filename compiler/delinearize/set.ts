@@ -1,0 +1,155 @@
+// Set contents printed back (nftables: src/segtree.c interval_map_decompose,
+// list_expr_sort and set_expr_print, rewritten): elements sorted by value,
+// interval start/end pairs turned back into ranges and prefixes.
+// elements 0000000a (start), 0000000b (end) of an ipv4 interval set → `10.0.0.0/8`.
+
+import type { SetDef, SetElem } from '../linearize.js';
+import { verdictText } from '../insn.js';
+import { isBitmask, num, valueText, type ValueType } from './value.js';
+
+/** Types whose power-of-two aligned ranges nft prints as prefixes. */
+const PREFIX_TYPES = new Set(['ipv4_addr', 'ipv6_addr', 'mark', 'ether_addr', 'ct_label']);
+
+function width(vt: ValueType): number {
+  return Math.max(1, Math.ceil(vt.bits / 8));
+}
+
+function sortKey(vt: ValueType, b: Uint8Array, interval: boolean): bigint {
+  const s = b.slice(0, width(vt));
+  if (interval) return num(s, 'be');
+  return num(s, vt.type === 'ifname' || vt.type === 'string' ? 'host' : vt.order);
+}
+
+function cmpBig(a: bigint, b: bigint): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** A range `[lo, hi]` of one component as nft prints it: value, prefix, wildcard or `lo-hi`. */
+export function rangeText(vt: ValueType, lo: Uint8Array, hi: Uint8Array, interval: boolean): string {
+  const n = width(vt);
+  const order = interval ? 'be' : vt.order;
+  const pv = { ...vt, order } as ValueType;
+  const a = num(lo.slice(0, n), 'be');
+  const b = num(hi.slice(0, n), 'be');
+  if (a === b) return valueText(pv, lo.slice(0, n));
+  if (vt.type === 'ifname' || vt.type === 'string') {
+    // "eth*": the range of every name starting with the prefix.
+    let p = 0;
+    while (p < n && lo[p] === hi[p]) p++;
+    if (lo.slice(p, n).every((x) => x === 0) && hi.slice(p, n).every((x) => x === 0xff)) return valueText(vt, lo.slice(0, p), { wildcard: true });
+  }
+  const bits = n * 8;
+  const size = b - a + 1n;
+  if (size > 0n && PREFIX_TYPES.has(vt.type) && (size & (size - 1n)) === 0n && a % size === 0n) {
+    let host = 0;
+    while (1n << BigInt(host) < size) host++;
+    return `${valueText(pv, lo.slice(0, n))}/${bits - host - (bits - vt.bits)}`;
+  }
+  return `${valueText(pv, lo.slice(0, n))}-${valueText(pv, hi.slice(0, n))}`;
+}
+
+function minus1(b: Uint8Array): Uint8Array {
+  const out = b.slice();
+  for (let i = out.length - 1; i >= 0; i--) {
+    if (out[i]! > 0) {
+      out[i]!--;
+      break;
+    }
+    out[i] = 0xff;
+  }
+  return out;
+}
+
+function dataText(s: SetDef, e: SetElem, dataVts: ValueType[] | undefined): string {
+  if (e.verdict) return verdictText(e.verdict).replace(' -> ', ' ');
+  if (!e.data || !dataVts) return '';
+  if (s.objMap) return `"${new TextDecoder().decode(e.data).replace(/\0+$/, '')}"`;
+  if (dataVts.length === 1) return valueText(dataVts[0]!, e.data.slice(0, width(dataVts[0]!)));
+  const parts: string[] = [];
+  let at = 0;
+  for (const vt of dataVts) {
+    parts.push(valueText(vt, e.data.slice(at, at + width(vt))));
+    at += Math.ceil(width(vt) / 4) * 4;
+  }
+  return parts.join(' . ');
+}
+
+function elemTail(e: SetElem): string {
+  let t = '';
+  if (e.comment !== undefined) t += ` comment "${e.comment}"`;
+  return t;
+}
+
+/** One printed entry before sorting. */
+interface Entry {
+  text: string;
+  key: bigint[];
+  tie: number;
+}
+
+/**
+ * The elements of `s` as nft lists them, keyed by `keyVts` (one per
+ * concatenation component) and mapped to `dataVts`.
+ */
+export function elementTexts(s: SetDef, elements: SetElem[], keyVts: ValueType[], dataVts?: ValueType[]): string[] {
+  const interval = !!(s.flags & 4);
+  const concatInterval = keyVts.length > 1 && interval;
+  const entries: Entry[] = [];
+  const withData = (k: string, e: SetElem) => {
+    const d = dataText(s, e, dataVts);
+    return k + elemTail(e) + (d ? ` : ${d}` : '');
+  };
+  if (interval && !concatInterval) {
+    const vt = keyVts[0]!;
+    const els = elements.slice().sort((a, b) => cmpBig(num(a.key[0]!.slice(0, width(vt)), 'be'), num(b.key[0]!.slice(0, width(vt)), 'be')) || a.flags - b.flags);
+    for (let i = 0; i < els.length; i++) {
+      const e = els[i]!;
+      if (e.flags & 1) continue;
+      const lo = e.key[0]!.slice(0, width(vt));
+      let hi: Uint8Array;
+      const next = els[i + 1];
+      if (e.open || !next || !(next.flags & 1)) hi = e.open ? new Uint8Array(width(vt)).fill(0xff) : lo;
+      else hi = minus1(next.key[0]!.slice(0, width(vt)));
+      if (!e.open && next && next.flags & 1) i++;
+      entries.push({ text: withData(rangeText(vt, lo, hi, true), e), key: [num(lo, 'be')], tie: entries.length });
+    }
+    return entries.map((x) => x.text);
+  }
+  for (const e of elements) {
+    if (e.flags & 1) continue;
+    const parts: string[] = [];
+    const key: bigint[] = [];
+    keyVts.forEach((vt, i) => {
+      const lo = e.key[i] ?? new Uint8Array(4);
+      const hi = e.keyEnd?.[i] ?? lo;
+      let t = concatInterval ? rangeText(vt, lo, hi, true) : valueText(vt, lo.slice(0, width(vt)));
+      if (isBitmask(vt.type)) t = t.split(',').join(' | ');
+      parts.push(t);
+      key.push(sortKey(vt, lo, concatInterval));
+    });
+    entries.push({ text: withData(parts.join(' . '), e), key, tie: entries.length });
+  }
+  // Bitmask values with several bits print as `syn | ack` and sort by their lowest bit.
+  if (keyVts.length === 1 && keyVts[0]!.type === 'tcp_flag') {
+    for (const x of entries) {
+      const v = x.key[0]!;
+      x.key = [v & -v];
+      x.tie = -Number(v);
+    }
+  }
+  // Concatenations list in the kernel's hash order, which here is the order they were added.
+  if (keyVts.length > 1) return entries.map((x) => x.text);
+  entries.sort((a, b) => {
+    for (let i = 0; i < a.key.length; i++) {
+      const c = cmpBig(a.key[i]!, b.key[i] ?? 0n);
+      if (c) return c;
+    }
+    return a.tie - b.tie;
+  });
+  return entries.map((x) => x.text);
+}
+
+/** `{ a, b }` as printed in a rule. */
+export function anonSetText(s: SetDef, keyVts: ValueType[], dataVts?: ValueType[]): string {
+  return `{ ${elementTexts(s, s.elements, keyVts, dataVts).join(', ')} }`;
+}
