@@ -70,7 +70,9 @@ export class Writer {
   /** Appends bytes, zero-padded to a multiple of 4. */
   bytes(b: Uint8Array): void {
     const p = this.reserve(align4(b.length));
-    this.buf.set(b, p);
+    // Register-sized values are short; a loop beats TypedArray.set for them.
+    if (b.length <= 16) for (let i = 0; i < b.length; i++) this.buf[p + i] = b[i]!;
+    else this.buf.set(b, p);
   }
 
   /** Appends a whole other writer's bytes (its length is a multiple of 4). */
@@ -124,9 +126,11 @@ export class Reader {
   u64(p: number): bigint {
     return this.dv.getBigUint64(p, true);
   }
-  /** A u64 as a number (timeouts in ms); exact below 2^53. */
+  /** A u64 that must be a safe integer (timeouts in ms). */
   u64n(p: number): number {
-    return this.dv.getUint32(p, true) + this.dv.getUint32(p + 4, true) * 0x100000000;
+    const hi = this.dv.getUint32(p + 4, true);
+    if (hi > 0x1fffff) throw new BytecodeError(`u64 at offset ${p} exceeds 2^53`);
+    return this.dv.getUint32(p, true) + hi * 0x100000000;
   }
   /** A copy of `n` bytes at `p`. */
   bytes(p: number, n: number): Uint8Array {
