@@ -12,7 +12,12 @@ import { unshifted } from './payload.js';
 /** `a . b . c` as a value: one register word run, with its components in `parts`. */
 export function concatExpr(rc: RuleCompiler, e: Expr & { k: 'concat' }): LExpr {
   // Sub-byte components are shifted down in their registers; constants stay unshifted.
-  const ls = e.parts.map((p) => unshifted(rc, rc.lhs(p)));
+  const ls = e.parts.map((p) => {
+    const l = rc.lhs(p);
+    // Types without a fixed size (`osf name`, a port without its protocol) cannot be concatenated.
+    if (l.type.name === 'string' || l.type.name === 'invalid') rc.err(p.span, `can not use variable sized data types (${l.type.desc}) in concat expressions`);
+    return unshifted(rc, l);
+  });
   const lens = ls.map((l) => Math.ceil(l.len / 4) * 4);
   const total = lens.reduce((a, b) => a + b, 0);
   return {
