@@ -9,7 +9,7 @@ import type { Insn } from '../insn.js';
 import type { SetDef } from '../linearize.js';
 import type { DCtx, DExpr, DStmt, RExpr } from './types.js';
 import { otherKey } from './keys.js';
-import { simpleStmt, limitText } from './stmt.js';
+import { simpleStmt, limitText, rejectText } from './stmt.js';
 import { natText } from './nat.js';
 import { exprText, relText, setRef, vtOf, vtsOf } from './print.js';
 import { thField, exactField, initialCtx, maskedField, prefixField, rawKey, selection, tiledFields, prefixType, type ProtoCtx } from './payload.js';
@@ -226,6 +226,15 @@ class Rule {
         }
         break;
       }
+      case 'reject':
+        // The dependency nft added for the reject type is not listed.
+        this.late(() => {
+          const l3 = this.pctx.proto[1]?.name;
+          if (i.type === 1 && (fam === 'ip' || fam === 'ip6')) this.kill(2, true);
+          if (i.type === 0 && fam === 'inet') this.kill(1, true);
+          return rejectText(i, fam, l3);
+        });
+        return;
       case 'dup': {
         const a = i.regAddr !== undefined ? this.reg(i.regAddr) : undefined;
         const d = i.regDev !== undefined ? this.reg(i.regDev) : undefined;
@@ -290,8 +299,16 @@ class Rule {
       case 'key':
         if (e.src) return { ...e, text: e.text.replace('\0', this.print(e.src)) };
         return e;
-      case 'binop':
+      case 'binop': {
+        // `@nh,8,8 & 0xfc` is `ip dscp` (shifted); `... >> 2` the field itself.
+        const inner = e.op === '>>' && e.left.k === 'binop' && e.left.op === '&' && !e.left.xor ? e.left : e;
+        if (inner.op === '&' && !inner.xor) {
+          const m = this.subField(inner.left, inner.right);
+          if (m && inner === e) return { ...m.key, vt: { ...m.key.vt, shift: m.shift, bytes: m.loadBits / 8 } };
+          if (m && BigInt(m.shift) === num(e.right, 'host')) return m.key;
+        }
         return { ...e, left: this.resolved(e.left)! };
+      }
       case 'hton':
         return { ...e, inner: this.resolved(e.inner)! };
       case 'concat':
@@ -330,6 +347,12 @@ class Rule {
       }
       const write = (st as { write?: DExpr }).write;
       if (write !== undefined || (st.right.k === 'text' && st.right.text === '')) {
+        const folded = this.subWrite(st.left, write);
+        if (folded) {
+          if (folded.key.base !== undefined && folded.key.proto) killDep(folded.key.base, this.depIsNetworkKey(folded.key.base));
+          out.push(`${exprText(folded.key)} set ${valueText(folded.key.vt, folded.value)}`);
+          continue;
+        }
         const t = this.resolved(st.left)!;
         if (t.k === 'key' && t.base !== undefined && t.proto) killDep(t.base, this.depIsNetworkKey(t.base));
         out.push(`${exprText(t)} set ${this.operand(write, vtOf(t))}`);
@@ -339,7 +362,8 @@ class Rule {
       for (const r of rels) {
         const lk = r.left.k === 'binop' ? r.left.left : r.left.k === 'hton' ? r.left.inner : r.left;
         const keys = lk.k === 'concat' ? lk.parts : [lk];
-        for (const k of keys) if (k.k === 'key' && k.base !== undefined && k.proto) killDep(k.base, this.depIsNetworkKey(k.base));
+        // A stacked header's own protocol key (`vlan type`) keeps the `ether type 8021q` before it.
+        for (const k of keys) if (k.k === 'key' && k.base !== undefined && k.proto && !(k.proto === 'vlan' && k.field === 'type')) killDep(k.base, this.depIsNetworkKey(k.base));
         // Merge `>= a` and `<= b` on the same expression into `a-b`.
         const prev = this.lastRel;
         if (r.op === 'lte' && prev && prev.op === 'gte' && prev.right.k === 'value' && r.right.k === 'value' && exprText(prev.left) === exprText(r.left) && out[out.length - 1] === this.lastText) {
@@ -359,10 +383,10 @@ class Rule {
   }
 
   /** Drops the statement that selected the protocol at `base` (nft's payload_dependency_kill). */
-  kill(base: number): void {
+  kill(base: number, always = false): void {
     const d = this.pctx.dep[base];
     if (d === undefined) return;
-    if (this.depIsNetworkKey(base) && base === 2 && ['inet', 'bridge', 'netdev'].includes(this.ctx.family)) return;
+    if (!always && this.depIsNetworkKey(base) && base === 2 && ['inet', 'bridge', 'netdev'].includes(this.ctx.family)) return;
     this.out[d] = undefined;
     this.pctx.dep[base] = undefined;
   }
@@ -391,7 +415,8 @@ class Rule {
       }
     }
     this.pctx.proto[sel.base] = sel.proto;
-    this.pctx.dep[sel.base] = sel.proto ? idx : undefined;
+    // Only the 802.1Q tag is the dependency nft itself adds for `vlan`; `ether type 8021ad` stays.
+    this.pctx.dep[sel.base] = sel.proto && !(sel.proto.name === 'vlan' && sel.proto && left.proto === 'ether' && r.right.data[0] !== 0x81) ? idx : undefined;
     this.depNetworkKey[sel.base] = left.base === 1;
   }
   out: (string | undefined)[] = [];
@@ -400,7 +425,7 @@ class Rule {
   resolveRel(st: DStmt & { k: 'rel' }): (DStmt & { k: 'rel' })[] {
     const left = st.left;
     if (left.k === 'payload') {
-      const exact = exactField(this.pctx, left.base, left.offset, left.len);
+      const exact = exactField(this.pctx, left.base, left.offset, left.len) ?? thField(this.pctx, left);
       if (exact) return [{ ...st, left: exact }];
       if ((st.op === 'eq' || st.op === 'neq') && st.right.k === 'value') {
         const pf = prefixField(this.pctx, left.base, left.offset, left.len);
@@ -425,18 +450,18 @@ class Rule {
     }
     if (left.k === 'binop' && left.op === '&' && !left.xor) {
       let inner = left.left;
+      const m = this.subField(inner, left.right);
+      if (m) {
+        const loadN = m.loadBits / 8;
+        const n = Math.max(1, Math.ceil(m.key.vt.bits / 8));
+        const sh = (d: Uint8Array) => bytes(num(d.slice(0, loadN), 'be') >> BigInt(m.shift), n, 'be');
+        if (st.right.k === 'value') return [{ ...st, left: m.key, right: { k: 'value', data: sh(st.right.data) } }];
+        if (st.right.k === 'range') return [{ ...st, left: m.key, right: { k: 'range', from: sh(st.right.from), to: sh(st.right.to) } }];
+        if (st.right.k === 'set') return [{ ...st, left: { ...m.key, vt: { ...m.key.vt, shift: m.shift, bytes: loadN } } }];
+      }
       if (inner.k === 'payload') {
         const exact = exactField(this.pctx, inner.base, inner.offset, inner.len);
-        if (!exact) {
-          const m = maskedField(this.pctx, inner.base, inner.offset, inner.len, left.right);
-          if (m && (st.right.k === 'value')) {
-            const v = num(st.right.data.slice(0, inner.len / 8), 'be') >> BigInt(m.shift);
-            const n = Math.max(1, Math.ceil((m.key.len ?? 8) / 8));
-            return [{ ...st, left: m.key, right: { k: 'value', data: bytes(v, n, 'be') } }];
-          }
-          if (m && st.right.k === 'set') return [{ ...st, left: m.key }];
-          return [{ ...st, left: { ...left, left: rawKey(inner.base, inner.offset, inner.len) } }];
-        }
+        if (!exact) return [{ ...st, left: { ...left, left: rawKey(inner.base, inner.offset, inner.len) } }];
         inner = exact;
       } else inner = this.resolved(inner)!;
       const b: DExpr & { k: 'binop' } = { ...left, left: inner };
@@ -454,6 +479,59 @@ class Rule {
       if (d.length < n && (l.vt.type === 'ifname' || l.vt.type === 'string')) return [{ ...st, left: l, right: { k: 'value', data: d, wildcard: true } }];
     }
     return [{ ...st, left: l }];
+  }
+
+  /**
+   * A read-modify-write of a sub-byte field (`@nh,0,16 set @nh,0,16 & 0xff03 | 0x80`)
+   * folded back into `ip dscp set cs4`: the bits the mask clears are the field.
+   */
+  subWrite(target: DExpr, v: DExpr | undefined): { key: DExpr & { k: 'key' }; value: Uint8Array } | undefined {
+    if (target.k !== 'payload' || v?.k !== 'binop' || (v.op !== '&' && v.op !== '^')) return undefined;
+    const mask = v.mask ?? v.right;
+    const xor = v.xor ?? new Uint8Array(mask.length);
+    const src = v.left;
+    if (src.k !== 'payload' || src.base !== target.base || src.offset !== target.offset || src.len !== target.len) return undefined;
+    const n = target.len / 8;
+    const inv = mask.slice(0, n).map((x) => ~x & 0xff);
+    const m = this.subField(target, inv) ?? this.subBytes(target, inv);
+    if (!m) return undefined;
+    const val = num(xor.slice(0, n), 'be') & num(inv, 'be');
+    return { key: m.key, value: bytes(val >> BigInt(m.shift), Math.max(1, Math.ceil(m.key.vt.bits / 8)), 'be') };
+  }
+
+  /** A whole-byte field the mask selects inside a wider load (`ip ttl` in a 16-bit write). */
+  subBytes(p: DExpr & { k: 'payload' }, mask: Uint8Array): { key: DExpr & { k: 'key' }; shift: number } | undefined {
+    let first = -1, last = -1;
+    for (let i = 0; i < p.len; i++) {
+      if (!((mask[i >> 3]! >> (7 - (i & 7))) & 1)) continue;
+      if (first < 0) first = i;
+      else if (last !== i - 1) return undefined;
+      last = i;
+    }
+    if (first < 0) return undefined;
+    const f = exactField(this.pctx, p.base, p.offset + first, last - first + 1);
+    return f && { key: f, shift: p.len - 1 - last };
+  }
+
+  /** The sub-byte field a mask selects within a load (`ip dscp`, `frag more-fragments`), and how far it is shifted. */
+  subField(inner: DExpr, mask: Uint8Array): { key: DExpr & { k: 'key' }; shift: number; loadBits: number } | undefined {
+    if (inner.k === 'payload') {
+      if (exactField(this.pctx, inner.base, inner.offset, inner.len)) return undefined;
+      const m = maskedField(this.pctx, inner.base, inner.offset, inner.len, mask);
+      return m && { ...m, loadBits: inner.len };
+    }
+    if (inner.k !== 'key' || !inner.subs) return undefined;
+    const bits = inner.vt.bits;
+    let first = -1, last = -1;
+    for (let i = 0; i < bits; i++) {
+      if (!((mask[i >> 3]! >> (7 - (i & 7))) & 1)) continue;
+      if (first < 0) first = i;
+      else if (last !== i - 1) return undefined;
+      last = i;
+    }
+    const f = inner.subs.find((x) => x.offset === first && x.len === last - first + 1);
+    if (!f) return undefined;
+    return { key: { k: 'key', text: f.text, vt: f.vt }, shift: bits - 1 - last, loadBits: bits };
   }
 
   /** nft's relational_binop_postprocess: flag lists, `value / mask`, prefixes. */

@@ -107,7 +107,7 @@ export function tiledFields(ctx: ProtoCtx, base: number, offset: number, len: nu
 export function prefixField(ctx: ProtoCtx, base: number, offset: number, len: number): (DExpr & { k: 'key' }) | undefined {
   const p = ctx.proto[base];
   if (!p) return undefined;
-  const f = fields(p).find((x) => x.offset === offset && x.len > len && (x.type === 'ipv4_addr' || x.type === 'ipv6_addr'));
+  const f = fields(p).find((x) => x.offset === offset && x.len > len && (x.type === 'ipv4_addr' || x.type === 'ipv6_addr' || x.type === 'ether_addr'));
   return f ? fieldKey(p, f, base) : undefined;
 }
 

@@ -96,7 +96,7 @@ function rightText(left: DExpr, r: RExpr, op: string): string {
     case 'value':
       return valueText(vt, r.data.slice(0, Math.max(n, r.wildcard ? 0 : n)), { wildcard: r.wildcard, eq: op === 'eq' || op === 'neq' });
     case 'range':
-      return `${valueText(vt, r.from.slice(0, n))}-${valueText(vt, r.to.slice(0, n))}`;
+      return `${valueText(vt, r.from.slice(0, n), { range: true })}-${valueText(vt, r.to.slice(0, n), { range: true })}`;
     case 'prefix':
       return `${valueText(vt, r.data.slice(0, n))}/${r.len}`;
     case 'set':

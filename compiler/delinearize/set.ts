@@ -11,7 +11,7 @@ import { isBitmask, num, valueText, type ValueType } from './value.js';
 const PREFIX_TYPES = new Set(['ipv4_addr', 'ipv6_addr', 'mark', 'ether_addr', 'ct_label']);
 
 function width(vt: ValueType): number {
-  return Math.max(1, Math.ceil(vt.bits / 8));
+  return vt.bytes ?? Math.max(1, Math.ceil(vt.bits / 8));
 }
 
 function sortKey(vt: ValueType, b: Uint8Array, interval: boolean): bigint {
@@ -45,7 +45,7 @@ export function rangeText(vt: ValueType, lo: Uint8Array, hi: Uint8Array, interva
     while (1n << BigInt(host) < size) host++;
     return `${valueText(pv, lo.slice(0, n))}/${bits - host - (bits - vt.bits)}`;
   }
-  return `${valueText(pv, lo.slice(0, n))}-${valueText(pv, hi.slice(0, n))}`;
+  return `${valueText(pv, lo.slice(0, n), { range: true })}-${valueText(pv, hi.slice(0, n), { range: true })}`;
 }
 
 function minus1(b: Uint8Array): Uint8Array {
@@ -60,8 +60,12 @@ function minus1(b: Uint8Array): Uint8Array {
   return out;
 }
 
-function dataText(s: SetDef, e: SetElem, dataVts: ValueType[] | undefined): string {
+/** Prints one element's data bytes when they are not simply `dataVts` (NAT maps). */
+export type DataFormat = (d: Uint8Array) => string;
+
+function dataText(s: SetDef, e: SetElem, dataVts: ValueType[] | undefined, fmt?: DataFormat): string {
   if (e.verdict) return verdictText(e.verdict).replace(' -> ', ' ');
+  if (fmt && e.data) return fmt(e.data);
   if (!e.data || !dataVts) return '';
   if (s.objMap) return `"${new TextDecoder().decode(e.data).replace(/\0+$/, '')}"`;
   if (dataVts.length === 1) return valueText(dataVts[0]!, e.data.slice(0, width(dataVts[0]!)));
@@ -91,24 +95,25 @@ interface Entry {
  * The elements of `s` as nft lists them, keyed by `keyVts` (one per
  * concatenation component) and mapped to `dataVts`.
  */
-export function elementTexts(s: SetDef, elements: SetElem[], keyVts: ValueType[], dataVts?: ValueType[]): string[] {
+export function elementTexts(s: SetDef, elements: SetElem[], keyVts: ValueType[], dataVts?: ValueType[], fmt?: DataFormat): string[] {
   const interval = !!(s.flags & 4);
   const concatInterval = keyVts.length > 1 && interval;
   const entries: Entry[] = [];
   const withData = (k: string, e: SetElem) => {
-    const d = dataText(s, e, dataVts);
+    const d = dataText(s, e, dataVts, fmt);
     return k + elemTail(e) + (d ? ` : ${d}` : '');
   };
   if (interval && !concatInterval) {
     const vt = keyVts[0]!;
-    const els = elements.slice().sort((a, b) => cmpBig(num(a.key[0]!.slice(0, width(vt)), 'be'), num(b.key[0]!.slice(0, width(vt)), 'be')) || a.flags - b.flags);
+    const els = elements.slice().sort((a, b) => cmpBig(num(a.key[0]!.slice(0, width(vt)), 'be'), num(b.key[0]!.slice(0, width(vt)), 'be')) || (b.flags & 1) - (a.flags & 1));
     for (let i = 0; i < els.length; i++) {
       const e = els[i]!;
       if (e.flags & 1) continue;
       const lo = e.key[0]!.slice(0, width(vt));
       let hi: Uint8Array;
       const next = els[i + 1];
-      if (e.open || !next || !(next.flags & 1)) hi = e.open ? new Uint8Array(width(vt)).fill(0xff) : lo;
+      // A range ends where the next element (its end marker, or an adjacent range's start) begins.
+      if (e.open || !next) hi = e.open ? new Uint8Array(width(vt)).fill(0xff) : lo;
       else hi = minus1(next.key[0]!.slice(0, width(vt)));
       if (!e.open && next && next.flags & 1) i++;
       entries.push({ text: withData(rangeText(vt, lo, hi, true), e), key: [num(lo, 'be')], tie: entries.length });
@@ -146,10 +151,11 @@ export function elementTexts(s: SetDef, elements: SetElem[], keyVts: ValueType[]
     }
     return a.tie - b.tie;
   });
-  return entries.map((x) => x.text);
+  // The kernel keeps one copy of an element added twice (`{ 443, https }`).
+  return entries.map((x) => x.text).filter((t, i, all) => i === 0 || t !== all[i - 1]);
 }
 
 /** `{ a, b }` as printed in a rule. */
-export function anonSetText(s: SetDef, keyVts: ValueType[], dataVts?: ValueType[]): string {
-  return `{ ${elementTexts(s, s.elements, keyVts, dataVts).join(', ')} }`;
+export function anonSetText(s: SetDef, keyVts: ValueType[], dataVts?: ValueType[], fmt?: DataFormat): string {
+  return `{ ${elementTexts(s, s.elements, keyVts, dataVts, fmt).join(', ')} }`;
 }

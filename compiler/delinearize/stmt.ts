@@ -55,8 +55,8 @@ const REJECT_ICMPX: Record<number, string> = { 0: 'no-route', 1: 'port-unreachab
 export function rejectText(i: Insn & { op: 'reject' }, family: string, l3?: string): string {
   if (i.type === 1) return 'reject with tcp reset';
   if (i.type === 2) return i.code === 1 ? 'reject' : `reject with icmpx ${REJECT_ICMPX[i.code] ?? i.code}`;
-  const v6 = family === 'ip6' || l3 === 'ip6';
-  if (v6) return i.code === 4 && family !== 'inet' && family !== 'bridge' ? 'reject' : `reject with icmpv6 ${REJECT_ICMPV6[i.code] ?? i.code}`;
+  const v6 = family === 'ip6' || (family === 'inet' && l3 === 'ip6');
+  if (v6) return i.code === 4 && family === 'ip6' ? 'reject' : `reject with icmpv6 ${REJECT_ICMPV6[i.code] ?? i.code}`;
   return i.code === 3 && family !== 'inet' && family !== 'bridge' ? 'reject' : `reject with icmp ${REJECT_ICMP[i.code] ?? i.code}`;
 }
 

@@ -11,7 +11,7 @@ export type DExpr =
   /** A packet load not yet named (resolved against the protocol context). */
   | { k: 'payload'; base: number; offset: number; len: number }
   /** A named field or key; `vt` says how constants compared to it print. */
-  | { k: 'key'; text: string; vt: ValueType; base?: number; proto?: string; field?: string; offset?: number; len?: number; meta?: string; ct?: string; dir?: number; /** jhash source, printed in place of NUL in text. */ src?: DExpr }
+  | { k: 'key'; text: string; vt: ValueType; base?: number; proto?: string; field?: string; offset?: number; len?: number; meta?: string; ct?: string; dir?: number; /** jhash source, printed in place of NUL in text. */ src?: DExpr; /** Sub-byte fields inside this load, named when a mask selects one. */ subs?: SubField[] }
   | { k: 'value'; data: Uint8Array }
   | { k: 'binop'; op: '&' | '|' | '^' | '<<' | '>>'; left: DExpr; right: Uint8Array; mask?: Uint8Array; xor?: Uint8Array }
   /** `byteorder hton`: the value is now big-endian; prints as its operand. */
@@ -19,6 +19,14 @@ export type DExpr =
   | { k: 'concat'; parts: DExpr[] }
   /** A lookup with a data register: `KEY map { ... }` / `KEY map @m`. */
   | { k: 'map'; key: DExpr; set: SetDef; vt: ValueType };
+
+/** A sub-byte field of a wider load: bit `offset` (from the load start) and `len`. */
+export interface SubField {
+  text: string;
+  vt: ValueType;
+  offset: number;
+  len: number;
+}
 
 /** The right-hand side of a relational. */
 export type RExpr =

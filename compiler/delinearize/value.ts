@@ -145,14 +145,16 @@ export interface ValueType {
   bits: number;
   /** Sub-byte field shifted left in its register bytes by this many bits. */
   shift?: number;
+  /** Register bytes holding the value when wider than `bits` needs (a shifted sub-byte field). */
+  bytes?: number;
 }
 
 /**
  * Prints register bytes as a constant of `t`. `wildcard` marks an ifname
- * prefix match (`"eth*"`); `inList` prints bitmasks as names even when
- * several bits are set.
+ * prefix match (`"eth*"`); `eq` prints a single-bit bitmask by name; `range`
+ * marks a range end, which prints symbolic types as numbers.
  */
-export function valueText(t: ValueType, b: Uint8Array, opts: { wildcard?: boolean; eq?: boolean } = {}): string {
+export function valueText(t: ValueType, b: Uint8Array, opts: { wildcard?: boolean; eq?: boolean; range?: boolean } = {}): string {
   const type = t.type;
   if (type === 'ifname' || type === 'string') return stringText(b, !!opts.wildcard);
   if (type === 'ipv4_addr') return Array.from(b.slice(0, 4)).join('.');
@@ -169,7 +171,8 @@ export function valueText(t: ValueType, b: Uint8Array, opts: { wildcard?: boolea
   }
   const sym = SYMBOLS[type];
   if (sym) {
-    const n = sym.get(Number(v));
+    // A range end of a symbolic type prints as its number (`icmp code 4-15`).
+    const n = opts.range ? undefined : sym.get(Number(v));
     if (n !== undefined) return n;
     if (type === 'dscp' || type === 'ether_type' || type === 'ecn') return hexPad(v, t.bits);
     if (type === 'boolean') return v.toString();
@@ -188,7 +191,7 @@ export function valueText(t: ValueType, b: Uint8Array, opts: { wildcard?: boolea
     case 'realm':
       return v === 0n ? '"default"' : v.toString();
     case 'day': {
-      const d = DAY_NAMES.get(Number(v));
+      const d = opts.range ? undefined : DAY_NAMES.get(Number(v));
       return d ? `"${d}"` : v.toString();
     }
     case 'hour': {
