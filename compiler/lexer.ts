@@ -18,18 +18,38 @@ export interface Token {
   quoted?: boolean;
 }
 
-const PUNCT2 = ['==', '!=', '<=', '>=', '<<', '>>'];
-const PUNCT1 = '{}()[],;:./-=!<>&|^@$*+~';
-
-const RE_IP6 = /^(?:(?:[0-9a-fA-F]{1,4}:){7}[0-9a-fA-F]{1,4}|(?:[0-9a-fA-F]{1,4}:){0,7}(?:[0-9a-fA-F]{1,4})?::(?:[0-9a-fA-F]{1,4}(?::[0-9a-fA-F]{1,4}){0,6})?(?:\.\d{1,3}\.\d{1,3}\.\d{1,3})?|(?:[0-9a-fA-F]{1,4}:){6}\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})/;
-const RE_MAC = /^[0-9a-fA-F]{1,2}(?::[0-9a-fA-F]{1,2}){5}(?![0-9a-fA-F:])/;
+// Scanning works on the whole text with sticky regexes (`lastIndex`) and
+// character codes, never on slices of it: a lexer runs once per source byte,
+// so a substring or an unanchored regex per token dominates compile time.
+const RE_IP6 = /(?:(?:[0-9a-fA-F]{1,4}:){7}[0-9a-fA-F]{1,4}|(?:[0-9a-fA-F]{1,4}:){0,7}(?:[0-9a-fA-F]{1,4})?::(?:[0-9a-fA-F]{1,4}(?::[0-9a-fA-F]{1,4}){0,6})?(?:\.\d{1,3}\.\d{1,3}\.\d{1,3})?|(?:[0-9a-fA-F]{1,4}:){6}\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})/y;
+const RE_MAC = /[0-9a-fA-F]{1,2}(?::[0-9a-fA-F]{1,2}){5}(?![0-9a-fA-F:])/y;
 // `1:10`, `ffff:ffff` (tc classids) are one word, as in nft's scanner.
-const RE_PAIR = /^[0-9a-fA-F]{1,4}:[0-9a-fA-F]{1,4}(?![\w:.])/;
-const RE_CLASSID = /^[0-9a-fA-F]{1,4}:[0-9a-fA-F]{1,4}(?![\w:.])/;
-const RE_IP4 = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?![\d.])/;
-const RE_HEX = /^0[xX][0-9a-fA-F]+(?![\w])/;
-const RE_NUM = /^\d+(?![A-Za-z_\d])/;
-const RE_WORD_AT = /[A-Za-z_\d][A-Za-z0-9_\-.]*\*?/y;
+const RE_PAIR = /[0-9a-fA-F]{1,4}:[0-9a-fA-F]{1,4}(?![\w:.])/y;
+const RE_IP4 = /\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?![\d.])/y;
+const RE_HEX = /0[xX][0-9a-fA-F]+(?!\w)/y;
+const RE_NUM = /\d+(?![A-Za-z_\d])/y;
+
+/** Character classes of the scanner, one bit each, indexed by char code (ASCII only). */
+const DIGIT = 1;
+const HEX = 2; // 0-9 a-f A-F
+const WORD_START = 4; // A-Z a-z _ 0-9
+const WORD = 8; // WORD_START - .
+const CLASS = new Uint8Array(128);
+for (let c = 0; c < 128; c++) {
+  const ch = String.fromCharCode(c);
+  let k = 0;
+  if (/\d/.test(ch)) k |= DIGIT;
+  if (/[0-9a-fA-F]/.test(ch)) k |= HEX;
+  if (/[A-Za-z_\d]/.test(ch)) k |= WORD_START | WORD;
+  if (ch === '-' || ch === '.') k |= WORD;
+  CLASS[c] = k;
+}
+const is = (c: number, cls: number): boolean => c < 128 && (CLASS[c]! & cls) !== 0;
+
+/** Whether chars `a`, `b` form a two-character operator: `==` `!=` `<=` `>=` `<<` `>>`. */
+const isPunct2 = (a: number, b: number): boolean =>
+  (b === 61 && (a === 61 || a === 33 || a === 60 || a === 62)) || (a === b && (a === 60 || a === 62));
+const PUNCT1 = '{}()[],;:./-=!<>&|^@$*+~';
 
 /**
  * The value of a number as nft's scanner reads it (src/scanner.l): `0x`/`0X`
@@ -41,6 +61,32 @@ export function numberValue(text: string): bigint | undefined {
   if (/^0[0-7]*$/.test(text)) return BigInt('0o' + (text.slice(1) || '0'));
   if (/^[1-9]\d*$/.test(text)) return BigInt(text);
   return undefined;
+}
+
+/** The text of a number token: its decimal value, or undefined for a bad octal number (a word then). */
+function numberText(text: string): string | undefined {
+  // Plain decimal (the common case) is its own value.
+  if (text.charCodeAt(0) !== 48) return text;
+  return numberValue(text)?.toString();
+}
+
+/** Runs sticky `re` at `i` of `s`; the match's length, or 0. */
+function matchAt(re: RegExp, s: string, i: number): number {
+  re.lastIndex = i;
+  return re.test(s) ? re.lastIndex - i : 0;
+}
+
+/**
+ * Whether an address or number may start at `i` (char `c`): every such token
+ * starts with a digit or ':', or with 1-4 hex digits followed by ':'. This
+ * keeps words like `accept` or `dport` away from the address regexes.
+ */
+function mayBeAddress(s: string, i: number, c: number): boolean {
+  if (is(c, DIGIT) || c === 58) return true;
+  if (!is(c, HEX)) return false;
+  let j = i + 1;
+  while (j < i + 5 && is(s.charCodeAt(j), HEX)) j++;
+  return s.charCodeAt(j) === 58;
 }
 
 /** Splits a whole source into tokens (never throws; bad characters become `bad` tokens). */
@@ -69,47 +115,56 @@ export function tokenize(src: Source): Token[] {
       i = j + 1;
       continue;
     }
-    const rest = s.length - i > 256 ? s.slice(i, i + 256) : s.slice(i);
-    // Addresses before numbers and words: 10.0.0.1, fe80::1, 00:11:22:33:44:55.
-    if (/[0-9a-fA-F:]/.test(rest[0]!)) {
-      let m = RE_MAC.exec(rest);
-      if (m) { tok('mac', m[0], i, i + m[0].length); i += m[0].length; continue; }
-      m = RE_IP6.exec(rest);
-      if (m && m[0].includes(':') && !/^[0-9a-fA-F]{1,4}:[0-9a-fA-F]{1,4}$/.test(m[0]) && m[0] !== ':') {
-        const after = rest[m[0].length];
-        if (after === undefined || !/[\w]/.test(after)) {
-          tok('ip6', m[0], i, i + m[0].length); i += m[0].length; continue;
-        }
-      }
-      m = RE_PAIR.exec(rest);
-      if (m) { tok('word', m[0], i, i + m[0].length); i += m[0].length; continue; }
-      // `1:10`, `abcd:1234` (classids) are one word, as in nft's scanner.
-      m = RE_CLASSID.exec(rest);
-      if (m) { tok('word', m[0], i, i + m[0].length); i += m[0].length; continue; }
-      m = RE_IP4.exec(rest);
-      if (m) { tok('ip4', m[0], i, i + m[0].length); i += m[0].length; continue; }
-      m = RE_HEX.exec(rest) ?? RE_NUM.exec(rest);
-      if (m) {
-        // nft's scanner: a leading 0 means octal; `08` is no number but a string.
-        const v = numberValue(m[0]);
-        tok(v === undefined ? 'word' : 'number', v === undefined ? m[0] : v.toString(), i, i + m[0].length);
-        i += m[0].length;
+    if (is(c, DIGIT)) {
+      // Fast path: digits followed by none of [A-Za-z_0-9.:] can only be a decimal
+      // or octal number; anything else goes through the address regexes below.
+      let j = i + 1;
+      while (is(s.charCodeAt(j), DIGIT)) j++;
+      const f = s.charCodeAt(j);
+      if (!is(f, WORD_START) && f !== 46 && f !== 58) {
+        const m = s.slice(i, j);
+        const v = numberText(m);
+        tok(v === undefined ? 'word' : 'number', v ?? m, i, j);
+        i = j;
         continue;
       }
     }
-    // Words may be longer than `rest` (a 300-byte chain name is the kernel's error, not ours).
-    RE_WORD_AT.lastIndex = i;
-    const m = RE_WORD_AT.exec(s);
-    if (m) {
-      let w = m[0];
+    // Addresses before numbers and words: 10.0.0.1, fe80::1, 00:11:22:33:44:55.
+    if (mayBeAddress(s, i, c)) {
+      let len = matchAt(RE_MAC, s, i);
+      if (len) { tok('mac', s.slice(i, i + len), i, i + len); i += len; continue; }
+      len = matchAt(RE_IP6, s, i);
+      if (len) {
+        const m = s.slice(i, i + len);
+        if (m.includes(':') && !/^[0-9a-fA-F]{1,4}:[0-9a-fA-F]{1,4}$/.test(m) && m !== ':' && !is(s.charCodeAt(i + len), WORD_START)) {
+          tok('ip6', m, i, i + len); i += len; continue;
+        }
+      }
+      len = matchAt(RE_PAIR, s, i);
+      if (len) { tok('word', s.slice(i, i + len), i, i + len); i += len; continue; }
+      len = matchAt(RE_IP4, s, i);
+      if (len) { tok('ip4', s.slice(i, i + len), i, i + len); i += len; continue; }
+      len = matchAt(RE_HEX, s, i) || matchAt(RE_NUM, s, i);
+      if (len) {
+        // nft's scanner: a leading 0 means octal; `08` is no number but a string.
+        const m = s.slice(i, i + len);
+        const v = numberText(m);
+        tok(v === undefined ? 'word' : 'number', v ?? m, i, i + len);
+        i += len;
+        continue;
+      }
+    }
+    if (is(c, WORD_START)) {
+      let j = i + 1;
+      while (j < n && is(s.charCodeAt(j), WORD)) j++;
+      if (s.charCodeAt(j) === 42) j++; // a trailing '*' (interface wildcards)
       // A word never ends in '-' or '.' (`1-2` is handled above, `a.` is an error anyway).
-      while (w.length > 1 && /[-.]$/.test(w)) w = w.slice(0, -1);
-      tok('word', w, i, i + w.length);
-      i += w.length;
+      else while (j > i + 1 && (s.charCodeAt(j - 1) === 45 || s.charCodeAt(j - 1) === 46)) j--;
+      tok('word', s.slice(i, j), i, j);
+      i = j;
       continue;
     }
-    const two = s.slice(i, i + 2);
-    if (PUNCT2.includes(two)) { tok('punct', two, i, i + 2); i += 2; continue; }
+    if (isPunct2(c, s.charCodeAt(i + 1))) { tok('punct', s.slice(i, i + 2), i, i + 2); i += 2; continue; }
     if (PUNCT1.includes(s[i]!)) { tok('punct', s[i]!, i, i + 1); i++; continue; }
     // Anything else: one bad character (UTF-8 aware via code points).
     const cp = s.codePointAt(i)!;

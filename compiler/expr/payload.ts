@@ -20,7 +20,7 @@ export function payloadExpr(rc: RuleCompiler, e: Expr & { k: 'payload' }): LExpr
   if (!field) rc.err(span, `unknown field ${e.field}`);
   payloadDep(rc, proto, span);
   const l = fieldLoad(rc, proto, field.offset, field.len, datatype(field.type === 'integer' ? 'integer' : field.type), span);
-  l.protoKey = field.selects;
+  if (field.selects) l.protoKey = field.selects;
   if (field.icmpTypes) needIcmpType(rc, proto, field.icmpTypes, span);
   return l;
 }
@@ -34,10 +34,9 @@ export function rawExpr(rc: RuleCompiler, e: Expr & { k: 'raw' }): LExpr {
 /** A header field: the covering bytes are loaded, a sub-byte field masked. */
 function fieldLoad(rc: RuleCompiler, proto: Proto, bitOffset: number, bitLen: number, type: Datatype, span: Span): LExpr {
   const base = proto.base as number;
-  return {
-    ...bitField(rc, bitOffset, bitLen, type, span, (d, offset, len) => rc.insns.push({ op: 'payload', dreg: netlinkReg(d), base, offset, len })),
-    payload: { base, bitOffset, bitLen, proto },
-  };
+  const l = bitField(rc, bitOffset, bitLen, type, span, (d, offset, len) => rc.insns.push({ op: 'payload', dreg: netlinkReg(d), base, offset, len }));
+  l.payload = { base, bitOffset, bitLen, proto };
+  return l;
 }
 
 /**
