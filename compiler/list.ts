@@ -7,6 +7,7 @@ import type { CompileResult, CompiledRule } from './ruleset.js';
 import type { ObjDecl } from './ast.js';
 import type { SetDef, SetElem } from './linearize.js';
 import { delinearizeRule } from './delinearize/index.js';
+import { replayRuleset } from './list/state.js';
 import { elementTexts } from './delinearize/set.js';
 import { limitText, byteUnits } from './delinearize/stmt.js';
 import { timeText } from './delinearize/index.js';
@@ -61,9 +62,9 @@ function elementsBlock(items: string[], perLine: number): string {
   return s + ' }\n';
 }
 
-function setDecl(s: SetDef, elements: SetElem[]): string {
+function setDecl(s: SetDef, elements: SetElem[], handle: string): string {
   const kind = s.dataType || s.objMap ? 'map' : 'set';
-  let o = `\t${kind} ${s.name} {\n\t\ttype ${typeName(s)}\n`;
+  let o = `\t${kind} ${s.name} {${handle}\n\t\ttype ${typeName(s)}\n`;
   const flags: string[] = [];
   if (s.flags & 2) flags.push('constant');
   if (s.flags & 4) flags.push('interval');
@@ -86,7 +87,7 @@ function setDecl(s: SetDef, elements: SetElem[]): string {
   return o + '\t}\n';
 }
 
-function objDecl(o: ObjDecl): string {
+function objDecl(o: ObjDecl, handle: string): string {
   const s = o.stmt;
   let body = '';
   switch (o.type) {
@@ -103,7 +104,7 @@ function objDecl(o: ObjDecl): string {
       return '';
   }
   const comment = (o as ObjDecl & { comment?: string }).comment;
-  return `\t${o.type} ${o.name} {\n${comment !== undefined ? `\t\tcomment "${comment}"\n` : ''}${body}\t}\n`;
+  return `\t${o.type} ${o.name} {${handle}\n${comment !== undefined ? `\t\tcomment "${comment}"\n` : ''}${body}\t}\n`;
 }
 
 /** The rule's text as listed: statements, then the comment. */
@@ -113,47 +114,39 @@ export function ruleText(r: CompiledRule, sets: Map<string, SetDef>): string {
   return t;
 }
 
-/** Prints a compiled ruleset as `nft list ruleset` does after loading it. */
-export function listRuleset(r: CompileResult): string {
-  const rules = new Map<string, CompiledRule[]>();
-  const setElems = new Map<SetDef, SetElem[]>();
-  for (const x of r.outputs) {
-    if (x.k === 'rule') {
-      const key = `${x.rule.family} ${x.rule.table} ${x.rule.chain}`;
-      const list = rules.get(key) ?? [];
-      if (x.rule.position !== undefined && x.rule.position >= 0) list.splice(Math.min(x.rule.position, list.length), 0, x.rule);
-      else list.push(x.rule);
-      rules.set(key, list);
-    } else if (x.k === 'set') setElems.set(x.set, [...x.elements]);
-    else if (x.k === 'elements' && !(x.set.flags & 4)) setElems.set(x.set, [...(setElems.get(x.set) ?? []), ...x.elements]);
-  }
-  const objs = new Map<string, ObjDecl[]>();
-  for (const c of r.cmds) {
-    if (c.k === 'obj' && (c.op === 'add' || c.op === 'create')) {
-      const key = `${c.family} ${c.table}`;
-      objs.set(key, [...(objs.get(key) ?? []), c.obj]);
-    }
-  }
+/** Options of the listing: `handles` is `nft -a`. */
+export interface ListOptions {
+  handles?: boolean;
+}
+
+/** Prints a compiled ruleset as `nft [-a] list ruleset` does after loading it. */
+export function listRuleset(r: CompileResult, opts: ListOptions = {}): string {
+  const h = (n: number) => (opts.handles ? ` # handle ${n}` : '');
   let o = '';
-  for (const t of r.tables.values()) {
+  for (const t of replayRuleset(r)) {
+    // Sets a rule creates itself (meters) exist only in the compiler's table.
+    const sets = new Map([...(r.tables.get(`${t.family} ${t.name}`)?.sets ?? []), ...[...t.sets].map(([k, v]) => [k, v.def] as const)]);
     const items: string[] = [];
-    for (const ob of objs.get(`${t.family} ${t.name}`) ?? []) {
-      const text = objDecl(ob);
+    for (const ob of t.objs) {
+      const text = objDecl(ob.decl, h(ob.handle));
       if (text) items.push(text);
     }
-    for (const s of t.sets.values()) if (!s.anonymous) items.push(setDecl(s, setElems.get(s) ?? []));
-    for (const [name] of t.chains) {
-      const decl = t.chainDecl.get(name);
-      let c = `\tchain ${name} {\n`;
-      if (decl?.hook) {
-        const h = decl.hook;
-        const dev = h.devices.length === 1 ? ` device "${h.devices[0]}"` : h.devices.length ? ` devices = { ${h.devices.map((d) => `"${d}"`).join(', ')} }` : '';
-        c += `\t\ttype ${h.type} hook ${h.hook}${dev} priority ${prioText(t.family, h.hook, h.prio)}; policy ${decl.policy ?? 'accept'};\n`;
+    for (const s of t.sets.values()) if (!s.def.anonymous) items.push(setDecl(s.def, s.elements, h(s.handle)));
+    for (const ch of t.chains.values()) {
+      let c = `\tchain ${ch.name} {${h(ch.handle)}\n`;
+      if (ch.comment !== undefined) c += `\t\tcomment "${ch.comment}"\n`;
+      if (ch.hook) {
+        const hk = ch.hook;
+        const dev = hk.devices.length === 1 ? ` device "${hk.devices[0]}"` : hk.devices.length ? ` devices = { ${hk.devices.map((d) => `"${d}"`).join(', ')} }` : '';
+        c += `\t\ttype ${hk.type} hook ${hk.hook}${dev} priority ${prioText(t.family, hk.hook, hk.prio)}; policy ${ch.policy ?? 'accept'};\n`;
       }
-      for (const rule of rules.get(`${t.family} ${t.name} ${name}`) ?? []) c += `\t\t${ruleText(rule, t.sets)}\n`;
+      for (const rule of ch.rules) c += `\t\t${ruleText(rule.rule, sets)}${h(rule.handle)}\n`;
       items.push(c + '\t}\n');
     }
-    o += `table ${t.family} ${t.name} {\n${items.join('\n')}}\n`;
+    let head = '';
+    if (t.comment !== undefined) head += `\tcomment "${t.comment}"\n`;
+    if (t.flags.length) head += `\tflags ${t.flags.join(',')}\n${items.length ? '\n' : ''}`;
+    o += `table ${t.family} ${t.name} {${h(t.handle)}\n${head}${items.join('\n')}}\n`;
   }
   return o;
 }

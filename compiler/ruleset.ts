@@ -34,7 +34,9 @@ export type Output =
   | { k: 'set'; set: SetDef; elements: SetElem[] }
   | { k: 'elements'; set: SetDef; elements: SetElem[] }
   | { k: 'obj'; text: string }
-  | { k: 'rule'; rule: CompiledRule };
+  | { k: 'rule'; rule: CompiledRule }
+  /** The command whose outputs follow (for the listing's replay of the kernel's state; not printed). */
+  | { k: 'cmd'; cmd: Cmd };
 
 interface TableState extends TableCtx {
   flowtables?: Set<string>;
@@ -100,11 +102,12 @@ class Evaluator {
       if (c.k === 'table' && c.block) {
         const j = i + 1 + (c.body ?? 0);
         const body = cmds.slice(i + 1, j);
+        this.out.push({ k: 'cmd', cmd: c });
         this.guard(() => this.table(c.family, c.name, c.span, true));
         const order = (x: Cmd) => (x.k === 'chain' ? 0 : x.k === 'obj' ? 1 : x.k === 'set' ? 2 : x.k === 'flowtable' ? 3 : 4);
         const sorted = body.map((x, n) => ({ x, n })).sort((a, b) => order(a.x) - order(b.x) || a.n - b.n).map((v) => v.x);
         // Chains are declared before anything is compiled so rules can jump forward.
-        for (const x of sorted) if (x.k === 'chain') this.guard(() => this.declareChain(x));
+        for (const x of sorted) if (x.k === 'chain') this.guard(() => (this.out.push({ k: 'cmd', cmd: x }), this.declareChain(x)));
         for (const x of sorted) if (x.k !== 'chain') this.guard(() => this.cmd(x));
         i = j;
         continue;
@@ -125,6 +128,7 @@ class Evaluator {
   }
 
   private cmd(c: Cmd): void {
+    this.out.push({ k: 'cmd', cmd: c });
     switch (c.k) {
       case 'table':
         if (c.op === 'add' || c.op === 'create') this.table(c.family, c.name, c.span, true);

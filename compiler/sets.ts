@@ -13,6 +13,9 @@ import type { Insn } from './insn.js';
 import type { LExpr, RuleCompiler, SetDef, SetElem, TableCtx } from './linearize.js';
 import { concatBytes, pad4 } from './regs.js';
 
+/** The object each element of an object map names: only `nft list` shows it (not the netlink debug output, not the bytecode). */
+export const OBJ_NAMES = new WeakMap<SetElem, string>();
+
 /** What a map maps to; `obj` is the object type of an object map (counter 1, quota 2 ...). */
 export interface MapData {
   type: Datatype;
@@ -163,7 +166,9 @@ export function buildElements(
     const list: SetElem[] = elems.map((el) => {
       const ks = el.key.k === 'concat' ? el.key.parts : [el.key];
       if (ks.length !== parts.length) rc.err(el.key.span, `datatype mismatch, expected concatenation of (${parts.length}) types`);
-      return { key: parts.map((p, i) => pad4(rc.constBytes(p, ks[i]!))), flags: 0, ...dataOf(el), ...extras(el) };
+      const e: SetElem = { key: parts.map((p, i) => pad4(rc.constBytes(p, ks[i]!))), flags: 0, ...dataOf(el), ...extras(el) };
+      if (data?.obj && el.data?.k === 'sym') OBJ_NAMES.set(e, el.data.text);
+      return e;
     });
     return { list, interval: false, size: list.length };
   }

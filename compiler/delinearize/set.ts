@@ -5,6 +5,7 @@
 
 import type { SetDef, SetElem } from '../linearize.js';
 import { verdictText } from '../insn.js';
+import { OBJ_NAMES } from '../sets.js';
 import { isBitmask, num, valueText, type ValueType } from './value.js';
 
 /** Types whose power-of-two aligned ranges nft prints as prefixes. */
@@ -66,6 +67,8 @@ export type DataFormat = (d: Uint8Array) => string;
 function dataText(s: SetDef, e: SetElem, dataVts: ValueType[] | undefined, fmt?: DataFormat): string {
   if (e.verdict) return verdictText(e.verdict).replace(' -> ', ' ');
   if (fmt && e.data) return fmt(e.data);
+  const obj = OBJ_NAMES.get(e);
+  if (obj !== undefined) return `"${obj.replace(/^"(.*)"$/, '$1')}"`;
   if (!e.data || !dataVts) return '';
   if (s.objMap) return `"${new TextDecoder().decode(e.data).replace(/\0+$/, '')}"`;
   if (dataVts.length === 1) return valueText(dataVts[0]!, e.data.slice(0, width(dataVts[0]!)));

@@ -77,7 +77,7 @@ function tableItem(p: Parser, family: string, table: string, tcmd: Cmd & { k: 't
       return;
     }
     case 'comment':
-      p.next();
+      tcmd.comment = p.next().text;
       p.endOfItem();
       return;
     case 'flowtable': {
@@ -115,7 +115,7 @@ export function parseChainBody(p: Parser, chain: ChainDecl, family: string, tabl
       p.endOfItem();
     } else if (p.is('comment') && p.peek().kind === 'string') {
       p.next();
-      p.next();
+      chain.comment = p.next().text;
       p.endOfItem();
     } else if (p.is('devices') || p.is('flags')) {
       p.recover();

@@ -1,0 +1,173 @@
+// The kernel's ruleset after loading a file, replayed from the compiler's
+// outputs (kernel: net/netfilter/nf_tables_api.c; rule placement of
+// nf_tables_newrule, handles from nf_tables_alloc_handle): tables, chains,
+// rules in chain order, sets with their elements, objects and flowtables,
+// each with the handle `nft -a list ruleset` shows.
+// `add rule ip t c position 4 ...` → placed after the rule with handle 4.
+
+import type { ChainDecl, Cmd, FlowtableDecl, ObjDecl } from '../ast.js';
+import type { SetDef, SetElem } from '../linearize.js';
+import type { CompileResult, CompiledRule } from '../ruleset.js';
+import { resolveHook } from '../chain.js';
+
+/** A rule and its handle. */
+export interface LRule {
+  handle: number;
+  rule: CompiledRule;
+}
+
+/** A chain as listed: declaration, handle, rules in order. */
+export interface LChain {
+  name: string;
+  handle: number;
+  hook?: { type: string; hook: string; prio: number; devices: string[] };
+  policy?: string;
+  comment?: string;
+  rules: LRule[];
+}
+
+/** A named set or map with its elements. */
+export interface LSet {
+  def: SetDef;
+  handle: number;
+  elements: SetElem[];
+}
+
+/** A table with everything in it, in creation order. */
+export interface LTable {
+  family: string;
+  name: string;
+  handle: number;
+  flags: string[];
+  comment?: string;
+  chains: Map<string, LChain>;
+  sets: Map<string, LSet>;
+  objs: { decl: ObjDecl; handle: number }[];
+  flowtables: { decl: FlowtableDecl; handle: number }[];
+  /** The table's handle counter (chains, rules, sets and objects share it). */
+  next: number;
+}
+
+/** Where the next compiled rule goes. */
+type Placement = { chain: string; op: 'add' | 'insert' | 'replace'; handle?: number; index?: number; position?: number } | undefined;
+
+/** Replays a compile result into the tables the kernel then holds, in listing order. */
+export function replayRuleset(r: CompileResult): LTable[] {
+  const tables = new Map<string, LTable>();
+  let tableHandle = 0;
+  let placement: Placement;
+  let lastCmd: Cmd | undefined;
+  const table = (family: string, name: string): LTable => {
+    const key = `${family} ${name}`;
+    let t = tables.get(key);
+    if (!t) {
+      t = { family, name, handle: ++tableHandle, flags: [], chains: new Map(), sets: new Map(), objs: [], flowtables: [], next: 1 };
+      tables.set(key, t);
+    }
+    return t;
+  };
+  const chain = (t: LTable, d: ChainDecl, family: string): LChain => {
+    let c = t.chains.get(d.name);
+    if (!c) {
+      c = { name: d.name, handle: t.next++, rules: [] };
+      t.chains.set(d.name, c);
+    }
+    if (d.hook) c.hook = resolveHook(family, d.hook);
+    if (d.policy) c.policy = d.policy;
+    if (d.comment !== undefined) c.comment = d.comment;
+    return c;
+  };
+  for (const o of r.outputs) {
+    switch (o.k) {
+      case 'cmd': {
+        const c = o.cmd;
+        lastCmd = c;
+        placement = undefined;
+        if (c.k === 'table') {
+          if (c.op === 'add' || c.op === 'create') {
+            const t = table(c.family, c.name);
+            if (c.flags) t.flags = c.flags;
+            if (c.comment !== undefined) t.comment = c.comment;
+          } else if (c.op === 'delete' || c.op === 'destroy') tables.delete(`${c.family} ${c.name}`);
+          else if (c.op === 'flush') for (const ch of tables.get(`${c.family} ${c.name}`)?.chains.values() ?? []) ch.rules = [];
+        } else if (c.k === 'chain') {
+          const t = tables.get(`${c.family} ${c.table}`);
+          if (!t) break;
+          if (c.op === 'add' || c.op === 'create') chain(t, c.chain, c.family);
+          else if (c.op === 'delete' || c.op === 'destroy') t.chains.delete(c.chain.name);
+          else if (c.op === 'flush') {
+            const ch = t.chains.get(c.chain.name);
+            if (ch) ch.rules = [];
+          }
+        } else if (c.k === 'rule') {
+          if (c.op === 'delete') {
+            const ch = tables.get(`${c.family} ${c.table}`)?.chains.get(c.chain);
+            if (ch) ch.rules = ch.rules.filter((x) => x.handle !== c.handle);
+          } else placement = { chain: c.chain, op: c.op, handle: c.handle, index: c.index, position: c.position };
+        } else if (c.k === 'set' && (c.op === 'delete' || c.op === 'destroy')) tables.get(`${c.family} ${c.table}`)?.sets.delete(c.set.name);
+        else if (c.k === 'flushRuleset') tables.clear();
+        break;
+      }
+      case 'rule': {
+        const rule = o.rule;
+        const t = table(rule.family, rule.table);
+        for (let i = 0; i < rule.anonSets.length; i++) t.next++;
+        const ch = t.chains.get(rule.chain);
+        if (!ch) break;
+        const p = placement?.chain === rule.chain ? placement : undefined;
+        // A replacement keeps the handle of the rule it replaces.
+        const lr: LRule = { handle: p?.op === 'replace' ? p.handle! : t.next++, rule };
+        place(ch, lr, p);
+        break;
+      }
+      case 'set': {
+        const t = table(o.set.family, o.set.table);
+        const old = t.sets.get(o.set.name);
+        if (old) {
+          old.def = o.set;
+          old.elements = o.set.flags & 4 ? [...o.elements] : [...old.elements, ...o.elements];
+        } else t.sets.set(o.set.name, { def: o.set, handle: t.next++, elements: [...o.elements] });
+        break;
+      }
+      case 'elements': {
+        const s = tables.get(`${o.set.family} ${o.set.table}`)?.sets.get(o.set.name);
+        // Interval sets: the declaration's output already holds every element of the file.
+        if (s && !(o.set.flags & 4)) s.elements.push(...o.elements);
+        break;
+      }
+      case 'obj': {
+        const c = lastCmd;
+        if (c?.k === 'obj') {
+          const t = table(c.family, c.table);
+          t.objs.push({ decl: c.obj, handle: t.next++ });
+        } else if (c?.k === 'flowtable') {
+          const t = table(c.family, c.table);
+          t.flowtables.push({ decl: c.ft, handle: t.next++ });
+        }
+        break;
+      }
+    }
+  }
+  return [...tables.values()];
+}
+
+/** Puts a new rule where its command says (kernel: nf_tables_newrule). */
+function place(ch: LChain, lr: LRule, p: Placement): void {
+  const rules = ch.rules;
+  if (!p) {
+    rules.push(lr);
+    return;
+  }
+  if (p.op === 'replace') {
+    const at = rules.findIndex((x) => x.handle === p.handle);
+    if (at >= 0) rules[at] = lr;
+    return;
+  }
+  let at: number;
+  if (p.position !== undefined) at = rules.findIndex((x) => x.handle === p.position);
+  else if (p.index !== undefined) at = Math.min(p.index, rules.length - 1);
+  else at = p.op === 'insert' ? 0 : rules.length;
+  if (at < 0) at = p.op === 'insert' ? 0 : rules.length;
+  else if (p.op === 'add' && (p.position !== undefined || p.index !== undefined)) at++;
+  rules.splice(at, 0, lr);
+}
