@@ -54,6 +54,8 @@ trap 'exit 130' INT TERM
 on() { local n=$1; shift; ip netns exec "$P$n" "$@"; }
 # a client command whose failure is part of the traffic (timeouts, refusals)
 try() { local n=$1; shift; ip netns exec "$P$n" "$@" >>"$work/clients.log" 2>&1 || true; }
+# a background server; ip netns exec execs it, so $! is the server itself and
+# cleanup can end it (never background a shell function: $! would be a subshell)
 daemon() { local n=$1 log=$2; shift 2; ip netns exec "$P$n" "$@" >"$work/$log" 2>&1 & pids+=($!); }
 
 # ------------------------------------------------------------------ topology
@@ -174,7 +176,7 @@ on server nft -f "$rec/trace.nft"
 sleep 2 # MLD reports of the new addresses go out before the capture starts
 
 daemon server tcpdump.log tcpdump -i eth0 -s 0 -U -n -w "$work/server.pcap"
-on server nft monitor trace >"$work/trace.raw" 2>"$work/monitor.err" & pids+=($!)
+ip netns exec "${P}server" nft monitor trace >"$work/trace.raw" 2>"$work/monitor.err" & pids+=($!)
 for i in $(seq 100); do grep -q 'listening on' "$work/tcpdump.log" && break; sleep 0.1; done
 grep -q 'listening on' "$work/tcpdump.log" || die "tcpdump did not start: $(cat "$work/tcpdump.log")"
 sleep 1
