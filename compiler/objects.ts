@@ -9,7 +9,7 @@ import { INET_PROTOS } from './datatype.js';
 const L3PROTO: Record<string, number> = { ip: 2, ip6: 10, inet: 1, arp: 3, bridge: 7, netdev: 5 };
 
 /** ct timeout states in kernel order with nft's defaults (seconds). */
-const TIMEOUT_STATES: Record<string, [string, number][]> = {
+export const TIMEOUT_STATES: Record<string, [string, number][]> = {
   tcp: [
     ['syn_sent', 120], ['syn_recv', 60], ['established', 432000], ['fin_wait', 120], ['close_wait', 60],
     ['last_ack', 30], ['time_wait', 120], ['close', 10], ['syn_sent2', 120], ['retrans', 300], ['unack', 300],

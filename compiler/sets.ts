@@ -4,7 +4,7 @@
 // ranges merged; concatenated intervals as `key - key_end`.
 // `{ 10.0.0.0/8 }` → 00000000 (end), 0000000a, 0000000b (end).
 
-import type { Elem, Expr } from './ast.js';
+import type { Elem, Expr, Stmt } from './ast.js';
 import type { Span } from './source.js';
 import { msg } from './diagnostics.js';
 import { suggest } from './misspell.js';
@@ -13,8 +13,11 @@ import type { Insn } from './insn.js';
 import type { LExpr, RuleCompiler, SetDef, SetElem, TableCtx } from './linearize.js';
 import { concatBytes, pad4 } from './regs.js';
 
-/** The object each element of an object map names: only `nft list` shows it (not the netlink debug output, not the bytecode). */
-export const OBJ_NAMES = new WeakMap<SetElem, string>();
+/**
+ * What only `nft list` shows of an element (not the netlink debug output, not
+ * the bytecode): the object an object map's element names, its statements.
+ */
+export const ELEM_LISTING = new WeakMap<SetElem, { obj?: string; stmts?: Stmt[] }>();
 
 /** What a map maps to; `obj` is the object type of an object map (counter 1, quota 2 ...). */
 export interface MapData {
@@ -167,7 +170,8 @@ export function buildElements(
       const ks = el.key.k === 'concat' ? el.key.parts : [el.key];
       if (ks.length !== parts.length) rc.err(el.key.span, `datatype mismatch, expected concatenation of (${parts.length}) types`);
       const e: SetElem = { key: parts.map((p, i) => pad4(rc.constBytes(p, ks[i]!))), flags: 0, ...dataOf(el), ...extras(el) };
-      if (data?.obj && el.data?.k === 'sym') OBJ_NAMES.set(e, el.data.text);
+      const obj = data?.obj && el.data?.k === 'sym' ? el.data.text : undefined;
+      if (obj !== undefined || el.stmts) ELEM_LISTING.set(e, { obj, stmts: el.stmts });
       return e;
     });
     return { list, interval: false, size: list.length };

@@ -181,20 +181,24 @@ class Rule {
         if (!s) return;
         const key = this.key(i.sregKey, this.setKeyLen(s));
         const data = i.sregData !== undefined ? this.reg(i.sregData) : undefined;
-        const exprs = i.exprs.map((e) => (e.op === 'limit' ? limitText(e) : simpleStmt(e, fam) ?? e.op));
+        // An element's counter prints without its values; one the set declares for every element not at all.
+        const setCounter = this.ctx.counterSets?.has(s.name);
+        const exprs = i.exprs
+          .filter((e) => !(e.op === 'counter' && setCounter))
+          .map((e) => (e.op === 'counter' ? 'counter' : e.op === 'limit' ? limitText(e) : simpleStmt(e, fam) ?? e.op));
         this.late(() => {
           let inner = this.print(key);
           if (i.timeout) inner += ` timeout ${timeText(i.timeout)}`;
           for (const x of exprs) inner += ` ${x}`;
           if (data) inner += ` : ${this.operand(data, this.dataVts(s)?.[0] ?? vtOf(data))}`;
           const op = ['add', 'update', 'delete'][i.setOp];
-          if (s.flags & 0x20 && s.anonymous === false && s.name && isMeter(s)) return `meter ${s.name} size ${s.size ?? 65535} { ${inner} }`;
+          if (isMeter(s)) return `meter ${s.name} size ${s.size ?? 65535} { ${inner} }`;
           return `${op} @${s.name} { ${inner} }`;
         });
         return;
       }
       case 'objref': {
-        const type = ({ 1: 'counter', 2: 'quota', 3: 'ct helper', 4: 'limit', 7: 'ct timeout', 8: 'secmark', 9: 'ct expectation', 11: 'synproxy' } as Record<number, string>)[i.type] ?? 'counter';
+        const type = ({ 1: 'counter', 2: 'quota', 3: 'ct helper', 4: 'limit', 7: 'ct timeout', 8: 'secmark', 9: 'ct expectation', 10: 'synproxy' } as Record<number, string>)[i.type] ?? 'counter';
         if (type.startsWith('ct ') || type === 'secmark') this.late(() => `${type} set "${i.name}"`);
         else if (type === 'synproxy') this.late(() => `synproxy name "${i.name}"`);
         else this.late(() => `${type} name "${i.name}"`);

@@ -5,7 +5,8 @@
 
 import type { SetDef, SetElem } from '../linearize.js';
 import { verdictText } from '../insn.js';
-import { OBJ_NAMES } from '../sets.js';
+import { ELEM_LISTING } from '../sets.js';
+import { timeText } from './index.js';
 import { isBitmask, num, valueText, type ValueType } from './value.js';
 
 /** Types whose power-of-two aligned ranges nft prints as prefixes. */
@@ -67,7 +68,7 @@ export type DataFormat = (d: Uint8Array) => string;
 function dataText(s: SetDef, e: SetElem, dataVts: ValueType[] | undefined, fmt?: DataFormat): string {
   if (e.verdict) return verdictText(e.verdict).replace(' -> ', ' ');
   if (fmt && e.data) return fmt(e.data);
-  const obj = OBJ_NAMES.get(e);
+  const obj = ELEM_LISTING.get(e)?.obj;
   if (obj !== undefined) return `"${obj.replace(/^"(.*)"$/, '$1')}"`;
   if (!e.data || !dataVts) return '';
   if (s.objMap) return `"${new TextDecoder().decode(e.data).replace(/\0+$/, '')}"`;
@@ -81,8 +82,24 @@ function dataText(s: SetDef, e: SetElem, dataVts: ValueType[] | undefined, fmt?:
   return parts.join(' . ');
 }
 
-function elemTail(e: SetElem): string {
+/** What a named set's declaration adds to each element: a counter, a default timeout. */
+export interface ElemExtras {
+  counter?: boolean;
+  /** The set's default timeout (0 without one) when it has the timeout flag. */
+  timeout?: number;
+}
+
+function elemTail(e: SetElem, x?: ElemExtras): string {
   let t = '';
+  const c = ELEM_LISTING.get(e)?.stmts?.find((st) => st.k === 'counter');
+  if (c?.k === 'counter') t += ` counter packets ${c.packets ?? 0} bytes ${c.bytes ?? 0}`;
+  else if (x?.counter) t += ' counter packets 0 bytes 0';
+  if (x?.timeout !== undefined) {
+    if (e.timeout !== undefined && e.timeout !== x.timeout) t += ` timeout ${timeText(e.timeout)}`;
+    // Right after loading, an element expires after its whole timeout.
+    const exp = e.expires ?? e.timeout ?? x.timeout;
+    if (exp) t += ` expires ${timeText(exp)}`;
+  }
   if (e.comment !== undefined) t += ` comment "${e.comment}"`;
   return t;
 }
@@ -98,13 +115,13 @@ interface Entry {
  * The elements of `s` as nft lists them, keyed by `keyVts` (one per
  * concatenation component) and mapped to `dataVts`.
  */
-export function elementTexts(s: SetDef, elements: SetElem[], keyVts: ValueType[], dataVts?: ValueType[], fmt?: DataFormat): string[] {
+export function elementTexts(s: SetDef, elements: SetElem[], keyVts: ValueType[], dataVts?: ValueType[], fmt?: DataFormat, extras?: ElemExtras): string[] {
   const interval = !!(s.flags & 4);
   const concatInterval = keyVts.length > 1 && interval;
   const entries: Entry[] = [];
   const withData = (k: string, e: SetElem) => {
     const d = dataText(s, e, dataVts, fmt);
-    return k + elemTail(e) + (d ? ` : ${d}` : '');
+    return k + elemTail(e, extras) + (d ? ` : ${d}` : '');
   };
   if (interval && !concatInterval) {
     const vt = keyVts[0]!;

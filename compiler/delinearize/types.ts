@@ -50,4 +50,6 @@ export interface DCtx {
   family: string;
   /** Sets of the table (named) and of the rule (anonymous), by name. */
   sets: Map<string, SetDef>;
+  /** Named sets declared with `counter` (their elements' counters are implied). */
+  counterSets?: Set<string>;
 }

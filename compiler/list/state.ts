@@ -5,7 +5,7 @@
 // each with the handle `nft -a list ruleset` shows.
 // `add rule ip t c position 4 ...` → placed after the rule with handle 4.
 
-import type { ChainDecl, Cmd, FlowtableDecl, ObjDecl } from '../ast.js';
+import type { ChainDecl, Cmd, FlowtableDecl, ObjDecl, SetDecl } from '../ast.js';
 import type { SetDef, SetElem } from '../linearize.js';
 import type { CompileResult, CompiledRule } from '../ruleset.js';
 import { resolveHook } from '../chain.js';
@@ -29,6 +29,8 @@ export interface LChain {
 /** A named set or map with its elements. */
 export interface LSet {
   def: SetDef;
+  /** The declaration (`typeof`, `counter`, `policy` are not in the compiled set). */
+  decl?: SetDecl;
   handle: number;
   elements: SetElem[];
 }
@@ -123,10 +125,12 @@ export function replayRuleset(r: CompileResult): LTable[] {
       case 'set': {
         const t = table(o.set.family, o.set.table);
         const old = t.sets.get(o.set.name);
+        const decl = lastCmd?.k === 'set' && lastCmd.set.name === o.set.name ? lastCmd.set : undefined;
         if (old) {
           old.def = o.set;
           old.elements = o.set.flags & 4 ? [...o.elements] : [...old.elements, ...o.elements];
-        } else t.sets.set(o.set.name, { def: o.set, handle: t.next++, elements: [...o.elements] });
+          old.decl = decl ?? old.decl;
+        } else t.sets.set(o.set.name, { def: o.set, decl, handle: t.next++, elements: [...o.elements] });
         break;
       }
       case 'elements': {

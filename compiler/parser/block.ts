@@ -339,7 +339,7 @@ export function parseObjBody(p: Parser, type: ObjDecl['type'], name: string, sta
     if (type === 'counter' || type === 'quota' || type === 'limit') {
       if (p.is('comment')) {
         p.next();
-        p.word();
+        o.props.comment = p.word().text;
       } else if (type === 'counter') {
         o.stmt = parseCounter(p, t, true);
       } else if (type === 'quota') {
