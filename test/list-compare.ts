@@ -1,6 +1,7 @@
 // Shared helpers for the listing test: compile a corpus file, print it as
-// `nft list ruleset` would, and compare rule by rule with the listing nft
-// 1.0.6 printed (test/fixtures/list, recorded by test/oracle/record-list.sh).
+// `nft [-a] list ruleset` would, and compare rule by rule and as a whole with
+// the listings nft 1.0.6 printed (test/fixtures/list, recorded by
+// test/oracle/record-list.sh).
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -46,20 +47,25 @@ export interface ListResult {
   total: number;
   identical: number;
   failures: ListFailure[];
-  /** The whole listing is byte-identical. */
+  /** The whole `nft list ruleset` text is byte-identical. */
   whole: boolean;
+  /** The whole `nft -a list ruleset` text (handles) is byte-identical. */
+  wholeHandles: boolean;
   got: string;
+  gotHandles: string;
 }
 
-/** Compiles `name` and compares its listing with the fixture, rule by rule. */
+/** Compiles `name` and compares its listing with the fixtures: rule by rule, then whole, with and without handles. */
 export function compareListing(corpusDir: string, fixtureDir: string, name: string): ListResult {
   const src = readFileSync(join(corpusDir, name + '.nft'), 'utf8');
   const expText = fixtureBody(readFileSync(join(fixtureDir, name + '.list'), 'utf8'));
+  const expHandles = fixtureBody(readFileSync(join(fixtureDir, name + '.list-a'), 'utf8'));
   const r = compileRuleset({ name: name + '.nft', text: src }, fsReader(corpusDir));
   const got = listRuleset(r);
+  const gotHandles = listRuleset(r, { handles: true });
   const exp = listedRules(expText);
   const have = listedRules(got);
-  const res: ListResult = { total: 0, identical: 0, failures: [], whole: got === expText, got };
+  const res: ListResult = { total: 0, identical: 0, failures: [], whole: got === expText, wholeHandles: gotHandles === expHandles, got, gotHandles };
   for (const [chain, rules] of exp) {
     const g = have.get(chain) ?? [];
     rules.forEach((e, i) => {

@@ -1,10 +1,12 @@
 // The nftvm command line. Node-only: file access lives here, never in
 // compiler/. `nftvm compile FILE` prints what `nft --debug=netlink -f FILE`
-// prints; `nftvm check FILE` is `nft -c -f FILE` without root or a kernel.
+// prints; `nftvm check FILE` is `nft -c -f FILE` without root or a kernel;
+// `nftvm list [-a] FILE` prints what `nft -f FILE; nft [-a] list ruleset` prints.
 
 import { readFileSync, existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { compileRuleset, kernelCheck, renderDiagnostics, renderNetlink, isIncludeGlob, type IncludedFile } from '../../compiler/index.js';
+import { listRuleset } from '../../compiler/list.js';
 
 const USAGE = `usage: nftvm <command> [options]
 
@@ -13,6 +15,9 @@ commands:
                  exactly as 'nft --debug=netlink -f FILE' prints it
   check FILE     parse, evaluate and linearize FILE like 'nft -c -f FILE';
                  print every error, exit 0 only if nft would accept it
+  list [-a] FILE print the ruleset FILE loads into an empty kernel, exactly
+                 as 'nft -f FILE; nft list ruleset' prints it; -a adds the
+                 handles like 'nft -a list ruleset'
   help           this text
 
 FILE may be '-' for standard input. Includes resolve relative to the
@@ -121,10 +126,12 @@ export function main(argv: string[], out: (s: string) => void, err: (s: string) 
     out(USAGE);
     return cmd ? 0 : 1;
   }
-  if (cmd !== 'compile' && cmd !== 'check') {
+  if (cmd !== 'compile' && cmd !== 'check' && cmd !== 'list') {
     err(`nftvm: unknown command '${cmd}'\n${USAGE}`);
     return 2;
   }
+  const handles = cmd === 'list' && (rest[0] === '-a' || rest[0] === '--handle');
+  if (handles) rest.shift();
   const file = rest[0];
   if (!file || rest.length > 1) {
     err(`nftvm ${cmd}: expected exactly one FILE\n`);
@@ -149,6 +156,8 @@ export function main(argv: string[], out: (s: string) => void, err: (s: string) 
     err(renderDiagnostics(kernel));
     return 1;
   }
+  // The kernel took the whole batch; list what it now holds.
+  if (cmd === 'list') out(listRuleset(r, { handles }));
   return 0;
 }
 

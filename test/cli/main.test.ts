@@ -1,4 +1,4 @@
-// The CLI commands: compile, check, help, and their exit statuses.
+// The CLI commands: compile, check, list, help, and their exit statuses.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -54,12 +54,42 @@ describe('nftvm check FILE', () => {
   });
 });
 
+describe('nftvm list [-a] FILE', () => {
+  it('prints the ruleset as nft list ruleset does after nft -f FILE', () => {
+    const r = run('list', good);
+    expect(r).toEqual({
+      code: 0,
+      out: 'table ip t {\n\tchain c {\n\t\ttype filter hook input priority filter; policy drop;\n\t\ttcp dport 22 accept\n\t}\n}\n',
+      err: '',
+    });
+  });
+  it('-a adds the handles as nft -a list ruleset does', () => {
+    const r = run('list', '-a', good);
+    expect(r.code).toBe(0);
+    expect(r.out).toBe(
+      'table ip t { # handle 1\n\tchain c { # handle 1\n\t\ttype filter hook input priority filter; policy drop;\n' +
+        '\t\ttcp dport 22 accept # handle 2\n\t}\n}\n',
+    );
+  });
+  it('lists nothing and exits 1 when nft would refuse the file', () => {
+    const r = run('list', bad);
+    expect(r.code).toBe(1);
+    expect(r.out).toBe('');
+    expect(r.err).toContain('Error: Service out of range');
+  });
+  it('expects exactly one FILE', () => {
+    expect(run('list', '-a').code).toBe(2);
+    expect(run('list', good, good).code).toBe(2);
+  });
+});
+
 describe('usage', () => {
   it('help prints the commands', () => {
     const r = run('help');
     expect(r.code).toBe(0);
     expect(r.out).toContain('compile FILE');
     expect(r.out).toContain('check FILE');
+    expect(r.out).toContain('list [-a] FILE');
   });
   it('an unknown command exits 2', () => {
     expect(run('frobnicate').code).toBe(2);
