@@ -1337,3 +1337,405 @@ export const OPS: OpInfo[] = [
   new OpInfo(Op.Last, 'last', 'nft_last_ops', 4, Tail.None, 0, ''),
   new OpInfo(Op.FlowOffload, 'flow_offload', 'nft_flow_offload_ops', 12, Tail.None, 0, 'name:str@8'),
 ];
+
+// ---------------------------------------------------------------------------
+// The verifier's operand tables (assembly/verify.ts)
+
+/** How an instruction uses a register operand. */
+export enum RegRole {
+  /** reads len bytes: every word touched must have been written earlier in the rule */
+  Load = 1,
+  /** writes len bytes into data words 4..19 */
+  Store = 2,
+  /** writes len bytes; word 0 (the verdict) is allowed for verdict data */
+  StoreVerdict = 3,
+  /** flag: NONE8 means the operand is absent */
+  Optional = 0x10,
+}
+
+/** Where the verifier finds the byte length of a register operand. */
+export enum RegLen {
+  /** the row's argument is the length */
+  Fixed = 0,
+  /** a u8 at the argument's record offset */
+  U8At = 1,
+  /** META_KEY_LEN of the meta key at offset 5 */
+  MetaKey = 2,
+  /** the key length of the set whose u32 index is at the argument's offset */
+  SetKey = 3,
+  /** the data length of that set (8 for a verdict map) */
+  SetData = 4,
+  /** FIB_RESULT_LEN of the fib result at offset 5 */
+  FibResult = 5,
+  /** 4 or 16 by the Family at the argument's offset (0 = the table's family) */
+  Addr = 6,
+  /** CT_KEY_LEN of the ct key at offset 5 */
+  CtKey = 7,
+  /** RT_KEY_LEN of the rt key at offset 5 */
+  RtKey = 8,
+}
+
+/** Columns of one REG_OPERANDS row. */
+export const REG_OPERAND_COLS = 5;
+/**
+ * Register operands of every opcode, REG_OPERAND_COLS numbers per row: opcode,
+ * record offset of the u8 register (word index, NONE8 = absent), RegRole,
+ * RegLen, argument. The kernel's nft_parse_register_load/store calls.
+ */
+export const REG_OPERANDS: i32[] = [
+  Op.Payload, PAYLOAD_DREG, RegRole.Store, RegLen.U8At, PAYLOAD_LEN,
+  Op.PayloadSet, PAYLOAD_SET_SREG, RegRole.Load, RegLen.U8At, PAYLOAD_SET_LEN,
+  Op.Cmp, CMP_SREG, RegRole.Load, RegLen.U8At, CMP_LEN,
+  Op.Range, RANGE_SREG, RegRole.Load, RegLen.U8At, RANGE_LEN,
+  Op.Bitwise, BITWISE_SREG, RegRole.Load, RegLen.U8At, BITWISE_LEN,
+  Op.Bitwise, BITWISE_DREG, RegRole.Store, RegLen.U8At, BITWISE_LEN,
+  Op.Byteorder, BYTEORDER_SREG, RegRole.Load, RegLen.U8At, BYTEORDER_LEN,
+  Op.Byteorder, BYTEORDER_DREG, RegRole.Store, RegLen.U8At, BYTEORDER_LEN,
+  Op.Meta, META_DREG, RegRole.Store, RegLen.MetaKey, 0,
+  Op.MetaSet, META_SET_SREG, RegRole.Load, RegLen.MetaKey, 0,
+  Op.Ct, CT_DREG, RegRole.Store, RegLen.CtKey, 0,
+  Op.CtSet, CT_SET_SREG, RegRole.Load, RegLen.CtKey, 0,
+  Op.Immediate, IMMEDIATE_DREG, RegRole.StoreVerdict, RegLen.U8At, IMMEDIATE_LEN,
+  Op.Lookup, LOOKUP_SREG, RegRole.Load, RegLen.SetKey, LOOKUP_SET,
+  Op.Lookup, LOOKUP_DREG, RegRole.StoreVerdict | RegRole.Optional, RegLen.SetData, LOOKUP_SET,
+  Op.Dynset, DYNSET_SREG_KEY, RegRole.Load, RegLen.SetKey, DYNSET_SET,
+  Op.Dynset, DYNSET_SREG_DATA, RegRole.Load | RegRole.Optional, RegLen.SetData, DYNSET_SET,
+  Op.Nat, NAT_REG_ADDR_MIN, RegRole.Load | RegRole.Optional, RegLen.Addr, NAT_FAMILY,
+  Op.Nat, NAT_REG_ADDR_MAX, RegRole.Load | RegRole.Optional, RegLen.Addr, NAT_FAMILY,
+  Op.Nat, NAT_REG_PROTO_MIN, RegRole.Load | RegRole.Optional, RegLen.Fixed, 2,
+  Op.Nat, NAT_REG_PROTO_MAX, RegRole.Load | RegRole.Optional, RegLen.Fixed, 2,
+  Op.Masq, MASQ_REG_PROTO_MIN, RegRole.Load | RegRole.Optional, RegLen.Fixed, 2,
+  Op.Masq, MASQ_REG_PROTO_MAX, RegRole.Load | RegRole.Optional, RegLen.Fixed, 2,
+  Op.Redir, REDIR_REG_PROTO_MIN, RegRole.Load | RegRole.Optional, RegLen.Fixed, 2,
+  Op.Redir, REDIR_REG_PROTO_MAX, RegRole.Load | RegRole.Optional, RegLen.Fixed, 2,
+  Op.Queue, QUEUE_SREG_QNUM, RegRole.Load | RegRole.Optional, RegLen.Fixed, 4,
+  Op.ObjrefMap, OBJREF_MAP_SREG, RegRole.Load, RegLen.SetKey, OBJREF_MAP_SET,
+  Op.Exthdr, EXTHDR_DREG, RegRole.Store, RegLen.U8At, EXTHDR_LEN,
+  Op.ExthdrSet, EXTHDR_SET_SREG, RegRole.Load, RegLen.U8At, EXTHDR_SET_LEN,
+  Op.Fib, FIB_DREG, RegRole.Store, RegLen.FibResult, 0,
+  Op.Rt, RT_DREG, RegRole.Store, RegLen.RtKey, 0,
+  Op.Numgen, NUMGEN_DREG, RegRole.Store, RegLen.Fixed, 4,
+  Op.Hash, HASH_SREG, RegRole.Load, RegLen.U8At, HASH_LEN,
+  Op.Hash, HASH_DREG, RegRole.Store, RegLen.Fixed, 4,
+  Op.Socket, SOCKET_DREG, RegRole.Store, RegLen.Fixed, 4,
+  Op.Osf, OSF_DREG, RegRole.Store, RegLen.Fixed, 16,
+  Op.Xfrm, XFRM_DREG, RegRole.Store, RegLen.Fixed, 4,
+  Op.Tproxy, TPROXY_REG_ADDR, RegRole.Load | RegRole.Optional, RegLen.Addr, TPROXY_FAMILY,
+  Op.Tproxy, TPROXY_REG_PORT, RegRole.Load | RegRole.Optional, RegLen.Fixed, 2,
+  Op.Dup, DUP_REG_ADDR, RegRole.Load | RegRole.Optional, RegLen.Addr, 0,
+  Op.Dup, DUP_REG_DEV, RegRole.Load, RegLen.Fixed, 4,
+  Op.Fwd, FWD_REG_DEV, RegRole.Load, RegLen.Fixed, 4,
+  Op.Fwd, FWD_REG_ADDR, RegRole.Load | RegRole.Optional, RegLen.Addr, FWD_FAMILY,
+];
+
+/** Register bytes of each meta key, indexed by MetaKey (kernel: nft_meta_get_init). */
+export const META_KEY_LEN: i32[] = [
+  4, 2, 4, 4, 4, 4, 16, 16, 2, 2, // len protocol priority mark iif oif iifname oifname iiftype oiftype
+  4, 4, 1, 4, 4, 1, 1, 16, 16, 1, // skuid skgid nftrace rtclassid secmark nfproto l4proto bri_iifname bri_oifname pkttype
+  4, 4, 4, 4, 4, 1, 16, 16, 2, 2, // cpu iifgroup oifgroup cgroup prandom secpath iifkind oifkind bri_iifpvid bri_iifvproto
+  8, 1, 4, 4, 16, 1, //              time day hour sdif sdifname broute
+];
+/** Register bytes of each ct key, indexed by CtKey; 0 = by family (src, dst: 4 or 16). */
+export const CT_KEY_LEN: i32[] = [4, 1, 4, 4, 4, 4, 16, 1, 0, 0, 1, 2, 2, 16, 8, 8, 8, 2, 4, 4, 4, 16, 16, 4];
+/** Register bytes of each rt key, indexed by RtKey. */
+export const RT_KEY_LEN: i32[] = [4, 4, 16, 2, 1];
+/** Register bytes of each fib result, indexed by FibResult. */
+export const FIB_RESULT_LEN: i32[] = [0, 4, 16, 4];
+
+// ---------------------------------------------------------------------------
+// The VM's memory interface (docs/vm.md). Offsets are bytes from the start of
+// the area named by the prefix; the module exports each area's address.
+
+/** Load-time specialisations: VM-private opcodes in the VM's copy of the code, never in an image. */
+export enum FastOp {
+  /** nft_payload_fast_ops: aligned 1/2/4-byte network or transport load (no fragment check) */
+  PayloadFast = 0x40,
+  /** nft_cmp_fast_ops: eq / neq on at most 4 bytes, data pre-masked */
+  CmpFast = 0x41,
+}
+/** Op.Limit, VM copy only: u16 index of the token-bucket state slot (0 in images). */
+export const LIMIT_VM_STATE = 6;
+/** Op.Numgen, VM copy only: u16 index of the counter state slot (0 in images). */
+export const NUMGEN_VM_STATE = 6;
+/** Bytes of one VM state slot. */
+export const VM_STATE_SLOT_SIZE = 32;
+
+/** Why `load()` refused an image; details in the VM_ERR_* words (src/vm-errors.ts prints them). */
+export enum LoadError {
+  /** loaded and committed */
+  Ok = 0,
+  /** header: ARG1 = 1 magic, 2 version, 3 size, 4 section table; ARG2 = the value found */
+  BadHeader = 1,
+  /** a record or section runs past its end: ARG1 = file offset */
+  Truncated = 2,
+  /** ARG1 = opcode */
+  UnknownOpcode = 3,
+  /** ARG1 = opcode, ARG2 = record size, ARG3 = size its operands need */
+  RecordSize = 4,
+  /** register out of the file: ARG1 = word, ARG2 = length */
+  BadRegister = 5,
+  /** a store into the verdict words that is not verdict data: ARG1 = word, ARG2 = length */
+  VerdictRegister = 6,
+  /** a load from words no earlier instruction of the rule wrote: ARG1 = word, ARG2 = length */
+  UninitRegister = 7,
+  /** an operand out of range: ARG1 = opcode, ARG2 = record offset of the operand, ARG3 = value */
+  BadOperand = 8,
+  /** ARG1 = set index */
+  BadSet = 9,
+  /** the register length disagrees with the set: ARG1 = set index, ARG2 = set length, ARG3 = 1 key, 2 data */
+  SetMismatch = 10,
+  /** ARG1 = chain index */
+  BadChain = 11,
+  /** jump or goto to a base chain: ARG1 = chain index */
+  JumpToBase = 12,
+  /** reference into another table: ARG1 = index, ARG2 = 1 chain, 2 set, 3 object */
+  OtherTable = 13,
+  /** verdict code not allowed: ARG1 = code */
+  BadVerdict = 14,
+  /** EMLINK: a base chain reaches 16 levels of jumps: ARG1 = chain index */
+  TooManyLinks = 15,
+  /** the VM does not execute this instruction yet: ARG1 = opcode */
+  Unsupported = 16,
+  /** the VM does not support this key or mode: ARG1 = opcode, ARG2 = key or mode */
+  UnsupportedKey = 17,
+  /** the ruleset area is too small: ARG1 = bytes needed, ARG2 = bytes available */
+  OutOfMemory = 18,
+  /** ARG1 = object index */
+  BadObject = 19,
+  /** malformed element: ARG1 = set index, ARG2 = element index */
+  BadElement = 20,
+  /** bad string reference: ARG1 = string offset */
+  BadString = 21,
+  /** bad table record or family: ARG1 = table index, ARG2 = family */
+  BadTable = 22,
+  /** bad chain record: ARG1 = chain index, ARG2 = 1 hook, 2 policy, 3 flags, 4 type */
+  BadChainRecord = 23,
+}
+
+/** What VM_ERR_WHERE points at. */
+export enum LoadWhere {
+  /** the image as a whole */
+  Image = 0,
+  /** insn VM_ERR_INSN of the rule with handle VM_ERR_RULE */
+  Rule = 1,
+  /** set VM_ERR_INDEX */
+  Set = 2,
+  /** chain VM_ERR_INDEX */
+  Chain = 3,
+  /** object VM_ERR_INDEX */
+  Object = 4,
+  /** table VM_ERR_INDEX */
+  Table = 5,
+  /** expression VM_ERR_INSN of element VM_ERR_ELEM of set VM_ERR_INDEX */
+  Element = 6,
+}
+
+// Control block (exported by ctl()): the load error, then VM state.
+/** u32 LoadError of the last load. */
+export const VM_ERR_KIND = 0;
+/** u32 LoadWhere. */
+export const VM_ERR_WHERE = 4;
+/** u32 rule handle. */
+export const VM_ERR_RULE = 8;
+/** u32 instruction index in the rule (from 0). */
+export const VM_ERR_INSN = 12;
+/** u32 chain, set, object or table index. */
+export const VM_ERR_INDEX = 16;
+/** u32 element index. */
+export const VM_ERR_ELEM = 20;
+/** u32 first detail (see LoadError). */
+export const VM_ERR_ARG1 = 24;
+/** u32 second detail. */
+export const VM_ERR_ARG2 = 28;
+/** u32 third detail. */
+export const VM_ERR_ARG3 = 32;
+/** u32 address of the active ruleset (0 = none loaded). */
+export const VM_ACTIVE = 40;
+/** u32 address of the active ruleset's copy of the image's code section (counters live here). */
+export const VM_CODE = 44;
+/** u32 number of commits so far. */
+export const VM_GENERATION = 48;
+/** u64 state of the pseudo-random generator (meta random, numgen random); the host may seed it. */
+export const VM_PRNG = 56;
+/** bytes of the control block. */
+export const VM_CTL_SIZE = 128;
+
+/** Batch flags (BATCH_FLAGS). */
+export enum BatchFlags {
+  /** record trace events for every packet */
+  TraceAll = 0x1,
+  /** record trace events for packets with nftrace set, as the kernel does */
+  TraceNftrace = 0x2,
+}
+// Batch area header; descriptors follow at BATCH_HEADER_SIZE, results and
+// packet bytes where the header says (offsets from the batch area).
+/** u32 number of packets. */
+export const BATCH_COUNT = 0;
+/** u32 BatchFlags. */
+export const BATCH_FLAGS = 4;
+/** u32 offset of the result records. */
+export const BATCH_RESULTS = 8;
+/** bytes of the batch header; descriptor k is at BATCH_HEADER_SIZE + k * PKT_SIZE. */
+export const BATCH_HEADER_SIZE = 16;
+
+/** Descriptor flags (PKT_FLAGS). */
+export enum PktFlags {
+  /** the bytes start with an Ethernet header (received frame) */
+  Ether = 0x1,
+  /** the packet has a local socket: skuid / skgid valid */
+  Socket = 0x2,
+}
+// Packet descriptor, written by the host.
+/** u32 offset of the packet bytes in the batch area. */
+export const PKT_DATA = 0;
+/** u32 bytes. */
+export const PKT_LEN = 4;
+/** u8 Family of the hook path (Ipv4, Ipv6, Arp, Bridge, Netdev). */
+export const PKT_FAMILY = 8;
+/** u8 PktFlags. */
+export const PKT_FLAGS = 9;
+/** u8 skb pkt_type (0 host, 1 broadcast, 2 multicast, 3 other host). */
+export const PKT_PKTTYPE = 10;
+/** u8 number of hooks in PKT_HOOKS. */
+export const PKT_HOOK_COUNT = 11;
+/** u8[PKT_HOOK_MAX] hooks in order: InetHook numbers (Ingress = the device's netdev ingress), ArpHook for arp. */
+export const PKT_HOOKS = 12;
+/** u32 input interface index, 0 = none. */
+export const PKT_IIF = 20;
+/** u32 output interface index, 0 = none. */
+export const PKT_OIF = 24;
+/** u32 packet mark on entry. */
+export const PKT_MARK = 28;
+/** u64 timestamp, ns since the epoch (drives time keys, limits, timeouts). */
+export const PKT_TSTAMP = 32;
+/** u32 socket uid. */
+export const PKT_SKUID = 40;
+/** u32 socket gid. */
+export const PKT_SKGID = 44;
+/** bytes of a descriptor. */
+export const PKT_SIZE = 48;
+/** Most hooks on one path. */
+export const PKT_HOOK_MAX = 8;
+
+/** Result flags (RES_FLAGS). */
+export enum ResFlags {
+  /** notrack ran */
+  Untracked = 0x1,
+  /** nftrace was set */
+  Nftrace = 0x2,
+  /** the stack dropped the packet before the hook (malformed IPv4/IPv6 header) */
+  StackDrop = 0x4,
+  /** the descriptor was invalid (bytes outside the batch area, bad path): not evaluated */
+  BadDescriptor = 0x8,
+}
+// Result record per packet, written by the VM.
+/** u32 final verdict: the last hook's NF_* code (queue number in bits 16..31). */
+export const RES_VERDICT = 0;
+/** u8 hook that decided, NONE8 = no chain decided. */
+export const RES_HOOK = 4;
+/** u8 index of that hook in the path. */
+export const RES_HOOK_INDEX = 5;
+/** u8 ResFlags. */
+export const RES_FLAGS = 6;
+/** u32 index of the base chain that decided, NONE32 = none. */
+export const RES_CHAIN = 8;
+/** u32 handle of the rule that decided, 0 = the chain's policy. */
+export const RES_RULE = 12;
+/** u32 mark after the hooks. */
+export const RES_MARK = 16;
+/** u32 skb priority after the hooks. */
+export const RES_PRIORITY = 20;
+/** bytes of a result record. */
+export const RES_SIZE = 24;
+
+/** Kinds of record in the record area. */
+export enum RecordKind {
+  /** a trace event: REC_SUB = NFT_TRACETYPE_*, REC_A = verdict, REC_B = jump target chain */
+  Trace = 1,
+  /** a log statement ran: REC_SUB = level, REC_A = prefix string offset (NONE32), REC_B = LogHas << 24 | flags << 16 | group */
+  Log = 2,
+  /** a reject statement ran: REC_SUB = RejectType, REC_A = code */
+  Reject = 3,
+}
+/** Trace event types (enum nft_trace_types). */
+export enum TraceType {
+  /** NFT_TRACETYPE_POLICY: the base chain's policy */
+  Policy = 1,
+  /** NFT_TRACETYPE_RETURN: fell off the end of a chain (nft 1.0.6 prints nothing) */
+  Return = 2,
+  /** NFT_TRACETYPE_RULE: a rule ran to the end or set a verdict */
+  Rule = 3,
+}
+// Record area: header, then RECORD_SIZE-byte records.
+/** u32 records written in the last batch. */
+export const RECORDS_COUNT = 0;
+/** u32 capacity in records. */
+export const RECORDS_CAPACITY = 4;
+/** u32 records lost because the area was full. */
+export const RECORDS_DROPPED = 8;
+/** bytes of the record area header. */
+export const RECORDS_HEADER_SIZE = 16;
+/** u8 RecordKind. */
+export const REC_KIND = 0;
+/** u8 kind-specific: trace type, log level, reject type. */
+export const REC_SUB = 1;
+/** u8 hook. */
+export const REC_HOOK = 2;
+/** u8 nfproto of the chain run. */
+export const REC_NFPROTO = 3;
+/** u32 packet index in the batch. */
+export const REC_PACKET = 4;
+/** u32 chain index. */
+export const REC_CHAIN = 8;
+/** u32 rule handle (0 = none). */
+export const REC_RULE = 12;
+/** u32 kind-specific. */
+export const REC_A = 16;
+/** u32 kind-specific. */
+export const REC_B = 20;
+/** bytes of a record. */
+export const RECORD_SIZE = 24;
+
+// Host model: interfaces by index (the host writes them; see src/host.ts).
+/** Interface table: entry i describes ifindex i (0 = none). */
+export const IFACE_MAX = 64;
+/** u8[16] name, NUL-padded. */
+export const IFACE_NAME = 0;
+/** u8[16] kind (`veth`, `bridge`; empty for physical devices). */
+export const IFACE_KIND = 16;
+/** u16 ARPHRD type. */
+export const IFACE_TYPE = 32;
+/** u16 1 = present. */
+export const IFACE_PRESENT = 34;
+/** u32 group. */
+export const IFACE_GROUP = 36;
+/** bytes of an interface entry. */
+export const IFACE_SIZE = 40;
+/** Address table after the interfaces: ADDR_MAX entries. */
+export const ADDR_MAX = 256;
+/** u32 ifindex owning the address (0 = unused entry). */
+export const ADDR_IFINDEX = 0;
+/** u8 Family (Ipv4 or Ipv6). */
+export const ADDR_FAMILY = 4;
+/** u8 prefix length of the connected network. */
+export const ADDR_PREFIX = 5;
+/** u8[16] address (IPv4 in the first 4 bytes). */
+export const ADDR_ADDR = 8;
+/** bytes of an address entry. */
+export const ADDR_SIZE = 24;
+/** Route table after the addresses: ROUTE_MAX entries (longest prefix wins). */
+export const ROUTE_MAX = 256;
+/** u32 output ifindex (0 = unused entry). */
+export const ROUTE_IFINDEX = 0;
+/** u8 Family. */
+export const ROUTE_FAMILY = 4;
+/** u8 prefix length. */
+export const ROUTE_PREFIX = 5;
+/** u8 route type (RTN_*: unicast 1, blackhole 6, unreachable 7, prohibit 8). */
+export const ROUTE_TYPE = 6;
+/** u8[16] destination. */
+export const ROUTE_DST = 8;
+/** bytes of a route entry. */
+export const ROUTE_SIZE = 24;
+/** bytes of the host model area. */
+export const HOST_SIZE = IFACE_MAX * IFACE_SIZE + ADDR_MAX * ADDR_SIZE + ROUTE_MAX * ROUTE_SIZE;

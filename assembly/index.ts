@@ -1,11 +1,53 @@
-// The WebAssembly entry point of nftvm (kernel counterpart: nf_tables_core.c,
-// once the interpreter lands). For now it only links the ABI in, so the host
-// can refuse a module built for another bytecode format:
+// The WebAssembly entry points of nftvm (docs/vm.md): init() lays out the
+// memory regions once, load() verifies and commits a bytecode image,
+// evaluate() runs a batch. The host reads and writes the regions through
+// the addresses below; every layout number is in abi.ts.
 // `abiVersion() === (BC_VERSION_MAJOR << 16) | BC_VERSION_MINOR`.
 
-import { BC_VERSION_MAJOR, BC_VERSION_MINOR } from './abi';
+import { BC_VERSION_MAJOR, BC_VERSION_MINOR, LoadError } from './abi';
+import { evaluateBatch } from './batch';
+import { loadImage } from './load';
+import { batch, batchCap, ctl, host, image, imageCap, initRegions, loadFail, loadWhere, records, recordsCap } from './mem';
 
 /** The bytecode format this module executes: major << 16 | minor. */
 export function abiVersion(): i32 {
   return (BC_VERSION_MAJOR << 16) | BC_VERSION_MINOR;
 }
+
+/** Lays out the regions (bytes per ruleset slot, image buffer, batch area, record area); once per instance. */
+export function init(rulesetBytes: u32, imageBytes: u32, batchBytes: u32, recordBytes: u32): void {
+  if (ctl) return;
+  initRegions(rulesetBytes, imageBytes, batchBytes, recordBytes);
+}
+
+/** Verifies and commits the image of `len` bytes at `ptr` (normally imageAddr()); LoadError. */
+export function load(ptr: usize, len: u32): i32 {
+  if (ptr != image) {
+    loadWhere(0, 0, 0, 0, 0);
+    if (<u64>ptr + len > <u64>memory.size() << 16 || <usize>len > imageCap) return loadFail(LoadError.Truncated, len);
+    memory.copy(image, ptr, len);
+  }
+  return loadImage(len);
+}
+
+/** Runs the batch in the batch area; packets evaluated, -1 for a malformed batch header. */
+export function evaluate(): i32 {
+  return evaluateBatch();
+}
+
+/** Address of the control block (VM_*). */
+export function ctlAddr(): usize { return ctl; }
+/** Address of the image buffer. */
+export function imageAddr(): usize { return image; }
+/** Bytes of the image buffer. */
+export function imageSize(): usize { return imageCap; }
+/** Address of the batch area. */
+export function batchAddr(): usize { return batch; }
+/** Bytes of the batch area. */
+export function batchSize(): usize { return batchCap; }
+/** Address of the record area. */
+export function recordsAddr(): usize { return records; }
+/** Bytes of the record area. */
+export function recordsSize(): usize { return recordsCap; }
+/** Address of the host model (IFACE_*, ADDR_*, ROUTE_*). */
+export function hostAddr(): usize { return host; }

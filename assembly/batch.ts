@@ -1,0 +1,177 @@
+// Batch evaluation (kernel counterpart: the stack's path through the hooks,
+// nf_hook_slow per hook): one call runs every packet descriptor of the batch
+// area through its hook path — netdev ingress, then the family's hooks in
+// order — and writes one result record per packet. No allocation.
+
+import {
+  BatchFlags, BATCH_COUNT, BATCH_FLAGS, BATCH_HEADER_SIZE, BATCH_RESULTS, Family, IFACE_NAME, InetHook, NONE32, NONE8, PktFlags,
+  PKT_DATA, PKT_FAMILY, PKT_FLAGS, PKT_HOOKS, PKT_HOOK_COUNT, PKT_HOOK_MAX, PKT_IIF, PKT_LEN, PKT_MARK, PKT_OIF, PKT_PKTTYPE,
+  PKT_SIZE, PKT_TSTAMP, RECORDS_COUNT, RECORDS_DROPPED, ResFlags, RES_CHAIN, RES_FLAGS, RES_HOOK, RES_HOOK_INDEX, RES_MARK,
+  RES_PRIORITY, RES_RULE, RES_SIZE, RES_VERDICT, Verdict,
+} from './abi';
+import { CH_DEVICES, CH_FAMILY, CH_SIZE, HOOK_NUM, HOOK_SLOT_ARP, HOOK_SLOT_BRIDGE, HOOK_SLOT_IPV4, HOOK_SLOT_IPV6, HOOK_SLOT_NETDEV, RS_HOOKS, RS_HOOK_CHAINS } from './layout';
+import { batch, batchCap, records, rtChains, rtRuleset } from './mem';
+import { ifaceOf } from './insn/meta';
+import {
+  packetReset, parseLink, pktinfoIpv4, pktinfoIpv6, pktinfoUnspec, pktinfoValidate, pMark, pNftrace, pPriority, pProto, pUntracked,
+  setHookContext, setPacketMeta,
+} from './packet';
+import { decidedChain, decidedRule, doChain, setTraceMode } from './vm';
+
+let lastChain: u32 = NONE32;
+let lastRule: u32 = 0;
+
+/** True when the chain's device list names interface `ifindex`. */
+function deviceMatch(ch: usize, ifindex: u32): bool {
+  const devs = <usize>load<u32>(ch, CH_DEVICES);
+  const e = ifaceOf(ifindex);
+  if (!devs || !e) return false;
+  const n = <usize>load<u16>(devs);
+  const name = e + IFACE_NAME;
+  let s: usize = devs + 2;
+  const end = s + n;
+  while (s <= end) {
+    let t = s;
+    while (t < end && load<u8>(t) != 0) t++;
+    const l = t - s;
+    if (l < 16 && memory.compare(s, name, l) == 0 && load<u8>(name + l) == 0) return true;
+    s = t + 1;
+  }
+  return false;
+}
+
+/** nf_hook_slow: the base chains of one hook in priority order; ACCEPT unless one decides otherwise. */
+function runHook(slot: i32, hook: i32, iif: u32, oif: u32): i32 {
+  const h = <usize>load<u32>(rtRuleset, RS_HOOKS) + (<usize>(slot * HOOK_NUM + (slot == HOOK_SLOT_NETDEV ? 5 : hook)) << 3);
+  const list = <usize>load<u32>(rtRuleset, RS_HOOK_CHAINS) + (<usize>load<u32>(h) << 2);
+  const n = load<u32>(h, 4);
+  for (let i: u32 = 0; i < n; i++) {
+    const c = load<u32>(list + (<usize>i << 2));
+    const ch = rtChains + <usize>c * CH_SIZE;
+    const fam = <i32>load<u8>(ch, CH_FAMILY);
+    let nfproto = fam;
+    if (slot == HOOK_SLOT_NETDEV) {
+      if (!deviceMatch(ch, iif)) continue;
+      if (fam == Family.Inet) {
+        // nft_do_chain_inet_ingress: only IPv4 and IPv6 packets.
+        if (pProto == 0x0800) nfproto = Family.Ipv4;
+        else if (pProto == 0x86dd) nfproto = Family.Ipv6;
+        else continue;
+      }
+    } else if (fam == Family.Inet) nfproto = slot == HOOK_SLOT_IPV4 ? Family.Ipv4 : Family.Ipv6;
+    setHookContext(hook, nfproto, iif, oif);
+    const v = doChain(c);
+    lastChain = decidedChain;
+    lastRule = decidedRule;
+    if ((v & 0xff) != Verdict.Accept) return v;
+  }
+  return Verdict.Accept;
+}
+
+/** Runs packet `k` through its hook path; writes its result record. */
+function evalPacket(k: u32, res: usize): void {
+  const desc = batch + BATCH_HEADER_SIZE + <usize>k * PKT_SIZE;
+  const off = load<u32>(desc, PKT_DATA);
+  const len = load<u32>(desc, PKT_LEN);
+  const nh = <u32>load<u8>(desc, PKT_HOOK_COUNT);
+  const family = <i32>load<u8>(desc, PKT_FAMILY);
+  lastChain = NONE32;
+  lastRule = 0;
+  store<u32>(res, NONE32, RES_CHAIN);
+  store<u32>(res, 0, RES_RULE);
+  store<u8>(res, NONE8, RES_HOOK);
+  store<u8>(res, NONE8, RES_HOOK_INDEX);
+  if (<usize>off > batchCap || <usize>len > batchCap - off || nh > <u32>PKT_HOOK_MAX) {
+    store<u32>(res, Verdict.Drop, RES_VERDICT);
+    store<u8>(res, ResFlags.BadDescriptor, RES_FLAGS);
+    return;
+  }
+  packetReset(batch + off, len, desc, k);
+  setPacketMeta(load<u32>(desc, PKT_MARK), load<u8>(desc, PKT_PKTTYPE), load<u64>(desc, PKT_TSTAMP));
+  const iif = load<u32>(desc, PKT_IIF);
+  const oif = load<u32>(desc, PKT_OIF);
+  let flags: u32 = 0;
+  let verdict: i32 = Verdict.Accept;
+  let decidedHook: u32 = NONE8;
+  let decidedIndex: u32 = NONE8;
+  let ipDone = false;
+  if (!parseLink((load<u8>(desc, PKT_FLAGS) & PktFlags.Ether) != 0, family)) {
+    verdict = Verdict.Drop;
+    flags |= ResFlags.StackDrop;
+  } else if (rtRuleset) {
+    for (let i: u32 = 0; i < nh; i++) {
+      const hook = <i32>load<u8>(desc + PKT_HOOKS + i);
+      let slot: i32 = -1;
+      let hi = iif;
+      let ho = oif;
+      if (hook == InetHook.Ingress) {
+        pktinfoValidate();
+        slot = HOOK_SLOT_NETDEV;
+        ho = 0;
+      } else if (family == Family.Ipv4 || family == Family.Ipv6) {
+        if (hook > InetHook.Postrouting) continue;
+        if (!ipDone) {
+          // The receive path (prerouting first) validates and trims: ip_rcv_core / ipv6_rcv.
+          const strict = hook == InetHook.Prerouting;
+          const ok = family == Family.Ipv4 ? pktinfoIpv4(strict) : pktinfoIpv6(strict);
+          ipDone = true;
+          if (!ok) {
+            verdict = Verdict.Drop;
+            flags |= ResFlags.StackDrop;
+            decidedHook = hook;
+            decidedIndex = i;
+            break;
+          }
+        }
+        slot = family == Family.Ipv4 ? HOOK_SLOT_IPV4 : HOOK_SLOT_IPV6;
+      } else if (family == Family.Bridge) {
+        if (hook > InetHook.Postrouting) continue;
+        pktinfoValidate();
+        slot = HOOK_SLOT_BRIDGE;
+      } else if (family == Family.Arp) {
+        if (hook > 2) continue;
+        pktinfoUnspec();
+        slot = HOOK_SLOT_ARP;
+        if (hook == 0) ho = 0;
+        else if (hook == 1) hi = 0;
+      } else continue;
+      if (slot != HOOK_SLOT_ARP && slot != HOOK_SLOT_NETDEV) {
+        // The devices a hook sees: in on the way in, out on the way out, both when forwarding.
+        if (hook == InetHook.Prerouting || hook == InetHook.Input) ho = 0;
+        else if (hook == InetHook.Output || hook == InetHook.Postrouting) hi = 0;
+      }
+      const v = runHook(slot, hook, hi, ho);
+      if (lastChain != NONE32) {
+        decidedHook = hook;
+        decidedIndex = i;
+      }
+      if ((v & 0xff) != Verdict.Accept) {
+        verdict = v;
+        break;
+      }
+    }
+  }
+  if (pUntracked) flags |= ResFlags.Untracked;
+  if (pNftrace) flags |= ResFlags.Nftrace;
+  store<i32>(res, verdict, RES_VERDICT);
+  store<u8>(res, <u8>decidedHook, RES_HOOK);
+  store<u8>(res, <u8>decidedIndex, RES_HOOK_INDEX);
+  store<u8>(res, <u8>flags, RES_FLAGS);
+  store<u32>(res, lastChain, RES_CHAIN);
+  store<u32>(res, lastRule, RES_RULE);
+  store<u32>(res, pMark, RES_MARK);
+  store<u32>(res, pPriority, RES_PRIORITY);
+}
+
+/** Evaluates the batch in the batch area; the number of packets, or -1 if the header does not fit. */
+export function evaluateBatch(): i32 {
+  const n = load<u32>(batch, BATCH_COUNT);
+  const flags = load<u32>(batch, BATCH_FLAGS);
+  const resOff = <usize>load<u32>(batch, BATCH_RESULTS);
+  if (<u64>n * PKT_SIZE + BATCH_HEADER_SIZE > <u64>batchCap || resOff > batchCap || <u64>n * RES_SIZE > <u64>(batchCap - resOff)) return -1;
+  store<u32>(records, 0, RECORDS_COUNT);
+  store<u32>(records, 0, RECORDS_DROPPED);
+  setTraceMode(flags & BatchFlags.TraceAll ? 1 : flags & BatchFlags.TraceNftrace ? 2 : 0);
+  for (let k: u32 = 0; k < n; k++) evalPacket(k, batch + resOff + <usize>k * RES_SIZE);
+  return <i32>n;
+}

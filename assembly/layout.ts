@@ -1,0 +1,183 @@
+// The VM's private runtime structures in a ruleset slot (docs/vm.md §2):
+// what load() builds from an image and the interpreter walks. The host never
+// reads these; what it reads (control block, batch, records, counters in the
+// code copy) is in abi.ts. Kernel counterpart: struct nft_chain, the rule
+// blob, struct nft_set; `chain c { tcp dport 22 accept }` → one CH_* record
+// whose rules point into the code copy.
+
+// Ruleset header (RS_*), at the start of the slot.
+/** u32 address of the table array (TB_SIZE each). */
+export const RS_TABLES = 0;
+/** u32 number of tables. */
+export const RS_NTABLES = 4;
+/** u32 address of the chain array (CH_SIZE each). */
+export const RS_CHAINS = 8;
+/** u32 number of chains. */
+export const RS_NCHAINS = 12;
+/** u32 address of the rule array (RU_SIZE each, grouped by chain). */
+export const RS_RULES = 16;
+/** u32 number of rules. */
+export const RS_NRULES = 20;
+/** u32 address of the set descriptors (SD_SIZE each). */
+export const RS_SETS = 24;
+/** u32 number of sets. */
+export const RS_NSETS = 28;
+/** u32 address of the object array (OB_SIZE each). */
+export const RS_OBJECTS = 32;
+/** u32 number of objects. */
+export const RS_NOBJECTS = 36;
+/** u32 address of the copy of the code section. */
+export const RS_CODE = 40;
+/** u32 bytes of code. */
+export const RS_CODE_SIZE = 44;
+/** u32 address of the copy of the string section. */
+export const RS_STRINGS = 48;
+/** u32 address of the hook lists: HOOK_SLOTS × HOOK_NUM entries of (u32 first, u32 count) into RS_HOOK_CHAINS. */
+export const RS_HOOKS = 52;
+/** u32 address of the u32 chain indices of all hook lists. */
+export const RS_HOOK_CHAINS = 56;
+/** u32 address of the VM state slots (VM_STATE_SLOT_SIZE each). */
+export const RS_STATE = 60;
+/** u32 number of state slots. */
+export const RS_NSTATE = 64;
+/** bytes of the ruleset header. */
+export const RS_SIZE = 72;
+
+/** Hook list slots by hook family. */
+export const HOOK_SLOT_IPV4 = 0;
+/** ip6 hooks (inet chains are in both). */
+export const HOOK_SLOT_IPV6 = 1;
+/** arp hooks. */
+export const HOOK_SLOT_ARP = 2;
+/** bridge hooks. */
+export const HOOK_SLOT_BRIDGE = 3;
+/** netdev ingress/egress (and inet ingress chains). */
+export const HOOK_SLOT_NETDEV = 4;
+/** number of hook family slots. */
+export const HOOK_SLOTS = 5;
+/** hook numbers per slot (InetHook 0..5). */
+export const HOOK_NUM = 6;
+
+// Table record.
+/** u8 Family. */
+export const TB_FAMILY = 0;
+/** bytes of a table record. */
+export const TB_SIZE = 4;
+
+// Chain record.
+/** u32 table index. */
+export const CH_TABLE = 0;
+/** u32 index of the first rule in the rule array. */
+export const CH_FIRST = 4;
+/** u32 number of rules. */
+export const CH_COUNT = 8;
+/** u8 ChainFlags. */
+export const CH_FLAGS = 12;
+/** u8 hook. */
+export const CH_HOOK = 13;
+/** u8 policy verdict (accept when none given). */
+export const CH_POLICY = 14;
+/** u8 Family of the table. */
+export const CH_FAMILY = 15;
+/** i32 priority. */
+export const CH_PRIO = 16;
+/** u32 handle. */
+export const CH_HANDLE = 20;
+/** u32 address of the NUL-separated device names (u16 length first), 0 = none. */
+export const CH_DEVICES = 24;
+/** u32 scratch for the loader (jump depth). */
+export const CH_WORK = 28;
+/** bytes of a chain record. */
+export const CH_SIZE = 32;
+
+// Rule record.
+/** u32 address of the first instruction. */
+export const RU_CODE = 0;
+/** u32 address after the last instruction. */
+export const RU_END = 4;
+/** u32 handle. */
+export const RU_HANDLE = 8;
+/** u32 chain index. */
+export const RU_CHAIN = 12;
+/** bytes of a rule record. */
+export const RU_SIZE = 16;
+
+// Object record.
+/** u32 address of the state record in the code copy, 0 = none. */
+export const OB_STATE = 0;
+/** u8 ObjectType. */
+export const OB_TYPE = 4;
+/** u32 table index. */
+export const OB_TABLE = 8;
+/** bytes of an object record. */
+export const OB_SIZE = 12;
+
+/** How a set finds its elements. */
+export enum SetKind {
+  /** open addressing on the key bytes */
+  Hash = 1,
+  /** sorted start/end elements, binary search (single-field intervals) */
+  Interval = 2,
+  /** elements with key and key end per field, scanned (concatenated intervals) */
+  Ranges = 3,
+}
+
+// Set descriptor.
+/** u8 SetKind. */
+export const SD_KIND = 0;
+/** u8 SetData. */
+export const SD_DATA_KIND = 1;
+/** u8 key bytes compared (the register length). */
+export const SD_KLEN = 2;
+/** u8 data bytes (8 for a verdict). */
+export const SD_DLEN = 3;
+/** u32 SetFlags. */
+export const SD_FLAGS = 4;
+/** u32 table index. */
+export const SD_TABLE = 8;
+/** u16 padded key bytes in an entry. */
+export const SD_KSTRIDE = 12;
+/** u16 bytes per entry. */
+export const SD_ESTRIDE = 14;
+/** u32 address of the entries. */
+export const SD_ENTRIES = 16;
+/** u32 entries in use (hash: allocated, including deleted ones). */
+export const SD_COUNT = 20;
+/** u32 entries that fit. */
+export const SD_CAPACITY = 24;
+/** u32 address of the hash buckets (u32 entry index + 1, 0 = empty). */
+export const SD_BUCKETS = 28;
+/** u32 bucket mask. */
+export const SD_MASK = 32;
+/** u32 address of the catch-all entry, 0 = none. */
+export const SD_CATCHALL = 36;
+/** u64 default timeout in ns, 0 = none. */
+export const SD_TIMEOUT = 40;
+/** u8 number of key fields. */
+export const SD_NFIELDS = 48;
+/** u8[16] key field lengths. */
+export const SD_FIELD_LEN = 49;
+/** u16 offset of the key end in an entry (Ranges). */
+export const SD_KEYEND_AT = 66;
+/** u16 offset of the data in an entry. */
+export const SD_DATA_AT = 68;
+/** u16 offset of the u64 expiry (ns, 0 = never) in an entry. */
+export const SD_EXPIRES_AT = 70;
+/** u16 offset of the u32 entry flags. */
+export const SD_EFLAGS_AT = 72;
+/** u16 offset of the element expression records (dynset templates copied). */
+export const SD_EXPRS_AT = 74;
+/** u32 live elements. */
+export const SD_LIVE = 76;
+/** bytes of a set descriptor. */
+export const SD_SIZE = 80;
+
+/** Entry flags (u32 at SD_EFLAGS_AT). */
+export enum EntryFlags {
+  /** NFT_SET_ELEM_INTERVAL_END */
+  IntervalEnd = 0x1,
+  /** the entry holds an element */
+  Live = 0x100,
+  /** open interval: reaches the top of the key space */
+  Open = 0x200,
+}

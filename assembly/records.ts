@@ -1,0 +1,38 @@
+// The record area (docs/vm.md §4): trace events, log and reject records
+// appended in packet order during a batch; the host reads them afterwards.
+// Kernel counterparts: nft_trace_notify, nf_log_packet, nf_send_reset.
+
+import { RECORDS_CAPACITY, RECORDS_COUNT, RECORDS_DROPPED, RECORDS_HEADER_SIZE, RECORD_SIZE, REC_A, REC_B, REC_CHAIN, REC_HOOK, REC_KIND, REC_NFPROTO, REC_PACKET, REC_RULE, REC_SUB } from './abi';
+import { records } from './mem';
+import { pHook, pIndex, pNfproto } from './packet';
+
+/** Appends one record for the current packet; counts it as dropped when the area is full. */
+export function emitRecord(kind: u32, sub: u32, chain: u32, rule: u32, a: u32, b: u32): void {
+  const n = load<u32>(records, RECORDS_COUNT);
+  if (n >= load<u32>(records, RECORDS_CAPACITY)) {
+    store<u32>(records, load<u32>(records, RECORDS_DROPPED) + 1, RECORDS_DROPPED);
+    return;
+  }
+  const r = records + RECORDS_HEADER_SIZE + <usize>n * RECORD_SIZE;
+  store<u8>(r, <u8>kind, REC_KIND);
+  store<u8>(r, <u8>sub, REC_SUB);
+  store<u8>(r, <u8>pHook, REC_HOOK);
+  store<u8>(r, <u8>pNfproto, REC_NFPROTO);
+  store<u32>(r, pIndex, REC_PACKET);
+  store<u32>(r, chain, REC_CHAIN);
+  store<u32>(r, rule, REC_RULE);
+  store<u32>(r, a, REC_A);
+  store<u32>(r, b, REC_B);
+  store<u32>(records, n + 1, RECORDS_COUNT);
+}
+
+/** Chain and rule handle of the rule running (for log and reject records). */
+export let curChain: u32 = 0;
+/** Handle of the rule running. */
+export let curRule: u32 = 0;
+
+/** Sets the running rule. */
+@inline export function setCurrent(chain: u32, rule: u32): void {
+  curChain = chain;
+  curRule = rule;
+}

@@ -1,0 +1,233 @@
+// Sets and maps at run time (kernel: nft_set_hash.c, nft_set_rbtree.c,
+// nft_set_pipapo.c): open-addressing hash tables for exact keys (plain and
+// concatenated, maps, verdict maps), sorted start/end arrays with binary
+// search for single-field intervals, and per-field range scans for
+// concatenated intervals. `tcp dport { 22, 80 }` is a Hash set of 2-byte keys.
+
+import { EntryFlags, SD_BUCKETS, SD_CAPACITY, SD_COUNT, SD_DATA_AT, SD_EFLAGS_AT, SD_ENTRIES, SD_ESTRIDE, SD_EXPIRES_AT, SD_FIELD_LEN, SD_KEYEND_AT, SD_KIND, SD_KLEN, SD_LIVE, SD_MASK, SD_NFIELDS, SD_SIZE, SetKind } from '../layout';
+
+/** Address of set descriptor `k` in the array at `sets`. */
+@inline export function setAddr(sets: usize, k: u32): usize {
+  return sets + <usize>k * SD_SIZE;
+}
+
+/** Hash of `len` key bytes (whole words, the last one masked). */
+@inline function keyHash(k: usize, len: u32): u32 {
+  let h: u32 = 0x811c9dc5 ^ len;
+  let i: u32 = 0;
+  for (; i + 4 <= len; i += 4) {
+    h = (h ^ load<u32>(k + i)) * 0x01000193;
+    h ^= h >> 15;
+  }
+  if (i < len) {
+    const mask = (<u32>0xffffffff) >> ((4 - (len - i)) << 3);
+    h = (h ^ (load<u32>(k + i) & mask)) * 0x01000193;
+  }
+  h ^= h >> 16;
+  h *= 0x85ebca6b;
+  h ^= h >> 13;
+  return h;
+}
+
+/** The entry flags word of `e`. */
+@inline export function entryFlags(sd: usize, e: usize): u32 {
+  return load<u32>(e + load<u16>(sd, SD_EFLAGS_AT));
+}
+
+/** True when `e` holds an element that has not expired at `now`. */
+@inline export function entryLive(sd: usize, e: usize, now: u64): bool {
+  if (!(entryFlags(sd, e) & EntryFlags.Live)) return false;
+  const exp = load<u64>(e + load<u16>(sd, SD_EXPIRES_AT));
+  return exp == 0 || now < exp;
+}
+
+/** Finds the hash entry for key `k`: its bucket address (the entry's or the first free one on the probe path). */
+function hashProbe(sd: usize, k: usize, insert: bool): usize {
+  const klen = <u32>load<u8>(sd, SD_KLEN);
+  const mask = load<u32>(sd, SD_MASK);
+  const buckets = <usize>load<u32>(sd, SD_BUCKETS);
+  const entries = <usize>load<u32>(sd, SD_ENTRIES);
+  const stride = <usize>load<u16>(sd, SD_ESTRIDE);
+  let i = keyHash(k, klen) & mask;
+  let free: usize = 0;
+  // At most mask+1 probes: the table is never full (buckets ≥ 2 × capacity).
+  for (let n: u32 = 0; n <= mask; n++) {
+    const b = buckets + (<usize>i << 2);
+    const v = load<u32>(b);
+    if (v == 0) return insert && free ? free : b;
+    if (v == 0xffffffff) {
+      if (!free) free = b;
+    } else {
+      const e = entries + <usize>(v - 1) * stride;
+      if (memory.compare(e, k, klen) == 0) return b;
+    }
+    i = (i + 1) & mask;
+  }
+  return free;
+}
+
+/** Looks `k` up; the matching live entry's address, else 0 (the catch-all is the caller's business). */
+export function setLookup(sd: usize, k: usize, now: u64): usize {
+  const kind = <i32>load<u8>(sd, SD_KIND);
+  let e: usize = 0;
+  if (kind == SetKind.Hash) {
+    const b = hashProbe(sd, k, false);
+    const v = b ? load<u32>(b) : 0;
+    if (v != 0 && v != 0xffffffff) {
+      e = <usize>load<u32>(sd, SD_ENTRIES) + <usize>(v - 1) * load<u16>(sd, SD_ESTRIDE);
+      if (!entryLive(sd, e, now)) e = 0;
+    }
+  } else if (kind == SetKind.Interval) {
+    e = intervalLookup(sd, k, now);
+  } else {
+    e = rangesLookup(sd, k, now);
+  }
+  return e;
+}
+
+/** Greatest element ≤ k (memcmp order) must start an interval. */
+function intervalLookup(sd: usize, k: usize, now: u64): usize {
+  const klen = <usize>load<u8>(sd, SD_KLEN);
+  const entries = <usize>load<u32>(sd, SD_ENTRIES);
+  const stride = <usize>load<u16>(sd, SD_ESTRIDE);
+  let lo: i32 = 0;
+  let hi: i32 = <i32>load<u32>(sd, SD_COUNT) - 1;
+  let best: i32 = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    if (memory.compare(entries + <usize>mid * stride, k, klen) <= 0) {
+      best = mid;
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  if (best < 0) return 0;
+  const e = entries + <usize>best * stride;
+  if (entryFlags(sd, e) & EntryFlags.IntervalEnd) return 0;
+  return entryLive(sd, e, now) ? e : 0;
+}
+
+/** Concatenated intervals: every field within [key, key end]. */
+function rangesLookup(sd: usize, k: usize, now: u64): usize {
+  const entries = <usize>load<u32>(sd, SD_ENTRIES);
+  const stride = <usize>load<u16>(sd, SD_ESTRIDE);
+  const n = load<u32>(sd, SD_COUNT);
+  const nf = <i32>load<u8>(sd, SD_NFIELDS);
+  const endAt = <usize>load<u16>(sd, SD_KEYEND_AT);
+  for (let j: u32 = 0; j < n; j++) {
+    const e = entries + <usize>j * stride;
+    let off: usize = 0;
+    let ok = true;
+    for (let f = 0; f < nf; f++) {
+      const len = <usize>load<u8>(sd + f, SD_FIELD_LEN);
+      if (memory.compare(k + off, e + off, len) < 0 || memory.compare(k + off, e + endAt + off, len) > 0) {
+        ok = false;
+        break;
+      }
+      off += (len + 3) & ~3;
+    }
+    if (ok && entryLive(sd, e, now)) return e;
+  }
+  return 0;
+}
+
+/** The entry for key `k` in a hash set, inserting an empty one if absent; 0 when full. `created` says which. */
+export let setCreated: bool = false;
+/** Finds or inserts `k` (hash sets only); expired entries are reused as new. */
+export function setInsert(sd: usize, k: usize, now: u64): usize {
+  setCreated = false;
+  const b = hashProbe(sd, k, true);
+  if (!b) return 0;
+  const v = load<u32>(b);
+  const entries = <usize>load<u32>(sd, SD_ENTRIES);
+  const stride = <usize>load<u16>(sd, SD_ESTRIDE);
+  if (v != 0 && v != 0xffffffff) {
+    const e = entries + <usize>(v - 1) * stride;
+    if (entryLive(sd, e, now)) return e;
+    entryClear(sd, e, k);
+    setCreated = true;
+    return e;
+  }
+  const count = load<u32>(sd, SD_COUNT);
+  if (count >= load<u32>(sd, SD_CAPACITY)) return 0;
+  store<u32>(sd, count + 1, SD_COUNT);
+  store<u32>(b, count + 1);
+  const e = entries + <usize>count * stride;
+  entryClear(sd, e, k);
+  store<u32>(sd, load<u32>(sd, SD_LIVE) + 1, SD_LIVE);
+  setCreated = true;
+  return e;
+}
+
+function entryClear(sd: usize, e: usize, k: usize): void {
+  const stride = <usize>load<u16>(sd, SD_ESTRIDE);
+  memory.fill(e, 0, stride);
+  memory.copy(e, k, load<u8>(sd, SD_KLEN));
+  store<u32>(e + load<u16>(sd, SD_EFLAGS_AT), EntryFlags.Live);
+}
+
+/** Removes `k` from a hash set (dynset delete); no-op if absent. */
+export function setDelete(sd: usize, k: usize): void {
+  const b = hashProbe(sd, k, false);
+  if (!b) return;
+  const v = load<u32>(b);
+  if (v == 0 || v == 0xffffffff) return;
+  const e = <usize>load<u32>(sd, SD_ENTRIES) + <usize>(v - 1) * load<u16>(sd, SD_ESTRIDE);
+  store<u32>(e + load<u16>(sd, SD_EFLAGS_AT), 0);
+  store<u32>(b, 0xffffffff);
+}
+
+/** Address of an entry's data. */
+@inline export function entryData(sd: usize, e: usize): usize {
+  return e + load<u16>(sd, SD_DATA_AT);
+}
+
+/** Adds a built element to a Hash set during load; false if the key is already there. */
+export function hashAdd(sd: usize, e: usize): bool {
+  const b = hashProbe(sd, e, true);
+  const v = load<u32>(b);
+  if (v != 0 && v != 0xffffffff) return false;
+  const idx = <u32>((e - <usize>load<u32>(sd, SD_ENTRIES)) / load<u16>(sd, SD_ESTRIDE));
+  store<u32>(b, idx + 1);
+  return true;
+}
+
+/** Sorts the first SD_COUNT entries by key (heapsort, in place, `tmp` = one entry of scratch). */
+export function sortEntries(sd: usize, tmp: usize): void {
+  const n = <i32>load<u32>(sd, SD_COUNT);
+  const entries = <usize>load<u32>(sd, SD_ENTRIES);
+  const stride = <usize>load<u16>(sd, SD_ESTRIDE);
+  for (let i = (n >> 1) - 1; i >= 0; i--) siftDown(sd, entries, stride, i, n, tmp);
+  for (let end = n - 1; end > 0; end--) {
+    swapEntries(entries, stride, 0, end, tmp);
+    siftDown(sd, entries, stride, 0, end, tmp);
+  }
+}
+
+/** Entry order: key bytes, then end elements before start elements. */
+function entryCmp(sd: usize, a: usize, b: usize): i32 {
+  const c = memory.compare(a, b, load<u8>(sd, SD_KLEN));
+  if (c != 0) return c;
+  const fa = entryFlags(sd, a) & EntryFlags.IntervalEnd;
+  const fb = entryFlags(sd, b) & EntryFlags.IntervalEnd;
+  return <i32>fb - <i32>fa;
+}
+
+function siftDown(sd: usize, entries: usize, stride: usize, i: i32, n: i32, tmp: usize): void {
+  while (true) {
+    const l = 2 * i + 1;
+    if (l >= n) return;
+    let m = l;
+    if (l + 1 < n && entryCmp(sd, entries + <usize>(l + 1) * stride, entries + <usize>l * stride) > 0) m = l + 1;
+    if (entryCmp(sd, entries + <usize>m * stride, entries + <usize>i * stride) <= 0) return;
+    swapEntries(entries, stride, i, m, tmp);
+    i = m;
+  }
+}
+
+function swapEntries(entries: usize, stride: usize, i: i32, j: i32, tmp: usize): void {
+  const a = entries + <usize>i * stride;
+  const b = entries + <usize>j * stride;
+  memory.copy(tmp, a, stride);
+  memory.copy(a, b, stride);
+  memory.copy(b, tmp, stride);
+}

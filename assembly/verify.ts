@@ -1,0 +1,293 @@
+// The verifier (kernel: nf_tables_newrule's expression init, nft_parse_register_*,
+// nft_validate_register_*, nft_verdict_init): table-driven from abi.ts — known
+// opcode, record size by OPS, register operands by REG_OPERANDS (bounds, no
+// store into the verdict unless verdict data, no load of a word the rule has
+// not written) — then each instruction file's own check.
+// `unknown opcode 0x2a at insn 3 of rule handle 7` starts here.
+
+import {
+  ChainFlags, CT_KEY_LEN, FIB_RESULT_LEN, Family, LoadError, META_KEY_LEN, NONE8, NONE32, NFT_REG32_NUM, Op, OPS, OP_COUNT, RegLen,
+  RegRole, REG_OPERANDS, REG_OPERAND_COLS, RT_KEY_LEN, SetData, SetFlags, Tail, Verdict, DYNSET_EXPR_COUNT, VM_STATE_SLOT_SIZE,
+} from './abi';
+import { CH_FAMILY, CH_FLAGS, CH_SIZE, CH_TABLE, SD_DATA_KIND, SD_DLEN, SD_FLAGS, SD_KLEN, SD_TABLE } from './layout';
+import { loadFail } from './mem';
+import { setAddr } from './set/set';
+import { checkBitwise } from './insn/bitwise';
+import { checkByteorder } from './insn/byteorder';
+import { checkCmp } from './insn/cmp';
+import { checkDynset } from './insn/dynset';
+import { checkExthdr } from './insn/exthdr';
+import { checkFib } from './insn/fib';
+import { checkHash } from './insn/hash';
+import { checkImmediate } from './insn/immediate';
+import { checkLimit } from './insn/limit';
+import { checkLookup } from './insn/lookup';
+import { checkMeta, checkMetaSet } from './insn/meta';
+import { checkNumgen } from './insn/numgen';
+import { checkObjref } from './insn/objref';
+import { checkPayload, checkPayloadSet } from './insn/payload';
+import { checkQueue } from './insn/queue';
+import { checkRange } from './insn/range';
+import { checkReject } from './insn/reject';
+
+// What the instruction being checked may refer to (set by the loader).
+/** Chain records of the ruleset being loaded. */
+export let vChains: usize = 0;
+/** Number of chains. */
+export let vNchains: u32 = 0;
+/** Set descriptors of the ruleset being loaded. */
+export let vSets: usize = 0;
+/** Number of sets. */
+export let vNsets: u32 = 0;
+/** Object records of the ruleset being loaded. */
+export let vObjects: usize = 0;
+/** Number of objects. */
+export let vNobjects: u32 = 0;
+/** Table of the rule (or set) being checked. */
+export let vTable: u32 = 0;
+/** Family of that table. */
+export let vFamily: u32 = 0;
+/** The rule's anonymous sets: first index and count. */
+export let vSetFirst: u32 = 0;
+/** Number of the rule's anonymous sets. */
+export let vSetCount: u32 = 0;
+/** State slots of the ruleset being loaded, and the next free one. */
+export let vState: usize = 0;
+/** Next free state slot. */
+export let vStateNext: u32 = 0;
+/** Number of state slots available. */
+export let vStateCap: u32 = 0;
+/** Data words written so far in this rule (bit w = word w). */
+let vInited: u32 = 0;
+/** Size of the record just verified. */
+export let vSize: u32 = 0;
+
+/** Sets what the ruleset being loaded holds. */
+export function verifyBegin(chains: usize, nchains: u32, sets: usize, nsets: u32, objects: usize, nobjects: u32, state: usize, stateCap: u32): void {
+  vChains = chains;
+  vNchains = nchains;
+  vSets = sets;
+  vNsets = nsets;
+  vObjects = objects;
+  vNobjects = nobjects;
+  vState = state;
+  vStateCap = stateCap;
+  vStateNext = 0;
+}
+
+/** Starts a rule (or a set's elements): its table and anonymous sets; no register written yet. */
+export function verifyRule(table: u32, family: u32, setFirst: u32, setCount: u32): void {
+  vTable = table;
+  vFamily = family;
+  vSetFirst = setFirst;
+  vSetCount = setCount;
+  vInited = 0;
+}
+
+/** nft_verdict_init: the codes userspace may send; jump/goto to a regular chain of the same table. */
+export function checkVerdict(code: i32, chain: u32): i32 {
+  switch (code) {
+    case Verdict.Accept: case Verdict.Drop: case Verdict.Queue:
+    case Verdict.Continue: case Verdict.Break: case Verdict.Return:
+      return 0;
+    case Verdict.Jump: case Verdict.Goto: {
+      if (chain >= vNchains) return loadFail(LoadError.BadChain, chain);
+      const c = vChains + <usize>chain * CH_SIZE;
+      if (load<u32>(c, CH_TABLE) != vTable) return loadFail(LoadError.OtherTable, chain, 1);
+      if (load<u8>(c, CH_FLAGS) & ChainFlags.Base) return loadFail(LoadError.JumpToBase, chain);
+      return 0;
+    }
+  }
+  return loadFail(LoadError.BadVerdict, <u32>code);
+}
+
+/** A set reference from a rule: exists, same table, and an anonymous set only if the rule owns it. */
+export function checkSetRef(k: u32): i32 {
+  if (k >= vNsets) return loadFail(LoadError.BadSet, k);
+  const sd = setAddr(vSets, k);
+  if (load<u32>(sd, SD_TABLE) != vTable) return loadFail(LoadError.OtherTable, k, 2);
+  if (load<u32>(sd, SD_FLAGS) & SetFlags.Anonymous && (k < vSetFirst || k >= vSetFirst + vSetCount)) return loadFail(LoadError.BadSet, k);
+  return 0;
+}
+
+/** Allocates a state slot for a limit or numgen record; 0 when none is left. */
+function stateSlot(): usize {
+  if (vStateNext >= vStateCap) return 0;
+  return vState + <usize>(vStateNext++) * VM_STATE_SLOT_SIZE;
+}
+
+/** Whether this VM executes `op` (anything else fails the load, never matches silently). */
+export function vmSupports(op: u32): bool {
+  switch (op) {
+    case Op.Payload: case Op.PayloadSet: case Op.Cmp: case Op.Range: case Op.Bitwise: case Op.Byteorder:
+    case Op.Meta: case Op.MetaSet: case Op.Immediate: case Op.Lookup: case Op.Dynset: case Op.Counter:
+    case Op.Limit: case Op.Quota: case Op.Log: case Op.Reject: case Op.Notrack: case Op.Queue:
+    case Op.Objref: case Op.Exthdr: case Op.Fib: case Op.Numgen: case Op.Hash:
+      return true;
+  }
+  return false;
+}
+
+/** Bytes a record of `op` must have, given its fixed part at `p` (OPS[op].size ≤ avail checked by the caller). */
+function recordNeed(p: usize, op: u32, avail: u32): u32 {
+  const info = OPS[op];
+  let need = <u32>info.size;
+  const tail = info.tail;
+  if (tail == Tail.Data) need += (<u32>load<u8>(p + info.lenAt) + 3) & ~3;
+  else if (tail == Tail.Data2) need += ((<u32>load<u8>(p + info.lenAt) + 3) & ~3) << 1;
+  else if (tail == Tail.Bitwise) need += load<u8>(p, 7) == 0 ? ((<u32>load<u8>(p + info.lenAt) + 3) & ~3) << 1 : 4;
+  else if (tail == Tail.Nested) {
+    // Nested records (dynset expressions): each a whole record of a non-nested opcode.
+    const n = <u32>load<u8>(p, DYNSET_EXPR_COUNT);
+    for (let i: u32 = 0; i < n; i++) {
+      if (need + 4 > avail) return 0xffffffff;
+      const q = p + need;
+      const nop = <u32>load<u8>(q);
+      const nsize = <u32>load<u16>(q, 2);
+      if (nop == 0 || nop >= <u32>OP_COUNT || OPS[nop].tail == Tail.Nested || nsize < <u32>OPS[nop].size || nsize & 3 || need + nsize > avail) return 0xffffffff;
+      if (recordNeed(q, nop, nsize) != nsize) return 0xffffffff;
+      need += nsize;
+    }
+  }
+  return need;
+}
+
+/** Checks the record size of the record at `p` with `avail` bytes left; sets vSize. */
+export function checkRecordSize(p: usize, avail: u32): i32 {
+  if (avail < 4) return loadFail(LoadError.Truncated, 0);
+  const op = <u32>load<u8>(p);
+  if (op == 0 || op >= <u32>OP_COUNT) return loadFail(LoadError.UnknownOpcode, op);
+  const size = <u32>load<u16>(p, 2);
+  if (size < <u32>OPS[op].size || size & 3 || size > avail) return loadFail(LoadError.RecordSize, op, size, OPS[op].size);
+  const need = recordNeed(p, op, size);
+  if (need != size) return loadFail(LoadError.RecordSize, op, size, need);
+  vSize = size;
+  return 0;
+}
+
+/** Register length of one REG_OPERANDS row for the record at `p`. */
+function regLen(p: usize, kind: i32, arg: i32): i32 {
+  switch (kind) {
+    case RegLen.Fixed: return arg;
+    case RegLen.U8At: return load<u8>(p + arg);
+    case RegLen.MetaKey: return META_KEY_LEN[load<u8>(p, 5)];
+    case RegLen.SetKey: return load<u8>(setAddr(vSets, load<u32>(p + arg)), SD_KLEN);
+    case RegLen.SetData: {
+      const sd = setAddr(vSets, load<u32>(p + arg));
+      return load<u8>(sd, SD_DATA_KIND) == SetData.Verdict ? 8 : load<u8>(sd, SD_DLEN);
+    }
+    case RegLen.FibResult: {
+      const r = <i32>load<u8>(p, 5);
+      return r < 4 ? FIB_RESULT_LEN[r] : 0;
+    }
+    case RegLen.Addr: {
+      const f = arg ? <u32>load<u8>(p + arg) : vFamily;
+      return f == Family.Ipv6 ? 16 : 4;
+    }
+    case RegLen.CtKey: {
+      const k = <i32>load<u8>(p, 5);
+      return k < 24 ? (CT_KEY_LEN[k] ? CT_KEY_LEN[k] : vFamily == Family.Ipv4 ? 4 : 16) : 0;
+    }
+    case RegLen.RtKey: {
+      const k = <i32>load<u8>(p, 5);
+      return k < 5 ? RT_KEY_LEN[k] : 0;
+    }
+  }
+  return 0;
+}
+
+/** Register operands of the record at `p` (opcode `op` as in the image). */
+function checkRegisters(p: usize, op: i32): i32 {
+  for (let r = 0; r < REG_OPERANDS.length; r += REG_OPERAND_COLS) {
+    if (REG_OPERANDS[r] != op) continue;
+    const w = <u32>load<u8>(p + REG_OPERANDS[r + 1]);
+    const role = REG_OPERANDS[r + 2];
+    if (w == NONE8 && role & RegRole.Optional) continue;
+    const len = <u32>regLen(p, REG_OPERANDS[r + 3], REG_OPERANDS[r + 4]);
+    const base = role & ~RegRole.Optional;
+    if (base == RegRole.StoreVerdict) {
+      const verdictData = op == Op.Immediate ? len == 8 && w == 0 : load<u8>(setAddr(vSets, load<u32>(p + REG_OPERANDS[r + 4])), SD_DATA_KIND) == SetData.Verdict;
+      if (verdictData) {
+        if (w != 0) return loadFail(LoadError.VerdictRegister, w, len);
+        continue;
+      }
+    }
+    if (len == 0 || w >= <u32>NFT_REG32_NUM || w * 4 + len > <u32>NFT_REG32_NUM * 4) return loadFail(LoadError.BadRegister, w, len);
+    if (w < 4) return loadFail(LoadError.VerdictRegister, w, len);
+    const nw = (len + 3) >> 2;
+    const mask = ((<u32>1 << nw) - 1) << w;
+    if (base == RegRole.Load) {
+      if ((vInited & mask) != mask) return loadFail(LoadError.UninitRegister, w, len);
+    } else vInited |= mask;
+  }
+  return 0;
+}
+
+/** The per-instruction checks of the instruction files (nft_*_init); may specialise the record. */
+function checkOp(p: usize, op: u32): i32 {
+  switch (op) {
+    case Op.Payload: return checkPayload(p);
+    case Op.PayloadSet: return checkPayloadSet(p);
+    case Op.Cmp: return checkCmp(p);
+    case Op.Range: return checkRange(p);
+    case Op.Bitwise: return checkBitwise(p);
+    case Op.Byteorder: return checkByteorder(p);
+    case Op.Meta: return checkMeta(p);
+    case Op.MetaSet: return checkMetaSet(p);
+    case Op.Immediate: return checkImmediate(p);
+    case Op.Lookup: return checkLookup(p);
+    case Op.Dynset: return checkDynset(p);
+    case Op.Reject: return checkReject(p);
+    case Op.Queue: return checkQueue(p);
+    case Op.Objref: return checkObjref(p);
+    case Op.Exthdr: return checkExthdr(p);
+    case Op.Fib: return checkFib(p);
+    case Op.Hash: return checkHash(p);
+    case Op.Limit: {
+      const s = stateSlot();
+      if (!s) return loadFail(LoadError.OutOfMemory, vStateNext + 1, vStateCap);
+      return checkLimit(p, s, vStateNext - 1);
+    }
+    case Op.Numgen: {
+      const s = stateSlot();
+      if (!s) return loadFail(LoadError.OutOfMemory, vStateNext + 1, vStateCap);
+      return checkNumgen(p, s, vStateNext - 1);
+    }
+  }
+  return 0;
+}
+
+/** Verifies one instruction record at `p` with `avail` bytes left in the rule; vSize = its size. */
+export function verifyInsn(p: usize, avail: u32): i32 {
+  let err = checkRecordSize(p, avail);
+  if (err) return err;
+  const op = <u32>load<u8>(p);
+  if (!vmSupports(op)) return loadFail(LoadError.Unsupported, op);
+  // The instruction's own checks first: they validate the set a register length depends on.
+  err = checkOp(p, op);
+  if (err) return err;
+  return checkRegisters(p, op);
+}
+
+/** Verifies an object's state record (a counter, quota or limit of the object's type). */
+export function verifyState(p: usize, avail: u32, type: u32): i32 {
+  const err = checkRecordSize(p, avail);
+  if (err) return err;
+  const op = <u32>load<u8>(p);
+  const want = type == 1 ? Op.Counter : type == 2 ? Op.Quota : type == 4 ? Op.Limit : 0;
+  if (op != want) return loadFail(LoadError.BadOperand, op, 0, type);
+  return checkOp(p, op);
+}
+
+/** Chain record `k` of the ruleset being loaded. */
+@inline export function chainAt(k: u32): usize {
+  return vChains + <usize>k * CH_SIZE;
+}
+
+/** The family a chain's table has. */
+@inline export function chainFamily(k: u32): u32 {
+  return load<u8>(chainAt(k), CH_FAMILY);
+}
+
+/** NONE32 re-exported for the loader's convenience. */
+export const NO_INDEX: u32 = NONE32;

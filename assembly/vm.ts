@@ -1,0 +1,153 @@
+// The interpreter (kernel: net/netfilter/nf_tables_core.c nft_do_chain, and
+// net/netfilter/core.c nf_hook_slow for the base chains of one hook): per
+// rule reset the verdict to CONTINUE, run the records, BREAK → next rule,
+// jump/goto/return with a 16-deep stack, then the base chain's policy.
+// One `case` per opcode; the instruction bodies live in insn/<family>.ts.
+
+import { FastOp, NFT_JUMP_STACK_SIZE, Op, RecordKind, TraceType, Verdict } from './abi';
+import { CH_COUNT, CH_FIRST, CH_POLICY, CH_SIZE, RU_CODE, RU_END, RU_HANDLE, RU_SIZE } from './layout';
+import { jstack, regs, rtChains, rtRules } from './mem';
+import { pNftrace } from './packet';
+import { emitRecord, setCurrent } from './records';
+import { evalBitwise } from './insn/bitwise';
+import { evalByteorder } from './insn/byteorder';
+import { evalCmp, evalCmpFast } from './insn/cmp';
+import { evalCounter } from './insn/counter';
+import { evalDynset } from './insn/dynset';
+import { evalExthdr } from './insn/exthdr';
+import { evalFib } from './insn/fib';
+import { evalHash } from './insn/hash';
+import { evalImmediate } from './insn/immediate';
+import { evalLimit } from './insn/limit';
+import { evalLog } from './insn/log';
+import { evalLookup } from './insn/lookup';
+import { evalMeta, evalMetaSet } from './insn/meta';
+import { evalNotrack } from './insn/notrack';
+import { evalNumgen } from './insn/numgen';
+import { evalObjref } from './insn/objref';
+import { evalPayload, evalPayloadFast, evalPayloadSet } from './insn/payload';
+import { evalQueue } from './insn/queue';
+import { evalQuota } from './insn/quota';
+import { evalRange } from './insn/range';
+import { evalReject } from './insn/reject';
+
+/** Trace recording for this batch: 0 off, 1 all packets, 2 packets with nftrace. */
+export let traceMode: u32 = 0;
+/** Sets the batch's trace mode. */
+export function setTraceMode(m: u32): void {
+  traceMode = m;
+}
+
+/** Rule handle and chain of the last verdict decided by doChain (0 handle = policy). */
+export let decidedChain: u32 = 0;
+/** Handle of the deciding rule, 0 for the policy. */
+export let decidedRule: u32 = 0;
+
+@inline function tracing(): bool {
+  return traceMode == 1 || (traceMode == 2 && pNftrace);
+}
+
+/** Runs the records of one rule; the verdict code it leaves. */
+@inline function runRule(pc: usize, end: usize): i32 {
+  store<i32>(regs, Verdict.Continue);
+  while (pc < end) {
+    switch (<i32>load<u8>(pc)) {
+      case FastOp.CmpFast: evalCmpFast(pc); break;
+      case FastOp.PayloadFast: evalPayloadFast(pc); break;
+      case Op.Payload: evalPayload(pc); break;
+      case Op.PayloadSet: evalPayloadSet(pc); break;
+      case Op.Cmp: evalCmp(pc); break;
+      case Op.Range: evalRange(pc); break;
+      case Op.Bitwise: evalBitwise(pc); break;
+      case Op.Byteorder: evalByteorder(pc); break;
+      case Op.Meta: evalMeta(pc); break;
+      case Op.MetaSet: evalMetaSet(pc); break;
+      case Op.Immediate: evalImmediate(pc); break;
+      case Op.Lookup: evalLookup(pc); break;
+      case Op.Dynset: evalDynset(pc); break;
+      case Op.Counter: evalCounter(pc); break;
+      case Op.Limit: evalLimit(pc); break;
+      case Op.Quota: evalQuota(pc); break;
+      case Op.Log: evalLog(pc); break;
+      case Op.Reject: evalReject(pc); break;
+      case Op.Notrack: evalNotrack(); break;
+      case Op.Queue: evalQueue(pc); break;
+      case Op.Objref: evalObjref(pc); break;
+      case Op.Exthdr: evalExthdr(pc); break;
+      case Op.Fib: evalFib(pc); break;
+      case Op.Numgen: evalNumgen(pc); break;
+      case Op.Hash: evalHash(pc); break;
+      // The loader admits no other opcode.
+      default: unreachable();
+    }
+    if (load<i32>(regs) != Verdict.Continue) break;
+    pc += load<u16>(pc, 2);
+  }
+  return load<i32>(regs);
+}
+
+/**
+ * nft_do_chain for base chain `base`: returns the NF_* verdict (full code
+ * for accept/queue/stolen), sets decidedChain/decidedRule.
+ */
+export function doChain(base: u32): i32 {
+  let chain = base;
+  let ch = rtChains + <usize>chain * CH_SIZE;
+  let r = load<u32>(ch, CH_FIRST);
+  let last = r + load<u32>(ch, CH_COUNT);
+  let sp: u32 = 0;
+  while (true) {
+    if (r < last) {
+      const rule = rtRules + <usize>r * RU_SIZE;
+      const handle = load<u32>(rule, RU_HANDLE);
+      setCurrent(chain, handle);
+      const code = runRule(<usize>load<u32>(rule, RU_CODE), <usize>load<u32>(rule, RU_END));
+      if (code == Verdict.Break) {
+        r++;
+        continue;
+      }
+      if (tracing()) emitRecord(RecordKind.Trace, TraceType.Rule, chain, handle, code, code == Verdict.Jump || code == Verdict.Goto ? load<u32>(regs, 4) : 0xffffffff);
+      if (code == Verdict.Continue) {
+        r++;
+        continue;
+      }
+      if (code >= 0) {
+        decidedChain = chain;
+        decidedRule = handle;
+        // NF_DROP carries no errno here; accept, queue and stolen keep their full code.
+        return (code & 0xff) == Verdict.Drop ? Verdict.Drop : code;
+      }
+      if (code == Verdict.Jump || code == Verdict.Goto) {
+        if (code == Verdict.Jump) {
+          // The loader bounds the depth; the kernel drops on overflow.
+          if (sp >= <u32>NFT_JUMP_STACK_SIZE) return Verdict.Drop;
+          store<u32>(jstack + (<usize>sp << 3), chain);
+          store<u32>(jstack + (<usize>sp << 3), r + 1, 4);
+          sp++;
+        }
+        chain = load<u32>(regs, 4);
+        ch = rtChains + <usize>chain * CH_SIZE;
+        r = load<u32>(ch, CH_FIRST);
+        last = r + load<u32>(ch, CH_COUNT);
+        continue;
+      }
+      // NFT_RETURN falls through to the pop below.
+    } else if (chain != base && tracing()) {
+      // The end of a chain: a trace event without a rule (nft 1.0.6 prints nothing).
+      emitRecord(RecordKind.Trace, TraceType.Return, chain, 0, Verdict.Continue, 0xffffffff);
+    }
+    if (sp > 0) {
+      sp--;
+      chain = load<u32>(jstack + (<usize>sp << 3));
+      r = load<u32>(jstack + (<usize>sp << 3), 4);
+      ch = rtChains + <usize>chain * CH_SIZE;
+      last = load<u32>(ch, CH_FIRST) + load<u32>(ch, CH_COUNT);
+      continue;
+    }
+    const policy = <i32>load<u8>(rtChains + <usize>base * CH_SIZE, CH_POLICY);
+    if (tracing()) emitRecord(RecordKind.Trace, TraceType.Policy, base, 0, policy, 0xffffffff);
+    decidedChain = base;
+    decidedRule = 0;
+    return policy;
+  }
+}

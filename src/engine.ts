@@ -1,0 +1,322 @@
+// The nftvm engine (src/engine.ts): owns one WebAssembly instance of the VM
+// (assembly/index.ts) and its memory regions; loads rulesets (nft text via
+// the compiler, or a bytecode image) and evaluates batches of packets in
+// one wasm call each. Browser-safe: the caller supplies the wasm bytes.
+// `const e = await Engine.create({ wasm }); e.load(text); e.evaluate([{ data, iif: 2 }])`.
+
+import * as abi from '../assembly/abi.js';
+import { decodeBytecode, encodeBytecode, programOf, type Program } from '../compiler/bytecode.js';
+import { checkRuleset, renderDiagnostics, type FileReader } from '../compiler/index.js';
+import { hookPath, writeHost, type HostModel } from './host.js';
+import { formatLoadError, readLoadError, type VmLoadError } from './vm-errors.js';
+
+export type { HostModel } from './host.js';
+
+/** Sizes of the VM's regions and the wasm to run. */
+export interface EngineOptions {
+  /** The compiled VM: build/nftvm.wasm bytes or a compiled module. */
+  wasm: BufferSource | WebAssembly.Module;
+  /** Bytes per ruleset slot (two slots: active and next). Default 16 MiB. */
+  rulesetBytes?: number;
+  /** Bytes of the image buffer. Default 4 MiB. */
+  imageBytes?: number;
+  /** Bytes of the batch area (descriptors, results, packet bytes). Default 8 MiB. */
+  batchBytes?: number;
+  /** Bytes of the record area (trace, log, reject). Default 1 MiB. */
+  recordBytes?: number;
+  /** Interfaces, addresses, routes, forwarding. */
+  host?: HostModel;
+  /** Seed of the VM's pseudo-random generator (meta random, numgen random). */
+  seed?: bigint;
+}
+
+/** A ruleset the compiler or the VM refused; `message` says what and where. */
+export class EngineLoadError extends Error {
+  constructor(message: string, readonly vm?: VmLoadError) {
+    super(message);
+    this.name = 'EngineLoadError';
+  }
+}
+
+/** One packet to evaluate. */
+export interface PacketIn {
+  /** The bytes: an Ethernet frame when `ether`, else an IP packet. */
+  data: Uint8Array;
+  /** Input interface index (0: locally generated). */
+  iif?: number;
+  /** Output interface index (default: from the host model's routes). */
+  oif?: number;
+  /** The bytes start with an Ethernet header (default: when iif is set). */
+  ether?: boolean;
+  /** Hook path family and hooks; default from the host model (host.ts hookPath). */
+  family?: abi.Family;
+  hooks?: number[];
+  mark?: number;
+  /** ns since the epoch. */
+  tstamp?: bigint;
+  /** 0 host, 1 broadcast, 2 multicast, 3 other host. */
+  pkttype?: number;
+  /** Local socket owner (skuid/skgid). */
+  socket?: { uid: number; gid: number };
+}
+
+/** A record of the record area, decoded. */
+export interface VmRecord {
+  kind: abi.RecordKind;
+  sub: number;
+  hook: number;
+  nfproto: number;
+  packet: number;
+  chain: number;
+  rule: number;
+  a: number;
+  b: number;
+}
+
+/** Results of one batch: views into the batch area, valid until the next evaluate(). */
+export class BatchResult {
+  constructor(
+    private readonly view: DataView,
+    private readonly mem: Uint8Array,
+    private readonly batch: number,
+    private readonly results: number,
+    readonly count: number,
+    private readonly recs: number,
+  ) {}
+
+  private res(i: number, o: number): number {
+    return this.results + i * abi.RES_SIZE + o;
+  }
+
+  /** Final NF_* verdict code (queue number in bits 16..31). */
+  verdict(i: number): number {
+    return this.view.getInt32(this.res(i, abi.RES_VERDICT), true);
+  }
+  /** Hook that decided (abi.InetHook / ArpHook), or NONE8. */
+  hook(i: number): number {
+    return this.mem[this.res(i, abi.RES_HOOK)]!;
+  }
+  /** Index of the deciding base chain in the image, or NONE32. */
+  chain(i: number): number {
+    return this.view.getUint32(this.res(i, abi.RES_CHAIN), true);
+  }
+  /** Handle of the deciding rule; 0 = the chain's policy. */
+  rule(i: number): number {
+    return this.view.getUint32(this.res(i, abi.RES_RULE), true);
+  }
+  /** ResFlags. */
+  flags(i: number): number {
+    return this.mem[this.res(i, abi.RES_FLAGS)]!;
+  }
+  /** Mark after the hooks. */
+  mark(i: number): number {
+    return this.view.getUint32(this.res(i, abi.RES_MARK), true);
+  }
+  /** The packet's bytes in the batch area (payload writes show here). */
+  packet(i: number): Uint8Array {
+    const d = this.batch + abi.BATCH_HEADER_SIZE + i * abi.PKT_SIZE;
+    const off = this.view.getUint32(d + abi.PKT_DATA, true);
+    return this.mem.subarray(this.batch + off, this.batch + off + this.view.getUint32(d + abi.PKT_LEN, true));
+  }
+  /** Records lost because the record area was full. */
+  get recordsDropped(): number {
+    return this.view.getUint32(this.recs + abi.RECORDS_DROPPED, true);
+  }
+  /** The batch's trace, log and reject records in order. */
+  records(): VmRecord[] {
+    const n = this.view.getUint32(this.recs + abi.RECORDS_COUNT, true);
+    const out: VmRecord[] = [];
+    for (let k = 0; k < n; k++) {
+      const r = this.recs + abi.RECORDS_HEADER_SIZE + k * abi.RECORD_SIZE;
+      out.push({
+        kind: this.mem[r + abi.REC_KIND]!, sub: this.mem[r + abi.REC_SUB]!, hook: this.mem[r + abi.REC_HOOK]!,
+        nfproto: this.mem[r + abi.REC_NFPROTO]!, packet: this.view.getUint32(r + abi.REC_PACKET, true),
+        chain: this.view.getUint32(r + abi.REC_CHAIN, true), rule: this.view.getUint32(r + abi.REC_RULE, true),
+        a: this.view.getUint32(r + abi.REC_A, true), b: this.view.getUint32(r + abi.REC_B, true),
+      });
+    }
+    return out;
+  }
+}
+
+interface Exports {
+  memory: WebAssembly.Memory;
+  abiVersion(): number;
+  init(ruleset: number, image: number, batch: number, records: number): void;
+  load(ptr: number, len: number): number;
+  evaluate(): number;
+  ctlAddr(): number;
+  imageAddr(): number;
+  imageSize(): number;
+  batchAddr(): number;
+  batchSize(): number;
+  recordsAddr(): number;
+  hostAddr(): number;
+}
+
+/** One VM instance with its memory. */
+export class Engine {
+  private readonly x: Exports;
+  private readonly mem: Uint8Array;
+  private readonly view: DataView;
+  private host: HostModel = { interfaces: [] };
+  /** The loaded ruleset, decoded (names for messages, counters). */
+  program?: Program;
+  /** The loaded image. */
+  image?: Uint8Array;
+
+  private constructor(instance: WebAssembly.Instance, o: EngineOptions) {
+    this.x = instance.exports as unknown as Exports;
+    const expect = (abi.BC_VERSION_MAJOR << 16) | abi.BC_VERSION_MINOR;
+    if (this.x.abiVersion() !== expect) throw new Error(`VM module speaks bytecode ${this.x.abiVersion() >>> 16}.${this.x.abiVersion() & 0xffff}, this host ${abi.BC_VERSION_MAJOR}.${abi.BC_VERSION_MINOR}`);
+    this.x.init(o.rulesetBytes ?? 16 << 20, o.imageBytes ?? 4 << 20, o.batchBytes ?? 8 << 20, o.recordBytes ?? 1 << 20);
+    // Regions are fixed after init(): the memory never grows again, so these views stay valid.
+    this.mem = new Uint8Array(this.x.memory.buffer);
+    this.view = new DataView(this.x.memory.buffer);
+    if (o.seed !== undefined) this.view.setBigUint64(this.x.ctlAddr() + abi.VM_PRNG, o.seed || 1n, true);
+    this.setHost(o.host ?? { interfaces: [] });
+  }
+
+  /** Instantiates the VM and lays out its memory. */
+  static async create(o: EngineOptions): Promise<Engine> {
+    const module = o.wasm instanceof WebAssembly.Module ? o.wasm : await WebAssembly.compile(o.wasm);
+    const instance = await WebAssembly.instantiate(module, {
+      env: {
+        abort: (_m: number, _f: number, line: number, col: number) => {
+          throw new Error(`nftvm aborted at ${line}:${col}`);
+        },
+      },
+    });
+    return new Engine(instance, o);
+  }
+
+  /** Replaces the host model (interfaces, addresses, routes, forwarding). */
+  setHost(host: HostModel): void {
+    writeHost(this.mem, this.x.hostAddr(), host);
+    this.host = host;
+  }
+
+  /**
+   * Loads a ruleset: nft text (compiled and checked as `nft -c` would) or a
+   * bytecode image. Atomic: on any error the previous ruleset stays active.
+   */
+  load(input: string | Uint8Array, name = 'ruleset.nft', read?: FileReader): void {
+    let image: Uint8Array;
+    if (typeof input === 'string') {
+      const r = checkRuleset({ name, text: input }, read);
+      if (r.diagnostics.length) throw new EngineLoadError(renderDiagnostics(r.diagnostics));
+      image = encodeBytecode(programOf(r));
+    } else image = input;
+    if (image.length > this.x.imageSize()) throw new EngineLoadError(`image of ${image.length} bytes exceeds the image buffer (${this.x.imageSize()} bytes)`);
+    this.mem.set(image, this.x.imageAddr());
+    const rc = this.x.load(this.x.imageAddr(), image.length);
+    if (rc !== abi.LoadError.Ok) {
+      let p: Program | undefined;
+      try {
+        p = decodeBytecode(image);
+      } catch {
+        p = undefined;
+      }
+      const e = readLoadError(this.view, this.x.ctlAddr());
+      throw new EngineLoadError(formatLoadError(e, p), e);
+    }
+    this.image = image.slice();
+    this.program = decodeBytecode(this.image);
+  }
+
+  /** Writes the packets into the batch area, runs them in one call, returns views of the results. */
+  evaluate(packets: readonly PacketIn[], opts: { trace?: 'all' | 'nftrace' } = {}): BatchResult {
+    const base = this.x.batchAddr();
+    const cap = this.x.batchSize();
+    const n = packets.length;
+    const results = abi.BATCH_HEADER_SIZE + n * abi.PKT_SIZE;
+    let data = results + n * abi.RES_SIZE;
+    const v = this.view;
+    const flags = opts.trace === 'all' ? abi.BatchFlags.TraceAll : opts.trace === 'nftrace' ? abi.BatchFlags.TraceNftrace : 0;
+    v.setUint32(base + abi.BATCH_COUNT, n, true);
+    v.setUint32(base + abi.BATCH_FLAGS, flags, true);
+    v.setUint32(base + abi.BATCH_RESULTS, results, true);
+    for (let k = 0; k < n; k++) {
+      const p = packets[k]!;
+      const d = base + abi.BATCH_HEADER_SIZE + k * abi.PKT_SIZE;
+      data = (data + 3) & ~3;
+      if (data + p.data.length > cap) throw new Error(`batch of ${n} packets does not fit the batch area (${cap} bytes)`);
+      this.mem.set(p.data, base + data);
+      const ether = p.ether ?? (p.iif ?? 0) !== 0;
+      let family = p.family;
+      let hooks = p.hooks;
+      let oif = p.oif ?? 0;
+      if (family === undefined || hooks === undefined) {
+        const path = hookPath(this.host, p.data, { iif: p.iif ?? 0, ether });
+        family ??= path.family;
+        hooks ??= path.hooks;
+        if (p.oif === undefined) oif = path.oif;
+      }
+      if (hooks.length > abi.PKT_HOOK_MAX) throw new Error(`packet ${k}: more than ${abi.PKT_HOOK_MAX} hooks`);
+      v.setUint32(d + abi.PKT_DATA, data, true);
+      v.setUint32(d + abi.PKT_LEN, p.data.length, true);
+      this.mem[d + abi.PKT_FAMILY] = family;
+      this.mem[d + abi.PKT_FLAGS] = (ether ? abi.PktFlags.Ether : 0) | (p.socket ? abi.PktFlags.Socket : 0);
+      this.mem[d + abi.PKT_PKTTYPE] = p.pkttype ?? 0;
+      this.mem[d + abi.PKT_HOOK_COUNT] = hooks.length;
+      hooks.forEach((h, i) => (this.mem[d + abi.PKT_HOOKS + i] = h));
+      v.setUint32(d + abi.PKT_IIF, p.iif ?? 0, true);
+      v.setUint32(d + abi.PKT_OIF, oif, true);
+      v.setUint32(d + abi.PKT_MARK, p.mark ?? 0, true);
+      v.setBigUint64(d + abi.PKT_TSTAMP, p.tstamp ?? 0n, true);
+      v.setUint32(d + abi.PKT_SKUID, p.socket?.uid ?? 0, true);
+      v.setUint32(d + abi.PKT_SKGID, p.socket?.gid ?? 0, true);
+      data += p.data.length;
+    }
+    const rc = this.x.evaluate();
+    if (rc < 0) throw new Error('batch area header rejected by the VM');
+    return new BatchResult(v, this.mem, base, base + results, n, this.x.recordsAddr());
+  }
+
+  /** Evaluates a batch already laid out in the batch area (batchView()); returns the packet count. */
+  evaluateRaw(): number {
+    return this.x.evaluate();
+  }
+
+  /** The batch area, for hosts that write descriptors themselves (abi BATCH_*, PKT_*, RES_*). */
+  batchView(): { mem: Uint8Array; base: number; size: number } {
+    return { mem: this.mem, base: this.x.batchAddr(), size: this.x.batchSize() };
+  }
+
+  /** Address of the active ruleset's code copy: image code offset + this = the record in the VM. */
+  private codeBase(): number {
+    return this.view.getUint32(this.x.ctlAddr() + abi.VM_CODE, true);
+  }
+
+  /** The counter of every rule that has one: rule handle → packets and bytes (first counter of the rule). */
+  ruleCounters(): Map<number, { chain: string; packets: bigint; bytes: bigint }> {
+    const out = new Map<number, { chain: string; packets: bigint; bytes: bigint }>();
+    const img = this.image;
+    if (!img || !this.program) return out;
+    const iv = new DataView(img.buffer, img.byteOffset, img.byteLength);
+    const secEntry = (id: number) => abi.BC_HEADER_SIZE + (id - 1) * abi.BC_SECTION_ENTRY_SIZE;
+    const rulesOff = iv.getUint32(secEntry(abi.Section.Rules) + abi.SEC_OFFSET, true);
+    const code = this.codeBase();
+    this.program.rules.forEach((r, k) => {
+      const q = rulesOff + k * abi.RULE_RECORD_SIZE;
+      let p = code + iv.getUint32(q + abi.RULE_CODE, true);
+      const end = p + iv.getUint32(q + abi.RULE_CODE_SIZE, true);
+      while (p < end) {
+        if (this.mem[p] === abi.Op.Counter) {
+          out.set(r.handle, {
+            chain: this.program!.chains[r.chain]!.name,
+            packets: this.view.getBigUint64(p + abi.COUNTER_PKTS, true), bytes: this.view.getBigUint64(p + abi.COUNTER_BYTES, true),
+          });
+          break;
+        }
+        p += this.view.getUint16(p + 2, true);
+      }
+    });
+    return out;
+  }
+
+  /** Name of chain `k` of the loaded ruleset. */
+  chainName(k: number): string | undefined {
+    return this.program?.chains[k]?.name;
+  }
+}
