@@ -355,7 +355,8 @@ export class RuleCompiler {
       }
       return encodeNum(v.num, len, l.order);
     }
-    return encodeNum(this.value(l, e) << BigInt(l.shift), len, l.order);
+    const v = this.value(l, e);
+    return encodeNum(l.shift ? v << BigInt(l.shift) : v, len, l.order);
   }
 
   /** The numeric value of a constant for `l`'s type (checking its width); lists and `|` are or-ed. */
@@ -374,7 +375,7 @@ export class RuleCompiler {
     const v = parseLiteral(l.type, e.text, e.tok);
     if (typeof v === 'string') this.err(e.span, v);
     if ('str' in v) return bytesToNum(v.str);
-    const max = l.type.max ?? (1n << BigInt(l.bits)) - 1n;
+    const max = l.type.max ?? maxOfBits(l.bits);
     if (v.num > max) this.err(e.span, l.type.name === 'inet_service' ? msg.serviceRange : l.type.rangeError ?? msg.valueRange(v.num, max));
     return v.num;
   }
@@ -440,6 +441,13 @@ export class RuleCompiler {
     const size = bits % 64 === 0 ? 8 : bits % 32 === 0 ? 4 : 2;
     this.insns.push({ op: 'byteorder', sreg: netlinkReg(reg), dreg: netlinkReg(reg), hton: true, len: l.len, size });
   }
+}
+
+const MAX_OF_BITS: bigint[] = [];
+
+/** The largest value of `bits` bits (memoized: bigint arithmetic allocates, and every constant is checked). */
+function maxOfBits(bits: number): bigint {
+  return (MAX_OF_BITS[bits] ??= (1n << BigInt(bits)) - 1n);
 }
 
 /** Register units a lookup key takes: a concatenation its words, anything else a 128-bit register. */

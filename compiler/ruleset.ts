@@ -8,7 +8,7 @@ import type { Cmd, RuleDecl, SetDecl } from './ast.js';
 import { CompileError, Diagnostics, formatDiagnostic, type Diagnostic } from './diagnostics.js';
 import { datatype, SET_TYPE_NAMES, type Datatype } from './datatype.js';
 import { dataWords, printInsn, verdictText, type Insn } from './insn.js';
-import { RuleCompiler, type SetDef, type SetElem, type TableCtx } from './linearize.js';
+import { RuleCompiler, type ChainCtx, type SetDef, type SetElem, type TableCtx } from './linearize.js';
 import { Parser, type FileReader } from './parser/index.js';
 import { buildElements, ELEM_INTERVAL_END } from './sets.js';
 import type { Source, Span } from './source.js';
@@ -39,6 +39,8 @@ export type Output =
   | { k: 'cmd'; cmd: Cmd };
 
 interface TableState extends TableCtx {
+  /** Chains as rules are compiled for them (one context object per chain, not per rule). */
+  chains: Map<string, ChainCtx>;
   flowtables?: Set<string>;
   chainDecl: Map<string, { hook?: { type: string; hook: string; prio: number; devices: string[] }; policy?: string }>;
 }
@@ -122,7 +124,7 @@ class Evaluator {
     const ch = c.chain;
     let hook;
     if (ch.hook) hook = resolveHook(c.family, ch.hook);
-    t.chains.set(ch.name, { base: !!ch.hook || (t.chains.get(ch.name)?.base ?? false), hook: ch.hook?.hook, type: ch.hook?.type });
+    t.chains.set(ch.name, { name: ch.name, base: !!ch.hook || (t.chains.get(ch.name)?.base ?? false), hook: ch.hook?.hook, type: ch.hook?.type });
     t.chainDecl.set(ch.name, { hook, policy: ch.policy });
     this.out.push({ k: 'chain', text: chainLine(c.family, hook) });
   }
@@ -199,7 +201,7 @@ class Evaluator {
     const t = this.table(family, table, r.span, false);
     const ch = t.chains.get(chain);
     if (!ch) throw new CompileError(r.span, `Could not process rule: No such file or directory`);
-    const rc = new RuleCompiler(t, { name: chain, ...ch });
+    const rc = new RuleCompiler(t, ch);
     rc.compile(r.stmts);
     this.out.push({ k: 'rule', rule: { family, table, chain, insns: rc.insns, anonSets: rc.anonSets, comment: r.comment, span: r.span, position } });
   }
