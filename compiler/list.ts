@@ -5,7 +5,7 @@
 
 import type { CompileResult, CompiledRule } from './ruleset.js';
 import type { SetDef } from './linearize.js';
-import { delinearizeRule } from './delinearize/index.js';
+import { delinearizeRule, type DCtx } from './delinearize/index.js';
 import { replayRuleset } from './list/state.js';
 import { objDecl, setDecl } from './list/decl.js';
 
@@ -33,8 +33,8 @@ export function prioText(family: string, hook: string, prio: number): string {
 }
 
 /** The rule's text as listed: statements, then the comment. */
-export function ruleText(r: CompiledRule, sets: Map<string, SetDef>, counterSets?: Set<string>): string {
-  let t = delinearizeRule(r.insns, r.anonSets, { family: r.family, sets, counterSets });
+export function ruleText(r: CompiledRule, sets: Map<string, SetDef>, extra: Pick<DCtx, 'counterSets' | 'unlisted'> = {}): string {
+  let t = delinearizeRule(r.insns, r.anonSets, { family: r.family, sets, ...extra });
   if (r.comment !== undefined) t += `${t ? ' ' : ''}comment "${r.comment}"`;
   return t;
 }
@@ -51,6 +51,10 @@ export function listRuleset(r: CompileResult, opts: ListOptions = {}): string {
   for (const t of replayRuleset(r)) {
     // Sets a rule creates itself (meters) exist only in the compiler's table.
     const sets = new Map([...(r.tables.get(`${t.family} ${t.name}`)?.sets ?? []), ...[...t.sets].map(([k, v]) => [k, v.def] as const)]);
+    // nft 1.0.6 cannot read back a set keyed by ct label (datatype 30) and stops reading the table's sets
+    // there: lookups in it and every later set are left out of the listing.
+    const bad = t.setOrder.findIndex((x) => (x.keyParts ?? [{ type: x.keyType }]).some((p) => p.type.name === 'ct_label'));
+    const unlisted = new Set(bad < 0 ? [] : t.setOrder.slice(bad));
     const counterSets = new Set([...t.sets.values()].filter((x) => x.decl?.counter).map((x) => x.def.name));
     const items: string[] = [];
     const dynsets = new Set<string>();
@@ -65,7 +69,7 @@ export function listRuleset(r: CompileResult, opts: ListOptions = {}): string {
         const dev = hk.devices.length === 1 ? ` device "${hk.devices[0]}"` : hk.devices.length ? ` devices = { ${hk.devices.map((d) => `"${d}"`).join(', ')} }` : '';
         c += `\t\ttype ${hk.type} hook ${hk.hook}${dev} priority ${prioText(t.family, hk.hook, hk.prio)}; policy ${ch.policy ?? 'accept'};\n`;
       }
-      for (const rule of ch.rules) c += `\t\t${ruleText(rule.rule, sets, counterSets)}${h(rule.handle)}\n`;
+      for (const rule of ch.rules) c += `\t\t${ruleText(rule.rule, sets, { counterSets, unlisted })}${h(rule.handle)}\n`;
       items.push(c + '\t}\n');
     }
     let head = '';

@@ -143,33 +143,37 @@ export function buildElements(
     }
   }
   const interval = forceInterval || elems.some((el) => isIntervalExpr(el.key));
-  const dataOf = (el: Elem): Pick<SetElem, 'data' | 'verdict'> => {
+  // Data and extras are assigned to the element, not spread into it: spreading
+  // two small objects into every element was a hot spot for big sets.
+  const setData = (to: Pick<SetElem, 'data' | 'verdict'>, el: Elem): void => {
     if (!data) {
       if (el.data) rc.err(el.data.span, `syntax error, unexpected ':'`);
-      return {};
+      return;
     }
     // The kernel refuses a map element without data (nft itself does not check).
     if (!el.data) rc.err(el.key.span, msg.kernel('Invalid argument'));
     // An object map's data is the object's name, which the debug output does not show.
-    if (data.obj) return {};
+    if (data.obj) return;
     if (data.verdict) {
       if (el.data.k !== 'verdict') rc.err(el.data.span, `Could not parse verdict`);
-      return { verdict: { verdict: el.data.v, chain: el.data.chain } };
+      to.verdict = { verdict: el.data.v, chain: el.data.chain };
+      return;
     }
-    return { data: pad4(dataBytes(rc, data.type, data.bits, el.data, data.parts)) };
+    to.data = pad4(dataBytes(rc, data.type, data.bits, el.data, data.parts));
   };
-  const extras = (el: Elem): Partial<SetElem> => {
-    const x: Partial<SetElem> = {};
-    if (el.timeout !== undefined) x.timeout = el.timeout;
-    if (el.expires !== undefined) x.expires = el.expires;
-    if (el.comment !== undefined) x.comment = el.comment;
-    return x;
+  const setExtras = (to: SetElem, el: Elem): SetElem => {
+    if (el.timeout !== undefined) to.timeout = el.timeout;
+    if (el.expires !== undefined) to.expires = el.expires;
+    if (el.comment !== undefined) to.comment = el.comment;
+    return to;
   };
   if (!interval) {
     const list: SetElem[] = elems.map((el) => {
       const ks = el.key.k === 'concat' ? el.key.parts : [el.key];
       if (ks.length !== parts.length) rc.err(el.key.span, `datatype mismatch, expected concatenation of (${parts.length}) types`);
-      const e: SetElem = { key: parts.map((p, i) => pad4(rc.constBytes(p, ks[i]!))), flags: 0, ...dataOf(el), ...extras(el) };
+      const e: SetElem = { key: parts.map((p, i) => pad4(rc.constBytes(p, ks[i]!))), flags: 0 };
+      setData(e, el);
+      setExtras(e, el);
       const obj = data?.obj && el.data?.k === 'sym' ? el.data.text : undefined;
       if (obj !== undefined || el.stmts) ELEM_LISTING.set(e, { obj, stmts: el.stmts });
       return e;
@@ -188,7 +192,9 @@ export function buildElements(
         lo.push(pad4(encodeNum(a, p.len, p.hostNumeric ? 'be' : p.order)));
         hi.push(pad4(encodeNum(b, p.len, p.hostNumeric ? 'be' : p.order)));
       });
-      return { key: lo, keyEnd: hi, flags: 0, ...dataOf(el), ...extras(el) };
+      const e: SetElem = { key: lo, keyEnd: hi, flags: 0 };
+      setData(e, el);
+      return setExtras(e, el);
     });
     return { list, interval: true, size: list.length };
   }
@@ -200,7 +206,9 @@ export function buildElements(
     const [lo, hi] = bounds(rc, p, el.key);
     if (lo > hi) rc.err(el.key.span, `Range has zero or negative size`);
     // Sub-byte fields: both bounds are shifted into place, so the end element is hi << shift + 1.
-    return { lo: lo << shift, hi: hi << shift, el, ...dataOf(el) };
+    const r: Range = { lo: lo << shift, hi: hi << shift, el };
+    setData(r, el);
+    return r;
   });
   ranges.sort((a, b) => (a.lo < b.lo ? -1 : a.lo > b.lo ? 1 : 0));
   if (mode === 'auto-merge' || (mode === 'anon' && !data)) {
@@ -228,7 +236,7 @@ export function buildElements(
       list.pop();
       dropped++;
     }
-    const start: SetElem = { key: [pad4(enc(r.lo))], flags: 0, data: r.data, verdict: r.verdict, ...extras(r.el) };
+    const start = setExtras({ key: [pad4(enc(r.lo))], flags: 0, data: r.data, verdict: r.verdict }, r.el);
     list.push(start);
     if (r.hi < max) {
       list.push({ key: [pad4(enc(r.hi + 1n))], flags: ELEM_INTERVAL_END });

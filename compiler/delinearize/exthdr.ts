@@ -61,8 +61,15 @@ function find(op: string, hdr: string, prefix: string, fieldNames: string[], i: 
   return { ...key(`${prefix} @${i.offset * 8},${i.len * 8}`, 'integer_be', i.len * 8), subs };
 }
 
-/** The expression an exthdr load puts in its register. */
+/** The expression an exthdr load puts in its register; IPv6 headers and IP options depend on the network header (`meta nfproto` in inet). */
 export function exthdrKey(i: Insn & { op: 'exthdr' }): DExpr & { k: 'key' } {
+  const k = exthdrKeyOf(i);
+  if (i.exop === 0) return { ...k, base: 1, proto: 'ip6' };
+  if (i.exop === 2) return { ...k, base: 1, proto: 'ip' };
+  return k;
+}
+
+function exthdrKeyOf(i: Insn & { op: 'exthdr' }): DExpr & { k: 'key' } {
   const present = !!(i.flags & 1);
   if (i.exop === 0) {
     const h = IPV6_HDRS.find(([t]) => t === i.type);

@@ -12,6 +12,7 @@ import { otherKey } from './keys.js';
 import { simpleStmt, limitText, rejectText } from './stmt.js';
 import { natText } from './nat.js';
 import { exprText, relText, setRef, vtOf, vtsOf } from './print.js';
+import { protocols } from '../proto/index.js';
 import { thField, exactField, initialCtx, maskedField, prefixField, rawKey, selection, tiledFields, prefixType, type ProtoCtx } from './payload.js';
 import { bytes, flagList, isBitmask, num, valueText, type ValueType } from './value.js';
 import { exthdrKey } from './exthdr.js';
@@ -126,7 +127,7 @@ class Rule {
       }
       case 'lookup': {
         const s = this.set(i.set);
-        if (!s) return;
+        if (!s || this.ctx.unlisted?.has(s)) return;
         const left = this.key(i.sreg, this.setKeyLen(s));
         if (i.dreg === undefined) {
           this.stmts.push({ k: 'rel', left, op: i.inv ? 'neq' : 'eq', right: { k: 'set', set: s } });
@@ -368,6 +369,9 @@ class Rule {
         const keys = lk.k === 'concat' ? lk.parts : [lk];
         // A stacked header's own protocol key (`vlan type`) keeps the `ether type 8021q` before it.
         for (const k of keys) if (k.k === 'key' && k.base !== undefined && k.proto && !(k.proto === 'vlan' && k.field === 'type')) killDep(k.base, this.depIsNetworkKey(k.base));
+        for (const k of keys) if (k.k === 'key') this.killIcmpType(k);
+        // `ct original protocol` implies the `ct original l3proto` nft added before it.
+        if (lk.k === 'key' && lk.ct === 'protocol' && lk.dir !== undefined && this.lastRel?.left.k === 'key' && this.lastRel.left.ct === 'l3proto' && this.lastRel.left.dir === lk.dir && out[out.length - 1] === this.lastText) out[out.length - 1] = undefined;
         // Merge `>= a` and `<= b` on the same expression into `a-b`.
         const prev = this.lastRel;
         if (r.op === 'lte' && prev && prev.op === 'gte' && prev.right.k === 'value' && r.right.k === 'value' && exprText(prev.left) === exprText(r.left) && out[out.length - 1] === this.lastText) {
@@ -395,6 +399,16 @@ class Rule {
     this.pctx.dep[base] = undefined;
   }
 
+  /** Drops `icmp type X` when the field exists only in type X (`icmp mtu` → destination-unreachable). */
+  killIcmpType(k: DExpr & { k: 'key' }): void {
+    if ((k.proto !== 'icmp' && k.proto !== 'icmpv6') || this.pctx.icmpDep === undefined) return;
+    const f = protocols[k.proto]!.fields.find((x) => x.name === k.field);
+    if (f?.icmpTypes?.length === 1 && f.icmpTypes[0] === this.pctx.icmpType) {
+      this.out[this.pctx.icmpDep] = undefined;
+      this.pctx.icmpDep = undefined;
+    }
+  }
+
   lastRel?: DStmt & { k: 'rel' };
   lastText?: string;
 
@@ -407,6 +421,10 @@ class Rule {
     if (r.op !== 'eq' || r.right.k !== 'value') return;
     const left = r.left;
     if (left.k !== 'key') return;
+    if ((left.proto === 'icmp' || left.proto === 'icmpv6') && left.field === 'type') {
+      this.pctx.icmpType = r.right.data[0];
+      this.pctx.icmpDep = idx;
+    }
     const sel = selection(left, num(r.right.data.slice(0, Math.max(1, Math.ceil(left.vt.bits / 8))), left.vt.order));
     if (!sel) return;
     // meta l4proto icmp / icmpv6 makes a preceding `meta nfproto` redundant.
@@ -438,15 +456,14 @@ class Rule {
           full.set(st.right.data.slice(0, left.len / 8));
           return [{ ...st, left: pf, right: { k: 'prefix', data: full, len: left.len } }];
         }
-        const tiles = st.op === 'eq' ? tiledFields(this.pctx, left.base, left.offset, left.len) : undefined;
+        // A merged load of adjacent matches, sub-byte fields included; nft splits a `!=` the same way.
+        const tiles = tiledFields(this.pctx, left.base, left.offset, left.len);
         if (tiles) {
-          let at = 0;
-          const data = st.right.data;
+          const all = num(st.right.data.slice(0, left.len / 8), 'be');
           return tiles.map((t) => {
-            const n = (t.len ?? 0) / 8;
-            const r: DStmt & { k: 'rel' } = { k: 'rel', left: t, op: 'eq', right: { k: 'value', data: data.slice(at, at + n) } };
-            at += n;
-            return r;
+            const shift = BigInt(left.offset + left.len - t.offset! - t.len!);
+            const v = (all >> shift) & ((1n << BigInt(t.len!)) - 1n);
+            return { k: 'rel', left: t, op: st.op, right: { k: 'value', data: bytes(v, Math.ceil(t.len! / 8), 'be') } };
           });
         }
       }
@@ -475,6 +492,12 @@ class Rule {
     if (l.k === 'key' && st.right.k === 'value' && (st.op === 'eq' || st.op === 'neq')) {
       const n = Math.ceil(l.vt.bits / 8);
       const d = st.right.data;
+      // nft reads a partly compared ct address in host byte order: `ct original ip saddr 0.0.0.10`.
+      if (d.length < n && l.ct === 'addr' && l.vt.type === 'ipv4_addr') {
+        const v = new Uint8Array(4);
+        v.set(d, 4 - d.length);
+        return [{ ...st, left: l, right: { k: 'value', data: v } }];
+      }
       if (d.length < n && prefixType(l.vt.type)) {
         const full = new Uint8Array(n);
         full.set(d);
@@ -553,12 +576,14 @@ class Rule {
       }
       return st;
     }
-    if (prefixType(vt.type)) {
+    // nft reads a masked ct address in host byte order and drops the mask (`ct original ip saddr 0.0.0.10`).
+    if (b.left.k === 'key' && b.left.ct === 'addr' && vt.type === 'ipv4_addr') return { k: 'rel', left: b.left, op: st.op, right: { k: 'value', data: st.right.data.slice(0, 4).reverse() } };
+    if (prefixType(vt.type) || vt.type === 'mark') {
       const bits = n * 8;
       let plen = 0;
       while (plen < bits && (mask >> BigInt(bits - 1 - plen)) & 1n) plen++;
       const expect = plen === 0 ? 0n : ((1n << BigInt(plen)) - 1n) << BigInt(bits - plen);
-      if (mask === expect && plen > 0) return { k: 'rel', left: b.left, op: st.op, right: { k: 'prefix', data: st.right.data, len: plen } };
+      if (mask === expect) return { k: 'rel', left: b.left, op: st.op, right: { k: 'prefix', data: st.right.data, len: plen } };
     }
     return st;
   }

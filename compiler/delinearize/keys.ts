@@ -48,9 +48,10 @@ export function ctKey(key: string, dir: number | undefined, family: string): DEx
     bits = v6 ? 128 : 32;
   }
   if (key === 'id') name = 'id';
-  if (key === 'protocol') return { k: 'key', text: 'ct protocol', vt: vt(type, bits), ct: name };
+  if (key === 'protocol') return { k: 'key', text: 'ct protocol', vt: vt(type, bits), ct: name, dir };
   const t = vt(type, bits);
-  return { k: 'key', text: `ct ${d}${name}`, vt: t, ct: name, dir };
+  // The family-typed `ct original saddr` keys (not `ip saddr`/`ip6 saddr`) are printed in host byte order when partly compared.
+  return { k: 'key', text: `ct ${d}${name}`, vt: t, ct: addr && !addr[2] ? 'addr' : name, dir };
 }
 
 const FIB_RESULT: Record<number, [string, string]> = { 1: ['oif', 'iface_index'], 2: ['oifname', 'ifname'], 3: ['type', 'fib_addrtype'] };

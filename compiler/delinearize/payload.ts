@@ -16,12 +16,16 @@ export interface ProtoCtx {
   proto: (Proto | undefined)[];
   /** Index of the statement that selected the protocol at each base (a dependency nft may drop). */
   dep: (number | undefined)[];
+  /** The ICMP type an `icmp type X` match selected, and that statement's index. */
+  icmpType?: number;
+  icmpDep?: number;
 }
 
 /** The context a rule starts with in a table of `family`. */
 export function initialCtx(family: string): ProtoCtx {
   const p: (Proto | undefined)[] = [undefined, undefined, undefined, undefined];
-  if (family === 'bridge' || family === 'netdev') p[0] = protocols.ether;
+  // A netdev device need not be ethernet: ether fields are named only after `meta iiftype ether`.
+  if (family === 'bridge') p[0] = protocols.ether;
   if (family === 'ip') p[1] = protocols.ip;
   if (family === 'ip6') p[1] = protocols.ip6;
   if (family === 'arp') p[1] = protocols.arp;
@@ -53,14 +57,18 @@ export function selection(key: DExpr, value: bigint): { base: number; proto?: Pr
   return undefined;
 }
 
-function fieldVt(f: Field): ValueType {
+/** Fields nft prints in hex although their type is a plain integer. */
+const HEX_FIELDS = new Set(['comp flags']);
+
+function fieldVt(f: Field, p?: Proto): ValueType {
+  if (p && HEX_FIELDS.has(`${p.name} ${f.name}`)) return { type: 'raw', order: 'be', bits: f.len };
   return { type: f.type, order: 'be', bits: f.len };
 }
 
 /** A field as a key expression. */
 export function fieldKey(p: Proto, f: Field, base: number): DExpr & { k: 'key' } {
-  const name = p.name === 'vlan' && f.name === 'cfi' ? 'dei' : f.name;
-  return { k: 'key', text: `${p.name} ${name}`, vt: fieldVt(f), base, proto: p.name, field: f.name, offset: f.offset, len: f.len };
+  const name = p.name === 'vlan' && f.name === 'cfi' ? 'dei' : f.name === 'param-problem' ? 'parameter-problem' : f.name;
+  return { k: 'key', text: `${p.name} ${name}`, vt: fieldVt(f, p), base, proto: p.name, field: f.name, offset: f.offset, len: f.len };
 }
 
 /** A raw payload expression, `@nh,96,32`. */
@@ -68,16 +76,16 @@ export function rawKey(base: number, offset: number, len: number): DExpr & { k: 
   return { k: 'key', text: `@${BASE_NAMES[base]},${offset},${len}`, vt: { type: 'raw', order: 'be', bits: len }, base, offset, len };
 }
 
-function fields(p: Proto): Field[] {
-  // vlan's `cfi` is an alias of `dei`; keep the first.
-  return p.fields.filter((f) => !(p.name === 'vlan' && f.name === 'cfi'));
+function fields(p: Proto, ctx?: ProtoCtx): Field[] {
+  // vlan's `cfi` is an alias of `dei`; keep the first. ICMP fields exist only in their message types.
+  return p.fields.filter((f) => !(p.name === 'vlan' && f.name === 'cfi') && !(f.icmpTypes && ctx?.icmpType !== undefined && !f.icmpTypes.includes(ctx.icmpType)));
 }
 
 /** The single field a load covers exactly, if any. */
 export function exactField(ctx: ProtoCtx, base: number, offset: number, len: number): (DExpr & { k: 'key' }) | undefined {
   const p = ctx.proto[base];
   if (!p) return undefined;
-  const f = fields(p).find((x) => x.offset === offset && x.len === len);
+  const f = fields(p, ctx).find((x) => x.offset === offset && x.len === len);
   return f ? fieldKey(p, f, base) : undefined;
 }
 
@@ -95,7 +103,7 @@ export function tiledFields(ctx: ProtoCtx, base: number, offset: number, len: nu
   const out: (DExpr & { k: 'key' })[] = [];
   let at = offset;
   while (at < offset + len) {
-    const f = fields(p).filter((x) => x.offset === at && x.len % 8 === 0 && at + x.len <= offset + len).sort((a, b) => b.len - a.len)[0];
+    const f = fields(p, ctx).filter((x) => x.offset === at && at + x.len <= offset + len).sort((a, b) => b.len - a.len)[0];
     if (!f) return undefined;
     out.push(fieldKey(p, f, base));
     at += f.len;
@@ -107,7 +115,7 @@ export function tiledFields(ctx: ProtoCtx, base: number, offset: number, len: nu
 export function prefixField(ctx: ProtoCtx, base: number, offset: number, len: number): (DExpr & { k: 'key' }) | undefined {
   const p = ctx.proto[base];
   if (!p) return undefined;
-  const f = fields(p).find((x) => x.offset === offset && x.len > len && (x.type === 'ipv4_addr' || x.type === 'ipv6_addr' || x.type === 'ether_addr'));
+  const f = fields(p, ctx).find((x) => x.offset === offset && x.len > len && (x.type === 'ipv4_addr' || x.type === 'ipv6_addr' || x.type === 'ether_addr'));
   return f ? fieldKey(p, f, base) : undefined;
 }
 
@@ -126,7 +134,7 @@ export function maskedField(ctx: ProtoCtx, base: number, offset: number, len: nu
     }
   }
   if (first < 0) return undefined;
-  const f = fields(p).find((x) => x.offset === offset + first && x.len === last - first + 1);
+  const f = fields(p, ctx).find((x) => x.offset === offset + first && x.len === last - first + 1);
   if (!f) return undefined;
   return { key: fieldKey(p, f, base), shift: len - 1 - last };
 }

@@ -110,7 +110,12 @@ function rightText(left: DExpr, r: RExpr, op: string): string {
 export function relText(s: DStmt & { k: 'rel' }): string {
   let op = OPS[s.op]!;
   const vt = vtOf(s.left);
-  if (s.op === 'eq' && s.right.k === 'value' && (isBitmask(vt.type) || s.left.k === 'binop')) op = '== ';
+  if (s.op === 'eq' && ((s.right.k === 'value' && isBitmask(vt.type)) || (s.right.k !== 'range' && s.right.k !== 'prefix' && s.left.k === 'binop'))) op = '== ';
+  // Several ct status bits compared for equality: `ct status assured | confirmed`.
+  if (s.op === 'eq' && s.right.k === 'value' && vt.type === 'ct_status' && s.left.k !== 'binop') {
+    const v = flagsText(vt, s.right.data);
+    if (v.includes(',') && !v.includes('0x')) return `${exprText(s.left)} ${v.split(',').join(' | ')}`;
+  }
   return `${exprText(s.left)} ${op}${rightText(s.left, s.right, s.op)}`;
 }
 

@@ -140,6 +140,7 @@ export function elementTexts(s: SetDef, elements: SetElem[], keyVts: ValueType[]
     }
     return entries.map((x) => x.text);
   }
+  const keyed = new Map<Entry, SetElem>();
   for (const e of elements) {
     if (e.flags & 1) continue;
     const parts: string[] = [];
@@ -152,7 +153,9 @@ export function elementTexts(s: SetDef, elements: SetElem[], keyVts: ValueType[]
       parts.push(t);
       key.push(sortKey(vt, lo, concatInterval));
     });
-    entries.push({ text: withData(parts.join(' . '), e), key, tie: entries.length });
+    const entry = { text: withData(parts.join(' . '), e), key, tie: entries.length };
+    keyed.set(entry, e);
+    entries.push(entry);
   }
   // Bitmask values with several bits print as `syn | ack` and sort by their lowest bit.
   if (keyVts.length === 1 && keyVts[0]!.type === 'tcp_flag') {
@@ -162,8 +165,15 @@ export function elementTexts(s: SetDef, elements: SetElem[], keyVts: ValueType[]
       x.tie = -Number(v);
     }
   }
-  // Concatenations list in the kernel's hash order, which here is the order they were added.
-  if (keyVts.length > 1) return entries.map((x) => x.text);
+  // nft sorts concatenations by their whole key read as one host-endian number (the last component weighs most).
+  if (keyVts.length > 1 && !concatInterval) {
+    for (const x of entries) {
+      const e = keyed.get(x)!;
+      const all: number[] = [];
+      for (const k of e.key) all.push(...k);
+      x.key = [num(Uint8Array.from(all), 'host')];
+    }
+  } else if (keyVts.length > 1) return entries.map((x) => x.text);
   entries.sort((a, b) => {
     for (let i = 0; i < a.key.length; i++) {
       const c = cmpBig(a.key[i]!, b.key[i] ?? 0n);

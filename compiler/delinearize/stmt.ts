@@ -96,7 +96,7 @@ export function simpleStmt(i: Insn, family: string): string | undefined {
     case 'connlimit':
       return `ct count ${i.flags & 1 ? 'over ' : ''}${i.count}`;
     case 'synproxy':
-      return `synproxy${i.mss ? ` mss ${i.mss}` : ''}${i.wscale ? ` wscale ${i.wscale}` : ''}`;
+      return i.mss || i.wscale ? `synproxy mss ${i.mss} wscale ${i.wscale}` : 'synproxy';
     case 'last':
       return 'last';
     case 'flow_offload':

@@ -52,4 +52,6 @@ export interface DCtx {
   sets: Map<string, SetDef>;
   /** Named sets declared with `counter` (their elements' counters are implied). */
   counterSets?: Set<string>;
+  /** Sets nft fails to read back: lookups in them are not listed. */
+  unlisted?: Set<SetDef>;
 }

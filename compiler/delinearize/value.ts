@@ -189,7 +189,7 @@ export function valueText(t: ValueType, b: Uint8Array, opts: { wildcard?: boolea
     case 'devgroup':
       return v === 0n ? '"default"' : v.toString();
     case 'realm':
-      return v === 0n ? '"default"' : v.toString();
+      return v === 0n ? '"cosmos"' : v.toString();
     case 'day': {
       const d = opts.range ? undefined : DAY_NAMES.get(Number(v));
       return d ? `"${d}"` : v.toString();

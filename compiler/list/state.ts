@@ -48,6 +48,8 @@ export interface LTable {
   flowtables: { decl: FlowtableDecl; handle: number }[];
   /** The table's handle counter (chains, rules, sets and objects share it). */
   next: number;
+  /** Every set of the table, anonymous ones included, in handle order. */
+  setOrder: SetDef[];
 }
 
 /** Where the next compiled rule goes. */
@@ -63,7 +65,7 @@ export function replayRuleset(r: CompileResult): LTable[] {
     const key = `${family} ${name}`;
     let t = tables.get(key);
     if (!t) {
-      t = { family, name, handle: ++tableHandle, flags: [], chains: new Map(), sets: new Map(), objs: [], flowtables: [], next: 1 };
+      t = { family, name, handle: ++tableHandle, flags: [], chains: new Map(), sets: new Map(), objs: [], flowtables: [], next: 1, setOrder: [] };
       tables.set(key, t);
     }
     return t;
@@ -113,7 +115,10 @@ export function replayRuleset(r: CompileResult): LTable[] {
       case 'rule': {
         const rule = o.rule;
         const t = table(rule.family, rule.table);
-        for (let i = 0; i < rule.anonSets.length; i++) t.next++;
+        for (const a of rule.anonSets) {
+          t.setOrder.push(a);
+          t.next++;
+        }
         const ch = t.chains.get(rule.chain);
         if (!ch) break;
         const p = placement?.chain === rule.chain ? placement : undefined;
@@ -130,7 +135,10 @@ export function replayRuleset(r: CompileResult): LTable[] {
           old.def = o.set;
           old.elements = o.set.flags & 4 ? [...o.elements] : [...old.elements, ...o.elements];
           old.decl = decl ?? old.decl;
-        } else t.sets.set(o.set.name, { def: o.set, decl, handle: t.next++, elements: [...o.elements] });
+        } else {
+          t.sets.set(o.set.name, { def: o.set, decl, handle: t.next++, elements: [...o.elements] });
+          t.setOrder.push(o.set);
+        }
         break;
       }
       case 'elements': {
