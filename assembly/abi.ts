@@ -1373,6 +1373,8 @@ export enum RegLen {
   CtKey = 7,
   /** RT_KEY_LEN of the rt key at offset 5 */
   RtKey = 8,
+  /** HASH_LEN, or no operand at all for symhash (HASH_TYPE Sym) */
+  HashSreg = 9,
 }
 
 /** Columns of one REG_OPERANDS row. */
@@ -1415,7 +1417,7 @@ export const REG_OPERANDS: i32[] = [
   Op.Fib, FIB_DREG, RegRole.Store, RegLen.FibResult, 0,
   Op.Rt, RT_DREG, RegRole.Store, RegLen.RtKey, 0,
   Op.Numgen, NUMGEN_DREG, RegRole.Store, RegLen.Fixed, 4,
-  Op.Hash, HASH_SREG, RegRole.Load, RegLen.U8At, HASH_LEN,
+  Op.Hash, HASH_SREG, RegRole.Load, RegLen.HashSreg, HASH_LEN,
   Op.Hash, HASH_DREG, RegRole.Store, RegLen.Fixed, 4,
   Op.Socket, SOCKET_DREG, RegRole.Store, RegLen.Fixed, 4,
   Op.Osf, OSF_DREG, RegRole.Store, RegLen.Fixed, 16,

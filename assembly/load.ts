@@ -9,7 +9,7 @@ import {
   CHAIN_HOOK, CHAIN_NAME, CHAIN_POLICY, CHAIN_PRIO, CHAIN_RECORD_SIZE, CHAIN_TABLE, CHAIN_TYPE, ElemHas, ELEM_DATA_LEN, ELEM_FLAGS, ELEM_HAS,
   ELEM_KEY, ELEM_KEY_COUNT, ELEM_SIZE, Family, HDR_MAGIC, HDR_SECTIONS, HDR_SIZE, HDR_VERSION_MAJOR, HDR_VERSION_MINOR, IMMEDIATE_DREG,
   IMMEDIATE_VERDICT_CHAIN, IMMEDIATE_VERDICT_CODE, LoadError, LoadWhere, LOOKUP_DREG, LOOKUP_SET, NFT_JUMP_STACK_SIZE, NONE32, NONE8,
-  OBJ_RECORD_SIZE, OBJ_STATE, OBJ_TABLE, OBJ_TYPE, Op, RULE_CHAIN, RULE_CODE, RULE_CODE_SIZE, RULE_HANDLE, RULE_RECORD_SIZE, RULE_SET_COUNT,
+  OBJ_RECORD_SIZE, OBJ_STATE, OBJ_TABLE, OBJ_TYPE, Op, RULE_CHAIN, RULE_CODE, RULE_CODE_SIZE, RULE_COMMENT, RULE_HANDLE, RULE_RECORD_SIZE, RULE_SET_COUNT,
   RULE_SET_FIRST, SECTION_COUNT, SEC_COUNT, SEC_ID, SEC_OFFSET, SEC_SIZE, SetData, SetElemFlags, SetFlags, SetHas, SET_DATA_KIND,
   SET_DATA_LEN, SET_ELEM_COUNT, SET_ELEM_OFFSET, SET_FIELD_COUNT, SET_FIELD_LEN, SET_FIELD_MAX, SET_FLAGS, SET_HAS, SET_NAME,
   SET_RECORD_SIZE, SET_SIZE, SET_TABLE, SET_TIMEOUT, TABLE_FAMILY, TABLE_NAME, TABLE_RECORD_SIZE, Verdict, VM_ACTIVE, VM_CODE,
@@ -161,7 +161,7 @@ function buildSet(k: u32, sd: usize, tables: usize, ntables: u32): i32 {
   const klen = nf == 1 ? <u32>load<u8>(q, SET_FIELD_LEN) : kstride;
   const dkind = <i32>load<u8>(q, SET_DATA_KIND);
   if (dkind > SetData.Verdict) return loadFail(LoadError.BadSet, k);
-  const dlen: u32 = dkind == SetData.Verdict ? 8 : dkind == SetData.Value ? load<u8>(q, SET_DATA_LEN) : 0;
+  let dlen: u32 = dkind == SetData.Verdict ? 8 : dkind == SetData.Value ? load<u8>(q, SET_DATA_LEN) : 0;
   if (dkind == SetData.Value && (dlen == 0 || dlen > 64)) return loadFail(LoadError.BadSet, k);
   const family = <u32>load<u8>(tables + <usize>table * TB_SIZE, TB_FAMILY);
   verifyRule(table, family, 0, 0);
@@ -192,8 +192,11 @@ function buildSet(k: u32, sd: usize, tables: usize, ntables: u32): i32 {
       anyEnd = true;
     }
     if (has & ElemHas.Data) {
-      if (dkind != SetData.Value || load<u8>(pos, ELEM_DATA_LEN) != dlen) return loadFail(LoadError.BadElement, k, j);
-      need += (dlen + 3) & ~3;
+      // Concatenated data comes with each part padded: the widest element sets the register length.
+      const edlen = <u32>load<u8>(pos, ELEM_DATA_LEN);
+      if (dkind != SetData.Value || edlen == 0 || edlen > 64) return loadFail(LoadError.BadElement, k, j);
+      if (edlen > dlen) dlen = edlen;
+      need += (edlen + 3) & ~3;
     }
     if (has & ElemHas.Verdict) {
       if (dkind != SetData.Verdict) return loadFail(LoadError.BadElement, k, j);
@@ -266,8 +269,9 @@ function buildSet(k: u32, sd: usize, tables: usize, ntables: u32): i32 {
       } else if (kind == SetKind.Ranges) memory.copy(e + kstride, e, kstride);
     }
     if (has & ElemHas.Data) {
-      memory.copy(e + dataAt, p, dlen);
-      p += (dlen + 3) & ~3;
+      const edlen = <u32>load<u8>(pos, ELEM_DATA_LEN);
+      memory.copy(e + dataAt, p, edlen);
+      p += (edlen + 3) & ~3;
     }
     if (has & ElemHas.Verdict) {
       const err = checkVerdict(load<i32>(p), load<u32>(p, 4));
@@ -539,6 +543,7 @@ export function loadImage(len: u32): i32 {
     const ch = chains + <usize>c * CH_SIZE;
     const off = load<u32>(q, RULE_CODE);
     const size = load<u32>(q, RULE_CODE_SIZE);
+    if (!strOk(load<u32>(q, RULE_COMMENT))) return loadFail(LoadError.BadString, load<u32>(q, RULE_COMMENT));
     if (off != cursor || size > codeSize - off) return loadFail(LoadError.Truncated, secOff[8] + off);
     const sfirst = load<u32>(q, RULE_SET_FIRST);
     const scount = <u32>load<u16>(q, RULE_SET_COUNT);

@@ -7,7 +7,7 @@
 
 import {
   ChainFlags, CT_KEY_LEN, FIB_RESULT_LEN, Family, LoadError, META_KEY_LEN, NONE8, NONE32, NFT_REG32_NUM, Op, OPS, OP_COUNT, RegLen,
-  RegRole, REG_OPERANDS, REG_OPERAND_COLS, RT_KEY_LEN, SetData, SetFlags, Tail, Verdict, DYNSET_EXPR_COUNT, VM_STATE_SLOT_SIZE,
+  RegRole, REG_OPERANDS, HASH_TYPE, HashType, REG_OPERAND_COLS, RT_KEY_LEN, SetData, SetFlags, Tail, Verdict, DYNSET_EXPR_COUNT, VM_STATE_SLOT_SIZE,
 } from './abi';
 import { CH_FAMILY, CH_FLAGS, CH_SIZE, CH_TABLE, SD_DATA_KIND, SD_DLEN, SD_FLAGS, SD_KLEN, SD_TABLE } from './layout';
 import { loadFail } from './mem';
@@ -188,6 +188,7 @@ function regLen(p: usize, kind: i32, arg: i32): i32 {
       const k = <i32>load<u8>(p, 5);
       return k < 24 ? (CT_KEY_LEN[k] ? CT_KEY_LEN[k] : vFamily == Family.Ipv4 ? 4 : 16) : 0;
     }
+    case RegLen.HashSreg: return load<u8>(p, HASH_TYPE) == HashType.Sym ? -1 : <i32>load<u8>(p + arg);
     case RegLen.RtKey: {
       const k = <i32>load<u8>(p, 5);
       return k < 5 ? RT_KEY_LEN[k] : 0;
@@ -203,7 +204,9 @@ function checkRegisters(p: usize, op: i32): i32 {
     const w = <u32>load<u8>(p + REG_OPERANDS[r + 1]);
     const role = REG_OPERANDS[r + 2];
     if (w == NONE8 && role & RegRole.Optional) continue;
-    const len = <u32>regLen(p, REG_OPERANDS[r + 3], REG_OPERANDS[r + 4]);
+    const l = regLen(p, REG_OPERANDS[r + 3], REG_OPERANDS[r + 4]);
+    if (l < 0) continue; // no such operand in this mode
+    const len = <u32>l;
     const base = role & ~RegRole.Optional;
     if (base == RegRole.StoreVerdict) {
       const verdictData = op == Op.Immediate ? len == 8 && w == 0 : load<u8>(setAddr(vSets, load<u32>(p + REG_OPERANDS[r + 4])), SD_DATA_KIND) == SetData.Verdict;

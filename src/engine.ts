@@ -7,7 +7,7 @@
 import * as abi from '../assembly/abi.js';
 import { decodeBytecode, encodeBytecode, programOf, type Program } from '../compiler/bytecode.js';
 import { checkRuleset, renderDiagnostics, type FileReader } from '../compiler/index.js';
-import { hookPath, writeHost, type HostModel } from './host.js';
+import { compileHost, hookPath, writeHost, type CompiledHost, type HostModel } from './host.js';
 import { formatLoadError, readLoadError, type VmLoadError } from './vm-errors.js';
 
 export type { HostModel } from './host.js';
@@ -159,7 +159,7 @@ export class Engine {
   private readonly x: Exports;
   private readonly mem: Uint8Array;
   private readonly view: DataView;
-  private host: HostModel = { interfaces: [] };
+  private host: CompiledHost = compileHost({ interfaces: [] });
   /** The loaded ruleset, decoded (names for messages, counters). */
   program?: Program;
   /** The loaded image. */
@@ -193,7 +193,7 @@ export class Engine {
   /** Replaces the host model (interfaces, addresses, routes, forwarding). */
   setHost(host: HostModel): void {
     writeHost(this.mem, this.x.hostAddr(), host);
-    this.host = host;
+    this.host = compileHost(host);
   }
 
   /**
@@ -221,7 +221,12 @@ export class Engine {
       throw new EngineLoadError(formatLoadError(e, p), e);
     }
     this.image = image.slice();
-    this.program = decodeBytecode(this.image);
+    // The VM may accept a non-canonical image the decoder refuses; names are then unavailable.
+    try {
+      this.program = decodeBytecode(this.image);
+    } catch {
+      this.program = undefined;
+    }
   }
 
   /** Writes the packets into the batch area, runs them in one call, returns views of the results. */

@@ -154,29 +154,39 @@ export function sniff(data: Uint8Array, ether: boolean): { family: abi.Family; d
   return { family: abi.Family.Netdev };
 }
 
+/** A host model with its prefixes parsed once (hookPath runs per packet). */
+export interface CompiledHost {
+  forwarding: boolean;
+  locals: { addr: Uint8Array; len: number; ifindex: number }[];
+  routes: { addr: Uint8Array; len: number; ifindex: number }[];
+}
+
+/** Parses the model's addresses and routes. */
+export function compileHost(host: HostModel): CompiledHost {
+  const locals = host.interfaces.flatMap((i) => (i.addresses ?? []).map((a) => ({ ...parsePrefix(a), ifindex: i.index })));
+  const routes = (host.routes ?? []).map((r) => ({ ...parsePrefix(r.dst), ifindex: r.oif }));
+  return { forwarding: host.forwarding ?? false, locals, routes };
+}
+
 /** The host's routing decision: local delivery, or the output interface (0 = none). */
-export function routeOf(host: HostModel, daddr: Uint8Array): { local: boolean; oif: number } {
+export function routeOf(host: CompiledHost, daddr: Uint8Array): { local: boolean; oif: number } {
   const v4 = daddr.length === 4;
   if (v4 && (daddr[0]! >= 224 || (daddr[0] === 255 && daddr[3] === 255))) return { local: true, oif: 0 };
   if (!v4 && daddr[0] === 0xff) return { local: true, oif: 0 };
   let best = -1;
   let oif = 0;
-  for (const i of host.interfaces) {
-    for (const a of i.addresses ?? []) {
-      const p = parsePrefix(a);
-      if (p.addr.length !== daddr.length) continue;
-      if (prefixMatch(p.addr, daddr, p.addr.length * 8)) return { local: true, oif: i.index };
-      if (p.len > best && prefixMatch(p.addr, daddr, p.len)) {
-        best = p.len;
-        oif = i.index;
-      }
-    }
-  }
-  for (const r of host.routes ?? []) {
-    const p = parsePrefix(r.dst);
+  for (const p of host.locals) {
+    if (p.addr.length !== daddr.length) continue;
+    if (prefixMatch(p.addr, daddr, p.addr.length * 8)) return { local: true, oif: p.ifindex };
     if (p.len > best && prefixMatch(p.addr, daddr, p.len)) {
       best = p.len;
-      oif = r.oif;
+      oif = p.ifindex;
+    }
+  }
+  for (const p of host.routes) {
+    if (p.len > best && prefixMatch(p.addr, daddr, p.len)) {
+      best = p.len;
+      oif = p.ifindex;
     }
   }
   return { local: false, oif };
@@ -188,7 +198,7 @@ export function routeOf(host: HostModel, daddr: Uint8Array): { local: boolean; o
  * local nor forwarded stops after prerouting, as the stack drops it; locally
  * generated (`iif` 0) → output, postrouting. ARP: ingress, arp input/output.
  */
-export function hookPath(host: HostModel, data: Uint8Array, opts: { iif?: number; ether?: boolean }): HookPath {
+export function hookPath(host: CompiledHost, data: Uint8Array, opts: { iif?: number; ether?: boolean }): HookPath {
   const iif = opts.iif ?? 0;
   const ether = opts.ether ?? iif !== 0;
   const { family, daddr } = sniff(data, ether);

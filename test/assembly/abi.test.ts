@@ -131,8 +131,16 @@ describe('kernel numbering', () => {
 
 describe('the AssemblyScript side', () => {
   it('asc builds assembly/index.ts and reports the ABI version', async () => {
-    const read = (f: string) => readFileSync(join(root, 'assembly', f), 'utf8');
-    const { error, binary, stderr } = await asc.compileString({ 'index.ts': read('index.ts'), 'abi.ts': read('abi.ts') }, { optimizeLevel: 0, runtime: 'stub' });
+    const files: Record<string, string> = {};
+    const walk = (dir: string) => {
+      for (const f of readdirSync(join(root, 'assembly', dir))) {
+        const rel = dir ? `${dir}/${f}` : f;
+        if (statSync(join(root, 'assembly', rel)).isDirectory()) walk(rel);
+        else if (f.endsWith('.ts') && !f.endsWith('.d.ts')) files[rel] = readFileSync(join(root, 'assembly', rel), 'utf8');
+      }
+    };
+    walk('');
+    const { error, binary, stderr } = await asc.compileString(files, { optimizeLevel: 0, runtime: 'stub' });
     expect(error, stderr.toString()).toBeNull();
     const instance = await WebAssembly.instantiate(await WebAssembly.compile(new Uint8Array(binary!)), { env: { abort: () => {} } });
     const version = (instance.exports.abiVersion as () => number)();
