@@ -106,11 +106,12 @@ class Evaluator {
         const body = cmds.slice(i + 1, j);
         this.out.push({ k: 'cmd', cmd: c });
         this.guard(() => this.table(c.family, c.name, c.span, true));
-        const order = (x: Cmd) => (x.k === 'chain' ? 0 : x.k === 'obj' ? 1 : x.k === 'set' ? 2 : x.k === 'flowtable' ? 3 : 4);
-        const sorted = body.map((x, n) => ({ x, n })).sort((a, b) => order(a.x) - order(b.x) || a.n - b.n).map((v) => v.x);
+        // Grouped by kind, in source order within a group (a bucket per kind, not a sort: a table may hold 10,000 rules).
+        const groups: Cmd[][] = [[], [], [], [], []];
+        for (const x of body) groups[x.k === 'chain' ? 0 : x.k === 'obj' ? 1 : x.k === 'set' ? 2 : x.k === 'flowtable' ? 3 : 4]!.push(x);
         // Chains are declared before anything is compiled so rules can jump forward.
-        for (const x of sorted) if (x.k === 'chain') this.guard(() => (this.out.push({ k: 'cmd', cmd: x }), this.declareChain(x)));
-        for (const x of sorted) if (x.k !== 'chain') this.guard(() => this.cmd(x));
+        for (const x of groups[0]!) if (x.k === 'chain') this.guard(() => (this.out.push({ k: 'cmd', cmd: x }), this.declareChain(x)));
+        for (const g of groups.slice(1)) for (const x of g) this.guard(() => this.cmd(x));
         i = j;
         continue;
       }
