@@ -1454,6 +1454,14 @@ export enum FastOp {
   PayloadFast = 0x40,
   /** nft_cmp_fast_ops: eq / neq on at most 4 bytes, data pre-masked */
   CmpFast = 0x41,
+  /** PayloadFast fused with the CmpFast after it on the same register (u8 at byte 1: bytes of both records) */
+  PayloadCmpFast = 0x42,
+  /** meta load of a scalar key fused with the CmpFast after it on the same register (byte 1 as above) */
+  MetaCmpFast = 0x43,
+  /** immediate of a verdict (dreg 0) */
+  ImmVerdict = 0x44,
+  /** cmp eq / neq on 5..16 bytes, compared as masked 64-bit words (data tail zeroed, masks at CMP_DATA + 16) */
+  CmpWide = 0x45,
 }
 /** Op.Limit, VM copy only: u16 index of the token-bucket state slot (0 in images). */
 export const LIMIT_VM_STATE = 6;

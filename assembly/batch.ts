@@ -40,6 +40,11 @@ function deviceMatch(ch: usize, ifindex: u32): bool {
   return false;
 }
 
+/** Number of base chains on hook `hook` of family slot `slot`. */
+@inline function hookCount(slot: i32, hook: i32): u32 {
+  return load<u32>(<usize>load<u32>(rtRuleset, RS_HOOKS) + (<usize>(slot * HOOK_NUM + hook) << 3), 4);
+}
+
 /** nf_hook_slow: the base chains of one hook in priority order; ACCEPT unless one decides otherwise. */
 function runHook(slot: i32, hook: i32, iif: u32, oif: u32): i32 {
   const h = <usize>load<u32>(rtRuleset, RS_HOOKS) + (<usize>(slot * HOOK_NUM + (slot == HOOK_SLOT_NETDEV ? 5 : hook)) << 3);
@@ -105,6 +110,8 @@ function evalPacket(k: u32, res: usize): void {
       let hi = iif;
       let ho = oif;
       if (hook == InetHook.Ingress) {
+        // No ingress chain for any device: nothing reads the validation (later hooks redo pktinfo).
+        if (!hookCount(HOOK_SLOT_NETDEV, 5)) continue;
         pktinfoValidate();
         slot = HOOK_SLOT_NETDEV;
         ho = 0;

@@ -26,6 +26,7 @@ import {
 } from './layout';
 import { activate, ctl, image, imageCap, loadFail, loadWhere, slot0, slot1, slotCap, rtRuleset } from './mem';
 import { hashAdd, setAddr, sortEntries } from './set/set';
+import { specializeRule } from './specialize';
 import { checkVerdict, verifyBegin, verifyInsn, verifyRule, verifyState, vSize } from './verify';
 
 /** Default capacity of a set the packet path may add to, when it declares no size. */
@@ -582,6 +583,11 @@ export function loadImage(len: u32): i32 {
       loadWhere(LoadWhere.Chain, 0, 0, c, 0);
       return loadFail(LoadError.TooManyLinks, c);
     }
+  }
+
+  for (let k: u32 = 0; k < nrules; k++) {
+    const r = rules + <usize>k * RU_SIZE;
+    specializeRule(<usize>load<u32>(r, RU_CODE), <usize>load<u32>(r, RU_END));
   }
 
   err = buildHooks(rs, chains, nchains);

@@ -128,6 +128,19 @@ export function csumFold(p: usize, len: usize, init: u32 = 0): u32 {
   return <u32>s;
 }
 
+/** ip_fast_csum: the IPv4 header (ihl bytes, a multiple of 4) sums to 0xffff. */
+@inline function headerCsumOk(p: usize, ihl: i32): bool {
+  // One's complement sums commute with byte order: add little-endian words, fold; 0xffff reads the same either way.
+  let s: u64 = 0;
+  for (let i = 0; i < ihl; i += 4) s += load<u32>(p + i);
+  s = (s & 0xffffffff) + (s >> 32);
+  s = (s & 0xffffffff) + (s >> 32);
+  let t = <u32>s;
+  t = (t & 0xffff) + (t >> 16);
+  t = (t & 0xffff) + (t >> 16);
+  return t == 0xffff;
+}
+
 /**
  * IPv4 header: `strict` is ip_rcv_core (false = the stack drops the packet;
  * trims to the total length), otherwise the ingress validation
@@ -144,7 +157,7 @@ export function pktinfoIpv4(strict: bool): bool {
   if ((vihl >> 4) != 4 || ihl < 20 || ihl > avail || tot > avail || tot < ihl) return !strict;
   if (strict) {
     if (pPkttype == 3) return false; // PACKET_OTHERHOST
-    if (csumFold(nh, ihl) != 0xffff) return false;
+    if (!headerCsumOk(nh, ihl)) return false;
     pEnd = nh + tot;
   }
   pL4 = true;

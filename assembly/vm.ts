@@ -4,14 +4,14 @@
 // jump/goto/return with a 16-deep stack, then the base chain's policy.
 // One `case` per opcode; the instruction bodies live in insn/<family>.ts.
 
-import { FastOp, NFT_JUMP_STACK_SIZE, Op, RecordKind, TraceType, Verdict } from './abi';
+import { FastOp, IMMEDIATE_DATA, IMMEDIATE_VERDICT_CODE, NFT_JUMP_STACK_SIZE, Op, RecordKind, TraceType, Verdict } from './abi';
 import { CH_COUNT, CH_FIRST, CH_POLICY, CH_SIZE, RU_CODE, RU_END, RU_HANDLE, RU_SIZE } from './layout';
 import { jstack, regs, rtChains, rtRules } from './mem';
 import { pNftrace } from './packet';
 import { emitRecord, setCurrent } from './records';
 import { evalBitwise } from './insn/bitwise';
 import { evalByteorder } from './insn/byteorder';
-import { evalCmp, evalCmpFast } from './insn/cmp';
+import { evalCmp, evalCmpFast, evalCmpWide } from './insn/cmp';
 import { evalCounter } from './insn/counter';
 import { evalDynset } from './insn/dynset';
 import { evalExthdr } from './insn/exthdr';
@@ -21,11 +21,11 @@ import { evalImmediate } from './insn/immediate';
 import { evalLimit } from './insn/limit';
 import { evalLog } from './insn/log';
 import { evalLookup } from './insn/lookup';
-import { evalMeta, evalMetaSet } from './insn/meta';
+import { evalMeta, evalMetaCmpFast, evalMetaSet } from './insn/meta';
 import { evalNotrack } from './insn/notrack';
 import { evalNumgen } from './insn/numgen';
 import { evalObjref } from './insn/objref';
-import { evalPayload, evalPayloadFast, evalPayloadSet } from './insn/payload';
+import { evalPayload, evalPayloadCmpFast, evalPayloadFast, evalPayloadSet } from './insn/payload';
 import { evalQueue } from './insn/queue';
 import { evalQuota } from './insn/quota';
 import { evalRange } from './insn/range';
@@ -47,13 +47,40 @@ export let decidedRule: u32 = 0;
   return traceMode == 1 || (traceMode == 2 && pNftrace);
 }
 
-/** Runs the records of one rule; the verdict code it leaves. */
+/**
+ * Runs the records of one rule; the verdict code it leaves. The specialised
+ * records (FastOp) return BREAK directly; the others store their verdict in
+ * word 0, checked after each of them as nft_do_chain does.
+ */
 @inline function runRule(pc: usize, end: usize): i32 {
   store<i32>(regs, Verdict.Continue);
   while (pc < end) {
     switch (<i32>load<u8>(pc)) {
-      case FastOp.CmpFast: evalCmpFast(pc); break;
-      case FastOp.PayloadFast: evalPayloadFast(pc); break;
+      case FastOp.PayloadCmpFast: case FastOp.MetaCmpFast: {
+        const ok = load<u8>(pc) == FastOp.PayloadCmpFast ? evalPayloadCmpFast(pc) : evalMetaCmpFast(pc);
+        if (!ok) return Verdict.Break;
+        pc += load<u8>(pc, 1);
+        continue;
+      }
+      case FastOp.CmpFast:
+        if (!evalCmpFast(pc)) return Verdict.Break;
+        pc += load<u16>(pc, 2);
+        continue;
+      case FastOp.CmpWide:
+        if (!evalCmpWide(pc)) return Verdict.Break;
+        pc += load<u16>(pc, 2);
+        continue;
+      case FastOp.PayloadFast:
+        if (!evalPayloadFast(pc)) return Verdict.Break;
+        pc += load<u16>(pc, 2);
+        continue;
+      case FastOp.ImmVerdict: {
+        const code = load<i32>(pc, IMMEDIATE_VERDICT_CODE);
+        store<u64>(regs, load<u64>(pc, IMMEDIATE_DATA));
+        if (code != Verdict.Continue) return code;
+        pc += load<u16>(pc, 2);
+        continue;
+      }
       case Op.Payload: evalPayload(pc); break;
       case Op.PayloadSet: evalPayloadSet(pc); break;
       case Op.Cmp: evalCmp(pc); break;
@@ -80,10 +107,11 @@ export let decidedRule: u32 = 0;
       // The loader admits no other opcode.
       default: unreachable();
     }
-    if (load<i32>(regs) != Verdict.Continue) break;
+    const v = load<i32>(regs);
+    if (v != Verdict.Continue) return v;
     pc += load<u16>(pc, 2);
   }
-  return load<i32>(regs);
+  return Verdict.Continue;
 }
 
 /**

@@ -7,7 +7,7 @@
 import * as abi from '../assembly/abi.js';
 import { decodeBytecode, encodeBytecode, programOf, type Program } from '../compiler/bytecode.js';
 import { checkRuleset, renderDiagnostics, type FileReader } from '../compiler/index.js';
-import { compileHost, hookPath, writeHost, type CompiledHost, type HostModel } from './host.js';
+import { compileHost, hookPath, writeHost, type CompiledHost, type HookPath, type HostModel } from './host.js';
 import { formatLoadError, readLoadError, type VmLoadError } from './vm-errors.js';
 
 export type { HostModel } from './host.js';
@@ -59,6 +59,9 @@ export interface PacketIn {
   /** Local socket owner (skuid/skgid). */
   socket?: { uid: number; gid: number };
 }
+
+/** The live state of a `counter` or `quota` record. */
+export type LiveState = { op: 'counter'; packets: bigint; bytes: bigint } | { op: 'quota'; consumed: bigint };
 
 /** A record of the record area, decoded. */
 export interface VmRecord {
@@ -159,7 +162,11 @@ export class Engine {
   private readonly x: Exports;
   private readonly mem: Uint8Array;
   private readonly view: DataView;
+  /** Word view of the memory (little-endian, like wasm: the host must be little-endian, as every JS engine in use). */
+  private readonly u32: Uint32Array;
   private host: CompiledHost = compileHost({ interfaces: [] });
+  /** Cached hook paths of IPv4 packets (pathOf), cleared with the host model. */
+  private readonly paths = new Map<number, HookPath>();
   /** The loaded ruleset, decoded (names for messages, counters). */
   program?: Program;
   /** The loaded image. */
@@ -173,6 +180,7 @@ export class Engine {
     // Regions are fixed after init(): the memory never grows again, so these views stay valid.
     this.mem = new Uint8Array(this.x.memory.buffer);
     this.view = new DataView(this.x.memory.buffer);
+    this.u32 = new Uint32Array(this.x.memory.buffer);
     if (o.seed !== undefined) this.view.setBigUint64(this.x.ctlAddr() + abi.VM_PRNG, o.seed || 1n, true);
     this.setHost(o.host ?? { interfaces: [] });
   }
@@ -194,6 +202,7 @@ export class Engine {
   setHost(host: HostModel): void {
     writeHost(this.mem, this.x.hostAddr(), host);
     this.host = compileHost(host);
+    this.paths.clear();
   }
 
   /**
@@ -229,6 +238,29 @@ export class Engine {
     }
   }
 
+  /**
+   * The hook path of a packet without an explicit family and hooks. Paths of
+   * IPv4 packets are cached by (iif, link layer, destination): hookPath()
+   * depends on nothing else for them, and routing each packet again is most
+   * of the host's per-packet cost.
+   */
+  private pathOf(data: Uint8Array, iif: number, ether: boolean): HookPath {
+    let nh = -1;
+    if (ether) {
+      if (data.length >= 34 && data[12] === 0x08 && data[13] === 0x00) nh = 14;
+    } else if (data.length >= 20 && data[0]! >> 4 !== 6) nh = 0;
+    if (nh < 0 || iif > 0xffff) return hookPath(this.host, data, { iif, ether });
+    const daddr = ((data[nh + 16]! << 24) | (data[nh + 17]! << 16) | (data[nh + 18]! << 8) | data[nh + 19]!) >>> 0;
+    const key = (iif * 2 + (ether ? 1 : 0)) * 0x100000000 + daddr;
+    let path = this.paths.get(key);
+    if (path === undefined) {
+      if (this.paths.size >= 1 << 16) this.paths.clear();
+      path = hookPath(this.host, data, { iif, ether });
+      this.paths.set(key, path);
+    }
+    return path;
+  }
+
   /** Writes the packets into the batch area, runs them in one call, returns views of the results. */
   evaluate(packets: readonly PacketIn[], opts: { trace?: 'all' | 'nftrace' } = {}): BatchResult {
     const base = this.x.batchAddr();
@@ -236,46 +268,56 @@ export class Engine {
     const n = packets.length;
     const results = abi.BATCH_HEADER_SIZE + n * abi.PKT_SIZE;
     let data = results + n * abi.RES_SIZE;
-    const v = this.view;
+    const mem = this.mem;
+    const u32 = this.u32;
     const flags = opts.trace === 'all' ? abi.BatchFlags.TraceAll : opts.trace === 'nftrace' ? abi.BatchFlags.TraceNftrace : 0;
-    v.setUint32(base + abi.BATCH_COUNT, n, true);
-    v.setUint32(base + abi.BATCH_FLAGS, flags, true);
-    v.setUint32(base + abi.BATCH_RESULTS, results, true);
+    // The batch area is 16-byte aligned and descriptors are PKT_SIZE (a multiple of 4) apart: word stores.
+    u32[(base + abi.BATCH_COUNT) >> 2] = n;
+    u32[(base + abi.BATCH_FLAGS) >> 2] = flags;
+    u32[(base + abi.BATCH_RESULTS) >> 2] = results;
     for (let k = 0; k < n; k++) {
       const p = packets[k]!;
+      const bytes = p.data;
+      const len = bytes.length;
       const d = base + abi.BATCH_HEADER_SIZE + k * abi.PKT_SIZE;
       data = (data + 3) & ~3;
-      if (data + p.data.length > cap) throw new Error(`batch of ${n} packets does not fit the batch area (${cap} bytes)`);
-      this.mem.set(p.data, base + data);
-      const ether = p.ether ?? (p.iif ?? 0) !== 0;
+      if (data + len > cap) throw new Error(`batch of ${n} packets does not fit the batch area (${cap} bytes)`);
+      mem.set(bytes, base + data);
+      const iif = p.iif ?? 0;
+      const ether = p.ether ?? iif !== 0;
       let family = p.family;
       let hooks = p.hooks;
       let oif = p.oif ?? 0;
       if (family === undefined || hooks === undefined) {
-        const path = hookPath(this.host, p.data, { iif: p.iif ?? 0, ether });
+        const path = this.pathOf(bytes, iif, ether);
         family ??= path.family;
         hooks ??= path.hooks;
         if (p.oif === undefined) oif = path.oif;
       }
-      if (hooks.length > abi.PKT_HOOK_MAX) throw new Error(`packet ${k}: more than ${abi.PKT_HOOK_MAX} hooks`);
-      v.setUint32(d + abi.PKT_DATA, data, true);
-      v.setUint32(d + abi.PKT_LEN, p.data.length, true);
-      this.mem[d + abi.PKT_FAMILY] = family;
-      this.mem[d + abi.PKT_FLAGS] = (ether ? abi.PktFlags.Ether : 0) | (p.socket ? abi.PktFlags.Socket : 0);
-      this.mem[d + abi.PKT_PKTTYPE] = p.pkttype ?? 0;
-      this.mem[d + abi.PKT_HOOK_COUNT] = hooks.length;
-      hooks.forEach((h, i) => (this.mem[d + abi.PKT_HOOKS + i] = h));
-      v.setUint32(d + abi.PKT_IIF, p.iif ?? 0, true);
-      v.setUint32(d + abi.PKT_OIF, oif, true);
-      v.setUint32(d + abi.PKT_MARK, p.mark ?? 0, true);
-      v.setBigUint64(d + abi.PKT_TSTAMP, p.tstamp ?? 0n, true);
-      v.setUint32(d + abi.PKT_SKUID, p.socket?.uid ?? 0, true);
-      v.setUint32(d + abi.PKT_SKGID, p.socket?.gid ?? 0, true);
-      data += p.data.length;
+      const nh = hooks.length;
+      if (nh > abi.PKT_HOOK_MAX) throw new Error(`packet ${k}: more than ${abi.PKT_HOOK_MAX} hooks`);
+      const w = d >> 2;
+      u32[w + (abi.PKT_DATA >> 2)] = data;
+      u32[w + (abi.PKT_LEN >> 2)] = len;
+      mem[d + abi.PKT_FAMILY] = family;
+      mem[d + abi.PKT_FLAGS] = (ether ? abi.PktFlags.Ether : 0) | (p.socket ? abi.PktFlags.Socket : 0);
+      mem[d + abi.PKT_PKTTYPE] = p.pkttype ?? 0;
+      mem[d + abi.PKT_HOOK_COUNT] = nh;
+      for (let i = 0; i < nh; i++) mem[d + abi.PKT_HOOKS + i] = hooks[i]!;
+      u32[w + (abi.PKT_IIF >> 2)] = iif;
+      u32[w + (abi.PKT_OIF >> 2)] = oif;
+      u32[w + (abi.PKT_MARK >> 2)] = p.mark ?? 0;
+      if (p.tstamp === undefined) {
+        u32[w + (abi.PKT_TSTAMP >> 2)] = 0;
+        u32[w + (abi.PKT_TSTAMP >> 2) + 1] = 0;
+      } else this.view.setBigUint64(d + abi.PKT_TSTAMP, p.tstamp, true);
+      u32[w + (abi.PKT_SKUID >> 2)] = p.socket?.uid ?? 0;
+      u32[w + (abi.PKT_SKGID >> 2)] = p.socket?.gid ?? 0;
+      data += len;
     }
     const rc = this.x.evaluate();
     if (rc < 0) throw new Error('batch area header rejected by the VM');
-    return new BatchResult(v, this.mem, base, base + results, n, this.x.recordsAddr());
+    return new BatchResult(this.view, mem, base, base + results, n, this.x.recordsAddr());
   }
 
   /** Evaluates a batch already laid out in the batch area (batchView()); returns the packet count. */
@@ -318,6 +360,42 @@ export class Engine {
       }
     });
     return out;
+  }
+
+  /**
+   * Live values of every `counter` and `quota` record, in program order: per
+   * rule (image order) its records in instruction order, per object its state
+   * record. The listing prints these (`counter packets 3 bytes 180`).
+   */
+  liveStates(): { rules: LiveState[][]; objects: (LiveState | undefined)[] } {
+    const img = this.image;
+    if (!img || !this.program) return { rules: [], objects: [] };
+    const iv = new DataView(img.buffer, img.byteOffset, img.byteLength);
+    const secOff = (id: number) => iv.getUint32(abi.BC_HEADER_SIZE + (id - 1) * abi.BC_SECTION_ENTRY_SIZE + abi.SEC_OFFSET, true);
+    const code = this.codeBase();
+    const at = (p: number): LiveState | undefined => {
+      if (this.mem[p] === abi.Op.Counter) return { op: 'counter', packets: this.view.getBigUint64(p + abi.COUNTER_PKTS, true), bytes: this.view.getBigUint64(p + abi.COUNTER_BYTES, true) };
+      if (this.mem[p] === abi.Op.Quota) return { op: 'quota', consumed: this.view.getBigUint64(p + abi.QUOTA_CONSUMED, true) };
+      return undefined;
+    };
+    const rulesOff = secOff(abi.Section.Rules);
+    const rules = this.program.rules.map((_, k) => {
+      const q = rulesOff + k * abi.RULE_RECORD_SIZE;
+      let p = code + iv.getUint32(q + abi.RULE_CODE, true);
+      const end = p + iv.getUint32(q + abi.RULE_CODE_SIZE, true);
+      const out: LiveState[] = [];
+      for (; p < end; p += this.view.getUint16(p + 2, true)) {
+        const st = at(p);
+        if (st) out.push(st);
+      }
+      return out;
+    });
+    const objsOff = secOff(abi.Section.Objects);
+    const objects = this.program.objects.map((_, k) => {
+      const st = iv.getUint32(objsOff + k * abi.OBJ_RECORD_SIZE + abi.OBJ_STATE, true);
+      return st === abi.NONE32 ? undefined : at(code + st);
+    });
+    return { rules, objects };
   }
 
   /** Name of chain `k` of the loaded ruleset. */

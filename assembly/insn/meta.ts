@@ -5,6 +5,7 @@
 import { IFACE_GROUP, IFACE_KIND, IFACE_MAX, IFACE_NAME, IFACE_PRESENT, IFACE_SIZE, IFACE_TYPE, LoadError, MetaKey, META_DREG, META_KEY, META_SET_KEY, META_SET_SREG, Op, PktFlags, PKT_FLAGS, PKT_SKGID, PKT_SKUID } from '../abi';
 import { host, loadFail, prandom, regs, setBreak } from '../mem';
 import { pDesc, pIif, pktLen, pL4, pMark, pNfproto, pNftrace, pOif, pPkttype, pPriority, pProto, pSecmark, pTprot, pTstamp } from '../packet';
+import { evalCmpFast } from './cmp';
 import { setMark, setNftrace, setPkttype, setPriority, setSecmark } from '../packet';
 
 /** The host model's entry for `ifindex`, 0 if there is no such device. */
@@ -43,9 +44,43 @@ export function checkMetaSet(insn: usize): i32 {
 
 /** Copies a 16-byte name from the host model (zeros without a device). */
 @inline function storeName(d: usize, e: usize, at: usize): void {
-  if (e) memory.copy(d, e + at, 16);
-  else memory.fill(d, 0, 16);
+  if (e) {
+    store<u64>(d, load<u64>(e + at));
+    store<u64>(d, load<u64>(e + at, 8), 8);
+  } else {
+    store<u64>(d, 0);
+    store<u64>(d, 0, 8);
+  }
 }
+
+/** Keys MetaCmpFast computes inline: a value of at most 4 bytes, BREAK only for l4proto without L4 information. */
+export function metaFusable(key: i32): bool {
+  return key == MetaKey.L4proto || key == MetaKey.Nfproto || key == MetaKey.Protocol || key == MetaKey.Mark || key == MetaKey.Pkttype ||
+    key == MetaKey.Len || key == MetaKey.Iif || key == MetaKey.Oif;
+}
+
+// nft_meta_get_eval of a metaFusable key, then CmpFast on its register (the next record); false = NFT_BREAK.
+@inline export function evalMetaCmpFast(insn: usize): bool {
+  let v: u32;
+  switch (<i32>load<u8>(insn, META_KEY)) {
+    case MetaKey.L4proto:
+      if (!pL4) return false;
+      v = <u32>pTprot & 0xff;
+      break;
+    case MetaKey.Nfproto: v = <u32>pNfproto & 0xff; break;
+    case MetaKey.Protocol: v = <u32>bswap<u16>(<u16>pProto); break;
+    case MetaKey.Mark: v = pMark; break;
+    case MetaKey.Pkttype: v = pPkttype & 0xff; break;
+    case MetaKey.Len: v = pktLen(); break;
+    case MetaKey.Iif: v = ifaceOf(pIif) ? pIif : 0; break;
+    default: v = ifaceOf(pOif) ? pOif : 0;
+  }
+  store<u32>(regs + (<usize>load<u8>(insn, META_DREG) << 2), v);
+  return evalCmpFast(insn + META_RECORD);
+}
+
+/** Bytes of a meta load record. */
+const META_RECORD: usize = 8;
 
 // Mirrors nft_meta_get_eval.
 export function evalMeta(insn: usize): void {

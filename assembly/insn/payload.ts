@@ -5,6 +5,7 @@
 
 import { FastOp, Op, PayloadBase, PayloadCsum, PayloadCsumFlags, PAYLOAD_BASE, PAYLOAD_DREG, PAYLOAD_LEN, PAYLOAD_OFFSET, PAYLOAD_SET_BASE, PAYLOAD_SET_CSUM_FLAGS, PAYLOAD_SET_CSUM_OFFSET, PAYLOAD_SET_CSUM_TYPE, PAYLOAD_SET_LEN, PAYLOAD_SET_OFFSET, PAYLOAD_SET_SREG, LoadError } from '../abi';
 import { loadFail, regs, regStore, setBreak } from '../mem';
+import { evalCmpFast } from './cmp';
 import { be16, csumFold, pData, pEnd, pFragoff, pL4, pMac, pNh, pThoff, pTprot } from '../packet';
 
 /** Address where header `base` starts, 0 when the packet has none (or fragoff matters and is set). */
@@ -42,20 +43,27 @@ export function checkPayload(insn: usize): i32 {
   regStore(load<u8>(insn, PAYLOAD_DREG), p, len);
 }
 
-// Mirrors nft_payload_fast_eval: no fragment check (a non-first fragment's payload is read as the header).
-@inline export function evalPayloadFast(insn: usize): void {
+// Mirrors nft_payload_fast_eval: no fragment check (a non-first fragment's payload is read as the header); false = NFT_BREAK.
+@inline export function evalPayloadFast(insn: usize): bool {
   const start = baseAddr(load<u8>(insn, PAYLOAD_BASE), false);
   const len = <i32>load<u8>(insn, PAYLOAD_LEN);
   const p = start + load<u32>(insn, PAYLOAD_OFFSET);
-  if (start == 0 || p + len > pEnd) {
-    setBreak();
-    return;
-  }
+  if (start == 0 || p + len > pEnd) return false;
   const d = regs + (<usize>load<u8>(insn, PAYLOAD_DREG) << 2);
-  if (len == 4) store<u32>(d, load<u32>(p));
-  else if (len == 2) store<u32>(d, load<u16>(p));
+  if (len == 2) store<u32>(d, load<u16>(p));
+  else if (len == 4) store<u32>(d, load<u32>(p));
   else store<u32>(d, load<u8>(p));
+  return true;
 }
+
+// PayloadFast then CmpFast on its register (the records are adjacent; byte 1 holds their total size); false = NFT_BREAK.
+@inline export function evalPayloadCmpFast(insn: usize): bool {
+  if (!evalPayloadFast(insn)) return false;
+  return evalCmpFast(insn + PAYLOAD_RECORD);
+}
+
+/** Bytes of a payload load record. */
+const PAYLOAD_RECORD: usize = 12;
 
 /** Load-time checks of a payload write. */
 export function checkPayloadSet(insn: usize): i32 {

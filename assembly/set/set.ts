@@ -13,6 +13,13 @@ import { EntryFlags, SD_BUCKETS, SD_CAPACITY, SD_COUNT, SD_DATA_AT, SD_EFLAGS_AT
 
 /** Hash of `len` key bytes (whole words, the last one masked). */
 @inline function keyHash(k: usize, len: u32): u32 {
+  if (len <= 4) {
+    // One word (ports, protocols, IPv4 addresses): a multiplicative mix of the masked word.
+    let x = load<u32>(k) & ((<u32>0xffffffff) >> ((4 - len) << 3));
+    x = (x ^ (x >> 16)) * 0x7feb352d;
+    x = (x ^ (x >> 15)) * 0x846ca68b;
+    return x ^ (x >> 16);
+  }
   let h: u32 = 0x811c9dc5 ^ len;
   let i: u32 = 0;
   for (; i + 4 <= len; i += 4) {
@@ -41,8 +48,33 @@ import { EntryFlags, SD_BUCKETS, SD_CAPACITY, SD_COUNT, SD_DATA_AT, SD_EFLAGS_AT
   return exp == 0 || now < exp;
 }
 
+/** Key bytes equal (1..64 bytes: words, the tail masked). */
+@inline function keyEqual(a: usize, b: usize, len: u32): bool {
+  if (len <= 4) return ((load<u32>(a) ^ load<u32>(b)) & ((<u32>0xffffffff) >> ((4 - len) << 3))) == 0;
+  return memory.compare(a, b, len) == 0;
+}
+
+/** memcmp order of `len`-byte keys, with the common widths as big-endian words. */
+@inline function keyCompare(a: usize, b: usize, len: usize): i32 {
+  if (len == 4) {
+    const x = bswap<u32>(load<u32>(a));
+    const y = bswap<u32>(load<u32>(b));
+    return <i32>(x > y) - <i32>(x < y);
+  }
+  if (len == 16) {
+    let x = bswap<u64>(load<u64>(a));
+    let y = bswap<u64>(load<u64>(b));
+    if (x == y) {
+      x = bswap<u64>(load<u64>(a, 8));
+      y = bswap<u64>(load<u64>(b, 8));
+    }
+    return <i32>(x > y) - <i32>(x < y);
+  }
+  return memory.compare(a, b, len);
+}
+
 /** Finds the hash entry for key `k`: its bucket address (the entry's or the first free one on the probe path). */
-function hashProbe(sd: usize, k: usize, insert: bool): usize {
+@inline function hashProbe(sd: usize, k: usize, insert: bool): usize {
   const klen = <u32>load<u8>(sd, SD_KLEN);
   const mask = load<u32>(sd, SD_MASK);
   const buckets = <usize>load<u32>(sd, SD_BUCKETS);
@@ -59,7 +91,7 @@ function hashProbe(sd: usize, k: usize, insert: bool): usize {
       if (!free) free = b;
     } else {
       const e = entries + <usize>(v - 1) * stride;
-      if (memory.compare(e, k, klen) == 0) return b;
+      if (keyEqual(e, k, klen)) return b;
     }
     i = (i + 1) & mask;
   }
@@ -95,7 +127,7 @@ function intervalLookup(sd: usize, k: usize, now: u64): usize {
   let best: i32 = -1;
   while (lo <= hi) {
     const mid = (lo + hi) >>> 1;
-    if (memory.compare(entries + <usize>mid * stride, k, klen) <= 0) {
+    if (keyCompare(entries + <usize>mid * stride, k, klen) <= 0) {
       best = mid;
       lo = mid + 1;
     } else hi = mid - 1;
