@@ -20,6 +20,8 @@ export interface HostInterface {
   group?: number;
   /** Addresses with their prefix: `10.0.0.1/24`, `fe80::1/64`. */
   addresses?: string[];
+  /** Hardware address `02:00:00:00:01:01` (received frames addressed to it are PACKET_HOST). */
+  mac?: string;
 }
 
 /** One route; connected prefixes of the interfaces' addresses are implied. */
@@ -36,8 +38,8 @@ export interface HostRoute {
 export interface HostModel {
   interfaces: HostInterface[];
   routes?: HostRoute[];
-  /** net.ipv4.ip_forward / ipv6 forwarding: received packets for other hosts are forwarded. */
-  forwarding?: boolean;
+  /** net.ipv4.ip_forward / ipv6 forwarding: received packets for other hosts are forwarded (one flag for both, or per family). */
+  forwarding?: boolean | { ipv4?: boolean; ipv6?: boolean };
 }
 
 /** Parses an IPv4 or IPv6 address into 4 or 16 bytes; null if it is neither. */
@@ -73,6 +75,11 @@ export function parsePrefix(s: string): { addr: Uint8Array; len: number } {
   const len = l === undefined ? addr.length * 8 : Number(l);
   if (!Number.isInteger(len) || len < 0 || len > addr.length * 8) throw new Error(`bad prefix length in '${s}'`);
   return { addr, len };
+}
+
+function hostBitsSet(a: Uint8Array, len: number): boolean {
+  for (let i = len; i < a.length * 8; i++) if (!(a[i >> 3]! & (0x80 >> (i & 7)))) return false;
+  return true;
 }
 
 function prefixMatch(a: Uint8Array, b: Uint8Array, bits: number): boolean {
@@ -134,10 +141,11 @@ export interface HookPath {
 }
 
 /** Network family and destination of a frame or IP packet (Ethernet + one VLAN tag). */
-export function sniff(data: Uint8Array, ether: boolean): { family: abi.Family; daddr?: Uint8Array } {
+export function sniff(data: Uint8Array, ether: boolean, ethertype?: number): { family: abi.Family; daddr?: Uint8Array } {
   let nh = 0;
   let type = 0;
-  if (ether) {
+  if (ethertype !== undefined && !ether) type = ethertype;
+  else if (ether) {
     if (data.length < 14) return { family: abi.Family.Netdev };
     type = (data[12]! << 8) | data[13]!;
     nh = 14;
@@ -156,16 +164,36 @@ export function sniff(data: Uint8Array, ether: boolean): { family: abi.Family; d
 
 /** A host model with its prefixes parsed once (hookPath runs per packet). */
 export interface CompiledHost {
-  forwarding: boolean;
+  /** Forwarding of IPv4 / IPv6. */
+  forward4: boolean;
+  forward6: boolean;
   locals: { addr: Uint8Array; len: number; ifindex: number }[];
   routes: { addr: Uint8Array; len: number; ifindex: number }[];
+  /** ifindex of the loopback device (ARPHRD 772), 0 if the model has none: where traffic to local addresses goes out. */
+  loopback: number;
+}
+
+/** `02:00:00:00:01:01` → 6 bytes; null if it is not a MAC address. */
+export function parseMac(s: string): Uint8Array | null {
+  const p = s.split(':');
+  if (p.length !== 6 || p.some((x) => !/^[0-9a-fA-F]{1,2}$/.test(x))) return null;
+  return Uint8Array.from(p.map((x) => parseInt(x, 16)));
 }
 
 /** Parses the model's addresses and routes. */
 export function compileHost(host: HostModel): CompiledHost {
   const locals = host.interfaces.flatMap((i) => (i.addresses ?? []).map((a) => ({ ...parsePrefix(a), ifindex: i.index })));
   const routes = (host.routes ?? []).map((r) => ({ ...parsePrefix(r.dst), ifindex: r.oif }));
-  return { forwarding: host.forwarding ?? false, locals, routes };
+  const f = host.forwarding ?? false;
+  const forward4 = typeof f === 'boolean' ? f : f.ipv4 ?? false;
+  const forward6 = typeof f === 'boolean' ? f : f.ipv6 ?? false;
+  const loopback = host.interfaces.find((i) => i.type === 772)?.index ?? 0;
+  return { forward4, forward6, locals, routes, loopback };
+}
+
+/** True if `addr` is one of the host's own addresses. */
+export function isLocal(host: CompiledHost, addr: Uint8Array): boolean {
+  return host.locals.some((p) => p.addr.length === addr.length && prefixMatch(p.addr, addr, addr.length * 8));
 }
 
 /** The host's routing decision: local delivery, or the output interface (0 = none). */
@@ -177,7 +205,9 @@ export function routeOf(host: CompiledHost, daddr: Uint8Array): { local: boolean
   let oif = 0;
   for (const p of host.locals) {
     if (p.addr.length !== daddr.length) continue;
-    if (prefixMatch(p.addr, daddr, p.addr.length * 8)) return { local: true, oif: p.ifindex };
+    if (prefixMatch(p.addr, daddr, p.addr.length * 8)) return { local: true, oif: host.loopback || p.ifindex };
+    // The directed broadcast of a connected IPv4 prefix (10.99.1.255 on 10.99.1.0/24) is delivered locally.
+    if (v4 && p.len < 31 && prefixMatch(p.addr, daddr, p.len) && hostBitsSet(daddr, p.len)) return { local: true, oif: 0 };
     if (p.len > best && prefixMatch(p.addr, daddr, p.len)) {
       best = p.len;
       oif = p.ifindex;
@@ -197,17 +227,65 @@ export function routeOf(host: CompiledHost, daddr: Uint8Array): { local: boolean
  * input (local) or forward + postrouting (forwarding on) — a packet neither
  * local nor forwarded stops after prerouting, as the stack drops it; locally
  * generated (`iif` 0) → output, postrouting. ARP: ingress, arp input/output.
+ * `ethertype` names the network protocol of bytes without a link layer.
  */
-export function hookPath(host: CompiledHost, data: Uint8Array, opts: { iif?: number; ether?: boolean }): HookPath {
+export function hookPath(host: CompiledHost, data: Uint8Array, opts: { iif?: number; ether?: boolean; ethertype?: number }): HookPath {
   const iif = opts.iif ?? 0;
   const ether = opts.ether ?? iif !== 0;
-  const { family, daddr } = sniff(data, ether);
+  const { family, daddr } = sniff(data, ether, opts.ethertype);
   const H = abi.InetHook;
   if (family === abi.Family.Arp) return { family, hooks: iif ? [H.Ingress, abi.ArpHook.In] : [abi.ArpHook.Out], iif, oif: 0 };
   if (family === abi.Family.Netdev) return { family, hooks: iif ? [H.Ingress] : [], iif, oif: 0 };
   const route = daddr ? routeOf(host, daddr) : { local: false, oif: 0 };
   if (!iif) return { family, hooks: [H.Output, H.Postrouting], iif: 0, oif: route.oif };
   if (route.local) return { family, hooks: [H.Ingress, H.Prerouting, H.Input], iif, oif: 0 };
-  if (host.forwarding && route.oif) return { family, hooks: [H.Ingress, H.Prerouting, H.Forward, H.Postrouting], iif, oif: route.oif };
+  const forwarding = family === abi.Family.Ipv4 ? host.forward4 : host.forward6;
+  if (forwarding && route.oif) return { family, hooks: [H.Ingress, H.Prerouting, H.Forward, H.Postrouting], iif, oif: route.oif };
   return { family, hooks: [H.Ingress, H.Prerouting], iif, oif: 0 };
+}
+
+/** The top level of a host.json (test/scenarios/README.md); `peers`, `neighbors`, `settle` are not needed here. */
+export interface HostJson {
+  forwarding?: { ipv4?: boolean; ipv6?: boolean } | boolean;
+  interfaces: { name: string; index: number; kind?: string; mac?: string; mtu?: number; addresses?: string[]; group?: number }[];
+  routes?: { dst: string; via?: string; dev?: string; type?: string }[];
+}
+
+const ROUTE_TYPES: Record<string, number> = { unicast: 1, blackhole: 6, unreachable: 7, prohibit: 8 };
+
+/**
+ * A host.json → the host model: `kind: loopback` is ARPHRD 772 with no rtnl
+ * kind (like the kernel's lo), routes name their device (`dev`) or reach their
+ * gateway (`via`) through a connected prefix; `default` takes the family of
+ * its gateway (both families without one).
+ */
+export function hostFromJson(json: unknown): HostModel {
+  const j = json as HostJson;
+  if (!j || typeof j !== 'object' || !Array.isArray(j.interfaces)) throw new Error('host description: no "interfaces" array');
+  const interfaces: HostInterface[] = j.interfaces.map((i, k) => {
+    if (typeof i.name !== 'string' || !Number.isInteger(i.index)) throw new Error(`host description: interface ${k} needs "name" and "index"`);
+    const loop = i.kind === 'loopback';
+    const out: HostInterface = { index: i.index, name: i.name, type: loop ? 772 : 1, addresses: i.addresses ?? [] };
+    if (!loop && i.kind) out.kind = i.kind;
+    if (i.mac) out.mac = i.mac;
+    if (i.group !== undefined) out.group = i.group;
+    return out;
+  });
+  const byName = new Map(interfaces.map((i) => [i.name, i]));
+  const connected = interfaces.flatMap((i) => (i.addresses ?? []).map((a) => ({ ...parsePrefix(a), ifindex: i.index })));
+  const routes: HostRoute[] = [];
+  for (const r of j.routes ?? []) {
+    const via = r.via ? parseAddr(r.via) : null;
+    if (r.via && !via) throw new Error(`host description: route ${r.dst}: bad gateway '${r.via}'`);
+    let oif = 0;
+    if (r.dev) {
+      const d = byName.get(r.dev);
+      if (!d) throw new Error(`host description: route ${r.dst}: no interface '${r.dev}'`);
+      oif = d.index;
+    } else if (via) oif = connected.find((p) => p.addr.length === via.length && prefixMatch(p.addr, via, p.len))?.ifindex ?? 0;
+    if (!oif) throw new Error(`host description: route ${r.dst}: no device and no connected gateway`);
+    const dsts = r.dst !== 'default' ? [r.dst] : via ? [via.length === 4 ? '0.0.0.0/0' : '::/0'] : ['0.0.0.0/0', '::/0'];
+    for (const dst of dsts) routes.push({ dst, oif, ...(r.type ? { type: ROUTE_TYPES[r.type] ?? 1 } : {}) });
+  }
+  return { interfaces, routes, forwarding: j.forwarding ?? false };
 }

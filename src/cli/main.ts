@@ -2,11 +2,15 @@
 // compiler/. `nftvm compile FILE` prints what `nft --debug=netlink -f FILE`
 // prints; `nftvm check FILE` is `nft -c -f FILE` without root or a kernel;
 // `nftvm list [-a] FILE` prints what `nft -f FILE; nft [-a] list ruleset` prints.
+// `nftvm run|trace|bench RULESET CAPTURE` replay a capture on the VM (run.ts, bench.ts).
 
 import { readFileSync, existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { compileRuleset, kernelCheck, renderDiagnostics, renderNetlink, isIncludeGlob, type IncludedFile } from '../../compiler/index.js';
 import { listRuleset } from '../../compiler/list.js';
+import { parseReplayArgs, UsageError, type Io } from './replay.js';
+import { runCommand, traceCommand } from './run.js';
+import { benchCommand } from './bench.js';
 
 const USAGE = `usage: nftvm <command> [options]
 
@@ -18,7 +22,32 @@ commands:
   list [-a] FILE print the ruleset FILE loads into an empty kernel, exactly
                  as 'nft -f FILE; nft list ruleset' prints it; -a adds the
                  handles like 'nft -a list ruleset'
+  run RULESET CAPTURE [HOST OPTIONS] [--json]
+                 replay the capture (pcap or pcapng) through RULESET as the
+                 host; print packets per final verdict and per deciding
+                 rule, the ruleset with its counters as 'nft list ruleset'
+                 prints it, and the log and reject records
+  trace RULESET CAPTURE [HOST OPTIONS]
+                 every packet's path as 'nft monitor trace' prints it
+                 (trace ids are a hash of the packet's index, not the
+                 kernel's)
+  bench RULESET CAPTURE [HOST OPTIONS] [--seconds S] [--batch N] [--json]
+                 evaluate the capture's packets, loaded into the VM once,
+                 repeatedly for S seconds (default 3), N per call (default
+                 4096); print packets/s and ns/packet
   help           this text
+
+HOST OPTIONS:
+  --host HOST.json   interfaces, addresses, routes, forwarding (the format of
+                     test/scenarios/README.md)
+  --iface NAME       interface a capture without interface information was
+                     taken on (default: the first non-loopback one; eth0)
+  --local ADDR,...   the host's own addresses (added to --iface)
+  --forward          forwarding on
+
+A packet takes the input path when its destination is local, else forward
+(--forward) or is dropped after prerouting; packets from a local address,
+and cooked/pcapng packets marked outgoing, take output and postrouting.
 
 FILE may be '-' for standard input. Includes resolve relative to the
 including file.
@@ -119,13 +148,31 @@ function readInput(file: string): string {
   return readFileSync(file, 'utf8');
 }
 
-/** Runs one CLI invocation; returns the exit status. */
-export function main(argv: string[], out: (s: string) => void, err: (s: string) => void): number {
+/** The replay commands: usage errors exit 2, load and capture errors 1. */
+async function replayMain(cmd: string, rest: string[], io: Io): Promise<number> {
+  try {
+    const a = parseReplayArgs(cmd, rest);
+    if (cmd === 'run') return await runCommand(a, io, includeReader);
+    if (cmd === 'trace') return await traceCommand(a, io, includeReader);
+    return await benchCommand(a, io, includeReader);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.err(`nftvm ${cmd}: ${e.message}\n${USAGE}`);
+      return 2;
+    }
+    io.err(`nftvm ${cmd}: ${(e as Error).message}\n`);
+    return 1;
+  }
+}
+
+/** Runs one CLI invocation; returns the exit status (a promise for run, trace and bench). */
+export function main(argv: string[], out: (s: string) => void, err: (s: string) => void, opts: { tty?: boolean } = {}): number | Promise<number> {
   const [cmd, ...rest] = argv;
   if (!cmd || cmd === 'help' || cmd === '--help' || cmd === '-h') {
     out(USAGE);
     return cmd ? 0 : 1;
   }
+  if (cmd === 'run' || cmd === 'trace' || cmd === 'bench') return replayMain(cmd, rest, { out, err, tty: opts.tty });
   if (cmd !== 'compile' && cmd !== 'check' && cmd !== 'list') {
     err(`nftvm: unknown command '${cmd}'\n${USAGE}`);
     return 2;
@@ -163,6 +210,7 @@ export function main(argv: string[], out: (s: string) => void, err: (s: string) 
 
 const isEntry = process.argv[1] && /nftvm(\.mjs)?$|main\.ts$/.test(process.argv[1]);
 if (isEntry) {
-  const code = main(process.argv.slice(2), (s) => process.stdout.write(s), (s) => process.stderr.write(s));
-  process.exitCode = code;
+  const code = main(process.argv.slice(2), (s) => process.stdout.write(s), (s) => process.stderr.write(s), { tty: process.stderr.isTTY });
+  if (typeof code === 'number') process.exitCode = code;
+  else void code.then((c) => (process.exitCode = c));
 }

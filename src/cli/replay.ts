@@ -1,0 +1,184 @@
+// `nftvm run`, `nftvm trace`, `nftvm bench` (src/cli/replay.ts): a capture
+// replayed as a host (--host HOST.json, or --iface/--local/--forward) through
+// a ruleset on the VM. Node-only. Shared setup: options, host, ruleset, capture.
+// `nftvm run examples/server.nft examples/server.pcap --host examples/server-host.json`.
+
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { compileRuleset, kernelCheck, renderDiagnostics, type FileReader } from '../../compiler/index.js';
+import { encodeBytecode, programOf, type Program } from '../../compiler/bytecode.js';
+import type { CompileResult } from '../../compiler/ruleset.js';
+import { Engine } from '../engine.js';
+import { hostFromJson, parsePrefix, type HostModel } from '../host.js';
+import { readCapture, type Capture } from '../pcap/index.js';
+import { plan, type ReplayItem } from '../replay.js';
+import { rulesetNames, type RulesetNames } from '../replay-trace.js';
+
+/** Options shared by run, trace and bench. */
+export interface ReplayArgs {
+  ruleset: string;
+  capture: string;
+  iface?: string;
+  local: string[];
+  forward: boolean;
+  host?: string;
+  json: boolean;
+  seconds: number;
+  batch?: number;
+}
+
+/** Output channels of a command; `tty` says whether stderr is a terminal (progress bar). */
+export interface Io {
+  out: (s: string) => void;
+  err: (s: string) => void;
+  tty?: boolean;
+}
+
+/** A usage error: printed with the command's synopsis, exit status 2. */
+export class UsageError extends Error {}
+
+/** Parses `RULESET CAPTURE [--iface NAME] [--local A,B] [--forward] [--host F] [--json] [--seconds S] [--batch N]`. */
+export function parseReplayArgs(cmd: string, argv: string[]): ReplayArgs {
+  const pos: string[] = [];
+  const a: ReplayArgs = { ruleset: '', capture: '', local: [], forward: false, json: false, seconds: 3 };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const eq = arg.indexOf('=');
+    const name = arg.startsWith('--') && eq > 0 ? arg.slice(0, eq) : arg;
+    const value = (): string => {
+      if (arg.startsWith('--') && eq > 0) return arg.slice(eq + 1);
+      const v = argv[++i];
+      if (v === undefined) throw new UsageError(`${name} needs a value`);
+      return v;
+    };
+    switch (name) {
+      case '--iface': a.iface = value(); break;
+      case '--local': a.local.push(...value().split(',').filter(Boolean)); break;
+      case '--forward': a.forward = true; break;
+      case '--host': a.host = value(); break;
+      case '--json': a.json = true; break;
+      case '--seconds': {
+        const s = Number(value());
+        if (!(s > 0)) throw new UsageError('--seconds needs a positive number');
+        a.seconds = s;
+        break;
+      }
+      case '--batch': {
+        const n = Number(value());
+        if (!Number.isInteger(n) || n < 1) throw new UsageError('--batch needs a positive integer');
+        a.batch = n;
+        break;
+      }
+      default:
+        if (arg.startsWith('-') && arg !== '-') throw new UsageError(`unknown option '${arg}'`);
+        pos.push(arg);
+    }
+  }
+  if (pos.length !== 2) throw new UsageError(`nftvm ${cmd}: expected RULESET and CAPTURE`);
+  [a.ruleset, a.capture] = pos as [string, string];
+  return a;
+}
+
+/**
+ * The host the capture is replayed as: host.json, then the shortcuts.
+ * Without --host: `lo` (1) and --iface (default eth0, index 2) holding the
+ * --local addresses. --iface picks the receiving interface of captures that
+ * do not name one; --local adds addresses to it; --forward turns forwarding on.
+ */
+export function buildHost(a: ReplayArgs, read: (f: string) => string): { host: HostModel; iface: number } {
+  let host: HostModel;
+  if (a.host) {
+    let json: unknown;
+    try {
+      json = JSON.parse(read(a.host));
+    } catch (e) {
+      throw new Error(`${a.host}: ${(e as Error).message}`);
+    }
+    host = hostFromJson(json);
+  } else {
+    host = { interfaces: [{ index: 1, name: 'lo', type: 772, addresses: ['127.0.0.1/8', '::1/128'] }, { index: 2, name: a.iface ?? 'eth0', addresses: [] }] };
+  }
+  const name = a.iface;
+  const dev = name !== undefined ? host.interfaces.find((i) => i.name === name) : host.interfaces.find((i) => i.type !== 772) ?? host.interfaces[0];
+  if (!dev) throw new Error(name !== undefined ? `no interface '${name}' in the host description` : 'the host has no interface');
+  for (const l of a.local) {
+    const p = parsePrefix(l);
+    dev.addresses = [...(dev.addresses ?? []), l.includes('/') ? l : `${l}/${p.addr.length * 8}`];
+  }
+  if (a.forward) host.forwarding = true;
+  return { host, iface: dev.index };
+}
+
+/** The compiled VM: build/nftvm.wasm next to the bundle (dist/) or the sources (src/cli/). */
+export function readWasm(): Uint8Array {
+  const tried: string[] = [];
+  for (const rel of ['../build/nftvm.wasm', '../../build/nftvm.wasm']) {
+    const p = fileURLToPath(new URL(rel, import.meta.url));
+    tried.push(p);
+    try {
+      return new Uint8Array(readFileSync(p));
+    } catch {
+      // try the next place
+    }
+  }
+  throw new Error(`build/nftvm.wasm is missing (looked at ${tried.join(', ')}); run \`npm run build\` first`);
+}
+
+/** Everything a replay command needs, loaded. */
+export interface Loaded {
+  args: ReplayArgs;
+  host: HostModel;
+  engine: Engine;
+  result: CompileResult;
+  program: Program;
+  names: RulesetNames;
+  capture: Capture;
+  items: ReplayItem[];
+}
+
+/** Compiles and loads the ruleset, reads the capture, plans the replay; throws Error with the message to print. */
+export async function loadReplay(a: ReplayArgs, includeReader: FileReader, opts: { batchBytes?: number; recordBytes?: number } = {}): Promise<Loaded> {
+  const read = (f: string) => readFileSync(f, 'utf8');
+  const { host, iface } = buildHost(a, read);
+  let text: string;
+  try {
+    text = a.ruleset === '-' ? readFileSync(0, 'utf8') : read(a.ruleset);
+  } catch (e) {
+    throw new Error(`${a.ruleset}: ${(e as Error).message}`);
+  }
+  const result = compileRuleset({ name: a.ruleset === '-' ? '/dev/stdin' : a.ruleset, text }, includeReader);
+  if (result.diagnostics.length) throw new Error(renderDiagnostics(result.diagnostics).replace(/\n$/, ''));
+  const kernel = kernelCheck(result);
+  if (kernel.length) throw new Error(renderDiagnostics(kernel).replace(/\n$/, ''));
+  const program = programOf(result);
+  const names = rulesetNames(result, program);
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(readFileSync(a.capture));
+  } catch (e) {
+    throw new Error(`${a.capture}: ${(e as Error).message}`);
+  }
+  const capture = readCapture(bytes);
+  const items = plan(capture, host, { iface });
+  const engine = await Engine.create({ wasm: readWasm(), host, recordBytes: opts.recordBytes ?? 8 << 20, ...(opts.batchBytes ? { batchBytes: opts.batchBytes } : {}) });
+  try {
+    engine.load(encodeBytecode(program));
+  } catch (e) {
+    throw new Error(`${a.ruleset}: ${(e as Error).message}`);
+  }
+  return { args: a, host, engine, result, program, names, capture, items };
+}
+
+/** A progress bar on stderr for large captures when stderr is a terminal; call with the items done. */
+export function progressBar(io: Io, total: number): ((done: number) => void) | undefined {
+  if (!io.tty || total < 50_000) return undefined;
+  let shown = -1;
+  return (done: number) => {
+    const pct = Math.floor((100 * done) / total);
+    if (pct === shown) return;
+    shown = pct;
+    const w = 30;
+    const fill = Math.round((w * done) / total);
+    io.err(`\r[${'#'.repeat(fill)}${' '.repeat(w - fill)}] ${String(pct).padStart(3)}% ${done}/${total}${done >= total ? '\n' : ''}`);
+  };
+}

@@ -1,0 +1,348 @@
+// Capture replay (src/replay.ts): decides, per captured packet, the path the
+// host's stack gives it (src/host.ts), then evaluates the packets in batches
+// on an Engine. Browser-safe. The kernel counterpart is the stack around
+// nf_hook_slow: ip_rcv → PREROUTING → routing → INPUT / FORWARD+POSTROUTING,
+// ip_local_out → OUTPUT → POSTROUTING, ip_defrag before INPUT.
+// `plan(readCapture(bytes), host, { iface: 2 })` → one item per evaluation.
+
+import * as abi from '../assembly/abi.js';
+import type { Capture, Packet } from './pcap/index.js';
+import { Direction, LinkType, PacketType } from './pcap/index.js';
+import { compileHost, hookPath, isLocal, parseMac, type CompiledHost, type HostModel } from './host.js';
+import type { PacketIn } from './engine.js';
+
+const ETH_P_IP = 0x0800, ETH_P_IPV6 = 0x86dd, ETH_P_ARP = 0x0806;
+
+/** One evaluation: a packet (or reassembled datagram) on one hook path. */
+export interface ReplayItem {
+  /** Index (0-based) of the captured packet this evaluation comes from; the last fragment for a reassembled datagram. */
+  packet: number;
+  /** Trace id: the kernel's is per skb and hook traversal; here a hash of (packet, pass). */
+  id: number;
+  /** The descriptor, family, hooks and devices given. */
+  desc: PacketIn & { family: abi.Family; hooks: number[] };
+  /** EtherType of the network header. */
+  ethertype: number;
+  /** Where the network header starts in desc.data (0 for packets without a link layer). */
+  nh: number;
+  /** Evaluated only if this one is accepted: the looped-back copy of local traffic (a new skb on lo). */
+  then?: ReplayItem;
+  /** The same skb as the item before it, continuing its path (a datagram reassembled from fragments): its nftrace bit carries over. */
+  carry?: boolean;
+}
+
+/** What the planner needs beyond the host. */
+export interface PlanOptions {
+  /** ifindex a capture without interface information was taken on (default: the first non-loopback interface). */
+  iface?: number;
+}
+
+/** A packet with its direction and devices resolved, before paths are built. */
+interface Seen {
+  index: number;
+  p: Packet;
+  ethertype: number;
+  l3: Uint8Array;
+  /** Link-layer header as the stack sees it on receive (Ethernet, or synthesized for cooked captures). */
+  ll?: Uint8Array;
+  outgoing: boolean;
+  ifindex: number;
+  pkttype: number;
+}
+
+/** Deterministic 32-bit trace id for (packet, pass): murmur3's finalizer of the pair. */
+export function traceId(packet: number, pass: number): number {
+  let h = (Math.imul(packet + 1, 0x9e3779b1) ^ Math.imul(pass + 1, 0x85ebca77)) >>> 0;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+const be16 = (b: Uint8Array, i: number): number => ((b[i] ?? 0) << 8) | (b[i + 1] ?? 0);
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+function sourceAddr(ethertype: number, l3: Uint8Array): Uint8Array | undefined {
+  if (ethertype === ETH_P_IP && l3.length >= 20) return l3.subarray(12, 16);
+  if (ethertype === ETH_P_IPV6 && l3.length >= 40) return l3.subarray(8, 24);
+  if (ethertype === ETH_P_ARP && l3.length >= 28 && l3[5] === 4) return l3.subarray(14, 18);
+  return undefined;
+}
+
+/** The destination MAC a received frame had, for captures that do not keep it (cooked): own MAC, broadcast or the multicast mapping. */
+function destMac(pkttype: number, ethertype: number, l3: Uint8Array, own: Uint8Array | null): Uint8Array {
+  if (pkttype === PacketType.Broadcast) return new Uint8Array(6).fill(0xff);
+  if (pkttype === PacketType.Multicast) {
+    if (ethertype === ETH_P_IPV6 && l3.length >= 40) return Uint8Array.from([0x33, 0x33, ...l3.subarray(36, 40)]);
+    if (ethertype === ETH_P_IP && l3.length >= 20) return Uint8Array.from([0x01, 0x00, 0x5e, l3[17]! & 0x7f, l3[18]!, l3[19]!]);
+  }
+  return own ?? new Uint8Array(6);
+}
+
+/** skb->pkt_type of a received Ethernet frame (eth_type_trans). */
+function pkttypeOf(frame: Uint8Array, own: Uint8Array | null): number {
+  if (frame.length < 6) return PacketType.Host;
+  if (frame[0]! & 1) return frame.subarray(0, 6).every((b) => b === 0xff) ? PacketType.Broadcast : PacketType.Multicast;
+  if (own && !frame.subarray(0, 6).every((b, i) => b === own[i])) return PacketType.OtherHost;
+  return PacketType.Host;
+}
+
+/** Where the packets of one capture interface were taken: a host ifindex, by pcapng if_name, else the default. */
+function ifaceIndex(cap: Capture, p: Packet, host: HostModel, fallback: number): number {
+  if (p.cooked?.ifindex) return p.cooked.ifindex;
+  const name = cap.interfaces[p.interface]?.name;
+  if (cap.interfaces.length > 1 && name) {
+    const i = host.interfaces.find((x) => x.name === name);
+    if (i) return i.index;
+  }
+  return fallback;
+}
+
+/** Resolves direction, devices and link-layer header of every captured packet with a known network header. */
+function resolve(cap: Capture, host: HostModel, ch: CompiledHost, opts: PlanOptions): Seen[] {
+  const fallback = opts.iface ?? host.interfaces.find((i) => i.type !== 772)?.index ?? host.interfaces[0]?.index ?? 0;
+  const macs = new Map(host.interfaces.map((i) => [i.index, i.mac ? parseMac(i.mac) : null]));
+  const loop = new Set(host.interfaces.filter((i) => i.type === 772).map((i) => i.index));
+  const out: Seen[] = [];
+  cap.packets.forEach((p, index) => {
+    if (p.networkOffset < 0 || p.networkOffset > p.data.length) return;
+    const l3 = p.data.subarray(p.networkOffset);
+    const ethertype = p.protocol;
+    const ifindex = ifaceIndex(cap, p, host, fallback);
+    const own = macs.get(ifindex) ?? null;
+    let outgoing: boolean;
+    let pkttype: number;
+    let ll: Uint8Array | undefined;
+    if (p.cooked) {
+      outgoing = p.cooked.packetType === PacketType.Outgoing;
+      pkttype = outgoing ? PacketType.Host : p.cooked.packetType;
+      const et = Uint8Array.from([ethertype >> 8, ethertype & 0xff]);
+      if (loop.has(ifindex) || p.cooked.hatype === 772) ll = concat([new Uint8Array(12), et]);
+      else {
+        const src = p.cooked.address.length === 6 ? p.cooked.address : new Uint8Array(6);
+        ll = concat([destMac(pkttype, ethertype, l3, own), src, et]);
+      }
+    } else {
+      const ether = p.linkType === LinkType.Ethernet;
+      if (p.direction !== Direction.Unknown) outgoing = p.direction === Direction.Outbound;
+      else {
+        const src = sourceAddr(ethertype, l3);
+        outgoing = src !== undefined && isLocal(ch, src);
+      }
+      pkttype = ether && !outgoing ? pkttypeOf(p.data, own) : PacketType.Host;
+      if (ether) ll = p.data.subarray(0, p.networkOffset);
+    }
+    out.push({ index, p, ethertype, l3, ll, outgoing, ifindex, pkttype });
+  });
+  return out;
+}
+
+/** Fragment of an IPv4 or IPv6 datagram: the reassembly key, offset, more-fragments flag, payload. */
+function fragmentOf(s: Seen): { key: string; off: number; more: boolean; body: Uint8Array; hdr: Uint8Array } | null {
+  const b = s.l3;
+  if (s.ethertype === ETH_P_IP && b.length >= 20) {
+    const ff = be16(b, 6);
+    const off = (ff & 0x1fff) * 8;
+    const more = (ff & 0x2000) !== 0;
+    if (!more && off === 0) return null;
+    const ihl = (b[0]! & 15) * 4;
+    const end = Math.min(be16(b, 2), b.length);
+    if (ihl < 20 || end < ihl) return null;
+    return { key: `4 ${s.outgoing} ${b.subarray(12, 20).join('.')} ${be16(b, 4)} ${b[9]}`, off, more, body: b.subarray(ihl, end), hdr: b.subarray(0, ihl) };
+  }
+  if (s.ethertype === ETH_P_IPV6 && b.length >= 48 && b[6] === 44) {
+    const ff = be16(b, 42);
+    const off = ff & 0xfff8;
+    const more = (ff & 1) !== 0;
+    if (!more && off === 0) return null;
+    return { key: `6 ${s.outgoing} ${b.subarray(8, 40).join('.')} ${b.subarray(44, 48).join('.')}`, off, more, body: b.subarray(48, 40 + be16(b, 4)), hdr: b.subarray(0, 48) };
+  }
+  return null;
+}
+
+/** The datagram the fragments make, or null while a part is missing. */
+function reassemble(frags: { s: Seen; f: NonNullable<ReturnType<typeof fragmentOf>> }[]): Uint8Array | null {
+  const parts = [...new Map(frags.map((x) => [x.f.off, x.f])).values()].sort((a, b) => a.off - b.off);
+  if (parts[0]?.off !== 0 || parts[parts.length - 1]!.more) return null;
+  let at = 0;
+  for (const p of parts) {
+    if (p.off !== at) return null;
+    at += p.body.length;
+  }
+  const body = concat(parts.map((p) => p.body));
+  const first = parts[0]!;
+  if (frags[0]!.s.ethertype === ETH_P_IPV6) {
+    // The fragment header goes; its next header moves into the IPv6 header.
+    const h = new Uint8Array(first.hdr.subarray(0, 40));
+    h[6] = first.hdr[40]!;
+    h[4] = body.length >> 8;
+    h[5] = body.length & 0xff;
+    return concat([h, body]);
+  }
+  const h = new Uint8Array(first.hdr);
+  const len = h.length + body.length;
+  h[2] = len >> 8;
+  h[3] = len & 0xff;
+  h[6] = 0;
+  h[7] = 0;
+  // The reassembled header carries a fresh checksum (ip_frag_reasm → ip_send_check).
+  h[10] = 0;
+  h[11] = 0;
+  let sum = 0;
+  for (let i = 0; i < h.length; i += 2) sum += (h[i]! << 8) | h[i + 1]!;
+  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  const c = ~sum & 0xffff;
+  h[10] = c >> 8;
+  h[11] = c & 0xff;
+  return concat([h, body]);
+}
+
+function tstamp(p: Packet): bigint {
+  return p.timestamp ?? 0n;
+}
+
+/**
+ * Every evaluation of a capture, in capture order. Received packets
+ * (cooked incoming, pcapng inbound, else a source that is not ours) go
+ * ingress → prerouting → input/forward; locally generated ones output →
+ * postrouting. Outgoing packets with a foreign source are the forwarded
+ * copies of received ones and are skipped. Local traffic captured on lo
+ * takes output → postrouting, then (if accepted) a second pass received on
+ * lo. Outgoing fragments pass the hooks once, whole (fragmentation is after
+ * postrouting); received IPv4 fragments for us pass prerouting one by one
+ * and input reassembled (ip_local_deliver), IPv6 fragments each pass input.
+ */
+export function plan(cap: Capture, host: HostModel, opts: PlanOptions = {}): ReplayItem[] {
+  const ch = compileHost(host);
+  const seen = resolve(cap, host, ch, opts);
+  const loop = new Set(host.interfaces.filter((i) => i.type === 772).map((i) => i.index));
+  const items: ReplayItem[] = [];
+  const frags = new Map<string, { s: Seen; f: NonNullable<ReturnType<typeof fragmentOf>> }[]>();
+  for (const s of seen) {
+    const f = fragmentOf(s);
+    if (f) frags.set(f.key, [...(frags.get(f.key) ?? []), { s, f }]);
+  }
+  const whole = new Map<string, Uint8Array | null>();
+  const datagram = (key: string) => {
+    if (!whole.has(key)) whole.set(key, reassemble(frags.get(key)!));
+    return whole.get(key)!;
+  };
+  const local = (s: Seen, l3: Uint8Array, index: number, pass: number): ReplayItem => {
+    const lo = loop.has(s.ifindex);
+    const path = hookPath(ch, l3, { iif: 0, ether: false, ethertype: s.ethertype });
+    const oif = lo ? s.ifindex : s.outgoing ? s.ifindex : path.oif;
+    return { packet: index, id: traceId(index, pass), ethertype: s.ethertype, nh: 0, desc: { data: l3, ether: false, family: path.family, hooks: path.hooks, iif: 0, oif, pkttype: PacketType.Host, tstamp: tstamp(s.p) } };
+  };
+  const received = (s: Seen, l3: Uint8Array, index: number, pass: number, hooks?: number[]): ReplayItem => {
+    const ll = s.ll ?? new Uint8Array(0);
+    const data = ll.length ? concat([ll, l3]) : l3;
+    const path = hookPath(ch, l3, { iif: s.ifindex, ether: false, ethertype: s.ethertype });
+    return {
+      packet: index, id: traceId(index, pass), ethertype: s.ethertype, nh: ll.length,
+      desc: { data, ether: ll.length > 0, family: path.family, hooks: hooks ?? path.hooks, iif: s.ifindex, oif: path.oif, pkttype: s.pkttype, tstamp: tstamp(s.p) },
+    };
+  };
+  for (const s of seen) {
+    const f = fragmentOf(s);
+    const group = f ? frags.get(f.key)! : undefined;
+    const lo = loop.has(s.ifindex);
+    if (s.outgoing || lo) {
+      const src = sourceAddr(s.ethertype, s.l3);
+      if (s.outgoing && src && !isLocal(ch, src) && s.ethertype !== ETH_P_ARP && ch.locals.length) continue; // a forwarded copy
+      let l3 = s.l3;
+      if (f && !lo) {
+        const d = datagram(f.key);
+        // Output and postrouting saw the datagram once, before it was cut: evaluate it at its first fragment.
+        if (d) {
+          if (group![0]!.s !== s) continue;
+          l3 = d;
+        }
+      }
+      const it = local(s, l3, s.index, 0);
+      if (lo) it.then = received(s, s.l3, s.index, 1);
+      items.push(it);
+      continue;
+    }
+    if (f && s.ethertype === ETH_P_IP) {
+      const it = received(s, s.l3, s.index, 0);
+      const input = it.desc.hooks.indexOf(abi.InetHook.Input);
+      if (input >= 0) {
+        // ip_local_deliver reassembles: each fragment passes prerouting, the datagram passes input.
+        it.desc.hooks = it.desc.hooks.slice(0, input);
+        items.push(it);
+        const d = datagram(f.key);
+        const last = group!.reduce((a, b) => (b.s.index > a.s.index ? b : a));
+        if (d && last.s === s) items.push({ ...received(s, d, s.index, 0, [abi.InetHook.Input]), carry: true });
+        continue;
+      }
+      items.push(it);
+      continue;
+    }
+    items.push(received(s, s.l3, s.index, 0));
+  }
+  return items;
+}
+
+/** Per item: the engine's result, kept after its batch is gone. */
+export interface ItemResult {
+  verdict: number;
+  hook: number;
+  chain: number;
+  rule: number;
+  flags: number;
+}
+
+/** Replays planned items on an engine in batches; `onBatch` sees each batch's items and result views. */
+export function replay(
+  engine: import('./engine.js').Engine,
+  items: ReplayItem[],
+  opts: { batch?: number; trace?: boolean; onBatch?: (items: ReplayItem[], r: import('./engine.js').BatchResult) => void; onProgress?: (done: number) => void } = {},
+): { item: ReplayItem; result: ItemResult }[] {
+  const size = Math.max(1, opts.batch ?? 1024);
+  const out: { item: ReplayItem; result: ItemResult }[] = [];
+  let queue: ReplayItem[] = [];
+  let k = 0;
+  let done = 0;
+  let lastNftrace = false;
+  let lastAccepted = false;
+  while (k < items.length || queue.length) {
+    // A follow-up pass depends on its first pass: the batch ends after an item that has one.
+    // An item continuing the previous skb runs alone, traced if that one was (the VM has no nftrace input bit).
+    const batch: ReplayItem[] = queue;
+    queue = [];
+    while (batch.length < size && k < items.length) {
+      const it = items[k]!;
+      if (it.carry && batch.length) break;
+      batch.push(it);
+      k++;
+      if (it.then || it.carry) break;
+    }
+    const carried = batch.length === 1 && batch[0]!.carry === true;
+    // A fragment the stack or a rule dropped never completes its datagram.
+    if (carried && !lastAccepted) continue;
+    const trace = opts.trace ? (carried && lastNftrace ? 'all' : 'nftrace') : undefined;
+    const r = engine.evaluate(batch.map((b) => b.desc), { trace });
+    batch.forEach((it, i) => {
+      const result = { verdict: r.verdict(i), hook: r.hook(i), chain: r.chain(i), rule: r.rule(i), flags: r.flags(i) };
+      out.push({ item: it, result });
+      lastNftrace = (result.flags & abi.ResFlags.Nftrace) !== 0;
+      lastAccepted = (result.verdict & abi.NF_VERDICT_MASK) === abi.Verdict.Accept;
+      if (it.then && (result.verdict & abi.NF_VERDICT_MASK) === abi.Verdict.Accept) queue.push(it.then);
+    });
+    opts.onBatch?.(batch, r);
+    done = k;
+    opts.onProgress?.(done);
+  }
+  return out;
+}

@@ -1,0 +1,128 @@
+// nftvm run / trace / bench: a capture replayed as a host (src/cli/run.ts,
+// src/cli/bench.ts, src/replay.ts). Kernel agreement of the trace lines is
+// trace-agreement.test.ts; these check the commands' output and statuses.
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const S = join(ROOT, 'test/fixtures/trace/ip-input');
+const dir = mkdtempSync(join(tmpdir(), 'nftvm-replay-'));
+
+async function run(...argv: string[]) {
+  let out = '';
+  let err = '';
+  const code = await main(argv, (s) => (out += s), (s) => (err += s));
+  return { code, out, err };
+}
+
+const scenario = [join(S, 'ruleset.nft'), join(S, 'capture.pcap'), '--host', join(S, 'host.json')];
+
+describe('nftvm run RULESET CAPTURE --host HOST.json', () => {
+  it('ip-input: verdicts, deciding rules, the listing with counters', async () => {
+    const r = await run('run', ...scenario);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/capture\.pcap: \d+ packets, \d+ evaluations\n\nverdicts:\n/);
+    expect(r.out).toMatch(/\n\s+\d+  accept\n/);
+    expect(r.out).toMatch(/\n\s+\d+  drop\n/);
+    expect(r.out).toContain('ip filter input: icmp type echo-request counter accept');
+    expect(r.out).toContain('ip filter input: policy drop');
+    // The listing carries the VM's counters: three echo requests of 38 bytes were accepted.
+    expect(r.out).toContain('\nruleset:\ntable ip trace {');
+    expect(r.out).toMatch(/\t\ticmp type echo-request counter packets [1-9]\d* bytes [1-9]\d* accept\n/);
+  });
+
+  it('--json: one object with the same data', async () => {
+    const r = await run('run', ...scenario, '--json');
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.out) as { capture: { packets: number; error: null }; evaluations: number; verdicts: Record<string, number>; rules: { chain: string; rule: string; packets: number }[]; listing: string };
+    expect(j.capture.error).toBeNull();
+    expect(Object.values(j.verdicts).reduce((a, b) => a + b, 0)).toBe(j.evaluations);
+    expect(j.rules.find((x) => x.rule === 'tcp dport 22 counter accept')?.packets).toBeGreaterThan(0);
+    expect(j.listing).toMatch(/^table ip trace \{/);
+  });
+
+  it('a corrupt capture: the error with its offset, packets before it evaluated, exit 1', async () => {
+    const bytes = readFileSync(join(S, 'capture.pcap'));
+    const cut = join(dir, 'cut.pcap');
+    writeFileSync(cut, bytes.subarray(0, bytes.length - 10));
+    const r = await run('run', join(S, 'ruleset.nft'), cut, '--host', join(S, 'host.json'));
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/^nftvm run: .*cut\.pcap: truncated packet record at offset \d+: need \d+ bytes, have \d+\n$/);
+    expect(r.out).toMatch(/\d+ evaluations/);
+  });
+
+  it('log and reject records', async () => {
+    const rules = join(dir, 'log.nft');
+    writeFileSync(rules, 'table ip t {\n\tchain c {\n\t\ttype filter hook input priority 0; policy accept;\n\t\ttcp dport 22 log prefix "ssh: " reject with tcp reset\n\t}\n}\n');
+    const r = await run('run', rules, join(S, 'capture.pcap'), '--host', join(S, 'host.json'));
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/\nlog \(\d+\):\n {2}packet \d+: ssh: IN=eth0 OUT= MAC=02:00:00:00:01:01:02:00:00:00:01:02:08:00 SRC=10\.99\.1\.2 DST=10\.99\.1\.1 LEN=40 TOS=0x00 PREC=0x00 TTL=64 ID=200 PROTO=TCP SPT=40000 DPT=22 WINDOW=8192 RES=0x00 SYN URGP=0 \n/);
+    expect(r.out).toMatch(/\nreject \(\d+\):\n {2}packet \d+: reject with tcp reset \(tcp dport 22 log prefix "ssh: " reject with tcp reset\)\n/);
+  });
+
+  it('--iface and --local instead of a host description (Ethernet pcap)', async () => {
+    const rules = join(dir, 'web.nft');
+    writeFileSync(rules, 'table inet t {\n\tchain in {\n\t\ttype filter hook input priority 0; policy accept;\n\t\ttcp dport 80 counter\n\t}\n\tchain out {\n\t\ttype filter hook output priority 0; policy accept;\n\t\ttcp sport 80 counter\n\t}\n}\n');
+    const r = await run('run', rules, join(ROOT, 'examples/server.pcap'), '--iface', 'eth0', '--local', '192.0.2.10,2001:db8::10,fe80::10', '--json');
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.out) as { listing: string; evaluations: number };
+    const counts = [...j.listing.matchAll(/counter packets (\d+)/g)].map((m) => Number(m[1]));
+    // Requests to port 80 arrive on input, the replies leave through output.
+    expect(counts[0]).toBeGreaterThan(100);
+    expect(counts[1]).toBeGreaterThan(100);
+  });
+
+  it('a ruleset the VM cannot run fails loudly at load, exit 1', async () => {
+    const r = await run('run', join(ROOT, 'examples/server.nft'), join(ROOT, 'examples/server.pcap'), '--host', join(ROOT, 'examples/server-host.json'));
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/^nftvm run: .*server\.nft: ct \(nft_ct_get_ops\) is not supported by the VM yet/);
+  });
+
+  it('usage errors exit 2', async () => {
+    expect((await run('run', join(S, 'ruleset.nft'))).code).toBe(2);
+    expect((await run('run', ...scenario, '--bogus')).code).toBe(2);
+    expect((await run('bench', ...scenario, '--seconds', '0')).code).toBe(2);
+  });
+
+  it('a missing host interface is an error', async () => {
+    const r = await run('run', ...scenario, '--iface', 'eth9');
+    expect(r.code).toBe(1);
+    expect(r.err).toContain("no interface 'eth9'");
+  });
+});
+
+describe('nftvm trace RULESET CAPTURE', () => {
+  it('prints nft monitor trace lines with deterministic ids', async () => {
+    const a = await run('trace', ...scenario);
+    const b = await run('trace', ...scenario);
+    expect(a.code).toBe(0);
+    expect(a.out).toBe(b.out);
+    const want = readFileSync(join(S, 'trace.txt'), 'utf8').split('\n')[1]!.replace(/^trace id \w+/, '');
+    expect(a.out.split('\n')[0]!.replace(/^trace id \w+/, '')).toBe(want);
+    expect(a.out.split('\n')[0]).toMatch(/^trace id [0-9a-f]{8} ip trace pre packet: iif "eth0" /);
+  });
+});
+
+describe('nftvm bench RULESET CAPTURE', () => {
+  it('--json: packets, seconds, pps, nsPerPacket', async () => {
+    const r = await run('bench', ...scenario, '--seconds', '0.2', '--batch', '4', '--json');
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.out) as { packets: number; seconds: number; pps: number; nsPerPacket: number; batch: number; passes: number };
+    expect(j.packets).toBeGreaterThan(4);
+    expect(j.batch).toBe(4);
+    expect(j.seconds).toBeGreaterThanOrEqual(0.2);
+    expect(j.pps).toBeGreaterThan(0);
+    expect(j.nsPerPacket).toBeGreaterThan(0);
+  });
+
+  it('text output', async () => {
+    const r = await run('bench', ...scenario, '--seconds', '0.1');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/Mpps, [\d.]+ ns\/packet \(evaluation only, one core\)\n$/);
+  });
+});
