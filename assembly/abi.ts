@@ -1462,6 +1462,8 @@ export enum FastOp {
   ImmVerdict = 0x44,
   /** cmp eq / neq on 5..16 bytes, compared as masked 64-bit words (data tail zeroed, masks at CMP_DATA + 16) */
   CmpWide = 0x45,
+  /** MetaCmpFast of meta l4proto (the most common rule guard) */
+  MetaL4protoCmpFast = 0x46,
 }
 /** Op.Limit, VM copy only: u16 index of the token-bucket state slot (0 in images). */
 export const LIMIT_VM_STATE = 6;

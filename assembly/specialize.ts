@@ -5,7 +5,7 @@
 // of the VM's code copy change; record sizes stay, so walks by size still work.
 // `[ payload load 2b @ transport header + 2 => reg 1 ] [ cmp eq reg 1 0x1600 ]` → PayloadCmpFast.
 
-import { CMP_SREG, FastOp, IMMEDIATE_DREG, META_DREG, META_KEY, Op, PAYLOAD_DREG } from './abi';
+import { CMP_SREG, FastOp, IMMEDIATE_DREG, MetaKey, META_DREG, META_KEY, Op, PAYLOAD_DREG } from './abi';
 import { metaFusable } from './insn/meta';
 
 /** Specialises the records of one verified rule, [p, e). Runs after every check that reads opcodes (jump depth). */
@@ -19,7 +19,9 @@ export function specializeRule(p: usize, e: usize): void {
       const total = size + <usize>load<u16>(q, 2);
       let fused = 0;
       if (op == FastOp.PayloadFast && load<u8>(p, PAYLOAD_DREG) == reg) fused = FastOp.PayloadCmpFast;
-      else if (op == Op.Meta && load<u8>(p, META_DREG) == reg && metaFusable(load<u8>(p, META_KEY))) fused = FastOp.MetaCmpFast;
+      else if (op == Op.Meta && load<u8>(p, META_DREG) == reg && metaFusable(load<u8>(p, META_KEY))) {
+        fused = load<u8>(p, META_KEY) == MetaKey.L4proto ? FastOp.MetaL4protoCmpFast : FastOp.MetaCmpFast;
+      }
       if (fused) {
         store<u8>(p, <u8>total, 1);
         store<u8>(p, <u8>fused);

@@ -7,7 +7,7 @@
 import { FastOp, IMMEDIATE_DATA, IMMEDIATE_VERDICT_CODE, NFT_JUMP_STACK_SIZE, Op, RecordKind, TraceType, Verdict } from './abi';
 import { CH_COUNT, CH_FIRST, CH_POLICY, CH_SIZE, RU_CODE, RU_END, RU_HANDLE, RU_SIZE } from './layout';
 import { jstack, regs, rtChains, rtRules } from './mem';
-import { pNftrace } from './packet';
+import { pData, pEnd, pL4, pNftrace, pNh, pThoff, pTprot } from './packet';
 import { emitRecord, setCurrent } from './records';
 import { evalBitwise } from './insn/bitwise';
 import { evalByteorder } from './insn/byteorder';
@@ -21,7 +21,7 @@ import { evalImmediate } from './insn/immediate';
 import { evalLimit } from './insn/limit';
 import { evalLog } from './insn/log';
 import { evalLookup } from './insn/lookup';
-import { evalMeta, evalMetaCmpFast, evalMetaSet } from './insn/meta';
+import { evalMeta, evalMetaCmpFast, evalMetaL4protoCmpFast, evalMetaSet } from './insn/meta';
 import { evalNotrack } from './insn/notrack';
 import { evalNumgen } from './insn/numgen';
 import { evalObjref } from './insn/objref';
@@ -52,16 +52,21 @@ export let decidedRule: u32 = 0;
  * records (FastOp) return BREAK directly; the others store their verdict in
  * word 0, checked after each of them as nft_do_chain does.
  */
-@inline function runRule(pc: usize, end: usize): i32 {
-  store<i32>(regs, Verdict.Continue);
+@inline function runRule(pc: usize, end: usize, nh: usize, th: usize, pend: usize, l4: i32, chain: u32, rule: usize): i32 {
   while (pc < end) {
     switch (<i32>load<u8>(pc)) {
-      case FastOp.PayloadCmpFast: case FastOp.MetaCmpFast: {
-        const ok = load<u8>(pc) == FastOp.PayloadCmpFast ? evalPayloadCmpFast(pc) : evalMetaCmpFast(pc);
-        if (!ok) return Verdict.Break;
+      case FastOp.PayloadCmpFast:
+        if (!evalPayloadCmpFast(pc, nh, th, pend)) return Verdict.Break;
         pc += load<u8>(pc, 1);
         continue;
-      }
+      case FastOp.MetaL4protoCmpFast:
+        if (!evalMetaL4protoCmpFast(pc, l4)) return Verdict.Break;
+        pc += load<u8>(pc, 1);
+        continue;
+      case FastOp.MetaCmpFast:
+        if (!evalMetaCmpFast(pc)) return Verdict.Break;
+        pc += load<u8>(pc, 1);
+        continue;
       case FastOp.CmpFast:
         if (!evalCmpFast(pc)) return Verdict.Break;
         pc += load<u16>(pc, 2);
@@ -81,6 +86,11 @@ export let decidedRule: u32 = 0;
         pc += load<u16>(pc, 2);
         continue;
       }
+    }
+    // The other records report through word 0 (set to CONTINUE first) and may log or reject (the current rule).
+    store<i32>(regs, Verdict.Continue);
+    setCurrent(chain, load<u32>(rule, RU_HANDLE));
+    switch (<i32>load<u8>(pc)) {
       case Op.Payload: evalPayload(pc); break;
       case Op.PayloadSet: evalPayloadSet(pc); break;
       case Op.Cmp: evalCmp(pc); break;
@@ -124,16 +134,20 @@ export function doChain(base: u32): i32 {
   let r = load<u32>(ch, CH_FIRST);
   let last = r + load<u32>(ch, CH_COUNT);
   let sp: u32 = 0;
+  // Header addresses for the fused payload records: fixed while a chain runs (payload writes do not move headers).
+  const nh = pData + <usize>pNh;
+  const th = pL4 ? pData + <usize>pThoff : 0;
+  const pend = pEnd;
+  const l4: i32 = pL4 ? pTprot & 0xff : -1;
   while (true) {
     if (r < last) {
       const rule = rtRules + <usize>r * RU_SIZE;
-      const handle = load<u32>(rule, RU_HANDLE);
-      setCurrent(chain, handle);
-      const code = runRule(<usize>load<u32>(rule, RU_CODE), <usize>load<u32>(rule, RU_END));
+      const code = runRule(<usize>load<u32>(rule, RU_CODE), <usize>load<u32>(rule, RU_END), nh, th, pend, l4, chain, rule);
       if (code == Verdict.Break) {
         r++;
         continue;
       }
+      const handle = load<u32>(rule, RU_HANDLE);
       if (tracing()) emitRecord(RecordKind.Trace, TraceType.Rule, chain, handle, code, code == Verdict.Jump || code == Verdict.Goto ? load<u32>(regs, 4) : 0xffffffff);
       if (code == Verdict.Continue) {
         r++;

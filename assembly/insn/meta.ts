@@ -79,6 +79,13 @@ export function metaFusable(key: i32): bool {
   return evalCmpFast(insn + META_RECORD);
 }
 
+// MetaCmpFast of l4proto; `l4` is the packet's transport protocol, -1 without L4 information (a doChain local).
+@inline export function evalMetaL4protoCmpFast(insn: usize, l4: i32): bool {
+  if (l4 < 0) return false;
+  store<u32>(regs + (<usize>load<u8>(insn, META_DREG) << 2), <u32>l4);
+  return evalCmpFast(insn + META_RECORD);
+}
+
 /** Bytes of a meta load record. */
 const META_RECORD: usize = 8;
 

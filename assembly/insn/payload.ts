@@ -3,9 +3,9 @@
 // past the end, without L4 information, or on non-first fragments (except
 // the fast path's quirk). `[ payload load 2b @ transport header + 2 => reg 1 ]`.
 
-import { FastOp, Op, PayloadBase, PayloadCsum, PayloadCsumFlags, PAYLOAD_BASE, PAYLOAD_DREG, PAYLOAD_LEN, PAYLOAD_OFFSET, PAYLOAD_SET_BASE, PAYLOAD_SET_CSUM_FLAGS, PAYLOAD_SET_CSUM_OFFSET, PAYLOAD_SET_CSUM_TYPE, PAYLOAD_SET_LEN, PAYLOAD_SET_OFFSET, PAYLOAD_SET_SREG, LoadError } from '../abi';
+import { CmpOp, CMP_DATA, CMP_LEN, CMP_OP, FastOp, Op, PayloadBase, PayloadCsum, PayloadCsumFlags, PAYLOAD_BASE, PAYLOAD_DREG, PAYLOAD_LEN, PAYLOAD_OFFSET, PAYLOAD_SET_BASE, PAYLOAD_SET_CSUM_FLAGS, PAYLOAD_SET_CSUM_OFFSET, PAYLOAD_SET_CSUM_TYPE, PAYLOAD_SET_LEN, PAYLOAD_SET_OFFSET, PAYLOAD_SET_SREG, LoadError } from '../abi';
 import { loadFail, regs, regStore, setBreak } from '../mem';
-import { evalCmpFast } from './cmp';
+import { fastMask } from './cmp';
 import { be16, csumFold, pData, pEnd, pFragoff, pL4, pMac, pNh, pThoff, pTprot } from '../packet';
 
 /** Address where header `base` starts, 0 when the packet has none (or fragoff matters and is set). */
@@ -57,9 +57,17 @@ export function checkPayload(insn: usize): i32 {
 }
 
 // PayloadFast then CmpFast on its register (the records are adjacent; byte 1 holds their total size); false = NFT_BREAK.
-@inline export function evalPayloadCmpFast(insn: usize): bool {
-  if (!evalPayloadFast(insn)) return false;
-  return evalCmpFast(insn + PAYLOAD_RECORD);
+// `nh` / `th` are the header addresses of the packet (th 0 without L4 information), `end` its end: doChain keeps them in locals.
+@inline export function evalPayloadCmpFast(insn: usize, nh: usize, th: usize, end: usize): bool {
+  const start = load<u8>(insn, PAYLOAD_BASE) == PayloadBase.Transport ? th : nh;
+  const len = <usize>load<u8>(insn, PAYLOAD_LEN);
+  const p = start + load<u32>(insn, PAYLOAD_OFFSET);
+  if (start == 0 || p + len > end) return false;
+  // A word read and masked: packet bytes are never the last bytes of memory (the record area follows the batch area).
+  const v = load<u32>(p) & fastMask(<u32>len);
+  store<u32>(regs + (<usize>load<u8>(insn, PAYLOAD_DREG) << 2), v);
+  const c = insn + PAYLOAD_RECORD;
+  return ((v & fastMask(load<u8>(c, CMP_LEN))) == load<u32>(c, CMP_DATA)) != (load<u8>(c, CMP_OP) != CmpOp.Eq);
 }
 
 /** Bytes of a payload load record. */
