@@ -27,6 +27,8 @@ export interface ReplayItem {
   nh: number;
   /** Evaluated only if this one is accepted: the looped-back copy of local traffic (a new skb on lo). */
   then?: ReplayItem;
+  /** A received IPv4 fragment for us: it passes prerouting, then waits for reassembly (input sees the datagram). */
+  fragment?: boolean;
   /** The same skb as the item before it, continuing its path (a datagram reassembled from fragments): its nftrace bit carries over. */
   carry?: boolean;
 }
@@ -280,6 +282,7 @@ export function plan(cap: Capture, host: HostModel, opts: PlanOptions = {}): Rep
       if (input >= 0) {
         // ip_local_deliver reassembles: each fragment passes prerouting, the datagram passes input.
         it.desc.hooks = it.desc.hooks.slice(0, input);
+        it.fragment = true;
         items.push(it);
         const d = datagram(f.key);
         const last = group!.reduce((a, b) => (b.s.index > a.s.index ? b : a));

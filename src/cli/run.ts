@@ -21,6 +21,7 @@ export function fate(item: ReplayItem, r: ItemResult): string {
   if (r.flags & abi.ResFlags.StackDrop) return 'drop (stack: malformed header)';
   const v = VERDICT_NAMES[r.verdict & abi.NF_VERDICT_MASK] ?? `verdict ${r.verdict}`;
   const d = item.desc;
+  if (v === 'accept' && item.fragment) return 'accept (fragment, held for reassembly)';
   const ip = d.family === abi.Family.Ipv4 || d.family === abi.Family.Ipv6;
   // Received, neither for us nor forwarded: the stack drops it after prerouting.
   if (v === 'accept' && ip && (d.iif ?? 0) !== 0 && !d.hooks.includes(abi.InetHook.Input) && !d.hooks.includes(abi.InetHook.Forward)) return 'drop (routing: not local, not forwarded)';
