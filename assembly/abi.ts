@@ -1464,6 +1464,8 @@ export enum FastOp {
   CmpWide = 0x45,
   /** MetaCmpFast of meta l4proto (the most common rule guard) */
   MetaL4protoCmpFast = 0x46,
+  /** lookup in a hash set of keys ≤ 4 bytes: no map data, not inverted, no catch-all */
+  LookupHashFast = 0x47,
 }
 /** Op.Limit, VM copy only: u16 index of the token-bucket state slot (0 in images). */
 export const LIMIT_VM_STATE = 6;

@@ -587,7 +587,7 @@ export function loadImage(len: u32): i32 {
 
   for (let k: u32 = 0; k < nrules; k++) {
     const r = rules + <usize>k * RU_SIZE;
-    specializeRule(<usize>load<u32>(r, RU_CODE), <usize>load<u32>(r, RU_END));
+    specializeRule(<usize>load<u32>(r, RU_CODE), <usize>load<u32>(r, RU_END), sets);
   }
 
   err = buildHooks(rs, chains, nchains);

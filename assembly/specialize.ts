@@ -6,10 +6,11 @@
 // `[ payload load 2b @ transport header + 2 => reg 1 ] [ cmp eq reg 1 0x1600 ]` → PayloadCmpFast.
 
 import { CMP_SREG, FastOp, IMMEDIATE_DREG, MetaKey, META_DREG, META_KEY, Op, PAYLOAD_DREG } from './abi';
+import { lookupHashFastable } from './insn/lookup';
 import { metaFusable } from './insn/meta';
 
-/** Specialises the records of one verified rule, [p, e). Runs after every check that reads opcodes (jump depth). */
-export function specializeRule(p: usize, e: usize): void {
+/** Specialises the records of one verified rule, [p, e), of the ruleset whose set descriptors are at `sets`. Runs after every check that reads opcodes (jump depth). */
+export function specializeRule(p: usize, e: usize, sets: usize): void {
   while (p < e) {
     const op = <i32>load<u8>(p);
     const size = <usize>load<u16>(p, 2);
@@ -30,6 +31,7 @@ export function specializeRule(p: usize, e: usize): void {
       }
     }
     if (op == Op.Immediate && load<u8>(p, IMMEDIATE_DREG) == 0) store<u8>(p, FastOp.ImmVerdict);
+    else if (op == Op.Lookup && lookupHashFastable(p, sets)) store<u8>(p, FastOp.LookupHashFast);
     p = q;
   }
 }

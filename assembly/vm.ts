@@ -20,7 +20,7 @@ import { evalHash } from './insn/hash';
 import { evalImmediate } from './insn/immediate';
 import { evalLimit } from './insn/limit';
 import { evalLog } from './insn/log';
-import { evalLookup } from './insn/lookup';
+import { evalLookup, evalLookupHashFast } from './insn/lookup';
 import { evalMeta, evalMetaCmpFast, evalMetaL4protoCmpFast, evalMetaSet } from './insn/meta';
 import { evalNotrack } from './insn/notrack';
 import { evalNumgen } from './insn/numgen';
@@ -77,6 +77,10 @@ export let decidedRule: u32 = 0;
         continue;
       case FastOp.PayloadFast:
         if (!evalPayloadFast(pc)) return Verdict.Break;
+        pc += load<u16>(pc, 2);
+        continue;
+      case FastOp.LookupHashFast:
+        if (!evalLookupHashFast(pc)) return Verdict.Break;
         pc += load<u16>(pc, 2);
         continue;
       case FastOp.ImmVerdict: {

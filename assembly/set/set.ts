@@ -98,6 +98,15 @@ import { EntryFlags, SD_BUCKETS, SD_CAPACITY, SD_COUNT, SD_DATA_AT, SD_EFLAGS_AT
   return free;
 }
 
+/** Looks `k` up in a Hash set; the matching live entry's address, else 0. */
+@inline export function hashLookup(sd: usize, k: usize, now: u64): usize {
+  const b = hashProbe(sd, k, false);
+  const v = b ? load<u32>(b) : 0;
+  if (v == 0 || v == 0xffffffff) return 0;
+  const e = <usize>load<u32>(sd, SD_ENTRIES) + <usize>(v - 1) * load<u16>(sd, SD_ESTRIDE);
+  return entryLive(sd, e, now) ? e : 0;
+}
+
 /** Looks `k` up; the matching live entry's address, else 0 (the catch-all is the caller's business). */
 export function setLookup(sd: usize, k: usize, now: u64): usize {
   const kind = <i32>load<u8>(sd, SD_KIND);
