@@ -244,10 +244,35 @@ function parseTimeOfDate(text: string): Value | undefined {
   return undefined;
 }
 
-/** Interface names resolve to their ifindex when the rule is parsed; a fresh namespace has only `lo`. */
+/** The interfaces nft would see when it parses: a fresh network namespace has only `lo`. */
+const FRESH_NAMESPACE: ReadonlyMap<string, number> = new Map([['lo', 1]]);
+let interfaces: ReadonlyMap<string, number> = FRESH_NAMESPACE;
+
+/**
+ * Runs `f` with `iif "eth0"`-style names resolving against `ifaces` (name →
+ * ifindex), as nft resolves them against the host it runs on; the default
+ * is a fresh namespace (only `lo`), the namespace the fixtures were recorded in.
+ */
+export function withInterfaces<T>(ifaces: ReadonlyMap<string, number> | undefined, f: () => T): T {
+  const saved = interfaces;
+  interfaces = ifaces ?? FRESH_NAMESPACE;
+  try {
+    return f();
+  } finally {
+    interfaces = saved;
+  }
+}
+
+/** The ifindex of an interface name on the host being compiled for, if it exists. */
+export function ifindexOf(name: string): number | undefined {
+  return interfaces.get(name);
+}
+
+/** Interface names resolve to their ifindex when the rule is parsed. */
 function parseIfindex(text: string, tok: string): Value | string | undefined {
   if (tok !== 'word' && tok !== 'string') return undefined;
-  return text === 'lo' ? { num: 1n } : 'Interface does not exist';
+  const idx = interfaces.get(text);
+  return idx !== undefined ? { num: BigInt(idx) } : 'Interface does not exist';
 }
 
 /** Names nft looks up in system databases (services, protocols, users) fail with the lookup's message. */

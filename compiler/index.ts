@@ -10,6 +10,7 @@ import { validateBatch } from './validate.js';
 export { compileRuleset, renderDiagnostics, renderNetlink };
 export { isIncludeGlob };
 export type { CompileResult, FileReader, IncludedFile };
+export type { CompileOptions } from './ruleset.js';
 
 /**
  * The kernel's checks of the batch `r` would send (compiler/validate.ts);

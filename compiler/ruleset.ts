@@ -6,7 +6,7 @@
 
 import type { Cmd, RuleDecl, SetDecl } from './ast.js';
 import { CompileError, Diagnostics, formatDiagnostic, type Diagnostic } from './diagnostics.js';
-import { datatype, SET_TYPE_NAMES, type Datatype } from './datatype.js';
+import { datatype, SET_TYPE_NAMES, withInterfaces, type Datatype } from './datatype.js';
 import { dataWords, printInsn, verdictText, type Insn } from './insn.js';
 import { RuleCompiler, type ChainCtx, type SetDef, type SetElem, type TableCtx } from './linearize.js';
 import { Parser, type FileReader } from './parser/index.js';
@@ -55,7 +55,17 @@ export interface CompileResult {
 }
 
 /** Compiles a ruleset source: parse, evaluate, linearize. Never throws on bad input. */
-export function compileRuleset(src: Source, read?: FileReader): CompileResult {
+export function compileRuleset(src: Source, read?: FileReader, opts: CompileOptions = {}): CompileResult {
+  return withInterfaces(opts.interfaces, () => compile(src, read));
+}
+
+/** What the compiler may know about the host it compiles for. */
+export interface CompileOptions {
+  /** Interface names and their ifindex, for `iif "eth0"` (default: only `lo`, 1). */
+  interfaces?: ReadonlyMap<string, number>;
+}
+
+function compile(src: Source, read?: FileReader): CompileResult {
   const diags = new Diagnostics();
   const parser = new Parser(src, diags, read);
   let cmds: Cmd[] = [];

@@ -5,7 +5,7 @@
 // 0x00000001; dup sreg_addr 1 sreg_dev 2.
 
 import type { Expr, Stmt } from '../ast.js';
-import { datatype, encodeNum } from '../datatype.js';
+import { datatype, encodeNum, ifindexOf } from '../datatype.js';
 import { NFPROTO } from '../deps.js';
 import type { RuleCompiler } from '../linearize.js';
 import { netlinkReg } from '../regs.js';
@@ -48,11 +48,12 @@ export function fwdStmt(rc: RuleCompiler, s: Stmt & { k: 'fwd' }): void {
   rc.insns.push({ op: 'fwd', regDev: netlinkReg(rd), regAddr, family: s.family && NFPROTO[s.family] });
 }
 
-/** An interface index into unit `d`: `lo` or a number as a constant, anything else as a value. */
+/** An interface index into unit `d`: a known interface name or a number as a constant, anything else as a value. */
 function devInto(rc: RuleCompiler, d: number, e: Expr): void {
   const l = rc.scalar(datatype('iface_index'), 32, e.span);
   if (e.k === 'sym') {
-    const idx = e.text === 'lo' ? 1n : /^\d+$/.test(e.text) ? BigInt(e.text) : undefined;
+    const known = ifindexOf(e.text);
+    const idx = known !== undefined ? BigInt(known) : /^\d+$/.test(e.text) ? BigInt(e.text) : undefined;
     if (idx === undefined) rc.err(e.span, `Interface does not exist`);
     rc.insns.push({ op: 'immediate', dreg: netlinkReg(d), data: encodeNum(idx, 4, 'host') });
   } else rc.valueInto(d, l, e);
