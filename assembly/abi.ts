@@ -1598,6 +1598,8 @@ export enum PktFlags {
   Ether = 0x1,
   /** the packet has a local socket: skuid / skgid valid */
   Socket = 0x2,
+  /** the skb's nf_trace bit is already set (by an earlier hook of the same skb: netdev ingress, bridge) */
+  Nftrace = 0x4,
 }
 // Packet descriptor, written by the host.
 /** u32 offset of the packet bytes in the batch area. */
@@ -1664,7 +1666,7 @@ export const RES_SIZE = 24;
 
 /** Kinds of record in the record area. */
 export enum RecordKind {
-  /** a trace event: REC_SUB = NFT_TRACETYPE_*, REC_A = verdict, REC_B = jump target chain */
+  /** a trace event: REC_SUB = NFT_TRACETYPE_*, REC_A = verdict, REC_B = jump target chain (rule events), skb mark (policy events) */
   Trace = 1,
   /** a log statement ran: REC_SUB = level, REC_A = prefix string offset (NONE32), REC_B = LogHas << 24 | flags << 16 | group */
   Log = 2,

@@ -13,8 +13,8 @@ import { CH_DEVICES, CH_FAMILY, CH_SIZE, HOOK_NUM, HOOK_SLOT_ARP, HOOK_SLOT_BRID
 import { batch, batchCap, records, rtChains, rtRuleset } from './mem';
 import { ifaceOf } from './insn/meta';
 import {
-  packetReset, parseLink, pktinfoIpv4, pktinfoIpv6, pktinfoUnspec, pktinfoValidate, pMark, pNftrace, pPriority, pProto, pUntracked,
-  setHookContext, setPacketMeta,
+  forwardTtl, packetReset, parseLink, pktinfoIpv4, pktinfoIpv6, pktinfoUnspec, pktinfoValidate, pMark, pNftrace, pPriority, pProto, pUntracked,
+  setHookContext, setNftrace, setPacketMeta,
 } from './packet';
 import { decidedChain, decidedRule, doChain, setTraceMode } from './vm';
 
@@ -93,6 +93,8 @@ function evalPacket(k: u32, res: usize): void {
   }
   packetReset(batch + off, len, desc, k);
   setPacketMeta(load<u32>(desc, PKT_MARK), load<u8>(desc, PKT_PKTTYPE), load<u64>(desc, PKT_TSTAMP));
+  // The nf_trace bit of an skb traced in an earlier hook (netdev ingress, bridge) stays set.
+  if (load<u8>(desc, PKT_FLAGS) & PktFlags.Nftrace) setNftrace(true);
   const iif = load<u32>(desc, PKT_IIF);
   const oif = load<u32>(desc, PKT_OIF);
   let flags: u32 = 0;
@@ -129,6 +131,14 @@ function evalPacket(k: u32, res: usize): void {
             decidedIndex = i;
             break;
           }
+        }
+        if (hook == InetHook.Forward && !forwardTtl()) {
+          // ip_forward / ip6_forward: ttl exceeded, dropped before the forward hook.
+          verdict = Verdict.Drop;
+          flags |= ResFlags.StackDrop;
+          decidedHook = hook;
+          decidedIndex = i;
+          break;
         }
         slot = family == Family.Ipv4 ? HOOK_SLOT_IPV4 : HOOK_SLOT_IPV6;
       } else if (family == Family.Bridge) {

@@ -7,6 +7,7 @@
 import { BC_VERSION_MAJOR, BC_VERSION_MINOR, LoadError } from './abi';
 import { evaluateBatch } from './batch';
 import { loadImage } from './load';
+import { setFastPath } from './fast';
 import { batch, batchCap, ctl, host, image, imageCap, initRegions, loadFail, loadWhere, records, recordsCap } from './mem';
 
 /** The bytecode format this module executes: major << 16 | minor. */
@@ -51,3 +52,8 @@ export function recordsAddr(): usize { return records; }
 export function recordsSize(): usize { return recordsCap; }
 /** Address of the host model (IFACE_*, ADDR_*, ROUTE_*). */
 export function hostAddr(): usize { return host; }
+
+/** Rule summaries (fast.ts) on (1, the default) or off for the next loads; the differential tests compare both. */
+export function fastPath(on: u32): void {
+  setFastPath(on != 0);
+}

@@ -99,8 +99,31 @@ export const RU_END = 4;
 export const RU_HANDLE = 8;
 /** u32 chain index. */
 export const RU_CHAIN = 12;
+// The rule's pre-decoded prefix (fast.ts, built at load): guard, checks, verdict.
+/** u8 guard kind (FastGuard: none, l4proto, nfproto): the first record is `meta <key> == value`. */
+export const RU_GKIND = 16;
+/** u8 flags (FastFlags). */
+export const RU_FFLAGS = 17;
+/** u8 checks in RU_CHECKS (0..RU_MAX_CHECKS). */
+export const RU_NCHECKS = 18;
+/** u8 register of the guard's meta load (stored when a generic tail may read it). */
+export const RU_GDREG = 19;
+/** i32 value the guard key must have. */
+export const RU_GVAL = 20;
+/** u32 rule index after the run of rules of this chain with the same guard. */
+export const RU_SKIP = 24;
+/** u32 address of the first record not covered by the prefix (= RU_END when none is left). */
+export const RU_TAIL = 28;
+/** u64 verdict words 0..1 of the inline verdict (FastFlags.Verdict). */
+export const RU_VERDICT = 32;
+/** Pre-decoded checks, RU_CHECK_SIZE each. */
+export const RU_CHECKS = 40;
+/** Checks a rule record holds. */
+export const RU_MAX_CHECKS = 3;
+/** Bytes of a pre-decoded check: u8 kind, u8 load length, u8 dreg, u8 neq; u32 offset; u32 mask; u32 data. */
+export const RU_CHECK_SIZE = 16;
 /** bytes of a rule record. */
-export const RU_SIZE = 16;
+export const RU_SIZE = 88;
 
 // Object record.
 /** u32 address of the state record in the code copy, 0 = none. */

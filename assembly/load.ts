@@ -27,6 +27,7 @@ import {
 import { activate, ctl, image, imageCap, loadFail, loadWhere, slot0, slot1, slotCap, rtRuleset } from './mem';
 import { hashAdd, setAddr, sortEntries } from './set/set';
 import { specializeRule } from './specialize';
+import { buildFast } from './fast';
 import { checkVerdict, verifyBegin, verifyInsn, verifyRule, verifyState, vSize } from './verify';
 
 /** Default capacity of a set the packet path may add to, when it declares no size. */
@@ -589,6 +590,7 @@ export function loadImage(len: u32): i32 {
     const r = rules + <usize>k * RU_SIZE;
     specializeRule(<usize>load<u32>(r, RU_CODE), <usize>load<u32>(r, RU_END), sets);
   }
+  buildFast(rules, nrules, chains, nchains);
 
   err = buildHooks(rs, chains, nchains);
   if (err) return err;

@@ -282,6 +282,32 @@ export function setHookContext(hook: i32, nfproto: i32, iif: u32, oif: u32): voi
   pIif = iif;
   pOif = oif;
 }
+/**
+ * ip_forward / ip6_forward before the FORWARD hook: a ttl / hop limit of 1
+ * or less is the end of the road (the stack sends time-exceeded and drops:
+ * false); otherwise it is decremented (IPv4: ip_decrease_ttl's incremental
+ * checksum update), so forward and postrouting see what the kernel's do.
+ */
+export function forwardTtl(): bool {
+  const nh = pData + <usize>pNh;
+  if (pProto == 0x0800) {
+    if (nh + 20 > pEnd) return true;
+    const ttl = <u32>load<u8>(nh, 8);
+    if (ttl <= 1) return false;
+    store<u8>(nh, <u8>(ttl - 1), 8);
+    // ip_decrease_ttl on a little-endian host: check += htons(0x0100); check + (check >= 0xFFFF), truncated.
+    const check = <u32>load<u16>(nh, 10) + 0x0001;
+    store<u16>(nh, <u16>(check + <u32>(check >= 0xffff)), 10);
+    return true;
+  }
+  if (pProto == 0x86dd) {
+    if (nh + 40 > pEnd) return true;
+    const hl = <u32>load<u8>(nh, 7);
+    if (hl <= 1) return false;
+    store<u8>(nh, <u8>(hl - 1), 7);
+  }
+  return true;
+}
 /** Packet fields the descriptor gives. */
 export function setPacketMeta(mark: u32, pkttype: u32, tstamp: u64): void {
   pMark = mark;

@@ -7,7 +7,7 @@
 import { FastOp, IMMEDIATE_DATA, IMMEDIATE_VERDICT_CODE, NFT_JUMP_STACK_SIZE, Op, RecordKind, TraceType, Verdict } from './abi';
 import { CH_COUNT, CH_FIRST, CH_POLICY, CH_SIZE, RU_CODE, RU_END, RU_HANDLE, RU_SIZE } from './layout';
 import { jstack, regs, rtChains, rtRules } from './mem';
-import { pData, pEnd, pL4, pNftrace, pNh, pThoff, pTprot } from './packet';
+import { pData, pEnd, pL4, pMark, pNftrace, pNh, pThoff, pTprot } from './packet';
 import { emitRecord, setCurrent } from './records';
 import { evalBitwise } from './insn/bitwise';
 import { evalByteorder } from './insn/byteorder';
@@ -191,7 +191,8 @@ export function doChain(base: u32): i32 {
       continue;
     }
     const policy = <i32>load<u8>(rtChains + <usize>base * CH_SIZE, CH_POLICY);
-    if (tracing()) emitRecord(RecordKind.Trace, TraceType.Policy, base, 0, policy, 0xffffffff);
+    // The policy event carries skb->mark (nft prints `meta mark 0x…` when it is non-zero).
+    if (tracing()) emitRecord(RecordKind.Trace, TraceType.Policy, base, 0, policy, pMark);
     decidedChain = base;
     decidedRule = 0;
     return policy;

@@ -268,6 +268,12 @@ export function ifindexOf(name: string): number | undefined {
   return interfaces.get(name);
 }
 
+/** The name of interface `index` on the host being compiled for (nft lists `iif "eth0"` by it), if it exists. */
+export function ifnameOf(index: number): string | undefined {
+  for (const [name, i] of interfaces) if (i === index) return name;
+  return undefined;
+}
+
 /** Interface names resolve to their ifindex when the rule is parsed. */
 function parseIfindex(text: string, tok: string): Value | string | undefined {
   if (tok !== 'word' && tok !== 'string') return undefined;

@@ -9,6 +9,7 @@ import { validateBatch } from './validate.js';
 
 export { compileRuleset, renderDiagnostics, renderNetlink };
 export { isIncludeGlob };
+export { withInterfaces } from './datatype.js';
 export type { CompileResult, FileReader, IncludedFile };
 export type { CompileOptions } from './ruleset.js';
 

@@ -58,6 +58,8 @@ export interface PacketIn {
   pkttype?: number;
   /** Local socket owner (skuid/skgid). */
   socket?: { uid: number; gid: number };
+  /** The skb's nf_trace bit is already set (traced in an earlier hook of the same skb: netdev ingress, bridge). */
+  nftrace?: boolean;
 }
 
 /** The live state of a `counter` or `quota` record. */
@@ -300,7 +302,7 @@ export class Engine {
       u32[w + (abi.PKT_DATA >> 2)] = data;
       u32[w + (abi.PKT_LEN >> 2)] = len;
       mem[d + abi.PKT_FAMILY] = family;
-      mem[d + abi.PKT_FLAGS] = (ether ? abi.PktFlags.Ether : 0) | (p.socket ? abi.PktFlags.Socket : 0);
+      mem[d + abi.PKT_FLAGS] = (ether ? abi.PktFlags.Ether : 0) | (p.socket ? abi.PktFlags.Socket : 0) | (p.nftrace ? abi.PktFlags.Nftrace : 0);
       mem[d + abi.PKT_PKTTYPE] = p.pkttype ?? 0;
       mem[d + abi.PKT_HOOK_COUNT] = nh;
       for (let i = 0; i < nh; i++) mem[d + abi.PKT_HOOKS + i] = hooks[i]!;

@@ -172,8 +172,8 @@ export class TraceFormatter {
       const base = { id: item.id, family: c.family, table: c.table, chain: c.name };
       const code = rec.a | 0;
       if (rec.sub === abi.TraceType.Policy) {
-        // The VM does not record the mark in policy events yet (REC_B is NONE32 there).
-        out.push(formatTracePolicy({ ...base, policy: code, ...(rec.b !== abi.NONE32 ? { mark: rec.b } : {}) }));
+        // REC_B of a policy event is skb->mark.
+        out.push(formatTracePolicy({ ...base, policy: code, mark: rec.b }));
         open = false;
       } else if (rec.sub === abi.TraceType.Rule) {
         const k = this.names.ruleIndex.get(`${rec.chain}:${rec.rule}`);

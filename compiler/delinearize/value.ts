@@ -5,7 +5,7 @@
 import {
   ARP_OPS, CT_DIRS, CT_EVENTS, CT_STATES, CT_STATUS, DAYS, DCCP_TYPES, DSCP, ECN, ETHER_TYPES, FIB_TYPES, ICMP_CODES,
   ICMP_TYPES, ICMPV6_CODES, ICMPV6_TYPES, ICMPX_CODES, IFACE_TYPES, IGMP_TYPES, INET_PROTOS, MH_TYPES, NF_PROTOS,
-  PKT_TYPES, TCP_FLAGS,
+  PKT_TYPES, TCP_FLAGS, ifnameOf,
 } from '../datatype.js';
 
 /** Inverts a symbol table, keeping the first name of each value (as nft's tables list them). */
@@ -184,8 +184,10 @@ export function valueText(t: ValueType, b: Uint8Array, opts: { wildcard?: boolea
       return hexPad(v, 32);
     case 'raw':
       return '0x' + v.toString(16);
-    case 'iface_index':
-      return v === 1n ? '"lo"' : v.toString();
+    case 'iface_index': {
+      const name = v <= 0xffffffffn ? ifnameOf(Number(v)) : undefined;
+      return name !== undefined ? `"${name}"` : v.toString();
+    }
     case 'devgroup':
       return v === 0n ? '"default"' : v.toString();
     case 'realm':

@@ -5,7 +5,7 @@
 
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { compileRuleset, kernelCheck, renderDiagnostics, type FileReader } from '../../compiler/index.js';
+import { compileRuleset, kernelCheck, renderDiagnostics, withInterfaces, type FileReader } from '../../compiler/index.js';
 import { encodeBytecode, programOf, type Program } from '../../compiler/bytecode.js';
 import type { CompileResult } from '../../compiler/ruleset.js';
 import { Engine } from '../engine.js';
@@ -146,12 +146,14 @@ export async function loadReplay(a: ReplayArgs, includeReader: FileReader, opts:
   } catch (e) {
     throw new Error(`${a.ruleset}: ${(e as Error).message}`);
   }
-  const result = compileRuleset({ name: a.ruleset === '-' ? '/dev/stdin' : a.ruleset, text }, includeReader);
+  const interfaces = new Map(host.interfaces.map((i) => [i.name, i.index] as [string, number]));
+  const result = compileRuleset({ name: a.ruleset === '-' ? '/dev/stdin' : a.ruleset, text }, includeReader, { interfaces });
   if (result.diagnostics.length) throw new Error(renderDiagnostics(result.diagnostics).replace(/\n$/, ''));
   const kernel = kernelCheck(result);
   if (kernel.length) throw new Error(renderDiagnostics(kernel).replace(/\n$/, ''));
   const program = programOf(result);
-  const names = rulesetNames(result, program);
+  // nft lists `iif "eth1"` by the host's names too.
+  const names = withInterfaces(interfaces, () => rulesetNames(result, program));
   let bytes: Uint8Array;
   try {
     bytes = new Uint8Array(readFileSync(a.capture));

@@ -1,0 +1,201 @@
+// Pre-decoded rule prefixes (docs/vm.md §6): at load, after specialize.ts,
+// each rule record gets a fixed-width summary of its leading pure checks —
+//   [guard: meta l4proto / nfproto == v] [≤ 3 checks: load (base, offset, len) & mask ==/!= data] [verdict]
+// — which doChain runs without opcode dispatch; the records the summary does
+// not cover (the "tail") run through the interpreter as before. A rule whose
+// first record is the guard BREAKs with no side effect when the guard fails,
+// and so does every following rule of the chain with the same guard: the rule
+// loop skips that whole run (RU_SKIP). Nothing observable changes: the checks
+// are the ones the records make, in their order; registers they load are
+// stored when a tail may read them; counters, logs and trace events all live
+// in the tail or in doChain.
+// `meta l4proto udp udp dport 53 drop` → guard l4proto 17, check transport+2 len 2 == 0x3500, verdict drop.
+
+import { CMP_DATA, CMP_LEN, CMP_OP, CmpOp, FastOp, IMMEDIATE_DATA, META_DREG, META_KEY, MetaKey, PAYLOAD_BASE, PAYLOAD_LEN, PAYLOAD_OFFSET, PayloadBase, Verdict } from './abi';
+import { fastMask } from './insn/cmp';
+import {
+  CH_COUNT, CH_FIRST, CH_SIZE, RU_CHECKS, RU_CHECK_SIZE, RU_CODE, RU_END, RU_FFLAGS, RU_GDREG, RU_GKIND, RU_GVAL, RU_MAX_CHECKS, RU_NCHECKS,
+  RU_SIZE, RU_SKIP, RU_TAIL, RU_VERDICT,
+} from './layout';
+import { regs } from './mem';
+
+/** Guard kinds (RU_GKIND). */
+export const enum FastGuard {
+  None = 0,
+  L4proto = 1,
+  Nfproto = 2,
+}
+
+/** RU_FFLAGS bits. */
+export const enum FastFlags {
+  /** The rule ends with a verdict immediate right after the checks: RU_VERDICT, no tail. */
+  Verdict = 1,
+  /** A tail follows: store what the guard and checks load in their registers, as the records do. */
+  StoreRegs = 2,
+}
+
+/** Check kinds (byte 0 of a check). */
+const enum FastCheck {
+  Network = 0,
+  Transport = 1,
+  Nfproto = 2,
+  L4proto = 3,
+}
+
+/** fastRule results that are no verdict: the guard failed (go to RU_SKIP), or run the tail. */
+export const FAST_SKIP: i32 = -100;
+/** Run the interpreter from RU_TAIL. */
+export const FAST_TAIL: i32 = -101;
+
+/** Load-time switch of the summaries (off: every rule runs through the interpreter alone). Tests compare both. */
+let fastEnabled: bool = true;
+/** Turns rule summaries on or off for the next loads. */
+export function setFastPath(on: bool): void {
+  fastEnabled = on;
+}
+
+/** Bytes of a meta load and of a payload load record. */
+const META_RECORD: usize = 8;
+const PAYLOAD_RECORD: usize = 12;
+
+/** The guard a fused meta record at `p` can be (FastGuard.None if it cannot). */
+function guardOf(p: usize): i32 {
+  const op = <i32>load<u8>(p);
+  let g = FastGuard.None;
+  if (op == FastOp.MetaL4protoCmpFast) g = FastGuard.L4proto;
+  else if (op == FastOp.MetaCmpFast && load<u8>(p, META_KEY) == MetaKey.Nfproto) g = FastGuard.Nfproto;
+  else return FastGuard.None;
+  const c = p + META_RECORD;
+  if (load<u8>(c, CMP_OP) != CmpOp.Eq || load<u32>(c, CMP_DATA) > 0xff) return FastGuard.None;
+  return g;
+}
+
+/** Builds the summary of one rule record. */
+function buildRule(rule: usize): void {
+  const code = <usize>load<u32>(rule, RU_CODE);
+  const e = <usize>load<u32>(rule, RU_END);
+  store<u8>(rule, FastGuard.None, RU_GKIND);
+  store<u8>(rule, 0, RU_FFLAGS);
+  store<u8>(rule, 0, RU_NCHECKS);
+  store<u8>(rule, 0, RU_GDREG);
+  store<i32>(rule, 0, RU_GVAL);
+  store<u32>(rule, 0, RU_SKIP);
+  store<u32>(rule, <u32>code, RU_TAIL);
+  store<u64>(rule, 0, RU_VERDICT);
+  if (!fastEnabled) return;
+  let p = code;
+  if (p < e) {
+    const g = guardOf(p);
+    if (g != FastGuard.None) {
+      store<u8>(rule, <u8>g, RU_GKIND);
+      store<i32>(rule, <i32>load<u32>(p + META_RECORD, CMP_DATA), RU_GVAL);
+      store<u8>(rule, load<u8>(p, META_DREG), RU_GDREG);
+      p += <usize>load<u8>(p, 1);
+    }
+  }
+  let n = 0;
+  while (p < e && n < RU_MAX_CHECKS) {
+    const op = <i32>load<u8>(p);
+    const k = rule + RU_CHECKS + <usize>n * RU_CHECK_SIZE;
+    let kind: i32 = 0;
+    let len: u32 = 4;
+    let off: u32 = 0;
+    let c: usize = p + META_RECORD;
+    if (op == FastOp.PayloadCmpFast) {
+      const base = <i32>load<u8>(p, PAYLOAD_BASE);
+      if (base != PayloadBase.Network && base != PayloadBase.Transport) break;
+      kind = base == PayloadBase.Transport ? FastCheck.Transport : FastCheck.Network;
+      len = load<u8>(p, PAYLOAD_LEN);
+      off = load<u32>(p, PAYLOAD_OFFSET);
+      c = p + PAYLOAD_RECORD;
+    } else if (op == FastOp.MetaL4protoCmpFast) {
+      kind = FastCheck.L4proto;
+      len = 4;
+      c = p + META_RECORD;
+    } else if (op == FastOp.MetaCmpFast && load<u8>(p, META_KEY) == MetaKey.Nfproto) {
+      kind = FastCheck.Nfproto;
+      len = 4;
+      c = p + META_RECORD;
+    } else break;
+    store<u8>(k, <u8>kind, 0);
+    store<u8>(k, <u8>len, 1);
+    store<u8>(k, load<u8>(p, META_DREG), 2); // PAYLOAD_DREG and META_DREG are both byte 4
+    store<u8>(k, load<u8>(c, CMP_OP) != CmpOp.Eq ? 1 : 0, 3);
+    store<u32>(k, off, 4);
+    store<u32>(k, fastMask(len) & fastMask(load<u8>(c, CMP_LEN)), 8);
+    store<u32>(k, load<u32>(c, CMP_DATA), 12);
+    n++;
+    p += <usize>load<u8>(p, 1);
+  }
+  store<u8>(rule, <u8>n, RU_NCHECKS);
+  if (p < e && load<u8>(p) == FastOp.ImmVerdict && p + <usize>load<u16>(p, 2) == e) {
+    store<u8>(rule, FastFlags.Verdict, RU_FFLAGS);
+    store<u64>(rule, load<u64>(p, IMMEDIATE_DATA), RU_VERDICT);
+    p = e;
+  } else if (p < e) store<u8>(rule, FastFlags.StoreRegs, RU_FFLAGS);
+  store<u32>(rule, <u32>p, RU_TAIL);
+}
+
+/** Builds the summaries of every rule, then each guarded rule's skip target within its chain. Runs after specializeRule. */
+export function buildFast(rules: usize, nrules: u32, chains: usize, nchains: u32): void {
+  for (let k: u32 = 0; k < nrules; k++) buildRule(rules + <usize>k * RU_SIZE);
+  for (let c: u32 = 0; c < nchains; c++) {
+    const ch = chains + <usize>c * CH_SIZE;
+    const first = load<u32>(ch, CH_FIRST);
+    const last = first + load<u32>(ch, CH_COUNT);
+    let skip = last;
+    for (let r = last; r > first; r--) {
+      const rule = rules + <usize>(r - 1) * RU_SIZE;
+      const g = load<u8>(rule, RU_GKIND);
+      if (!g) continue;
+      if (r < last) {
+        const next = rules + <usize>r * RU_SIZE;
+        skip = load<u8>(next, RU_GKIND) == g && load<i32>(next, RU_GVAL) == load<i32>(rule, RU_GVAL) ? load<u32>(next, RU_SKIP) : r;
+      } else skip = r;
+      store<u32>(rule, skip, RU_SKIP);
+    }
+  }
+}
+
+/**
+ * Runs the summary of `rule`: FAST_SKIP (guard failed), Verdict.Break (a
+ * check failed), FAST_TAIL (run the records from RU_TAIL) or the inline
+ * verdict (words 0..1 stored). `nh`, `th`, `pend`, `l4` as in doChain; `nfp`
+ * the packet's nfproto.
+ */
+@inline export function fastRule(rule: usize, nh: usize, th: usize, pend: usize, l4: i32, nfp: i32): i32 {
+  const flags = <u32>load<u8>(rule, RU_FFLAGS);
+  const gk = <u32>load<u8>(rule, RU_GKIND);
+  if (gk) {
+    const gv = gk == <u32>FastGuard.L4proto ? l4 : nfp;
+    if (gv != load<i32>(rule, RU_GVAL)) return FAST_SKIP;
+    if (flags & FastFlags.StoreRegs) store<u32>(regs + (<usize>load<u8>(rule, RU_GDREG) << 2), <u32>gv);
+  }
+  let n = <u32>load<u8>(rule, RU_NCHECKS);
+  let k = rule + RU_CHECKS;
+  while (n) {
+    const kind = <i32>load<u8>(k);
+    let raw: u32;
+    if (kind <= FastCheck.Transport) {
+      const start = kind ? th : nh;
+      const p = start + <usize>load<u32>(k, 4);
+      if (start == 0 || p + <usize>load<u8>(k, 1) > pend) return Verdict.Break;
+      // A word read: packet bytes are never the last bytes of memory (as evalPayloadCmpFast).
+      raw = load<u32>(p);
+    } else if (kind == FastCheck.Nfproto) raw = <u32>nfp;
+    else {
+      if (l4 < 0) return Verdict.Break;
+      raw = <u32>l4;
+    }
+    if (flags & FastFlags.StoreRegs) store<u32>(regs + (<usize>load<u8>(k, 2) << 2), raw & fastMask(load<u8>(k, 1)));
+    if (((raw & load<u32>(k, 8)) == load<u32>(k, 12)) == <bool>load<u8>(k, 3)) return Verdict.Break;
+    k += RU_CHECK_SIZE;
+    n--;
+  }
+  if (flags & FastFlags.Verdict) {
+    const v = load<u64>(rule, RU_VERDICT);
+    store<u64>(regs, v);
+    return <i32>v;
+  }
+  return FAST_TAIL;
+}

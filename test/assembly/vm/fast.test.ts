@@ -1,0 +1,156 @@
+// Differential tests of the rule summaries (assembly/fast.ts): random
+// rulesets of the shapes the summaries cover (guards, fused checks, inline
+// verdicts, runs of equal guards) mixed with ones they only partly cover
+// (lookups, counters, jumps, masks), loaded twice — summaries on and off —
+// and run on the same random packets: verdicts, deciding chain and rule,
+// flags, marks, trace/log records and counters must be identical.
+import { describe, expect, it } from 'vitest';
+import * as abi from '../../../assembly/abi.js';
+import type { Engine, PacketIn } from '../../../src/engine.js';
+import { engine, ether, icmp, ipv4, ipv6, tcp, udp } from './helpers.js';
+
+function rng(seed: number): () => number {
+  let x = seed >>> 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    return x;
+  };
+}
+
+const PORTS = [22, 53, 80, 123, 443, 8080];
+const ADDRS4 = ['10.0.0.2', '10.0.0.9', '192.168.1.7'];
+const ADDRS6 = ['2001:db8::2', 'fe80::1'];
+
+function rule(r: () => number, family: string, chains: string[]): string {
+  const pick = <T>(xs: readonly T[]): T => xs[r() % xs.length]!;
+  const parts: string[] = [];
+  const l4 = pick(['tcp', 'udp', 'icmp', '', '']);
+  const n = r() % 4;
+  if (l4 && r() % 2) parts.push(`meta l4proto ${l4}`);
+  const net = family === 'ip6' ? 'ip6' : family === 'ip' ? 'ip' : pick(['ip', 'ip6']);
+  if (family === 'inet' && r() % 3 === 0) parts.push(`meta nfproto ${net === 'ip' ? 'ipv4' : 'ipv6'}`);
+  for (let k = 0; k < n; k++) {
+    const ne = r() % 4 === 0 ? '!= ' : '';
+    const c = r() % 10;
+    if (c < 3 && (l4 === 'tcp' || l4 === 'udp')) parts.push(`${l4} dport ${ne}${pick(PORTS)}`);
+    else if (c < 4 && (l4 === 'tcp' || l4 === 'udp')) parts.push(`${l4} sport ${ne}${pick([40000, 53, 123])}`);
+    else if (c < 5 && l4 === 'tcp') parts.push(r() % 2 ? `tcp flags ${ne}syn` : 'tcp flags & (syn | ack) == syn');
+    else if (c < 6 && (l4 === 'tcp' || l4 === 'udp')) parts.push(`${l4} dport { ${PORTS.slice(r() % 3, 3 + (r() % 3)).join(', ')} }`);
+    else if (c < 7) parts.push(net === 'ip6' ? `ip6 saddr ${ne}${pick(ADDRS6)}` : `ip saddr ${ne}${pick(ADDRS4)}`);
+    else if (c < 8) parts.push(net === 'ip6' ? `ip6 hoplimit ${ne}${pick([1, 64])}` : `ip ttl ${ne}${pick([1, 64])}`);
+    else if (c < 9) parts.push(l4 ? `meta l4proto ${l4}` : `meta l4proto ${ne}${pick(['tcp', 'udp', 'icmp'])}`);
+    else parts.push(net === 'ip6' ? `ip6 saddr ${pick(ADDRS6)}/64` : `ip saddr 10.0.0.0/${pick([8, 24, 30])}`);
+  }
+  if (r() % 4 === 0) parts.push('counter');
+  if (r() % 8 === 0) parts.push(`meta mark set ${r() % 5}`);
+  const v = r() % 12;
+  if (v < 3) parts.push('accept');
+  else if (v < 5) parts.push('drop');
+  else if (v < 6) parts.push('continue');
+  else if (v < 8 && chains.length) parts.push(`${pick(['jump', 'goto'])} ${pick(chains)}`);
+  else if (v < 9) parts.push('return');
+  else if (v < 10) parts.push('counter');
+  if (!parts.length) parts.push('counter');
+  return parts.join(' ');
+}
+
+function ruleset(r: () => number): string {
+  let out = '';
+  for (const family of ['inet', 'ip', 'ip6']) {
+    const subs = ['s1', 's2'];
+    out += `table ${family} t {\n`;
+    // s2 holds no jumps (no loops); s1 may jump to s2.
+    for (const s of [...subs].reverse()) {
+      const targets = s === 's1' ? ['s2'] : [];
+      out += ` chain ${s} {\n` + Array.from({ length: r() % 8 }, () => `  ${rule(r, family, targets)}\n`).join('') + ' }\n';
+    }
+    for (const hook of ['prerouting', 'input']) {
+      out += ` chain ${hook} { type filter hook ${hook} priority ${r() % 3}; policy ${r() % 4 ? 'accept' : 'drop'};\n`;
+      out += Array.from({ length: r() % 14 }, () => `  ${rule(r, family, subs)}\n`).join('');
+      out += ' }\n';
+    }
+    out += '}\n';
+  }
+  return out;
+}
+
+function packets(r: () => number, n: number): PacketIn[] {
+  const pick = <T>(xs: readonly T[]): T => xs[r() % xs.length]!;
+  const out: PacketIn[] = [];
+  for (let i = 0; i < n; i++) {
+    const l4 = (): ReturnType<typeof tcp> => {
+      const k = r() % 3;
+      return k === 0 ? tcp({ dport: pick(PORTS), sport: pick([40000, 53]), flags: pick([0x02, 0x12, 0x10, 0x03]) }) : k === 1 ? udp({ dport: pick(PORTS), sport: pick([123, 40000]) }) : icmp({ type: 8 });
+    };
+    let ip: Uint8Array;
+    const k = r() % 10;
+    if (k < 5) ip = ipv4({ src: pick(ADDRS4), ttl: pick([1, 64]), l4: l4() });
+    else if (k < 6) ip = ipv4({ src: pick(ADDRS4), proto: pick([6, 17]), frag: pick([0, 8, 16]), mf: true, raw: new Uint8Array(r() % 12) });
+    else if (k < 9) ip = ipv6({ src: pick(ADDRS6), l4: l4() });
+    else ip = ipv4({ src: pick(ADDRS4), l4: l4() }).subarray(0, 20 + (r() % 6));
+    out.push({ data: ether(ip, ip[0]! >> 4 === 6 ? { type: 0x86dd } : {}), iif: 2, mark: r() % 3 });
+  }
+  return out;
+}
+
+async function pair(text: string): Promise<[Engine, Engine]> {
+  const fast = await engine();
+  const slow = await engine();
+  (slow as unknown as { x: { fastPath(on: number): void } }).x.fastPath(0);
+  fast.load(text);
+  slow.load(text);
+  return [fast, slow];
+}
+
+function outcome(e: Engine, ps: PacketIn[]) {
+  const res = e.evaluate(ps, { trace: 'all' });
+  const rows: number[][] = [];
+  for (let i = 0; i < res.count; i++) rows.push([res.verdict(i), res.hook(i), res.chain(i), res.rule(i), res.flags(i), res.mark(i)]);
+  return { rows, records: res.records(), counters: [...e.ruleCounters().entries()].map(([h, c]) => [h, c.chain, c.packets, c.bytes]) };
+}
+
+describe('rule summaries (fast.ts) against the interpreter', () => {
+  it('random rulesets and packets: same verdicts, records and counters', async () => {
+    const r = rng(Number(process.env.NFTVM_FAST_SEED ?? 4242));
+    let rules = 0;
+    let decided = 0;
+    for (let round = 0; round < Number(process.env.NFTVM_FAST_ROUNDS ?? 60); round++) {
+      const text = ruleset(r);
+      rules += text.split('\n').length;
+      const [fast, slow] = await pair(text);
+      const ps = packets(r, 150);
+      const a = outcome(fast, ps);
+      const b = outcome(slow, ps);
+      expect(a.rows, text).toEqual(b.rows);
+      expect(a.records, text).toEqual(b.records);
+      expect(a.counters, text).toEqual(b.counters);
+      decided += a.rows.filter((x) => x[3] !== 0).length;
+    }
+    expect(rules).toBeGreaterThan(1000);
+    expect(decided).toBeGreaterThan(100);
+  });
+
+  it('runs of rules with the same guard are skipped as a whole, with the same trace', async () => {
+    const text = `table inet t { chain c { type filter hook input priority 0; policy drop;
+      meta l4proto tcp tcp dport 1 drop
+      meta l4proto tcp tcp dport 2 counter drop
+      meta l4proto tcp tcp dport 22 accept
+      meta l4proto udp udp dport 53 continue
+      meta l4proto udp counter
+      meta nfproto ipv4 ip saddr 10.0.0.9 accept
+      meta nfproto ipv4 ip ttl 1 drop
+      udp dport 53 accept
+    }
+    }`;
+    const [fast, slow] = await pair(text);
+    const ps = [ipv4({ l4: tcp({ dport: 22 }) }), ipv4({ l4: udp({ dport: 53 }) }), ipv4({ src: '10.0.0.9', l4: icmp() }), ipv6({ l4: udp({ dport: 53 }) }), ipv4({ ttl: 1, l4: icmp() })].map((ip) =>
+      ({ data: ether(ip, ip[0]! >> 4 === 6 ? { type: 0x86dd } : {}), iif: 2 }));
+    const a = outcome(fast, ps);
+    expect(a).toEqual(outcome(slow, ps));
+    expect(a.rows.map((x) => x[0] & 0xff)).toEqual([abi.Verdict.Accept, abi.Verdict.Accept, abi.Verdict.Accept, abi.Verdict.Accept, abi.Verdict.Drop]);
+  });
+});
