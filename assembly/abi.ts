@@ -1711,6 +1711,38 @@ export const REC_A = 16;
 export const REC_B = 20;
 /** bytes of a record. */
 export const RECORD_SIZE = 24;
+/** u32 offset (from the record area) of the lowest byte of reply data: reject replies are stored from the area's end downwards, records from its start. */
+export const RECORDS_DATA = 12;
+// Reject record: REC_SUB = RejectType, REC_A = code, REC_B = offset (from
+// the record area, >= RECORDS_HEADER_SIZE) of the reply the kernel would
+// send, or a RejectSkip (< RECORDS_HEADER_SIZE) saying why it sends none.
+/** Reply block: u16 bytes of the reply packet (network header onwards). */
+export const REJ_REPLY_LEN = 0;
+/** Reply block: u8 Family of the reply (Ipv4, Ipv6). */
+export const REJ_REPLY_FAMILY = 2;
+/** Reply block: the reply packet, from its network header. */
+export const REJ_REPLY_BYTES = 4;
+/** Why a reject sends nothing (REC_B of a reject record below RECORDS_HEADER_SIZE). */
+export enum RejectSkip {
+  /** a non-first fragment */
+  Fragment = 1,
+  /** tcp reset for a packet that is not TCP, or too short to hold its header */
+  NotTcp = 2,
+  /** no RST in reply to a RST */
+  Rst = 3,
+  /** the TCP/UDP/ICMP checksum is wrong */
+  BadChecksum = 4,
+  /** no ICMP error about an ICMP error (or an unreadable ICMP header) */
+  IcmpError = 5,
+  /** broadcast, multicast or non-unicast address, or not PACKET_HOST */
+  NotUnicast = 6,
+  /** the record area has no room for the reply */
+  NoSpace = 7,
+  /** not an IPv4/IPv6 packet, or a malformed header */
+  Malformed = 8,
+  /** no route back to the sender */
+  NoRoute = 9,
+}
 
 // Host model: interfaces by index (the host writes them; see src/host.ts).
 /** Interface table: entry i describes ifindex i (0 = none). */

@@ -6,11 +6,11 @@
 import {
   BatchFlags, BATCH_COUNT, BATCH_FLAGS, BATCH_HEADER_SIZE, BATCH_RESULTS, Family, IFACE_NAME, InetHook, NONE32, NONE8, PktFlags,
   PKT_DATA, PKT_FAMILY, PKT_FLAGS, PKT_HOOKS, PKT_HOOK_COUNT, PKT_HOOK_MAX, PKT_IIF, PKT_LEN, PKT_MARK, PKT_OIF, PKT_PKTTYPE,
-  PKT_SIZE, PKT_TSTAMP, RECORDS_COUNT, RECORDS_DROPPED, ResFlags, RES_CHAIN, RES_FLAGS, RES_HOOK, RES_HOOK_INDEX, RES_MARK,
+  PKT_SIZE, PKT_TSTAMP, RECORDS_COUNT, RECORDS_DATA, RECORDS_DROPPED, ResFlags, RES_CHAIN, RES_FLAGS, RES_HOOK, RES_HOOK_INDEX, RES_MARK,
   RES_PRIORITY, RES_RULE, RES_SIZE, RES_VERDICT, Verdict,
 } from './abi';
 import { CH_DEVICES, CH_FAMILY, CH_SIZE, HOOK_NUM, HOOK_SLOT_ARP, HOOK_SLOT_BRIDGE, HOOK_SLOT_IPV4, HOOK_SLOT_IPV6, HOOK_SLOT_NETDEV, RS_HOOKS, RS_HOOK_CHAINS } from './layout';
-import { batch, batchCap, records, rtChains, rtRuleset } from './mem';
+import { batch, batchCap, records, recordsCap, rtChains, rtRuleset } from './mem';
 import { ifaceOf } from './insn/meta';
 import {
   forwardTtl, packetReset, parseLink, pktinfoIpv4, pktinfoIpv6, pktinfoUnspec, pktinfoValidate, pMark, pNftrace, pPriority, pProto, pUntracked,
@@ -188,6 +188,7 @@ export function evaluateBatch(): i32 {
   if (<u64>n * PKT_SIZE + BATCH_HEADER_SIZE > <u64>batchCap || resOff > batchCap || <u64>n * RES_SIZE > <u64>(batchCap - resOff)) return -1;
   store<u32>(records, 0, RECORDS_COUNT);
   store<u32>(records, 0, RECORDS_DROPPED);
+  store<u32>(records, <u32>recordsCap, RECORDS_DATA);
   setTraceMode(flags & BatchFlags.TraceAll ? 1 : flags & BatchFlags.TraceNftrace ? 2 : 0);
   for (let k: u32 = 0; k < n; k++) evalPacket(k, batch + resOff + <usize>k * RES_SIZE);
   return <i32>n;

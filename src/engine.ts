@@ -78,6 +78,9 @@ export interface VmRecord {
   b: number;
 }
 
+/** What a reject sent: the reply packet (network header onwards, a view into the record area) or why the kernel sends none. */
+export type RejectReply = { family: abi.Family; bytes: Uint8Array } | { skip: abi.RejectSkip };
+
 /** Results of one batch: views into the batch area, valid until the next evaluate(). */
 export class BatchResult {
   constructor(
@@ -126,6 +129,14 @@ export class BatchResult {
   /** Records lost because the record area was full. */
   get recordsDropped(): number {
     return this.view.getUint32(this.recs + abi.RECORDS_DROPPED, true);
+  }
+  /** The reply of a reject record (RecordKind.Reject): the TCP reset or ICMP/ICMPv6 error bytes, or the reason there is none. */
+  rejectReply(rec: VmRecord): RejectReply | undefined {
+    if (rec.kind !== abi.RecordKind.Reject || rec.b === 0) return undefined;
+    if (rec.b < abi.RECORDS_HEADER_SIZE) return { skip: rec.b };
+    const at = this.recs + rec.b;
+    const len = this.view.getUint16(at + abi.REJ_REPLY_LEN, true);
+    return { family: this.mem[at + abi.REJ_REPLY_FAMILY]!, bytes: this.mem.subarray(at + abi.REJ_REPLY_BYTES, at + abi.REJ_REPLY_BYTES + len) };
   }
   /** The batch's trace, log and reject records in order. */
   records(): VmRecord[] {

@@ -41,8 +41,13 @@ const ROUTES: usize = ADDRS + ADDR_MAX * ADDR_SIZE;
 let rIf: u32 = 0;
 let rType: u32 = 0;
 
+/** Output ifindex of the last route() (0 = none); reject's source address selection uses it. */
+export function routeIf(): u32 { return rIf; }
+/** Route type (RTN_*) of the last route(). */
+export function routeType(): u32 { return rType; }
+
 /** Longest-prefix route to `a` (family 2/10): local addresses, connected prefixes, then routes. */
-function route(a: usize, fam: u32): void {
+export function route(a: usize, fam: u32): void {
   const alen: u32 = fam == 2 ? 4 : 16;
   rIf = 0;
   rType = RTN_UNREACHABLE;
@@ -77,7 +82,7 @@ function route(a: usize, fam: u32): void {
 }
 
 /** inet_dev_addr_type / ipv6_addr_type as fib type sees them; `dev` restricts local addresses (0 = any). */
-function addrType(a: usize, fam: u32, dev: u32): u32 {
+export function addrType(a: usize, fam: u32, dev: u32): u32 {
   if (fam == 2) {
     const b0 = <i32>load<u8>(a);
     if (b0 == 0 || load<u32>(a) == 0xffffffff) return RTN_BROADCAST;

@@ -1,10 +1,12 @@
 // reject (kernel: net/netfilter/nft_reject_inet.c, nft_reject_ipv4/6.c):
-// records the TCP reset or ICMP/ICMPv6 error the kernel would send, then
-// drops. Building the reply bytes is the host's (not done yet).
+// builds the TCP reset or ICMP/ICMPv6 error the kernel would send
+// (reject-build.ts) into the record area, records it, then drops.
 // `[ reject type 0 code 3 ]`.
 
-import { LoadError, Op, RecordKind, RejectType, REJECT_CODE, REJECT_TYPE, Verdict } from '../abi';
+import { Family, LoadError, Op, RecordKind, RejectSkip, RejectType, REC_B, REJECT_CODE, REJECT_TYPE, Verdict } from '../abi';
 import { loadFail, regs } from '../mem';
+import { pNfproto, pProto } from '../packet';
+import { buildRst4, buildRst6, buildUnreach4, buildUnreach6 } from '../reject-build';
 import { curChain, curRule, emitRecord } from '../records';
 
 /** Load-time checks: known type; ICMPX codes 0..3. */
@@ -15,8 +17,24 @@ export function checkReject(insn: usize): i32 {
   return 0;
 }
 
-// Mirrors nft_reject_inet_eval: send (here: record), verdict NF_DROP.
+/** nft_reject_icmp_code / nft_reject_icmpv6_code: icmpx no-route, port, host, admin → the family's code. */
+function icmpxCode(code: u32, v6: bool): u32 {
+  if (v6) return code == 0 ? 0 : code == 1 ? 4 : code == 2 ? 3 : 1;
+  return code == 0 ? 0 : code == 1 ? 3 : code == 2 ? 1 : 13;
+}
+
+// Mirrors nft_reject_inet_eval: send (here: build the reply and record it), verdict NF_DROP.
 export function evalReject(insn: usize): void {
-  emitRecord(RecordKind.Reject, load<u8>(insn, REJECT_TYPE), curChain, curRule, load<u8>(insn, REJECT_CODE), 0);
+  const type = <u32>load<u8>(insn, REJECT_TYPE);
+  const code = <u32>load<u8>(insn, REJECT_CODE);
+  const fam = pNfproto == Family.Ipv4 || pNfproto == Family.Ipv6 ? pNfproto : pProto == 0x0800 ? Family.Ipv4 : pProto == 0x86dd ? Family.Ipv6 : 0;
+  let out: u32 = RejectSkip.Malformed;
+  if (fam == Family.Ipv4) {
+    out = type == RejectType.TcpRst ? buildRst4() : buildUnreach4(type == RejectType.IcmpxUnreach ? icmpxCode(code, false) : code);
+  } else if (fam == Family.Ipv6) {
+    out = type == RejectType.TcpRst ? buildRst6() : buildUnreach6(type == RejectType.IcmpxUnreach ? icmpxCode(code, true) : code);
+  }
+  const r = emitRecord(RecordKind.Reject, type, curChain, curRule, code, 0);
+  if (r) store<u32>(r, out, REC_B);
   store<i32>(regs, Verdict.Drop);
 }
