@@ -12,6 +12,7 @@ import { replay, type ItemResult, type ReplayItem } from '../replay.js';
 import { TraceFormatter } from '../replay-trace.js';
 import { loadReplay, progressBar, type Io, type Loaded, type ReplayArgs } from './replay.js';
 import { logLine } from './log-line.js';
+import { rejectReplyText } from '../format/reject.js';
 
 const VERDICT_NAMES: Record<number, string> = { 0: 'drop', 1: 'accept', 2: 'stolen', 3: 'queue', 4: 'repeat' };
 
@@ -72,14 +73,15 @@ export interface RunReport {
   rules: Decider[];
   listing: string;
   logs: { packet: number; text: string }[];
-  rejects: { packet: number; rule: string; type: string }[];
+  rejects: { packet: number; rule: string; type: string; reply: string }[];
 }
 
 function rejectText(type: number, code: number, family: abi.Family): string {
   if (type === abi.RejectType.TcpRst) return 'with tcp reset';
   const v4 = ['net-unreachable', 'host-unreachable', 'prot-unreachable', 'port-unreachable', 'frag-needed', 'src-route-failed', 'net-unknown', 'host-unknown', 'host-isolated', 'net-prohibited', 'host-prohibited', 'net-tos-unreachable', 'host-tos-unreachable', 'admin-prohibited'];
   const v6 = ['no-route', 'admin-prohibited', 'beyond-scope', 'addr-unreachable', 'port-unreachable', 'policy-fail', 'reject-route'];
-  const x = ['port-unreachable', 'admin-prohibited', 'no-route', 'host-unreachable'];
+  // NFT_REJECT_ICMPX_*: 0 no-route, 1 port-unreach, 2 host-unreach, 3 admin-prohibited.
+  const x = ['no-route', 'port-unreachable', 'host-unreachable', 'admin-prohibited'];
   if (type === abi.RejectType.IcmpxUnreach) return `with icmpx ${x[code] ?? code}`;
   return family === abi.Family.Ipv6 ? `with icmpv6 ${v6[code] ?? code}` : `with icmp ${v4[code] ?? code}`;
 }
@@ -106,7 +108,7 @@ export function runReport(l: Loaded, io: Io): RunReport {
           const log = insns.find((i) => i.op === 'log') as (Insn & { op: 'log' }) | undefined;
           logs.push({ packet: item.packet + 1, text: logLine(item, rec.hook, log?.prefix ?? '', l.host) });
         } else if (rec.kind === abi.RecordKind.Reject) {
-          rejects.push({ packet: item.packet + 1, rule: k !== undefined ? l.names.ruleTexts[k]! : `handle ${rec.rule}`, type: rejectText(rec.sub, rec.a, item.desc.family) });
+          rejects.push({ packet: item.packet + 1, rule: k !== undefined ? l.names.ruleTexts[k]! : `handle ${rec.rule}`, type: rejectText(rec.sub, rec.a, item.desc.family), reply: rejectReplyText(r.rejectReply(rec)) });
         }
       }
     },
@@ -146,7 +148,7 @@ export function formatReport(r: RunReport): string {
   if (!r.rules.length) o += '  (no base chain decided a packet)\n';
   o += `\nruleset:\n${r.listing}`;
   if (r.logs.length) o += `\nlog (${r.logs.length}):\n${r.logs.map((x) => `  packet ${x.packet}: ${x.text}\n`).join('')}`;
-  if (r.rejects.length) o += `\nreject (${r.rejects.length}):\n${r.rejects.map((x) => `  packet ${x.packet}: reject ${x.type} (${x.rule})\n`).join('')}`;
+  if (r.rejects.length) o += `\nreject (${r.rejects.length}):\n${r.rejects.map((x) => `  packet ${x.packet}: reject ${x.type} (${x.rule})\n    → ${x.reply}\n`).join('')}`;
   return o;
 }
 

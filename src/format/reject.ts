@@ -1,6 +1,6 @@
 // One-line summaries of the reply a reject built (Engine BatchResult.rejectReply):
 // `10.99.1.1 > 10.99.1.2 tcp 5001 > 50001 rst,ack seq 0 ack 101 (40 bytes)`,
-// `10.99.1.1 > 10.99.1.2 icmp unreachable code 3, quoting 29 bytes (57 bytes)`,
+// `10.99.1.1 > 10.99.1.2 icmp port-unreachable, quoting 29 bytes (57 bytes)`,
 // or why the kernel sends nothing (`no reply: rst in reply to a rst`).
 
 import * as abi from '../../assembly/abi.js';
@@ -17,6 +17,9 @@ const SKIP: Record<number, string> = {
   [abi.RejectSkip.Malformed]: 'malformed or not ip',
   [abi.RejectSkip.NoRoute]: 'no route back to the sender',
 };
+
+const ICMP4 = ['net-unreachable', 'host-unreachable', 'prot-unreachable', 'port-unreachable', 'frag-needed', 'src-route-failed', 'net-unknown', 'host-unknown', 'host-isolated', 'net-prohibited', 'host-prohibited', 'net-tos-unreachable', 'host-tos-unreachable', 'admin-prohibited'];
+const ICMP6 = ['no-route', 'admin-prohibited', 'beyond-scope', 'addr-unreachable', 'port-unreachable', 'policy-fail', 'reject-route'];
 
 function ip4(b: Uint8Array, o: number): string {
   return `${b[o]}.${b[o + 1]}.${b[o + 2]}.${b[o + 3]}`;
@@ -57,7 +60,8 @@ export function rejectReplyText(r: RejectReply | undefined): string {
     const f = b[hl + 13]!;
     what = `tcp ${u16(hl)} > ${u16(hl + 2)} ${f & 0x10 ? 'rst,ack' : 'rst'} seq ${u32(hl + 4)} ack ${u32(hl + 8)}`;
   } else if (proto === 1 || proto === 58) {
-    what = `${v6 ? 'icmpv6' : 'icmp'} unreachable code ${b[hl + 1]}, quoting ${b.length - hl - 8} bytes`;
+    const c = b[hl + 1]!;
+    what = `${v6 ? 'icmpv6' : 'icmp'} ${(v6 ? ICMP6 : ICMP4)[c] ?? `unreachable code ${c}`}, quoting ${b.length - hl - 8} bytes`;
   } else what = `protocol ${proto}`;
   return `${addrs} ${what} (${b.length} bytes)`;
 }

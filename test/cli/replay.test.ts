@@ -62,7 +62,7 @@ describe('nftvm run RULESET CAPTURE --host HOST.json', () => {
     const r = await run('run', rules, join(S, 'capture.pcap'), '--host', join(S, 'host.json'));
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/\nlog \(\d+\):\n {2}packet \d+: ssh: IN=eth0 OUT= MAC=02:00:00:00:01:01:02:00:00:00:01:02:08:00 SRC=10\.99\.1\.2 DST=10\.99\.1\.1 LEN=40 TOS=0x00 PREC=0x00 TTL=64 ID=200 PROTO=TCP SPT=40000 DPT=22 WINDOW=8192 RES=0x00 SYN URGP=0 \n/);
-    expect(r.out).toMatch(/\nreject \(\d+\):\n {2}packet \d+: reject with tcp reset \(tcp dport 22 log prefix "ssh: " reject with tcp reset\)\n/);
+    expect(r.out).toMatch(/\nreject \(\d+\):\n {2}packet \d+: reject with tcp reset \(tcp dport 22 log prefix "ssh: " reject with tcp reset\)\n {4}→ 10\.99\.1\.1 > 10\.99\.1\.2 tcp 22 > 40000 rst,ack seq 0 ack \d+ \(40 bytes\)\n/);
   });
 
   it('--iface and --local instead of a host description (Ethernet pcap)', async () => {
