@@ -15,9 +15,9 @@ import { CMP_DATA, CMP_LEN, CMP_OP, CmpOp, FastOp, IMMEDIATE_DATA, META_DREG, ME
 import { fastMask } from './insn/cmp';
 import {
   CH_COUNT, CH_FIRST, CH_SIZE, RU_CHECKS, RU_CHECK_SIZE, RU_CODE, RU_END, RU_FFLAGS, RU_GDREG, RU_GKIND, RU_GVAL, RU_MAX_CHECKS, RU_NCHECKS,
-  RU_SIZE, RU_SKIP, RU_TAIL, RU_VERDICT,
+  RU_SCAN, RU_SIZE, RU_SKIP, RU_TAIL, RU_VERDICT,
 } from './layout';
-import { regs } from './mem';
+import { regs, rtRules } from './mem';
 
 /** Guard kinds (RU_GKIND). */
 export const enum FastGuard {
@@ -46,6 +46,8 @@ const enum FastCheck {
 export const FAST_SKIP: i32 = -100;
 /** Run the interpreter from RU_TAIL. */
 export const FAST_TAIL: i32 = -101;
+/** After FAST_SKIP: the rule index to continue at (every rule before it BREAKs without a side effect). */
+export let fastAt: u32 = 0;
 
 /** Load-time switch of the summaries (off: every rule runs through the interpreter alone). Tests compare both. */
 let fastEnabled: bool = true;
@@ -82,6 +84,7 @@ function buildRule(rule: usize): void {
   store<u32>(rule, 0, RU_SKIP);
   store<u32>(rule, <u32>code, RU_TAIL);
   store<u64>(rule, 0, RU_VERDICT);
+  store<u32>(rule, 0, RU_SCAN);
   if (!fastEnabled) return;
   let p = code;
   if (p < e) {
@@ -154,7 +157,71 @@ export function buildFast(rules: usize, nrules: u32, chains: usize, nchains: u32
       } else skip = r;
       store<u32>(rule, skip, RU_SKIP);
     }
+    // Scan runs: from the end, each rule that can join the next one's run takes its end.
+    for (let r = last; r > first; r--) {
+      const rule = rules + <usize>(r - 1) * RU_SIZE;
+      if (r < last && scannable(rule) && sameScan(rule, rules + <usize>r * RU_SIZE)) {
+        const next = rules + <usize>r * RU_SIZE;
+        store<u32>(rule, load<u32>(next, RU_SCAN) ? load<u32>(next, RU_SCAN) : r + 1, RU_SCAN);
+      }
+    }
   }
+}
+
+/** A rule that can be part of a scan run: inline verdict, one eq check. */
+function scannable(rule: usize): bool {
+  return load<u8>(rule, RU_FFLAGS) == FastFlags.Verdict && load<u8>(rule, RU_NCHECKS) == 1 && load<u8>(rule, RU_CHECKS + 3) == 0;
+}
+
+/** Same guard, same check (kind, length, offset, mask): the rules differ only in the compared data and the verdict. */
+function sameScan(a: usize, b: usize): bool {
+  if (!scannable(b)) return false;
+  if (load<u8>(a, RU_GKIND) != load<u8>(b, RU_GKIND) || load<i32>(a, RU_GVAL) != load<i32>(b, RU_GVAL)) return false;
+  const ka = a + RU_CHECKS;
+  const kb = b + RU_CHECKS;
+  return load<u32>(ka) == load<u32>(kb) && load<u32>(ka, 4) == load<u32>(kb, 4) && load<u32>(ka, 8) == load<u32>(kb, 8);
+}
+
+/**
+ * fastRule of a rule in a scan run ending at `end`: the check's value is
+ * loaded once, the run's rules compared with it in order. The rule itself
+ * matching: its verdict. Another one matching, or none: FAST_SKIP to it (to
+ * the run's end), the rules in between BREAK as their records would.
+ */
+function fastScan(rule: usize, r: u32, end: u32, nh: usize, th: usize, pend: usize, l4: i32, nfp: i32): i32 {
+  const k = rule + RU_CHECKS;
+  const kind = <i32>load<u8>(k);
+  let raw: u32;
+  if (kind <= FastCheck.Transport) {
+    const start = kind ? th : nh;
+    const p = start + <usize>load<u32>(k, 4);
+    if (start == 0 || p + <usize>load<u8>(k, 1) > pend) {
+      fastAt = end;
+      return FAST_SKIP;
+    }
+    raw = load<u32>(p);
+  } else if (kind == FastCheck.Nfproto) raw = <u32>nfp;
+  else {
+    if (l4 < 0) {
+      fastAt = end;
+      return FAST_SKIP;
+    }
+    raw = <u32>l4;
+  }
+  const m = raw & load<u32>(k, 8);
+  if (m == load<u32>(k, 12)) {
+    const v = load<u64>(rule, RU_VERDICT);
+    store<u64>(regs, v);
+    return <i32>v;
+  }
+  let j = r + 1;
+  let q = rtRules + <usize>j * RU_SIZE + RU_CHECKS + 12;
+  while (j < end && load<u32>(q) != m) {
+    j++;
+    q += RU_SIZE;
+  }
+  fastAt = j;
+  return FAST_SKIP;
 }
 
 /**
@@ -163,14 +230,19 @@ export function buildFast(rules: usize, nrules: u32, chains: usize, nchains: u32
  * verdict (words 0..1 stored). `nh`, `th`, `pend`, `l4` as in doChain; `nfp`
  * the packet's nfproto.
  */
-@inline export function fastRule(rule: usize, nh: usize, th: usize, pend: usize, l4: i32, nfp: i32): i32 {
+@inline export function fastRule(rule: usize, r: u32, nh: usize, th: usize, pend: usize, l4: i32, nfp: i32): i32 {
   const flags = <u32>load<u8>(rule, RU_FFLAGS);
   const gk = <u32>load<u8>(rule, RU_GKIND);
   if (gk) {
     const gv = gk == <u32>FastGuard.L4proto ? l4 : nfp;
-    if (gv != load<i32>(rule, RU_GVAL)) return FAST_SKIP;
+    if (gv != load<i32>(rule, RU_GVAL)) {
+      fastAt = load<u32>(rule, RU_SKIP);
+      return FAST_SKIP;
+    }
     if (flags & FastFlags.StoreRegs) store<u32>(regs + (<usize>load<u8>(rule, RU_GDREG) << 2), <u32>gv);
   }
+  const scan = load<u32>(rule, RU_SCAN);
+  if (scan) return fastScan(rule, r, scan, nh, th, pend, l4, nfp);
   let n = <u32>load<u8>(rule, RU_NCHECKS);
   let k = rule + RU_CHECKS;
   while (n) {

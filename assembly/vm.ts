@@ -5,9 +5,11 @@
 // One `case` per opcode; the instruction bodies live in insn/<family>.ts.
 
 import { FastOp, IMMEDIATE_DATA, IMMEDIATE_VERDICT_CODE, NFT_JUMP_STACK_SIZE, Op, RecordKind, TraceType, Verdict } from './abi';
-import { CH_COUNT, CH_FIRST, CH_POLICY, CH_SIZE, RU_CODE, RU_END, RU_HANDLE, RU_SIZE } from './layout';
+import { CH_COUNT, CH_FIRST, CH_POLICY, CH_SIZE, RU_END, RU_HANDLE, RU_SIZE, RU_TAIL } from './layout';
 import { jstack, regs, rtChains, rtRules } from './mem';
 import { pData, pEnd, pL4, pMark, pNftrace, pNh, pThoff, pTprot } from './packet';
+import { pNfproto } from './packet';
+import { FAST_SKIP, FAST_TAIL, fastAt, fastRule } from './fast';
 import { emitRecord, setCurrent } from './records';
 import { evalBitwise } from './insn/bitwise';
 import { evalByteorder } from './insn/byteorder';
@@ -143,10 +145,17 @@ export function doChain(base: u32): i32 {
   const th = pL4 ? pData + <usize>pThoff : 0;
   const pend = pEnd;
   const l4: i32 = pL4 ? pTprot & 0xff : -1;
+  const nfp: i32 = pNfproto & 0xff;
   while (true) {
     if (r < last) {
       const rule = rtRules + <usize>r * RU_SIZE;
-      const code = runRule(<usize>load<u32>(rule, RU_CODE), <usize>load<u32>(rule, RU_END), nh, th, pend, l4, chain, rule);
+      // The rule's pre-decoded prefix (fast.ts), then the records it does not cover.
+      let code = fastRule(rule, r, nh, th, pend, l4, nfp);
+      if (code == FAST_SKIP) {
+        r = fastAt;
+        continue;
+      }
+      if (code == FAST_TAIL) code = runRule(<usize>load<u32>(rule, RU_TAIL), <usize>load<u32>(rule, RU_END), nh, th, pend, l4, chain, rule);
       if (code == Verdict.Break) {
         r++;
         continue;

@@ -134,6 +134,39 @@ describe('rule summaries (fast.ts) against the interpreter', () => {
     expect(decided).toBeGreaterThan(100);
   });
 
+  it('scan runs (same guard and load, one eq check, a verdict): random runs, packets and entry points', async () => {
+    const r = rng(Number(process.env.NFTVM_FAST_SEED ?? 777));
+    const pick = <T>(xs: readonly T[]): T => xs[r() % xs.length]!;
+    for (let round = 0; round < 30; round++) {
+      const line = (): string => {
+        const shape = pick(['tcp dport', 'udp dport', 'th dport', 'ip saddr', 'ip ttl', 'meta l4proto', 'meta nfproto', 'tcp sport']);
+        const value = shape.endsWith('port') ? pick(PORTS) : shape === 'ip saddr' ? pick(ADDRS4) : shape === 'ip ttl' ? pick([1, 64]) : shape === 'meta nfproto' ? pick(['ipv4', 'ipv6']) : pick(['tcp', 'udp', 'icmp']);
+        const verdict = pick(['accept', 'drop', 'continue', 'jump s', 'goto s', 'return', 'counter', 'counter accept', 'meta mark set 7']);
+        return `${shape === 'th dport' ? 'meta l4proto udp ' : ''}${shape} ${value} ${verdict}`;
+      };
+      // Long runs: the same shape repeated with other values.
+      const lines: string[] = [];
+      while (lines.length < 40) {
+        const l = line();
+        const [shape] = l.split(/ (?=[^ ]*$)|(?<=dport|saddr|ttl|l4proto|nfproto|sport) /);
+        for (let k = 1 + (r() % 8); k > 0; k--) lines.push(l.replace(/^(.*?(?:dport|saddr|ttl|l4proto|nfproto|sport)) \S+/, (_, p1: string) => `${p1} ${shape!.endsWith('port') ? pick(PORTS) : p1.endsWith('saddr') ? pick(ADDRS4) : p1.endsWith('ttl') ? pick([1, 64]) : p1.endsWith('nfproto') ? pick(['ipv4', 'ipv6']) : pick(['tcp', 'udp', 'icmp'])}`));
+      }
+      const text = `table inet t {
+ chain s {
+${Array.from({ length: r() % 10 }, () => `  ${line().replace(/jump s|goto s/, 'accept')}\n`).join('')} }
+ chain c { type filter hook input priority 0; policy ${pick(['accept', 'drop'])};
+${lines.map((l) => `  ${l}\n`).join('')} }
+}`;
+      const [fast, slow] = await pair(text);
+      const ps = packets(r, 200);
+      const a = outcome(fast, ps);
+      const b = outcome(slow, ps);
+      expect(a.rows, text).toEqual(b.rows);
+      expect(a.records, text).toEqual(b.records);
+      expect(a.counters, text).toEqual(b.counters);
+    }
+  });
+
   it('runs of rules with the same guard are skipped as a whole, with the same trace', async () => {
     const text = `table inet t { chain c { type filter hook input priority 0; policy drop;
       meta l4proto tcp tcp dport 1 drop
