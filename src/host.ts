@@ -22,6 +22,8 @@ export interface HostInterface {
   addresses?: string[];
   /** Hardware address `02:00:00:00:01:01` (received frames addressed to it are PACKET_HOST). */
   mac?: string;
+  /** ifindex of the bridge this interface is a port of: frames it receives take the bridge's hooks first. */
+  master?: number;
 }
 
 /** One route; connected prefixes of the interfaces' addresses are implied. */
@@ -247,7 +249,7 @@ export function hookPath(host: CompiledHost, data: Uint8Array, opts: { iif?: num
 /** The top level of a host.json (test/scenarios/README.md); `peers`, `neighbors`, `settle` are not needed here. */
 export interface HostJson {
   forwarding?: { ipv4?: boolean; ipv6?: boolean } | boolean;
-  interfaces: { name: string; index: number; kind?: string; mac?: string; mtu?: number; addresses?: string[]; group?: number }[];
+  interfaces: { name: string; index: number; kind?: string; mac?: string; mtu?: number; addresses?: string[]; group?: number; master?: string }[];
   routes?: { dst: string; via?: string; dev?: string; type?: string }[];
 }
 
@@ -272,6 +274,12 @@ export function hostFromJson(json: unknown): HostModel {
     return out;
   });
   const byName = new Map(interfaces.map((i) => [i.name, i]));
+  j.interfaces.forEach((i, k) => {
+    if (i.master === undefined) return;
+    const m = byName.get(i.master);
+    if (!m) throw new Error(`host description: interface ${i.name}: no master '${i.master}'`);
+    interfaces[k]!.master = m.index;
+  });
   const connected = interfaces.flatMap((i) => (i.addresses ?? []).map((a) => ({ ...parsePrefix(a), ifindex: i.index })));
   const routes: HostRoute[] = [];
   for (const r of j.routes ?? []) {

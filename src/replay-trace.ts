@@ -126,11 +126,16 @@ export class TraceFormatter {
     const hook = rec.hook;
     const netdev = rec.nfproto === abi.Family.Netdev || d.hooks[0] === abi.InetHook.Ingress && hook === abi.InetHook.Ingress;
     const arp = d.family === abi.Family.Arp;
+    const bridge = d.family === abi.Family.Bridge;
     const received = (d.iif ?? 0) !== 0;
-    const forwarded = received && d.hooks.includes(abi.InetHook.Forward);
+    const forwarded = received && !bridge && d.hooks.includes(abi.InetHook.Forward);
     let iif: TraceInterface | undefined;
     let oif: TraceInterface | undefined;
-    if (arp) {
+    if (bridge && !netdev) {
+      // Bridge hooks: in on prerouting/input, both on forward, out on output/postrouting (skb->dev is the port by then).
+      if (hook !== abi.InetHook.Output && hook !== abi.InetHook.Postrouting) iif = this.dev(d.iif ?? 0);
+      if (hook === abi.InetHook.Forward || hook === abi.InetHook.Output || hook === abi.InetHook.Postrouting) oif = this.dev(d.oif ?? 0);
+    } else if (arp) {
       if (hook === abi.ArpHook.Out) oif = this.dev(d.oif ?? 0);
       else iif = this.dev(d.iif ?? 0);
     } else if (netdev || hook === abi.InetHook.Prerouting || hook === abi.InetHook.Input) iif = this.dev(d.iif ?? 0);
@@ -145,8 +150,8 @@ export class TraceFormatter {
       ...(iif ? { iif } : {}), ...(oif ? { oif } : {}),
       ...(arp ? { network: l3 } : tracePktinfo(item.ethertype, l3, netdev || c.family === 'bridge')),
     };
-    // Received frames keep their MAC header through forwarding; ARP output and local output have none.
-    if (item.nh > 0 && received && !(arp && hook === abi.ArpHook.Out)) info.llHeader = d.data.subarray(0, item.nh);
+    // Received frames keep their MAC header through forwarding; ARP output and local output have none; bridged frames always have one.
+    if (item.nh > 0 && (received || bridge) && !(arp && hook === abi.ArpHook.Out)) info.llHeader = d.data.subarray(0, item.nh);
     return formatTracePacket(info);
   }
 

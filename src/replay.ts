@@ -25,8 +25,15 @@ export interface ReplayItem {
   ethertype: number;
   /** Where the network header starts in desc.data (0 for packets without a link layer). */
   nh: number;
-  /** Evaluated only if this one is accepted: the looped-back copy of local traffic (a new skb on lo). */
-  then?: ReplayItem;
+  /**
+   * Evaluated in order only if this one is accepted: the looped-back copy of
+   * local traffic (a new skb on lo); what a bridge does after its prerouting
+   * (flooded copies, local input), the frame passed up to the bridge device,
+   * the bridge's output of a frame the host sent on it.
+   */
+  then?: ReplayItem[];
+  /** The same skb as (or a clone of) the item it follows: its nf_trace bit carries over. */
+  inherit?: boolean;
   /** A received IPv4 fragment for us: it passes prerouting, then waits for reassembly (input sees the datagram). */
   fragment?: boolean;
   /** The same skb as the item before it, continuing its path (a datagram reassembled from fragments): its nftrace bit carries over. */
@@ -63,7 +70,19 @@ export function traceId(packet: number, pass: number): number {
   return h >>> 0;
 }
 
+/** Every evaluation of a plan, follow-ups after their item (depth first), as if all were accepted. */
+export function flatItems(items: readonly ReplayItem[]): ReplayItem[] {
+  const out: ReplayItem[] = [];
+  const walk = (it: ReplayItem) => {
+    out.push(it);
+    for (const t of it.then ?? []) walk(t);
+  };
+  items.forEach(walk);
+  return out;
+}
+
 const be16 = (b: Uint8Array, i: number): number => ((b[i] ?? 0) << 8) | (b[i + 1] ?? 0);
+const macKey = (m: Uint8Array): string => Array.from(m.subarray(0, 6), (x) => x.toString(16).padStart(2, '0')).join(':');
 
 function concat(parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
@@ -111,11 +130,55 @@ function ifaceIndex(cap: Capture, p: Packet, host: HostModel, fallback: number):
   return fallback;
 }
 
+function destAddr(ethertype: number, l3: Uint8Array): Uint8Array | undefined {
+  if (ethertype === ETH_P_IP && l3.length >= 20) return l3.subarray(16, 20);
+  if (ethertype === ETH_P_IPV6 && l3.length >= 40) return l3.subarray(24, 40);
+  if (ethertype === ETH_P_ARP && l3.length >= 28 && l3[5] === 4) return l3.subarray(24, 28);
+  return undefined;
+}
+
+/** IP address → MAC address of the senders of received frames in the capture (first seen), for destinations a cooked capture does not keep. */
+function neighbourMacs(cap: Capture, ch: CompiledHost): Map<string, Uint8Array> {
+  const m = new Map<string, Uint8Array>();
+  for (const p of cap.packets) {
+    if (p.networkOffset < 0 || p.networkOffset > p.data.length) continue;
+    let mac: Uint8Array | undefined;
+    if (p.cooked) {
+      if (p.cooked.packetType !== PacketType.Outgoing && p.cooked.address.length === 6) mac = p.cooked.address;
+    } else if (p.linkType === LinkType.Ethernet && p.data.length >= 14 && p.direction !== Direction.Outbound) mac = p.data.subarray(6, 12);
+    const src = sourceAddr(p.protocol, p.data.subarray(p.networkOffset));
+    if (!mac || !src || isLocal(ch, src) || mac.every((b) => b === 0)) continue;
+    const k = src.join('.');
+    if (!m.has(k)) m.set(k, mac);
+  }
+  return m;
+}
+
+/** The destination MAC of a frame to `l3`'s destination on a bridge: the bridge's own for its addresses, else the neighbour's, else unknown (zero). */
+function bridgeDest(ethertype: number, l3: Uint8Array, bridgeMac: Uint8Array | null, ch: CompiledHost, ipMac: Map<string, Uint8Array>): Uint8Array {
+  const d = destAddr(ethertype, l3);
+  if (!d) return new Uint8Array(6);
+  if (bridgeMac && isLocal(ch, d)) return bridgeMac;
+  return ipMac.get(d.join('.')) ?? new Uint8Array(6);
+}
+
+/** The destination MAC of a packet the host sends: ARP replies to their target, broadcasts and multicasts by mapping, else the neighbour's (zero if unknown). */
+function sentDest(ethertype: number, l3: Uint8Array, ipMac: Map<string, Uint8Array>): Uint8Array {
+  if (ethertype === ETH_P_ARP) return l3.length >= 24 && be16(l3, 6) === 2 ? l3.slice(18, 24) : new Uint8Array(6).fill(0xff);
+  const d = destAddr(ethertype, l3);
+  if (!d) return new Uint8Array(6);
+  if (d.length === 4 && d[0]! >= 224 && d[0]! < 240) return Uint8Array.from([0x01, 0x00, 0x5e, d[1]! & 0x7f, d[2]!, d[3]!]);
+  if (d.length === 4 && d.every((b) => b === 255)) return new Uint8Array(6).fill(0xff);
+  if (d.length === 16 && d[0] === 0xff) return Uint8Array.from([0x33, 0x33, ...d.subarray(12, 16)]);
+  return ipMac.get(d.join('.')) ?? new Uint8Array(6);
+}
+
 /** Resolves direction, devices and link-layer header of every captured packet with a known network header. */
 function resolve(cap: Capture, host: HostModel, ch: CompiledHost, opts: PlanOptions): Seen[] {
   const fallback = opts.iface ?? host.interfaces.find((i) => i.type !== 772)?.index ?? host.interfaces[0]?.index ?? 0;
   const macs = new Map(host.interfaces.map((i) => [i.index, i.mac ? parseMac(i.mac) : null]));
   const loop = new Set(host.interfaces.filter((i) => i.type === 772).map((i) => i.index));
+  const ipMac = neighbourMacs(cap, ch);
   const out: Seen[] = [];
   cap.packets.forEach((p, index) => {
     if (p.networkOffset < 0 || p.networkOffset > p.data.length) return;
@@ -133,7 +196,12 @@ function resolve(cap: Capture, host: HostModel, ch: CompiledHost, opts: PlanOpti
       if (loop.has(ifindex) || p.cooked.hatype === 772) ll = concat([new Uint8Array(12), et]);
       else {
         const src = p.cooked.address.length === 6 ? p.cooked.address : new Uint8Array(6);
-        ll = concat([destMac(pkttype, ethertype, l3, own), src, et]);
+        const master = host.interfaces.find((i) => i.index === ifindex)?.master;
+        // A bridge port takes frames for other MACs too: the bridge's own, or a neighbour's (by its IP address).
+        const dst = master && (pkttype === PacketType.Host || pkttype === PacketType.OtherHost)
+          ? bridgeDest(ethertype, l3, macs.get(master) ?? null, ch, ipMac)
+          : destMac(pkttype, ethertype, l3, own);
+        ll = concat([dst, src, et]);
       }
     } else {
       const ether = p.linkType === LinkType.Ethernet;
@@ -255,7 +323,77 @@ export function plan(cap: Capture, host: HostModel, opts: PlanOptions = {}): Rep
       desc: { data, ether: ll.length > 0, family: path.family, hooks: hooks ?? path.hooks, iif: s.ifindex, oif: path.oif, pkttype: s.pkttype, tstamp: tstamp(s.p) },
     };
   };
+  // Bridges (br_input.c, br_forward.c): ports, the forwarding database learned from received frames, frames passed up.
+  const H = abi.InetHook;
+  const macs = new Map(host.interfaces.map((i) => [i.index, i.mac ? parseMac(i.mac) : null]));
+  const masterOf = new Map(host.interfaces.filter((i) => i.master !== undefined).map((i) => [i.index, i.master!]));
+  const portsOf = (br: number) => host.interfaces.filter((i) => i.master === br).map((i) => i.index);
+  const fdb = new Map<string, number>();
+  const passed = new Map<string, number>();
+  const passKey = (br: number, s: Seen) => `${br} ${s.ethertype} ${s.l3.join(',')}`;
+  const ipMac = neighbourMacs(cap, ch);
+  const bridgeItem = (s: Seen, frame: Uint8Array, hooks: number[], iif: number, oif: number, pkttype: number, pass: number, inherit: boolean): ReplayItem => ({
+    packet: s.index, id: traceId(s.index, pass), ethertype: s.ethertype, nh: 14,
+    desc: { data: frame, ether: true, family: abi.Family.Bridge, hooks, iif, oif, pkttype, tstamp: tstamp(s.p) },
+    ...(inherit ? { inherit: true } : {}),
+  });
+  /** A frame received on a port of bridge `br`: prerouting, then input (for the bridge: passed up to it, a new skb pass) and/or forward + postrouting to the other ports. */
+  const bridged = (s: Seen, br: number): ReplayItem => {
+    const ll = s.ll && s.ll.length >= 14 ? s.ll.subarray(0, 14) : concat([new Uint8Array(12), Uint8Array.from([s.ethertype >> 8, s.ethertype & 0xff])]);
+    const frame = concat([ll, s.l3]);
+    const dst = ll.subarray(0, 6);
+    const src = ll.subarray(6, 12);
+    const brMac = macs.get(br);
+    const ports = portsOf(br);
+    const local = [br, ...ports].some((i) => { const m = macs.get(i); return m && macKey(m) === macKey(dst); });
+    // br_handle_frame: a frame to the bridge's address becomes PACKET_HOST before prerouting.
+    const pkttype = brMac && macKey(brMac) === macKey(dst) ? PacketType.Host : s.pkttype;
+    if (!(src[0]! & 1)) fdb.set(macKey(src), s.ifindex);
+    const item = (hooks: number[], oif: number, pass: number, inherit = false) => bridgeItem(s, frame, hooks, s.ifindex, oif, pkttype, pass, inherit);
+    const up = (): ReplayItem => {
+      // br_pass_frame_up: the frame is received again on the bridge device (new trace id); the capture's copy there is skipped.
+      const path = hookPath(ch, s.l3, { iif: br, ether: false, ethertype: s.ethertype });
+      const k = passKey(br, s);
+      passed.set(k, (passed.get(k) ?? 0) + 1);
+      return {
+        packet: s.index, id: traceId(s.index, 2), ethertype: s.ethertype, nh: 14, inherit: true,
+        desc: { data: frame, ether: true, family: path.family, hooks: path.hooks, iif: br, oif: path.oif, pkttype, tstamp: tstamp(s.p) },
+      };
+    };
+    const others = ports.filter((q) => q !== s.ifindex);
+    if (dst[0]! & 1) {
+      // Broadcast / multicast: flooded (clones, new ids) and delivered locally (the original).
+      return { ...item([H.Ingress, H.Prerouting], 0, 0), then: [...others.map((q, k) => item([H.Forward, H.Postrouting], q, 3 + k, true)), { ...item([H.Input], 0, 0, true), then: [up()] }] };
+    }
+    if (local) return { ...item([H.Ingress, H.Prerouting, H.Input], 0, 0), then: [up()] };
+    const known = fdb.get(macKey(dst));
+    if (known === s.ifindex) return item([H.Ingress, H.Prerouting], 0, 0);
+    const outs = known !== undefined ? [known] : others;
+    if (outs.length === 1) return item([H.Ingress, H.Prerouting, H.Forward, H.Postrouting], outs[0]!, 0);
+    // Unknown unicast flooded to several ports: clones to all but the last, which gets the original.
+    return { ...item([H.Ingress, H.Prerouting], 0, 0), then: outs.map((q, k) => item([H.Forward, H.Postrouting], q, k === outs.length - 1 ? 0 : 3 + k, true)) };
+  };
+  /** What the bridge device `br` does with a frame the host sent on it: bridge output + postrouting on the port(s) its destination is behind. */
+  const bridgeOut = (s: Seen, l3: Uint8Array, br: number): ReplayItem[] => {
+    const dst = sentDest(s.ethertype, l3, ipMac);
+    const ll = concat([dst, macs.get(br) ?? new Uint8Array(6), Uint8Array.from([s.ethertype >> 8, s.ethertype & 0xff])]);
+    const frame = concat([ll, l3]);
+    const known = dst[0]! & 1 ? undefined : fdb.get(macKey(dst));
+    const outs = known !== undefined ? [known] : portsOf(br);
+    return outs.map((q, k) => bridgeItem(s, frame, [H.Output, H.Postrouting], 0, q, PacketType.Host, k === outs.length - 1 ? 0 : 3 + k, true));
+  };
   for (const s of seen) {
+    const master = masterOf.get(s.ifindex);
+    if (master !== undefined) {
+      // A bridge port: what it sends is planned where the frame arrived or where the bridge device sent it.
+      if (!s.outgoing) items.push(bridged(s, master));
+      continue;
+    }
+    if (!s.outgoing && passed.get(passKey(s.ifindex, s))) {
+      // The frame a port's bridge passed up, planned with its arrival on the port.
+      passed.set(passKey(s.ifindex, s), passed.get(passKey(s.ifindex, s))! - 1);
+      continue;
+    }
     const f = fragmentOf(s);
     const group = f ? frags.get(f.key)! : undefined;
     const lo = loop.has(s.ifindex);
@@ -272,7 +410,8 @@ export function plan(cap: Capture, host: HostModel, opts: PlanOptions = {}): Rep
         }
       }
       const it = local(s, l3, s.index, 0);
-      if (lo) it.then = received(s, s.l3, s.index, 1);
+      if (lo) it.then = [received(s, s.l3, s.index, 1)];
+      else if (s.outgoing && portsOf(s.ifindex).length) it.then = bridgeOut(s, l3, s.ifindex);
       items.push(it);
       continue;
     }
@@ -321,10 +460,12 @@ export function replay(
   let lastAccepted = false;
   while (k < items.length || queue.length) {
     // A follow-up pass depends on its first pass: the batch ends after an item that has one.
-    // An item continuing the previous skb runs alone, traced if that one was (the VM has no nftrace input bit).
+    // An item continuing the previous skb runs alone, with its nf_trace bit if that one had it.
     const batch: ReplayItem[] = queue;
     queue = [];
-    while (batch.length < size && k < items.length) {
+    // Follow-ups with follow-ups of their own run before the next captured packet: alone.
+    const nested = batch.some((b) => b.then?.length);
+    while (!nested && batch.length < size && k < items.length) {
       const it = items[k]!;
       if (it.carry && batch.length) break;
       batch.push(it);
@@ -334,14 +475,15 @@ export function replay(
     const carried = batch.length === 1 && batch[0]!.carry === true;
     // A fragment the stack or a rule dropped never completes its datagram.
     if (carried && !lastAccepted) continue;
-    const trace = opts.trace ? (carried && lastNftrace ? 'all' : 'nftrace') : undefined;
-    const r = engine.evaluate(batch.map((b) => b.desc), { trace });
+    const trace = opts.trace ? 'nftrace' : undefined;
+    const r = engine.evaluate(batch.map((b) => (carried && lastNftrace ? { ...b.desc, nftrace: true } : b.desc)), { trace });
     batch.forEach((it, i) => {
       const result = { verdict: r.verdict(i), hook: r.hook(i), chain: r.chain(i), rule: r.rule(i), flags: r.flags(i) };
       out.push({ item: it, result });
       lastNftrace = (result.flags & abi.ResFlags.Nftrace) !== 0;
       lastAccepted = (result.verdict & abi.NF_VERDICT_MASK) === abi.Verdict.Accept;
-      if (it.then && (result.verdict & abi.NF_VERDICT_MASK) === abi.Verdict.Accept) queue.push(it.then);
+      // Follow-ups of the same skb (or a clone) keep its nf_trace bit.
+      if (it.then && lastAccepted) for (const t of it.then) queue.push(t.inherit && lastNftrace ? { ...t, desc: { ...t.desc, nftrace: true } } : t);
     });
     opts.onBatch?.(batch, r);
     done = k;

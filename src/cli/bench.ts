@@ -7,6 +7,7 @@
 import * as abi from '../../assembly/abi.js';
 import type { FileReader } from '../../compiler/index.js';
 import { loadReplay, type Io, type ReplayArgs } from './replay.js';
+import { flatItems } from '../replay.js';
 
 /** What bench measures. */
 export interface BenchReport {
@@ -30,7 +31,7 @@ const align4 = (n: number) => (n + 3) & ~3;
 export async function bench(a: ReplayArgs, read: FileReader): Promise<BenchReport> {
   // Size the batch area for the whole capture: plan once to know the bytes.
   const probe = await loadReplay(a, read, { batchBytes: 1 << 16, recordBytes: 1 << 16 });
-  const items = probe.items.flatMap((it) => (it.then ? [it, it.then] : [it]));
+  const items = flatItems(probe.items);
   if (!items.length) throw new Error(`${a.capture}: no packets to evaluate`);
   const n = items.length;
   const per = Math.min(a.batch ?? 4096, n);
@@ -39,7 +40,7 @@ export async function bench(a: ReplayArgs, read: FileReader): Promise<BenchRepor
   const need = dataOff + dataBytes;
   if (need > 1 << 30) throw new Error(`${a.capture}: ${need} bytes of packets do not fit the VM's memory (1 GiB at most)`);
   const l = await loadReplay(a, read, { batchBytes: Math.max(need, 1 << 16), recordBytes: 1 << 16 });
-  const replayItems = l.items.flatMap((it) => (it.then ? [it, it.then] : [it]));
+  const replayItems = flatItems(l.items);
   const { mem, base } = l.engine.batchView();
   const view = new DataView(mem.buffer, mem.byteOffset);
   const descs = new Uint8Array(n * abi.PKT_SIZE);
