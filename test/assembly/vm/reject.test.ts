@@ -100,7 +100,7 @@ async function fixtureEngine(scenario: string): Promise<Engine> {
 }
 
 describe('reject replies against the kernel captures', () => {
-  for (const [scenario, want] of [['reject', 9], ['ip6-input', 0]] as const) {
+  for (const [scenario, want] of [['reject', 9], ['ip6-input', 1]] as const) {
     it(`${scenario}: every reply the kernel sent to a rejected frame, byte for byte`, async () => {
       const e = await fixtureEngine(scenario);
       const { sent, pairs: ps } = pairs(scenario, '02:00:00:00:01:02', '02:00:00:00:01:01');
@@ -117,8 +117,7 @@ describe('reject replies against the kernel captures', () => {
         expect(bytesOf(got)[0]! >> 4 === 4 ? l4ok4(bytesOf(got)) : l4ok6(bytesOf(got))).toBe(true);
         compared++;
       }
-      if (want) expect(compared).toBe(want);
-      else expect(compared).toBeGreaterThan(0);
+      expect(compared).toBe(want);
     });
   }
 });
