@@ -70,12 +70,13 @@ function pseudo(src: usize, dst: usize, alen: usize, proto: u32, len: u32): u32 
  * transport checksum is right or not checked (UDP without checksum,
  * GRE/AH/ESP/SCTP/UDP-Lite/DCCP, locally generated packets: CHECKSUM_PARTIAL).
  */
-function csumOk(nh: usize, thoff: usize, proto: u32, v6: bool): bool {
+function csumOk(nh: usize, thoff: usize, proto: u32, v6: bool, end: usize = 0): bool {
+  if (!end) end = pEnd;
   if (pIif == 0 && pMac < 0) return true;
   if (proto == 47 || proto == 51 || proto == 50 || proto == 132 || proto == 136 || proto == 33) return true;
-  if (thoff > pEnd) return false;
-  const len = <u32>(pEnd - thoff);
-  if (proto == 17 && thoff + 8 <= pEnd && be16(thoff + 6) == 0) return true;
+  if (thoff > end) return false;
+  const len = <u32>(end - thoff);
+  if (proto == 17 && thoff + 8 <= end && be16(thoff + 6) == 0) return true;
   let s: u32 = 0;
   if (proto == 6 || proto == 17 || v6) {
     const alen: usize = v6 ? 16 : 4;
@@ -147,10 +148,31 @@ function v4NotUnicast(a: usize): bool {
   return t == RTN_BROADCAST || t == RTN_MULTICAST;
 }
 
-/** nf_send_reset: TCP RST for an IPv4 packet. */
-export function buildRst4(): u32 {
+/**
+ * nf_reject_iphdr_validate (bridge/netdev builders): version 4, ihl >= 5,
+ * total length within the packet and covering the header.
+ */
+function v4Valid(nh: usize): bool {
+  if (nh + 20 > pEnd) return false;
+  const ihl = <u32>(load<u8>(nh) & 15) << 2;
+  const tot = be16(nh + 2);
+  return (load<u8>(nh) >> 4) == 4 && ihl >= 20 && tot <= <u32>(pEnd - nh) && tot >= ihl && nh + ihl <= pEnd;
+}
+
+/** The bridge and netdev families send nothing for frames to a broadcast or multicast MAC (nft_reject_bridge_eval, nft_reject_netdev_eval). */
+@inline function l2Multicast(): bool {
+  return pMac >= 0 && (load<u8>(pData + <usize>pMac) & 1) != 0;
+}
+
+/**
+ * TCP RST for an IPv4 packet: nf_send_reset, or with `l2` (bridge/netdev
+ * families) nf_reject_skb_v4_tcp_reset — the same bytes without the route
+ * and broadcast checks.
+ */
+export function buildRst4(l2: bool = false): u32 {
   const nh = pData + pNh;
-  if (nh + 20 > pEnd) return RejectSkip.Malformed;
+  if (l2 && (l2Multicast())) return RejectSkip.NotUnicast;
+  if (l2 ? !v4Valid(nh) : nh + 20 > pEnd) return RejectSkip.Malformed;
   const ihl = <usize>(load<u8>(nh) & 15) << 2;
   if (be16(nh + 6) & 0x1fff) return RejectSkip.Fragment;
   if (load<u8>(nh, 9) != 6) return RejectSkip.NotTcp;
@@ -159,9 +181,11 @@ export function buildRst4(): u32 {
   const flags = <u32>load<u8>(th, 13);
   if (flags & 0x04) return RejectSkip.Rst;
   if (!csumOk(nh, th, 6, false)) return RejectSkip.BadChecksum;
-  if (v4NotUnicast(nh + 16)) return RejectSkip.NotUnicast;
-  route(nh + 12, 2);
-  if (!routeIf()) return RejectSkip.NoRoute;
+  if (!l2) {
+    if (v4NotUnicast(nh + 16)) return RejectSkip.NotUnicast;
+    route(nh + 12, 2);
+    if (!routeIf()) return RejectSkip.NoRoute;
+  }
   const o = reserve(40, Family.Ipv4);
   if (!o) return RejectSkip.NoSpace;
   memory.fill(o, 0, 40);
@@ -195,11 +219,17 @@ function tcpReset(t: usize, th: usize, tcplen: u32): void {
   store<u8>(t, 0x50, 12);
 }
 
-/** nf_send_reset6: TCP RST for an IPv6 packet. */
-export function buildRst6(): u32 {
+/** nf_reject_ip6hdr_validate: version 6, payload within the packet. */
+function v6Valid(nh: usize): bool {
+  return nh + 40 <= pEnd && (load<u8>(nh) >> 4) == 6 && <usize>be16(nh + 4) + 40 <= <usize>(pEnd - nh);
+}
+
+/** TCP RST for an IPv6 packet: nf_send_reset6, or with `l2` nf_reject_skb_v6_tcp_reset. */
+export function buildRst6(l2: bool = false): u32 {
   const nh = pData + pNh;
-  if (nh + 40 > pEnd) return RejectSkip.Malformed;
-  if (load<u8>(nh, 8) == 0xff || load<u8>(nh, 24) == 0xff || isAny6(nh + 8)) return RejectSkip.NotUnicast;
+  if (l2 && l2Multicast()) return RejectSkip.NotUnicast;
+  if (l2 ? !v6Valid(nh) : nh + 40 > pEnd) return RejectSkip.Malformed;
+  if (!l2 && (load<u8>(nh, 8) == 0xff || load<u8>(nh, 24) == 0xff || isAny6(nh + 8))) return RejectSkip.NotUnicast;
   const thoff = skipExthdr6(nh);
   if (thoff < 0 || nh + <usize>thoff > pEnd) return RejectSkip.Malformed;
   const th = nh + <usize>thoff;
@@ -207,8 +237,10 @@ export function buildRst6(): u32 {
   if (rProto != 6 || tcplen < 20) return RejectSkip.NotTcp;
   if (load<u8>(th, 13) & 0x04) return RejectSkip.Rst;
   if (!csumOk(nh, th, 6, true)) return RejectSkip.BadChecksum;
-  route(nh + 8, 10);
-  if (!routeIf()) return RejectSkip.NoRoute;
+  if (!l2) {
+    route(nh + 8, 10);
+    if (!routeIf()) return RejectSkip.NoRoute;
+  }
   const o = reserve(60, Family.Ipv6);
   if (!o) return RejectSkip.NoSpace;
   memory.fill(o, 0, 60);
@@ -233,8 +265,84 @@ export function buildRst6(): u32 {
   return t > 18 || !(t == 0 || t == 8 || (t >= 13 && t <= 18));
 }
 
-/** nf_send_unreach + icmp_send: ICMP destination unreachable `code` for an IPv4 packet. */
-export function buildUnreach4(code: u32): u32 {
+/**
+ * nf_reject_skb_v4_unreach (bridge/netdev): IP header as for the RST (tos 0,
+ * id 0, DF, ttl 64, addresses swapped), at most 536 bytes of the packet
+ * (before the trim to its total length: Ethernet padding is quoted), no
+ * reply to ICMP destination unreachable (type read at ihl 5 whatever the
+ * header length).
+ */
+function buildUnreach4L2(code: u32): u32 {
+  const nh = pData + pNh;
+  if (l2Multicast()) return RejectSkip.NotUnicast;
+  if (!v4Valid(nh)) return RejectSkip.Malformed;
+  if (be16(nh + 6) & 0x1fff) return RejectSkip.Fragment;
+  if (load<u8>(nh, 9) == 1 && nh + 21 <= pEnd && load<u8>(nh, 20) == 3) return RejectSkip.IcmpError;
+  const orig = <u32>(pEnd - nh);
+  const q = orig < 536 ? orig : 536;
+  // The checksum is checked after the trim to the total length.
+  if (!csumOk(nh, nh + (<usize>(load<u8>(nh) & 15) << 2), load<u8>(nh, 9), false, nh + be16(nh + 2))) return RejectSkip.BadChecksum;
+  const len = 28 + q;
+  const o = reserve(len, Family.Ipv4);
+  if (!o) return RejectSkip.NoSpace;
+  memory.fill(o, 0, 28);
+  store<u8>(o, 0x45);
+  put16(o + 2, len);
+  put16(o + 6, 0x4000);
+  store<u8>(o, <u8>DEFAULT_TTL, 8);
+  store<u8>(o, 1, 9);
+  memory.copy(o + 12, nh + 16, 4);
+  memory.copy(o + 16, nh + 12, 4);
+  put16(o + 10, ~csumFold(o, 20) & 0xffff);
+  const ic = o + 20;
+  store<u8>(ic, 3);
+  store<u8>(ic, <u8>code, 1);
+  memory.copy(ic + 8, nh, q);
+  put16(ic + 2, ~csumFold(ic, 8 + q) & 0xffff);
+  return replyOut;
+}
+
+/**
+ * ICMPv6 destination unreachable for the bridge/netdev families
+ * (nf_reject_skb_v6_unreach): flow label 0, hop limit 64, source = the
+ * original destination, at most 1220 bytes quoted; no reply to an ICMPv6
+ * destination unreachable.
+ */
+function buildUnreach6L2(code: u32): u32 {
+  const nh = pData + pNh;
+  if (l2Multicast()) return RejectSkip.NotUnicast;
+  if (!v6Valid(nh)) return RejectSkip.Malformed;
+  const thoff = skipExthdr6(nh);
+  if (thoff >= 0 && rProto == 58 && nh + <usize>thoff + 1 <= pEnd && load<u8>(nh + <usize>thoff) == 1) return RejectSkip.IcmpError;
+  const orig = <u32>(pEnd - nh);
+  const q = orig < 1220 ? orig : 1220;
+  // reject6_csum_ok: trimmed to the payload length.
+  const plen = be16(nh + 4);
+  const end = plen ? nh + 40 + plen : pEnd;
+  const bad = thoff < 0 || nh + <usize>thoff >= end || (rFrag & ~7) != 0;
+  const ok = !bad && csumOk(nh, nh + <usize>thoff, rProto, true, end);
+  if (!ok) return bad && thoff >= 0 && (rFrag & ~7) ? RejectSkip.Fragment : bad ? RejectSkip.Malformed : RejectSkip.BadChecksum;
+  const len = 48 + q;
+  const o = reserve(len, Family.Ipv6);
+  if (!o) return RejectSkip.NoSpace;
+  memory.fill(o, 0, 48);
+  store<u8>(o, 0x60);
+  put16(o + 4, 8 + q);
+  store<u8>(o, 58, 6);
+  store<u8>(o, <u8>DEFAULT_TTL, 7);
+  memory.copy(o + 8, nh + 24, 16);
+  memory.copy(o + 24, nh + 8, 16);
+  const ic = o + 40;
+  store<u8>(ic, 1);
+  store<u8>(ic, <u8>code, 1);
+  memory.copy(ic + 8, nh, q);
+  put16(ic + 2, ~csumFold(ic, 8 + q, pseudo(o + 8, o + 24, 16, 58, 8 + q)) & 0xffff);
+  return replyOut;
+}
+
+/** ICMP destination unreachable `code` for an IPv4 packet: nf_send_unreach + icmp_send, or with `l2` nf_reject_skb_v4_unreach. */
+export function buildUnreach4(code: u32, l2: bool = false): u32 {
+  if (l2) return buildUnreach4L2(code);
   const nh = pData + pNh;
   if (nh + 20 > pEnd) return RejectSkip.Malformed;
   const ihl = <usize>(load<u8>(nh) & 15) << 2;
@@ -281,8 +389,9 @@ export function buildUnreach4(code: u32): u32 {
   return replyOut;
 }
 
-/** nf_send_unreach6 + icmp6_send: ICMPv6 destination unreachable `code` for an IPv6 packet. */
-export function buildUnreach6(code: u32): u32 {
+/** ICMPv6 destination unreachable `code` for an IPv6 packet: nf_send_unreach6 + icmp6_send, or with `l2` nf_reject_skb_v6_unreach. */
+export function buildUnreach6(code: u32, l2: bool = false): u32 {
+  if (l2) return buildUnreach6L2(code);
   const nh = pData + pNh;
   if (nh + 40 > pEnd) return RejectSkip.Malformed;
   // reject6_csum_ok

@@ -28,11 +28,13 @@ export function evalReject(insn: usize): void {
   const type = <u32>load<u8>(insn, REJECT_TYPE);
   const code = <u32>load<u8>(insn, REJECT_CODE);
   const fam = pNfproto == Family.Ipv4 || pNfproto == Family.Ipv6 ? pNfproto : pProto == 0x0800 ? Family.Ipv4 : pProto == 0x86dd ? Family.Ipv6 : 0;
+  // The bridge and netdev families build the reply themselves (nf_reject_skb_v4/v6_*) instead of the stack's paths.
+  const l2 = pNfproto == Family.Bridge || pNfproto == Family.Netdev;
   let out: u32 = RejectSkip.Malformed;
   if (fam == Family.Ipv4) {
-    out = type == RejectType.TcpRst ? buildRst4() : buildUnreach4(type == RejectType.IcmpxUnreach ? icmpxCode(code, false) : code);
+    out = type == RejectType.TcpRst ? buildRst4(l2) : buildUnreach4(type == RejectType.IcmpxUnreach ? icmpxCode(code, false) : code, l2);
   } else if (fam == Family.Ipv6) {
-    out = type == RejectType.TcpRst ? buildRst6() : buildUnreach6(type == RejectType.IcmpxUnreach ? icmpxCode(code, true) : code);
+    out = type == RejectType.TcpRst ? buildRst6(l2) : buildUnreach6(type == RejectType.IcmpxUnreach ? icmpxCode(code, true) : code, l2);
   }
   const r = emitRecord(RecordKind.Reject, type, curChain, curRule, code, 0);
   if (r) store<u32>(r, out, REC_B);

@@ -11,7 +11,7 @@ import type { BatchResult, Engine, PacketIn, RejectReply } from '../../../src/en
 import { hostFromJson } from '../../../src/host.js';
 import { readCapture } from '../../../src/pcap/index.js';
 import { rejectReplyText } from '../../../src/format/reject.js';
-import { csum, engine, icmp, ipv4, ipv6, tcp, udp } from './helpers.js';
+import { csum, engine, ether, icmp, ipv4, ipv6, tcp, udp } from './helpers.js';
 
 const root = new URL('../../../', import.meta.url).pathname;
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -303,5 +303,59 @@ describe('icmp unreachable', () => {
     expect(rec.length).toBe(2);
     expect(bytesOf(r.rejectReply(rec[0]!)).length).toBe(576);
     expect(r.rejectReply(rec[1]!)).toEqual({ skip: abi.RejectSkip.NoSpace });
+  });
+});
+
+describe('bridge and netdev families (nf_reject_skb_v4/v6_*)', () => {
+  const BR = 'table bridge b {\n chain pre {\n type filter hook prerouting priority 0;\n tcp dport 1 reject with tcp reset\n udp dport 2 reject with icmp type port-unreachable\n meta l4proto icmp reject with icmp type host-unreachable\n udp dport 6 reject with icmpv6 type port-unreachable\n }\n}';
+  async function br(ip: Uint8Array, frame?: Uint8Array): Promise<RejectReply | undefined> {
+    const e = await engine();
+    e.load(BR);
+    return replyOf(e.evaluate([{ data: frame ?? ether(ip), iif: 2, family: abi.Family.Bridge, hooks: [0] }]));
+  }
+
+  it('tcp reset: the same bytes as the inet path', async () => {
+    const f = tcp4({ flags: 0x02, payload: [1, 2] });
+    const b = bytesOf(await br(f));
+    const inet = bytesOf((await run({ data: f })).reply);
+    expect(hex(b)).toBe(hex(inet));
+  });
+
+  it('icmp: tos 0, DF, id 0, at most 536 bytes quoted (564 in all)', async () => {
+    const small = ipv4({ src: '10.0.0.2', dst: '10.0.0.1', l4: udp({ dport: 2, payload: [1] }) });
+    let b = bytesOf(await br(small));
+    expect(hex(b.subarray(0, 10))).toBe(`4500${(28 + small.length).toString(16).padStart(4, '0')}000040004001`);
+    expect([b[20], b[21]]).toEqual([3, 3]);
+    expect(hex(b.subarray(28))).toBe(hex(small));
+    expect(l4ok4(b)).toBe(true);
+    const big = ipv4({ src: '10.0.0.2', dst: '10.0.0.1', l4: udp({ dport: 2, payload: new Array(900).fill(2) }) });
+    b = bytesOf(await br(big));
+    expect(b.length).toBe(564);
+    expect(hex(b.subarray(28))).toBe(hex(big.subarray(0, 536)));
+  });
+
+  it('icmp: Ethernet padding is quoted (the length is taken before the trim)', async () => {
+    const ip = ipv4({ src: '10.0.0.2', dst: '10.0.0.1', l4: udp({ dport: 2, payload: [1] }) });
+    const frame = new Uint8Array(60);
+    frame.set(ether(ip));
+    const b = bytesOf(await br(ip, frame));
+    expect(b.length).toBe(28 + 46);
+  });
+
+  it('only destination unreachable is not answered; frames to multicast MACs never are', async () => {
+    expect(await br(ipv4({ src: '10.0.0.2', dst: '10.0.0.1', l4: icmp({ type: 3 }) }))).toEqual({ skip: abi.RejectSkip.IcmpError });
+    expect(bytesOf(await br(ipv4({ src: '10.0.0.2', dst: '10.0.0.1', l4: icmp({ type: 11 }) })))[21]).toBe(1);
+    const f = ether(ipv4({ src: '10.0.0.2', dst: '10.0.0.1', l4: udp({ dport: 2 }) }));
+    f[0] = 0x01;
+    expect(await br(new Uint8Array(0), f)).toEqual({ skip: abi.RejectSkip.NotUnicast });
+  });
+
+  it('icmpv6: flow label 0, at most 1220 bytes quoted (1268 in all)', async () => {
+    const big = ipv6({ l4: udp({ dport: 6, payload: new Array(1400).fill(4) }) });
+    const b = bytesOf(await br(big));
+    expect(b.length).toBe(1268);
+    expect(hex(b.subarray(0, 8))).toBe(`60000000${(1228).toString(16).padStart(4, '0')}3a40`);
+    expect(hex(b.subarray(48))).toBe(hex(big.subarray(0, 1220)));
+    expect(l4ok6(b)).toBe(true);
   });
 });
