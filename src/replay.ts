@@ -292,6 +292,10 @@ function tstamp(p: Packet): bigint {
  * lo. Outgoing fragments pass the hooks once, whole (fragmentation is after
  * postrouting); received IPv4 fragments for us pass prerouting one by one
  * and input reassembled (ip_local_deliver), IPv6 fragments each pass input.
+ * Frames received on a bridge port take the bridge's hooks (prerouting, then
+ * forward + postrouting to the port the forwarding database or flooding
+ * picks, and/or input and a new pass received on the bridge device); what
+ * the host sends on a bridge device then takes bridge output + postrouting.
  */
 export function plan(cap: Capture, host: HostModel, opts: PlanOptions = {}): ReplayItem[] {
   const ch = compileHost(host);

@@ -5,6 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import * as abi from '../../assembly/abi.js';
 import { compileHost, hookPath, hostFromJson, parseAddr } from '../../src/host.js';
+import { readCapture } from '../../src/pcap/index.js';
+import { plan, type ReplayItem } from '../../src/replay.js';
 
 const json = (p: string): unknown => JSON.parse(readFileSync(fileURLToPath(new URL(`../../${p}`, import.meta.url)), 'utf8'));
 const H = abi.InetHook;
@@ -45,5 +47,34 @@ describe('hookPath on the router scenario (forwarding per family)', () => {
   it('locally generated to an own address: out through lo', () => {
     const p = hookPath(host, ip4('10.99.1.1', '10.99.2.1'), { iif: 0, ether: false, ethertype: 0x0800 });
     expect([p.hooks, p.oif]).toEqual([[H.Output, H.Postrouting], 1]);
+  });
+});
+
+describe('bridge ports (test/fixtures/trace/bridge)', () => {
+  const dir = 'test/fixtures/trace/bridge/';
+  const host = hostFromJson(json(`${dir}host.json`));
+  it('ports name their bridge by ifindex', () => {
+    expect(host.interfaces.map((i) => [i.name, i.master])).toEqual([['lo', undefined], ['eth0', 4], ['eth1', 4], ['br0', undefined]]);
+    expect(() => hostFromJson({ interfaces: [{ name: 'eth0', index: 2, master: 'br9' }] })).toThrow(/no master 'br9'/);
+  });
+  it('the capture plans as bridge paths: forwarded, to the bridge (then passed up to br0), flooded, output on the port', () => {
+    const cap = readCapture(new Uint8Array(readFileSync(fileURLToPath(new URL(`../../${dir}capture.pcap`, import.meta.url)))));
+    const items = plan(cap, host);
+    const show = (it: ReplayItem): unknown => [it.desc.family, it.desc.hooks, it.desc.iif, it.desc.oif, ...(it.then ? [it.then.map(show)] : [])];
+    const B = abi.Family.Bridge;
+    // Echo request peer1 → peer2, bridged; the reply; the echo request to br0 (passed up: inet input on br0); the host's reply (inet output, bridge output on eth0).
+    expect(items.slice(0, 4).map(show)).toEqual([
+      [B, [H.Ingress, H.Prerouting, H.Forward, H.Postrouting], 2, 3],
+      [B, [H.Ingress, H.Prerouting, H.Forward, H.Postrouting], 3, 2],
+      [B, [H.Ingress, H.Prerouting, H.Input], 2, 0, [[abi.Family.Ipv4, [H.Ingress, H.Prerouting, H.Input], 4, 0]]],
+      [abi.Family.Ipv4, [H.Output, H.Postrouting], 0, 4, [[B, [H.Output, H.Postrouting], 0, 2]]],
+    ]);
+    // The broadcast ARP request: prerouting, then a clone forwarded to eth1 and the original to bridge input, passed up to br0 (arp).
+    expect(show(items[5]!)).toEqual([B, [H.Ingress, H.Prerouting], 2, 0, [
+      [B, [H.Forward, H.Postrouting], 2, 3],
+      [B, [H.Input], 2, 0, [[abi.Family.Arp, [H.Ingress, abi.ArpHook.In], 4, 0]]],
+    ]]);
+    expect(items[5]!.then![0]!.id).not.toBe(items[5]!.id);
+    expect(items[5]!.then![1]!.id).toBe(items[5]!.id);
   });
 });
