@@ -11,11 +11,16 @@
 // in the tail or in doChain.
 // `meta l4proto udp udp dport 53 drop` → guard l4proto 17, check transport+2 len 2 == 0x3500, verdict drop.
 
-import { CMP_DATA, CMP_LEN, CMP_OP, CmpOp, FastOp, IMMEDIATE_DATA, META_DREG, META_KEY, MetaKey, PAYLOAD_BASE, PAYLOAD_LEN, PAYLOAD_OFFSET, PayloadBase, Verdict } from './abi';
+import {
+  BITWISE_DATA, BITWISE_DREG, BITWISE_LEN, BITWISE_OP, BITWISE_SREG, BitwiseOp, CMP_DATA, CMP_LEN, CMP_OP, CMP_SREG, CmpOp, FastOp, IMMEDIATE_DATA, LOOKUP_DREG,
+  LOOKUP_FLAGS, LOOKUP_SET, LOOKUP_SREG, META_DREG, META_KEY, MetaKey, NONE8, Op, PAYLOAD_BASE, PAYLOAD_DREG, PAYLOAD_LEN, PAYLOAD_OFFSET, PayloadBase, Verdict,
+} from './abi';
 import { fastMask } from './insn/cmp';
+import { pTstamp } from './packet';
+import { hashLookup, setAddr, setLookup } from './set/set';
 import {
   CH_COUNT, CH_FIRST, CH_SIZE, RU_CHECKS, RU_CHECK_SIZE, RU_CODE, RU_END, RU_FFLAGS, RU_GDREG, RU_GKIND, RU_GVAL, RU_MAX_CHECKS, RU_NCHECKS,
-  RU_SCAN, RU_SIZE, RU_SKIP, RU_TAIL, RU_VERDICT,
+  RU_SCAN, RU_SIZE, RU_SKIP, RU_TAIL, RU_VERDICT, SD_CATCHALL, SD_KIND, SD_KLEN, SetKind,
 } from './layout';
 import { regs, rtRules } from './mem';
 
@@ -34,12 +39,16 @@ export const enum FastFlags {
   StoreRegs = 2,
 }
 
-/** Check kinds (byte 0 of a check). */
+/** Check kinds (byte 0 of a check): the value's source, | a lookup flag for set membership of it. */
 const enum FastCheck {
   Network = 0,
   Transport = 1,
   Nfproto = 2,
   L4proto = 3,
+  /** payload + LookupHashFast: membership in a hash set (data = set descriptor) */
+  Hash = 0x10,
+  /** payload + plain lookup (interval set, 4-byte keys; no data, not inverted, no catch-all) */
+  Interval = 0x20,
 }
 
 /** fastRule results that are no verdict: the guard failed (go to RU_SKIP), or run the tail. */
@@ -72,8 +81,19 @@ function guardOf(p: usize): i32 {
   return g;
 }
 
-/** Builds the summary of one rule record. */
-function buildRule(rule: usize): void {
+/** A lookup record at `q` that only tests membership of the `len`-byte key in register `reg`: FastCheck.Hash / Interval, else 0. */
+function lookupCheck(q: usize, reg: u8, len: u32, sets: usize): i32 {
+  const op = <i32>load<u8>(q);
+  if (op != FastOp.LookupHashFast && op != Op.Lookup) return 0;
+  if (load<u8>(q, LOOKUP_SREG) != reg || load<u8>(q, LOOKUP_DREG) != NONE8 || load<u8>(q, LOOKUP_FLAGS) != 0) return 0;
+  const sd = setAddr(sets, load<u32>(q, LOOKUP_SET));
+  if (load<u32>(sd, SD_CATCHALL) != 0 || <u32>load<u8>(sd, SD_KLEN) != len) return 0;
+  if (op == FastOp.LookupHashFast) return FastCheck.Hash;
+  return load<u8>(sd, SD_KIND) == SetKind.Interval && len == 4 ? FastCheck.Interval : 0;
+}
+
+/** Builds the summary of one rule record (`sets`: the ruleset's set descriptors). */
+function buildRule(rule: usize, sets: usize): void {
   const code = <usize>load<u32>(rule, RU_CODE);
   const e = <usize>load<u32>(rule, RU_END);
   store<u8>(rule, FastGuard.None, RU_GKIND);
@@ -104,13 +124,64 @@ function buildRule(rule: usize): void {
     let len: u32 = 4;
     let off: u32 = 0;
     let c: usize = p + META_RECORD;
-    if (op == FastOp.PayloadCmpFast) {
+    let smask: u32 = 0xffffffff;
+    let sxor: u32 = 0;
+    let size = <usize>load<u8>(p, 1);
+    if (op == FastOp.PayloadFast) {
+      // payload, then a lookup of it; or then a mask-xor in place and a compare.
+      const base = <i32>load<u8>(p, PAYLOAD_BASE);
+      if (base != PayloadBase.Network && base != PayloadBase.Transport) break;
+      len = load<u8>(p, PAYLOAD_LEN);
+      const reg = load<u8>(p, PAYLOAD_DREG);
+      const q = p + PAYLOAD_RECORD;
+      if (q >= e) break;
+      const lk = lookupCheck(q, reg, len, sets);
+      const bw = q + <usize>load<u16>(q, 2);
+      if (lk) {
+        store<u8>(k, <u8>(lk | (base == PayloadBase.Transport ? FastCheck.Transport : FastCheck.Network)), 0);
+        store<u8>(k, <u8>len, 1);
+        store<u8>(k, reg, 2);
+        store<u8>(k, 0, 3);
+        store<u32>(k, load<u32>(p, PAYLOAD_OFFSET), 4);
+        store<u32>(k, 0, 8);
+        store<u32>(k, <u32>setAddr(sets, load<u32>(q, LOOKUP_SET)), 12);
+        store<u32>(k, fastMask(len), 16);
+        store<u32>(k, 0, 20);
+        n++;
+        p = bw;
+        continue;
+      }
+      if (load<u8>(q) != Op.Bitwise || load<u8>(q, BITWISE_OP) != BitwiseOp.MaskXor || load<u8>(q, BITWISE_SREG) != reg || load<u8>(q, BITWISE_DREG) != reg ||
+        <u32>load<u8>(q, BITWISE_LEN) > 4 || bw >= e || load<u8>(bw) != FastOp.CmpFast || load<u8>(bw, CMP_SREG) != reg) break;
+      const bmask = load<u32>(q, BITWISE_DATA);
+      const bxor = load<u32>(q, BITWISE_DATA + 4);
+      kind = base == PayloadBase.Transport ? FastCheck.Transport : FastCheck.Network;
+      off = load<u32>(p, PAYLOAD_OFFSET);
+      c = bw;
+      smask = fastMask(len) & bmask;
+      sxor = bxor;
+      size = bw + <usize>load<u16>(bw, 2) - p;
+      const cm = fastMask(load<u8>(c, CMP_LEN));
+      store<u8>(k, <u8>kind, 0);
+      store<u8>(k, <u8>len, 1);
+      store<u8>(k, reg, 2);
+      store<u8>(k, load<u8>(c, CMP_OP) != CmpOp.Eq ? 1 : 0, 3);
+      store<u32>(k, off, 4);
+      store<u32>(k, smask & cm, 8);
+      store<u32>(k, load<u32>(c, CMP_DATA) ^ (bxor & cm), 12);
+      store<u32>(k, smask, 16);
+      store<u32>(k, sxor, 20);
+      n++;
+      p += size;
+      continue;
+    } else if (op == FastOp.PayloadCmpFast) {
       const base = <i32>load<u8>(p, PAYLOAD_BASE);
       if (base != PayloadBase.Network && base != PayloadBase.Transport) break;
       kind = base == PayloadBase.Transport ? FastCheck.Transport : FastCheck.Network;
       len = load<u8>(p, PAYLOAD_LEN);
       off = load<u32>(p, PAYLOAD_OFFSET);
       c = p + PAYLOAD_RECORD;
+      smask = fastMask(len);
     } else if (op == FastOp.MetaL4protoCmpFast) {
       kind = FastCheck.L4proto;
       len = 4;
@@ -127,8 +198,10 @@ function buildRule(rule: usize): void {
     store<u32>(k, off, 4);
     store<u32>(k, fastMask(len) & fastMask(load<u8>(c, CMP_LEN)), 8);
     store<u32>(k, load<u32>(c, CMP_DATA), 12);
+    store<u32>(k, smask, 16);
+    store<u32>(k, sxor, 20);
     n++;
-    p += <usize>load<u8>(p, 1);
+    p += size;
   }
   store<u8>(rule, <u8>n, RU_NCHECKS);
   if (p < e && load<u8>(p) == FastOp.ImmVerdict && p + <usize>load<u16>(p, 2) == e) {
@@ -140,8 +213,8 @@ function buildRule(rule: usize): void {
 }
 
 /** Builds the summaries of every rule, then each guarded rule's skip target within its chain. Runs after specializeRule. */
-export function buildFast(rules: usize, nrules: u32, chains: usize, nchains: u32): void {
-  for (let k: u32 = 0; k < nrules; k++) buildRule(rules + <usize>k * RU_SIZE);
+export function buildFast(rules: usize, nrules: u32, chains: usize, nchains: u32, sets: usize): void {
+  for (let k: u32 = 0; k < nrules; k++) buildRule(rules + <usize>k * RU_SIZE, sets);
   for (let c: u32 = 0; c < nchains; c++) {
     const ch = chains + <usize>c * CH_SIZE;
     const first = load<u32>(ch, CH_FIRST);
@@ -170,7 +243,7 @@ export function buildFast(rules: usize, nrules: u32, chains: usize, nchains: u32
 
 /** A rule that can be part of a scan run: inline verdict, one eq check. */
 function scannable(rule: usize): bool {
-  return load<u8>(rule, RU_FFLAGS) == FastFlags.Verdict && load<u8>(rule, RU_NCHECKS) == 1 && load<u8>(rule, RU_CHECKS + 3) == 0;
+  return load<u8>(rule, RU_FFLAGS) == FastFlags.Verdict && load<u8>(rule, RU_NCHECKS) == 1 && load<u8>(rule, RU_CHECKS + 3) == 0 && <i32>load<u8>(rule, RU_CHECKS) < FastCheck.Hash;
 }
 
 /** Same guard, same check (kind, length, offset, mask): the rules differ only in the compared data and the verdict. */
@@ -247,20 +320,29 @@ function fastScan(rule: usize, r: u32, end: u32, nh: usize, th: usize, pend: usi
   let k = rule + RU_CHECKS;
   while (n) {
     const kind = <i32>load<u8>(k);
+    const src = kind & 0xf;
     let raw: u32;
-    if (kind <= FastCheck.Transport) {
-      const start = kind ? th : nh;
+    if (src <= FastCheck.Transport) {
+      const start = src ? th : nh;
       const p = start + <usize>load<u32>(k, 4);
       if (start == 0 || p + <usize>load<u8>(k, 1) > pend) return Verdict.Break;
       // A word read: packet bytes are never the last bytes of memory (as evalPayloadCmpFast).
       raw = load<u32>(p);
-    } else if (kind == FastCheck.Nfproto) raw = <u32>nfp;
+    } else if (src == FastCheck.Nfproto) raw = <u32>nfp;
     else {
       if (l4 < 0) return Verdict.Break;
       raw = <u32>l4;
     }
-    if (flags & FastFlags.StoreRegs) store<u32>(regs + (<usize>load<u8>(k, 2) << 2), raw & fastMask(load<u8>(k, 1)));
-    if (((raw & load<u32>(k, 8)) == load<u32>(k, 12)) == <bool>load<u8>(k, 3)) return Verdict.Break;
+    if (kind >= FastCheck.Hash) {
+      // The key in its register, as the payload record leaves it, then the set.
+      const d = regs + (<usize>load<u8>(k, 2) << 2);
+      store<u32>(d, raw & load<u32>(k, 16));
+      const sd = <usize>load<u32>(k, 12);
+      if ((kind & FastCheck.Hash ? hashLookup(sd, d, pTstamp) : setLookup(sd, d, pTstamp)) == 0) return Verdict.Break;
+    } else {
+      if (flags & FastFlags.StoreRegs) store<u32>(regs + (<usize>load<u8>(k, 2) << 2), (raw & load<u32>(k, 16)) ^ load<u32>(k, 20));
+      if (((raw & load<u32>(k, 8)) == load<u32>(k, 12)) == <bool>load<u8>(k, 3)) return Verdict.Break;
+    }
     k += RU_CHECK_SIZE;
     n--;
   }

@@ -117,15 +117,15 @@ export const RU_TAIL = 28;
 /** u64 verdict words 0..1 of the inline verdict (FastFlags.Verdict). */
 export const RU_VERDICT = 32;
 /** Pre-decoded checks, RU_CHECK_SIZE each. */
-export const RU_CHECKS = 40;
+export const RU_CHECKS = 44;
 /** Checks a rule record holds. */
 export const RU_MAX_CHECKS = 3;
-/** Bytes of a pre-decoded check: u8 kind, u8 load length, u8 dreg, u8 neq; u32 offset; u32 mask; u32 data. */
-export const RU_CHECK_SIZE = 16;
+/** Bytes of a pre-decoded check: u8 kind, u8 load length, u8 dreg, u8 neq; u32 offset; u32 mask; u32 data (set descriptor of a lookup); u32 mask and u32 xor of the register value. */
+export const RU_CHECK_SIZE = 24;
 /** u32 end (rule index) of the scan run this rule starts or is in, 0 if none: rules of the chain with the same guard, one eq check of the same load and mask, and a verdict. */
-export const RU_SCAN = 88;
+export const RU_SCAN = 40;
 /** bytes of a rule record. */
-export const RU_SIZE = 96;
+export const RU_SIZE = 120;
 
 // Object record.
 /** u32 address of the state record in the code copy, 0 = none. */

@@ -590,7 +590,7 @@ export function loadImage(len: u32): i32 {
     const r = rules + <usize>k * RU_SIZE;
     specializeRule(<usize>load<u32>(r, RU_CODE), <usize>load<u32>(r, RU_END), sets);
   }
-  buildFast(rules, nrules, chains, nchains);
+  buildFast(rules, nrules, chains, nchains, sets);
 
   err = buildHooks(rs, chains, nchains);
   if (err) return err;

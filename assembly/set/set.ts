@@ -131,18 +131,27 @@ function intervalLookup(sd: usize, k: usize, now: u64): usize {
   const klen = <usize>load<u8>(sd, SD_KLEN);
   const entries = <usize>load<u32>(sd, SD_ENTRIES);
   const stride = <usize>load<u16>(sd, SD_ESTRIDE);
-  let lo: i32 = 0;
-  let hi: i32 = <i32>load<u32>(sd, SD_COUNT) - 1;
-  let best: i32 = -1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >>> 1;
-    if (keyCompare(entries + <usize>mid * stride, k, klen) <= 0) {
-      best = mid;
-      lo = mid + 1;
-    } else hi = mid - 1;
+  let n = <usize>load<u32>(sd, SD_COUNT);
+  if (!n) return 0;
+  // The last entry ≤ k, branch-free: the answer stays in [base, base + n); only the loop count branches (the same for every key).
+  let base: usize = 0;
+  if (klen == 4) {
+    const x = bswap<u32>(load<u32>(k));
+    while (n > 1) {
+      const half = n >> 1;
+      base = select(base + half, base, bswap<u32>(load<u32>(entries + (base + half) * stride)) <= x);
+      n -= half;
+    }
+    if (bswap<u32>(load<u32>(entries + base * stride)) > x) return 0;
+  } else {
+    while (n > 1) {
+      const half = n >> 1;
+      base = select(base + half, base, keyCompare(entries + (base + half) * stride, k, klen) <= 0);
+      n -= half;
+    }
+    if (keyCompare(entries + base * stride, k, klen) > 0) return 0;
   }
-  if (best < 0) return 0;
-  const e = entries + <usize>best * stride;
+  const e = entries + base * stride;
   if (entryFlags(sd, e) & EntryFlags.IntervalEnd) return 0;
   return entryLive(sd, e, now) ? e : 0;
 }

@@ -35,7 +35,7 @@ function rule(r: () => number, family: string, chains: string[]): string {
   if (family === 'inet' && r() % 3 === 0) parts.push(`meta nfproto ${net === 'ip' ? 'ipv4' : 'ipv6'}`);
   for (let k = 0; k < n; k++) {
     const ne = r() % 4 === 0 ? '!= ' : '';
-    const c = r() % 10;
+    const c = r() % 11;
     if (c < 3 && (l4 === 'tcp' || l4 === 'udp')) parts.push(`${l4} dport ${ne}${pick(PORTS)}`);
     else if (c < 4 && (l4 === 'tcp' || l4 === 'udp')) parts.push(`${l4} sport ${ne}${pick([40000, 53, 123])}`);
     else if (c < 5 && l4 === 'tcp') parts.push(r() % 2 ? `tcp flags ${ne}syn` : 'tcp flags & (syn | ack) == syn');
@@ -43,7 +43,9 @@ function rule(r: () => number, family: string, chains: string[]): string {
     else if (c < 7) parts.push(net === 'ip6' ? `ip6 saddr ${ne}${pick(ADDRS6)}` : `ip saddr ${ne}${pick(ADDRS4)}`);
     else if (c < 8) parts.push(net === 'ip6' ? `ip6 hoplimit ${ne}${pick([1, 64])}` : `ip ttl ${ne}${pick([1, 64])}`);
     else if (c < 9) parts.push(l4 ? `meta l4proto ${l4}` : `meta l4proto ${ne}${pick(['tcp', 'udp', 'icmp'])}`);
-    else parts.push(net === 'ip6' ? `ip6 saddr ${pick(ADDRS6)}/64` : `ip saddr 10.0.0.0/${pick([8, 24, 30])}`);
+    else if (c < 10 || r() % 2) parts.push(net === 'ip6' ? `ip6 saddr ${pick(ADDRS6)}/64` : `ip saddr 10.0.0.0/${pick([8, 24, 30])}`);
+    else if (net === 'ip') parts.push(r() % 2 ? `ip saddr { ${ADDRS4.slice(r() % 3).join(', ')} }` : `ip saddr ${ne}{ 10.0.0.0/30, 192.168.0.0/16 }`);
+    else parts.push(`ip6 saddr { ${ADDRS6.slice(r() % 2).join(', ')} }`);
   }
   if (r() % 4 === 0) parts.push('counter');
   if (r() % 8 === 0) parts.push(`meta mark set ${r() % 5}`);
