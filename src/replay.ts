@@ -174,11 +174,11 @@ function sentDest(ethertype: number, l3: Uint8Array, ipMac: Map<string, Uint8Arr
 }
 
 /** Resolves direction, devices and link-layer header of every captured packet with a known network header. */
-function resolve(cap: Capture, host: HostModel, ch: CompiledHost, opts: PlanOptions): Seen[] {
+function resolve(cap: Capture, host: HostModel, ch: CompiledHost, opts: PlanOptions, ipMac: Map<string, Uint8Array>): Seen[] {
   const fallback = opts.iface ?? host.interfaces.find((i) => i.type !== 772)?.index ?? host.interfaces[0]?.index ?? 0;
   const macs = new Map(host.interfaces.map((i) => [i.index, i.mac ? parseMac(i.mac) : null]));
   const loop = new Set(host.interfaces.filter((i) => i.type === 772).map((i) => i.index));
-  const ipMac = neighbourMacs(cap, ch);
+  const masterOf = new Map(host.interfaces.filter((i) => i.master !== undefined).map((i) => [i.index, i.master!]));
   const out: Seen[] = [];
   cap.packets.forEach((p, index) => {
     if (p.networkOffset < 0 || p.networkOffset > p.data.length) return;
@@ -196,7 +196,7 @@ function resolve(cap: Capture, host: HostModel, ch: CompiledHost, opts: PlanOpti
       if (loop.has(ifindex) || p.cooked.hatype === 772) ll = concat([new Uint8Array(12), et]);
       else {
         const src = p.cooked.address.length === 6 ? p.cooked.address : new Uint8Array(6);
-        const master = host.interfaces.find((i) => i.index === ifindex)?.master;
+        const master = masterOf.get(ifindex);
         // A bridge port takes frames for other MACs too: the bridge's own, or a neighbour's (by its IP address).
         const dst = master && (pkttype === PacketType.Host || pkttype === PacketType.OtherHost)
           ? bridgeDest(ethertype, l3, macs.get(master) ?? null, ch, ipMac)
@@ -299,7 +299,9 @@ function tstamp(p: Packet): bigint {
  */
 export function plan(cap: Capture, host: HostModel, opts: PlanOptions = {}): ReplayItem[] {
   const ch = compileHost(host);
-  const seen = resolve(cap, host, ch, opts);
+  const masterOf = new Map(host.interfaces.filter((i) => i.master !== undefined).map((i) => [i.index, i.master!]));
+  const ipMac = masterOf.size ? neighbourMacs(cap, ch) : new Map<string, Uint8Array>();
+  const seen = resolve(cap, host, ch, opts, ipMac);
   const loop = new Set(host.interfaces.filter((i) => i.type === 772).map((i) => i.index));
   const items: ReplayItem[] = [];
   const frags = new Map<string, { s: Seen; f: NonNullable<ReturnType<typeof fragmentOf>> }[]>();
@@ -330,12 +332,11 @@ export function plan(cap: Capture, host: HostModel, opts: PlanOptions = {}): Rep
   // Bridges (br_input.c, br_forward.c): ports, the forwarding database learned from received frames, frames passed up.
   const H = abi.InetHook;
   const macs = new Map(host.interfaces.map((i) => [i.index, i.mac ? parseMac(i.mac) : null]));
-  const masterOf = new Map(host.interfaces.filter((i) => i.master !== undefined).map((i) => [i.index, i.master!]));
   const portsOf = (br: number) => host.interfaces.filter((i) => i.master === br).map((i) => i.index);
   const fdb = new Map<string, number>();
   const passed = new Map<string, number>();
+  const bridges = new Set(masterOf.values());
   const passKey = (br: number, s: Seen) => `${br} ${s.ethertype} ${s.l3.join(',')}`;
-  const ipMac = neighbourMacs(cap, ch);
   const bridgeItem = (s: Seen, frame: Uint8Array, hooks: number[], iif: number, oif: number, pkttype: number, pass: number, inherit: boolean): ReplayItem => ({
     packet: s.index, id: traceId(s.index, pass), ethertype: s.ethertype, nh: 14,
     desc: { data: frame, ether: true, family: abi.Family.Bridge, hooks, iif, oif, pkttype, tstamp: tstamp(s.p) },
@@ -393,10 +394,15 @@ export function plan(cap: Capture, host: HostModel, opts: PlanOptions = {}): Rep
       if (!s.outgoing) items.push(bridged(s, master));
       continue;
     }
-    if (!s.outgoing && passed.get(passKey(s.ifindex, s))) {
-      // The frame a port's bridge passed up, planned with its arrival on the port.
-      passed.set(passKey(s.ifindex, s), passed.get(passKey(s.ifindex, s))! - 1);
-      continue;
+    if (!s.outgoing && passed.size && bridges.has(s.ifindex)) {
+      const k = passKey(s.ifindex, s);
+      const n = passed.get(k);
+      if (n) {
+        // The frame a port's bridge passed up, planned with its arrival on the port.
+        if (n > 1) passed.set(k, n - 1);
+        else passed.delete(k);
+        continue;
+      }
     }
     const f = fragmentOf(s);
     const group = f ? frags.get(f.key)! : undefined;
