@@ -12,11 +12,12 @@
 // `meta l4proto udp udp dport 53 drop` → guard l4proto 17, check transport+2 len 2 == 0x3500, verdict drop.
 
 import {
-  BITWISE_DATA, BITWISE_DREG, BITWISE_LEN, BITWISE_OP, BITWISE_SREG, BitwiseOp, CMP_DATA, CMP_LEN, CMP_OP, CMP_SREG, CmpOp, FastOp, IMMEDIATE_DATA, LOOKUP_DREG,
+  IFACE_NAME, BITWISE_DATA, BITWISE_DREG, BITWISE_LEN, BITWISE_OP, BITWISE_SREG, BitwiseOp, CMP_DATA, CMP_LEN, CMP_OP, CMP_SREG, CmpOp, FastOp, IMMEDIATE_DATA, LOOKUP_DREG,
   LOOKUP_FLAGS, LOOKUP_SET, LOOKUP_SREG, META_DREG, META_KEY, MetaKey, NONE8, Op, PAYLOAD_BASE, PAYLOAD_DREG, PAYLOAD_LEN, PAYLOAD_OFFSET, PayloadBase, Verdict,
 } from './abi';
-import { fastMask } from './insn/cmp';
-import { pTstamp } from './packet';
+import { bytesEqual, fastMask } from './insn/cmp';
+import { evalMetaCmpFast, ifaceOf } from './insn/meta';
+import { pIif, pOif, pTstamp } from './packet';
 import { hashLookup, setAddr, setLookup } from './set/set';
 import {
   CH_COUNT, CH_FIRST, CH_SIZE, RU_CHECKS, RU_CHECK_SIZE, RU_CODE, RU_END, RU_FFLAGS, RU_GDREG, RU_GKIND, RU_GVAL, RU_MAX_CHECKS, RU_NCHECKS,
@@ -45,6 +46,12 @@ const enum FastCheck {
   Transport = 1,
   Nfproto = 2,
   L4proto = 3,
+  /** meta iifname + cmp eq/neq (data = the cmp record; length = its length) */
+  Iifname = 4,
+  /** meta oifname + cmp */
+  Oifname = 5,
+  /** a MetaCmpFast record of another key (data = the record) */
+  Meta = 6,
   /** payload + LookupHashFast: membership in a hash set (data = set descriptor) */
   Hash = 0x10,
   /** payload + plain lookup (interval set, 4-byte keys; no data, not inverted, no catch-all) */
@@ -190,6 +197,35 @@ function buildRule(rule: usize, sets: usize): void {
       kind = FastCheck.Nfproto;
       len = 4;
       c = p + META_RECORD;
+    } else if (op == FastOp.MetaCmpFast || op == Op.Meta) {
+      // Records that run as they are, without dispatch: a fused meta compare, or an interface name and its compare.
+      const key = <i32>load<u8>(p, META_KEY);
+      const q = p + META_RECORD;
+      if (op == Op.Meta) {
+        if ((key != MetaKey.Iifname && key != MetaKey.Oifname) || q >= e) break;
+        const cop = <i32>load<u8>(q);
+        if ((cop != FastOp.CmpFast && cop != FastOp.CmpWide) || load<u8>(q, CMP_SREG) != load<u8>(p, META_DREG)) break;
+        kind = key == MetaKey.Iifname ? FastCheck.Iifname : FastCheck.Oifname;
+        len = load<u8>(q, CMP_LEN);
+        store<u8>(k, load<u8>(q, CMP_OP) != CmpOp.Eq ? 1 : 0, 3);
+        store<u32>(k, <u32>q, 12);
+        size = META_RECORD + <usize>load<u16>(q, 2);
+      } else {
+        kind = FastCheck.Meta;
+        len = 0;
+        store<u8>(k, 0, 3);
+        store<u32>(k, <u32>p, 12);
+      }
+      store<u8>(k, <u8>kind, 0);
+      store<u8>(k, <u8>len, 1);
+      store<u8>(k, load<u8>(p, META_DREG), 2);
+      store<u32>(k, 0, 4);
+      store<u32>(k, 0, 8);
+      store<u32>(k, 0, 16);
+      store<u32>(k, 0, 20);
+      n++;
+      p += size;
+      continue;
     } else break;
     store<u8>(k, <u8>kind, 0);
     store<u8>(k, <u8>len, 1);
@@ -243,7 +279,7 @@ export function buildFast(rules: usize, nrules: u32, chains: usize, nchains: u32
 
 /** A rule that can be part of a scan run: inline verdict, one eq check. */
 function scannable(rule: usize): bool {
-  return load<u8>(rule, RU_FFLAGS) == FastFlags.Verdict && load<u8>(rule, RU_NCHECKS) == 1 && load<u8>(rule, RU_CHECKS + 3) == 0 && <i32>load<u8>(rule, RU_CHECKS) < FastCheck.Hash;
+  return load<u8>(rule, RU_FFLAGS) == FastFlags.Verdict && load<u8>(rule, RU_NCHECKS) == 1 && load<u8>(rule, RU_CHECKS + 3) == 0 && <i32>load<u8>(rule, RU_CHECKS) <= FastCheck.L4proto;
 }
 
 /** Same guard, same check (kind, length, offset, mask): the rules differ only in the compared data and the verdict. */
@@ -321,8 +357,24 @@ function fastScan(rule: usize, r: u32, end: u32, nh: usize, th: usize, pend: usi
   while (n) {
     const kind = <i32>load<u8>(k);
     const src = kind & 0xf;
-    let raw: u32;
-    if (src <= FastCheck.Transport) {
+    let raw: u32 = 0;
+    if (kind >= FastCheck.Iifname && kind <= FastCheck.Meta) {
+      if (kind == FastCheck.Meta) {
+        if (!evalMetaCmpFast(<usize>load<u32>(k, 12))) return Verdict.Break;
+      } else {
+        // storeName of nft_meta_get_eval, then the compare (memcmp of its length).
+        const d = regs + (<usize>load<u8>(k, 2) << 2);
+        const e = ifaceOf(kind == FastCheck.Iifname ? pIif : pOif);
+        if (e) {
+          store<u64>(d, load<u64>(e + IFACE_NAME));
+          store<u64>(d, load<u64>(e + IFACE_NAME, 8), 8);
+        } else {
+          store<u64>(d, 0);
+          store<u64>(d, 0, 8);
+        }
+        if (bytesEqual(d, <usize>load<u32>(k, 12) + CMP_DATA, load<u8>(k, 1)) == <bool>load<u8>(k, 3)) return Verdict.Break;
+      }
+    } else if (src <= FastCheck.Transport) {
       const start = src ? th : nh;
       const p = start + <usize>load<u32>(k, 4);
       if (start == 0 || p + <usize>load<u8>(k, 1) > pend) return Verdict.Break;
@@ -333,7 +385,9 @@ function fastScan(rule: usize, r: u32, end: u32, nh: usize, th: usize, pend: usi
       if (l4 < 0) return Verdict.Break;
       raw = <u32>l4;
     }
-    if (kind >= FastCheck.Hash) {
+    if (kind >= FastCheck.Iifname && kind <= FastCheck.Meta) {
+      // Done above.
+    } else if (kind >= FastCheck.Hash) {
       // The key in its register, as the payload record leaves it, then the set.
       const d = regs + (<usize>load<u8>(k, 2) << 2);
       store<u32>(d, raw & load<u32>(k, 16));

@@ -43,6 +43,7 @@ function rule(r: () => number, family: string, chains: string[]): string {
     else if (c < 7) parts.push(net === 'ip6' ? `ip6 saddr ${ne}${pick(ADDRS6)}` : `ip saddr ${ne}${pick(ADDRS4)}`);
     else if (c < 8) parts.push(net === 'ip6' ? `ip6 hoplimit ${ne}${pick([1, 64])}` : `ip ttl ${ne}${pick([1, 64])}`);
     else if (c < 9) parts.push(l4 ? `meta l4proto ${l4}` : `meta l4proto ${ne}${pick(['tcp', 'udp', 'icmp'])}`);
+    else if (c < 10 && r() % 2) parts.push(pick([`iifname ${ne}"${pick(['lo', 'eth0', 'eth1'])}"`, `iifname ${ne}"eth*"`, `oifname ${ne}"eth1"`, `meta mark ${ne}${r() % 3}`, `meta pkttype ${ne}host`, `iif ${ne}"lo"`, `meta protocol ${ne}ip`]));
     else if (c < 10 || r() % 2) parts.push(net === 'ip6' ? `ip6 saddr ${pick(ADDRS6)}/64` : `ip saddr 10.0.0.0/${pick([8, 24, 30])}`);
     else if (net === 'ip') parts.push(r() % 2 ? `ip saddr { ${ADDRS4.slice(r() % 3).join(', ')} }` : `ip saddr ${ne}{ 10.0.0.0/30, 192.168.0.0/16 }`);
     else parts.push(`ip6 saddr { ${ADDRS6.slice(r() % 2).join(', ')} }`);
