@@ -44,6 +44,12 @@ export interface ReplayItem {
 export interface PlanOptions {
   /** ifindex a capture without interface information was taken on (default: the first non-loopback interface). */
   iface?: number;
+  /**
+   * Ethernet captures of single interfaces (ifindex → capture, e.g. `tcpdump
+   * -i eth0`): a cooked capture keeps only the source MAC, so a packet's
+   * link-layer header is taken from the frame there with the same bytes.
+   */
+  links?: Map<number, Capture>;
 }
 
 /** A packet with its direction and devices resolved, before paths are built. */
@@ -173,12 +179,31 @@ function sentDest(ethertype: number, l3: Uint8Array, ipMac: Map<string, Uint8Arr
   return ipMac.get(d.join('.')) ?? new Uint8Array(6);
 }
 
+/** Takes, per interface and in order, the link-layer header of the frame of a link capture with the same network bytes (undefined: none). */
+function linkHeaders(links: Map<number, Capture> | undefined): (ifindex: number, l3: Uint8Array) => Uint8Array | undefined {
+  if (!links?.size) return () => undefined;
+  const byIface = new Map<number, Map<string, Uint8Array[]>>();
+  for (const [ifindex, cap] of links) {
+    const m = new Map<string, Uint8Array[]>();
+    for (const p of cap.packets) {
+      if (p.linkType !== LinkType.Ethernet || p.networkOffset < 14 || p.networkOffset > p.data.length) continue;
+      const k = p.data.subarray(p.networkOffset).join(',');
+      const q = m.get(k);
+      if (q) q.push(p.data.subarray(0, p.networkOffset));
+      else m.set(k, [p.data.subarray(0, p.networkOffset)]);
+    }
+    byIface.set(ifindex, m);
+  }
+  return (ifindex, l3) => byIface.get(ifindex)?.get(l3.join(','))?.shift();
+}
+
 /** Resolves direction, devices and link-layer header of every captured packet with a known network header. */
 function resolve(cap: Capture, host: HostModel, ch: CompiledHost, opts: PlanOptions, ipMac: Map<string, Uint8Array>): Seen[] {
   const fallback = opts.iface ?? host.interfaces.find((i) => i.type !== 772)?.index ?? host.interfaces[0]?.index ?? 0;
   const macs = new Map(host.interfaces.map((i) => [i.index, i.mac ? parseMac(i.mac) : null]));
   const loop = new Set(host.interfaces.filter((i) => i.type === 772).map((i) => i.index));
   const masterOf = new Map(host.interfaces.filter((i) => i.master !== undefined).map((i) => [i.index, i.master!]));
+  const linkHeader = linkHeaders(opts.links);
   const out: Seen[] = [];
   cap.packets.forEach((p, index) => {
     if (p.networkOffset < 0 || p.networkOffset > p.data.length) return;
@@ -193,7 +218,9 @@ function resolve(cap: Capture, host: HostModel, ch: CompiledHost, opts: PlanOpti
       outgoing = p.cooked.packetType === PacketType.Outgoing;
       pkttype = outgoing ? PacketType.Host : p.cooked.packetType;
       const et = Uint8Array.from([ethertype >> 8, ethertype & 0xff]);
+      const real = linkHeader(ifindex, l3);
       if (loop.has(ifindex) || p.cooked.hatype === 772) ll = concat([new Uint8Array(12), et]);
+      else if (real) ll = real;
       else {
         const src = p.cooked.address.length === 6 ? p.cooked.address : new Uint8Array(6);
         const master = masterOf.get(ifindex);

@@ -44,6 +44,8 @@ HOST OPTIONS:
                      taken on (default: the first non-loopback one; eth0)
   --local ADDR,...   the host's own addresses (added to --iface)
   --forward          forwarding on
+  --link IFNAME=FILE an Ethernet capture of one interface (tcpdump -i IFNAME):
+                     destination MACs a cooked (-i any) capture does not keep
 
 A packet takes the input path when its destination is local, else forward
 (--forward) or is dropped after prerouting; packets from a local address,

@@ -25,6 +25,8 @@ export interface ReplayArgs {
   json: boolean;
   seconds: number;
   batch?: number;
+  /** `IFNAME=FILE`: an Ethernet capture of one interface, for the link-layer headers a cooked capture lacks. */
+  links?: string[];
 }
 
 /** Output channels of a command; `tty` says whether stderr is a terminal (progress bar). */
@@ -37,7 +39,7 @@ export interface Io {
 /** A usage error: printed with the command's synopsis, exit status 2. */
 export class UsageError extends Error {}
 
-/** Parses `RULESET CAPTURE [--iface NAME] [--local A,B] [--forward] [--host F] [--json] [--seconds S] [--batch N]`. */
+/** Parses `RULESET CAPTURE [--iface NAME] [--local A,B] [--forward] [--host F] [--link IFNAME=FILE]... [--json] [--seconds S] [--batch N]`. */
 export function parseReplayArgs(cmd: string, argv: string[]): ReplayArgs {
   const pos: string[] = [];
   const a: ReplayArgs = { ruleset: '', capture: '', local: [], forward: false, json: false, seconds: 3 };
@@ -55,6 +57,12 @@ export function parseReplayArgs(cmd: string, argv: string[]): ReplayArgs {
       case '--iface': a.iface = value(); break;
       case '--local': a.local.push(...value().split(',').filter(Boolean)); break;
       case '--forward': a.forward = true; break;
+      case '--link': {
+        const v = value();
+        if (!/^[^=]+=./.test(v)) throw new UsageError('--link needs IFNAME=FILE');
+        (a.links ??= []).push(v);
+        break;
+      }
       case '--host': a.host = value(); break;
       case '--json': a.json = true; break;
       case '--seconds': {
@@ -161,7 +169,20 @@ export async function loadReplay(a: ReplayArgs, includeReader: FileReader, opts:
     throw new Error(`${a.capture}: ${(e as Error).message}`);
   }
   const capture = readCapture(bytes);
-  const items = plan(capture, host, { iface });
+  const links = new Map<number, Capture>();
+  for (const l of a.links ?? []) {
+    const eq = l.indexOf('=');
+    const name = l.slice(0, eq);
+    const file = l.slice(eq + 1);
+    const dev = host.interfaces.find((i) => i.name === name);
+    if (!dev) throw new Error(`--link ${l}: no interface '${name}' in the host description`);
+    try {
+      links.set(dev.index, readCapture(new Uint8Array(readFileSync(file))));
+    } catch (e) {
+      throw new Error(`${file}: ${(e as Error).message}`);
+    }
+  }
+  const items = plan(capture, host, { iface, links });
   const engine = await Engine.create({ wasm: readWasm(), host, recordBytes: opts.recordBytes ?? 8 << 20, ...(opts.batchBytes ? { batchBytes: opts.batchBytes } : {}) });
   try {
     engine.load(encodeBytecode(program));

@@ -94,9 +94,27 @@ describe('nftvm run RULESET CAPTURE --host HOST.json', () => {
     expect(r.code).toBe(1);
     expect(r.err).toContain("no interface 'eth9'");
   });
+
+  it('--link IFNAME=FILE: a usage error without "=", an error for an interface the host lacks', async () => {
+    expect((await run('run', ...scenario, '--link', 'eth0')).code).toBe(2);
+    const r = await run('run', ...scenario, '--link', `eth9=${join(S, 'eth0.pcap')}`);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain("--link eth9=");
+  });
 });
 
 describe('nftvm trace RULESET CAPTURE', () => {
+  it('--link: destination MACs a cooked capture lacks come from the interface\'s Ethernet capture', async () => {
+    const N = join(ROOT, 'test/fixtures/trace/netdev-ingress');
+    const args = [join(N, 'ruleset.nft'), join(N, 'capture.pcap'), '--host', join(N, 'host.json')];
+    const plain = await run('trace', ...args);
+    const linked = await run('trace', ...args, '--link', `eth0=${join(N, 'eth0.pcap')}`);
+    expect(linked.code).toBe(0);
+    // The otherhost frame to 02:00:00:00:00:77 (cooked: replayed to eth0's own MAC).
+    expect(plain.out).not.toContain('ether daddr 02:00:00:00:00:77');
+    expect(linked.out).toContain('ether daddr 02:00:00:00:00:77');
+  });
+
   it('prints nft monitor trace lines with deterministic ids', async () => {
     const a = await run('trace', ...scenario);
     const b = await run('trace', ...scenario);

@@ -149,7 +149,11 @@ async function compare(s: Scenario): Promise<Outcome> {
   const text = readFileSync(s.trace, 'utf8').split('\n');
   const hooks = chainHooks(readFileSync(s.ruleset, 'utf8'));
   const kernel = groups(text.slice(1), hooks, 2);
-  const args: ReplayArgs = { ruleset: s.ruleset, capture: s.capture, host: s.host, local: [], forward: false, json: false, seconds: 1 };
+  // The recorder's per-interface Ethernet captures (IFNAME.pcap) give the destination MACs capture.pcap (cooked) lacks.
+  const dir = s.capture.slice(0, s.capture.lastIndexOf('/'));
+  const ifnames = (JSON.parse(readFileSync(s.host, 'utf8')) as { interfaces: { name: string }[] }).interfaces.map((i) => i.name);
+  const links = ifnames.filter((n) => existsSync(join(dir, `${n}.pcap`))).map((n) => `${n}=${join(dir, `${n}.pcap`)}`);
+  const args: ReplayArgs = { ruleset: s.ruleset, capture: s.capture, host: s.host, local: [], forward: false, json: false, seconds: 1, links };
   try {
     const l = await loadReplay(args, () => undefined);
     const replayed = groups(traceLines(l), hooks);
