@@ -137,6 +137,15 @@ function intervalLookup(sd: usize, k: usize, now: u64): usize {
   let base: usize = 0;
   if (klen == 4) {
     const x = bswap<u32>(load<u32>(k));
+    if (n <= 16) {
+      // Few entries: count the keys ≤ k (independent compares, no dependent loads).
+      let c: usize = 0;
+      for (let i: usize = 0; i < n; i++) c += <usize>(bswap<u32>(load<u32>(entries + i * stride)) <= x);
+      if (!c) return 0;
+      const e = entries + (c - 1) * stride;
+      if (entryFlags(sd, e) & EntryFlags.IntervalEnd) return 0;
+      return entryLive(sd, e, now) ? e : 0;
+    }
     while (n > 1) {
       const half = n >> 1;
       base = select(base + half, base, bswap<u32>(load<u32>(entries + (base + half) * stride)) <= x);
