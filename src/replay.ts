@@ -470,6 +470,37 @@ export function plan(cap: Capture, host: HostModel, opts: PlanOptions = {}): Rep
     }
     items.push(received(s, s.l3, s.index, 0));
   }
+  return neighbourQueued(items);
+}
+
+/**
+ * Packets the host sent while resolving their next hop: the stack queued them
+ * after output and postrouting (neigh_resolve_output), sent the ARP request,
+ * and sent them once the reply came, so the capture has request, reply,
+ * packets while the hooks saw packets, request, reply. Moves such packets
+ * (outgoing IPv4 to the request's target right after its reply) before it.
+ */
+function neighbourQueued(items: ReplayItem[]): ReplayItem[] {
+  const l3 = (it: ReplayItem) => it.desc.data.subarray(it.nh);
+  const arp = (it: ReplayItem, op: number, out: boolean) => {
+    const b = l3(it);
+    return it.desc.family === abi.Family.Arp && (it.desc.iif === 0) === out && b.length >= 28 && be16(b, 0) === 1 && b[5] === 4 && be16(b, 6) === op;
+  };
+  const same = (a: Uint8Array, i: number, b: Uint8Array, j: number) => a[i] === b[j] && a[i + 1] === b[j + 1] && a[i + 2] === b[j + 2] && a[i + 3] === b[j + 3];
+  for (let i = 0; i < items.length; i++) {
+    const req = items[i]!;
+    if (!arp(req, 1, true)) continue;
+    const t = l3(req);
+    // Replies from the target (spa = the request's tpa), then IPv4 packets the host sent to it.
+    let j = i + 1;
+    while (j < items.length && arp(items[j]!, 2, false) && same(l3(items[j]!), 14, t, 24)) j++;
+    if (j === i + 1) continue;
+    let k = j;
+    while (k < items.length && items[k]!.desc.iif === 0 && items[k]!.desc.family === abi.Family.Ipv4 && l3(items[k]!).length >= 20 && same(l3(items[k]!), 16, t, 24)) k++;
+    if (k === j) continue;
+    items.splice(i, 0, ...items.splice(j, k - j));
+    i += k - j;
+  }
   return items;
 }
 
