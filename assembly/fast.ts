@@ -38,6 +38,8 @@ export const enum FastFlags {
   Verdict = 1,
   /** A tail follows: store what the guard and checks load in their registers, as the records do. */
   StoreRegs = 2,
+  /** The rule is in a scan run (RU_SCAN). */
+  Scan = 4,
 }
 
 /** Check kinds (byte 0 of a check): the value's source, | a lookup flag for set membership of it. */
@@ -272,6 +274,7 @@ export function buildFast(rules: usize, nrules: u32, chains: usize, nchains: u32
       if (r < last && scannable(rule) && sameScan(rule, rules + <usize>r * RU_SIZE)) {
         const next = rules + <usize>r * RU_SIZE;
         store<u32>(rule, load<u32>(next, RU_SCAN) ? load<u32>(next, RU_SCAN) : r + 1, RU_SCAN);
+        store<u8>(rule, load<u8>(rule, RU_FFLAGS) | FastFlags.Scan, RU_FFLAGS);
       }
     }
   }
@@ -279,7 +282,7 @@ export function buildFast(rules: usize, nrules: u32, chains: usize, nchains: u32
 
 /** A rule that can be part of a scan run: inline verdict, one eq check. */
 function scannable(rule: usize): bool {
-  return load<u8>(rule, RU_FFLAGS) == FastFlags.Verdict && load<u8>(rule, RU_NCHECKS) == 1 && load<u8>(rule, RU_CHECKS + 3) == 0 && <i32>load<u8>(rule, RU_CHECKS) <= FastCheck.L4proto;
+  return (load<u8>(rule, RU_FFLAGS) & (FastFlags.Verdict | FastFlags.StoreRegs)) == FastFlags.Verdict && load<u8>(rule, RU_NCHECKS) == 1 && load<u8>(rule, RU_CHECKS + 3) == 0 && <i32>load<u8>(rule, RU_CHECKS) <= FastCheck.L4proto;
 }
 
 /** Same guard, same check (kind, length, offset, mask): the rules differ only in the compared data and the verdict. */
@@ -340,59 +343,43 @@ function fastScan(rule: usize, r: u32, end: u32, nh: usize, th: usize, pend: usi
  * the packet's nfproto.
  */
 @inline export function fastRule(rule: usize, r: u32, nh: usize, th: usize, pend: usize, l4: i32, nfp: i32): i32 {
-  const flags = <u32>load<u8>(rule, RU_FFLAGS);
-  const gk = <u32>load<u8>(rule, RU_GKIND);
+  // RU_GKIND, RU_FFLAGS, RU_NCHECKS, RU_GDREG in one word.
+  const h = load<u32>(rule, RU_GKIND);
+  const gk = h & 0xff;
+  const flags = (h >> 8) & 0xff;
   if (gk) {
     const gv = gk == <u32>FastGuard.L4proto ? l4 : nfp;
     if (gv != load<i32>(rule, RU_GVAL)) {
       fastAt = load<u32>(rule, RU_SKIP);
       return FAST_SKIP;
     }
-    if (flags & FastFlags.StoreRegs) store<u32>(regs + (<usize>load<u8>(rule, RU_GDREG) << 2), <u32>gv);
+    if (flags & FastFlags.StoreRegs) store<u32>(regs + (<usize>(h >> 24) << 2), <u32>gv);
   }
-  const scan = load<u32>(rule, RU_SCAN);
-  if (scan) return fastScan(rule, r, scan, nh, th, pend, l4, nfp);
-  let n = <u32>load<u8>(rule, RU_NCHECKS);
+  if (flags & FastFlags.Scan) return fastScan(rule, r, load<u32>(rule, RU_SCAN), nh, th, pend, l4, nfp);
+  let n = (h >> 16) & 0xff;
   let k = rule + RU_CHECKS;
   while (n) {
     const kind = <i32>load<u8>(k);
     const src = kind & 0xf;
-    let raw: u32 = 0;
-    if (kind >= FastCheck.Iifname && kind <= FastCheck.Meta) {
-      if (kind == FastCheck.Meta) {
-        if (!evalMetaCmpFast(<usize>load<u32>(k, 12))) return Verdict.Break;
-      } else {
-        // storeName of nft_meta_get_eval, then the compare (memcmp of its length).
-        const d = regs + (<usize>load<u8>(k, 2) << 2);
-        const e = ifaceOf(kind == FastCheck.Iifname ? pIif : pOif);
-        if (e) {
-          store<u64>(d, load<u64>(e + IFACE_NAME));
-          store<u64>(d, load<u64>(e + IFACE_NAME, 8), 8);
-        } else {
-          store<u64>(d, 0);
-          store<u64>(d, 0, 8);
-        }
-        if (bytesEqual(d, <usize>load<u32>(k, 12) + CMP_DATA, load<u8>(k, 1)) == <bool>load<u8>(k, 3)) return Verdict.Break;
-      }
-    } else if (src <= FastCheck.Transport) {
+    let raw: u32;
+    if (src <= FastCheck.Transport) {
       const start = src ? th : nh;
       const p = start + <usize>load<u32>(k, 4);
       if (start == 0 || p + <usize>load<u8>(k, 1) > pend) return Verdict.Break;
       // A word read: packet bytes are never the last bytes of memory (as evalPayloadCmpFast).
       raw = load<u32>(p);
     } else if (src == FastCheck.Nfproto) raw = <u32>nfp;
-    else {
+    else if (src == FastCheck.L4proto) {
       if (l4 < 0) return Verdict.Break;
       raw = <u32>l4;
+    } else {
+      if (!metaCheck(k, kind)) return Verdict.Break;
+      k += RU_CHECK_SIZE;
+      n--;
+      continue;
     }
-    if (kind >= FastCheck.Iifname && kind <= FastCheck.Meta) {
-      // Done above.
-    } else if (kind >= FastCheck.Hash) {
-      // The key in its register, as the payload record leaves it, then the set.
-      const d = regs + (<usize>load<u8>(k, 2) << 2);
-      store<u32>(d, raw & load<u32>(k, 16));
-      const sd = <usize>load<u32>(k, 12);
-      if ((kind & FastCheck.Hash ? hashLookup(sd, d, pTstamp) : setLookup(sd, d, pTstamp)) == 0) return Verdict.Break;
+    if (kind >= FastCheck.Hash) {
+      if (!setCheck(k, kind, raw)) return Verdict.Break;
     } else {
       if (flags & FastFlags.StoreRegs) store<u32>(regs + (<usize>load<u8>(k, 2) << 2), (raw & load<u32>(k, 16)) ^ load<u32>(k, 20));
       if (((raw & load<u32>(k, 8)) == load<u32>(k, 12)) == <bool>load<u8>(k, 3)) return Verdict.Break;
@@ -406,4 +393,28 @@ function fastScan(rule: usize, r: u32, end: u32, nh: usize, th: usize, pend: usi
     return <i32>v;
   }
   return FAST_TAIL;
+}
+
+/** A FastCheck.Meta / Iifname / Oifname check: true when it passes. */
+function metaCheck(k: usize, kind: i32): bool {
+  if (kind == FastCheck.Meta) return evalMetaCmpFast(<usize>load<u32>(k, 12));
+  // storeName of nft_meta_get_eval, then the compare (memcmp of its length).
+  const d = regs + (<usize>load<u8>(k, 2) << 2);
+  const e = ifaceOf(kind == FastCheck.Iifname ? pIif : pOif);
+  if (e) {
+    store<u64>(d, load<u64>(e + IFACE_NAME));
+    store<u64>(d, load<u64>(e + IFACE_NAME, 8), 8);
+  } else {
+    store<u64>(d, 0);
+    store<u64>(d, 0, 8);
+  }
+  return bytesEqual(d, <usize>load<u32>(k, 12) + CMP_DATA, load<u8>(k, 1)) != <bool>load<u8>(k, 3);
+}
+
+/** A set membership check of the loaded word `raw`: the key in its register, as the payload record leaves it, then the set. */
+@inline function setCheck(k: usize, kind: i32, raw: u32): bool {
+  const d = regs + (<usize>load<u8>(k, 2) << 2);
+  store<u32>(d, raw & load<u32>(k, 16));
+  const sd = <usize>load<u32>(k, 12);
+  return (kind & FastCheck.Hash ? hashLookup(sd, d, pTstamp) : setLookup(sd, d, pTstamp)) != 0;
 }
