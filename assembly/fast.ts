@@ -21,7 +21,7 @@ import { pIif, pOif, pTstamp } from './packet';
 import { hashLookup, setAddr, setLookup } from './set/set';
 import {
   CH_COUNT, CH_FIRST, CH_SIZE, RU_CHECKS, RU_CHECK_SIZE, RU_CODE, RU_END, RU_FFLAGS, RU_GDREG, RU_GKIND, RU_GVAL, RU_MAX_CHECKS, RU_NCHECKS,
-  RU_SCAN, RU_SIZE, RU_SKIP, RU_TAIL, RU_VERDICT, SD_CATCHALL, SD_KIND, SD_KLEN, SetKind,
+  EntryFlags, RU_SCAN, RU_SIZE, RU_SKIP, RU_TAIL, RU_VERDICT, SD_BUCKETS, SD_EFLAGS_AT, SD_ENTRIES, SD_ESTRIDE, SD_EXPIRES_AT, SD_MASK, SD_CATCHALL, SD_KIND, SD_KLEN, SetKind,
 } from './layout';
 import { regs, rtRules } from './mem';
 
@@ -412,9 +412,34 @@ function metaCheck(k: usize, kind: i32): bool {
 }
 
 /** A set membership check of the loaded word `raw`: the key in its register, as the payload record leaves it, then the set. */
-@inline function setCheck(k: usize, kind: i32, raw: u32): bool {
+function setCheck(k: usize, kind: i32, raw: u32): bool {
   const d = regs + (<usize>load<u8>(k, 2) << 2);
   store<u32>(d, raw & load<u32>(k, 16));
   const sd = <usize>load<u32>(k, 12);
-  return (kind & FastCheck.Hash ? hashLookup(sd, d, pTstamp) : setLookup(sd, d, pTstamp)) != 0;
+  if (!(kind & FastCheck.Hash)) return setLookup(sd, d, pTstamp) != 0;
+  // hashLookup of a key of ≤ 4 bytes, the key word in a local.
+  const x = raw & load<u32>(k, 16);
+  let h = (x ^ (x >> 16)) * 0x7feb352d;
+  h = (h ^ (h >> 15)) * 0x846ca68b;
+  h ^= h >> 16;
+  const mask = load<u32>(sd, SD_MASK);
+  const buckets = <usize>load<u32>(sd, SD_BUCKETS);
+  const entries = <usize>load<u32>(sd, SD_ENTRIES) - <usize>load<u16>(sd, SD_ESTRIDE);
+  const stride = <usize>load<u16>(sd, SD_ESTRIDE);
+  const km = load<u32>(k, 16);
+  let i = h & mask;
+  for (let n: u32 = 0; n <= mask; n++) {
+    const v = load<u32>(buckets + (<usize>i << 2));
+    if (v == 0) return false;
+    if (v != 0xffffffff) {
+      const e = entries + <usize>v * stride;
+      if (((load<u32>(e) ^ x) & km) == 0) {
+        if (!(load<u32>(e + load<u16>(sd, SD_EFLAGS_AT)) & EntryFlags.Live)) return false;
+        const exp = load<u64>(e + load<u16>(sd, SD_EXPIRES_AT));
+        return exp == 0 || pTstamp < exp;
+      }
+    }
+    i = (i + 1) & mask;
+  }
+  return false;
 }
