@@ -187,6 +187,6 @@ ${lines.map((l) => `  ${l}\n`).join('')} }
       ({ data: ether(ip, ip[0]! >> 4 === 6 ? { type: 0x86dd } : {}), iif: 2 }));
     const a = outcome(fast, ps);
     expect(a).toEqual(outcome(slow, ps));
-    expect(a.rows.map((x) => x[0] & 0xff)).toEqual([abi.Verdict.Accept, abi.Verdict.Accept, abi.Verdict.Accept, abi.Verdict.Accept, abi.Verdict.Drop]);
+    expect(a.rows.map((x) => x[0]! & 0xff)).toEqual([abi.Verdict.Accept, abi.Verdict.Accept, abi.Verdict.Accept, abi.Verdict.Accept, abi.Verdict.Drop]);
   });
 });
