@@ -1757,8 +1757,10 @@ export const IFACE_TYPE = 32;
 export const IFACE_PRESENT = 34;
 /** u32 group. */
 export const IFACE_GROUP = 36;
+/** u32 MTU (0 = not given: 1500, loopback 65536). */
+export const IFACE_MTU = 40;
 /** bytes of an interface entry. */
-export const IFACE_SIZE = 40;
+export const IFACE_SIZE = 44;
 /** Address table after the interfaces: ADDR_MAX entries. */
 export const ADDR_MAX = 256;
 /** u32 ifindex owning the address (0 = unused entry). */
@@ -1783,7 +1785,9 @@ export const ROUTE_PREFIX = 5;
 export const ROUTE_TYPE = 6;
 /** u8[16] destination. */
 export const ROUTE_DST = 8;
+/** u8[16] gateway (`via`; all zero = directly connected). */
+export const ROUTE_GW = 24;
 /** bytes of a route entry. */
-export const ROUTE_SIZE = 24;
+export const ROUTE_SIZE = 40;
 /** bytes of the host model area. */
 export const HOST_SIZE = IFACE_MAX * IFACE_SIZE + ADDR_MAX * ADDR_SIZE + ROUTE_MAX * ROUTE_SIZE;

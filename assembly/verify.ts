@@ -18,6 +18,10 @@ import { checkCmp } from './insn/cmp';
 import { checkDynset } from './insn/dynset';
 import { checkExthdr } from './insn/exthdr';
 import { checkFib } from './insn/fib';
+import { checkRt } from './insn/rt';
+import { checkSocket } from './insn/socket';
+import { checkOsf } from './insn/osf';
+import { checkXfrm } from './insn/xfrm';
 import { checkHash } from './insn/hash';
 import { checkImmediate } from './insn/immediate';
 import { checkLimit } from './insn/limit';
@@ -123,6 +127,7 @@ export function vmSupports(op: u32): bool {
     case Op.Meta: case Op.MetaSet: case Op.Immediate: case Op.Lookup: case Op.Dynset: case Op.Counter:
     case Op.Limit: case Op.Quota: case Op.Log: case Op.Reject: case Op.Notrack: case Op.Queue:
     case Op.Objref: case Op.Exthdr: case Op.Fib: case Op.Numgen: case Op.Hash:
+    case Op.Rt: case Op.Socket: case Op.Osf: case Op.Xfrm:
       return true;
   }
   return false;
@@ -246,6 +251,10 @@ function checkOp(p: usize, op: u32): i32 {
     case Op.Exthdr: return checkExthdr(p);
     case Op.Fib: return checkFib(p);
     case Op.Hash: return checkHash(p);
+    case Op.Rt: return checkRt(p);
+    case Op.Socket: return checkSocket(p);
+    case Op.Osf: return checkOsf(p);
+    case Op.Xfrm: return checkXfrm(p);
     case Op.Limit: {
       const s = stateSlot();
       if (!s) return loadFail(LoadError.OutOfMemory, vStateNext + 1, vStateCap);

@@ -32,6 +32,10 @@ import { evalQueue } from './insn/queue';
 import { evalQuota } from './insn/quota';
 import { evalRange } from './insn/range';
 import { evalReject } from './insn/reject';
+import { evalRt } from './insn/rt';
+import { evalSocket } from './insn/socket';
+import { evalOsf } from './insn/osf';
+import { evalXfrm } from './insn/xfrm';
 
 /** Trace recording for this batch: 0 off, 1 all packets, 2 packets with nftrace. */
 export let traceMode: u32 = 0;
@@ -120,6 +124,10 @@ export let decidedRule: u32 = 0;
       case Op.Fib: evalFib(pc); break;
       case Op.Numgen: evalNumgen(pc); break;
       case Op.Hash: evalHash(pc); break;
+      case Op.Rt: evalRt(pc); break;
+      case Op.Socket: evalSocket(pc); break;
+      case Op.Osf: evalOsf(pc); break;
+      case Op.Xfrm: evalXfrm(pc); break;
       // The loader admits no other opcode.
       default: unreachable();
     }

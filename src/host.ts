@@ -18,6 +18,8 @@ export interface HostInterface {
   kind?: string;
   /** Interface group. */
   group?: number;
+  /** MTU (default 1500, loopback 65536): rt tcpmss. */
+  mtu?: number;
   /** Addresses with their prefix: `10.0.0.1/24`, `fe80::1/64`. */
   addresses?: string[];
   /** Hardware address `02:00:00:00:01:01` (received frames addressed to it are PACKET_HOST). */
@@ -34,6 +36,8 @@ export interface HostRoute {
   oif: number;
   /** RTN_* type: unicast 1 (default), blackhole 6, unreachable 7, prohibit 8. */
   type?: number;
+  /** Gateway (`via`), same family as dst; none = directly connected. */
+  via?: string;
 }
 
 /** The machine the rules run on. */
@@ -112,6 +116,7 @@ export function writeHost(mem: Uint8Array, base: number, host: HostModel): void 
     view.setUint16(e + abi.IFACE_TYPE, i.type ?? 1, true);
     view.setUint16(e + abi.IFACE_PRESENT, 1, true);
     view.setUint32(e + abi.IFACE_GROUP, i.group ?? 0, true);
+    view.setUint32(e + abi.IFACE_MTU, i.mtu ?? 0, true);
     for (const a of i.addresses ?? []) {
       if (na >= abi.ADDR_MAX) throw new Error(`more than ${abi.ADDR_MAX} addresses`);
       const p = parsePrefix(a);
@@ -131,6 +136,11 @@ export function writeHost(mem: Uint8Array, base: number, host: HostModel): void 
     mem[q + abi.ROUTE_PREFIX] = p.len;
     mem[q + abi.ROUTE_TYPE] = r.type ?? 1;
     mem.set(p.addr, q + abi.ROUTE_DST);
+    if (r.via) {
+      const g = parseAddr(r.via);
+      if (!g || g.length !== p.addr.length) throw new Error(`route ${r.dst}: bad gateway '${r.via}'`);
+      mem.set(g, q + abi.ROUTE_GW);
+    }
   });
 }
 
@@ -271,6 +281,7 @@ export function hostFromJson(json: unknown): HostModel {
     if (!loop && i.kind) out.kind = i.kind;
     if (i.mac) out.mac = i.mac;
     if (i.group !== undefined) out.group = i.group;
+    if (i.mtu !== undefined) out.mtu = i.mtu;
     return out;
   });
   const byName = new Map(interfaces.map((i) => [i.name, i]));
@@ -293,7 +304,7 @@ export function hostFromJson(json: unknown): HostModel {
     } else if (via) oif = connected.find((p) => p.addr.length === via.length && prefixMatch(p.addr, via, p.len))?.ifindex ?? 0;
     if (!oif) throw new Error(`host description: route ${r.dst}: no device and no connected gateway`);
     const dsts = r.dst !== 'default' ? [r.dst] : via ? [via.length === 4 ? '0.0.0.0/0' : '::/0'] : ['0.0.0.0/0', '::/0'];
-    for (const dst of dsts) routes.push({ dst, oif, ...(r.type ? { type: ROUTE_TYPES[r.type] ?? 1 } : {}) });
+    for (const dst of dsts) routes.push({ dst, oif, ...(r.type ? { type: ROUTE_TYPES[r.type] ?? 1 } : {}), ...(via && r.via ? { via: r.via } : {}) });
   }
   return { interfaces, routes, forwarding: j.forwarding ?? false };
 }

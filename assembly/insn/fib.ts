@@ -3,7 +3,7 @@
 // connected prefixes, routes; longest prefix wins).
 // `[ fib saddr . iif oif present => reg 1 ]`, `[ fib daddr type => reg 1 ]`.
 
-import { ADDR_ADDR, ADDR_FAMILY, ADDR_IFINDEX, ADDR_MAX, ADDR_PREFIX, ADDR_SIZE, FibFlags, FibResult, FIB_DREG, FIB_FLAGS, FIB_RESULT, IFACE_MAX, IFACE_NAME, IFACE_SIZE, IFACE_TYPE, InetHook, LoadError, Op, ROUTE_DST, ROUTE_FAMILY, ROUTE_IFINDEX, ROUTE_MAX, ROUTE_PREFIX, ROUTE_SIZE, ROUTE_TYPE } from '../abi';
+import { ADDR_ADDR, ADDR_FAMILY, ADDR_IFINDEX, ADDR_MAX, ADDR_PREFIX, ADDR_SIZE, FibFlags, FibResult, FIB_DREG, FIB_FLAGS, FIB_RESULT, IFACE_MAX, IFACE_NAME, IFACE_SIZE, IFACE_TYPE, InetHook, LoadError, Op, ROUTE_DST, ROUTE_FAMILY, ROUTE_GW, ROUTE_IFINDEX, ROUTE_MAX, ROUTE_PREFIX, ROUTE_SIZE, ROUTE_TYPE } from '../abi';
 import { host, loadFail, regs } from '../mem';
 import { pData, pEnd, pHook, pIif, pNh, pOif, pProto } from '../packet';
 import { ifaceOf } from './meta';
@@ -40,6 +40,11 @@ const ROUTES: usize = ADDRS + ADDR_MAX * ADDR_SIZE;
 /** Route lookup result: output ifindex (0 none) and route type. */
 let rIf: u32 = 0;
 let rType: u32 = 0;
+/** Gateway of the last route() (address in the host area), 0 when directly connected or local. */
+let rGw: usize = 0;
+
+/** Gateway address of the last route() (0 = none: the destination is the next hop). */
+export function routeGw(): usize { return rGw; }
 
 /** Output ifindex of the last route() (0 = none); reject's source address selection uses it. */
 export function routeIf(): u32 { return rIf; }
@@ -51,6 +56,7 @@ export function route(a: usize, fam: u32): void {
   const alen: u32 = fam == 2 ? 4 : 16;
   rIf = 0;
   rType = RTN_UNREACHABLE;
+  rGw = 0;
   let best: i32 = -1;
   for (let i: usize = 0; i < <usize>ADDR_MAX; i++) {
     const e = host + ADDRS + i * ADDR_SIZE;
@@ -77,6 +83,8 @@ export function route(a: usize, fam: u32): void {
       best = pl;
       rIf = ifx;
       rType = load<u8>(e, ROUTE_TYPE);
+      rGw = 0;
+      for (let b: u32 = 0; b < alen; b++) if (load<u8>(e + ROUTE_GW + b)) rGw = e + ROUTE_GW;
     }
   }
 }

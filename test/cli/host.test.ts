@@ -23,7 +23,8 @@ describe('hostFromJson', () => {
   it('examples/server-host.json: lo is ARPHRD 772 without a kind, defaults take their gateway family', () => {
     const h = hostFromJson(json('examples/server-host.json'));
     expect(h.interfaces.map((i) => [i.name, i.index, i.type, i.kind])).toEqual([['lo', 1, 772, undefined], ['eth0', 2, 1, 'veth']]);
-    expect(h.routes).toEqual([{ dst: '0.0.0.0/0', oif: 2 }, { dst: '::/0', oif: 2 }]);
+    expect(h.routes).toEqual([{ dst: '0.0.0.0/0', oif: 2, via: '192.0.2.1' }, { dst: '::/0', oif: 2, via: 'fe80::1' }]);
+    expect(h.interfaces.map((i) => i.mtu)).toEqual([65536, 1500]);
     expect(h.forwarding).toEqual({ ipv4: false, ipv6: false });
   });
 
