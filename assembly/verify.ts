@@ -16,7 +16,7 @@ import { checkBitwise } from './insn/bitwise';
 import { checkByteorder } from './insn/byteorder';
 import { checkCmp } from './insn/cmp';
 import { checkDynset } from './insn/dynset';
-import { checkExthdr } from './insn/exthdr';
+import { checkExthdr, checkExthdrSet } from './insn/exthdr';
 import { checkFib } from './insn/fib';
 import { checkRt } from './insn/rt';
 import { checkSocket } from './insn/socket';
@@ -127,7 +127,7 @@ export function vmSupports(op: u32): bool {
     case Op.Meta: case Op.MetaSet: case Op.Immediate: case Op.Lookup: case Op.Dynset: case Op.Counter:
     case Op.Limit: case Op.Quota: case Op.Log: case Op.Reject: case Op.Notrack: case Op.Queue:
     case Op.Objref: case Op.Exthdr: case Op.Fib: case Op.Numgen: case Op.Hash:
-    case Op.Rt: case Op.Socket: case Op.Osf: case Op.Xfrm:
+    case Op.Rt: case Op.Socket: case Op.Osf: case Op.Xfrm: case Op.ExthdrSet:
       return true;
   }
   return false;
@@ -249,6 +249,7 @@ function checkOp(p: usize, op: u32): i32 {
     case Op.Queue: return checkQueue(p);
     case Op.Objref: return checkObjref(p);
     case Op.Exthdr: return checkExthdr(p);
+    case Op.ExthdrSet: return checkExthdrSet(p);
     case Op.Fib: return checkFib(p);
     case Op.Hash: return checkHash(p);
     case Op.Rt: return checkRt(p);

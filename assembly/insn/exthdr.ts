@@ -1,8 +1,10 @@
 // exthdr (kernel: net/netfilter/nft_exthdr.c): bytes of an IPv6 extension
 // header, a TCP option or an IPv4 option, or just whether it is present.
 // `[ exthdr load tcpopt 2b @ 2 + 2 => reg 1 ]`, `[ exthdr load ipv6 1b @ 44 + 0 present => reg 1 ]`.
+// Writes (nft_exthdr_tcp_set_eval): 2 or 4 bytes of a TCP option, with the
+// TCP checksum updated incrementally. `[ exthdr write tcpopt reg 1 => 2b @ 2 + 2 ]`.
 
-import { ExthdrFlags, ExthdrOp, EXTHDR_DREG, EXTHDR_FLAGS, EXTHDR_LEN, EXTHDR_OFFSET, EXTHDR_OP, EXTHDR_TYPE, LoadError, Op } from '../abi';
+import { ExthdrFlags, ExthdrOp, EXTHDR_DREG, EXTHDR_FLAGS, EXTHDR_LEN, EXTHDR_OFFSET, EXTHDR_OP, EXTHDR_SET_LEN, EXTHDR_SET_OFFSET, EXTHDR_SET_OP, EXTHDR_SET_SREG, EXTHDR_SET_TYPE, EXTHDR_TYPE, LoadError, Op } from '../abi';
 import { loadFail, regs, regStore, setBreak } from '../mem';
 import { fhOffset, ipv6FindHdr, pData, pEnd, pFragoff, pL4, pNh, pProto, pThoff, pTprot } from '../packet';
 
@@ -99,4 +101,68 @@ export function evalExthdr(insn: usize): void {
   }
   if (present) store<u32>(d, 0);
   else setBreak();
+}
+
+/** Load-time checks of a write (nft_exthdr_tcp_set_init): TCP options only, 2 or 4 bytes. */
+export function checkExthdrSet(insn: usize): i32 {
+  const op = <i32>load<u8>(insn, EXTHDR_SET_OP);
+  if (op != ExthdrOp.Tcpopt) return loadFail(LoadError.UnsupportedKey, Op.ExthdrSet, op);
+  const len = <i32>load<u8>(insn, EXTHDR_SET_LEN);
+  if (len != 2 && len != 4) return loadFail(LoadError.BadOperand, Op.ExthdrSet, EXTHDR_SET_LEN, len);
+  return 0;
+}
+
+/** One's complement sum of the 16-bit big-endian words of a 2- or 4-byte value at p. */
+@inline function words(p: usize, len: u32): u32 {
+  let s: u32 = (<u32>load<u8>(p) << 8) | load<u8>(p, 1);
+  if (len == 4) s += (<u32>load<u8>(p, 2) << 8) | load<u8>(p, 3);
+  return s;
+}
+
+/** inet_proto_csum_replace2/4 on the TCP checksum at `c` (no CHECKSUM_PARTIAL in a replay): old bytes at o, new at n. */
+function tcpCsumReplace(c: usize, o: usize, n: usize, len: u32): void {
+  let s: u32 = ~((<u32>load<u8>(c) << 8) | load<u8>(c, 1)) & 0xffff;
+  s += (len == 4 ? 0x1fffe : 0xffff) - words(o, len);
+  s += words(n, len);
+  while (s >> 16) s = (s & 0xffff) + (s >> 16);
+  const r = ~s & 0xffff;
+  store<u8>(c, <u8>(r >> 8));
+  store<u8>(c, <u8>r, 1);
+}
+
+// Mirrors nft_exthdr_tcp_set_eval: the first option of the type; an MSS is only ever lowered.
+export function evalExthdrSet(insn: usize): void {
+  const th = pData + pThoff;
+  if (!pL4 || pTprot != 6 || pFragoff != 0 || th + 20 > pEnd) {
+    setBreak();
+    return;
+  }
+  const hl = <u32>(load<u8>(th, 12) >> 4) << 2;
+  if (hl < 20 || th + hl > pEnd) {
+    setBreak();
+    return;
+  }
+  const type = <i32>load<u8>(insn, EXTHDR_SET_TYPE);
+  const len = <u32>load<u8>(insn, EXTHDR_SET_LEN);
+  const off = <u32>load<u16>(insn, EXTHDR_SET_OFFSET);
+  const src = regs + (<usize>load<u8>(insn, EXTHDR_SET_SREG) << 2);
+  for (let i: u32 = 20; i < hl - 1; i += optlen(th, i)) {
+    if (<i32>load<u8>(th + i) != type) continue;
+    const ol = optlen(th, i);
+    if (i + ol > hl || len + off > ol) {
+      setBreak();
+      return;
+    }
+    const p = th + i + off;
+    if (len == 2) {
+      const o = (<u32>load<u8>(p) << 8) | load<u8>(p, 1);
+      const nv = (<u32>load<u8>(src) << 8) | load<u8>(src, 1);
+      // TCPOPT_MSS: an increase can stall the connection.
+      if (type == 2 && o <= nv) return;
+      if (o == nv) return;
+    } else if (load<u32>(p) == load<u32>(src)) return;
+    tcpCsumReplace(th + 16, p, src, len);
+    memory.copy(p, src, len);
+    return;
+  }
 }
