@@ -232,7 +232,8 @@ function unitName(u: number): string {
   return ({ 1: 'second', 60: 'minute', 3600: 'hour', 86400: 'day', 604800: 'week' } as Record<number, string>)[u] ?? 'second';
 }
 
-function fibFlags(f: number): string {
+/** The `saddr . iif` part of a fib expression from its NFTA_FIB_F_* flags, as nft writes it. */
+export function fibFlags(f: number): string {
   const names: string[] = [];
   if (f & 1) names.push('saddr');
   if (f & 2) names.push('daddr');

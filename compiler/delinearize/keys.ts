@@ -2,7 +2,7 @@
 // ct.c, fib.c, rt.c, numgen.c, hash.c, socket.c, osf.c, xfrm.c print
 // callbacks): `[ meta load l4proto => reg 1 ]` → `meta l4proto` (type inet_proto).
 
-import type { Insn } from '../insn.js';
+import { fibFlags, type Insn } from '../insn.js';
 import { META_KEYS } from '../expr/meta-keys.js';
 import { CT_KEYS } from '../expr/ct-keys.js';
 import { DATATYPES } from '../datatype.js';
@@ -55,16 +55,6 @@ export function ctKey(key: string, dir: number | undefined, family: string): DEx
 }
 
 const FIB_RESULT: Record<number, [string, string]> = { 1: ['oif', 'iface_index'], 2: ['oifname', 'ifname'], 3: ['type', 'fib_addrtype'] };
-
-function fibFlags(f: number): string {
-  const names: string[] = [];
-  if (f & 1) names.push('saddr');
-  if (f & 2) names.push('daddr');
-  if (f & 4) names.push('mark');
-  if (f & 8) names.push('iif');
-  if (f & 0x10) names.push('oif');
-  return names.join(' . ');
-}
 
 const RT_KEYS: Record<string, [string, string, number]> = {
   classid: ['rt classid', 'realm', 32], nexthop4: ['rt ip nexthop', 'ipv4_addr', 32], nexthop6: ['rt ip6 nexthop', 'ipv6_addr', 128],
