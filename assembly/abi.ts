@@ -1425,7 +1425,7 @@ export const REG_OPERANDS: i32[] = [
   Op.Tproxy, TPROXY_REG_ADDR, RegRole.Load | RegRole.Optional, RegLen.Addr, TPROXY_FAMILY,
   Op.Tproxy, TPROXY_REG_PORT, RegRole.Load | RegRole.Optional, RegLen.Fixed, 2,
   Op.Dup, DUP_REG_ADDR, RegRole.Load | RegRole.Optional, RegLen.Addr, 0,
-  Op.Dup, DUP_REG_DEV, RegRole.Load, RegLen.Fixed, 4,
+  Op.Dup, DUP_REG_DEV, RegRole.Load | RegRole.Optional, RegLen.Fixed, 4,
   Op.Fwd, FWD_REG_DEV, RegRole.Load, RegLen.Fixed, 4,
   Op.Fwd, FWD_REG_ADDR, RegRole.Load | RegRole.Optional, RegLen.Addr, FWD_FAMILY,
 ];
@@ -1672,6 +1672,10 @@ export enum RecordKind {
   Log = 2,
   /** a reject statement ran: REC_SUB = RejectType, REC_A = code */
   Reject = 3,
+  /** fwd stole the packet: REC_SUB = next-hop Family (0 none), REC_A = output ifindex, REC_B = IPv4 next hop (network order as in memory; 0 for IPv6) */
+  Fwd = 4,
+  /** dup sent a copy: REC_SUB = Family of the gateway (0 none: netdev), REC_A = output ifindex (0xffffffff none), REC_B = IPv4 gateway (0 for IPv6) */
+  Dup = 5,
 }
 /** Trace event types (enum nft_trace_types). */
 export enum TraceType {

@@ -36,6 +36,7 @@ import { evalRt } from './insn/rt';
 import { evalSocket } from './insn/socket';
 import { evalOsf } from './insn/osf';
 import { evalXfrm } from './insn/xfrm';
+import { evalDup, evalFwd } from './insn/fwd';
 
 /** Trace recording for this batch: 0 off, 1 all packets, 2 packets with nftrace. */
 export let traceMode: u32 = 0;
@@ -129,6 +130,8 @@ export let decidedRule: u32 = 0;
       case Op.Socket: evalSocket(pc); break;
       case Op.Osf: evalOsf(pc); break;
       case Op.Xfrm: evalXfrm(pc); break;
+      case Op.Fwd: evalFwd(pc); break;
+      case Op.Dup: evalDup(pc); break;
       // The loader admits no other opcode.
       default: unreachable();
     }
