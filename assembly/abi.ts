@@ -1269,6 +1269,10 @@ export const SYNPROXY_MSS = 6;
 export const CONNLIMIT_FLAGS = 4;
 /** Op.Connlimit: u32 connection limit. */
 export const CONNLIMIT_COUNT = 8;
+/** Op.Last: u8 1 once a packet has run it (`last used never` while 0). */
+export const LAST_SET = 4;
+/** Op.Last: u64 packet time (ns) of the last packet that ran it. */
+export const LAST_TIME = 8;
 /** Op.FlowOffload: string offset of the flowtable name. */
 export const FLOW_OFFLOAD_NAME = 8;
 
@@ -1334,7 +1338,7 @@ export const OPS: OpInfo[] = [
   new OpInfo(Op.Fwd, 'fwd', 'nft_fwd_netdev_ops, nft_fwd_neigh_netdev_ops', 8, Tail.None, 0, 'reg_dev:u8@4 reg_addr:u8@5 family:u8@6'),
   new OpInfo(Op.Synproxy, 'synproxy', 'nft_synproxy_ops', 8, Tail.None, 0, 'wscale:u8@4 flags:u8@5 mss:u16@6'),
   new OpInfo(Op.Connlimit, 'connlimit', 'nft_connlimit_ops', 12, Tail.None, 0, 'flags:u8@4 count:u32@8'),
-  new OpInfo(Op.Last, 'last', 'nft_last_ops', 4, Tail.None, 0, ''),
+  new OpInfo(Op.Last, 'last', 'nft_last_ops', 16, Tail.None, 0, 'set:u8@4 time:u64@8'),
   new OpInfo(Op.FlowOffload, 'flow_offload', 'nft_flow_offload_ops', 12, Tail.None, 0, 'name:str@8'),
 ];
 

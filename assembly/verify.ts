@@ -128,7 +128,7 @@ export function vmSupports(op: u32): bool {
     case Op.Meta: case Op.MetaSet: case Op.Immediate: case Op.Lookup: case Op.Dynset: case Op.Counter:
     case Op.Limit: case Op.Quota: case Op.Log: case Op.Reject: case Op.Notrack: case Op.Queue:
     case Op.Objref: case Op.Exthdr: case Op.Fib: case Op.Numgen: case Op.Hash:
-    case Op.Rt: case Op.Socket: case Op.Osf: case Op.Xfrm: case Op.ExthdrSet: case Op.Fwd: case Op.Dup:
+    case Op.Rt: case Op.Socket: case Op.Osf: case Op.Xfrm: case Op.ExthdrSet: case Op.Fwd: case Op.Dup: case Op.Last:
       return true;
   }
   return false;

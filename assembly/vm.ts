@@ -37,6 +37,7 @@ import { evalSocket } from './insn/socket';
 import { evalOsf } from './insn/osf';
 import { evalXfrm } from './insn/xfrm';
 import { evalDup, evalFwd } from './insn/fwd';
+import { evalLast } from './insn/last';
 
 /** Trace recording for this batch: 0 off, 1 all packets, 2 packets with nftrace. */
 export let traceMode: u32 = 0;
@@ -132,6 +133,7 @@ export let decidedRule: u32 = 0;
       case Op.Xfrm: evalXfrm(pc); break;
       case Op.Fwd: evalFwd(pc); break;
       case Op.Dup: evalDup(pc); break;
+      case Op.Last: evalLast(pc); break;
       // The loader admits no other opcode.
       default: unreachable();
     }

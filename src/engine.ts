@@ -63,7 +63,7 @@ export interface PacketIn {
 }
 
 /** The live state of a `counter` or `quota` record. */
-export type LiveState = { op: 'counter'; packets: bigint; bytes: bigint } | { op: 'quota'; consumed: bigint };
+export type LiveState = { op: 'counter'; packets: bigint; bytes: bigint } | { op: 'quota'; consumed: bigint } | { op: 'last'; used: bigint | undefined };
 
 /** A record of the record area, decoded. */
 export interface VmRecord {
@@ -389,6 +389,7 @@ export class Engine {
     const at = (p: number): LiveState | undefined => {
       if (this.mem[p] === abi.Op.Counter) return { op: 'counter', packets: this.view.getBigUint64(p + abi.COUNTER_PKTS, true), bytes: this.view.getBigUint64(p + abi.COUNTER_BYTES, true) };
       if (this.mem[p] === abi.Op.Quota) return { op: 'quota', consumed: this.view.getBigUint64(p + abi.QUOTA_CONSUMED, true) };
+      if (this.mem[p] === abi.Op.Last) return { op: 'last', used: this.mem[p + abi.LAST_SET] ? this.view.getBigUint64(p + abi.LAST_TIME, true) : undefined };
       return undefined;
     };
     const rulesOff = secOff(abi.Section.Rules);

@@ -35,7 +35,7 @@ function applyLiveStates(l: Loaded, live: { rules: LiveState[][]; objects: (Live
     const states = live.rules[k] ?? [];
     let s = 0;
     r.insns.forEach((i: Insn) => {
-      if (i.op !== 'counter' && i.op !== 'quota') return;
+      if (i.op !== 'counter' && i.op !== 'quota' && i.op !== 'last') return;
       const st = states[s++];
       if (i.op === 'counter' && st?.op === 'counter') {
         i.pkts = st.packets;
