@@ -22,9 +22,10 @@ export interface Token {
 // character codes, never on slices of it: a lexer runs once per source byte,
 // so a substring or an unanchored regex per token dominates compile time.
 const RE_IP6 = /(?:(?:[0-9a-fA-F]{1,4}:){7}[0-9a-fA-F]{1,4}|(?:[0-9a-fA-F]{1,4}:){0,7}(?:[0-9a-fA-F]{1,4})?::(?:[0-9a-fA-F]{1,4}(?::[0-9a-fA-F]{1,4}){0,6})?(?:\.\d{1,3}\.\d{1,3}\.\d{1,3})?|(?:[0-9a-fA-F]{1,4}:){6}\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})/y;
-const RE_MAC = /[0-9a-fA-F]{1,2}(?::[0-9a-fA-F]{1,2}){5}(?![0-9a-fA-F:])/y;
-// `1:10`, `ffff:ffff` (tc classids) are one word, as in nft's scanner.
-const RE_PAIR = /[0-9a-fA-F]{1,4}:[0-9a-fA-F]{1,4}(?![\w:.])/y;
+const RE_MAC = /[0-9a-fA-F]{1,2}(?::[0-9a-fA-F]{1,2}){5}(?![0-9a-fA-F])/y;
+// `1:10`, `ffff:ffff` (tc classids) are one word, as in nft's scanner; also
+// before another `:` (longest match: `00:11:22` scans as `00:11`, `:`, `22`).
+const RE_PAIR = /[0-9a-fA-F]{1,4}:[0-9a-fA-F]{1,4}(?![\w.])/y;
 const RE_IP4 = /\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?![\d.])/y;
 const RE_HEX = /0[xX][0-9a-fA-F]+(?!\w)/y;
 const RE_NUM = /\d+(?![A-Za-z_\d])/y;
@@ -131,15 +132,16 @@ export function tokenize(src: Source): Token[] {
     }
     // Addresses before numbers and words: 10.0.0.1, fe80::1, 00:11:22:33:44:55.
     if (mayBeAddress(s, i, c)) {
-      let len = matchAt(RE_MAC, s, i);
-      if (len) { tok('mac', s.slice(i, i + len), i, i + len); i += len; continue; }
-      len = matchAt(RE_IP6, s, i);
-      if (len) {
+      // Longest match between a MAC and an IPv6 address (`0:1:2:3:4:5:6:7` is IPv6).
+      const macLen = matchAt(RE_MAC, s, i);
+      let len = matchAt(RE_IP6, s, i);
+      if (len > macLen) {
         const m = s.slice(i, i + len);
         if (m.includes(':') && !/^[0-9a-fA-F]{1,4}:[0-9a-fA-F]{1,4}$/.test(m) && m !== ':' && !is(s.charCodeAt(i + len), WORD_START)) {
           tok('ip6', m, i, i + len); i += len; continue;
         }
       }
+      if (macLen) { tok('mac', s.slice(i, i + macLen), i, i + macLen); i += macLen; continue; }
       len = matchAt(RE_PAIR, s, i);
       if (len) { tok('word', s.slice(i, i + len), i, i + len); i += len; continue; }
       len = matchAt(RE_IP4, s, i);

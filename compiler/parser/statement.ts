@@ -13,6 +13,9 @@ import type { Parser } from './index.js';
 import { parseNat, parseTproxy } from './nat.js';
 import { CT_OBJECTS, LOG_LEVELS, WORD_OPS } from './tables.js';
 
+/** Tokens that can start no statement (after one, nft expects the rule's end). */
+const NOT_STMT_START = new Set(['~', ')', ']', '[', '=', ':', '*', '+', '!', '==', '!=', '<', '>', '<=', '>=']);
+
 /** A rule: statements (and a comment) up to the end of the line. */
 export function parseRule(p: Parser, start: Token): RuleDecl {
   const stmts: Stmt[] = [];
@@ -22,6 +25,11 @@ export function parseRule(p: Parser, start: Token): RuleDecl {
       p.next();
       comment = p.word('quoted string').text;
       continue;
+    }
+    // A token that neither starts a statement nor continues the last one: after
+    // a statement nft's grammar wants only the end of the rule there.
+    if (stmts.length > 0 && (p.t.kind === 'bad' || (p.t.kind === 'punct' && NOT_STMT_START.has(p.t.text)))) {
+      p.fail(p.t, 'newline or semicolon');
     }
     stmts.push(parseStatement(p));
   }
