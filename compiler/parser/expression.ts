@@ -25,7 +25,7 @@ export function parseExpr(p: Parser, allowKeywords: boolean, noConcatRange = fal
     }
     if (p.is('map') || p.is('vmap')) {
       const vmap = p.next().text === 'vmap';
-      const m = p.is('@') ? parseSetRef(p) : p.is('$') ? p.variable() : parseSetLiteral(p, false);
+      const m = p.is('@') ? parseSetRef(p) : p.is('$') ? p.variable() : parseSetLiteral(p, false, vmap);
       e = { k: 'map', key: e, map: m, vmap, span: p.spanFrom(start) };
     }
     return e;
@@ -76,7 +76,7 @@ function rhsConcat(p: Parser, allowKeywords: boolean): Expr {
   let e = concatValue(p, allowKeywords);
   if (p.is('map') || p.is('vmap')) {
     const vmap = p.next().text === 'vmap';
-    const m = p.is('@') ? parseSetRef(p) : parseSetLiteral(p, false);
+    const m = p.is('@') ? parseSetRef(p) : parseSetLiteral(p, false, vmap);
     e = { k: 'map', key: e, map: m, vmap, span: p.spanFrom(start) };
   }
   return e;
@@ -176,8 +176,11 @@ function rawPayload(p: Parser): Expr {
   return { k: 'raw', base, offset, len, span: p.spanFrom(a) };
 }
 
-/** `{ a, b : c, 1-5 timeout 1s, ... }` */
-export function parseSetLiteral(p: Parser, allowKeywords: boolean): Expr & { k: 'set' } {
+/**
+ * `{ a, b : c, 1-5 timeout 1s, ... }`. With `verdicts` (the literal of a
+ * `vmap`), element data must be a verdict: nft's grammar takes nothing else there.
+ */
+export function parseSetLiteral(p: Parser, allowKeywords: boolean, verdicts = false): Expr & { k: 'set' } {
   const open = p.expect('{', "'{'");
   return p.nested((): Expr & { k: 'set' } => {
     const elems: Elem[] = [];
@@ -198,7 +201,7 @@ export function parseSetLiteral(p: Parser, allowKeywords: boolean): Expr & { k: 
           el.stmts.push(parseStatement(p));
         } else break;
       }
-      if (p.eat(':')) el.data = elemData(p);
+      if (p.eat(':')) el.data = verdicts ? verdictData(p) : elemData(p);
       el.span = p.spanFrom(es);
       if (key.k === 'set' && !el.data) elems.push(...key.elems);
       else elems.push(el);
@@ -233,11 +236,19 @@ function elemData(p: Parser): Expr {
   return concatValue(p, false);
 }
 
-/** A verdict (`accept`, `jump other`), at its first word `t`. */
-export function parseVerdict(p: Parser, t: Token): Expr & { k: 'verdict' } {
+/** The data of a verdict-map literal's element: a verdict only (`jump` to a word or `$var`). */
+function verdictData(p: Parser): Expr {
+  const t = p.t;
+  if (t.kind !== 'word' || !VERDICTS.includes(t.text)) p.fail(t);
+  if ((t.text === 'jump' || t.text === 'goto') && p.peek().kind === 'string') p.fail(p.peek(), "string or '$'");
+  return parseVerdict(p, t, "string or '$'");
+}
+
+/** A verdict (`accept`, `jump other`), at its first word `t`; `expecting` names what may follow a jump. */
+export function parseVerdict(p: Parser, t: Token, expecting = 'chain name'): Expr & { k: 'verdict' } {
   p.next();
   if (t.text === 'jump' || t.text === 'goto') {
-    const c = p.identifier('chain name');
+    const c = p.identifier(expecting);
     return { k: 'verdict', v: t.text, chain: c, span: p.spanFrom(t) };
   }
   return { k: 'verdict', v: t.text, span: tokSpan(t) };

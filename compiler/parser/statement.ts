@@ -48,7 +48,7 @@ export function parseStatement(p: Parser): Stmt {
       case 'return':
       case 'jump':
       case 'goto': {
-        const v = parseVerdict(p, t);
+        const v = parseVerdict(p, t, "'{'");
         return { k: 'verdict', v, span: v.span };
       }
       case 'counter':
