@@ -56,14 +56,18 @@ function binLevel(p: Parser, level: number, allowKeywords: boolean): Expr {
   return l;
 }
 
-/** The right-hand side of a relational or a define: a value, list, range, prefix, set. */
-export function parseRhsExpr(p: Parser, allowKeywords: boolean): Expr {
+/**
+ * The right-hand side of a relational or a define: a value, list, range,
+ * prefix, set. Only a relational's (`relational`) takes a flag mask
+ * (`syn / fin,syn`); elsewhere `/` wants a prefix length, as in nft's grammar.
+ */
+export function parseRhsExpr(p: Parser, allowKeywords: boolean, relational = false): Expr {
   return p.nested(() => {
     const start = p.t;
-    const first = rhsConcat(p, allowKeywords);
+    const first = rhsConcat(p, allowKeywords, relational);
     if (p.is(',')) {
       const items = [first];
-      while (p.eat(',')) items.push(rhsConcat(p, allowKeywords));
+      while (p.eat(',')) items.push(rhsConcat(p, allowKeywords, relational));
       return { k: 'list', items, span: p.spanFrom(start) };
     }
     return first;
@@ -71,9 +75,9 @@ export function parseRhsExpr(p: Parser, allowKeywords: boolean): Expr {
 }
 
 /** A concatenation of values, optionally looked up in a map (`1.2.3.4 . 80 map @m`). */
-function rhsConcat(p: Parser, allowKeywords: boolean): Expr {
+function rhsConcat(p: Parser, allowKeywords: boolean, relational: boolean): Expr {
   const start = p.t;
-  let e = concatValue(p, allowKeywords);
+  let e = concatValue(p, allowKeywords, relational);
   if (p.is('map') || p.is('vmap')) {
     const vmap = p.next().text === 'vmap';
     const m = p.is('@') ? parseSetRef(p) : parseSetLiteral(p, false, vmap);
@@ -83,14 +87,14 @@ function rhsConcat(p: Parser, allowKeywords: boolean): Expr {
 }
 
 /** A value with optional range or prefix: `1-5`, `10.0.0.0/8`, `a | b`. */
-function rhsValue(p: Parser, allowKeywords: boolean): Expr {
+function rhsValue(p: Parser, allowKeywords: boolean, relational = false): Expr {
   const start = p.t;
   let e = binop(p, allowKeywords);
   if (p.is('-')) {
     p.next();
     const hi = binop(p, allowKeywords);
     e = { k: 'range', lo: e, hi, span: p.spanFrom(start) };
-  } else if (p.is('/') && p.peek().kind === 'word' && p.peek().text !== '$') {
+  } else if (relational && p.is('/') && p.peek().kind === 'word') {
     // `tcp flags syn / fin,syn,rst,ack`: value under a mask
     p.next();
     const items: Expr[] = [binop(p, false)];
@@ -218,12 +222,12 @@ export function parseSetLiteral(p: Parser, allowKeywords: boolean, verdicts = fa
 }
 
 /** Values joined by `.` (`10.0.0.1 . 22`): a set element's key, and data. */
-function concatValue(p: Parser, allowKeywords: boolean): Expr {
+function concatValue(p: Parser, allowKeywords: boolean, relational = false): Expr {
   const start = p.t;
-  let e = rhsValue(p, allowKeywords);
+  let e = rhsValue(p, allowKeywords, relational);
   if (p.is('.')) {
     const parts = [e];
-    while (p.eat('.')) parts.push(rhsValue(p, allowKeywords));
+    while (p.eat('.')) parts.push(rhsValue(p, allowKeywords, relational));
     e = { k: 'concat', parts, span: p.spanFrom(start) };
   }
   return e;

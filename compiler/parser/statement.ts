@@ -141,7 +141,7 @@ function exprStmt(p: Parser, t: Token): Stmt {
     p.next();
   }
   if (p.atStmtEnd()) p.fail(p.t);
-  const rhs = parseRhsExpr(p, false);
+  const rhs = parseRhsExpr(p, false, true);
   return { k: 'match', l: lhs, op, r: rhs, span: join(lhs.span, rhs.span) };
 }
 
