@@ -194,8 +194,12 @@ export const SD_EFLAGS_AT = 72;
 export const SD_EXPRS_AT = 74;
 /** u32 live elements. */
 export const SD_LIVE = 76;
+/** u32 address of the per-entry element expressions (a dynset's templates, copied on insert; 0 = none): (capacity + 1) × SD_XSTRIDE bytes. */
+export const SD_EXPRS = 80;
+/** u32 bytes of element expressions per entry (the records, each limit followed by its 32-byte bucket). */
+export const SD_XSTRIDE = 84;
 /** bytes of a set descriptor. */
-export const SD_SIZE = 80;
+export const SD_SIZE = 88;
 
 /** Entry flags (u32 at SD_EFLAGS_AT). */
 export enum EntryFlags {

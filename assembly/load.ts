@@ -8,7 +8,7 @@ import {
   BC_HEADER_SIZE, BC_MAGIC, BC_SECTION_ENTRY_SIZE, BC_VERSION_MAJOR, BC_VERSION_MINOR, ChainFlags, CHAIN_DEVICES, CHAIN_FLAGS, CHAIN_HANDLE,
   CHAIN_HOOK, CHAIN_NAME, CHAIN_POLICY, CHAIN_PRIO, CHAIN_RECORD_SIZE, CHAIN_TABLE, CHAIN_TYPE, ElemHas, ELEM_DATA_LEN, ELEM_FLAGS, ELEM_HAS,
   ELEM_KEY, ELEM_KEY_COUNT, ELEM_SIZE, Family, HDR_MAGIC, HDR_SECTIONS, HDR_SIZE, HDR_VERSION_MAJOR, HDR_VERSION_MINOR, IMMEDIATE_DREG,
-  IMMEDIATE_VERDICT_CHAIN, IMMEDIATE_VERDICT_CODE, LoadError, LoadWhere, LOOKUP_DREG, LOOKUP_SET, NFT_JUMP_STACK_SIZE, NONE32, NONE8,
+  DYNSET_EXPR_COUNT, DYNSET_SET, IMMEDIATE_VERDICT_CHAIN, IMMEDIATE_VERDICT_CODE, LoadError, LoadWhere, LOOKUP_DREG, LOOKUP_SET, NFT_JUMP_STACK_SIZE, NONE32, NONE8,
   OBJ_RECORD_SIZE, OBJ_STATE, OBJ_TABLE, OBJ_TYPE, Op, RULE_CHAIN, RULE_CODE, RULE_CODE_SIZE, RULE_COMMENT, RULE_HANDLE, RULE_RECORD_SIZE, RULE_SET_COUNT,
   RULE_SET_FIRST, SECTION_COUNT, SEC_COUNT, SEC_ID, SEC_OFFSET, SEC_SIZE, SetData, SetElemFlags, SetFlags, SetHas, SET_DATA_KIND,
   SET_DATA_LEN, SET_ELEM_COUNT, SET_ELEM_OFFSET, SET_FIELD_COUNT, SET_FIELD_LEN, SET_FIELD_MAX, SET_FLAGS, SET_HAS, SET_NAME,
@@ -21,12 +21,13 @@ import {
   OB_TYPE, RS_CHAINS, RS_CODE, RS_CODE_SIZE, RS_HOOKS, RS_HOOK_CHAINS, RS_NCHAINS, RS_NOBJECTS, RS_NRULES, RS_NSETS, RS_NSTATE,
   RS_NTABLES, RS_OBJECTS, RS_RULES, RS_SETS, RS_SIZE, RS_STATE, RS_STRINGS, RS_TABLES, RU_CHAIN, RU_CODE, RU_END, RU_HANDLE, RU_SIZE,
   SD_BUCKETS, SD_CAPACITY, SD_CATCHALL, SD_COUNT, SD_DATA_AT, SD_DATA_KIND, SD_DLEN, SD_EFLAGS_AT, SD_ENTRIES, SD_ESTRIDE,
-  SD_EXPIRES_AT, SD_FIELD_LEN, SD_FLAGS, SD_KEYEND_AT, SD_KIND, SD_KLEN, SD_KSTRIDE, SD_LIVE, SD_MASK, SD_NFIELDS, SD_SIZE,
+  SD_EXPIRES_AT, SD_EXPRS, SD_XSTRIDE, SD_FIELD_LEN, SD_FLAGS, SD_KEYEND_AT, SD_KIND, SD_KLEN, SD_KSTRIDE, SD_LIVE, SD_MASK, SD_NFIELDS, SD_SIZE,
   SD_TABLE, SD_TIMEOUT, SetKind, TB_FAMILY, TB_SIZE,
 } from './layout';
 import { activate, ctl, image, imageCap, loadFail, loadWhere, slot0, slot1, slotCap, rtRuleset } from './mem';
 import { hashAdd, setAddr, sortEntries } from './set/set';
 import { specializeRule } from './specialize';
+import { dynsetExprBytes } from './insn/dynset';
 import { buildFast } from './fast';
 import { checkVerdict, verifyBegin, verifyInsn, verifyRule, verifyState, vSize } from './verify';
 
@@ -304,6 +305,18 @@ function buildSet(k: u32, sd: usize, tables: usize, ntables: u32): i32 {
 
 /** Hook list slot(s) of a base chain: returns slot*HOOK_NUM+hook, second (inet) via hookSlot2, -1 none. */
 let hookSlot2: i32 = -1;
+/** Per-entry room for a dynset's element expressions in its set (SD_EXPRS); one dynset with expressions per set. */
+function dynsetExprArea(insn: usize, sets: usize): i32 {
+  const sd = setAddr(sets, load<u32>(insn, DYNSET_SET));
+  if (load<u32>(sd, SD_EXPRS)) return loadFail(LoadError.UnsupportedKey, Op.Dynset, 0x100);
+  const xstride = dynsetExprBytes(insn);
+  const area = bump(<usize>(load<u32>(sd, SD_CAPACITY) + 1) * xstride);
+  if (oom) return oomFail();
+  store<u32>(sd, <u32>area, SD_EXPRS);
+  store<u32>(sd, xstride, SD_XSTRIDE);
+  return 0;
+}
+
 function hookSlot(family: u32, hook: u32): i32 {
   hookSlot2 = -1;
   switch (family) {
@@ -558,6 +571,10 @@ export function loadImage(len: u32): i32 {
       store<u32>(ctl, i, VM_ERR_INSN);
       err = verifyInsn(p, <u32>(e - p));
       if (err) return err;
+      if (<u32>load<u8>(p) == Op.Dynset && load<u8>(p, DYNSET_EXPR_COUNT)) {
+        err = dynsetExprArea(p, sets);
+        if (err) return err;
+      }
       p += vSize;
       i++;
     }

@@ -282,7 +282,25 @@ export function verifyInsn(p: usize, avail: u32): i32 {
   // The instruction's own checks first: they validate the set a register length depends on.
   err = checkOp(p, op);
   if (err) return err;
+  if (op == Op.Dynset) {
+    err = checkDynsetExprs(p);
+    if (err) return err;
+  }
   return checkRegisters(p, op);
+}
+
+/** A dynset's element expressions (nft_dynset_init: stateful ones): counter, quota, limit, last, each with its own checks. */
+function checkDynsetExprs(p: usize): i32 {
+  const n = <u32>load<u8>(p, DYNSET_EXPR_COUNT);
+  let q = p + <usize>OPS[Op.Dynset].size;
+  for (let i: u32 = 0; i < n; i++) {
+    const nop = <u32>load<u8>(q);
+    if (nop != Op.Counter && nop != Op.Quota && nop != Op.Limit && nop != Op.Last) return loadFail(LoadError.UnsupportedKey, Op.Dynset, 0x100 | nop);
+    const err = checkOp(q, nop);
+    if (err) return err;
+    q += load<u16>(q, 2);
+  }
+  return 0;
 }
 
 /** Verifies an object's state record (a counter, quota or limit of the object's type). */

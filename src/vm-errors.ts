@@ -54,7 +54,11 @@ function what(e: VmLoadError, p?: Program): string {
     case LoadError.Unsupported: return a === 0 ? 'set element expressions are not supported by the VM yet' : `${opName(a)} is not supported by the VM yet`;
     case LoadError.UnsupportedKey:
       if (a === abi.Op.Meta) return `meta ${META_UNSUPPORTED[b] ?? `key ${b}`} is not supported by the VM yet`;
-      if (a === abi.Op.Dynset) return b === 0x200 ? 'dynset on a non-hash (interval) set is not supported by the VM yet' : 'dynset with element expressions (meters) is not supported by the VM yet';
+      if (a === abi.Op.Dynset) {
+        if (b === 0x200) return 'dynset on a non-hash (interval) set is not supported by the VM yet';
+        if (b === 0x100) return 'a second dynset with element expressions on the same set is not supported by the VM yet';
+        return `dynset element expression ${opName(b & 0xff)} is not supported by the VM yet`;
+      }
       return `${opName(a)}: mode ${b} is not supported by the VM yet`;
     case LoadError.OutOfMemory: return `ruleset does not fit: ${a} bytes needed, the ruleset area has ${b}`;
     case LoadError.BadObject: return `object index ${a} invalid`;

@@ -44,7 +44,19 @@ export function checkLimit(insn: usize, slot: usize, index: u32): i32 {
 
 /** Runs the bucket of the limit record `insn`; true when over the limit. */
 export function limitOver(insn: usize): bool {
-  const slot = rtState + <usize>load<u16>(insn, LIMIT_VM_STATE) * VM_STATE_SLOT_SIZE;
+  return limitOverAt(insn, rtState + <usize>load<u16>(insn, LIMIT_VM_STATE) * VM_STATE_SLOT_SIZE);
+}
+
+/** The template bucket of a limit record (a set element's copy starts from it). */
+export function limitSlot(insn: usize): usize {
+  return rtState + <usize>load<u16>(insn, LIMIT_VM_STATE) * VM_STATE_SLOT_SIZE;
+}
+
+/** Bytes of a limit bucket. */
+export const LIMIT_STATE_SIZE: usize = 32;
+
+/** Runs the limit record `insn` on the bucket at `slot` (a set element's own); true when over. */
+export function limitOverAt(insn: usize, slot: usize): bool {
   const now = pTstamp;
   let last = load<u64>(slot, ST_LAST);
   if (last == 0 || now < last) last = now; // the bucket starts at the first packet; time never runs backwards
