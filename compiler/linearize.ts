@@ -172,6 +172,24 @@ export class RuleCompiler {
     throw new CompileError(span, message);
   }
 
+  /**
+   * Checks that constant `e` has one component per type of `parts` (a
+   * concatenation's). nft evaluates a concatenation's components against the
+   * expected type's subtypes in order: against a single type the first
+   * component gets the invalid type (and fails to parse); extra components
+   * are "too many"; a short concatenation or a single value is a type error.
+   */
+  concatArity(e: Expr, parts: readonly { type: Datatype }[]): void {
+    const es = e.k === 'concat' ? e.parts : [e];
+    if (es.length === parts.length) return;
+    if (e.k === 'concat' && parts.length === 1) this.err(firstSymbol(e).span, `Can't parse symbolic invalid expressions`);
+    if (e.k === 'concat' && es.length > parts.length) this.err(e.span, `too many concatenation components`);
+    const want = `concatenation of (${parts.map((p) => p.type.desc).join(', ')})`;
+    if (e.k !== 'concat') this.err(e.span, `invalid data type, expected ${want}`);
+    const got = `concatenation of (${parts.slice(0, es.length).map((p) => p.type.desc).join(', ')})`;
+    this.err(e.span, `datatype mismatch, expected ${want}, expression has type ${got}`);
+  }
+
   /** Compiles all statements, then merges adjacent payload matches as nft does. */
   compile(stmts: Stmt[]): void {
     for (const s of stmts) {
@@ -344,6 +362,7 @@ export class RuleCompiler {
   /** Parses a constant for `l` into register bytes (shifted for sub-byte fields). */
   constBytes(l: LExpr, e: Expr, lenOverride?: number): Uint8Array {
     const len = lenOverride ?? l.len;
+    if (e.k === 'concat' && !l.parts) this.concatArity(e, [l]);
     if (e.k === 'sym' && l.type.string) {
       const v = parseLiteral(l.type, e.text, e.tok);
       if (typeof v === 'string') this.err(e.span, v);
@@ -371,6 +390,7 @@ export class RuleCompiler {
       const b = this.value(l, e.r);
       return e.op === '&' ? a & b : e.op === '^' ? a ^ b : e.op === '<<' ? a << b : a >> b;
     }
+    if (e.k === 'concat' && !l.parts) this.concatArity(e, [l]);
     if (e.k !== 'sym') this.err(e.span, `Expression is not a constant`);
     const v = parseLiteral(l.type, e.text, e.tok);
     if (typeof v === 'string') this.err(e.span, v);
@@ -466,4 +486,14 @@ export function isConst(e: Expr): boolean {
 function flattenOr(e: Expr): Expr[] {
   if (e.k === 'binop' && e.op === '|') return [...flattenOr(e.l), ...flattenOr(e.r)];
   return [e];
+}
+
+/** The first value of a constant: through concatenations, ranges, prefixes and parentheses' results. */
+function firstSymbol(e: Expr): Expr {
+  for (;;) {
+    if (e.k === 'concat') e = e.parts[0]!;
+    else if (e.k === 'range') e = e.lo;
+    else if (e.k === 'prefix') e = e.e;
+    else return e;
+  }
 }

@@ -83,7 +83,7 @@ function bounds(rc: RuleCompiler, l: LExpr, e: Expr): [bigint, bigint] {
 function dataBytes(rc: RuleCompiler, type: Datatype, bits: number, e: Expr, parts?: MapData['parts']): Uint8Array {
   const es = e.k === 'concat' ? e.parts : [e];
   const ps = parts ?? [{ type, bits }];
-  if (es.length !== ps.length) rc.err(e.span, `datatype mismatch, expected concatenation of (${ps.length}) types`);
+  rc.concatArity(e, ps);
   const bs = ps.map((p, i) => dataBounds(rc, rc.scalar(p.type, p.bits, es[i]!.span), es[i]!));
   if (!parts && e.k !== 'range' && e.k !== 'prefix') return bs[0]![0];
   const lo = bs.map((b) => pad4(b[0]));
@@ -138,6 +138,8 @@ export function buildElements(
   const elems = flattenElems(rawElems);
   if (mode !== 'anon' && !forceInterval) {
     for (const el of elems) {
+      // nft evaluates an element (its components' types) before checking its kind.
+      rc.concatArity(el.key, parts);
       const iv = intervalPart(el.key);
       if (iv) rc.err(iv.e.span, `You must add 'flags interval' to your set declaration if you want to add ${iv.kind} elements`);
     }
@@ -170,7 +172,7 @@ export function buildElements(
   if (!interval) {
     const list: SetElem[] = elems.map((el) => {
       const ks = el.key.k === 'concat' ? el.key.parts : [el.key];
-      if (ks.length !== parts.length) rc.err(el.key.span, `datatype mismatch, expected concatenation of (${parts.length}) types`);
+      rc.concatArity(el.key, parts);
       const e: SetElem = { key: parts.map((p, i) => pad4(rc.constBytes(p, ks[i]!))), flags: 0 };
       setData(e, el);
       setExtras(e, el);
@@ -184,7 +186,7 @@ export function buildElements(
     // Concatenated intervals: each element carries its own key end.
     const list: SetElem[] = elems.map((el) => {
       const ks = el.key.k === 'concat' ? el.key.parts : [el.key];
-      if (ks.length !== parts.length) rc.err(el.key.span, `datatype mismatch, expected concatenation of (${parts.length}) types`);
+      rc.concatArity(el.key, parts);
       const lo: Uint8Array[] = [];
       const hi: Uint8Array[] = [];
       parts.forEach((p, i) => {

@@ -41,6 +41,6 @@ export function concatExpr(rc: RuleCompiler, e: Expr & { k: 'concat' }): LExpr {
 export function concatKey(rc: RuleCompiler, l: LExpr, r: Expr): Uint8Array[] {
   const parts = l.parts!;
   const rs = r.k === 'concat' ? r.parts : [r];
-  if (rs.length !== parts.length) rc.err(r.span, `datatype mismatch, expected concatenation of (${parts.length}) types`);
+  rc.concatArity(r, parts);
   return parts.map((p, i) => pad4(rc.constBytes(p, rs[i]!)));
 }
