@@ -21,7 +21,7 @@ import { pIif, pOif, pTstamp } from './packet';
 import { hashLookup, setAddr, setLookup } from './set/set';
 import {
   CH_COUNT, CH_FIRST, CH_SIZE, RU_CHECKS, RU_CHECK_SIZE, RU_CODE, RU_END, RU_FFLAGS, RU_GDREG, RU_GKIND, RU_GVAL, RU_MAX_CHECKS, RU_NCHECKS,
-  EntryFlags, RU_SCAN, RU_SIZE, RU_SKIP, RU_TAIL, RU_VERDICT, SD_BUCKETS, SD_EFLAGS_AT, SD_ENTRIES, SD_ESTRIDE, SD_EXPIRES_AT, SD_MASK, SD_CATCHALL, SD_KIND, SD_KLEN, SetKind,
+  EntryFlags, RU_SCAN, RU_SIZE, RU_SKIP, RU_TAIL, RU_VERDICT, SD_BUCKETS, SD_EFLAGS_AT, SD_ENTRIES, SD_ESTRIDE, SD_EXPIRES_AT, SD_MASK, SD_CATCHALL, SD_EXPRS, SD_KIND, SD_KLEN, SetKind,
 } from './layout';
 import { regs, rtRules } from './mem';
 
@@ -96,7 +96,7 @@ function lookupCheck(q: usize, reg: u8, len: u32, sets: usize): i32 {
   if (op != FastOp.LookupHashFast && op != Op.Lookup) return 0;
   if (load<u8>(q, LOOKUP_SREG) != reg || load<u8>(q, LOOKUP_DREG) != NONE8 || load<u8>(q, LOOKUP_FLAGS) != 0) return 0;
   const sd = setAddr(sets, load<u32>(q, LOOKUP_SET));
-  if (load<u32>(sd, SD_CATCHALL) != 0 || <u32>load<u8>(sd, SD_KLEN) != len) return 0;
+  if (load<u32>(sd, SD_CATCHALL) != 0 || <u32>load<u8>(sd, SD_KLEN) != len || load<u32>(sd, SD_EXPRS) != 0) return 0;
   if (op == FastOp.LookupHashFast) return FastCheck.Hash;
   return load<u8>(sd, SD_KIND) == SetKind.Interval && len == 4 ? FastCheck.Interval : 0;
 }

@@ -7,7 +7,7 @@
 import {
   BC_HEADER_SIZE, BC_MAGIC, BC_SECTION_ENTRY_SIZE, BC_VERSION_MAJOR, BC_VERSION_MINOR, ChainFlags, CHAIN_DEVICES, CHAIN_FLAGS, CHAIN_HANDLE,
   CHAIN_HOOK, CHAIN_NAME, CHAIN_POLICY, CHAIN_PRIO, CHAIN_RECORD_SIZE, CHAIN_TABLE, CHAIN_TYPE, ElemHas, ELEM_DATA_LEN, ELEM_FLAGS, ELEM_HAS,
-  ELEM_KEY, ELEM_KEY_COUNT, ELEM_SIZE, Family, HDR_MAGIC, HDR_SECTIONS, HDR_SIZE, HDR_VERSION_MAJOR, HDR_VERSION_MINOR, IMMEDIATE_DREG,
+  ELEM_EXPR_COUNT, ELEM_KEY, ELEM_KEY_COUNT, ELEM_SIZE, Family, HDR_MAGIC, HDR_SECTIONS, HDR_SIZE, HDR_VERSION_MAJOR, HDR_VERSION_MINOR, IMMEDIATE_DREG,
   DYNSET_EXPR_COUNT, DYNSET_SET, IMMEDIATE_VERDICT_CHAIN, IMMEDIATE_VERDICT_CODE, LoadError, LoadWhere, LOOKUP_DREG, LOOKUP_SET, NFT_JUMP_STACK_SIZE, NONE32, NONE8,
   OBJ_RECORD_SIZE, OBJ_STATE, OBJ_TABLE, OBJ_TYPE, Op, RULE_CHAIN, RULE_CODE, RULE_CODE_SIZE, RULE_COMMENT, RULE_HANDLE, RULE_RECORD_SIZE, RULE_SET_COUNT,
   RULE_SET_FIRST, SECTION_COUNT, SEC_COUNT, SEC_ID, SEC_OFFSET, SEC_SIZE, SetData, SetElemFlags, SetFlags, SetHas, SET_DATA_KIND,
@@ -28,8 +28,9 @@ import { activate, ctl, image, imageCap, loadFail, loadWhere, slot0, slot1, slot
 import { hashAdd, setAddr, sortEntries } from './set/set';
 import { specializeRule } from './specialize';
 import { dynsetExprBytes } from './insn/dynset';
+import { checkLimit, LIMIT_STATE_SIZE } from './insn/limit';
 import { buildFast } from './fast';
-import { checkVerdict, verifyBegin, verifyInsn, verifyRule, verifyState, vSize } from './verify';
+import { checkRecordSize, checkVerdict, verifyBegin, verifyInsn, verifyRule, verifyState, vSize } from './verify';
 
 /** Default capacity of a set the packet path may add to, when it declares no size. */
 const DYN_SET_CAPACITY: u32 = 1024;
@@ -177,6 +178,7 @@ function buildSet(k: u32, sd: usize, tables: usize, ntables: u32): i32 {
   let pos = sec(5) + elOff;
   let anyEnd = false;
   let catchall = false;
+  let xstride: u32 = 0;
   for (let j: u32 = 0; j < n; j++) {
     loadWhere(LoadWhere.Element, 0, 0, k, j);
     if (pos + ELEM_KEY > elEnd) return loadFail(LoadError.Truncated, <u32>(pos - image));
@@ -187,7 +189,8 @@ function buildSet(k: u32, sd: usize, tables: usize, ntables: u32): i32 {
     const nkey = <u32>load<u8>(pos, ELEM_KEY_COUNT);
     if (efl & SetElemFlags.Catchall ? nkey != 0 : nkey != nf) return loadFail(LoadError.BadElement, k, j);
     if (efl & ~(SetElemFlags.Catchall | SetElemFlags.IntervalEnd)) return loadFail(LoadError.BadElement, k, j);
-    if (has & ElemHas.Exprs) return loadFail(LoadError.Unsupported, 0); // element expressions (counter per element) not yet
+    // Element expressions (a counter per element): hash sets only (interval sets sort their entries).
+    if (has & ElemHas.Exprs && flags & SetFlags.Interval) return loadFail(LoadError.Unsupported, 0);
     if (efl & SetElemFlags.Catchall) catchall = true;
     let need: usize = ELEM_KEY + (nkey ? kstride : 0);
     if (has & ElemHas.KeyEnd) {
@@ -208,6 +211,12 @@ function buildSet(k: u32, sd: usize, tables: usize, ntables: u32): i32 {
     if (has & ElemHas.Timeout) need += 8;
     if (has & ElemHas.Expires) need += 8;
     if (has & ElemHas.Comment) need += 4;
+    if (has & ElemHas.Exprs) {
+      const xb = elemExprBytes(pos + need, pos + size, <u32>load<u8>(pos, ELEM_EXPR_COUNT));
+      if (xb < 0) return loadFail(LoadError.BadElement, k, j);
+      need += <usize>(xb >> 16);
+      if (<u32>(xb & 0xffff) > xstride) xstride = <u32>(xb & 0xffff);
+    }
     if (need != size) return loadFail(LoadError.BadElement, k, j);
     // Maps need data on every element but interval ends.
     if (dkind != SetData.None && !(efl & SetElemFlags.IntervalEnd) && !(has & (ElemHas.Data | ElemHas.Verdict))) return loadFail(LoadError.BadElement, k, j);
@@ -243,6 +252,12 @@ function buildSet(k: u32, sd: usize, tables: usize, ntables: u32): i32 {
   const entries = bump(<usize>(cap + 1) * estride);
   if (oom) return oomFail();
   store<u32>(sd, <u32>entries, SD_ENTRIES);
+  if (xstride) {
+    const area = bump(<usize>(cap + 1) * xstride);
+    if (oom) return oomFail();
+    store<u32>(sd, <u32>area, SD_EXPRS);
+    store<u32>(sd, xstride, SD_XSTRIDE);
+  }
   if (kind == SetKind.Hash) {
     let nb: u32 = 8;
     while (nb < cap * 2 && nb < (1 << 30)) nb <<= 1;
@@ -282,6 +297,15 @@ function buildSet(k: u32, sd: usize, tables: usize, ntables: u32): i32 {
       memory.copy(e + dataAt, p, 8);
       p += 8;
     }
+    if (has & ElemHas.Exprs) {
+      if (has & ElemHas.Timeout) p += 8;
+      if (has & ElemHas.Expires) p += 8;
+      if (has & ElemHas.Comment) p += 4;
+      const slot = <usize>load<u32>(sd, SD_EXPRS) + <usize>(isCatchall ? cap : count) * xstride;
+      memory.fill(slot, 0, xstride);
+      const err = elemExprsCopy(p, pos + size, slot);
+      if (err) return err;
+    }
     let ef: u32 = EntryFlags.Live;
     if (efl & SetElemFlags.IntervalEnd) ef |= EntryFlags.IntervalEnd;
     if (has & ElemHas.Open) ef |= EntryFlags.Open;
@@ -305,6 +329,46 @@ function buildSet(k: u32, sd: usize, tables: usize, ntables: u32): i32 {
 
 /** Hook list slot(s) of a base chain: returns slot*HOOK_NUM+hook, second (inet) via hookSlot2, -1 none. */
 let hookSlot2: i32 = -1;
+/**
+ * Sizes the expression records of one element at [p, end) (counter, quota,
+ * limit, last): (record bytes << 16) | per-entry bytes (each limit with its
+ * bucket), -1 when malformed.
+ */
+function elemExprBytes(p: usize, end: usize, n: u32): i32 {
+  let rec: u32 = 0;
+  let room: u32 = 0;
+  for (let i: u32 = 0; i < n; i++) {
+    if (p + 4 > end) return -1;
+    const op = <u32>load<u8>(p);
+    const size = <u32>load<u16>(p, 2);
+    if (op != Op.Counter && op != Op.Quota && op != Op.Limit && op != Op.Last) return -1;
+    if (checkRecordSize(p, <u32>(end - p))) return -1;
+    rec += size;
+    room += size + (op == Op.Limit ? <u32>LIMIT_STATE_SIZE : 0);
+    p += size;
+  }
+  room = (room + 7) & ~7;
+  if (rec > 0xffff || room > 0xffff) return -1;
+  return <i32>((rec << 16) | room);
+}
+
+/** Copies one element's expression records into its entry's area (limit buckets set up as nft_limit_init does). */
+function elemExprsCopy(p: usize, end: usize, x: usize): i32 {
+  while (p < end) {
+    const op = <u32>load<u8>(p);
+    const size = <usize>load<u16>(p, 2);
+    memory.copy(x, p, size);
+    if (op == Op.Limit) {
+      const err = checkLimit(x, x + size, 0);
+      if (err) return err;
+      x += LIMIT_STATE_SIZE;
+    }
+    x += size;
+    p += size;
+  }
+  return 0;
+}
+
 /** Per-entry room for a dynset's element expressions in its set (SD_EXPRS); one dynset with expressions per set. */
 function dynsetExprArea(insn: usize, sets: usize): i32 {
   const sd = setAddr(sets, load<u32>(insn, DYNSET_SET));

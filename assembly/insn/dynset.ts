@@ -60,12 +60,12 @@ function exprsSetup(insn: usize, x: usize): void {
   }
 }
 
-/** nft_set_elem_update_expr: each expression in turn, stopping at a BREAK. */
-function exprsRun(insn: usize, x: usize): void {
-  const n = <u32>load<u8>(insn, DYNSET_EXPR_COUNT);
-  for (let i: u32 = 0; i < n; i++) {
-    const size = <usize>load<u16>(x, 2);
+/** nft_set_elem_update_expr: each expression of the element area [x, end) in turn (a zero opcode ends it), stopping at a BREAK. */
+export function elemExprsRun(x: usize, end: usize): void {
+  while (x < end) {
     const op = <i32>load<u8>(x);
+    if (!op) return;
+    const size = <usize>load<u16>(x, 2);
     if (op == Op.Counter) evalCounter(x);
     else if (op == Op.Quota) evalQuota(x);
     else if (op == Op.Last) evalLast(x);
@@ -76,6 +76,12 @@ function exprsRun(insn: usize, x: usize): void {
     x += size;
     if (load<i32>(regs) == Verdict.Break) return;
   }
+}
+
+/** The element expressions of entry `e` of a set with SD_EXPRS. */
+@inline export function elemExprsAt(sd: usize, e: usize): usize {
+  const idx = (e - <usize>load<u32>(sd, SD_ENTRIES)) / <usize>load<u16>(sd, SD_ESTRIDE);
+  return <usize>load<u32>(sd, SD_EXPRS) + idx * <usize>load<u32>(sd, SD_XSTRIDE);
 }
 
 // Mirrors nft_dynset_eval.
@@ -103,11 +109,9 @@ export function evalDynset(insn: usize): void {
   } else if (op == DynsetOp.Update && load<u64>(exp) != 0 && timeout) {
     store<u64>(exp, now + timeout);
   }
-  const xs = <usize>load<u32>(sd, SD_EXPRS);
-  if (xs) {
-    const idx = (e - <usize>load<u32>(sd, SD_ENTRIES)) / <usize>load<u16>(sd, SD_ESTRIDE);
-    const x = xs + idx * <usize>load<u32>(sd, SD_XSTRIDE);
+  if (load<u32>(sd, SD_EXPRS)) {
+    const x = elemExprsAt(sd, e);
     if (setCreated) exprsSetup(insn, x);
-    exprsRun(insn, x);
+    elemExprsRun(x, x + <usize>load<u32>(sd, SD_XSTRIDE));
   }
 }
