@@ -23,6 +23,7 @@ import { checkSocket } from './insn/socket';
 import { checkOsf } from './insn/osf';
 import { checkXfrm } from './insn/xfrm';
 import { checkDup, checkFwd } from './insn/fwd';
+import { checkTproxy } from './insn/tproxy';
 import { checkHash } from './insn/hash';
 import { checkImmediate } from './insn/immediate';
 import { checkLimit } from './insn/limit';
@@ -128,7 +129,7 @@ export function vmSupports(op: u32): bool {
     case Op.Meta: case Op.MetaSet: case Op.Immediate: case Op.Lookup: case Op.Dynset: case Op.Counter:
     case Op.Limit: case Op.Quota: case Op.Log: case Op.Reject: case Op.Notrack: case Op.Queue:
     case Op.Objref: case Op.Exthdr: case Op.Fib: case Op.Numgen: case Op.Hash:
-    case Op.Rt: case Op.Socket: case Op.Osf: case Op.Xfrm: case Op.ExthdrSet: case Op.Fwd: case Op.Dup: case Op.Last:
+    case Op.Rt: case Op.Socket: case Op.Osf: case Op.Xfrm: case Op.ExthdrSet: case Op.Fwd: case Op.Dup: case Op.Last: case Op.Tproxy:
       return true;
   }
   return false;
@@ -259,6 +260,7 @@ function checkOp(p: usize, op: u32): i32 {
     case Op.Xfrm: return checkXfrm(p);
     case Op.Fwd: return checkFwd(p);
     case Op.Dup: return checkDup(p);
+    case Op.Tproxy: return checkTproxy(p);
     case Op.Limit: {
       const s = stateSlot();
       if (!s) return loadFail(LoadError.OutOfMemory, vStateNext + 1, vStateCap);

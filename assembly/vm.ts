@@ -38,6 +38,7 @@ import { evalOsf } from './insn/osf';
 import { evalXfrm } from './insn/xfrm';
 import { evalDup, evalFwd } from './insn/fwd';
 import { evalLast } from './insn/last';
+import { evalTproxy } from './insn/tproxy';
 
 /** Trace recording for this batch: 0 off, 1 all packets, 2 packets with nftrace. */
 export let traceMode: u32 = 0;
@@ -134,6 +135,7 @@ export let decidedRule: u32 = 0;
       case Op.Fwd: evalFwd(pc); break;
       case Op.Dup: evalDup(pc); break;
       case Op.Last: evalLast(pc); break;
+      case Op.Tproxy: evalTproxy(pc); break;
       // The loader admits no other opcode.
       default: unreachable();
     }

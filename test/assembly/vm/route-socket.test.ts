@@ -93,3 +93,19 @@ describe('ipsec (xfrm)', () => {
     expect(await verdicts(chain('ipsec out spi != 5', 'postrouting'), [o])).toEqual([ACCEPT]);
   });
 });
+
+describe('tproxy', () => {
+  it('no transparent socket in a replay: BREAK (the rule goes on to the next); other family in inet: NF_DROP', async () => {
+    const pre = (rule: string, family = 'ip') => inputChain(`${rule}\nmeta mark set 7`, family, 'accept', 'prerouting');
+    const p = rx(ipv4({ dst: '10.0.0.1', l4: tcp({ dport: 80 }) }));
+    const e = await engine();
+    e.load(pre('tcp dport 80 tproxy to 127.0.0.1:8080'));
+    const r = e.evaluate([p]);
+    expect([r.verdict(0), r.mark(0)]).toEqual([ACCEPT, 7]);
+    const p6 = rx(ipv6({ dst: '2001:db8::1', l4: tcp({ dport: 80 }) }));
+    const e2 = await engine();
+    e2.load(pre('tcp dport 80 tproxy ip to 127.0.0.1:8080', 'inet'));
+    const r2 = e2.evaluate([p, p6]);
+    expect([r2.verdict(0), r2.mark(0), r2.verdict(1)]).toEqual([ACCEPT, 7, DROP]);
+  });
+});
