@@ -182,6 +182,8 @@ export const SD_TIMEOUT = 40;
 export const SD_NFIELDS = 48;
 /** u8[16] key field lengths. */
 export const SD_FIELD_LEN = 49;
+/** u8 ObjectType of an object map (its entries' data: u32 object index), 0 = none. */
+export const SD_OBJ_TYPE = 65;
 /** u16 offset of the key end in an entry (Ranges). */
 export const SD_KEYEND_AT = 66;
 /** u16 offset of the data in an entry. */

@@ -11,7 +11,7 @@ import {
   DYNSET_EXPR_COUNT, DYNSET_SET, IMMEDIATE_VERDICT_CHAIN, IMMEDIATE_VERDICT_CODE, LoadError, LoadWhere, LOOKUP_DREG, LOOKUP_SET, NFT_JUMP_STACK_SIZE, NONE32, NONE8,
   OBJ_RECORD_SIZE, OBJ_STATE, OBJ_TABLE, OBJ_TYPE, Op, RULE_CHAIN, RULE_CODE, RULE_CODE_SIZE, RULE_COMMENT, RULE_HANDLE, RULE_RECORD_SIZE, RULE_SET_COUNT,
   RULE_SET_FIRST, SECTION_COUNT, SEC_COUNT, SEC_ID, SEC_OFFSET, SEC_SIZE, SetData, SetElemFlags, SetFlags, SetHas, SET_DATA_KIND,
-  SET_DATA_LEN, SET_ELEM_COUNT, SET_ELEM_OFFSET, SET_FIELD_COUNT, SET_FIELD_LEN, SET_FIELD_MAX, SET_FLAGS, SET_HAS, SET_NAME,
+  SET_DATA_LEN, SET_ELEM_COUNT, SET_ELEM_OFFSET, SET_FIELD_COUNT, SET_FIELD_LEN, SET_FIELD_MAX, SET_FLAGS, SET_HAS, SET_NAME, SET_OBJ_TYPE,
   SET_RECORD_SIZE, SET_SIZE, SET_TABLE, SET_TIMEOUT, TABLE_FAMILY, TABLE_NAME, TABLE_RECORD_SIZE, Verdict, VM_ACTIVE, VM_CODE,
   VM_ERR_INSN, VM_GENERATION, VM_STATE_SLOT_SIZE,
 } from './abi';
@@ -21,7 +21,7 @@ import {
   OB_TYPE, RS_CHAINS, RS_CODE, RS_CODE_SIZE, RS_HOOKS, RS_HOOK_CHAINS, RS_NCHAINS, RS_NOBJECTS, RS_NRULES, RS_NSETS, RS_NSTATE,
   RS_NTABLES, RS_OBJECTS, RS_RULES, RS_SETS, RS_SIZE, RS_STATE, RS_STRINGS, RS_TABLES, RU_CHAIN, RU_CODE, RU_END, RU_HANDLE, RU_SIZE,
   SD_BUCKETS, SD_CAPACITY, SD_CATCHALL, SD_COUNT, SD_DATA_AT, SD_DATA_KIND, SD_DLEN, SD_EFLAGS_AT, SD_ENTRIES, SD_ESTRIDE,
-  SD_EXPIRES_AT, SD_EXPRS, SD_XSTRIDE, SD_FIELD_LEN, SD_FLAGS, SD_KEYEND_AT, SD_KIND, SD_KLEN, SD_KSTRIDE, SD_LIVE, SD_MASK, SD_NFIELDS, SD_SIZE,
+  SD_EXPIRES_AT, SD_EXPRS, SD_OBJ_TYPE, SD_XSTRIDE, SD_FIELD_LEN, SD_FLAGS, SD_KEYEND_AT, SD_KIND, SD_KLEN, SD_KSTRIDE, SD_LIVE, SD_MASK, SD_NFIELDS, SD_SIZE,
   SD_TABLE, SD_TIMEOUT, SetKind, TB_FAMILY, TB_SIZE,
 } from './layout';
 import { activate, ctl, image, imageCap, loadFail, loadWhere, slot0, slot1, slotCap, rtRuleset } from './mem';
@@ -179,6 +179,8 @@ function buildSet(k: u32, sd: usize, tables: usize, ntables: u32): i32 {
   let anyEnd = false;
   let catchall = false;
   let xstride: u32 = 0;
+  // Object maps: each element's data is the u32 index of its object (checked by the objref map that uses the set).
+  const objType = <u32>load<u8>(q, SET_OBJ_TYPE);
   for (let j: u32 = 0; j < n; j++) {
     loadWhere(LoadWhere.Element, 0, 0, k, j);
     if (pos + ELEM_KEY > elEnd) return loadFail(LoadError.Truncated, <u32>(pos - image));
@@ -200,7 +202,7 @@ function buildSet(k: u32, sd: usize, tables: usize, ntables: u32): i32 {
     if (has & ElemHas.Data) {
       // Concatenated data comes with each part padded: the widest element sets the register length.
       const edlen = <u32>load<u8>(pos, ELEM_DATA_LEN);
-      if (dkind != SetData.Value || edlen == 0 || edlen > 64) return loadFail(LoadError.BadElement, k, j);
+      if (objType ? dkind != SetData.None || edlen != 4 : dkind != SetData.Value || edlen == 0 || edlen > 64) return loadFail(LoadError.BadElement, k, j);
       if (edlen > dlen) dlen = edlen;
       need += (edlen + 3) & ~3;
     }
@@ -220,6 +222,7 @@ function buildSet(k: u32, sd: usize, tables: usize, ntables: u32): i32 {
     if (need != size) return loadFail(LoadError.BadElement, k, j);
     // Maps need data on every element but interval ends.
     if (dkind != SetData.None && !(efl & SetElemFlags.IntervalEnd) && !(has & (ElemHas.Data | ElemHas.Verdict))) return loadFail(LoadError.BadElement, k, j);
+    if (objType && !(efl & SetElemFlags.IntervalEnd) && !(has & ElemHas.Data)) return loadFail(LoadError.BadElement, k, j);
     pos += size;
   }
   const kind: u8 = <u8>(flags & SetFlags.Interval ? (flags & SetFlags.Concat || anyEnd ? SetKind.Ranges : SetKind.Interval) : SetKind.Hash);
@@ -242,6 +245,7 @@ function buildSet(k: u32, sd: usize, tables: usize, ntables: u32): i32 {
   store<u16>(sd, <u16>kstride, SD_KSTRIDE);
   store<u16>(sd, <u16>estride, SD_ESTRIDE);
   store<u8>(sd, <u8>nf, SD_NFIELDS);
+  store<u8>(sd, <u8>objType, SD_OBJ_TYPE);
   store<u16>(sd, <u16>kstride, SD_KEYEND_AT);
   store<u16>(sd, <u16>dataAt, SD_DATA_AT);
   store<u16>(sd, <u16>expAt, SD_EXPIRES_AT);

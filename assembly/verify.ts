@@ -30,7 +30,7 @@ import { checkLimit } from './insn/limit';
 import { checkLookup } from './insn/lookup';
 import { checkMeta, checkMetaSet } from './insn/meta';
 import { checkNumgen } from './insn/numgen';
-import { checkObjref } from './insn/objref';
+import { checkObjref, checkObjrefMap } from './insn/objref';
 import { checkPayload, checkPayloadSet } from './insn/payload';
 import { checkQueue } from './insn/queue';
 import { checkRange } from './insn/range';
@@ -129,7 +129,7 @@ export function vmSupports(op: u32): bool {
     case Op.Meta: case Op.MetaSet: case Op.Immediate: case Op.Lookup: case Op.Dynset: case Op.Counter:
     case Op.Limit: case Op.Quota: case Op.Log: case Op.Reject: case Op.Notrack: case Op.Queue:
     case Op.Objref: case Op.Exthdr: case Op.Fib: case Op.Numgen: case Op.Hash:
-    case Op.Rt: case Op.Socket: case Op.Osf: case Op.Xfrm: case Op.ExthdrSet: case Op.Fwd: case Op.Dup: case Op.Last: case Op.Tproxy:
+    case Op.Rt: case Op.Socket: case Op.Osf: case Op.Xfrm: case Op.ExthdrSet: case Op.Fwd: case Op.Dup: case Op.Last: case Op.Tproxy: case Op.ObjrefMap:
       return true;
   }
   return false;
@@ -250,6 +250,7 @@ function checkOp(p: usize, op: u32): i32 {
     case Op.Reject: return checkReject(p);
     case Op.Queue: return checkQueue(p);
     case Op.Objref: return checkObjref(p);
+    case Op.ObjrefMap: return checkObjrefMap(p);
     case Op.Exthdr: return checkExthdr(p);
     case Op.ExthdrSet: return checkExthdrSet(p);
     case Op.Fib: return checkFib(p);

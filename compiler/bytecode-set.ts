@@ -102,6 +102,11 @@ export function encodeElement(w: Writer, e: SetElem, s: ProgSet, refs: EncodeRef
     has |= abi.ElemHas.Data;
     w.u8(p + abi.ELEM_DATA_LEN, e.data.length, 'data length');
     w.bytes(e.data);
+  } else if (e.obj !== undefined && s.objType) {
+    // An object map's element: the object's index in the objects section, as 4 bytes of data.
+    has |= abi.ElemHas.Data;
+    w.u8(p + abi.ELEM_DATA_LEN, 4);
+    w.u32(w.reserve(4), refs.object(e.obj), 'object index');
   }
   if (e.verdict) {
     has |= abi.ElemHas.Verdict;
@@ -161,7 +166,10 @@ export function decodeElement(r: Reader, pos: number, end: number, s: ProgSet, r
   const e: SetElem = { key: fields(), flags: r.u8(pos + abi.ELEM_FLAGS) };
   if (has & abi.ElemHas.KeyEnd) e.keyEnd = fields();
   if (has & abi.ElemHas.Open) e.open = true;
-  if (has & abi.ElemHas.Data) {
+  if (has & abi.ElemHas.Data && s.objType) {
+    if (r.u8(pos + abi.ELEM_DATA_LEN) !== 4) throw new BytecodeError(`object map element at offset ${pos} without a 4-byte object index (${where()})`);
+    e.obj = refs.object(r.u32(take(4)), where);
+  } else if (has & abi.ElemHas.Data) {
     const n = r.u8(pos + abi.ELEM_DATA_LEN);
     e.data = r.bytes(take(align4(n)), n);
   }

@@ -74,6 +74,8 @@ export interface SetElem {
   /** Start of an interval that reaches the top of the key space (no end element). */
   open?: boolean;
   exprs?: Insn[];
+  /** The object an object map's element names (NFTA_SET_ELEM_OBJREF). */
+  obj?: string;
 }
 
 /** What the rule compiler needs to know about the table around it. */

@@ -164,6 +164,8 @@ export function buildElements(
     to.data = pad4(dataBytes(rc, data.type, data.bits, el.data, data.parts));
   };
   const setExtras = (to: SetElem, el: Elem): SetElem => {
+    // An object map's element names its object (encoded as the object's index).
+    if (data?.obj && el.data?.k === 'sym') to.obj = el.data.text;
     if (el.timeout !== undefined) to.timeout = el.timeout;
     if (el.expires !== undefined) to.expires = el.expires;
     if (el.comment !== undefined) to.comment = el.comment;

@@ -6,7 +6,7 @@
 // `[ dynset update reg_key 1 set dyn timeout 30000ms ]`.
 
 import { DynsetOp, DYNSET_EXPR_COUNT, DYNSET_OP, DYNSET_SET, DYNSET_SREG_DATA, DYNSET_SREG_KEY, DYNSET_TIMEOUT, LimitFlags, LIMIT_FLAGS, LoadError, NONE8, Op, OPS, Verdict } from '../abi';
-import { SD_DLEN, SD_ENTRIES, SD_ESTRIDE, SD_EXPIRES_AT, SD_EXPRS, SD_KIND, SD_TIMEOUT, SD_XSTRIDE, SetKind } from '../layout';
+import { SD_DLEN, SD_ENTRIES, SD_ESTRIDE, SD_EXPIRES_AT, SD_EXPRS, SD_KIND, SD_OBJ_TYPE, SD_TIMEOUT, SD_XSTRIDE, SetKind } from '../layout';
 import { loadFail, regs, rtSets, setBreak } from '../mem';
 import { pTstamp } from '../packet';
 import { entryData, setAddr, setCreated, setDelete, setInsert } from '../set/set';
@@ -24,6 +24,8 @@ export function checkDynset(insn: usize): i32 {
   const op = <i32>load<u8>(insn, DYNSET_OP);
   if (op > DynsetOp.Delete) return loadFail(LoadError.BadOperand, Op.Dynset, DYNSET_OP, op);
   if (load<u8>(setAddr(vSets, k), SD_KIND) != SetKind.Hash) return loadFail(LoadError.UnsupportedKey, Op.Dynset, 0x200);
+  // nft_dynset_init: not on object maps (EOPNOTSUPP).
+  if (load<u8>(setAddr(vSets, k), SD_OBJ_TYPE)) return loadFail(LoadError.BadOperand, Op.Dynset, DYNSET_SET, k);
   return 0;
 }
 

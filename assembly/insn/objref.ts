@@ -1,11 +1,13 @@
 // objref (kernel: net/netfilter/nft_objref.c): runs a named stateful object
-// (its counter, quota or limit record in the code copy).
-// `[ objref type 1 name cnt ]`.
+// (its counter, quota or limit record in the code copy), or the object an
+// object map gives for a key. `[ objref type 1 name cnt ]`, `[ objref sreg 1 set m ]`.
 
-import { LoadError, ObjectType, OBJREF_OBJ, OBJREF_TYPE, Op } from '../abi';
-import { OB_SIZE, OB_STATE, OB_TABLE, OB_TYPE } from '../layout';
-import { loadFail, rtObjects } from '../mem';
-import { vNobjects, vObjects, vTable } from '../verify';
+import { LoadError, ObjectType, OBJREF_MAP_SET, OBJREF_MAP_SREG, OBJREF_OBJ, OBJREF_TYPE, Op } from '../abi';
+import { EntryFlags, OB_SIZE, OB_STATE, OB_TABLE, OB_TYPE, SD_CATCHALL, SD_COUNT, SD_EFLAGS_AT, SD_ENTRIES, SD_ESTRIDE, SD_OBJ_TYPE } from '../layout';
+import { loadFail, regs, rtObjects, rtSets, setBreak } from '../mem';
+import { pTstamp } from '../packet';
+import { entryData, setAddr, setLookup } from '../set/set';
+import { checkSetRef, vNobjects, vObjects, vSets, vTable } from '../verify';
 import { evalCounter } from './counter';
 import { evalLimit } from './limit';
 import { evalQuota } from './quota';
@@ -23,12 +25,58 @@ export function checkObjref(insn: usize): i32 {
   return 0;
 }
 
-// Mirrors nft_objref_eval: obj->ops->eval on the object's state.
-export function evalObjref(insn: usize): void {
-  const o = rtObjects + <usize>load<u32>(insn, OBJREF_OBJ) * OB_SIZE;
+/** An object map element's object: of the set's table and type, with a state the VM runs. */
+function objOk(k: u32, type: u32): bool {
+  if (k >= vNobjects) return false;
+  const o = vObjects + <usize>k * OB_SIZE;
+  return load<u32>(o, OB_TABLE) == vTable && <u32>load<u8>(o, OB_TYPE) == type && load<u32>(o, OB_STATE) != 0;
+}
+
+/** Load-time checks (nft_objref_map_init): an object map of this table whose elements name counters, quotas or limits. */
+export function checkObjrefMap(insn: usize): i32 {
+  const k = load<u32>(insn, OBJREF_MAP_SET);
+  const err = checkSetRef(k);
+  if (err) return err;
+  const sd = setAddr(vSets, k);
+  const type = <u32>load<u8>(sd, SD_OBJ_TYPE);
+  if (!type) return loadFail(LoadError.BadOperand, Op.ObjrefMap, OBJREF_MAP_SET, k);
+  if (type != ObjectType.Counter && type != ObjectType.Quota && type != ObjectType.Limit) return loadFail(LoadError.UnsupportedKey, Op.ObjrefMap, type);
+  const entries = <usize>load<u32>(sd, SD_ENTRIES);
+  const stride = <usize>load<u16>(sd, SD_ESTRIDE);
+  const n = load<u32>(sd, SD_COUNT);
+  for (let i: u32 = 0; i < n; i++) {
+    const e = entries + <usize>i * stride;
+    if (!(load<u32>(e + load<u16>(sd, SD_EFLAGS_AT)) & EntryFlags.Live) || load<u32>(e + load<u16>(sd, SD_EFLAGS_AT)) & EntryFlags.IntervalEnd) continue;
+    if (!objOk(load<u32>(entryData(sd, e)), type)) return loadFail(LoadError.BadObject, load<u32>(entryData(sd, e)));
+  }
+  const c = <usize>load<u32>(sd, SD_CATCHALL);
+  if (c && !objOk(load<u32>(entryData(sd, c)), type)) return loadFail(LoadError.BadObject, load<u32>(entryData(sd, c)));
+  return 0;
+}
+
+// Mirrors nft_objref_map_eval: the key's element (or the catch-all) names the object, else BREAK.
+export function evalObjrefMap(insn: usize): void {
+  const sd = setAddr(rtSets, load<u32>(insn, OBJREF_MAP_SET));
+  let e = setLookup(sd, regs + (<usize>load<u8>(insn, OBJREF_MAP_SREG) << 2), pTstamp);
+  if (!e) e = <usize>load<u32>(sd, SD_CATCHALL);
+  if (!e) {
+    setBreak();
+    return;
+  }
+  runObject(load<u32>(entryData(sd, e)));
+}
+
+/** obj->ops->eval on object `k`'s state. */
+function runObject(k: u32): void {
+  const o = rtObjects + <usize>k * OB_SIZE;
   const state = <usize>load<u32>(o, OB_STATE);
   const type = <i32>load<u8>(o, OB_TYPE);
   if (type == ObjectType.Counter) evalCounter(state);
   else if (type == ObjectType.Quota) evalQuota(state);
   else evalLimit(state);
+}
+
+// Mirrors nft_objref_eval: obj->ops->eval on the object's state.
+export function evalObjref(insn: usize): void {
+  runObject(load<u32>(insn, OBJREF_OBJ));
 }
