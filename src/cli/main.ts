@@ -26,7 +26,7 @@ commands:
                  replay the capture (pcap or pcapng) through RULESET as the
                  host; print packets per final verdict and per deciding
                  rule, the ruleset with its counters as 'nft list ruleset'
-                 prints it, and the log and reject records
+                 prints it, and the log, reject, fwd and dup records
   trace RULESET CAPTURE [HOST OPTIONS]
                  every packet's path as 'nft monitor trace' prints it
                  (trace ids are a hash of the packet's index, not the

@@ -1,6 +1,6 @@
 // `nftvm run` and `nftvm trace` (src/cli/run.ts). run: a verdict summary
 // (per final verdict, per deciding rule), the ruleset with the VM's counters
-// as `nft list ruleset` prints it, log and reject records; --json all of it
+// as `nft list ruleset` prints it, log, reject, fwd and dup records; --json all of it
 // as one object. trace: every packet's path as `nft monitor trace` lines.
 
 import * as abi from '../../assembly/abi.js';
@@ -74,6 +74,27 @@ export interface RunReport {
   listing: string;
   logs: { packet: number; text: string }[];
   rejects: { packet: number; rule: string; type: string; reply: string }[];
+  /** netdev `fwd to`: the packet left on `interface` (to `address` of `family` with `fwd ip|ip6 to`). */
+  fwds: Redirect[];
+  /** `dup to`: a copy went out on `interface` and/or to `address`. */
+  dups: Redirect[];
+}
+
+/** A fwd or dup record: interface name (the ifindex when the host lacks it), next hop / gateway. IPv6 addresses are not in the record: `address` is null then. */
+export interface Redirect {
+  packet: number;
+  rule: string;
+  interface: string | null;
+  family: 'ip' | 'ip6' | null;
+  address: string | null;
+}
+
+/** The statement a fwd or dup record stands for, as nft writes it (`fwd ip to 10.0.0.1 device "eth1"`). */
+function redirectText(op: 'fwd' | 'dup', x: Redirect): string {
+  const dev = x.interface !== null ? `"${x.interface}"` : null;
+  const addr = x.family ? x.address ?? `(${x.family} address)` : null;
+  if (op === 'fwd') return addr ? `fwd ${x.family} to ${addr} device ${dev}` : `fwd to ${dev}`;
+  return addr ? `dup to ${addr}${dev ? ` device ${dev}` : ''}` : `dup to ${dev}`;
 }
 
 function rejectText(type: number, code: number, family: abi.Family): string {
@@ -94,6 +115,9 @@ export function runReport(l: Loaded, io: Io): RunReport {
   l.program.rules.forEach((r, k) => ruleByTable.set(`${l.program.chains[r.chain]!.table}:${r.handle}`, k));
   const logs: RunReport['logs'] = [];
   const rejects: RunReport['rejects'] = [];
+  const fwds: Redirect[] = [];
+  const dups: Redirect[] = [];
+  const ifName = (i: number) => (i === abi.NONE32 || i === 0 ? null : l.host.interfaces.find((x) => x.index === i)?.name ?? String(i));
   const ruleOf = (chain: number, handle: number) => ruleByTable.get(`${l.program.chains[chain]?.table}:${handle}`);
   const results = replay(l.engine, l.items, {
     batch: l.args.batch ?? 4096,
@@ -109,6 +133,13 @@ export function runReport(l: Loaded, io: Io): RunReport {
           logs.push({ packet: item.packet + 1, text: logLine(item, rec.hook, log?.prefix ?? '', l.host) });
         } else if (rec.kind === abi.RecordKind.Reject) {
           rejects.push({ packet: item.packet + 1, rule: k !== undefined ? l.names.ruleTexts[k]! : `handle ${rec.rule}`, type: rejectText(rec.sub, rec.a, item.desc.family), reply: rejectReplyText(r.rejectReply(rec)) });
+        } else if (rec.kind === abi.RecordKind.Fwd || rec.kind === abi.RecordKind.Dup) {
+          const family = rec.sub === abi.Family.Ipv4 ? 'ip' : rec.sub === abi.Family.Ipv6 ? 'ip6' : null;
+          // REC_B: the IPv4 address in network order as in memory (read little-endian: first byte lowest).
+          const b = rec.b >>> 0;
+          const address = family === 'ip' ? [b & 0xff, (b >>> 8) & 0xff, (b >>> 16) & 0xff, b >>> 24].join('.') : null;
+          const x: Redirect = { packet: item.packet + 1, rule: k !== undefined ? l.names.ruleTexts[k]! : `handle ${rec.rule}`, interface: ifName(rec.a >>> 0), family, address };
+          (rec.kind === abi.RecordKind.Fwd ? fwds : dups).push(x);
         }
       }
     },
@@ -134,6 +165,8 @@ export function runReport(l: Loaded, io: Io): RunReport {
     listing: listRuleset(l.result),
     logs,
     rejects,
+    fwds,
+    dups,
   };
 }
 
@@ -149,6 +182,8 @@ export function formatReport(r: RunReport): string {
   o += `\nruleset:\n${r.listing}`;
   if (r.logs.length) o += `\nlog (${r.logs.length}):\n${r.logs.map((x) => `  packet ${x.packet}: ${x.text}\n`).join('')}`;
   if (r.rejects.length) o += `\nreject (${r.rejects.length}):\n${r.rejects.map((x) => `  packet ${x.packet}: reject ${x.type} (${x.rule})\n    → ${x.reply}\n`).join('')}`;
+  if (r.fwds.length) o += `\nfwd (${r.fwds.length}):\n${r.fwds.map((x) => `  packet ${x.packet}: ${redirectText('fwd', x)} (${x.rule})\n`).join('')}`;
+  if (r.dups.length) o += `\ndup (${r.dups.length}):\n${r.dups.map((x) => `  packet ${x.packet}: ${redirectText('dup', x)} (${x.rule})\n`).join('')}`;
   return o;
 }
 

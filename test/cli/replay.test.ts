@@ -65,6 +65,43 @@ describe('nftvm run RULESET CAPTURE --host HOST.json', () => {
     expect(r.out).toMatch(/\nreject \(\d+\):\n {2}packet \d+: reject with tcp reset \(tcp dport 22 log prefix "ssh: " reject with tcp reset\)\n {4}→ 10\.99\.1\.1 > 10\.99\.1\.2 tcp 22 > 40000 rst,ack seq 0 ack \d+ \(40 bytes\)\n/);
   });
 
+  it('fwd and dup records: a line per record (packet, interface, address, rule), and in --json', async () => {
+    const N = join(ROOT, 'test/fixtures/trace/netdev-ingress');
+    const rules = join(dir, 'fwd.nft');
+    writeFileSync(rules, 'table netdev t {\n\tchain c {\n\t\ttype filter hook ingress device "eth0" priority 0; policy accept;\n\t\tether type arp dup to "lo"\n\t\tether type ip udp dport 9 fwd ip to 10.99.1.2 device "eth0"\n\t\tether type ip6 dup to "eth0"\n\t\tether type ip6 fwd to "lo"\n\t}\n}\n');
+    const args = [rules, join(N, 'capture.pcap'), '--host', join(N, 'host.json')];
+    const r = await run('run', ...args);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('\nfwd (2):\n  packet 3: fwd ip to 10.99.1.2 device "eth0" (ether type ip udp dport 9 fwd ip to 10.99.1.2 device "eth0")\n  packet 8: fwd to "lo" (ether type ip6 fwd to "lo")\n');
+    expect(r.out).toContain('\ndup (2):\n  packet 6: dup to "lo" (ether type arp dup to "lo")\n  packet 8: dup to "eth0" (ether type ip6 dup to "eth0")\n');
+    const j = JSON.parse((await run('run', ...args, '--json')).out) as { fwds: unknown[]; dups: unknown[] };
+    expect(j.fwds).toEqual([
+      { packet: 3, rule: 'ether type ip udp dport 9 fwd ip to 10.99.1.2 device "eth0"', interface: 'eth0', family: 'ip', address: '10.99.1.2' },
+      { packet: 8, rule: 'ether type ip6 fwd to "lo"', interface: 'lo', family: null, address: null },
+    ]);
+    expect(j.dups).toEqual([
+      { packet: 6, rule: 'ether type arp dup to "lo"', interface: 'lo', family: null, address: null },
+      { packet: 8, rule: 'ether type ip6 dup to "eth0"', interface: 'eth0', family: null, address: null },
+    ]);
+  });
+
+  it('dup to an IPv4 gateway: the address and the device', async () => {
+    const rules = join(dir, 'dup4.nft');
+    writeFileSync(rules, 'table ip t {\n\tchain c {\n\t\ttype filter hook prerouting priority 0; policy accept;\n\t\ticmp type echo-request dup to 10.99.1.2 device "eth0"\n\t}\n}\n');
+    const r = await run('run', rules, join(S, 'capture.pcap'), '--host', join(S, 'host.json'));
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/\ndup \(\d+\):\n {2}packet 1: dup to 10\.99\.1\.2 device "eth0" \(icmp type echo-request dup to 10\.99\.1\.2 device "eth0"\)\n/);
+  });
+
+  it('no fwd or dup section without records; empty lists in --json', async () => {
+    const r = await run('run', ...scenario);
+    expect(r.out).not.toMatch(/\n(fwd|dup) \(/);
+    const j = JSON.parse((await run('run', ...scenario, '--json')).out) as { fwds: unknown[]; dups: unknown[] };
+    expect(j.fwds).toEqual([]);
+    expect(j.dups).toEqual([]);
+  });
+
   it('--iface and --local instead of a host description (Ethernet pcap)', async () => {
     const rules = join(dir, 'web.nft');
     writeFileSync(rules, 'table inet t {\n\tchain in {\n\t\ttype filter hook input priority 0; policy accept;\n\t\ttcp dport 80 counter\n\t}\n\tchain out {\n\t\ttype filter hook output priority 0; policy accept;\n\t\ttcp sport 80 counter\n\t}\n}\n');
