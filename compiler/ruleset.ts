@@ -16,6 +16,9 @@ import { chainLine, flowtableLine, resolveHook } from './chain.js';
 import { objLine } from './objects.js';
 import { typeofSpec } from './typeof.js';
 
+/** Named sets declared with `counter`: each element carries a counter expression. */
+const SET_COUNTER = new WeakMap<SetDef, true>();
+
 /** A compiled rule: where it lives and its instructions. */
 export interface CompiledRule {
   family: string;
@@ -220,6 +223,7 @@ class Evaluator {
   private set(family: string, table: string, d: SetDecl): void {
     const t = this.table(family, table, d.span, false);
     const def = this.setDef(t, d);
+    if (d.counter) SET_COUNTER.set(def, true);
     t.sets.set(d.name, def);
     const els = d.elems.length ? this.elements(t, def, d.elems) : [];
     // A constant set is sent with its element count (netlink elements, interval
@@ -308,7 +312,7 @@ class Evaluator {
       return { type: p.type, bits: p.bits, len, order: p.type.order, shift: 0, load() {}, hostNumeric: p.type.order === 'host' && !p.type.string, span: elems[0]!.span };
     });
     const data = s.dataType ? { type: s.dataType, bits: s.dataBits ?? s.dataType.bits, verdict: !!s.verdictMap, obj: s.objMap, parts: s.dataParts } : undefined;
-    const r = buildElements(rc, elems, parts, data, !!(s.flags & 4), s.autoMerge ? 'auto-merge' : 'named');
+    const r = buildElements(rc, elems, parts, data, !!(s.flags & 4), s.autoMerge ? 'auto-merge' : 'named', { counter: !!SET_COUNTER.get(s) });
     return r.list;
   }
 }

@@ -12,6 +12,7 @@ import { bytesToNum, encodeNum, type Datatype } from './datatype.js';
 import type { Insn } from './insn.js';
 import type { LExpr, RuleCompiler, SetDef, SetElem, TableCtx } from './linearize.js';
 import { concatBytes, pad4 } from './regs.js';
+import { elementStmts } from './stmt/dynset.js';
 
 /**
  * What only `nft list` shows of an element (not the netlink debug output, not
@@ -134,6 +135,7 @@ export function buildElements(
   data: MapData | undefined,
   forceInterval = false,
   mode: MergeMode = 'anon',
+  declared?: { counter: boolean },
 ): { list: SetElem[]; interval: boolean; size: number } {
   const elems = flattenElems(rawElems);
   if (mode !== 'anon' && !forceInterval) {
@@ -171,6 +173,28 @@ export function buildElements(
     if (el.comment !== undefined) to.comment = el.comment;
     return to;
   };
+  // Element statements (`1.2.3.4 counter packets 1 bytes 2`), compiled into the
+  // element's expressions. A named set's element may only carry the statements
+  // its declaration names, in that order (nft evaluate.c elem_stmt checks);
+  // without its own, an element gets the declaration's (a fresh counter), as
+  // the kernel clones the set's expressions into it. Anonymous sets: as written.
+  const setExprs = (to: SetElem, el: Elem): void => {
+    const st = el.stmts ?? [];
+    if (declared) {
+      const want: Stmt['k'][] = declared.counter ? ['counter'] : [];
+      if (st.length) {
+        if (!want.length) rc.err(st[0]!.span, 'missing statement in set declaration');
+        if (st.length !== want.length) rc.err(el.key.span, `number of statements mismatch, set expects ${want.length} but element has ${st.length}`);
+        st.forEach((x, i) => {
+          if (x.k !== want[i]) rc.err(x.span, `statement mismatch, element expects ${x.k}, but set has type ${want[i]}`);
+        });
+      } else if (want.length) {
+        to.exprs = [{ op: 'counter', pkts: 0n, bytes: 0n }];
+        return;
+      }
+    }
+    if (st.length) to.exprs = elementStmts(rc, st);
+  };
   if (!interval) {
     const list: SetElem[] = elems.map((el) => {
       const ks = el.key.k === 'concat' ? el.key.parts : [el.key];
@@ -178,6 +202,7 @@ export function buildElements(
       const e: SetElem = { key: parts.map((p, i) => pad4(rc.constBytes(p, ks[i]!))), flags: 0 };
       setData(e, el);
       setExtras(e, el);
+      setExprs(e, el);
       const obj = data?.obj && el.data?.k === 'sym' ? el.data.text : undefined;
       if (obj !== undefined || el.stmts) ELEM_LISTING.set(e, { obj, stmts: el.stmts });
       return e;
@@ -255,7 +280,7 @@ export function buildElements(
   return { list, interval: true, size: list.length + dropped + (open ? 1 : 0) };
 }
 
-/** Element expressions (`counter` per element) — none in debug output for now. */
+/** Element expressions (`counter`, `limit` per element; buildElements) — nft's debug output shows none. */
 export type ElemExprs = Insn[];
 
 /** nft's error for an unknown set, with a suggestion of a similarly named one. */

@@ -7,6 +7,7 @@ import type { SetDef, SetElem } from '../linearize.js';
 import { verdictText } from '../insn.js';
 import { ELEM_LISTING } from '../sets.js';
 import { timeText } from './index.js';
+import { limitText } from './stmt.js';
 import { isBitmask, num, valueText, type ValueType } from './value.js';
 
 /** Types whose power-of-two aligned ranges nft prints as prefixes. */
@@ -92,7 +93,13 @@ export interface ElemExtras {
 function elemTail(e: SetElem, x?: ElemExtras): string {
   let t = '';
   const c = ELEM_LISTING.get(e)?.stmts?.find((st) => st.k === 'counter');
-  if (c?.k === 'counter') t += ` counter packets ${c.packets ?? 0} bytes ${c.bytes ?? 0}`;
+  // The element's expressions (set_elem_expr_print: each statement, in order).
+  if (e.exprs?.length) {
+    for (const i of e.exprs) {
+      if (i.op === 'counter') t += ` counter packets ${i.pkts} bytes ${i.bytes}`;
+      else if (i.op === 'limit') t += ` ${limitText(i)}`;
+    }
+  } else if (c?.k === 'counter') t += ` counter packets ${c.packets ?? 0} bytes ${c.bytes ?? 0}`;
   else if (x?.counter) t += ' counter packets 0 bytes 0';
   if (x?.timeout !== undefined) {
     if (e.timeout !== undefined && e.timeout !== x.timeout) t += ` timeout ${timeText(e.timeout)}`;

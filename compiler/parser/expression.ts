@@ -196,14 +196,17 @@ export function parseSetLiteral(p: Parser, allowKeywords: boolean, verdicts = fa
       const es = p.t;
       const key = concatValue(p, allowKeywords);
       const el: Elem = { key, span: key.span };
+      // nft 1.0.6 (set_elem_expr): the statements (counter, limit, no quota)
+      // first, then the options; `timeout 1s counter` is a syntax error.
+      while (p.is('counter') || p.is('limit')) {
+        el.stmts ??= [];
+        el.stmts.push(parseStatement(p));
+      }
       for (;;) {
         if (p.eat('timeout')) el.timeout = p.time();
         else if (p.eat('expires')) el.expires = p.time();
         else if (p.eat('comment')) el.comment = p.word('quoted string').text;
-        else if (p.is('counter') || p.is('limit') || p.is('quota')) {
-          el.stmts ??= [];
-          el.stmts.push(parseStatement(p));
-        } else break;
+        else break;
       }
       if (p.eat(':')) el.data = verdicts ? verdictData(p) : elemData(p);
       el.span = p.spanFrom(es);

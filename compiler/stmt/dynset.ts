@@ -56,7 +56,7 @@ export function meterStmt(rc: RuleCompiler, s: Stmt & { k: 'meter' }): void {
 }
 
 /** The statements attached to each element (`counter`, `limit ...`), each compiled on its own. */
-function elementStmts(rc: RuleCompiler, stmts: Stmt[]): Insn[] {
+export function elementStmts(rc: RuleCompiler, stmts: Stmt[]): Insn[] {
   const exprs: Insn[] = [];
   for (const st of stmts) {
     const sub = new RuleCompiler(rc.table, rc.chain);

@@ -60,7 +60,7 @@ describe('dynset element expressions: expiry and refusals', () => {
   });
 });
 
-/** The image of `text` with expression records added to the elements of set `set` (nft's per-element counter/quota/limit: NFTA_SET_ELEM_EXPRESSIONS; the compiler does not write them from text). */
+/** The image of `text` with expression records added to the elements of set `set` (nft's per-element counter/quota/limit: NFTA_SET_ELEM_EXPRESSIONS; made by hand here, for expressions the text cannot give: quota, counter+quota). */
 function withElemExprs(text: string, set: string, exprs: Insn[]): Uint8Array {
   const r = checkRuleset({ name: 'x.nft', text });
   if (r.diagnostics.length) throw new Error(renderDiagnostics(r.diagnostics));
@@ -99,5 +99,33 @@ describe('static element expressions (nft_lookup_eval runs them)', () => {
     const e = await engine();
     const iv = rs.replace('type ipv4_addr;', 'type ipv4_addr; flags interval;');
     expect(() => e.load(withElemExprs(iv, 's', [{ op: 'counter', pkts: 0n, bytes: 0n }]))).toThrow(/element expressions/);
+  });
+});
+
+describe('element statements written in the ruleset text (compiled into the elements)', () => {
+  it('an anonymous set element with its own limit: the lookup breaks while under the rate (limit over), as the hand-made image', async () => {
+    const e = await engine();
+    e.load(`table ip t {
+ chain c { type filter hook input priority 0; policy accept;
+  ip saddr { 10.0.0.7 limit rate over 1/minute burst 1 packets, 10.0.0.8 } drop
+ }
+}`);
+    const a = (t: bigint) => rx(ipv4({ src: '10.0.0.7', dst: '10.0.0.1' }), { tstamp: t });
+    const b = (t: bigint) => rx(ipv4({ src: '10.0.0.8', dst: '10.0.0.1' }), { tstamp: t });
+    const pk = [a(S), a(2n * S), b(3n * S), a(300n * S)];
+    const r = e.evaluate(pk);
+    expect(pk.map((_, i) => r.verdict(i))).toEqual([ACCEPT, DROP, DROP, ACCEPT]);
+  });
+  it('a named set declared with counter loads (every element carries a counter)', async () => {
+    const e = await engine();
+    e.load(`table ip t {
+ set s { type ipv4_addr; counter; elements = { 10.0.0.7 counter packets 1 bytes 2, 10.0.0.8 } }
+ chain c { type filter hook input priority 0; policy accept;
+  ip saddr @s drop
+ }
+}`);
+    const pk = [rx(ipv4({ src: '10.0.0.7', dst: '10.0.0.1' })), rx(ipv4({ src: '10.0.0.9', dst: '10.0.0.1' }))];
+    const r = e.evaluate(pk);
+    expect(pk.map((_, i) => r.verdict(i))).toEqual([DROP, ACCEPT]);
   });
 });
