@@ -11,6 +11,7 @@ import type { Insn } from '../../compiler/insn.js';
 import type { SetDef } from '../../compiler/linearize.js';
 import { compileRuleset, renderNetlink, type CompileResult } from '../../compiler/ruleset.js';
 import { fsReader } from '../conformance.js';
+import { unitRng as rng } from '../rng.js';
 
 const corpus = new URL('../corpus/compile/', import.meta.url).pathname;
 const files = readdirSync(corpus).filter((f) => f.endsWith('.nft')).sort();
@@ -331,18 +332,6 @@ describe('encoding refuses what the format cannot hold', () => {
   it('an unknown meta key', () => expect(encodeError(one({ op: 'meta', key: 'colour', dreg: 1 }))).toBe("cannot encode insn 0 of rule 2: unknown meta key 'colour'"));
   it('printer-only text', () => expect(encodeError(one({ op: 'raw', text: '[ x ]' }))).toBe("cannot encode insn 0 of rule 2: '[ x ]' is printer text, not an instruction"));
 });
-
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s / 0x100000000;
-  };
-}
 
 /** Decodes damaged bytes: a BytecodeError with a message, or a program that encodes again. */
 function tolerate(b: Uint8Array): void {

@@ -4,16 +4,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { compileRuleset } from '../../compiler/index.js';
-
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s ^= s << 13; s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5; s >>>= 0;
-    return s / 0x100000000;
-  };
-}
+import { unitRng as rng } from '../rng.js';
 
 /** Compiles `text` and returns how it ended; a thrown exception fails the test. */
 function compile(text: string) {

@@ -8,18 +8,7 @@ import { describe, expect, it } from 'vitest';
 import * as abi from '../../../assembly/abi.js';
 import type { Engine, PacketIn } from '../../../src/engine.js';
 import { engine, ether, icmp, ipv4, ipv6, tcp, udp } from './helpers.js';
-
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x;
-  };
-}
+import { xorshift32 as rng } from '../../rng.js';
 
 const PORTS = [22, 53, 80, 123, 443, 8080];
 const ADDRS4 = ['10.0.0.2', '10.0.0.9', '192.168.1.7'];

@@ -9,19 +9,7 @@ import { compileRuleset } from '../../../compiler/ruleset.js';
 import { EngineLoadError, type PacketIn } from '../../../src/engine.js';
 import { fsReader } from '../../conformance.js';
 import { engine, ether, icmp, ipv4, ipv6, tcp, udp } from './helpers.js';
-
-/** xorshift32, seeded. */
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x;
-  };
-}
+import { xorshift32 as rng } from '../../rng.js';
 
 const BIG = `table inet t {
  set s { type ipv4_addr; flags interval; elements = { 10.0.0.0/8, 192.168.0.0/16 } }
