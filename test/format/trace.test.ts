@@ -16,6 +16,7 @@ import {
   decodeTracePacket, formatTracePacket, formatTracePolicy, formatTraceRule, loopbackLlHeader, tracePacketItems, traceHeaders, type TraceInterface, type TracePacketInfo,
 } from '../../src/format/trace.js';
 import { readGaps } from '../known-gaps.js';
+import { tracePktinfo } from '../../src/replay-trace.js';
 
 const DIR = fileURLToPath(new URL('../fixtures/trace', import.meta.url));
 const GAPS_FILE = fileURLToPath(new URL('../known-gaps/trace-packet.txt', import.meta.url));
@@ -142,48 +143,10 @@ function natIntermediates(seen: Seen[]): Seen[] {
   return out;
 }
 
-/** ipv6_find_hdr(skb, &thoff, -1, &frag_off, IP6_FH_F_AUTH) as nft_set_pktinfo_ipv6 calls it; null = error. */
-function ipv6FindHdr(b: Uint8Array): number | null {
-  const ext = (n: number) => n === 0 || n === 43 || n === 44 || n === 51 || n === 59 || n === 60;
-  let nexthdr = b[6]!, start = 40;
-  for (;;) {
-    if (!ext(nexthdr) || nexthdr === 59) return start;
-    if (start + 2 > b.length) return null;
-    let hdrlen: number;
-    if (nexthdr === 44) {
-      if (start + 4 > b.length) return null;
-      if (be16(b, start + 2) & ~7) return ext(b[start]!) && b[start] !== 59 ? null : 0; // non-first fragment: offset stays 0
-      hdrlen = 8;
-    } else if (nexthdr === 51) return start;
-    else hdrlen = (b[start + 1]! + 1) << 3;
-    nexthdr = b[start]!;
-    start += hdrlen;
-  }
-}
-
-/** What nft_set_pktinfo* gives the trace for this L3 packet in this family: skb length and transport offset. */
+/** What nft_set_pktinfo* gives the trace for this L3 packet in this family (the replay's own function). */
 function pktinfo(s: Seen, family: string): { network: Uint8Array; thoff?: number } {
-  const b = s.l3;
-  const validate = family === 'netdev' || family === 'bridge';
-  if (family === 'arp' || s.ethertype === ETH_P_ARP) return { network: b };
-  if (s.ethertype === ETH_P_IP) {
-    if (b.length < 20) return { network: b };
-    const ihl = b[0]! & 15, tot = be16(b, 2), thoff = ihl * 4;
-    if (validate) {
-      if (ihl < 5 || b[0]! >> 4 !== 4 || b.length < tot || tot < thoff) return { network: b };
-      return { network: b, thoff };
-    }
-    return { network: b.subarray(0, Math.min(tot, b.length)), thoff };
-  }
-  if (s.ethertype === ETH_P_IPV6) {
-    if (b.length < 40) return { network: b };
-    const total = 40 + be16(b, 4);
-    if (validate && (b[0]! >> 4 !== 6 || total > b.length)) return { network: b };
-    const network = validate ? b : b.subarray(0, Math.min(total, b.length));
-    const thoff = ipv6FindHdr(network);
-    return thoff === null ? { network } : { network, thoff };
-  }
-  return { network: b };
+  if (family === 'arp') return { network: s.l3 };
+  return tracePktinfo(s.ethertype, s.l3, family === 'netdev' || family === 'bridge');
 }
 
 /** The same packet one hop later: ttl / hop limit decremented by the forwarding path. */
