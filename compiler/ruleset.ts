@@ -85,6 +85,17 @@ function compile(src: Source, read?: FileReader): CompileResult {
   return { outputs, diagnostics: diags.list, tables, cmds };
 }
 
+/**
+ * A table block's commands in the order nft sends them: chains, then objects,
+ * then sets (object maps refer to objects), then flowtables, then rules; source
+ * order within a group (a bucket per kind, not a sort: a table may hold 10,000 rules).
+ */
+export function blockGroups(body: Cmd[]): [Cmd[], Cmd[], Cmd[], Cmd[], Cmd[]] {
+  const groups: [Cmd[], Cmd[], Cmd[], Cmd[], Cmd[]] = [[], [], [], [], []];
+  for (const x of body) groups[x.k === 'chain' ? 0 : x.k === 'obj' ? 1 : x.k === 'set' ? 2 : x.k === 'flowtable' ? 3 : 4].push(x);
+  return groups;
+}
+
 class Evaluator {
   constructor(private tables: Map<string, TableState>, private out: Output[], private diags: Diagnostics) {}
 
@@ -109,8 +120,6 @@ class Evaluator {
   }
 
   run(cmds: Cmd[]): void {
-    // Group a table block's commands so chains come first, then objects, then sets (object
-    // maps refer to objects), then flowtables, then rules.
     let i = 0;
     while (i < cmds.length) {
       const c = cmds[i]!;
@@ -119,9 +128,7 @@ class Evaluator {
         const body = cmds.slice(i + 1, j);
         this.out.push({ k: 'cmd', cmd: c });
         this.guard(() => this.table(c.family, c.name, c.span, true));
-        // Grouped by kind, in source order within a group (a bucket per kind, not a sort: a table may hold 10,000 rules).
-        const groups: Cmd[][] = [[], [], [], [], []];
-        for (const x of body) groups[x.k === 'chain' ? 0 : x.k === 'obj' ? 1 : x.k === 'set' ? 2 : x.k === 'flowtable' ? 3 : 4]!.push(x);
+        const groups = blockGroups(body);
         // Chains are declared before anything is compiled so rules can jump forward.
         for (const x of groups[0]!) if (x.k === 'chain') this.guard(() => (this.out.push({ k: 'cmd', cmd: x }), this.declareChain(x)));
         for (const g of groups.slice(1)) for (const x of g) this.guard(() => this.cmd(x));

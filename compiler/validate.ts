@@ -11,6 +11,7 @@ import type { Cmd, Elem, Expr, Stmt } from './ast.js';
 import { Diagnostics, msg } from './diagnostics.js';
 import { tokenize, type Token } from './lexer.js';
 import type { Source, Span } from './source.js';
+import { blockGroups } from './ruleset.js';
 
 /** Kernel errno texts as strerror(3) words them. */
 const ENOENT = 'No such file or directory';
@@ -98,17 +99,14 @@ class Kernel {
   }
 
   run(cmds: Cmd[]): void {
-    // A table block is sent as the table, its chains, its sets and objects, then its rules.
+    // A table block is sent as the table, then its commands grouped by kind.
     let i = 0;
     while (i < cmds.length) {
       const c = cmds[i]!;
       if (c.k === 'table' && c.block) {
         const j = i + 1 + (c.body ?? 0);
         this.cmd(c);
-        const order = (x: Cmd) => (x.k === 'chain' ? 0 : x.k === 'set' ? 1 : x.k === 'obj' ? 2 : x.k === 'flowtable' ? 3 : 4);
-        const body = cmds.slice(i + 1, j).map((x, n) => ({ x, n }));
-        body.sort((a, b) => order(a.x) - order(b.x) || a.n - b.n);
-        for (const { x } of body) this.cmd(x);
+        for (const group of blockGroups(cmds.slice(i + 1, j))) for (const x of group) this.cmd(x);
         i = j;
         continue;
       }
