@@ -54,6 +54,19 @@ function rawProtocol(data: Uint8Array): number {
   return version === 4 ? ETH_P_IP : version === 6 ? ETH_P_IPV6 : 0;
 }
 
+/** What a capture record itself says about a packet; the rest is decoded from its link header. */
+export type RecordFields = Pick<Packet, 'timestamp' | 'interface' | 'linkType' | 'data' | 'originalLength' | 'direction' | 'flags' | 'offset'>;
+
+/** A packet from its capture record, with the link-layer fields decoded. */
+export function recordPacket(r: RecordFields): Packet {
+  const p: Packet = {
+    timestamp: r.timestamp, interface: r.interface, linkType: r.linkType, data: r.data, originalLength: r.originalLength,
+    direction: r.direction, flags: r.flags, networkOffset: -1, protocol: 0, cooked: null, offset: r.offset,
+  };
+  decodeLinkHeader(p);
+  return p;
+}
+
 /**
  * Fill a packet's networkOffset, protocol and cooked fields from its link
  * header, and its direction from a cooked packet type when the file gave none.

@@ -3,7 +3,7 @@
 // Magic a1b2c3d4 = microsecond, a1b23c4d = nanosecond timestamps; byte-swapped
 // magics mark files written on a host of the other byte order.
 
-import { decodeLinkHeader } from './linktype.js';
+import { recordPacket } from './linktype.js';
 import {
   Direction, truncated,
   type CaptureError, type CaptureInterface, type Packet, type PacketSource, type Section,
@@ -112,7 +112,7 @@ export class PcapReader implements PacketSource {
     const frac = view.getUint32(pos + 4, le);
     const start = pos + PCAP_RECORD_HEADER_LEN;
     this.pos = start + caplen;
-    const p: Packet = {
+    return recordPacket({
       timestamp: BigInt(sec) * 1_000_000_000n + BigInt(frac) * this.fracToNs,
       interface: 0,
       linkType: this.linkType,
@@ -120,12 +120,7 @@ export class PcapReader implements PacketSource {
       originalLength: view.getUint32(pos + 12, le),
       direction: Direction.Unknown,
       flags: 0,
-      networkOffset: -1,
-      protocol: 0,
-      cooked: null,
       offset: pos,
-    };
-    decodeLinkHeader(p);
-    return p;
+    });
   }
 }

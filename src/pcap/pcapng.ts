@@ -3,7 +3,7 @@
 // if_tsoffset, ...), packets (EPB, SPB, obsolete PB with epb_flags/pack_flags);
 // every other block type is skipped by its length.
 
-import { decodeLinkHeader } from './linktype.js';
+import { recordPacket } from './linktype.js';
 import {
   decodeText, Direction, pad4, truncated,
   type CaptureError, type CaptureInterface, type Packet, type PacketSource, type Section,
@@ -241,7 +241,7 @@ export class PcapngReader implements PacketSource {
   /** A packet from its fields; flags come from epb_flags/pack_flags if the block has them. */
   private packet(pos: number, index: number, timestamp: bigint | null, start: number, caplen: number, originalLength: number,
     flags: number): Packet {
-    const p: Packet = {
+    return recordPacket({
       timestamp,
       interface: index,
       linkType: this.interfaces[index]!.linkType,
@@ -249,13 +249,8 @@ export class PcapngReader implements PacketSource {
       originalLength,
       direction: (flags & 3) === 3 ? Direction.Unknown : (flags & 3) as Direction,
       flags,
-      networkOffset: -1,
-      protocol: 0,
-      cooked: null,
       offset: pos,
-    };
-    decodeLinkHeader(p);
-    return p;
+    });
   }
 
   /** The epb_flags/pack_flags word among the options in [start, end), 0 if none; null on a bad option. */
