@@ -12,7 +12,16 @@
 #   trace.txt           `nft monitor trace` verbatim, after an origin comment
 #   ruleset.nft         copy of the scenario's ruleset
 #   host.json           copy of the scenario's host.json
-#   conntrack.txt       `conntrack -L` in the host namespace at the end
+#   conntrack.txt       `conntrack -L` in the host namespace at the end; its
+#                       second comment line `# listed at SEC.USEC` is the wall
+#                       clock (same clock as the capture) when it was taken
+#   events.txt          `conntrack -E -o timestamp` in the host namespace, from
+#                       before the first packet until after the listing
+#
+# host.json may set "sysctl" (per-netns sysctls, applied by trace_scenario.py
+# before the ruleset loads) and "conntrack_max": nf_conntrack_max is global
+# (read-only inside a netns), so it is set in the init namespace for the
+# scenario and the old value is restored afterwards (also on error/interrupt).
 #
 # Usage (as root, from anywhere):
 #   test/oracle/record-trace.sh               # every scenario
@@ -45,6 +54,12 @@ fi
 
 cur=""       # scenario whose namespaces exist
 pids=()      # background processes of the current scenario
+saved_max="" # nf_conntrack_max to restore (init namespace, whole machine)
+ct_max_file=/proc/sys/net/netfilter/nf_conntrack_max
+restore_max() {
+  if [[ -n $saved_max ]]; then echo "$saved_max" >"$ct_max_file"; saved_max=""; fi
+  return 0
+}
 cleanup() {
   local p
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
@@ -52,6 +67,7 @@ cleanup() {
   pids=()
   [[ -n $cur ]] && $py "$helper" down "$cur" || true
   cur=""
+  restore_max
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -64,6 +80,13 @@ record() {
   echo "== $name"
   local tmp; tmp=$(mktemp -d)
   cur=$sdir
+  local cmax; cmax=$($py -c 'import json,sys; print(json.load(open(sys.argv[1])).get("conntrack_max", ""))' "$sdir/host.json")
+  if [[ -n $cmax ]]; then
+    [[ -w $ct_max_file ]] || die "$name: conntrack_max needs $ct_max_file"
+    saved_max=$(cat "$ct_max_file")
+    echo "$cmax" >"$ct_max_file"
+    echo "   nf_conntrack_max $saved_max -> $cmax (restored after the scenario)"
+  fi
   $py "$helper" up "$sdir"
   local hns=${NFTVM_TR_PREFIX:-nftvm-tr-}host
   local ifs; ifs=$(ip -n "$hns" -o link show | awk -F': ' '{print $2}' | sed 's/@.*//' | grep -vx lo || true)
@@ -71,6 +94,10 @@ record() {
   (cd "$sdir" && ip netns exec "$hns" nft -f ruleset.nft) || die "$name: nft -f ruleset.nft failed"
 
   ip netns exec "$hns" nft monitor trace >"$tmp/trace.raw" 2>"$tmp/monitor.err" & pids+=($!)
+  if ((have_conntrack)); then
+    # subscribed well before the first packet: the readiness wait below plus 0.5 s
+    ip netns exec "$hns" conntrack -E -o timestamp >"$tmp/events.raw" 2>"$tmp/events.err" & pids+=($!)
+  fi
   ip netns exec "$hns" tcpdump -i any -p -U -n -w "$tmp/capture.pcap" 2>"$tmp/tcpdump-any.err" & pids+=($!)
   local i
   for i in $ifs; do
@@ -89,8 +116,9 @@ record() {
   $py "$helper" send "$sdir" || die "$name: send.py failed"
 
   sleep 1     # late replies, trace events still queued
-  local conn="" connerr=""
+  local conn="" connerr="" listed=""
   if ((have_conntrack)); then
+    listed=$(date +%s.%6N)
     conn=$(ip netns exec "$hns" conntrack -L 2>"$tmp/conntrack.err" || true)
     connerr=$(grep -v '^conntrack v' "$tmp/conntrack.err" || true)
   fi
@@ -101,6 +129,7 @@ record() {
   [[ -s $tmp/monitor.err ]] && { cat "$tmp/monitor.err" >&2; die "$name: nft monitor trace wrote to stderr"; }
   $py "$helper" down "$sdir"
   cur=""
+  restore_max
 
   mkdir -p "$out"
   rm -f "$out"/*.pcap
@@ -109,7 +138,11 @@ record() {
   { echo "$origin"; cat "$tmp/trace.raw"; } >"$out/trace.txt"
   if ((have_conntrack)); then
     { echo "$origin; conntrack -L in the host namespace after the last packet (stderr: ${connerr:-none})"
+      echo "# listed at $listed"
       [[ -n $conn ]] && printf '%s\n' "$conn"; } >"$out/conntrack.txt"
+    local everr; everr=$(grep -v 'flow events have been shown' "$tmp/events.err" || true)
+    { echo "$origin; conntrack -E -o timestamp in the host namespace from before the first packet to after the listing (stderr: ${everr:-none})"
+      cat "$tmp/events.raw"; } >"$out/events.txt"
   fi
   local npk; npk=$(tcpdump -r "$out/capture.pcap" -n 2>/dev/null | wc -l)
   printf '   %s packets in capture.pcap, %s trace lines\n' "$npk" "$(($(wc -l <"$out/trace.txt") - 1))"

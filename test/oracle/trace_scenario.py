@@ -10,7 +10,9 @@ Run with Debian's /usr/bin/python3 (python3-scapy), as root:
 
 Namespaces are named PREFIX + role: PREFIX is $NFTVM_TR_PREFIX (default
 "nftvm-tr-"), roles are "host" and the keys of host.json's "peers".
-host.json's format is documented in test/scenarios/README.md.
+host.json's format is documented in test/scenarios/README.md ("sysctl" of
+the host and of each peer is applied in that namespace by `up`;
+"conntrack_max" is handled by record-trace.sh in the init namespace).
 
 send.py runs in ONE Python process started in the root namespace: it
 switches network namespace with setns(2) around the creation of each socket
@@ -97,6 +99,10 @@ def up(dirname):
         sysctl(ns, "net.ipv4.ip_forward", 1 if fw.get("ipv4") else 0)
         sysctl(ns, "net.ipv6.conf.all.forwarding", 1 if fw.get("ipv6") else 0)
         sysctl(ns, "net.ipv6.conf.lo.addr_gen_mode", 0)
+        # per-netns sysctls of host.json (conntrack timeouts ...); the conntrack
+        # ones exist in a new netns because nf_conntrack is built in / loaded
+        for key, v in spec.get("sysctl", {}).items():
+            sysctl(ns, key, v)
     # interfaces: veth pairs (created from the host side), then bridges
     for role in roles(h):
         spec = node_spec(h, role)
