@@ -1584,6 +1584,8 @@ export enum BatchFlags {
   TraceAll = 0x1,
   /** record trace events for packets with nftrace set, as the kernel does */
   TraceNftrace = 0x2,
+  /** record conntrack events (RecordKind.CtEvent) */
+  CtEvents = 0x4,
 }
 // Batch area header; descriptors follow at BATCH_HEADER_SIZE, results and
 // packet bytes where the header says (offsets from the batch area).
@@ -1647,6 +1649,8 @@ export enum ResFlags {
   StackDrop = 0x4,
   /** the descriptor was invalid (bytes outside the batch area, bad path): not evaluated */
   BadDescriptor = 0x8,
+  /** conntrack dropped the packet: the table was full and nothing could be evicted */
+  CtDrop = 0x10,
 }
 // Result record per packet, written by the VM.
 /** u32 final verdict: the last hook's NF_* code (queue number in bits 16..31). */
@@ -1665,8 +1669,14 @@ export const RES_RULE = 12;
 export const RES_MARK = 16;
 /** u32 skb priority after the hooks. */
 export const RES_PRIORITY = 20;
+/** u8 CtInfo of the packet after the hooks (CtInfo.None: no entry). */
+export const RES_CTINFO = 24;
+/** u8 ct state bits after the hooks (CtStateBit; 0 when conntrack did not run). */
+export const RES_CTSTATE = 25;
+/** u32 conntrack entry index after the hooks (NONE32 none). */
+export const RES_CTENTRY = 28;
 /** bytes of a result record. */
-export const RES_SIZE = 24;
+export const RES_SIZE = 32;
 
 /** Kinds of record in the record area. */
 export enum RecordKind {
@@ -1680,6 +1690,8 @@ export enum RecordKind {
   Fwd = 4,
   /** dup sent a copy: REC_SUB = Family of the gateway (0 none: netdev), REC_A = output ifindex (0xffffffff none), REC_B = IPv4 gateway (0 for IPv6) */
   Dup = 5,
+  /** a conntrack event: REC_SUB = CtEventType, REC_A = CtEventBits, REC_B = offset (from the record area) of a snapshot of the entry (CTE_SIZE bytes, then CTX_SIZE bytes of its extension), REC_CHAIN = entry index, REC_RULE = table time in ms */
+  CtEvent = 6,
 }
 /** Trace event types (enum nft_trace_types). */
 export enum TraceType {
@@ -1799,3 +1811,256 @@ export const ROUTE_GW = 24;
 export const ROUTE_SIZE = 40;
 /** bytes of the host model area. */
 export const HOST_SIZE = IFACE_MAX * IFACE_SIZE + ADDR_MAX * ADDR_SIZE + ROUTE_MAX * ROUTE_SIZE;
+
+// ---------------------------------------------------------------------------
+// Conntrack (docs/conntrack.md; kernel: include/net/netfilter/nf_conntrack*.h).
+// The table is a bucket array of u32 links and a pool of CTE_SIZE-byte
+// entries; a link is entry index × 2 + direction (NONE32 ends a chain). The
+// host reads entries for `conntrack -L` and event snapshots for `-E`.
+
+/** Conntrack status bits (enum ip_conntrack_status). */
+export enum CtStatus {
+  /** IPS_EXPECTED */
+  Expected = 0x1,
+  /** IPS_SEEN_REPLY */
+  SeenReply = 0x2,
+  /** IPS_ASSURED */
+  Assured = 0x4,
+  /** IPS_CONFIRMED */
+  Confirmed = 0x8,
+  /** IPS_SRC_NAT */
+  SrcNat = 0x10,
+  /** IPS_DST_NAT */
+  DstNat = 0x20,
+  /** IPS_SRC_NAT_DONE */
+  SrcNatDone = 0x80,
+  /** IPS_DST_NAT_DONE */
+  DstNatDone = 0x100,
+  /** IPS_DYING */
+  Dying = 0x200,
+  /** IPS_FIXED_TIMEOUT */
+  FixedTimeout = 0x400,
+}
+/** ct state bits as nft reads them (NF_CT_STATE_*_BIT). */
+export enum CtStateBit {
+  Invalid = 1,
+  Established = 2,
+  Related = 4,
+  New = 8,
+  Untracked = 64,
+}
+/** Per-packet conntrack info (enum ip_conntrack_info); None = no entry attached. */
+export enum CtInfo {
+  Established = 0,
+  Related = 1,
+  New = 2,
+  EstablishedReply = 3,
+  RelatedReply = 4,
+  Untracked = 7,
+  None = 0xff,
+}
+/** TCP conntrack states (enum tcp_conntrack). */
+export enum TcpState {
+  None = 0,
+  SynSent = 1,
+  SynRecv = 2,
+  Established = 3,
+  FinWait = 4,
+  CloseWait = 5,
+  LastAck = 6,
+  TimeWait = 7,
+  Close = 8,
+  SynSent2 = 9,
+}
+/** Per-direction TCP flags (IP_CT_TCP_FLAG_*), CTE_TCP_FLAGS0/1. */
+export enum TcpDirFlags {
+  WindowScale = 0x01,
+  SackPerm = 0x02,
+  CloseInit = 0x04,
+  BeLiberal = 0x08,
+  DataUnacknowledged = 0x10,
+  MaxackSet = 0x20,
+}
+/** Timeout slots (seconds, u32 each at CTC_TIMEOUTS): the nf_conntrack_* sysctls. */
+export enum CtTimeout {
+  TcpSynSent = 0,
+  TcpSynRecv = 1,
+  TcpEstablished = 2,
+  TcpFinWait = 3,
+  TcpCloseWait = 4,
+  TcpLastAck = 5,
+  TcpTimeWait = 6,
+  TcpClose = 7,
+  TcpSynSent2 = 8,
+  TcpRetrans = 9,
+  TcpUnack = 10,
+  Udp = 11,
+  UdpStream = 12,
+  Icmp = 13,
+  Icmpv6 = 14,
+  Generic = 15,
+}
+/** Number of timeout slots. */
+export const CT_TIMEOUT_SLOTS = 16;
+/** NF_IP_PRI_CONNTRACK: conntrack's priority in prerouting and output. */
+export const NF_IP_PRI_CONNTRACK = -200;
+/** Conntrack options (CTC_FLAGS): the boolean sysctls. */
+export enum CtOption {
+  /** nf_conntrack_tcp_loose: pick up mid-stream TCP connections */
+  TcpLoose = 0x1,
+  /** nf_conntrack_tcp_be_liberal: no TCP window checks */
+  TcpBeLiberal = 0x2,
+  /** nf_conntrack_checksum: verify L4 checksums at prerouting */
+  Checksum = 0x4,
+  /** nf_conntrack_tcp_ignore_invalid_rst */
+  TcpIgnoreInvalidRst = 0x8,
+  /** nf_conntrack_acct: per-direction packet/byte counters (CTX_*) */
+  Acct = 0x10,
+}
+/** Conntrack event kinds (REC_SUB of a CtEvent record). */
+export enum CtEventType {
+  New = 1,
+  Update = 2,
+  Destroy = 3,
+}
+/** Event detail bits (REC_A of a CtEvent record). */
+export enum CtEventBits {
+  /** the TCP state changed (IPCT_PROTOINFO): `-E` prints the state name */
+  Protoinfo = 0x1,
+  /** DESTROY before the timeout ran out (killed): `-E` prints the time left */
+  Killed = 0x2,
+}
+
+// Conntrack control block (CTC_*), at ctAddr(); the host writes sizes and
+// options before the first packet (ctInit) and reads the statistics.
+/** u32 address of the bucket array (u32 links). */
+export const CTC_BUCKETS = 0;
+/** u32 number of buckets. */
+export const CTC_NBUCKETS = 4;
+/** u32 address of the entry pool. */
+export const CTC_POOL = 8;
+/** u32 nf_conntrack_max (pool capacity). */
+export const CTC_MAX = 12;
+/** u32 entries in the table (confirmed). */
+export const CTC_COUNT = 16;
+/** u32 CtOption bits. */
+export const CTC_FLAGS = 20;
+/** u32 address of the extension array (CTX_SIZE per entry; 0 = none: no accounting, no labels). */
+export const CTC_EXT = 24;
+/** u32 nf_conntrack_tcp_max_retrans. */
+export const CTC_MAX_RETRANS = 28;
+/** u64 packet time (ns since the epoch) that table time 0 stands for. */
+export const CTC_EPOCH = 32;
+/** u32 table time of the last packet (ms since CTC_EPOCH). */
+export const CTC_NOW = 40;
+/** u32 statistics: invalid (no entry attached). */
+export const CTC_STAT_INVALID = 44;
+/** u32 statistics: packets dropped because the table was full. */
+export const CTC_STAT_DROP = 48;
+/** u32 statistics: entries evicted by early drop. */
+export const CTC_STAT_EARLY_DROP = 52;
+/** u32 statistics: ICMP errors refused (no matching entry, malformed). */
+export const CTC_STAT_ICMP_ERROR = 56;
+/** u32 statistics: entries inserted (confirmed). */
+export const CTC_STAT_INSERT = 60;
+/** u32 statistics: entries found by lookups. */
+export const CTC_STAT_FOUND = 64;
+/** u32 tracked families: bit Family.Ipv4, bit Family.Ipv6 (set at load from the ruleset's users of conntrack). */
+export const CTC_FAMILIES = 68;
+/** u64 hash seed. */
+export const CTC_SEED = 72;
+/** u32[CT_TIMEOUT_SLOTS] timeouts in seconds (CtTimeout). */
+export const CTC_TIMEOUTS = 80;
+/** bytes of the conntrack control block. */
+export const CTC_SIZE = 80 + 4 * 16;
+
+// Conntrack entry (CTE_*), CTE_SIZE bytes. Times are ms of table time
+// (CTC_EPOCH); an unconfirmed entry holds its timeout relative.
+/** u32 next link in the ORIGINAL tuple's chain (free list link when unused). */
+export const CTE_NEXT0 = 0;
+/** u32 next link in the REPLY tuple's chain. */
+export const CTE_NEXT1 = 4;
+/** u32 absolute timeout, ms of table time. */
+export const CTE_TIMEOUT = 8;
+/** u16 CtStatus bits. */
+export const CTE_STATUS = 12;
+/** u8 TcpState (TCP), 0 otherwise. */
+export const CTE_STATE = 14;
+/** u8 1 = in use. */
+export const CTE_USED = 15;
+/** u32 ct mark. */
+export const CTE_MARK = 16;
+/** u16 zone id. */
+export const CTE_ZONE = 20;
+/** u8 L3 protocol (2 IPv4, 10 IPv6). */
+export const CTE_L3 = 22;
+/** u8 L4 protocol number. */
+export const CTE_PROTO = 23;
+/** ORIGINAL tuple (CT_TUPLE_SIZE bytes). */
+export const CTE_ORIG = 24;
+/** REPLY tuple. */
+export const CTE_REPLY = 60;
+/** u32 creation time, ms of table time (UDP stream detection). */
+export const CTE_START = 96;
+// TCP window tracking (struct ip_ct_tcp): per direction td_end, td_maxend, td_maxwin, td_maxack.
+/** u32 ORIGINAL sender's td_end; REPLY sender's at CTE_TCP_SEEN1. */
+export const CTE_TCP_SEEN0 = 100;
+/** u32 REPLY sender's td_end. */
+export const CTE_TCP_SEEN1 = 116;
+/** u32 offsets within a direction's block. */
+export const TCP_TD_END = 0;
+export const TCP_TD_MAXEND = 4;
+export const TCP_TD_MAXWIN = 8;
+export const TCP_TD_MAXACK = 12;
+/** u8 ORIGINAL td_scale. */
+export const CTE_TCP_SCALE0 = 132;
+/** u8 ORIGINAL flags (TcpDirFlags). */
+export const CTE_TCP_FLAGS0 = 133;
+/** u8 REPLY td_scale. */
+export const CTE_TCP_SCALE1 = 134;
+/** u8 REPLY flags. */
+export const CTE_TCP_FLAGS1 = 135;
+/** u8 last_index (packet class of the last accepted or ignored packet). */
+export const CTE_TCP_LAST_INDEX = 136;
+/** u8 last_dir. */
+export const CTE_TCP_LAST_DIR = 137;
+/** u8 retrans. */
+export const CTE_TCP_RETRANS = 138;
+/** u8 last_wscale. */
+export const CTE_TCP_LAST_WSCALE = 139;
+/** u8 last_flags (TcpDirFlags, plus 0x40 EXP_CHALLENGE_ACK, 0x80 SIMULTANEOUS_OPEN). */
+export const CTE_TCP_LAST_FLAGS = 140;
+/** u16 last_win (raw). */
+export const CTE_TCP_LAST_WIN = 142;
+/** u32 last_seq. */
+export const CTE_TCP_LAST_SEQ = 144;
+/** u32 last_ack. */
+export const CTE_TCP_LAST_ACK = 148;
+/** u32 last_end. */
+export const CTE_TCP_LAST_END = 152;
+/** bytes of an entry: with its 4-byte bucket, 160 bytes per connection. */
+export const CTE_SIZE = 156;
+// Tuple (struct nf_conntrack_tuple without dir), within CTE_ORIG / CTE_REPLY.
+/** u8[16] source address (IPv4: first 4 bytes, rest 0). */
+export const TUP_SRC = 0;
+/** u8[16] destination address. */
+export const TUP_DST = 16;
+/** u16 src.u, network order: source port, ICMP id. */
+export const TUP_SPORT = 32;
+/** u16 dst.u, network order: destination port; ICMP: u8 type, u8 code. */
+export const TUP_DPORT = 34;
+/** bytes of a tuple. */
+export const CT_TUPLE_SIZE = 36;
+// Extension entry (CTX_*), when accounting or labels are on: same index as the entry.
+/** u64 ORIGINAL packets. */
+export const CTX_PKTS0 = 0;
+/** u64 ORIGINAL bytes. */
+export const CTX_BYTES0 = 8;
+/** u64 REPLY packets. */
+export const CTX_PKTS1 = 16;
+/** u64 REPLY bytes. */
+export const CTX_BYTES1 = 24;
+/** u8[16] labels. */
+export const CTX_LABELS = 32;
+/** bytes of an extension entry. */
+export const CTX_SIZE = 48;

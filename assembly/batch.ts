@@ -4,12 +4,12 @@
 // order — and writes one result record per packet. No allocation.
 
 import {
-  BatchFlags, BATCH_COUNT, BATCH_FLAGS, BATCH_HEADER_SIZE, BATCH_RESULTS, Family, IFACE_NAME, InetHook, NONE32, NONE8, PktFlags,
+  BatchFlags, BATCH_COUNT, CtInfo, CtStateBit, CTC_FAMILIES, NF_IP_PRI_CONNTRACK, RES_CTENTRY, RES_CTINFO, RES_CTSTATE, BATCH_FLAGS, BATCH_HEADER_SIZE, BATCH_RESULTS, Family, IFACE_NAME, InetHook, NONE32, NONE8, PktFlags,
   PKT_DATA, PKT_FAMILY, PKT_FLAGS, PKT_HOOKS, PKT_HOOK_COUNT, PKT_HOOK_MAX, PKT_IIF, PKT_LEN, PKT_MARK, PKT_OIF, PKT_PKTTYPE,
   PKT_SIZE, PKT_TSTAMP, RECORDS_COUNT, RECORDS_DATA, RECORDS_DROPPED, ResFlags, RES_CHAIN, RES_FLAGS, RES_HOOK, RES_HOOK_INDEX, RES_MARK,
   RES_PRIORITY, RES_RULE, RES_SIZE, RES_VERDICT, Verdict,
 } from './abi';
-import { CH_DEVICES, CH_FAMILY, CH_SIZE, HOOK_NUM, HOOK_SLOT_ARP, HOOK_SLOT_BRIDGE, HOOK_SLOT_IPV4, HOOK_SLOT_IPV6, HOOK_SLOT_NETDEV, RS_HOOKS, RS_HOOK_CHAINS } from './layout';
+import { CH_DEVICES, CH_FAMILY, CH_PRIO, CH_SIZE, HOOK_NUM, HOOK_SLOT_ARP, HOOK_SLOT_BRIDGE, HOOK_SLOT_IPV4, HOOK_SLOT_IPV6, HOOK_SLOT_NETDEV, RS_HOOKS, RS_HOOK_CHAINS } from './layout';
 import { batch, batchCap, records, recordsCap, rtChains, rtRuleset } from './mem';
 import { ifaceOf } from './insn/meta';
 import {
@@ -17,6 +17,10 @@ import {
   setHookContext, setNftrace, setPacketMeta,
 } from './packet';
 import { decidedChain, decidedRule, doChain, setTraceMode } from './vm';
+import { ctc } from './ct/entry';
+import { setEventsOn } from './ct/events';
+import { entryIndex } from './ct/table';
+import { ctConfirm, ctIn, ctPacketEnd, ctPacketReset, pCt, pCtinfo } from './ct/track';
 
 let lastChain: u32 = NONE32;
 let lastRule: u32 = 0;
@@ -45,14 +49,31 @@ function deviceMatch(ch: usize, ifindex: u32): bool {
   return load<u32>(<usize>load<u32>(rtRuleset, RS_HOOKS) + (<usize>(slot * HOOK_NUM + hook) << 3), 4);
 }
 
-/** nf_hook_slow: the base chains of one hook in priority order; ACCEPT unless one decides otherwise. */
-function runHook(slot: i32, hook: i32, iif: u32, oif: u32): i32 {
+/** nf_conntrack_in as a hook entry at its priority: Accept, or Drop when the table is full. */
+function ctHook(hook: i32, nfproto: i32, iif: u32, oif: u32): i32 {
+  setHookContext(hook, nfproto, iif, oif);
+  const v = ctIn();
+  if (v != Verdict.Accept) ctDropped = true;
+  return v;
+}
+
+/**
+ * nf_hook_slow: the base chains of one hook in priority order; ACCEPT unless
+ * one decides otherwise. `ct` (the family's nfproto, 0 = none): conntrack runs
+ * here at priority -200, after the chains below it (raw, notrack).
+ */
+function runHook(slot: i32, hook: i32, iif: u32, oif: u32, ct: i32): i32 {
   const h = <usize>load<u32>(rtRuleset, RS_HOOKS) + (<usize>(slot * HOOK_NUM + (slot == HOOK_SLOT_NETDEV ? 5 : hook)) << 3);
   const list = <usize>load<u32>(rtRuleset, RS_HOOK_CHAINS) + (<usize>load<u32>(h) << 2);
   const n = load<u32>(h, 4);
   for (let i: u32 = 0; i < n; i++) {
     const c = load<u32>(list + (<usize>i << 2));
     const ch = rtChains + <usize>c * CH_SIZE;
+    if (ct && load<i32>(ch, CH_PRIO) >= NF_IP_PRI_CONNTRACK) {
+      const v = ctHook(hook, ct, iif, oif);
+      ct = 0;
+      if (v != Verdict.Accept) return v;
+    }
     const fam = <i32>load<u8>(ch, CH_FAMILY);
     let nfproto = fam;
     if (slot == HOOK_SLOT_NETDEV) {
@@ -70,7 +91,15 @@ function runHook(slot: i32, hook: i32, iif: u32, oif: u32): i32 {
     lastRule = decidedRule;
     if ((v & 0xff) != Verdict.Accept) return v;
   }
-  return Verdict.Accept;
+  return ct ? ctHook(hook, ct, iif, oif) : Verdict.Accept;
+}
+
+/** Conntrack dropped the packet (table full). */
+let ctDropped = false;
+
+/** Conntrack tracks packets of `family` (Ipv4, Ipv6): the loaded ruleset uses it there. */
+@inline function ctTracks(family: i32): bool {
+  return ctc != 0 && (load<u32>(ctc, CTC_FAMILIES) & (<u32>1 << <u32>family)) != 0;
 }
 
 /** Runs packet `k` through its hook path; writes its result record. */
@@ -92,6 +121,8 @@ function evalPacket(k: u32, res: usize): void {
     return;
   }
   packetReset(batch + off, len, desc, k);
+  ctPacketReset();
+  ctDropped = false;
   setPacketMeta(load<u32>(desc, PKT_MARK), load<u8>(desc, PKT_PKTTYPE), load<u64>(desc, PKT_TSTAMP));
   // The nf_trace bit of an skb traced in an earlier hook (netdev ingress, bridge) stays set.
   if (load<u8>(desc, PKT_FLAGS) & PktFlags.Nftrace) setNftrace(true);
@@ -152,22 +183,36 @@ function evalPacket(k: u32, res: usize): void {
         if (hook == 0) ho = 0;
         else if (hook == 1) hi = 0;
       } else continue;
+      // Conntrack sits in prerouting and output of the families the ruleset tracks.
+      const ct = (hook == InetHook.Prerouting || hook == InetHook.Output) && (slot == HOOK_SLOT_IPV4 || slot == HOOK_SLOT_IPV6) && ctTracks(family) ? family : 0;
       if (slot != HOOK_SLOT_ARP && slot != HOOK_SLOT_NETDEV) {
         // The devices a hook sees: in on the way in, out on the way out, both when forwarding.
         if (hook == InetHook.Prerouting || hook == InetHook.Input) ho = 0;
         else if (hook == InetHook.Output || hook == InetHook.Postrouting) hi = 0;
       }
-      const v = runHook(slot, hook, hi, ho);
+      const v = runHook(slot, hook, hi, ho, ct);
       if (lastChain != NONE32) {
         decidedHook = hook;
         decidedIndex = i;
       }
       if ((v & 0xff) != Verdict.Accept) {
         verdict = v;
+        if (ctDropped) {
+          flags |= ResFlags.CtDrop;
+          decidedHook = hook;
+          decidedIndex = i;
+        }
         break;
       }
+      // The last hook of the path confirms a new entry (input or postrouting, at the last priority).
+      if ((hook == InetHook.Input || hook == InetHook.Postrouting) && (slot == HOOK_SLOT_IPV4 || slot == HOOK_SLOT_IPV6)) ctConfirm();
     }
   }
+  store<u8>(res, <u8>pCtinfo, RES_CTINFO);
+  const ctState: u32 = pCt ? <u32>1 << ((pCtinfo % 3) + 1) : pCtinfo == CtInfo.Untracked ? <u32>CtStateBit.Untracked : ctTracks(family) ? <u32>CtStateBit.Invalid : 0;
+  store<u8>(res, <u8>ctState, RES_CTSTATE);
+  store<u32>(res, pCt ? entryIndex(pCt) : NONE32, RES_CTENTRY);
+  ctPacketEnd();
   if (pUntracked) flags |= ResFlags.Untracked;
   if (pNftrace) flags |= ResFlags.Nftrace;
   store<i32>(res, verdict, RES_VERDICT);
@@ -190,6 +235,7 @@ export function evaluateBatch(): i32 {
   store<u32>(records, 0, RECORDS_DROPPED);
   store<u32>(records, <u32>recordsCap, RECORDS_DATA);
   setTraceMode(flags & BatchFlags.TraceAll ? 1 : flags & BatchFlags.TraceNftrace ? 2 : 0);
+  setEventsOn((flags & BatchFlags.CtEvents) != 0);
   for (let k: u32 = 0; k < n; k++) evalPacket(k, batch + resOff + <usize>k * RES_SIZE);
   return <i32>n;
 }

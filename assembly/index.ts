@@ -8,6 +8,10 @@ import { BC_VERSION_MAJOR, BC_VERSION_MINOR, LoadError } from './abi';
 import { evaluateBatch } from './batch';
 import { loadImage } from './load';
 import { setFastPath } from './fast';
+import { ctc, setNow } from './ct/entry';
+import { reapAll, tableInit } from './ct/table';
+import { tableTime } from './ct/track';
+import { CTC_NOW } from './abi';
 import { batch, batchCap, ctl, host, image, imageCap, initRegions, loadFail, loadWhere, records, recordsCap } from './mem';
 
 /** The bytecode format this module executes: major << 16 | minor. */
@@ -56,4 +60,25 @@ export function hostAddr(): usize { return host; }
 /** Rule summaries (fast.ts) on (1, the default) or off for the next loads; the differential tests compare both. */
 export function fastPath(on: u32): void {
   setFastPath(on != 0);
+}
+
+/**
+ * Lays out the conntrack table once, right after init(): `hashsize` buckets
+ * and room for `max` entries (0 = the kernel's sizing), `ext` = per-entry
+ * counters and labels. 0, or -1 when it does not fit in memory.
+ */
+export function ctInit(hashsize: u32, max: u32, ext: u32): i32 {
+  return tableInit(hashsize, max, ext != 0);
+}
+
+/** Address of the conntrack control block (CTC_*), 0 before ctInit. */
+export function ctAddr(): usize { return ctc; }
+
+/** Advances table time to packet time `t` (ns since the epoch) and reaps every expired entry (DESTROY events when the last batch asked for events); the number reaped. */
+export function ctAdvance(t: u64): u32 {
+  if (!ctc) return 0;
+  const now = tableTime(t);
+  setNow(now);
+  store<u32>(ctc, now, CTC_NOW);
+  return reapAll();
 }

@@ -12,7 +12,7 @@ import {
   OBJ_RECORD_SIZE, OBJ_STATE, OBJ_TABLE, OBJ_TYPE, Op, RULE_CHAIN, RULE_CODE, RULE_CODE_SIZE, RULE_COMMENT, RULE_HANDLE, RULE_RECORD_SIZE, RULE_SET_COUNT,
   RULE_SET_FIRST, SECTION_COUNT, SEC_COUNT, SEC_ID, SEC_OFFSET, SEC_SIZE, SetData, SetElemFlags, SetFlags, SetHas, SET_DATA_KIND,
   SET_DATA_LEN, SET_ELEM_COUNT, SET_ELEM_OFFSET, SET_FIELD_COUNT, SET_FIELD_LEN, SET_FIELD_MAX, SET_FLAGS, SET_HAS, SET_NAME, SET_OBJ_TYPE,
-  SET_RECORD_SIZE, SET_SIZE, SET_TABLE, SET_TIMEOUT, TABLE_FAMILY, TABLE_NAME, TABLE_RECORD_SIZE, Verdict, VM_ACTIVE, VM_CODE,
+  CTC_FAMILIES, SET_RECORD_SIZE, SET_SIZE, SET_TABLE, SET_TIMEOUT, TABLE_FAMILY, TABLE_NAME, TABLE_RECORD_SIZE, Verdict, VM_ACTIVE, VM_CODE,
   VM_ERR_INSN, VM_GENERATION, VM_STATE_SLOT_SIZE,
 } from './abi';
 import {
@@ -30,7 +30,8 @@ import { specializeRule } from './specialize';
 import { dynsetExprBytes } from './insn/dynset';
 import { checkLimit, LIMIT_STATE_SIZE } from './insn/limit';
 import { buildFast } from './fast';
-import { checkRecordSize, checkVerdict, verifyBegin, verifyInsn, verifyRule, verifyState, vSize } from './verify';
+import { checkRecordSize, checkVerdict, verifyBegin, verifyInsn, verifyRule, verifyState, vCtFamilies, vSize } from './verify';
+import { ctc } from './ct/entry';
 
 /** Default capacity of a set the packet path may add to, when it declares no size. */
 const DYN_SET_CAPACITY: u32 = 1024;
@@ -692,6 +693,7 @@ export function loadImage(len: u32): i32 {
 
   // Commit: one switch; the old slot becomes the next load's scratch.
   activate(rs, sets, chains, rules, objects, state);
+  if (ctc) store<u32>(ctc, vCtFamilies, CTC_FAMILIES);
   store<u32>(ctl, <u32>rs, VM_ACTIVE);
   store<u32>(ctl, <u32>code, VM_CODE);
   store<u32>(ctl, load<u32>(ctl, VM_GENERATION) + 1, VM_GENERATION);

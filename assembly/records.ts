@@ -38,3 +38,12 @@ export let curRule: u32 = 0;
   curChain = chain;
   curRule = rule;
 }
+
+/** Reserves `need` bytes (a multiple of 4) below the data already stored at the area's end, leaving room for one more record; its record-area offset, 0 when it does not fit. */
+export function reserveData(need: u32): u32 {
+  const low = load<u32>(records, RECORDS_DATA);
+  const recEnd = <u32>RECORDS_HEADER_SIZE + (load<u32>(records, RECORDS_COUNT) + 1) * <u32>RECORD_SIZE;
+  if (low < need || low - need < recEnd) return 0;
+  store<u32>(records, low - need, RECORDS_DATA);
+  return low - need;
+}

@@ -10,10 +10,11 @@
 
 import {
   ADDR_ADDR, ADDR_FAMILY, ADDR_IFINDEX, ADDR_MAX, ADDR_PREFIX, ADDR_SIZE, Family, IFACE_MAX, IFACE_SIZE,
-  RECORDS_COUNT, RECORDS_DATA, RECORDS_HEADER_SIZE, RECORD_SIZE, RejectSkip, REJ_REPLY_BYTES, REJ_REPLY_FAMILY, REJ_REPLY_LEN,
+  RECORDS_DATA, RejectSkip, REJ_REPLY_BYTES, REJ_REPLY_FAMILY, REJ_REPLY_LEN,
 } from './abi';
 import { addrType, route, routeIf } from './insn/fib';
 import { host, records } from './mem';
+import { reserveData } from './records';
 import { be16, csumFold, pData, pEnd, pIif, pMac, pNh, pPkttype } from './packet';
 
 /** Scratch for a source address. */
@@ -42,12 +43,8 @@ export let replyOut: u32 = 0;
 
 /** Reserves a reply block of `len` bytes at the top of the record area's free space; 0 when it does not fit. */
 function reserve(len: u32, family: u32): usize {
-  const low = load<u32>(records, RECORDS_DATA);
-  const need = (<u32>REJ_REPLY_BYTES + len + 3) & ~3;
-  const recEnd = <u32>RECORDS_HEADER_SIZE + (load<u32>(records, RECORDS_COUNT) + 1) * <u32>RECORD_SIZE;
-  if (low < need || low - need < recEnd) return 0;
-  const at = low - need;
-  store<u32>(records, at, RECORDS_DATA);
+  const at = reserveData((<u32>REJ_REPLY_BYTES + len + 3) & ~3);
+  if (!at) return 0;
   const b = records + at;
   store<u16>(b, <u16>len, REJ_REPLY_LEN);
   store<u8>(b, <u8>family, REJ_REPLY_FAMILY);

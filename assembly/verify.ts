@@ -29,6 +29,8 @@ import { checkImmediate } from './insn/immediate';
 import { checkLimit } from './insn/limit';
 import { checkLookup } from './insn/lookup';
 import { checkMeta, checkMetaSet } from './insn/meta';
+import { checkCt, checkCtSet } from './insn/ct';
+import { ctc } from './ct/entry';
 import { checkNumgen } from './insn/numgen';
 import { checkObjref, checkObjrefMap } from './insn/objref';
 import { checkPayload, checkPayloadSet } from './insn/payload';
@@ -67,6 +69,8 @@ export let vStateCap: u32 = 0;
 let vInited: u32 = 0;
 /** Size of the record just verified. */
 export let vSize: u32 = 0;
+/** Families whose packets conntrack tracks because a rule uses it (bit Family.Ipv4, bit Family.Ipv6). */
+export let vCtFamilies: u32 = 0;
 
 /** Sets what the ruleset being loaded holds. */
 export function verifyBegin(chains: usize, nchains: u32, sets: usize, nsets: u32, objects: usize, nobjects: u32, state: usize, stateCap: u32): void {
@@ -79,6 +83,7 @@ export function verifyBegin(chains: usize, nchains: u32, sets: usize, nsets: u32
   vState = state;
   vStateCap = stateCap;
   vStateNext = 0;
+  vCtFamilies = 0;
 }
 
 /** Starts a rule (or a set's elements): its table and anonymous sets; no register written yet. */
@@ -130,6 +135,7 @@ export function vmSupports(op: u32): bool {
     case Op.Limit: case Op.Quota: case Op.Log: case Op.Reject: case Op.Notrack: case Op.Queue:
     case Op.Objref: case Op.Exthdr: case Op.Fib: case Op.Numgen: case Op.Hash:
     case Op.Rt: case Op.Socket: case Op.Osf: case Op.Xfrm: case Op.ExthdrSet: case Op.Fwd: case Op.Dup: case Op.Last: case Op.Tproxy: case Op.ObjrefMap:
+    case Op.Ct: case Op.CtSet:
       return true;
   }
   return false;
@@ -262,6 +268,8 @@ function checkOp(p: usize, op: u32): i32 {
     case Op.Fwd: return checkFwd(p);
     case Op.Dup: return checkDup(p);
     case Op.Tproxy: return checkTproxy(p);
+    case Op.Ct: return checkCt(p);
+    case Op.CtSet: return checkCtSet(p);
     case Op.Limit: {
       const s = stateSlot();
       if (!s) return loadFail(LoadError.OutOfMemory, vStateNext + 1, vStateCap);
@@ -282,6 +290,11 @@ export function verifyInsn(p: usize, avail: u32): i32 {
   if (err) return err;
   const op = <u32>load<u8>(p);
   if (!vmSupports(op)) return loadFail(LoadError.Unsupported, op);
+  if (op == Op.Ct || op == Op.CtSet) {
+    // A ct expression registers conntrack for its table's families (nf_ct_netns_get).
+    if (!ctc) return loadFail(LoadError.Unsupported, op);
+    vCtFamilies |= vFamily == Family.Inet ? (1 << Family.Ipv4) | (1 << Family.Ipv6) : vFamily == Family.Ipv4 || vFamily == Family.Ipv6 ? <u32>1 << vFamily : 0;
+  }
   // The instruction's own checks first: they validate the set a register length depends on.
   err = checkOp(p, op);
   if (err) return err;

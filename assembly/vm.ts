@@ -39,6 +39,7 @@ import { evalXfrm } from './insn/xfrm';
 import { evalDup, evalFwd } from './insn/fwd';
 import { evalLast } from './insn/last';
 import { evalTproxy } from './insn/tproxy';
+import { evalCt, evalCtSet } from './insn/ct';
 
 /** Trace recording for this batch: 0 off, 1 all packets, 2 packets with nftrace. */
 export let traceMode: u32 = 0;
@@ -137,6 +138,8 @@ export let decidedRule: u32 = 0;
       case Op.Dup: evalDup(pc); break;
       case Op.Last: evalLast(pc); break;
       case Op.Tproxy: evalTproxy(pc); break;
+      case Op.Ct: evalCt(pc); break;
+      case Op.CtSet: evalCtSet(pc); break;
       // The loader admits no other opcode.
       default: unreachable();
     }
