@@ -302,7 +302,7 @@ export interface CtStats {
   max: number;
   /** nf_conntrack_buckets. */
   buckets: number;
-  /** Linear memory of the table: buckets, entry pool, extension. */
+  /** Bytes of the table's layout: buckets (4 each), entry pool (CTE_SIZE each), extension (CTX_SIZE each, when present). */
   memoryBytes: number;
   invalid: number;
   drop: number;

@@ -9,8 +9,10 @@ import { decodeBytecode, encodeBytecode, programOf, type Program } from '../comp
 import { checkRuleset, renderDiagnostics, type FileReader } from '../compiler/index.js';
 import { compileHost, hookPath, writeHost, type CompiledHost, type HookPath, type HostModel } from './host.js';
 import { formatLoadError, readLoadError, type VmLoadError } from './vm-errors.js';
+import { CT_EVENT_KINDS, CT_TIMEOUTS, decodeCtEntry, type ConntrackOptions, type CtEntry, type CtEvent, type CtStats, type TimeoutName } from './conntrack.js';
 
 export type { HostModel } from './host.js';
+export type { ConntrackOptions, CtEntry, CtEvent, CtStats, CtTuple, TimeoutName } from './conntrack.js';
 
 /** Sizes of the VM's regions and the wasm to run. */
 export interface EngineOptions {
@@ -28,6 +30,13 @@ export interface EngineOptions {
   host?: HostModel;
   /** Seed of the VM's pseudo-random generator (meta random, numgen random). */
   seed?: bigint;
+  /**
+   * The conntrack table: sizes, timeouts and the boolean sysctls (default:
+   * the kernel's, 262144 buckets and entries, ~40 MiB of linear memory);
+   * `false` leaves the table out (a ruleset using conntrack then sees every
+   * packet as invalid).
+   */
+  conntrack?: ConntrackOptions | false;
 }
 
 /** A ruleset the compiler or the VM refused; `message` says what and where. */
@@ -90,6 +99,7 @@ export class BatchResult {
     private readonly results: number,
     readonly count: number,
     private readonly recs: number,
+    private readonly ctc = 0,
   ) {}
 
   private res(i: number, o: number): number {
@@ -125,6 +135,31 @@ export class BatchResult {
     const d = this.batch + abi.BATCH_HEADER_SIZE + i * abi.PKT_SIZE;
     const off = this.view.getUint32(d + abi.PKT_DATA, true);
     return this.mem.subarray(this.batch + off, this.batch + off + this.view.getUint32(d + abi.PKT_LEN, true));
+  }
+  /** CtInfo of packet i after the hooks (abi.CtInfo; CtInfo.None: no entry attached). */
+  ctInfo(i: number): number {
+    return this.mem[this.res(i, abi.RES_CTINFO)]!;
+  }
+  /** `ct state` bits of packet i after the hooks (abi.CtStateBit; 0 when conntrack did not run). */
+  ctState(i: number): number {
+    return this.mem[this.res(i, abi.RES_CTSTATE)]!;
+  }
+  /** Pool index of packet i's conntrack entry, or abi.NONE32. */
+  ctEntry(i: number): number {
+    return this.view.getUint32(this.res(i, abi.RES_CTENTRY), true);
+  }
+  /** The batch's conntrack events (evaluate(..., { ctEvents: true })) in order, with the entry as it was at each. */
+  ctEvents(): CtEvent[] {
+    if (!this.ctc) return [];
+    const out: CtEvent[] = [];
+    for (const rec of this.records()) {
+      if (rec.kind !== abi.RecordKind.CtEvent) continue;
+      const d = this.batch + abi.BATCH_HEADER_SIZE + rec.packet * abi.PKT_SIZE;
+      // The packet's own time (ns) where the record names a packet of this batch; else the table time (ms).
+      const time = rec.packet < this.count ? this.view.getBigUint64(d + abi.PKT_TSTAMP, true) : undefined;
+      out.push(ctEventOf(this.mem, this.view, this.ctc, this.recs, rec, rec.packet < this.count ? rec.packet : undefined, time));
+    }
+    return out;
   }
   /** Records lost because the record area was full. */
   get recordsDropped(): number {
@@ -168,6 +203,23 @@ interface Exports {
   batchSize(): number;
   recordsAddr(): number;
   hostAddr(): number;
+  ctInit?(hashsize: number, max: number, ext: number): number;
+  ctAddr?(): number;
+  ctAdvance?(t: bigint): number;
+}
+
+/** Decodes a CtEvent record: the entry snapshot at REC_B, its extension after it (when the table has one). */
+function ctEventOf(mem: Uint8Array, view: DataView, ctc: number, recs: number, rec: VmRecord, packet: number | undefined, time: bigint | undefined): CtEvent {
+  const at = recs + rec.b;
+  const timeMs = rec.rule >>> 0;
+  const entry = decodeCtEntry({
+    mem, view, at, index: rec.chain, nowMs: timeMs, options: view.getUint32(ctc + abi.CTC_FLAGS, true),
+    ...(view.getUint32(ctc + abi.CTC_EXT, true) ? { ext: at + abi.CTE_SIZE } : {}),
+  });
+  return {
+    kind: CT_EVENT_KINDS[rec.sub] ?? 'UPDATE', bits: rec.a, ...(packet !== undefined ? { packet } : {}), timeMs,
+    time: time ?? view.getBigUint64(ctc + abi.CTC_EPOCH, true) + BigInt(timeMs) * 1_000_000n, entry,
+  };
 }
 
 /** One VM instance with its memory. */
@@ -184,18 +236,56 @@ export class Engine {
   program?: Program;
   /** The loaded image. */
   image?: Uint8Array;
+  /** Address of the conntrack control block (0: no table). */
+  private readonly ctc: number = 0;
+  /** Linear memory the conntrack table took (bytes ctInit grew the memory by). */
+  readonly conntrackBytes: number = 0;
 
   private constructor(instance: WebAssembly.Instance, o: EngineOptions) {
     this.x = instance.exports as unknown as Exports;
     const expect = (abi.BC_VERSION_MAJOR << 16) | abi.BC_VERSION_MINOR;
     if (this.x.abiVersion() !== expect) throw new Error(`VM module speaks bytecode ${this.x.abiVersion() >>> 16}.${this.x.abiVersion() & 0xffff}, this host ${abi.BC_VERSION_MAJOR}.${abi.BC_VERSION_MINOR}`);
     this.x.init(o.rulesetBytes ?? 16 << 20, o.imageBytes ?? 4 << 20, o.batchBytes ?? 8 << 20, o.recordBytes ?? 1 << 20);
-    // Regions are fixed after init(): the memory never grows again, so these views stay valid.
+    const ct = o.conntrack;
+    if (ct !== false && this.x.ctInit && this.x.ctAddr) {
+      const before = this.x.memory.buffer.byteLength;
+      const ext = ct?.accounting || ct?.labels ? 1 : 0;
+      const rc = this.x.ctInit(ct?.hashsize ?? 0, ct?.max ?? 0, ext);
+      if (rc < 0) throw new Error(`the conntrack table (hashsize ${ct?.hashsize ?? 'default'}, max ${ct?.max ?? 'default'}) does not fit the VM's memory`);
+      this.conntrackBytes = this.x.memory.buffer.byteLength - before;
+      this.ctc = this.x.ctAddr();
+    } else if (ct) throw new Error('this build of the VM has no conntrack (ctInit export missing)');
+    // Regions are fixed after init() and ctInit(): the memory never grows again, so these views stay valid.
     this.mem = new Uint8Array(this.x.memory.buffer);
     this.view = new DataView(this.x.memory.buffer);
     this.u32 = new Uint32Array(this.x.memory.buffer);
+    if (this.ctc && ct) this.configureConntrack(ct);
     if (o.seed !== undefined) this.view.setBigUint64(this.x.ctlAddr() + abi.VM_PRNG, o.seed || 1n, true);
     this.setHost(o.host ?? { interfaces: [] });
+  }
+
+  /** Writes timeouts and options over the defaults ctInit() left in the control block. */
+  private configureConntrack(ct: ConntrackOptions): void {
+    const c = this.ctc;
+    let flags = this.view.getUint32(c + abi.CTC_FLAGS, true);
+    const opt = (on: boolean | undefined, bit: number) => {
+      if (on === true) flags |= bit;
+      else if (on === false) flags &= ~bit;
+    };
+    opt(ct.tcpLoose, abi.CtOption.TcpLoose);
+    opt(ct.tcpBeLiberal, abi.CtOption.TcpBeLiberal);
+    opt(ct.checksum, abi.CtOption.Checksum);
+    opt(ct.tcpIgnoreInvalidRst, abi.CtOption.TcpIgnoreInvalidRst);
+    opt(ct.accounting, abi.CtOption.Acct);
+    this.view.setUint32(c + abi.CTC_FLAGS, flags >>> 0, true);
+    if (ct.tcpMaxRetrans !== undefined) this.view.setUint32(c + abi.CTC_MAX_RETRANS, ct.tcpMaxRetrans, true);
+    for (const [name, secs] of Object.entries(ct.timeouts ?? {})) {
+      const t = CT_TIMEOUTS[name as TimeoutName];
+      if (!t) throw new Error(`unknown conntrack timeout '${name}'`);
+      if (secs === undefined) continue;
+      if (!Number.isInteger(secs) || secs < 0 || secs > 0xffffffff / 1000) throw new Error(`conntrack timeout ${name}: ${secs} is not a whole number of seconds`);
+      this.view.setUint32(c + abi.CTC_TIMEOUTS + 4 * t.slot, secs, true);
+    }
   }
 
   /** Instantiates the VM and lays out its memory. */
@@ -275,7 +365,7 @@ export class Engine {
   }
 
   /** Writes the packets into the batch area, runs them in one call, returns views of the results. */
-  evaluate(packets: readonly PacketIn[], opts: { trace?: 'all' | 'nftrace' } = {}): BatchResult {
+  evaluate(packets: readonly PacketIn[], opts: { trace?: 'all' | 'nftrace'; ctEvents?: boolean } = {}): BatchResult {
     const base = this.x.batchAddr();
     const cap = this.x.batchSize();
     const n = packets.length;
@@ -283,7 +373,7 @@ export class Engine {
     let data = results + n * abi.RES_SIZE;
     const mem = this.mem;
     const u32 = this.u32;
-    const flags = opts.trace === 'all' ? abi.BatchFlags.TraceAll : opts.trace === 'nftrace' ? abi.BatchFlags.TraceNftrace : 0;
+    const flags = (opts.trace === 'all' ? abi.BatchFlags.TraceAll : opts.trace === 'nftrace' ? abi.BatchFlags.TraceNftrace : 0) | (opts.ctEvents ? abi.BatchFlags.CtEvents : 0);
     // The batch area is 16-byte aligned and descriptors are PKT_SIZE (a multiple of 4) apart: word stores.
     u32[(base + abi.BATCH_COUNT) >> 2] = n;
     u32[(base + abi.BATCH_FLAGS) >> 2] = flags;
@@ -330,7 +420,7 @@ export class Engine {
     }
     const rc = this.x.evaluate();
     if (rc < 0) throw new Error('batch area header rejected by the VM');
-    return new BatchResult(this.view, mem, base, base + results, n, this.x.recordsAddr());
+    return new BatchResult(this.view, mem, base, base + results, n, this.x.recordsAddr(), this.ctc);
   }
 
   /** Evaluates a batch already laid out in the batch area (batchView()); returns the packet count. */
@@ -410,6 +500,71 @@ export class Engine {
       return st === abi.NONE32 ? undefined : at(code + st);
     });
     return { rules, objects };
+  }
+
+  /**
+   * Advances the conntrack table's time to `atNs` (ns since the Unix epoch,
+   * like packet timestamps) and reaps every entry expired by then. The
+   * DESTROY events of the reaped entries are returned when the last batch
+   * asked for events (the VM decides; `events` is empty otherwise).
+   */
+  ctAdvance(atNs: bigint): { reaped: number; events: CtEvent[] } {
+    if (!this.ctc || !this.x.ctAdvance) return { reaped: 0, events: [] };
+    const recs = this.x.recordsAddr();
+    this.view.setUint32(recs + abi.RECORDS_COUNT, 0, true);
+    const reaped = this.x.ctAdvance(atNs);
+    const events: CtEvent[] = [];
+    const n = this.view.getUint32(recs + abi.RECORDS_COUNT, true);
+    for (let k = 0; k < n; k++) {
+      const r = recs + abi.RECORDS_HEADER_SIZE + k * abi.RECORD_SIZE;
+      if (this.mem[r + abi.REC_KIND] !== abi.RecordKind.CtEvent) continue;
+      const rec: VmRecord = {
+        kind: abi.RecordKind.CtEvent, sub: this.mem[r + abi.REC_SUB]!, hook: this.mem[r + abi.REC_HOOK]!, nfproto: this.mem[r + abi.REC_NFPROTO]!,
+        packet: this.view.getUint32(r + abi.REC_PACKET, true), chain: this.view.getUint32(r + abi.REC_CHAIN, true), rule: this.view.getUint32(r + abi.REC_RULE, true),
+        a: this.view.getUint32(r + abi.REC_A, true), b: this.view.getUint32(r + abi.REC_B, true),
+      };
+      events.push(ctEventOf(this.mem, this.view, this.ctc, recs, rec, undefined, undefined));
+    }
+    return { reaped: reaped >>> 0, events };
+  }
+
+  /**
+   * The conntrack table as `conntrack -L` lists it: confirmed entries whose
+   * timeout is after the table's time, in pool order. With `atNs`, the table
+   * is first advanced to that time (ctAdvance), reaping what expired.
+   */
+  conntrack(atNs?: bigint): CtEntry[] {
+    if (!this.ctc) return [];
+    if (atNs !== undefined) this.ctAdvance(atNs);
+    const c = this.ctc;
+    const v = this.view;
+    const pool = v.getUint32(c + abi.CTC_POOL, true);
+    const max = v.getUint32(c + abi.CTC_MAX, true);
+    const ext = v.getUint32(c + abi.CTC_EXT, true);
+    const now = v.getUint32(c + abi.CTC_NOW, true);
+    const options = v.getUint32(c + abi.CTC_FLAGS, true);
+    const out: CtEntry[] = [];
+    for (let i = 0; i < max; i++) {
+      const at = pool + i * abi.CTE_SIZE;
+      if (this.mem[at + abi.CTE_USED] !== 1) continue;
+      if (!(v.getUint16(at + abi.CTE_STATUS, true) & abi.CtStatus.Confirmed)) continue;
+      if (((v.getUint32(at + abi.CTE_TIMEOUT, true) - now) | 0) <= 0) continue;
+      out.push(decodeCtEntry({ mem: this.mem, view: v, at, index: i, nowMs: now, options, ...(ext ? { ext: ext + i * abi.CTX_SIZE } : {}) }));
+    }
+    return out;
+  }
+
+  /** Sizes and statistics of the conntrack table (undefined: the engine has none). */
+  conntrackStats(): CtStats | undefined {
+    if (!this.ctc) return undefined;
+    const c = this.ctc;
+    const u = (o: number) => this.view.getUint32(c + o, true);
+    return {
+      entries: u(abi.CTC_COUNT), max: u(abi.CTC_MAX), buckets: u(abi.CTC_NBUCKETS),
+      memoryBytes: u(abi.CTC_NBUCKETS) * 4 + u(abi.CTC_MAX) * (abi.CTE_SIZE + (u(abi.CTC_EXT) ? abi.CTX_SIZE : 0)),
+      invalid: u(abi.CTC_STAT_INVALID), drop: u(abi.CTC_STAT_DROP), earlyDrop: u(abi.CTC_STAT_EARLY_DROP), icmpError: u(abi.CTC_STAT_ICMP_ERROR),
+      insert: u(abi.CTC_STAT_INSERT), found: u(abi.CTC_STAT_FOUND),
+    };
   }
 
   /** Name of chain `k` of the loaded ruleset. */
