@@ -1,0 +1,10 @@
+h, p = "10.99.1.1", "10.99.1.2"
+peer1.send(IP(src=p, dst=h, id=1) / ICMP(type=8, id=0x4242, seq=1) / b"ping"); sleep(0.1)
+peer1.send(IP(src=p, dst=h, id=2) / ICMP(type=8, id=0x4242, seq=2) / b"ping"); sleep(0.1)
+peer1.send(IP(src=p, dst=h, id=3) / ICMP(type=8, id=0x4343, seq=1) / b"ping"); sleep(0.1)
+host.raw(IP(src=h, dst=p, id=4) / ICMP(type=8, id=0x4444, seq=1) / b"from host"); sleep(0.1)
+peer1.send(IP(src=p, dst=h, id=5) / ICMP(type=13, id=0x4545, seq=1, ts_ori=1000, ts_rx=0, ts_tx=0)); sleep(0.1)
+peer1.send(IP(src=p, dst=h, id=6) / ICMP(type=0, id=0x4646, seq=1) / b"unsolicited"); sleep(0.1)
+peer1.send(IP(src=p, dst=h, id=7) / ICMP(type=15, id=0x4747, seq=1)); sleep(0.1)
+peer1.send(IP(src=p, dst=h, id=8) / ICMP(type=40, code=0) / b"xxxxxxxx"); sleep(0.1)
+peer1.send(IP(src=p, dst=h, id=9) / ICMP(type=9, code=0) / b"xxxxxxxx"); sleep(0.1)
