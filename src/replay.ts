@@ -517,7 +517,7 @@ export interface ItemResult {
 export function replay(
   engine: import('./engine.js').Engine,
   items: ReplayItem[],
-  opts: { batch?: number; trace?: boolean; onBatch?: (items: ReplayItem[], r: import('./engine.js').BatchResult) => void; onProgress?: (done: number) => void } = {},
+  opts: { batch?: number; trace?: boolean; ctEvents?: boolean; onBatch?: (items: ReplayItem[], r: import('./engine.js').BatchResult) => void; onProgress?: (done: number) => void } = {},
 ): { item: ReplayItem; result: ItemResult }[] {
   const size = Math.max(1, opts.batch ?? 1024);
   const out: { item: ReplayItem; result: ItemResult }[] = [];
@@ -544,7 +544,7 @@ export function replay(
     // A fragment the stack or a rule dropped never completes its datagram.
     if (carried && !lastAccepted) continue;
     const trace = opts.trace ? 'nftrace' : undefined;
-    const r = engine.evaluate(batch.map((b) => (carried && lastNftrace ? { ...b.desc, nftrace: true } : b.desc)), { trace });
+    const r = engine.evaluate(batch.map((b) => (carried && lastNftrace ? { ...b.desc, nftrace: true } : b.desc)), { trace, ctEvents: opts.ctEvents === true });
     batch.forEach((it, i) => {
       const result = { verdict: r.verdict(i), hook: r.hook(i), chain: r.chain(i), rule: r.rule(i), flags: r.flags(i) };
       out.push({ item: it, result });

@@ -22,11 +22,22 @@ commands:
   list [-a] FILE print the ruleset FILE loads into an empty kernel, exactly
                  as 'nft -f FILE; nft list ruleset' prints it; -a adds the
                  handles like 'nft -a list ruleset'
-  run RULESET CAPTURE [HOST OPTIONS] [--json]
+  run RULESET CAPTURE [HOST OPTIONS] [--conntrack] [--events] [--json]
                  replay the capture (pcap or pcapng) through RULESET as the
                  host; print packets per final verdict and per deciding
                  rule, the ruleset with its counters as 'nft list ruleset'
                  prints it, and the log, reject, fwd and dup records
+                 --conntrack  then the conntrack table as 'conntrack -L'
+                              prints it, listed at the last packet's time
+                              (what expired by then is gone); conntrack's
+                              'N flow entries have been shown.' on stderr
+                 --events     'conntrack -E -o timestamp' lines as they
+                              happen, before the report: [SEC.USEC] is the
+                              time of the packet that caused the event (of
+                              the last packet for entries that expired by
+                              then)
+                 --json       everything as one object, with the table
+                              ("conntrack") and, with --events, "events"
   trace RULESET CAPTURE [HOST OPTIONS]
                  every packet's path as 'nft monitor trace' prints it
                  (trace ids are a hash of the packet's index, not the
@@ -34,7 +45,9 @@ commands:
   bench RULESET CAPTURE [HOST OPTIONS] [--seconds S] [--batch N] [--json]
                  evaluate the capture's packets, loaded into the VM once,
                  repeatedly for S seconds (default 3), N per call (default
-                 4096); print packets/s and ns/packet
+                 4096); print packets/s and ns/packet. The conntrack table
+                 is kept from one pass to the next (established flows stay
+                 established)
   help           this text
 
 HOST OPTIONS:
@@ -46,6 +59,17 @@ HOST OPTIONS:
   --forward          forwarding on
   --link IFNAME=FILE an Ethernet capture of one interface (tcpdump -i IFNAME):
                      destination MACs a cooked (-i any) capture does not keep
+
+The conntrack table (one per replay, kept across all its packets) has the
+kernel's defaults: 262144 buckets and entries, nf_conntrack_acct off (on
+when the ruleset reads ct packets, bytes or avgpkt). HOST.json may set
+  "sysctl": { "net.netfilter.nf_conntrack_udp_timeout": 5, ... }
+             timeouts nf_conntrack_{tcp_timeout_*,udp_timeout,
+             udp_timeout_stream,icmp_timeout,icmpv6_timeout,
+             generic_timeout}; nf_conntrack_tcp_loose, _tcp_be_liberal,
+             _tcp_ignore_invalid_rst, _tcp_max_retrans, _checksum, _acct,
+             _max, _buckets
+  "conntrack_max": N   nf_conntrack_max
 
 A packet takes the input path when its destination is local, else forward
 (--forward) or is dropped after prerouting; packets from a local address,

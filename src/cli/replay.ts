@@ -9,6 +9,7 @@ import { compileRuleset, kernelCheck, renderDiagnostics, withInterfaces, type Fi
 import { encodeBytecode, programOf, type Program } from '../../compiler/bytecode.js';
 import type { CompileResult } from '../../compiler/ruleset.js';
 import { Engine } from '../engine.js';
+import { sysctlOptions, type ConntrackOptions } from '../conntrack.js';
 import { hostFromJson, parsePrefix, type HostModel } from '../host.js';
 import { readCapture, type Capture } from '../pcap/index.js';
 import { plan, type ReplayItem } from '../replay.js';
@@ -27,6 +28,10 @@ export interface ReplayArgs {
   batch?: number;
   /** `IFNAME=FILE`: an Ethernet capture of one interface, for the link-layer headers a cooked capture lacks. */
   links?: string[];
+  /** run: print the conntrack table at the end (`conntrack -L`). */
+  conntrack?: boolean;
+  /** run: print conntrack events as they happen (`conntrack -E -o timestamp`). */
+  events?: boolean;
 }
 
 /** Output channels of a command; `tty` says whether stderr is a terminal (progress bar). */
@@ -65,6 +70,12 @@ export function parseReplayArgs(cmd: string, argv: string[]): ReplayArgs {
       }
       case '--host': a.host = value(); break;
       case '--json': a.json = true; break;
+      case '--conntrack':
+      case '--events':
+        if (cmd !== 'run') throw new UsageError(`${name} is an option of 'nftvm run'`);
+        if (name === '--conntrack') a.conntrack = true;
+        else a.events = true;
+        break;
       case '--seconds': {
         const s = Number(value());
         if (!(s > 0)) throw new UsageError('--seconds needs a positive number');
@@ -93,8 +104,9 @@ export function parseReplayArgs(cmd: string, argv: string[]): ReplayArgs {
  * --local addresses. --iface picks the receiving interface of captures that
  * do not name one; --local adds addresses to it; --forward turns forwarding on.
  */
-export function buildHost(a: ReplayArgs, read: (f: string) => string): { host: HostModel; iface: number } {
+export function buildHost(a: ReplayArgs, read: (f: string) => string): { host: HostModel; iface: number; conntrack: ConntrackOptions } {
   let host: HostModel;
+  let conntrack: ConntrackOptions = {};
   if (a.host) {
     let json: unknown;
     try {
@@ -103,6 +115,7 @@ export function buildHost(a: ReplayArgs, read: (f: string) => string): { host: H
       throw new Error(`${a.host}: ${(e as Error).message}`);
     }
     host = hostFromJson(json);
+    conntrack = conntrackFromJson(json as Record<string, unknown>, a.host);
   } else {
     host = { interfaces: [{ index: 1, name: 'lo', type: 772, addresses: ['127.0.0.1/8', '::1/128'] }, { index: 2, name: a.iface ?? 'eth0', addresses: [] }] };
   }
@@ -114,7 +127,44 @@ export function buildHost(a: ReplayArgs, read: (f: string) => string): { host: H
     dev.addresses = [...(dev.addresses ?? []), l.includes('/') ? l : `${l}/${p.addr.length * 8}`];
   }
   if (a.forward) host.forwarding = true;
-  return { host, iface: dev.index };
+  return { host, iface: dev.index, conntrack };
+}
+
+/** The conntrack table of host.json: its "sysctl" (net.netfilter.nf_conntrack_*) and "conntrack_max". */
+export function conntrackFromJson(j: Record<string, unknown>, file: string): ConntrackOptions {
+  const o: ConntrackOptions = {};
+  const sysctl = j.sysctl;
+  if (sysctl !== undefined) {
+    if (!sysctl || typeof sysctl !== 'object' || Array.isArray(sysctl)) throw new Error(`${file}: "sysctl" must be an object of sysctl names and values`);
+    try {
+      sysctlOptions(sysctl as Record<string, unknown>, o);
+    } catch (e) {
+      throw new Error(`${file}: "sysctl": ${(e as Error).message}`);
+    }
+  }
+  const max = j.conntrack_max;
+  if (max !== undefined) {
+    if (typeof max !== 'number' || !Number.isInteger(max) || max < 1 || max > 0xffffffff) throw new Error(`${file}: "conntrack_max" must be a positive integer, not ${JSON.stringify(max)}`);
+    o.max = max;
+  }
+  return o;
+}
+
+/** ct keys that need the accounting extension (nft_ct turns nf_conntrack_acct on for them, as here). */
+const ACCT_KEYS = new Set(['packets', 'bytes', 'avgpkt']);
+
+/** The table options a program needs beyond the host's: accounting for `ct packets|bytes|avgpkt`, room for labels for `ct label`. */
+export function programConntrack(p: Program, o: ConntrackOptions): ConntrackOptions {
+  const out: ConntrackOptions = { ...o };
+  const walk = (insns: readonly import('../../compiler/insn.js').Insn[]) => {
+    for (const i of insns) {
+      if (i.op === 'ct' && ACCT_KEYS.has(i.key)) out.accounting = true;
+      if ((i.op === 'ct' || i.op === 'ct_set') && i.key === 'label') out.labels = true;
+      if (i.op === 'dynset') walk(i.exprs);
+    }
+  };
+  for (const r of p.rules) walk(r.insns);
+  return out;
 }
 
 /** The compiled VM: build/nftvm.wasm next to the bundle (dist/) or the sources (src/cli/). */
@@ -147,7 +197,7 @@ export interface Loaded {
 /** Compiles and loads the ruleset, reads the capture, plans the replay; throws Error with the message to print. */
 export async function loadReplay(a: ReplayArgs, includeReader: FileReader, opts: { batchBytes?: number; recordBytes?: number } = {}): Promise<Loaded> {
   const read = (f: string) => readFileSync(f, 'utf8');
-  const { host, iface } = buildHost(a, read);
+  const { host, iface, conntrack } = buildHost(a, read);
   let text: string;
   try {
     text = a.ruleset === '-' ? readFileSync(0, 'utf8') : read(a.ruleset);
@@ -183,7 +233,10 @@ export async function loadReplay(a: ReplayArgs, includeReader: FileReader, opts:
     }
   }
   const items = plan(capture, host, { iface, links });
-  const engine = await Engine.create({ wasm: readWasm(), host, recordBytes: opts.recordBytes ?? 8 << 20, ...(opts.batchBytes ? { batchBytes: opts.batchBytes } : {}) });
+  const engine = await Engine.create({
+    wasm: readWasm(), host, recordBytes: opts.recordBytes ?? 8 << 20, ...(opts.batchBytes ? { batchBytes: opts.batchBytes } : {}),
+    conntrack: programConntrack(program, conntrack),
+  });
   try {
     engine.load(encodeBytecode(program));
   } catch (e) {

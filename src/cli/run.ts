@@ -13,6 +13,8 @@ import { TraceFormatter } from '../replay-trace.js';
 import { loadReplay, progressBar, type Io, type Loaded, type ReplayArgs } from './replay.js';
 import { logLine } from './log-line.js';
 import { rejectReplyText } from '../format/reject.js';
+import { conntrackListTrailer, formatConntrackEntry, formatConntrackEvent, timestampPrefix } from '../format/conntrack.js';
+import type { CtEntry, CtEvent, CtEventKind, CtStats } from '../conntrack.js';
 
 const VERDICT_NAMES: Record<number, string> = { 0: 'drop', 1: 'accept', 2: 'stolen', 3: 'queue', 4: 'repeat' };
 
@@ -78,7 +80,26 @@ export interface RunReport {
   fwds: Redirect[];
   /** `dup to`: a copy went out on `interface` and/or to `address`. */
   dups: Redirect[];
+  /** The conntrack table after the last packet (--conntrack, and always with --json): `at` = listing time `SEC.USEC`. */
+  conntrack?: { at: string | null; entries: (CtEntry & { text: string })[]; stats: CtStats | null };
+  /** Conntrack events in order (--events): `packet` = capture packet (1-based), null when reaped after the last one. */
+  events?: CtEventReport[];
 }
+
+/** One conntrack event of a run. */
+export interface CtEventReport {
+  packet: number | null;
+  /** Packet time `SEC.USEC`. */
+  time: string;
+  kind: CtEventKind;
+  bits: number;
+  entry: CtEntry;
+  /** The `conntrack -E -o timestamp` line. */
+  text: string;
+}
+
+/** ns since the epoch as `SEC.USEC`. */
+const secUsec = (ns: bigint) => timestampPrefix(ns).slice(1, -2);
 
 /** A fwd or dup record: interface name (the ifindex when the host lacks it), next hop / gateway. IPv6 addresses are not in the record: `address` is null then. */
 export interface Redirect {
@@ -119,10 +140,24 @@ export function runReport(l: Loaded, io: Io): RunReport {
   const dups: Redirect[] = [];
   const ifName = (i: number) => (i === abi.NONE32 || i === 0 ? null : l.host.interfaces.find((x) => x.index === i)?.name ?? String(i));
   const ruleOf = (chain: number, handle: number) => ruleByTable.get(`${l.program.chains[chain]?.table}:${handle}`);
+  const events: CtEventReport[] = [];
+  const wantEvents = l.args.events === true;
+  // Events print as they happen (before the report), unless everything goes out as one JSON object.
+  const onEvents = (evs: CtEvent[], packetOf: (ev: CtEvent) => number | null) => {
+    let text = '';
+    for (const ev of evs) {
+      const line = formatConntrackEvent(ev, { timestamp: true });
+      events.push({ packet: packetOf(ev), time: secUsec(ev.time), kind: ev.kind, bits: ev.bits, entry: ev.entry, text: line });
+      text += line + '\n';
+    }
+    if (text && !l.args.json) io.out(text);
+  };
   const results = replay(l.engine, l.items, {
     batch: l.args.batch ?? 4096,
+    ctEvents: wantEvents,
     onProgress: progressBar(io, l.items.length),
     onBatch: (items, r) => {
+      if (wantEvents) onEvents(r.ctEvents(), (ev) => (ev.packet !== undefined && items[ev.packet] ? items[ev.packet]!.packet + 1 : null));
       for (const rec of r.records()) {
         const item = items[rec.packet];
         if (!item) continue;
@@ -157,6 +192,14 @@ export function runReport(l: Loaded, io: Io): RunReport {
     deciders.set(key, d);
   }
   applyLiveStates(l, l.engine.liveStates());
+  // The table as listed at the last packet's time: what expired by then is reaped first (DESTROY events).
+  let conntrack: RunReport['conntrack'];
+  if (l.args.conntrack || l.args.json) {
+    const last = l.capture.packets[l.capture.packets.length - 1]?.timestamp ?? undefined;
+    if (last !== undefined) onEvents(l.engine.ctAdvance(last).events, () => null);
+    const entries = l.engine.conntrack().map((e) => ({ ...e, text: formatConntrackEntry(e) }));
+    conntrack = { at: last !== undefined ? secUsec(last) : null, entries, stats: l.engine.conntrackStats() ?? null };
+  }
   return {
     capture: { file: l.args.capture, packets: l.capture.packets.length, error: l.capture.error?.message ?? null },
     evaluations: results.length,
@@ -167,6 +210,8 @@ export function runReport(l: Loaded, io: Io): RunReport {
     rejects,
     fwds,
     dups,
+    ...(conntrack ? { conntrack } : {}),
+    ...(wantEvents ? { events } : {}),
   };
 }
 
@@ -184,6 +229,10 @@ export function formatReport(r: RunReport): string {
   if (r.rejects.length) o += `\nreject (${r.rejects.length}):\n${r.rejects.map((x) => `  packet ${x.packet}: reject ${x.type} (${x.rule})\n    → ${x.reply}\n`).join('')}`;
   if (r.fwds.length) o += `\nfwd (${r.fwds.length}):\n${r.fwds.map((x) => `  packet ${x.packet}: ${redirectText('fwd', x)} (${x.rule})\n`).join('')}`;
   if (r.dups.length) o += `\ndup (${r.dups.length}):\n${r.dups.map((x) => `  packet ${x.packet}: ${redirectText('dup', x)} (${x.rule})\n`).join('')}`;
+  if (r.conntrack) {
+    const at = r.conntrack.at !== null ? ` at ${r.conntrack.at}` : '';
+    o += `\nconntrack table${at} (${r.conntrack.entries.length} entries):\n${r.conntrack.entries.map((e) => e.text + '\n').join('')}`;
+  }
   return o;
 }
 
@@ -191,7 +240,10 @@ export function formatReport(r: RunReport): string {
 export async function runCommand(a: ReplayArgs, io: Io, read: FileReader): Promise<number> {
   const l = await loadReplay(a, read);
   const rep = runReport(l, io);
+  if (!a.json && !a.conntrack) delete rep.conntrack;
   io.out(a.json ? JSON.stringify(rep, (_k, v: unknown) => (typeof v === 'bigint' ? Number(v) : v)) + '\n' : formatReport(rep));
+  // conntrack -L's own trailer goes to stderr, as conntrack writes it.
+  if (a.conntrack && !a.json && rep.conntrack) io.err(conntrackListTrailer(rep.conntrack.entries.length) + '\n');
   if (l.capture.error) {
     io.err(`nftvm run: ${a.capture}: ${l.capture.error.message}\n`);
     return 1;
