@@ -19,9 +19,11 @@
 #                       before the first packet until after the listing
 #
 # host.json may set "sysctl" (per-netns sysctls, applied by trace_scenario.py
-# before the ruleset loads) and "conntrack_max": nf_conntrack_max is global
-# (read-only inside a netns), so it is set in the init namespace for the
-# scenario and the old value is restored afterwards (also on error/interrupt).
+# before the ruleset loads), "conntrack_max" and "conntrack_buckets":
+# nf_conntrack_max and nf_conntrack_buckets (the hash size, shared by all
+# namespaces) are global and read-only inside a netns, so they are set in the
+# init namespace for the scenario and the old values are restored afterwards
+# (also on error/interrupt).
 #
 # Usage (as root, from anywhere):
 #   test/oracle/record-trace.sh               # every scenario
@@ -55,9 +57,12 @@ fi
 cur=""       # scenario whose namespaces exist
 pids=()      # background processes of the current scenario
 saved_max="" # nf_conntrack_max to restore (init namespace, whole machine)
+saved_buckets="" # nf_conntrack_buckets to restore
 ct_max_file=/proc/sys/net/netfilter/nf_conntrack_max
+ct_buckets_file=/proc/sys/net/netfilter/nf_conntrack_buckets
 restore_max() {
   if [[ -n $saved_max ]]; then echo "$saved_max" >"$ct_max_file"; saved_max=""; fi
+  if [[ -n $saved_buckets ]]; then echo "$saved_buckets" >"$ct_buckets_file"; saved_buckets=""; fi
   return 0
 }
 cleanup() {
@@ -80,7 +85,15 @@ record() {
   echo "== $name"
   local tmp; tmp=$(mktemp -d)
   cur=$sdir
-  local cmax; cmax=$($py -c 'import json,sys; print(json.load(open(sys.argv[1])).get("conntrack_max", ""))' "$sdir/host.json")
+  local cmax cbuckets
+  cmax=$($py -c 'import json,sys; print(json.load(open(sys.argv[1])).get("conntrack_max", ""))' "$sdir/host.json")
+  cbuckets=$($py -c 'import json,sys; print(json.load(open(sys.argv[1])).get("conntrack_buckets", ""))' "$sdir/host.json")
+  if [[ -n $cbuckets ]]; then
+    [[ -w $ct_buckets_file ]] || die "$name: conntrack_buckets needs $ct_buckets_file"
+    saved_buckets=$(cat "$ct_buckets_file")
+    echo "$cbuckets" >"$ct_buckets_file"
+    echo "   nf_conntrack_buckets $saved_buckets -> $(cat "$ct_buckets_file") (restored after the scenario)"
+  fi
   if [[ -n $cmax ]]; then
     [[ -w $ct_max_file ]] || die "$name: conntrack_max needs $ct_max_file"
     saved_max=$(cat "$ct_max_file")
