@@ -26,9 +26,11 @@ export const TH_SYN: u32 = 0x02;
 export const TH_RST: u32 = 0x04;
 export const TH_ACK: u32 = 0x10;
 
-/** Outcomes of tcpInWindow (kernel: enum nf_ct_tcp_action). */
+/** tcpInWindow: in window, the side data updated (kernel: enum nf_ct_tcp_action NFCT_TCP_ACCEPT). */
 export const WIN_ACCEPT = 0;
+/** tcpInWindow: let through with the entry, nothing learnt or refreshed (NFCT_TCP_IGNORE). */
 export const WIN_IGNORE = 1;
+/** tcpInWindow: out of window, `ct state invalid` (NFCT_TCP_INVALID). */
 export const WIN_INVALID = 2;
 
 /** parseOptions: the header has option bytes (so parsing resets the side's scale and flags). */
@@ -82,6 +84,7 @@ export function segEnd(th: usize, len: u32): u32 {
 @inline export function dirFlags(ct: usize, d: u32): u32 {
   return <u32>load<u8>(ct + CTE_TCP_FLAGS0 + (<usize>d << 1));
 }
+/** Sets the TcpDirFlags of direction `d`. */
 @inline export function setDirFlags(ct: usize, d: u32, v: u32): void {
   store<u8>(ct + CTE_TCP_FLAGS0 + (<usize>d << 1), <u8>v);
 }
@@ -89,6 +92,7 @@ export function segEnd(th: usize, len: u32): u32 {
 @inline export function dirScale(ct: usize, d: u32): u32 {
   return <u32>load<u8>(ct + CTE_TCP_SCALE0 + (<usize>d << 1));
 }
+/** Sets td_scale of direction `d`. */
 @inline export function setDirScale(ct: usize, d: u32, v: u32): void {
   store<u8>(ct + CTE_TCP_SCALE0 + (<usize>d << 1), <u8>v);
 }

@@ -16,10 +16,13 @@ import {
   TH_ACK, TH_FIN, TH_RST, TH_SYN, WIN_IGNORE, WIN_INVALID,
 } from './tcp-window';
 
-/** Results of tcpPacket. */
+/** tcpPacket: accepted with its entry (state/timeout updated, or ignored: unchanged). */
 export const TCP_ACCEPT = 0;
+/** tcpPacket: refused, the packet gets no entry (`ct state invalid`). */
 export const TCP_INVALID = 1;
+/** tcpPacket: accepted with the entry, which the core then deletes (RST while no reply was seen, §3.5 step 9). */
 export const TCP_DESTROY = 2;
+/** tcpPacket: a SYN re-opening a TIME_WAIT/CLOSE entry (§3.8): delete it and track the packet as new. */
 export const TCP_REOPEN = 3;
 
 /** Pseudo-states of the table: invalid (sIV, TCP_CONNTRACK_MAX) and ignore (sIG). */
@@ -179,8 +182,9 @@ function rstCheck(ct: usize, dir: u32, th: usize, old: u32, st: u32): i32 {
     r = 2;
   }
   // An RST answering a SYN or ACK we let through unchecked: its ACK must match.
-  const answers = (st & CtStatus.SeenReply) != 0 ? lastIndex == TCP_SYN_SET : false;
-  if ((answers || (!(st & CtStatus.Assured) && lastIndex == TCP_ACK_SET)) && thAck(th) == lastEnd) return r | 1;
+  const toSyn = (st & CtStatus.SeenReply) != 0 && lastIndex == TCP_SYN_SET;
+  const toAck = (st & CtStatus.Assured) == 0 && lastIndex == TCP_ACK_SET;
+  if ((toSyn || toAck) && thAck(th) == lastEnd) return r | 1;
   // An RST from the client answering the server's challenge ACK to its SYN.
   if (old == TcpState.SynSent && lastIndex == TCP_ACK_SET && lastDir == 1 && seq == load<u32>(ct, CTE_TCP_LAST_ACK)) {
     return r | 1;
