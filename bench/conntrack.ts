@@ -1,0 +1,520 @@
+// Conntrack throughput and memory (issue 4 §5): established traffic through
+// `ct state established,related accept` (a few flows; 1,000,000 live
+// connections picked at random), a new connection every packet (new UDP flow
+// or TCP SYN, older entries expired or evicted), the 20-rule server ruleset of
+// bench/vm.ts with conntrack off and on side by side, and the table's bytes
+// per connection. Packets are 64-byte frames with valid checksums (the
+// tracker checks them at prerouting, as nf_conntrack_checksum=1 does); rows
+// write their batches into VM memory once and time evaluate() calls.
+// Run: `npm run bench:ct` (or `npm run bench`). Prints tables.
+
+import { readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import * as abi from '../assembly/abi.js';
+import { encodeBytecode, programOf } from '../compiler/bytecode.js';
+import { compileRuleset, renderDiagnostics } from '../compiler/ruleset.js';
+import { Engine, type ConntrackOptions, type HostModel, type PacketIn } from '../src/engine.js';
+import { compileHost, hookPath } from '../src/host.js';
+
+const BATCH = 4096;
+const REPS = 9;
+/** Wall-clock target of one timed repetition. */
+const REP_MS = 60;
+
+const wasm = await WebAssembly.compile(readFileSync(new URL('../build/nftvm.wasm', import.meta.url)));
+
+const HOST: HostModel = {
+  interfaces: [
+    { index: 1, name: 'lo', type: 772, addresses: ['127.0.0.1/8', '::1/128'] },
+    { index: 2, name: 'eth0', addresses: ['192.168.1.10/24', '2001:db8:1::10/64'] },
+    { index: 3, name: 'eth1', addresses: ['10.0.0.1/8'] },
+  ],
+  routes: [{ dst: '0.0.0.0/0', oif: 2 }, { dst: '::/0', oif: 2 }],
+};
+const CHOST = compileHost(HOST);
+const LOCAL4 = [192, 168, 1, 10];
+const LOCAL6 = [0x20, 0x01, 0x0d, 0xb8, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10];
+/** Packet time of the first packet: ns since the epoch (small enough for exact Number arithmetic). */
+const T0 = 1e15;
+
+// ---------------------------------------------------------------- packets
+
+let seed = 0x2468ace1;
+/** Deterministic PRNG (xorshift32), so every run times the same packets. */
+function rnd(): number {
+  seed ^= seed << 13;
+  seed ^= seed >>> 17;
+  seed ^= seed << 5;
+  return seed >>> 0;
+}
+const pick = <T>(xs: readonly T[]): T => xs[rnd() % xs.length]!;
+
+function sum16(b: Uint8Array, from: number, len: number, s = 0): number {
+  for (let i = 0; i < len; i += 2) s += (b[from + i]! << 8) | (i + 1 < len ? b[from + i + 1]! : 0);
+  return s;
+}
+const fold = (s: number) => {
+  while (s > 0xffff) s = (s & 0xffff) + (s >>> 16);
+  return ~s & 0xffff;
+};
+
+/** A flow: protocol, client and server addresses (4 or 16 bytes), ports (ICMP: `sport` is the echo id). */
+interface Flow {
+  proto: number;
+  cli: number[];
+  srv: number[];
+  sport: number;
+  dport: number;
+}
+
+/** The L4 header of a packet of `f`; `reply` = server to client. TCP: flags, seq, ack. */
+function l4(f: Flow, reply: boolean, tcp?: { flags: number; seq: number; ack: number }): Uint8Array {
+  const sp = reply ? f.dport : f.sport;
+  const dp = reply ? f.sport : f.dport;
+  if (f.proto === 6) {
+    const t = new Uint8Array(20);
+    const { flags, seq, ack } = tcp ?? { flags: 0x02, seq: 1000, ack: 0 };
+    t.set([sp >> 8, sp & 255, dp >> 8, dp & 255, seq >>> 24, (seq >>> 16) & 255, (seq >>> 8) & 255, seq & 255, ack >>> 24, (ack >>> 16) & 255, (ack >>> 8) & 255, ack & 255, 0x50, flags, 0xff, 0xff]);
+    return t;
+  }
+  if (f.proto === 17) return Uint8Array.from([sp >> 8, sp & 255, dp >> 8, dp & 255, 0, 8, 0, 0]);
+  // ICMP / ICMPv6 echo: request from the client, reply from the server; id = sport.
+  const v6 = f.proto === 58;
+  const type = v6 ? (reply ? 129 : 128) : reply ? 0 : 8;
+  return Uint8Array.from([type, 0, 0, 0, f.sport >> 8, f.sport & 255, 0, 1]);
+}
+
+/** An IP packet of `f` with every checksum right. */
+function ipPacket(f: Flow, reply: boolean, tcp?: { flags: number; seq: number; ack: number }): Uint8Array {
+  const src = reply ? f.srv : f.cli;
+  const dst = reply ? f.cli : f.srv;
+  const body = l4(f, reply, tcp);
+  const csumAt = f.proto === 6 ? 16 : f.proto === 17 ? 6 : 2;
+  if (src.length === 4) {
+    const p = new Uint8Array(20 + body.length);
+    p.set([0x45, 0, 0, p.length, 0, 1, 0x40, 0, 64, f.proto, 0, 0, ...src, ...dst]);
+    const c = fold(sum16(p, 0, 20));
+    p[10] = c >> 8;
+    p[11] = c & 255;
+    p.set(body, 20);
+    // ICMP has no pseudo-header.
+    const pseudo = f.proto === 1 ? 0 : sum16(p, 12, 8) + f.proto + body.length;
+    const x = fold(sum16(p, 20, body.length, pseudo));
+    p[20 + csumAt] = x >> 8;
+    p[20 + csumAt + 1] = x & 255;
+    return p;
+  }
+  const p = new Uint8Array(40 + body.length);
+  p.set([0x60, 0, 0, 0, body.length >> 8, body.length & 255, f.proto, 64, ...src, ...dst]);
+  p.set(body, 40);
+  const x = fold(sum16(p, 40, body.length, sum16(p, 8, 32) + f.proto + body.length));
+  p[40 + csumAt] = x >> 8;
+  p[40 + csumAt + 1] = x & 255;
+  return p;
+}
+
+/** A received 64-byte Ethernet frame from the client (or an outgoing IP packet from the server, for replies). */
+function packet(f: Flow, reply = false, tcp?: { flags: number; seq: number; ack: number }): PacketIn {
+  const ip = ipPacket(f, reply, tcp);
+  if (reply) return { data: ip, iif: 0, tstamp: BigInt(T0) };
+  const fr = new Uint8Array(Math.max(64, 14 + ip.length));
+  fr.set([2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, ...(ip.length && f.cli.length === 16 ? [0x86, 0xdd] : [0x08, 0x00])]);
+  fr.set(ip, 14);
+  return { data: fr, iif: 2, tstamp: BigInt(T0) };
+}
+
+const pub4 = (): number[] => [11 + (rnd() % 180), rnd() & 255, rnd() & 255, 1 + (rnd() % 254)];
+const pub6 = (): number[] => [0x24, 0x00, rnd() & 255, rnd() & 255, 0, 0, 0, 0, 0, 0, 0, 0, rnd() & 255, rnd() & 255, rnd() & 255, 1];
+const eph = (): number => 32768 + (rnd() % 28000);
+
+/** The server's traffic mix of bench/vm.ts as flows: services, scans, blocklisted and IPv6 sources. */
+function serverFlow(): Flow {
+  const r = rnd() % 100;
+  const f = (proto: number, cli: number[], dport: number, srv = LOCAL4): Flow => ({ proto, cli, srv, sport: eph(), dport });
+  if (r < 40) return f(6, pub4(), pick([80, 443, 443, 443, 25, 993, 8443]));
+  if (r < 55) return f(6, pub4(), 1 + (rnd() % 1023));
+  if (r < 70) return f(17, pub4(), pick([53, 123]));
+  if (r < 80) return f(17, pub4(), 1024 + (rnd() % 30000));
+  if (r < 85) return f(1, pub4(), 0);
+  if (r < 90) return f(6, [198, 51, 100, rnd() & 255], 443);
+  return f(17, pub6(), pick([53, 123, 9999, 40000]), LOCAL6);
+}
+
+// --------------------------------------------------------------- rulesets
+
+const SERVER_RULES = `    iifname "lo" accept
+    ip saddr @blocklist4 drop
+    ip6 saddr 2001:db8:bad::/48 drop
+    ip frag-off & 0x1fff != 0 drop
+    tcp flags & (fin | syn) == (fin | syn) drop
+    tcp flags & (syn | rst) == (syn | rst) drop
+    meta l4proto icmp icmp type { echo-request, echo-reply, destination-unreachable, time-exceeded, parameter-problem } accept
+    meta l4proto ipv6-icmp icmpv6 type { echo-request, echo-reply, nd-neighbor-solicit, nd-neighbor-advert, nd-router-advert, packet-too-big } accept
+    iifname "eth1" ip saddr 10.0.0.0/8 accept
+    ip saddr @admin4 tcp dport { 22, 5432, 6379, 9090 } accept
+    ip6 saddr fd00::/8 tcp dport { 22, 9090 } accept
+    tcp dport @tcp_services accept
+    udp dport @udp_services accept
+    udp dport 33434-33524 drop
+    ip daddr 192.168.1.255 udp dport { 137, 138 } drop
+    ip saddr 192.168.1.0/24 udp dport 5353 accept
+    ip6 saddr fe80::/10 udp dport { 546, 547 } accept
+    ip saddr 192.168.1.0/24 tcp dport 1024-65535 accept
+    meta pkttype { broadcast, multicast } drop
+    ip protocol igmp drop
+`;
+
+/** The 20-rule server ruleset of bench/vm.ts; `ct` puts `ct state established,related accept` first. */
+function server(ct: boolean): string {
+  return `table inet filter {
+  set tcp_services { type inet_service; elements = { 22, 25, 80, 110, 143, 443, 465, 587, 993, 995, 8080, 8443 } }
+  set udp_services { type inet_service; elements = { 53, 67, 123, 161, 514, 1194 } }
+  set blocklist4 { type ipv4_addr; flags interval; elements = { 100.64.0.0/10, 192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24 } }
+  set admin4 { type ipv4_addr; flags interval; elements = { 10.10.0.0/16, 172.16.5.0/24 } }
+  chain input {
+    type filter hook input priority filter; policy drop;
+${ct ? '    ct state established,related accept\n' : ''}${SERVER_RULES}  }
+}
+`;
+}
+
+/** Stateful firewall: established and related first, new connections to open ports. */
+const STATEFUL = `table inet filter {
+  chain input {
+    type filter hook input priority filter; policy drop;
+    ct state established,related accept
+    ct state new meta l4proto { tcp, udp, icmp } accept
+  }
+}
+`;
+/** The same without conntrack: accepts the same packets statelessly. */
+const STATELESS = `table inet filter {
+  chain input {
+    type filter hook input priority filter; policy drop;
+    meta l4proto { tcp, udp, icmp } accept
+  }
+}
+`;
+
+function image(text: string): Uint8Array {
+  const r = compileRuleset({ name: 'bench.nft', text });
+  if (r.diagnostics.length) throw new Error(renderDiagnostics(r.diagnostics));
+  return encodeBytecode(programOf(r));
+}
+
+async function engine(text: string, conntrack: ConntrackOptions = {}, batchBytes = 4 << 20): Promise<Engine> {
+  const e = await Engine.create({ wasm, host: HOST, rulesetBytes: 4 << 20, imageBytes: 1 << 20, batchBytes, recordBytes: 64 << 10, conntrack });
+  e.load(image(text));
+  return e;
+}
+
+/** Runs packets through the host path (setup: handshakes, replies), in batches. */
+function feed(e: Engine, packets: PacketIn[]): void {
+  for (let i = 0; i < packets.length; i += BATCH) e.evaluate(packets.slice(i, i + BATCH));
+}
+
+// -------------------------------------------------- resident batches, timing
+
+const align4 = (n: number) => (n + 3) & ~3;
+
+/** Batch area bytes for `blocks` of BATCH frames of up to 64 bytes (data kept in place for all of them). */
+const areaFor = (blocks: number) => align4(abi.BATCH_HEADER_SIZE + BATCH * (abi.PKT_SIZE + abi.RES_SIZE)) + blocks * BATCH * 96 + (1 << 16);
+
+/**
+ * Blocks of BATCH packets written into the batch area once (bytes of every
+ * block side by side, descriptors kept aside). run(k) copies block k's
+ * descriptors into place (when there are several blocks), optionally sets
+ * every descriptor's time, and evaluates.
+ */
+class Resident {
+  private readonly descs: Uint8Array[];
+  private readonly mem: Uint8Array;
+  private readonly u32: Uint32Array;
+  private readonly base: number;
+  private placed = -1;
+
+  constructor(private readonly e: Engine, blocks: PacketIn[][]) {
+    const { mem, base, size } = e.batchView();
+    this.mem = mem;
+    this.base = base;
+    this.u32 = new Uint32Array(mem.buffer);
+    let at = align4(abi.BATCH_HEADER_SIZE + BATCH * (abi.PKT_SIZE + abi.RES_SIZE));
+    this.descs = blocks.map((block) => {
+      const d = new Uint8Array(block.length * abi.PKT_SIZE);
+      const dv = new DataView(d.buffer);
+      block.forEach((p, k) => {
+        const q = k * abi.PKT_SIZE;
+        const ether = p.ether ?? (p.iif ?? 0) !== 0;
+        const path = hookPath(CHOST, p.data, { iif: p.iif ?? 0, ether });
+        if (at + p.data.length > size) throw new Error('batch area too small');
+        mem.set(p.data, base + at);
+        dv.setUint32(q + abi.PKT_DATA, at, true);
+        dv.setUint32(q + abi.PKT_LEN, p.data.length, true);
+        d[q + abi.PKT_FAMILY] = path.family;
+        d[q + abi.PKT_FLAGS] = ether ? abi.PktFlags.Ether : 0;
+        d[q + abi.PKT_HOOK_COUNT] = path.hooks.length;
+        path.hooks.forEach((h, i) => (d[q + abi.PKT_HOOKS + i] = h));
+        dv.setUint32(q + abi.PKT_IIF, p.iif ?? 0, true);
+        dv.setUint32(q + abi.PKT_OIF, path.oif, true);
+        dv.setBigUint64(q + abi.PKT_TSTAMP, p.tstamp ?? 0n, true);
+        at += align4(p.data.length);
+      });
+      return d;
+    });
+    const w = base >> 2;
+    this.u32[w + (abi.BATCH_FLAGS >> 2)] = 0;
+    this.u32[w + (abi.BATCH_RESULTS >> 2)] = abi.BATCH_HEADER_SIZE + BATCH * abi.PKT_SIZE;
+  }
+
+  get blocks(): number {
+    return this.descs.length;
+  }
+
+  /** Evaluates block k; `tns` (ns since the epoch, exact below 2^53) replaces every packet's time. */
+  run(k: number, tns?: number): void {
+    const d = this.descs[k]!;
+    if (this.placed !== k || this.descs.length > 1) {
+      this.mem.set(d, this.base + abi.BATCH_HEADER_SIZE);
+      this.placed = k;
+    }
+    const n = d.length / abi.PKT_SIZE;
+    const w = this.base >> 2;
+    this.u32[w + (abi.BATCH_COUNT >> 2)] = n;
+    if (tns !== undefined) {
+      const lo = tns % 4294967296;
+      const hi = (tns - lo) / 4294967296;
+      let q = (this.base + abi.BATCH_HEADER_SIZE + abi.PKT_TSTAMP) >> 2;
+      for (let i = 0; i < n; i++, q += abi.PKT_SIZE >> 2) {
+        this.u32[q] = lo;
+        this.u32[q + 1] = hi;
+      }
+    }
+    if (this.e.evaluateRaw() < 0) throw new Error('batch header rejected by the VM');
+  }
+
+  /** Share of the last batch's packets with a verdict of accept, and with `ct state` bits `bits`. */
+  check(bits: number): { accepted: number; state: number } {
+    const n = this.u32[(this.base + abi.BATCH_COUNT) >> 2]!;
+    const res = this.base + abi.BATCH_HEADER_SIZE + BATCH * abi.PKT_SIZE;
+    let a = 0;
+    let s = 0;
+    for (let i = 0; i < n; i++) {
+      const r = res + i * abi.RES_SIZE;
+      if ((this.u32[(r + abi.RES_VERDICT) >> 2]! & 0xff) === abi.Verdict.Accept) a++;
+      if (this.mem[r + abi.RES_CTSTATE] === bits) s++;
+    }
+    return { accepted: a / n, state: s / n };
+  }
+}
+
+/** Median and best ns/packet of `f`, which evaluates `per` packets per call. */
+function time(f: () => void, per: number): { ns: number; best: number } {
+  let iters = 1;
+  for (;;) {
+    const t0 = performance.now();
+    for (let i = 0; i < iters; i++) f();
+    const dt = performance.now() - t0;
+    if (dt >= REP_MS / 4) {
+      iters = Math.max(1, Math.round((iters * REP_MS) / dt));
+      break;
+    }
+    iters *= 2;
+  }
+  const samples: number[] = [];
+  for (let r = 0; r < REPS; r++) {
+    const t0 = performance.now();
+    for (let i = 0; i < iters; i++) f();
+    samples.push(((performance.now() - t0) * 1e6) / (iters * per));
+  }
+  samples.sort((a, b) => a - b);
+  return { ns: samples[samples.length >> 1]!, best: samples[0]! };
+}
+
+interface Row {
+  section: string;
+  name: string;
+  ns: number;
+  best: number;
+  accepted: number;
+  /** Share of packets with the expected ct state (undefined: conntrack not in use). */
+  state?: number;
+  /** Floor of the issue: `pps` (at least) or `+ns` over the baseline row (at most). */
+  floor?: string;
+  meets?: boolean;
+  note?: string;
+}
+const rows: Row[] = [];
+
+/** Times `res` cycling over its blocks; with `stepNs`, every call's packets are `stepNs` later than the last's. */
+function timed(section: string, name: string, res: Resident, expect: number | undefined, opts: { stepNs?: number; floorMpps?: number } = {}): Row {
+  let k = 0;
+  let t = T0 + 1e9;
+  const call = () => {
+    if (opts.stepNs !== undefined) t += opts.stepNs;
+    res.run(k, opts.stepNs !== undefined ? t : undefined);
+    k = k + 1 === res.blocks ? 0 : k + 1;
+  };
+  // Warm-up (JIT tiers, and for expiring rows a table in its steady state).
+  for (let i = 0; i < Math.max(res.blocks, 8); i++) call();
+  const tm = time(call, BATCH);
+  call();
+  const c = res.check(expect ?? 0);
+  const row: Row = { section, name, ...tm, accepted: c.accepted, ...(expect !== undefined ? { state: c.state } : {}) };
+  if (opts.floorMpps !== undefined) {
+    row.floor = `≥ ${opts.floorMpps} Mpps`;
+    row.meets = 1e3 / tm.ns >= opts.floorMpps;
+  }
+  rows.push(row);
+  return row;
+}
+
+/** Marks `row` against a per-packet budget over `base`. */
+function budget(row: Row, base: Row, ns: number): void {
+  const d = row.ns - base.ns;
+  row.note = `${d >= 0 ? '+' : ''}${d.toFixed(1)} ns vs conntrack off`;
+  row.floor = `≤ +${ns} ns`;
+  row.meets = d <= ns;
+}
+
+const EST = abi.CtStateBit.Established;
+const NEW = abi.CtStateBit.New;
+/** One step of packet time that expires every entry of the previous call (TCP SYN_SENT 120 s, UDP and ICMP 30 s). */
+const EXPIRE = 121e9;
+
+// ------------------------------------------------------------------ cases
+
+// Established: a few flows (TCP after a full handshake, UDP after a reply).
+{
+  const s = 'established traffic, ct state established,related accept';
+  const eStateless = await engine(STATELESS);
+  const tcp: Flow[] = Array.from({ length: 8 }, () => ({ proto: 6, cli: pub4(), srv: LOCAL4, sport: eph(), dport: 443 }));
+  const udp: Flow[] = Array.from({ length: 8 }, () => ({ proto: 17, cli: pub4(), srv: LOCAL4, sport: eph(), dport: 53 }));
+  const ack = (f: Flow) => packet(f, false, { flags: 0x10, seq: 1001, ack: 5001 });
+  const tcpBlock = Array.from({ length: BATCH }, (_, i) => ack(tcp[i % tcp.length]!));
+  const udpBlock = Array.from({ length: BATCH }, (_, i) => packet(udp[i % udp.length]!));
+  const base = timed(s, 'baseline: stateless accept (meta l4proto), 8 TCP flows', new Resident(eStateless, [tcpBlock]), undefined);
+  base.note = 'no conntrack';
+  const e = await engine(STATEFUL);
+  feed(e, tcp.flatMap((f) => [packet(f), packet(f, true, { flags: 0x12, seq: 5000, ack: 1001 }), ack(f)]));
+  feed(e, udp.flatMap((f) => [packet(f), packet(f, true)]));
+  timed(s, '8 TCP flows (ACKs after the handshake)', new Resident(e, [tcpBlock]), EST, { floorMpps: 10 });
+  timed(s, '8 UDP flows (requests after a reply)', new Resident(e, [udpBlock]), EST, { floorMpps: 10 });
+}
+
+// Established, spread at random over 1,000,000 live UDP connections.
+let million: { bytes: number; grown: number; entries: number; max: number; buckets: number } | undefined;
+{
+  const s = 'established traffic over 1,000,000 live connections';
+  const N = 1_000_000;
+  const blocks = 64;
+  const e = await engine(STATEFUL, { hashsize: N, max: N }, areaFor(blocks));
+  const flows: Flow[] = [];
+  for (let i = 0; i < N; i++) {
+    // Distinct clients: 11.0.0.0 + i, random ports.
+    const a = (11 << 24) + i;
+    flows.push({ proto: 17, cli: [a >>> 24, (a >>> 16) & 255, (a >>> 8) & 255, a & 255], srv: LOCAL4, sport: eph(), dport: pick([53, 123, 443, 4500]) });
+  }
+  const t0 = performance.now();
+  for (let i = 0; i < N; i += BATCH) {
+    const part = flows.slice(i, i + BATCH);
+    feed(e, part.map((f) => packet(f)));
+    feed(e, part.map((f) => packet(f, true)));
+  }
+  const setup = performance.now() - t0;
+  const st = e.conntrackStats()!;
+  million = { bytes: st.memoryBytes, grown: e.conntrackBytes, entries: st.entries, max: st.max, buckets: st.buckets };
+  const res = new Resident(e, Array.from({ length: blocks }, () => Array.from({ length: BATCH }, () => packet(flows[rnd() % N]!))));
+  const r = timed(s, `UDP requests to random connections (${blocks} batches)`, res, EST, { floorMpps: 3 });
+  r.note = `${st.entries.toLocaleString('en-US')} entries; setup (2M packets, host path) ${(setup / 1000).toFixed(1)} s`;
+  const eStateless = await engine(STATELESS, {}, areaFor(blocks));
+  const base = timed(s, 'baseline: stateless accept, same packets', new Resident(eStateless, Array.from({ length: blocks }, () => Array.from({ length: BATCH }, () => packet(flows[rnd() % N]!)))), undefined);
+  base.note = 'no conntrack';
+}
+
+// A new connection every packet.
+{
+  const s = 'new connections (every packet a new flow)';
+  const blocks = 16;
+  const newUdp = () => Array.from({ length: BATCH }, () => packet({ proto: 17, cli: pub4(), srv: LOCAL4, sport: eph(), dport: 53 }));
+  const newSyn = () => Array.from({ length: BATCH }, () => packet({ proto: 6, cli: pub4(), srv: LOCAL4, sport: eph(), dport: 443 }));
+  const eStateless = await engine(STATELESS, {}, areaFor(blocks));
+  const base = timed(s, 'baseline: stateless accept, new UDP flows', new Resident(eStateless, Array.from({ length: blocks }, newUdp)), undefined, { stepNs: EXPIRE });
+  base.note = 'no conntrack';
+  const e1 = await engine(STATEFUL, {}, areaFor(blocks));
+  const r1 = timed(s, 'new UDP flow, entries of the call before expired', new Resident(e1, Array.from({ length: blocks }, newUdp)), NEW, { stepNs: EXPIRE, floorMpps: 2 });
+  r1.note = `default table (${e1.conntrackStats()!.max} entries), packet time +121 s per call`;
+  const e2 = await engine(STATEFUL, {}, areaFor(blocks));
+  const r2 = timed(s, 'new TCP SYN, entries of the call before expired', new Resident(e2, Array.from({ length: blocks }, newSyn)), NEW, { stepNs: EXPIRE, floorMpps: 2 });
+  r2.note = 'packet time +121 s per call';
+  const e3 = await engine(STATEFUL, { hashsize: 1024 }, areaFor(blocks));
+  // hashsize 1024 → max 8192: the table is full after two calls; early drop evicts unassured SYN_SENT entries.
+  const r3 = timed(s, 'new TCP SYN, full table (early drop evicts)', new Resident(e3, Array.from({ length: blocks }, newSyn)), NEW, { floorMpps: 2 });
+  const st = e3.conntrackStats()!;
+  r3.note = `max ${st.max}; early_drop ${st.earlyDrop.toLocaleString('en-US')}, drop ${st.drop.toLocaleString('en-US')}`;
+}
+
+// The 20-rule server ruleset, conntrack off vs on.
+{
+  const s = '20-rule server ruleset (bench/vm.ts), conntrack off vs on (ct state established,related accept first)';
+  const blocks = 16;
+  // Established: flows the server ruleset accepts, after a reply (TCP: a full handshake, then ACKs).
+  const off = await engine(server(false), {}, areaFor(blocks));
+  const accepted: Flow[] = [];
+  while (accepted.length < 4 * BATCH) {
+    const f = serverFlow();
+    const r = off.evaluate([packet(f)]);
+    if ((r.verdict(0) & 0xff) === abi.Verdict.Accept) accepted.push(f);
+  }
+  const estPacket = (f: Flow) => (f.proto === 6 ? packet(f, false, { flags: 0x10, seq: 1001, ack: 5001 }) : packet(f));
+  const estBlocks = Array.from({ length: 4 }, (_, b) => accepted.slice(b * BATCH, (b + 1) * BATCH).map(estPacket));
+  const on = await engine(server(true), {}, areaFor(blocks));
+  for (const f of accepted) {
+    feed(on, f.proto === 6 ? [packet(f), packet(f, true, { flags: 0x12, seq: 5000, ack: 1001 }), estPacket(f)] : [packet(f), packet(f, true)]);
+  }
+  const offEst = timed(s, 'established flows, conntrack off', new Resident(off, estBlocks), undefined);
+  offEst.note = `${accepted.length} accepted flows of the mix`;
+  budget(timed(s, 'established flows, conntrack on', new Resident(on, estBlocks), EST), offEst, 40);
+  // New flows: the whole mix (scans and blocklisted sources included), every packet a new tuple.
+  const mixBlocks = Array.from({ length: blocks }, () => Array.from({ length: BATCH }, () => packet(serverFlow())));
+  const off2 = await engine(server(false), {}, areaFor(blocks));
+  const offNew = timed(s, 'new flows (traffic mix), conntrack off', new Resident(off2, mixBlocks), undefined, { stepNs: EXPIRE });
+  const on2 = await engine(server(true), {}, areaFor(blocks));
+  budget(timed(s, 'new flows (traffic mix), conntrack on', new Resident(on2, mixBlocks), NEW, { stepNs: EXPIRE }), offNew, 300);
+}
+
+// ----------------------------------------------------------------- report
+
+const mpps = (ns: number) => (1e3 / ns).toFixed(2);
+console.log(`nftvm conntrack benchmark — node ${process.version}, ${cpus()[0]?.model ?? 'unknown cpu'}, one thread; batches of ${BATCH} frames (64 bytes, valid checksums); median (and best) of ${REPS} runs of ~${REP_MS} ms`);
+console.log('Rows cycling over several batches copy each batch\'s descriptors into place per call; rows marked +121 s also rewrite every packet\'s time per call: both are timed, in the baselines as well.');
+let section = '';
+const header = ['case', 'Mpps', 'ns/packet', 'best Mpps', 'accepted', 'ct state ok', 'floor', 'meets', 'note'];
+const table: string[][] = [];
+const flush = () => {
+  if (!table.length) return;
+  const widths = header.map((h, c) => Math.max(h.length, ...table.map((r) => r[c]!.length)));
+  const left = (c: number) => c === 0 || c === header.length - 1;
+  const line = (cells: string[]) => '| ' + cells.map((x, c) => (left(c) ? x.padEnd(widths[c]!) : x.padStart(widths[c]!))).join(' | ') + ' |';
+  console.log(line(header));
+  console.log('|' + widths.map((w, c) => (left(c) ? '-'.repeat(w + 2) : '-'.repeat(w + 1) + ':')).join('|') + '|');
+  for (const r of table) console.log(line(r));
+  table.length = 0;
+};
+for (const r of rows) {
+  if (r.section !== section) {
+    flush();
+    section = r.section;
+    console.log(`\n${section}`);
+  }
+  const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+  table.push([r.name, mpps(r.ns), r.ns.toFixed(1), mpps(r.best), pct(r.accepted), r.state !== undefined ? pct(r.state) : '-', r.floor ?? '', r.meets === undefined ? '' : r.meets ? 'yes' : 'NO', r.note ?? '']);
+}
+flush();
+if (million) {
+  const per = million.bytes / million.max;
+  console.log(`\ntable memory (hashsize ${million.buckets.toLocaleString('en-US')}, max ${million.max.toLocaleString('en-US')}, ${million.entries.toLocaleString('en-US')} live entries):`);
+  console.log(`  ${(million.bytes / (1 << 20)).toFixed(1)} MiB laid out (4-byte buckets + ${abi.CTE_SIZE}-byte entries) = ${per.toFixed(1)} bytes per connection (floor ≤ 160: ${per <= 160 ? 'yes' : 'NO'}); wasm memory grew ${(million.grown / (1 << 20)).toFixed(1)} MiB at ctInit`);
+  console.log(`  with accounting or labels (${abi.CTX_SIZE}-byte extension per entry): ${(per + abi.CTX_SIZE).toFixed(1)} bytes per connection`);
+}
+const ru = process.resourceUsage();
+console.log(`\npeak memory: ${(ru.maxRSS / 1024).toFixed(0)} MiB resident (process max RSS, every engine above)`);
