@@ -1606,6 +1606,8 @@ export enum PktFlags {
   Socket = 0x2,
   /** the skb's nf_trace bit is already set (by an earlier hook of the same skb: netdev ingress, bridge) */
   Nftrace = 0x4,
+  /** the host forwards packets of this family (ip_forward): where a packet DNATed away from the host goes */
+  Forwarding = 0x8,
 }
 // Packet descriptor, written by the host.
 /** u32 offset of the packet bytes in the batch area. */

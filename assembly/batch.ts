@@ -9,11 +9,12 @@ import {
   PKT_SIZE, PKT_TSTAMP, RECORDS_COUNT, RECORDS_DATA, RECORDS_DROPPED, ResFlags, RES_CHAIN, RES_FLAGS, RES_HOOK, RES_HOOK_INDEX, RES_MARK,
   RES_PRIORITY, RES_RULE, RES_SIZE, RES_VERDICT, Verdict,
 } from './abi';
-import { CH_DEVICES, CH_FAMILY, CH_PRIO, CH_SIZE, HOOK_NUM, HOOK_SLOT_ARP, HOOK_SLOT_BRIDGE, HOOK_SLOT_IPV4, HOOK_SLOT_IPV6, HOOK_SLOT_NETDEV, RS_HOOKS, RS_HOOK_CHAINS } from './layout';
+import { CH_DEVICES, CH_FAMILY, CH_FLAG_NAT, CH_FLAGS, CH_PRIO, CH_SIZE, HOOK_NUM, HOOK_SLOT_ARP, HOOK_SLOT_BRIDGE, HOOK_SLOT_IPV4, HOOK_SLOT_IPV6, HOOK_SLOT_NETDEV, RS_HOOKS, RS_HOOK_CHAINS } from './layout';
 import { batch, batchCap, records, recordsCap, rtChains, rtRuleset } from './mem';
 import { ifaceOf } from './insn/meta';
+import { route, routeIf, routeType, RTN_LOCAL, RTN_UNICAST } from './insn/fib';
 import {
-  forwardTtl, packetReset, parseLink, pktinfoIpv4, pktinfoIpv6, pktinfoUnspec, pktinfoValidate, pMark, pNftrace, pPriority, pProto, pUntracked,
+  forwardTtl, packetReset, pData, pDesc, pL4, pNh, pThoff, pTprot, parseLink, pktinfoIpv4, pktinfoIpv6, pktinfoUnspec, pktinfoValidate, pMark, pNftrace, pPriority, pProto, pUntracked,
   setHookContext, setNftrace, setPacketMeta,
 } from './packet';
 import { decidedChain, decidedRule, doChain, setTraceMode } from './vm';
@@ -21,6 +22,7 @@ import { ctc } from './ct/entry';
 import { setEventsOn } from './ct/events';
 import { entryIndex } from './ct/table';
 import { ctConfirm, ctIn, ctPacketEnd, ctPacketReset, pCt, pCtinfo } from './ct/track';
+import { MANIP_DST, MANIP_SRC, natIcmpReply, natInitialized, natNullBinding, natPacket } from './ct/nat';
 
 let lastChain: u32 = NONE32;
 let lastRule: u32 = 0;
@@ -63,6 +65,7 @@ function ctHook(hook: i32, nfproto: i32, iif: u32, oif: u32): i32 {
  * here at priority -200, after the chains below it (raw, notrack).
  */
 function runHook(slot: i32, hook: i32, iif: u32, oif: u32, ct: i32): i32 {
+  let natRan = false;
   const h = <usize>load<u32>(rtRuleset, RS_HOOKS) + (<usize>(slot * HOOK_NUM + (slot == HOOK_SLOT_NETDEV ? 5 : hook)) << 3);
   const list = <usize>load<u32>(rtRuleset, RS_HOOK_CHAINS) + (<usize>load<u32>(h) << 2);
   const n = load<u32>(h, 4);
@@ -73,6 +76,14 @@ function runHook(slot: i32, hook: i32, iif: u32, oif: u32, ct: i32): i32 {
       const v = ctHook(hook, ct, iif, oif);
       ct = 0;
       if (v != Verdict.Accept) return v;
+    }
+    if (load<u8>(ch, CH_FLAGS) & CH_FLAG_NAT) {
+      // The nat chains of a hook all run inside the one NAT hook entry.
+      if (natRan) continue;
+      natRan = true;
+      const v = natHook(slot, hook, list, i, n, iif, oif);
+      if ((v & 0xff) != Verdict.Accept) return v;
+      continue;
     }
     const fam = <i32>load<u8>(ch, CH_FAMILY);
     let nfproto = fam;
@@ -94,6 +105,75 @@ function runHook(slot: i32, hook: i32, iif: u32, oif: u32, ct: i32): i32 {
   return ct ? ctHook(hook, ct, iif, oif) : Verdict.Accept;
 }
 
+/** The packet's destination changed at a DST manip hook: the stack routes it again. */
+let natRerouted = false;
+
+/**
+ * nf_nat_inet_fn at a NAT hook: a new connection's first packet runs the
+ * hook's nat chains (from list index `i`) until one binds this manip, else a
+ * null binding; RELATED ICMP errors are translated instead; then the packet
+ * is rewritten as the entry's bindings say. No entry: nothing runs.
+ */
+function natHook(slot: i32, hook: i32, list: usize, i: u32, n: u32, iif: u32, oif: u32): i32 {
+  const ct = pCt;
+  if (!ct) return Verdict.Accept;
+  const manip = hook == InetHook.Prerouting || hook == InetHook.Output ? MANIP_DST : MANIP_SRC;
+  const info = pCtinfo;
+  const dir: u32 = info >= <u32>CtInfo.EstablishedReply ? 1 : 0;
+  const v4 = slot == HOOK_SLOT_IPV4;
+  if ((info == CtInfo.Related || info == CtInfo.RelatedReply) && pL4 && pTprot == (v4 ? 1 : 58)) {
+    return natIcmpReply(ct, dir, manip, pData + <usize>pThoff) ? Verdict.Accept : Verdict.Drop;
+  }
+  if ((info == CtInfo.New || info == CtInfo.Related) && !natInitialized(ct, manip)) {
+    for (let j = i; j < n; j++) {
+      const c = load<u32>(list + (<usize>j << 2));
+      const ch = rtChains + <usize>c * CH_SIZE;
+      if (!(load<u8>(ch, CH_FLAGS) & CH_FLAG_NAT)) continue;
+      const fam = <i32>load<u8>(ch, CH_FAMILY);
+      setHookContext(hook, fam == Family.Inet ? (v4 ? Family.Ipv4 : Family.Ipv6) : fam, iif, oif);
+      const v = doChain(c);
+      lastChain = decidedChain;
+      lastRule = decidedRule;
+      if ((v & 0xff) != Verdict.Accept) return v;
+      if (natInitialized(ct, manip)) break;
+    }
+    if (!natInitialized(ct, manip)) natNullBinding(ct, manip);
+  }
+  const daddr = pData + <usize>pNh + (v4 ? 16 : 24);
+  const before0 = load<u64>(daddr);
+  const before1 = v4 ? 0 : load<u64>(daddr, 8);
+  natPacket(ct, dir, manip);
+  if (manip == MANIP_DST && (load<u64>(daddr) != before0 || (!v4 && load<u64>(daddr, 8) != before1))) natRerouted = true;
+  return Verdict.Accept;
+}
+
+/** The packet's hooks (a copy of the descriptor's, rewritten by reroute). */
+const path: usize = memory.data(PKT_HOOK_MAX);
+/** Output interface chosen by the last reroute. */
+let rerouteOif: u32 = 0;
+
+/**
+ * Routing again after DNAT changed the destination (ip_route_input after
+ * prerouting, ip_route_me_harder after output): the hooks after index `i`
+ * become input (local), or forward + postrouting (forwarding on); the new
+ * hook count, or -1 when the packet has nowhere to go.
+ */
+function reroute(hook: i32, family: i32, forwarding: bool, i: u32): i32 {
+  const fam: u32 = family == Family.Ipv4 ? 2 : 10;
+  route(pData + <usize>pNh + (fam == 2 ? 16 : 24), fam);
+  rerouteOif = routeIf();
+  let n = i + 1;
+  if (hook == InetHook.Output) return <i32>load<u8>(pDesc, PKT_HOOK_COUNT);
+  if (routeType() == RTN_LOCAL) {
+    store<u8>(path + n++, <u8>InetHook.Input);
+    rerouteOif = 0;
+  } else if (forwarding && rerouteOif && routeType() == RTN_UNICAST) {
+    store<u8>(path + n++, <u8>InetHook.Forward);
+    store<u8>(path + n++, <u8>InetHook.Postrouting);
+  } else return -1;
+  return <i32>n;
+}
+
 /** Conntrack dropped the packet (table full). */
 let ctDropped = false;
 
@@ -107,7 +187,7 @@ function evalPacket(k: u32, res: usize): void {
   const desc = batch + BATCH_HEADER_SIZE + <usize>k * PKT_SIZE;
   const off = load<u32>(desc, PKT_DATA);
   const len = load<u32>(desc, PKT_LEN);
-  const nh = <u32>load<u8>(desc, PKT_HOOK_COUNT);
+  let nh = <u32>load<u8>(desc, PKT_HOOK_COUNT);
   const family = <i32>load<u8>(desc, PKT_FAMILY);
   lastChain = NONE32;
   lastRule = 0;
@@ -127,7 +207,10 @@ function evalPacket(k: u32, res: usize): void {
   // The nf_trace bit of an skb traced in an earlier hook (netdev ingress, bridge) stays set.
   if (load<u8>(desc, PKT_FLAGS) & PktFlags.Nftrace) setNftrace(true);
   const iif = load<u32>(desc, PKT_IIF);
-  const oif = load<u32>(desc, PKT_OIF);
+  let oif = load<u32>(desc, PKT_OIF);
+  // The path may change: DNAT routes the packet again.
+  memory.copy(path, desc + PKT_HOOKS, PKT_HOOK_MAX);
+  natRerouted = false;
   let flags: u32 = 0;
   let verdict: i32 = Verdict.Accept;
   let decidedHook: u32 = NONE8;
@@ -138,7 +221,7 @@ function evalPacket(k: u32, res: usize): void {
     flags |= ResFlags.StackDrop;
   } else if (rtRuleset) {
     for (let i: u32 = 0; i < nh; i++) {
-      const hook = <i32>load<u8>(desc + PKT_HOOKS + i);
+      const hook = <i32>load<u8>(path + i);
       let slot: i32 = -1;
       let hi = iif;
       let ho = oif;
@@ -206,6 +289,19 @@ function evalPacket(k: u32, res: usize): void {
       }
       // The last hook of the path confirms a new entry (input or postrouting, at the last priority).
       if ((hook == InetHook.Input || hook == InetHook.Postrouting) && (slot == HOOK_SLOT_IPV4 || slot == HOOK_SLOT_IPV6)) ctConfirm();
+      if (natRerouted) {
+        natRerouted = false;
+        const r = reroute(hook, family, (load<u8>(desc, PKT_FLAGS) & PktFlags.Forwarding) != 0, i);
+        if (r < 0) {
+          verdict = Verdict.Drop;
+          flags |= ResFlags.StackDrop;
+          decidedHook = hook;
+          decidedIndex = i;
+          break;
+        }
+        nh = <u32>r;
+        oif = rerouteOif;
+      }
     }
   }
   store<u8>(res, <u8>pCtinfo, RES_CTINFO);

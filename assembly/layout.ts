@@ -71,8 +71,10 @@ export const CH_TABLE = 0;
 export const CH_FIRST = 4;
 /** u32 number of rules. */
 export const CH_COUNT = 8;
-/** u8 ChainFlags. */
+/** u8 ChainFlags, plus CH_FLAG_NAT. */
 export const CH_FLAGS = 12;
+/** Runtime chain flag: a base chain of type nat (run by the NAT hook, batch.ts). */
+export const CH_FLAG_NAT = 0x80;
 /** u8 hook. */
 export const CH_HOOK = 13;
 /** u8 policy verdict (accept when none given). */

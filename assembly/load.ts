@@ -5,7 +5,7 @@
 // A refused image leaves the active ruleset untouched; VM_ERR_* say why.
 
 import {
-  BC_HEADER_SIZE, BC_MAGIC, BC_SECTION_ENTRY_SIZE, BC_VERSION_MAJOR, BC_VERSION_MINOR, ChainFlags, CHAIN_DEVICES, CHAIN_FLAGS, CHAIN_HANDLE,
+  BC_HEADER_SIZE, BC_MAGIC, BC_SECTION_ENTRY_SIZE, BC_VERSION_MAJOR, BC_VERSION_MINOR, ChainFlags, ChainType, CHAIN_DEVICES, CHAIN_FLAGS, CHAIN_HANDLE,
   CHAIN_HOOK, CHAIN_NAME, CHAIN_POLICY, CHAIN_PRIO, CHAIN_RECORD_SIZE, CHAIN_TABLE, CHAIN_TYPE, ElemHas, ELEM_DATA_LEN, ELEM_FLAGS, ELEM_HAS,
   ELEM_EXPR_COUNT, ELEM_KEY, ELEM_KEY_COUNT, ELEM_SIZE, Family, HDR_MAGIC, HDR_SECTIONS, HDR_SIZE, HDR_VERSION_MAJOR, HDR_VERSION_MINOR, IMMEDIATE_DREG,
   DYNSET_EXPR_COUNT, DYNSET_SET, IMMEDIATE_VERDICT_CHAIN, IMMEDIATE_VERDICT_CODE, LoadError, LoadWhere, LOOKUP_DREG, LOOKUP_SET, NFT_JUMP_STACK_SIZE, NONE32, NONE8,
@@ -32,6 +32,7 @@ import { checkLimit, LIMIT_STATE_SIZE } from './insn/limit';
 import { buildFast } from './fast';
 import { checkRecordSize, checkVerdict, verifyBegin, verifyInsn, verifyRule, verifyState, vCtFamilies, vSize } from './verify';
 import { ctc } from './ct/entry';
+import { CH_FLAG_NAT } from './layout';
 
 /** Default capacity of a set the packet path may add to, when it declares no size. */
 const DYN_SET_CAPACITY: u32 = 1024;
@@ -133,7 +134,7 @@ function buildChains(chains: usize, n: u32, ntables: u32, tables: usize, strings
       if (!hookOk(family, load<u8>(q, CHAIN_HOOK))) return loadFail(LoadError.BadChainRecord, k, 1);
     }
     store<u32>(c, table, CH_TABLE);
-    store<u8>(c, flags, CH_FLAGS);
+    store<u8>(c, flags | (flags & ChainFlags.Base && load<u8>(q, CHAIN_TYPE) == ChainType.Nat ? CH_FLAG_NAT : 0), CH_FLAGS);
     store<u8>(c, load<u8>(q, CHAIN_HOOK), CH_HOOK);
     store<u8>(c, policy == NONE8 ? <u8>Verdict.Accept : policy, CH_POLICY);
     store<u8>(c, <u8>family, CH_FAMILY);

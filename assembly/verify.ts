@@ -135,7 +135,7 @@ export function vmSupports(op: u32): bool {
     case Op.Limit: case Op.Quota: case Op.Log: case Op.Reject: case Op.Notrack: case Op.Queue:
     case Op.Objref: case Op.Exthdr: case Op.Fib: case Op.Numgen: case Op.Hash:
     case Op.Rt: case Op.Socket: case Op.Osf: case Op.Xfrm: case Op.ExthdrSet: case Op.Fwd: case Op.Dup: case Op.Last: case Op.Tproxy: case Op.ObjrefMap:
-    case Op.Ct: case Op.CtSet:
+    case Op.Ct: case Op.CtSet: case Op.Nat: case Op.Masq: case Op.Redir:
       return true;
   }
   return false;
@@ -290,8 +290,8 @@ export function verifyInsn(p: usize, avail: u32): i32 {
   if (err) return err;
   const op = <u32>load<u8>(p);
   if (!vmSupports(op)) return loadFail(LoadError.Unsupported, op);
-  if (op == Op.Ct || op == Op.CtSet) {
-    // A ct expression registers conntrack for its table's families (nf_ct_netns_get).
+  if (op == Op.Ct || op == Op.CtSet || op == Op.Nat || op == Op.Masq || op == Op.Redir) {
+    // A ct or nat expression registers conntrack for its table's families (nf_ct_netns_get).
     if (!ctc) return loadFail(LoadError.Unsupported, op);
     vCtFamilies |= vFamily == Family.Inet ? (1 << Family.Ipv4) | (1 << Family.Ipv6) : vFamily == Family.Ipv4 || vFamily == Family.Ipv6 ? <u32>1 << vFamily : 0;
   }

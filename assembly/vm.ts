@@ -40,6 +40,7 @@ import { evalDup, evalFwd } from './insn/fwd';
 import { evalLast } from './insn/last';
 import { evalTproxy } from './insn/tproxy';
 import { evalCt, evalCtSet } from './insn/ct';
+import { evalMasq, evalNat, evalRedir } from './insn/nat';
 
 /** Trace recording for this batch: 0 off, 1 all packets, 2 packets with nftrace. */
 export let traceMode: u32 = 0;
@@ -140,6 +141,9 @@ export let decidedRule: u32 = 0;
       case Op.Tproxy: evalTproxy(pc); break;
       case Op.Ct: evalCt(pc); break;
       case Op.CtSet: evalCtSet(pc); break;
+      case Op.Nat: evalNat(pc); break;
+      case Op.Masq: evalMasq(pc); break;
+      case Op.Redir: evalRedir(pc); break;
       // The loader admits no other opcode.
       default: unreachable();
     }

@@ -8,8 +8,8 @@ import { host, loadFail, regs } from '../mem';
 import { pData, pEnd, pHook, pIif, pNh, pOif, pProto } from '../packet';
 import { ifaceOf } from './meta';
 
-const RTN_UNICAST: u32 = 1;
-const RTN_LOCAL: u32 = 2;
+export const RTN_UNICAST: u32 = 1;
+export const RTN_LOCAL: u32 = 2;
 const RTN_BROADCAST: u32 = 3;
 const RTN_MULTICAST: u32 = 5;
 const RTN_UNREACHABLE: u32 = 7;

@@ -119,9 +119,9 @@ describe('verifier rejections', () => {
     const e = await engine();
     e.load(`table ip t {\n chain a {\n  jump b\n }\n chain b {\n  jump a\n }\n chain c { type filter hook input priority 0;\n  accept\n }\n}`);
   });
-  it('instructions the VM does not run yet fail loudly: nat, masquerade', async () => {
-    await rejects(image(`table ip t {\n chain c { type nat hook prerouting priority -100;\n  tcp dport 80 dnat to 10.0.0.2\n }\n}`), /^nat \(nft_nat_ops\) is not supported by the VM yet at insn 5 of rule handle 2$/);
-    await rejects(image(`table ip t {\n chain c { type nat hook postrouting priority 100;\n  masquerade\n }\n}`), /masq \(nft_masq_ipv4_ops\) is not supported by the VM yet/);
+  it('instructions the VM does not run yet fail loudly: connlimit, synproxy', async () => {
+    await rejects(image(inputChain('tcp dport 22 ct count over 4 drop')), /^connlimit \(nft_connlimit_ops\) is not supported by the VM yet at insn \d+ of rule handle 2$/);
+    await rejects(image(inputChain('tcp dport 80 synproxy mss 1460 wscale 7')), /synproxy \(nft_synproxy_ops\) is not supported by the VM yet/);
   });
   it('unsupported meta key', async () => {
     await rejects(image(inputChain('meta ibrname "br0" drop', 'bridge')), /meta bri_iifname is not supported by the VM yet at insn 0/);
