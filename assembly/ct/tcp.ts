@@ -1,8 +1,8 @@
 // TCP connection tracking (kernel: net/netfilter/nf_conntrack_proto_tcp.c;
 // digest: conntrack.md §3): header check, first packet, the state table with
 // ignore/resync, simultaneous open, RST validation, the timeout choice and
-// ASSURED. Window tracking is in tcp-window.ts. `ct state established` holds
-// for every packet after the SYN-ACK; `ct state invalid` for what this refuses.
+// ASSURED. Window tracking is in tcp-window.ts. With `ct state invalid drop`,
+// what this refuses (bad flags, out-of-window segments, stray RSTs) is dropped.
 
 import {
   CtOption, CtStatus, CtTimeout, CTE_STATE, CTE_TCP_LAST_ACK, CTE_TCP_LAST_DIR, CTE_TCP_LAST_END,
