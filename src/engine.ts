@@ -33,8 +33,8 @@ export interface EngineOptions {
   /**
    * The conntrack table: sizes, timeouts and the boolean sysctls (default:
    * the kernel's, 262144 buckets and entries, ~40 MiB of linear memory);
-   * `false` leaves the table out (a ruleset using conntrack then sees every
-   * packet as invalid).
+   * `false` leaves the table out (the VM then refuses rulesets that use
+   * conntrack at load).
    */
   conntrack?: ConntrackOptions | false;
 }
@@ -85,6 +85,8 @@ export interface VmRecord {
   rule: number;
   a: number;
   b: number;
+  /** RecordKind.Packet: the packet's bytes from the network header, as the later chains see them. */
+  data?: Uint8Array;
 }
 
 /** What a reject sent: the reply packet (network header onwards, a view into the record area) or why the kernel sends none. */
@@ -185,6 +187,12 @@ export class BatchResult {
         chain: this.view.getUint32(r + abi.REC_CHAIN, true), rule: this.view.getUint32(r + abi.REC_RULE, true),
         a: this.view.getUint32(r + abi.REC_A, true), b: this.view.getUint32(r + abi.REC_B, true),
       });
+      const rec = out[out.length - 1]!;
+      // A Packet record's block: u16 length, u16 0, the bytes from the network header.
+      if (rec.kind === abi.RecordKind.Packet && rec.b) {
+        const at = this.recs + rec.b;
+        rec.data = this.mem.slice(at + 4, at + 4 + this.view.getUint16(at, true));
+      }
     }
     return out;
   }
@@ -254,7 +262,7 @@ export class Engine {
       if (rc < 0) throw new Error(`the conntrack table (hashsize ${ct?.hashsize ?? 'default'}, max ${ct?.max ?? 'default'}) does not fit the VM's memory`);
       this.conntrackBytes = this.x.memory.buffer.byteLength - before;
       this.ctc = this.x.ctAddr();
-    } else if (ct) throw new Error('this build of the VM has no conntrack (ctInit export missing)');
+    } else if (ct && Object.keys(ct).length) throw new Error('this build of the VM has no conntrack (ctInit export missing)');
     // Regions are fixed after init() and ctInit(): the memory never grows again, so these views stay valid.
     this.mem = new Uint8Array(this.x.memory.buffer);
     this.view = new DataView(this.x.memory.buffer);
@@ -403,7 +411,8 @@ export class Engine {
       u32[w + (abi.PKT_DATA >> 2)] = data;
       u32[w + (abi.PKT_LEN >> 2)] = len;
       mem[d + abi.PKT_FAMILY] = family;
-      mem[d + abi.PKT_FLAGS] = (ether ? abi.PktFlags.Ether : 0) | (p.socket ? abi.PktFlags.Socket : 0) | (p.nftrace ? abi.PktFlags.Nftrace : 0);
+      const forwarding = family === abi.Family.Ipv4 ? this.host.forward4 : family === abi.Family.Ipv6 && this.host.forward6;
+      mem[d + abi.PKT_FLAGS] = (ether ? abi.PktFlags.Ether : 0) | (p.socket ? abi.PktFlags.Socket : 0) | (p.nftrace ? abi.PktFlags.Nftrace : 0) | (forwarding ? abi.PktFlags.Forwarding : 0);
       mem[d + abi.PKT_PKTTYPE] = p.pkttype ?? 0;
       mem[d + abi.PKT_HOOK_COUNT] = nh;
       for (let i = 0; i < nh; i++) mem[d + abi.PKT_HOOKS + i] = hooks[i]!;
