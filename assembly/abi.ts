@@ -1694,6 +1694,8 @@ export enum RecordKind {
   Dup = 5,
   /** a conntrack event: REC_SUB = CtEventType, REC_A = CtEventBits, REC_B = offset (from the record area) of a snapshot of the entry (CTE_SIZE bytes, then CTX_SIZE bytes of its extension), REC_CHAIN = entry index, REC_RULE = table time in ms */
   CtEvent = 6,
+  /** the packet changed under a traced packet (NAT rewrote it, DNAT routed it again): later chains see these bytes; REC_A = output ifindex now (0 none), REC_B = offset (from the record area) of a block: u16 length, u16 0, then the bytes from the network header (0 = no room), REC_CHAIN = 1 when the packet is now forwarded */
+  Packet = 7,
 }
 /** Trace event types (enum nft_trace_types). */
 export enum TraceType {

@@ -4,7 +4,7 @@
 // order — and writes one result record per packet. No allocation.
 
 import {
-  BatchFlags, BATCH_COUNT, CtInfo, CtStateBit, CTC_FAMILIES, NF_IP_PRI_CONNTRACK, RES_CTENTRY, RES_CTINFO, RES_CTSTATE, BATCH_FLAGS, BATCH_HEADER_SIZE, BATCH_RESULTS, Family, IFACE_NAME, InetHook, NONE32, NONE8, PktFlags,
+  BatchFlags, BATCH_COUNT, CtInfo, RecordKind, CtStateBit, CTC_FAMILIES, NF_IP_PRI_CONNTRACK, RES_CTENTRY, RES_CTINFO, RES_CTSTATE, BATCH_FLAGS, BATCH_HEADER_SIZE, BATCH_RESULTS, Family, IFACE_NAME, InetHook, NONE32, NONE8, PktFlags,
   PKT_DATA, PKT_FAMILY, PKT_FLAGS, PKT_HOOKS, PKT_HOOK_COUNT, PKT_HOOK_MAX, PKT_IIF, PKT_LEN, PKT_MARK, PKT_OIF, PKT_PKTTYPE,
   PKT_SIZE, PKT_TSTAMP, RECORDS_COUNT, RECORDS_DATA, RECORDS_DROPPED, ResFlags, RES_CHAIN, RES_FLAGS, RES_HOOK, RES_HOOK_INDEX, RES_MARK,
   RES_PRIORITY, RES_RULE, RES_SIZE, RES_VERDICT, Verdict,
@@ -14,10 +14,11 @@ import { batch, batchCap, records, recordsCap, rtChains, rtRuleset } from './mem
 import { ifaceOf } from './insn/meta';
 import { route, routeIf, routeType, RTN_LOCAL, RTN_UNICAST } from './insn/fib';
 import {
-  forwardTtl, packetReset, pData, pDesc, pL4, pNh, pThoff, pTprot, parseLink, pktinfoIpv4, pktinfoIpv6, pktinfoUnspec, pktinfoValidate, pMark, pNftrace, pPriority, pProto, pUntracked,
+  forwardTtl, packetReset, pData, pDesc, pEnd, pL4, pNh, pThoff, pTprot, parseLink, pktinfoIpv4, pktinfoIpv6, pktinfoUnspec, pktinfoValidate, pMark, pNftrace, pPriority, pProto, pUntracked,
   setHookContext, setNftrace, setPacketMeta,
 } from './packet';
-import { decidedChain, decidedRule, doChain, setTraceMode } from './vm';
+import { decidedChain, decidedRule, doChain, setTraceMode, tracing } from './vm';
+import { emitRecord, reserveData } from './records';
 import { ctc } from './ct/entry';
 import { setEventsOn } from './ct/events';
 import { entryIndex } from './ct/table';
@@ -122,7 +123,9 @@ function natHook(slot: i32, hook: i32, list: usize, i: u32, n: u32, iif: u32, oi
   const dir: u32 = info >= <u32>CtInfo.EstablishedReply ? 1 : 0;
   const v4 = slot == HOOK_SLOT_IPV4;
   if ((info == CtInfo.Related || info == CtInfo.RelatedReply) && pL4 && pTprot == (v4 ? 1 : 58)) {
-    return natIcmpReply(ct, dir, manip, pData + <usize>pThoff) ? Verdict.Accept : Verdict.Drop;
+    if (!natIcmpReply(ct, dir, manip, pData + <usize>pThoff)) return Verdict.Drop;
+    if (tracing()) tracePacket(oif, hook == InetHook.Forward || (hook == InetHook.Postrouting && iif != 0));
+    return Verdict.Accept;
   }
   if ((info == CtInfo.New || info == CtInfo.Related) && !natInitialized(ct, manip)) {
     for (let j = i; j < n; j++) {
@@ -142,9 +145,25 @@ function natHook(slot: i32, hook: i32, list: usize, i: u32, n: u32, iif: u32, oi
   const daddr = pData + <usize>pNh + (v4 ? 16 : 24);
   const before0 = load<u64>(daddr);
   const before1 = v4 ? 0 : load<u64>(daddr, 8);
-  natPacket(ct, dir, manip);
-  if (manip == MANIP_DST && (load<u64>(daddr) != before0 || (!v4 && load<u64>(daddr, 8) != before1))) natRerouted = true;
+  if (natPacket(ct, dir, manip)) {
+    if (manip == MANIP_DST && (load<u64>(daddr) != before0 || (!v4 && load<u64>(daddr, 8) != before1))) natRerouted = true;
+    else if (tracing()) tracePacket(oif, hook == InetHook.Forward || (hook == InetHook.Postrouting && iif != 0));
+  }
   return Verdict.Accept;
+}
+
+/** Records the packet's bytes as they are now, for the trace of the chains still to run (RecordKind.Packet). */
+function tracePacket(oif: u32, forwarded: bool): void {
+  const nh = pData + <usize>pNh;
+  let len = <u32>(pEnd - nh);
+  if (len > 0xffff) len = 0xffff;
+  const at = reserveData((len + 4 + 3) & ~3);
+  if (at) {
+    store<u16>(records + at, <u16>len);
+    store<u16>(records + at, 0, 2);
+    memory.copy(records + at + 4, nh, len);
+  }
+  emitRecord(RecordKind.Packet, 0, forwarded ? 1 : 0, 0, oif, at);
 }
 
 /** The packet's hooks (a copy of the descriptor's, rewritten by reroute). */
@@ -301,6 +320,7 @@ function evalPacket(k: u32, res: usize): void {
         }
         nh = <u32>r;
         oif = rerouteOif;
+        if (tracing()) tracePacket(oif, nh > i + 1 && load<u8>(path + i + 1) == InetHook.Forward);
       }
     }
   }

@@ -54,7 +54,8 @@ export let decidedChain: u32 = 0;
 /** Handle of the deciding rule, 0 for the policy. */
 export let decidedRule: u32 = 0;
 
-@inline function tracing(): bool {
+/** The current packet is traced. */
+@inline export function tracing(): bool {
   return traceMode == 1 || (traceMode == 2 && pNftrace);
 }
 

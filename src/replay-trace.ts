@@ -118,11 +118,11 @@ export class TraceFormatter {
     return this.ifaces.get(index) ?? { index, type: 1 };
   }
 
-  /** The `packet:` line of a base chain run of `item` at `hook`. */
-  private packetLine(item: ReplayItem, rec: VmRecord): string | null {
+  /** The `packet:` line of a base chain run of `item` at `hook`; `now` = what NAT made of the packet so far. */
+  private packetLine(item: ReplayItem, rec: VmRecord, now?: VmRecord): string | null {
     const c = this.names.chains[rec.chain];
     if (!c) return null;
-    const d = item.desc;
+    const d = now ? { ...item.desc, oif: now.a, hooks: now.chain ? [abi.InetHook.Prerouting, abi.InetHook.Forward, abi.InetHook.Postrouting] : item.desc.hooks } : item.desc;
     const hook = rec.hook;
     const netdev = rec.nfproto === abi.Family.Netdev || d.hooks[0] === abi.InetHook.Ingress && hook === abi.InetHook.Ingress;
     const arp = d.family === abi.Family.Arp;
@@ -144,7 +144,11 @@ export class TraceFormatter {
       oif = this.dev(d.oif ?? 0);
     } else oif = this.dev(d.oif ?? 0);
     let l3 = d.data.subarray(item.nh);
-    if (forwarded && (hook === abi.InetHook.Forward || hook === abi.InetHook.Postrouting)) l3 = decremented(item.ethertype, l3);
+    if (now?.data) {
+      l3 = now.data;
+      // Changed at prerouting: ip_forward still decrements the ttl before forward and postrouting.
+      if (forwarded && now.hook === abi.InetHook.Prerouting && (hook === abi.InetHook.Forward || hook === abi.InetHook.Postrouting)) l3 = decremented(item.ethertype, l3);
+    } else if (forwarded && (hook === abi.InetHook.Forward || hook === abi.InetHook.Postrouting)) l3 = decremented(item.ethertype, l3);
     const info: TracePacketInfo = {
       id: item.id, family: c.family, table: c.table, chain: c.name, nfproto: rec.nfproto,
       ...(iif ? { iif } : {}), ...(oif ? { oif } : {}),
@@ -161,7 +165,14 @@ export class TraceFormatter {
     let last = -1;
     let lastHook = -1;
     let open = false;
+    // The packet as NAT left it (RecordKind.Packet), per packet of the batch.
+    const changed = new Map<number, VmRecord>();
     for (const rec of records) {
+      if (rec.kind === abi.RecordKind.Packet) {
+        changed.set(rec.packet, rec);
+        open = false;
+        continue;
+      }
       if (rec.kind !== abi.RecordKind.Trace) continue;
       const item = items[rec.packet];
       const c = this.names.chains[rec.chain];
@@ -171,7 +182,7 @@ export class TraceFormatter {
       lastHook = rec.hook;
       if (!open) {
         open = true;
-        const p = this.packetLine(item, rec);
+        const p = this.packetLine(item, rec, changed.get(rec.packet));
         if (p !== null) out.push(p);
       }
       const base = { id: item.id, family: c.family, table: c.table, chain: c.name };

@@ -305,6 +305,32 @@ function reassemble(frags: { s: Seen; f: NonNullable<ReturnType<typeof fragmentO
   return concat([h, body]);
 }
 
+/**
+ * The parts of an IP datagram NAT and forwarding leave alone: length,
+ * protocol, IPv4 id, hop count + `hops`, and L4 bytes past the ports and
+ * checksums (TCP sequence numbers and flags, UDP/ICMP payload). null for
+ * anything else.
+ */
+function forwardPrint(ethertype: number, b: Uint8Array, hops: number): string | null {
+  let th: number;
+  let proto: number;
+  let head: string;
+  if (ethertype === ETH_P_IP && b.length >= 20) {
+    th = (b[0]! & 15) * 4;
+    proto = b[9]!;
+    if ((((b[6]! << 8) | b[7]!) & 0x3fff) !== 0) return null;
+    head = `4 ${(b[2]! << 8) | b[3]!} ${proto} ${(b[4]! << 8) | b[5]!} ${b[8]! + hops}`;
+  } else if (ethertype === ETH_P_IPV6 && b.length >= 40) {
+    th = 40;
+    proto = b[6]!;
+    head = `6 ${(b[4]! << 8) | b[5]!} ${proto} ${b[7]! + hops}`;
+  } else return null;
+  const from = proto === 6 ? th + 4 : th + 8;
+  const to = Math.min(b.length, proto === 6 ? th + 16 : th + 40);
+  if (to - from < 4) return null;
+  return `${head} ${Array.from(b.subarray(from, to)).join('.')}`;
+}
+
 function tstamp(p: Packet): bigint {
   return p.timestamp ?? 0n;
 }
@@ -335,6 +361,13 @@ export function plan(cap: Capture, host: HostModel, opts: PlanOptions = {}): Rep
   for (const s of seen) {
     const f = fragmentOf(s);
     if (f) frags.set(f.key, [...(frags.get(f.key) ?? []), { s, f }]);
+  }
+  // What NAT leaves alone of each received datagram (forwardPrint), to recognise its forwarded copy.
+  const receivedPrints = new Set<string>();
+  for (const s of seen) {
+    if (s.outgoing || loop.has(s.ifindex)) continue;
+    const k = forwardPrint(s.ethertype, s.l3, 0);
+    if (k) receivedPrints.add(k);
   }
   const whole = new Map<string, Uint8Array | null>();
   const datagram = (key: string) => {
@@ -437,6 +470,8 @@ export function plan(cap: Capture, host: HostModel, opts: PlanOptions = {}): Rep
     if (s.outgoing || lo) {
       const src = sourceAddr(s.ethertype, s.l3);
       if (s.outgoing && src && !isLocal(ch, src) && s.ethertype !== ETH_P_ARP && ch.locals.length) continue; // a forwarded copy
+      // A forwarded copy SNATed to one of our addresses: the same datagram was received just before, one hop earlier.
+      if (s.outgoing && !lo && receivedPrints.has(forwardPrint(s.ethertype, s.l3, 1) ?? '')) continue;
       let l3 = s.l3;
       if (f && !lo) {
         const d = datagram(f.key);

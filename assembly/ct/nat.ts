@@ -249,14 +249,14 @@ function manipPkt(nh: usize, end: usize, target: usize, manip: u32, l3: u32): bo
 
 const target: usize = memory.data(CT_TUPLE_SIZE);
 
-/** nf_nat_packet: rewrites the packet at a NAT hook of manip `manip` when the entry's binding says so. */
-export function natPacket(ct: usize, dir: u32, manip: u32): void {
+/** nf_nat_packet: rewrites the packet at a NAT hook of manip `manip` when the entry's binding says so; true if it did. */
+export function natPacket(ct: usize, dir: u32, manip: u32): bool {
   let bit = natBit(manip);
   if (dir) bit ^= CtStatus.SrcNat | CtStatus.DstNat;
-  if (!(status(ct) & bit)) return;
+  if (!(status(ct) & bit)) return false;
   const l3 = <u32>load<u8>(ct, CTE_L3);
   invertTuple(target, ct + CTE_ORIG + <usize>(dir ^ 1) * CT_TUPLE_SIZE, l3, load<u8>(ct, CTE_PROTO));
-  manipPkt(pData + <usize>pNh, pEnd, target, manip, l3);
+  return manipPkt(pData + <usize>pNh, pEnd, target, manip, l3);
 }
 
 /**

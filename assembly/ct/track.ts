@@ -228,13 +228,16 @@ export function ctIn(): i32 {
     } else if (proto == 17 || proto == 136) udpPacket(ct, isNew);
     else if (icmp) icmpPacket(ct, l3 == 10);
     else genericPacket(ct);
-    attach(ct, dir);
-    if (destroy) {
-      if (status(ct) & CtStatus.Confirmed) {
-        kill(ct, true, true);
-        held = ct;
-      }
+    if (destroy && status(ct) & CtStatus.Confirmed) {
+      // Deleted inside the tracker: before SEEN_REPLY, and its cached events are never delivered.
+      eventClear();
+      kill(ct, true, true);
+      held = ct;
+      pCt = ct;
+      pCtinfo = dir ? CtInfo.EstablishedReply : status(ct) & CtStatus.SeenReply ? CtInfo.Established : CtInfo.New;
+      return Verdict.Accept;
     }
+    attach(ct, dir);
     return Verdict.Accept;
   }
   return invalid(false);
