@@ -31,6 +31,9 @@ commands:
                               prints it, listed at the last packet's time
                               (what expired by then is gone); conntrack's
                               'N flow entries have been shown.' on stderr
+                 --conntrack-at SEC[.FRACTION]
+                              the same, listed at that time (seconds since
+                              the epoch, the capture's clock)
                  --events     'conntrack -E -o timestamp' lines as they
                               happen, before the report: [SEC.USEC] is the
                               time of the packet that caused the event (of

@@ -32,6 +32,8 @@ export interface ReplayArgs {
   conntrack?: boolean;
   /** run: print conntrack events as they happen (`conntrack -E -o timestamp`). */
   events?: boolean;
+  /** run: list the table at this time (ns since the epoch) instead of the last packet's. */
+  conntrackAt?: bigint;
 }
 
 /** Output channels of a command; `tty` says whether stderr is a terminal (progress bar). */
@@ -70,6 +72,15 @@ export function parseReplayArgs(cmd: string, argv: string[]): ReplayArgs {
       }
       case '--host': a.host = value(); break;
       case '--json': a.json = true; break;
+      case '--conntrack-at': {
+        if (cmd !== 'run') throw new UsageError(`${name} is an option of 'nftvm run'`);
+        const v = value();
+        const m = /^(\d+)(?:\.(\d{1,9}))?$/.exec(v);
+        if (!m) throw new UsageError('--conntrack-at needs a time in seconds since the epoch (SEC or SEC.FRACTION)');
+        a.conntrackAt = BigInt(m[1]!) * 1_000_000_000n + BigInt((m[2] ?? '').padEnd(9, '0'));
+        a.conntrack = true;
+        break;
+      }
       case '--conntrack':
       case '--events':
         if (cmd !== 'run') throw new UsageError(`${name} is an option of 'nftvm run'`);

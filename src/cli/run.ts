@@ -192,10 +192,10 @@ export function runReport(l: Loaded, io: Io): RunReport {
     deciders.set(key, d);
   }
   applyLiveStates(l, l.engine.liveStates());
-  // The table as listed at the last packet's time: what expired by then is reaped first (DESTROY events).
+  // The table as listed at the last packet's time (or --conntrack-at): what expired by then is reaped first (DESTROY events).
   let conntrack: RunReport['conntrack'];
   if (l.args.conntrack || l.args.json) {
-    const last = l.capture.packets[l.capture.packets.length - 1]?.timestamp ?? undefined;
+    const last = l.args.conntrackAt ?? l.capture.packets[l.capture.packets.length - 1]?.timestamp ?? undefined;
     if (last !== undefined) onEvents(l.engine.ctAdvance(last).events, () => null);
     const entries = l.engine.conntrack().map((e) => ({ ...e, text: formatConntrackEntry(e) }));
     conntrack = { at: last !== undefined ? secUsec(last) : null, entries, stats: l.engine.conntrackStats() ?? null };
