@@ -1,0 +1,13 @@
+import socket as S
+srv = host.socket(S.AF_INET, S.SOCK_STREAM); srv.setsockopt(S.SOL_SOCKET, S.SO_REUSEADDR, 1)
+srv.bind(("127.0.0.1", 8080)); srv.listen(2)
+c = host.socket(S.AF_INET, S.SOCK_STREAM); c.settimeout(2); c.bind(("127.0.0.1", 40340))
+c.connect(("127.0.0.1", 8080)); sleep(0.05)
+a, _ = srv.accept()
+c.send(b"self\n"); sleep(0.05); a.recv(100)
+a.close(); sleep(0.05); c.close(); sleep(0.1)
+s = host.socket(S.AF_INET, S.SOCK_DGRAM); s.bind(("10.99.1.1", 5300))
+u = host.socket(S.AF_INET, S.SOCK_DGRAM); u.bind(("10.99.1.1", 40341))
+u.sendto(b"me?", ("10.99.1.1", 5300)); sleep(0.05)
+d, addr = s.recvfrom(100); s.sendto(b"you", addr); sleep(0.05); u.recvfrom(100)
+host.run("ping", "-6", "-c", "1", "-W", "1", "::1"); sleep(0.1)
