@@ -11,6 +11,7 @@ import { setFastPath } from './fast';
 import { ctc, setNow } from './ct/entry';
 import { reapAll, tableInit } from './ct/table';
 import { tableTime } from './ct/track';
+import { defragInit } from './defrag';
 import { CTC_NOW } from './abi';
 import { batch, batchCap, ctl, host, image, imageCap, initRegions, loadFail, loadWhere, records, recordsCap } from './mem';
 
@@ -68,7 +69,10 @@ export function fastPath(on: u32): void {
  * counters and labels. 0, or -1 when it does not fit in memory.
  */
 export function ctInit(hashsize: u32, max: u32, ext: u32): i32 {
-  return tableInit(hashsize, max, ext != 0);
+  const r = tableInit(hashsize, max, ext != 0);
+  // Reassembly in front of conntrack: 8 MiB = the kernel's 4 MiB high threshold for each of IPv4 and IPv6.
+  if (r == 0) defragInit(8 << 20);
+  return r;
 }
 
 /** Address of the conntrack control block (CTC_*), 0 before ctInit. */
