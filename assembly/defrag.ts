@@ -10,7 +10,10 @@ import { defrag4, reason4 } from './defrag/ipv4';
 import { defrag6, reason6 } from './defrag/ipv6';
 import { DEFRAG_PASS, defragReady, queueInit } from './defrag/queue';
 
-export { DEFRAG_PASS, DEFRAG_STOLEN, DEFRAG_DONE, DEFRAG_DROP, DefragReason, queueCount as defragQueues, memOf as defragMem } from './defrag/queue';
+export {
+  DEFRAG_PASS, DEFRAG_STOLEN, DEFRAG_DONE, DEFRAG_DROP, DefragReason, queueCount as defragQueues, memOf as defragMem,
+  setFragTimeout as defragSetTimeout, setHighThresh as defragSetHighThresh,
+} from './defrag/queue';
 export { setMaxDist as defragSetMaxDist } from './defrag/ipv4';
 
 /** Lays out the reassembly area once (from ctInit): `bytes` of queue memory, half of it each family's high threshold. */

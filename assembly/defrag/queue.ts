@@ -87,8 +87,8 @@ let pmask: u32 = 0;
 const ageHead = new StaticArray<u32>(2);
 const ageTail = new StaticArray<u32>(2);
 const memUsed = new StaticArray<u32>(2);
-/** fqdir->high_thresh per family, and fqdir->timeout (ns). */
-let highThresh: u32 = 0;
+/** fqdir->high_thresh and fqdir->timeout (ns) per family. */
+const highThresh = new StaticArray<u32>(2);
 const timeoutNs = new StaticArray<u64>(2);
 /** Output buffer: the reassembled datagram (link header + up to 65535 bytes of IP). */
 export let outBuf: usize = 0;
@@ -123,24 +123,39 @@ export function queueInit(bytes: u32): void {
   if (qtab) return;
   if (bytes < 65536) bytes = 65536;
   if (bytes > 0x1000000) bytes = 0x1000000;
-  highThresh = bytes >> 1;
-  nq = bytes / 1024 + 64;
+  const n = bytes / 1024 + 64;
+  let np = (bytes / 512) * 5 / 4 + 256;
+  if (np > 65535) np = 65535;
+  // Leaves reassembly off rather than trapping when linear memory cannot grow this far.
+  const need = <u64>n * Q_SIZE + <u64>np * PG_SIZE + <u64>pow2(n) * 20 + OUT_CAP + 4096;
+  if (need > 0xf0000000 - (<u64>memory.size() << 16)) return;
+  highThresh[0] = bytes >> 1;
+  highThresh[1] = bytes >> 1;
+  nq = n;
   // Fresh pages from the stub runtime are zero: an all-zero record is a free queue with no pages.
   qtab = heap.alloc(<usize>nq * Q_SIZE);
   const nb = pow2(nq);
   bmask = nb - 1;
   buckets = take(<usize>nb * 4);
-  const np = pow2(nq);
-  pmask = np - 1;
-  peers = take(<usize>np * 16);
-  npages = (bytes / 512) * 5 / 4 + 256;
-  if (npages > 65535) npages = 65535;
+  pmask = nb - 1;
+  peers = take(<usize>nb * 16);
+  npages = np;
   pages = heap.alloc(<usize>npages * PG_SIZE);
   outBuf = take(OUT_CAP);
   keyBuf = take(KEY_LEN);
   seed = (<u64>prandom() << 32) | prandom();
   timeoutNs[0] = 30_000_000_000; // IP_FRAG_TIME
   timeoutNs[1] = 60_000_000_000; // IPV6_FRAG_TIMEOUT
+}
+
+/** ipfrag_time / nf_conntrack_frag6_timeout of family `fam` (0 IPv4, 1 IPv6), seconds; for queues created from now on. */
+export function setFragTimeout(fam: i32, seconds: u32): void {
+  timeoutNs[fam & 1] = <u64>seconds * 1_000_000_000;
+}
+
+/** ipfrag_high_thresh / nf_conntrack_frag6_high_thresh of family `fam` (bytes; the page pool of defragInit still bounds it). */
+export function setHighThresh(fam: i32, bytes: u32): void {
+  highThresh[fam & 1] = bytes;
 }
 
 /** Queue record of index + 1 `i`. */
@@ -183,7 +198,7 @@ function bucketOf(k: usize): usize {
 
 /** Accounted memory of family `fam` is over its high threshold (inet_frag_find refuses then). */
 @inline export function overLimit(fam: i32): bool {
-  return memUsed[fam] > highThresh;
+  return memUsed[fam] > highThresh[fam];
 }
 
 /** Adds truesize `n` to the queue and its family. */

@@ -14,7 +14,7 @@ const root = new URL('../../../', import.meta.url).pathname;
 // The entry: regions, the reassembly area, and one call that runs defrag() on packet bytes the test wrote.
 const ENTRY = `
 import { initRegions, batch } from './mem';
-import { defragInit, defrag, defragReason, defragQueues, defragMem, defragSetMaxDist } from './defrag';
+import { defragInit, defrag, defragReason, defragQueues, defragMem, defragSetMaxDist, defragSetTimeout, defragSetHighThresh } from './defrag';
 import { packetReset, parseLink, pktinfoIpv4, pktinfoIpv6, setPacketMeta, setHookContext, setNftrace, setUntracked,
   pData, pEnd, pNh, pMac, pThoff, pTprot, pL4, pFragoff, pMark, pNftrace, pProto } from './packet';
 export function setup(bytes: u32): usize { initRegions(4096, 4096, 1 << 20, 4096); defragInit(bytes); return batch; }
@@ -32,6 +32,8 @@ export function reason(): i32 { return defragReason; }
 export function queues(v6: i32): u32 { return defragQueues(v6); }
 export function mem(v6: i32): u32 { return defragMem(v6); }
 export function maxDist(n: u32): void { defragSetMaxDist(n); }
+export function timeout(v6: i32, s: u32): void { defragSetTimeout(v6, s); }
+export function highThresh(v6: i32, b: u32): void { defragSetHighThresh(v6, b); }
 export function outPtr(): usize { return pData; }
 export function outLen(): usize { return pEnd - pData; }
 export function nh(): i32 { return pNh; }
@@ -52,6 +54,8 @@ interface Exports {
   queues(v6: number): number;
   mem(v6: number): number;
   maxDist(n: number): void;
+  timeout(v6: number, s: number): void;
+  highThresh(v6: number, b: number): void;
   outPtr(): number;
   outLen(): number;
   nh(): number;
@@ -559,5 +563,23 @@ describe('ipv6', () => {
     expect(vm.feed(ether(g[1]!), { dev: 3, t: 60.5 })).toBe(DONE);
     vm.feed(ether(g[0]!), { t: 100 });
     expect(vm.feed(ether(g[1]!), { t: 160 })).toBe(STOLEN);
+    // nf_conntrack_frag6_timeout = 5: for queues created afterwards.
+    vm.x.timeout(1, 5);
+    const h = frag6(dgram6(), [[0, 504], [504, 504]], { id: 77 });
+    vm.feed(ether(h[0]!), { t: 200 });
+    expect(vm.feed(ether(h[1]!), { t: 205 })).toBe(STOLEN);
+    expect(vm.x.reason()).toBe(R.Queued);
+  });
+
+  it('nf_conntrack_frag6_high_thresh: a family over its threshold refuses fragments (NF_DROP), the other family does not', () => {
+    const vm = new Vm();
+    vm.x.highThresh(1, 1000);
+    const f = frag6(dgram6(), [[0, 504], [504, 504]]);
+    expect(vm.feed(ether(f[0]!))).toBe(STOLEN);
+    expect(vm.x.mem(1)).toBe(200 + 1280);
+    expect(vm.feed(ether(f[1]!))).toBe(DROP);
+    expect(vm.x.reason()).toBe(R.NoMemory);
+    expect(vm.feed(ether(frag4(ipv4({ l4: udp({ payload: A(600) }) }), [[0, 304]])[0]!))).toBe(STOLEN);
+    expect(vm.x.reason()).toBe(R.Queued);
   });
 });
