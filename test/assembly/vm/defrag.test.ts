@@ -251,6 +251,26 @@ describe('ip-fragments-ct (kernel recording)', () => {
   });
 });
 
+describe('examples/server.pcap', () => {
+  it('the lone first fragment from craft.py is held, never traced, and still queued when the capture ends', () => {
+    const cap = readCapture(readFileSync(root + 'examples/server.pcap'));
+    const vm = new Vm();
+    const seen: number[] = [];
+    let end = 0;
+    for (const p of cap.packets) {
+      end = Number(p.timestamp ?? 0n) / 1e9;
+      const ip = p.data.subarray(p.networkOffset);
+      if (p.networkOffset !== 14 || p.data[12] !== 0x08 || p.data[13] !== 0x00 || (ip[0]! >> 4) !== 4) continue;
+      // Received frames only: to the server's addresses.
+      if (![...ip.subarray(16, 20)].join('.').startsWith('192.0.2.10')) continue;
+      const r = vm.feed(p.data, { t: end });
+      if (r !== PASS) seen.push(r, vm.x.reason());
+    }
+    expect(seen).toEqual([STOLEN, R.Queued]);
+    expect(vm.x.queues(0)).toBe(1);
+  });
+});
+
 describe('ipv4', () => {
   const dgram = (n = 1000, o: { id?: number; src?: string } = {}) =>
     ipv4({ id: o.id ?? 7, src: o.src, l4: udp({ sport: 5000, dport: 7000, payload: Array.from({ length: n }, (_, i) => i & 0xff) }) });
