@@ -120,12 +120,30 @@ export function parseLink(ether: bool, family: i32): bool {
 
 /** One's complement sum of `len` bytes as big-endian 16-bit words, folded to 16 bits. */
 export function csumFold(p: usize, len: usize, init: u32 = 0): u32 {
-  let s: u64 = init;
+  // One's complement sums commute with byte order: add little-endian words 8 bytes at a time, fold, swap once.
+  let s: u64 = 0;
   let i: usize = 0;
-  for (; i + 1 < len; i += 2) s += be16(p + i);
-  if (i < len) s += <u64>load<u8>(p + i) << 8;
-  while (s >> 16) s = (s & 0xffff) + (s >> 16);
-  return <u32>s;
+  for (; i + 8 <= len; i += 8) {
+    const w = load<u64>(p + i);
+    s += (w & 0xffffffff) + (w >> 32);
+  }
+  if (i + 4 <= len) {
+    s += load<u32>(p + i);
+    i += 4;
+  }
+  if (i + 2 <= len) {
+    s += load<u16>(p + i);
+    i += 2;
+  }
+  if (i < len) s += load<u8>(p + i);
+  s = (s & 0xffffffff) + (s >> 32);
+  s = (s & 0xffffffff) + (s >> 32);
+  let t = <u32>s;
+  t = (t & 0xffff) + (t >> 16);
+  t = (t & 0xffff) + (t >> 16);
+  let u: u64 = <u64>(((t & 0xff) << 8) | (t >> 8)) + init;
+  while (u >> 16) u = (u & 0xffff) + (u >> 16);
+  return <u32>u;
 }
 
 /** ip_fast_csum: the IPv4 header (ihl bytes, a multiple of 4) sums to 0xffff. */

@@ -66,6 +66,7 @@ export function tableInit(hashsize: u32, max: u32, ext: bool): i32 {
   store<u32>(c, CtOption.TcpLoose | CtOption.Checksum | (ext ? CtOption.Acct : 0), CTC_FLAGS);
   store<u32>(c, 3, CTC_MAX_RETRANS);
   store<u64>(c, (<u64>prandom() << 32) | prandom(), CTC_SEED);
+  hashKeys();
   for (let i = 0; i < DEFAULT_TIMEOUTS.length; i++) store<u32>(c + CTC_TIMEOUTS + (<usize>i << 2), DEFAULT_TIMEOUTS[i]);
   return 0;
 }
@@ -77,48 +78,36 @@ export function tableInit(hashsize: u32, max: u32, ext: bool): i32 {
   return <u32>((ct - ctPool) / CTE_SIZE);
 }
 
-// SipHash-1-3 over the tuple words (the kernel keys SipHash per boot; a keyed
-// hash means chosen tuples cannot be steered into one bucket).
-let v0: u64 = 0;
-let v1: u64 = 0;
-let v2: u64 = 0;
-let v3: u64 = 0;
-@inline function sipRound(): void {
-  v0 += v1; v1 = rotl<u64>(v1, 13); v1 ^= v0; v0 = rotl<u64>(v0, 32);
-  v2 += v3; v3 = rotl<u64>(v3, 16); v3 ^= v2;
-  v0 += v3; v3 = rotl<u64>(v3, 21); v3 ^= v0;
-  v2 += v1; v1 = rotl<u64>(v1, 17); v1 ^= v2; v2 = rotl<u64>(v2, 32);
-}
-@inline function sipWord(m: u64): void {
-  v3 ^= m;
-  sipRound();
-  v0 ^= m;
+// A multilinear hash with secret 64-bit keys (strongly universal: without
+// the keys, chosen tuples cannot be steered into one bucket; the kernel keys
+// SipHash for the same reason). Keys come from the seed at ctInit.
+const keys: usize = memory.data(64);
+
+/** Derives the hash keys from CTC_SEED (splitmix64). */
+export function hashKeys(): void {
+  let x = load<u64>(ctc, CTC_SEED);
+  for (let i: usize = 0; i < 8; i++) {
+    x += 0x9e3779b97f4a7c15;
+    let z = x;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111eb;
+    store<u64>(keys + (i << 3), (z ^ (z >> 31)) | 1);
+  }
 }
 
 /** Bucket of tuple `t` (CT_TUPLE_SIZE bytes) of L3 `l3`, protocol `proto`, zone `zone`. */
 export function hashTuple(t: usize, l3: u32, proto: u32, zone: u32): u32 {
-  const k0 = load<u64>(ctc, CTC_SEED);
-  const k1 = k0 ^ 0x5d1e_c0de_0bad_f00d;
-  v0 = k0 ^ 0x736f6d6570736575;
-  v1 = k1 ^ 0x646f72616e646f6d;
-  v2 = k0 ^ 0x6c7967656e657261;
-  v3 = k1 ^ 0x7465646279746573;
   const tail = <u64>(<u64>load<u32>(t, 32) << 32) | (<u64>zone << 16) | (<u64>proto << 8) | <u64>l3;
+  let h: u64 = load<u64>(keys) + tail * load<u64>(keys, 8);
   if (l3 == 2) {
-    sipWord(<u64>load<u32>(t) | (<u64>load<u32>(t, 16) << 32));
+    h += (<u64>load<u32>(t) | (<u64>load<u32>(t, 16) << 32)) * load<u64>(keys, 16);
   } else {
-    sipWord(load<u64>(t));
-    sipWord(load<u64>(t, 8));
-    sipWord(load<u64>(t, 16));
-    sipWord(load<u64>(t, 24));
+    h += load<u64>(t) * load<u64>(keys, 16);
+    h += load<u64>(t, 8) * load<u64>(keys, 24);
+    h += load<u64>(t, 16) * load<u64>(keys, 32);
+    h += load<u64>(t, 24) * load<u64>(keys, 40);
   }
-  sipWord(tail);
-  v2 ^= 0xff;
-  sipRound();
-  sipRound();
-  sipRound();
-  const h = v0 ^ v1 ^ v2 ^ v3;
-  return <u32>((<u64>(<u32>h ^ <u32>(h >> 32)) * <u64>ctNBuckets) >> 32);
+  return <u32>(((h >> 32) * <u64>ctNBuckets) >> 32);
 }
 
 /** Tuple `t` equals direction `dir`'s tuple of entry `ct`. */

@@ -24,6 +24,8 @@ export let pCtinfo: u32 = CtInfo.None;
 export let pCtZone: u32 = 0;
 /** An entry removed from the table while this packet still holds it: released when the packet is done. */
 let held: usize = 0;
+/** Packets since the last sweep step. */
+let sweepTick: u32 = 0;
 /** nf_conntrack_in already ran for this packet (it runs once per packet). */
 let seen = false;
 
@@ -162,7 +164,8 @@ export function ctIn(): i32 {
   }
   setNow(tableTime(pTstamp));
   store<u32>(ctc, now, CTC_NOW);
-  sweep(1);
+  // The gc worker's share: one bucket every 16 packets (expired entries met by lookups go at once).
+  if (!(++sweepTick & 15)) sweep(1);
   if (!pL4 || pFragoff) return invalid(false);
   const nh = pData + <usize>pNh;
   const l3: u32 = (load<u8>(nh) >> 4) == 4 ? 2 : 10;
