@@ -53,7 +53,8 @@ export function defrag4(): i32 {
   if ((fo & 0x3fff) == 0) return DEFRAG_PASS;
   const ihl = (<u32>load<u8>(nh) & 15) << 2;
   const skbLen = <u32>(pEnd - nh);
-  if (ihl < 20 || ihl > skbLen) return DEFRAG_PASS;
+  // Only a locally generated packet can be this odd (the receive path checked and trimmed it).
+  if (ihl < 20 || ihl > skbLen || skbLen > 65535) return DEFRAG_PASS;
   const now = pTstamp;
   // frag_v4_compare_key: saddr, daddr, user, vif (no l3mdev: 0), id, protocol.
   memory.fill(keyBuf, 0, KEY_LEN);

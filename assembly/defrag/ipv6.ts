@@ -93,6 +93,8 @@ export function defrag6(): i32 {
   const plen = be16(nh + 4);
   // Jumbo payload inhibits the Fragment header.
   if (plen == 0) return DEFRAG_PASS;
+  // Only a locally generated packet can claim more than it has (ipv6_rcv checked and trimmed received ones).
+  if (plen + 40 > skbLen) return DEFRAG_PASS;
   if (!findPrevFhdr(nh, skbLen)) return DEFRAG_PASS;
   if (thdrTruncated(nh, skbLen)) return DEFRAG_PASS;
   if (fhoff + 8 > skbLen) return drop(DefragReason.NoMemory);

@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import asc from 'assemblyscript/asc';
 import { readCapture } from '../../../src/pcap/index.js';
 import { csum, ether, ipv4, ipv6, udp } from './helpers.js';
+import { xorshift32 } from '../../rng.js';
 
 const root = new URL('../../../', import.meta.url).pathname;
 
@@ -601,5 +602,81 @@ describe('ipv6', () => {
     expect(vm.x.reason()).toBe(R.NoMemory);
     expect(vm.feed(ether(frag4(ipv4({ l4: udp({ payload: A(600) }) }), [[0, 304]])[0]!))).toBe(STOLEN);
     expect(vm.x.reason()).toBe(R.Queued);
+  });
+});
+
+describe('random fragmentations', () => {
+  /** Cut points: multiples of 8 inside [0, n). */
+  function cuts(rnd: () => number, n: number, k: number): [number, number][] {
+    const pts = new Set<number>([0]);
+    for (let i = 0; i < k; i++) pts.add((rnd() % Math.ceil(n / 8)) * 8);
+    const p = [...pts].sort((a, b) => a - b).filter((x) => x < n);
+    return p.map((o, i) => [o, (p[i + 1] ?? n) - o]);
+  }
+  function shuffle<T>(rnd: () => number, a: T[]): T[] {
+    for (let i = a.length - 1; i > 0; i--) {
+      const j = rnd() % (i + 1);
+      [a[i], a[j]] = [a[j]!, a[i]!];
+    }
+    return a;
+  }
+
+  it('any order, exact duplicates before the last piece: one datagram, byte for byte, and no queue left', () => {
+    const rnd = xorshift32(0xdef4a9);
+    const vm = new Vm(8 << 20);
+    for (let round = 0; round < 300; round++) {
+      const v6 = round % 2 === 1;
+      const n = 16 + (rnd() % 3000);
+      const payload = Array.from({ length: n }, () => rnd() & 0xff);
+      const d = v6 ? ipv6({ l4: udp({ payload }) }) : ipv4({ id: round, l4: udp({ payload }) });
+      const dataLen = d.length - (v6 ? 40 : 20);
+      const parts = cuts(rnd, dataLen, 1 + (rnd() % 12));
+      const frags = v6 ? frag6(d, parts, { id: round }) : frag4(d, parts);
+      const order = shuffle(rnd, frags.map((_, i) => i));
+      const last = order.pop()!;
+      for (let k = rnd() % 4; k > 0 && order.length; k--) order.splice(rnd() % (order.length + 1), 0, order[rnd() % order.length]!);
+      order.push(last);
+      const r = order.map((i) => vm.feed(ether(frags[i]!), { t: round }));
+      const what = `round ${round} (${v6 ? 'ipv6' : 'ipv4'}, ${n} bytes, parts ${JSON.stringify(parts)}, order ${order})`;
+      expect(r.slice(0, -1).every((x) => x === STOLEN), what).toBe(true);
+      expect(r.at(-1), what).toBe(DONE);
+      const out = vm.out().subarray(14);
+      if (v6) expect([...out], what).toEqual([...d]);
+      else {
+        expect([...out.subarray(20)], what).toEqual([...d.subarray(20)]);
+        expect(csum(out.subarray(0, 20)), what).toBe(0);
+      }
+      expect(vm.x.queues(v6 ? 1 : 0), what).toBe(0);
+    }
+    expect(vm.x.mem(0)).toBe(0);
+    expect(vm.x.mem(1)).toBe(0);
+  });
+
+  it('random fragment fields and bytes after a valid header never trap (prerouting and output)', () => {
+    const rnd = xorshift32(0x5eed);
+    const vm = new Vm(1 << 20);
+    for (let i = 0; i < 5000; i++) {
+      const v6 = (rnd() & 1) === 1;
+      const len = rnd() % 1600;
+      const body = Uint8Array.from({ length: len }, () => rnd() & 0xff);
+      let p: Uint8Array;
+      if (v6) {
+        p = ipv6({ nexthdr: 44 });
+        const b = new Uint8Array(40 + len);
+        b.set(p.subarray(0, 40));
+        b.set(body, 40);
+        new DataView(b.buffer).setUint16(4, Math.max(0, len - (rnd() % 4)));
+        if (len > 4) b[40 + 1] = rnd() & 3 ? 0 : b[41]!;
+        p = b;
+      } else {
+        p = ipv4({ id: rnd() & 7, proto: 17, raw: body, options: rnd() & 1 ? [1, 1, 1, 1] : [] });
+        const v = new DataView(p.buffer);
+        v.setUint16(6, rnd() & 0x3fff);
+        v.setUint16(10, 0);
+        v.setUint16(10, csum(p.subarray(0, (p[0]! & 15) * 4)));
+      }
+      const r = vm.feed(ether(p), { t: i / 100, hook: rnd() & 1 ? PRE : OUT });
+      expect(r >= -2 && r <= 3).toBe(true);
+    }
   });
 });
