@@ -475,7 +475,7 @@ describe('ipv4', () => {
     // The queue was flushed and restarted with the last fragment alone.
     expect(vm.feed(ether(f[1]!))).toBe(STOLEN);
     expect(vm.feed(ether(f[0]!))).toBe(DONE);
-    // 64 in between are fine.
+    // 63 in between (a distance of 64) are fine.
     const g = frag4(dgram(1000, { id: 300 }), [[0, 504], [504, 504]]);
     vm.feed(ether(g[0]!));
     for (let i = 0; i < 63; i++) vm.feed(ether(frag4(dgram(1000, { id: 400 + i }), [[0, 504]])[0]!));
