@@ -1,0 +1,11 @@
+h, p = "10.99.1.1", "10.99.1.2"
+def P(pkt): peer1.send(pkt); sleep(0.05)
+def H(pkt): host.raw(pkt); sleep(0.05)
+P(IP(src=p, dst=h, id=1) / GRE(proto=0x0800) / IP(src="192.0.2.1", dst="192.0.2.2") / ICMP())
+H(IP(src=h, dst=p, id=2) / GRE(proto=0x0800) / IP(src="192.0.2.2", dst="192.0.2.1") / ICMP(type=0))
+P(IP(src=p, dst=h, id=3) / GRE(proto=0x0800) / IP(src="192.0.2.1", dst="192.0.2.2") / ICMP(seq=2))
+P(IP(src=p, dst=h, id=4) / GRE_PPTP(key_present=1, call_id=0x1111, payload_len=4) / b"\xff\x03\x00\x21")
+H(IP(src=h, dst=p, id=5) / GRE_PPTP(key_present=1, call_id=0x2222, payload_len=4) / b"\xff\x03\x00\x21")
+P(IP(src=p, dst=h, id=6, proto=50) / (b"\x00\x00\x10\x01" + b"\x00\x00\x00\x01" + b"e" * 24))
+H(IP(src=h, dst=p, id=7, proto=50) / (b"\x00\x00\x20\x02" + b"\x00\x00\x00\x01" + b"e" * 24))
+P(IP(src=p, dst=h, id=8, proto=253) / b"experimental")
