@@ -73,6 +73,9 @@ when the ruleset reads ct packets, bytes or avgpkt). HOST.json may set
              _tcp_ignore_invalid_rst, _tcp_max_retrans, _checksum, _acct,
              _max, _buckets
   "conntrack_max": N   nf_conntrack_max
+  "conntrack_buckets": N  nf_conntrack_buckets (rounded up to a multiple of
+                       512, as the kernel does; nf_conntrack_max stays
+                       262144 unless set too)
 
 A packet takes the input path when its destination is local, else forward
 (--forward) or is dropped after prerouting; packets from a local address,

@@ -141,7 +141,10 @@ export function buildHost(a: ReplayArgs, read: (f: string) => string): { host: H
   return { host, iface: dev.index, conntrack };
 }
 
-/** The conntrack table of host.json: its "sysctl" (net.netfilter.nf_conntrack_*) and "conntrack_max". */
+/** nf_conntrack_max of the recording machine (reference §1.3: 262144 buckets and entries by default). */
+const DEFAULT_CONNTRACK_MAX = 262144;
+
+/** The conntrack table of host.json: its "sysctl" (net.netfilter.nf_conntrack_*), "conntrack_max" and "conntrack_buckets". */
 export function conntrackFromJson(j: Record<string, unknown>, file: string): ConntrackOptions {
   const o: ConntrackOptions = {};
   const sysctl = j.sysctl;
@@ -153,11 +156,16 @@ export function conntrackFromJson(j: Record<string, unknown>, file: string): Con
       throw new Error(`${file}: "sysctl": ${(e as Error).message}`);
     }
   }
-  const max = j.conntrack_max;
-  if (max !== undefined) {
-    if (typeof max !== 'number' || !Number.isInteger(max) || max < 1 || max > 0xffffffff) throw new Error(`${file}: "conntrack_max" must be a positive integer, not ${JSON.stringify(max)}`);
-    o.max = max;
+  for (const [key, field] of [['conntrack_max', 'max'], ['conntrack_buckets', 'hashsize']] as const) {
+    const v = j[key];
+    if (v === undefined) continue;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 0xffffffff) throw new Error(`${file}: "${key}" must be a positive integer, not ${JSON.stringify(v)}`);
+    o[field] = v;
   }
+  // The kernel allocates whole pages of bucket heads: nf_conntrack_buckets rounds up to a multiple of 512.
+  if (o.hashsize !== undefined) o.hashsize = Math.ceil(o.hashsize / 512) * 512;
+  // Setting nf_conntrack_buckets at run time leaves nf_conntrack_max as it was: the default of 262144.
+  if (o.hashsize !== undefined && o.max === undefined) o.max = DEFAULT_CONNTRACK_MAX;
   return o;
 }
 
@@ -243,7 +251,6 @@ export async function loadReplay(a: ReplayArgs, includeReader: FileReader, opts:
       throw new Error(`${file}: ${(e as Error).message}`);
     }
   }
-  const items = plan(capture, host, { iface, links });
   const engine = await Engine.create({
     wasm: readWasm(), host, recordBytes: opts.recordBytes ?? 8 << 20, ...(opts.batchBytes ? { batchBytes: opts.batchBytes } : {}),
     conntrack: programConntrack(program, conntrack),
@@ -253,6 +260,8 @@ export async function loadReplay(a: ReplayArgs, includeReader: FileReader, opts:
   } catch (e) {
     throw new Error(`${a.ruleset}: ${(e as Error).message}`);
   }
+  // Families the ruleset tracks get their fragments reassembled by the VM (defrag at -400), one fragment at a time.
+  const items = plan(capture, host, { iface, links, defrag: engine.trackedFamilies() });
   return { args: a, host, engine, result, program, names, capture, items };
 }
 

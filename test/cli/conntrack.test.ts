@@ -33,7 +33,8 @@ const splitTimeout = (line: string): [string, number] => {
 };
 
 describe('nftvm run --events --conntrack against the kernel', () => {
-  for (const name of ['ct-tcp-handshake', 'ct-icmp-echo', 'ct-udp-closed-port']) {
+  // ct-zone: zone= in both formats; ct-timeouts: host.json sysctls; ct-table-full-tcp: conntrack_max.
+  for (const name of ['ct-tcp-handshake', 'ct-icmp-echo', 'ct-udp-closed-port', 'ct-zone', 'ct-timeouts', 'ct-table-full-tcp']) {
     it(name, async () => {
       // Listed when the kernel listed: `# listed at` of conntrack.txt.
       const ctFile = readFileSync(join(FIX, name, 'conntrack.txt'), 'utf8');
@@ -154,6 +155,15 @@ describe('host.json "sysctl" and "conntrack_max"', () => {
     const r = await run('run', rules, cap, '--host', host);
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/^nftvm run: .*\.json: "sysctl": unknown sysctl 'net\.netfilter\.nf_conntrack_udp_timout' \(known: .*net\.netfilter\.nf_conntrack_udp_timeout, /);
+  });
+
+  it('"conntrack_buckets": rounded up to a multiple of 512; nf_conntrack_max keeps its default unless given', async () => {
+    const stats = async (extra: Record<string, unknown>) => {
+      const r = await run('run', rules, cap, '--host', hostWith(name, extra), '--json');
+      return (JSON.parse(r.out) as { conntrack: { stats: { buckets: number; max: number } } }).conntrack.stats;
+    };
+    expect(await stats({ conntrack_buckets: 600 })).toMatchObject({ buckets: 1024, max: 262144 });
+    expect(await stats({ conntrack_buckets: 512, conntrack_max: 40 })).toMatchObject({ buckets: 512, max: 40 });
   });
 
   it('"conntrack_max" must be a positive integer', async () => {
