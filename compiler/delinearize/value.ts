@@ -210,7 +210,8 @@ export function valueText(t: ValueType, b: Uint8Array, opts: { wildcard?: boolea
       return `"${d.getUTCFullYear()}-${p(d.getUTCMonth() + 1)}-${p(d.getUTCDate())} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())}"`;
     }
     case 'time32':
-      return timeText(v / 1000n);
+      // A range end prints as whole seconds (`ct expiration 60s-120s`).
+      return opts.range ? `${v / 1000n}s` : timeText(v / 1000n);
     case 'classid': {
       if (v === 0xffffffffn) return 'root';
       if (v === 0n) return 'none';

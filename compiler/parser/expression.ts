@@ -90,7 +90,17 @@ function rhsConcat(p: Parser, allowKeywords: boolean, relational: boolean): Expr
 function rhsValue(p: Parser, allowKeywords: boolean, relational = false): Expr {
   const start = p.t;
   let e = binop(p, allowKeywords);
-  if (p.is('-')) {
+  // `1m-2m` is one word to the lexer; nft reads a range of two times.
+  const tr = e.k === 'sym' && e.tok === 'word' ? /^((?:\d+(?:ms|[dhms]))+)-((?:\d+(?:ms|[dhms]))+)$/.exec(e.text) : null;
+  if (tr && e.k === 'sym') {
+    const cut = e.span.start + tr[1]!.length;
+    e = {
+      k: 'range',
+      lo: { k: 'sym', text: tr[1]!, tok: 'word', span: { ...e.span, end: cut } },
+      hi: { k: 'sym', text: tr[2]!, tok: 'word', span: { ...e.span, start: cut + 1 } },
+      span: e.span,
+    };
+  } else if (p.is('-')) {
     p.next();
     const hi = binop(p, allowKeywords);
     e = { k: 'range', lo: e, hi, span: p.spanFrom(start) };
