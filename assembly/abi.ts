@@ -1653,6 +1653,8 @@ export enum ResFlags {
   BadDescriptor = 0x8,
   /** conntrack dropped the packet: the table was full and nothing could be evicted */
   CtDrop = 0x10,
+  /** a fragment reassembly kept (NF_STOLEN) or dropped: it went no further, the datagram goes on with its last fragment */
+  Defrag = 0x20,
 }
 // Result record per packet, written by the VM.
 /** u32 final verdict: the last hook's NF_* code (queue number in bits 16..31). */
@@ -1908,6 +1910,8 @@ export enum CtTimeout {
 export const CT_TIMEOUT_SLOTS = 16;
 /** NF_IP_PRI_CONNTRACK: conntrack's priority in prerouting and output. */
 export const NF_IP_PRI_CONNTRACK = -200;
+/** NF_IP_PRI_CONNTRACK_DEFRAG: fragment reassembly in front of conntrack. */
+export const NF_IP_PRI_CONNTRACK_DEFRAG = -400;
 /** Conntrack options (CTC_FLAGS): the boolean sysctls. */
 export enum CtOption {
   /** nf_conntrack_tcp_loose: pick up mid-stream TCP connections */

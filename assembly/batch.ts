@@ -4,7 +4,7 @@
 // order — and writes one result record per packet. No allocation.
 
 import {
-  BatchFlags, BATCH_COUNT, CtInfo, RecordKind, CtStateBit, CTC_FAMILIES, NF_IP_PRI_CONNTRACK, RES_CTENTRY, RES_CTINFO, RES_CTSTATE, BATCH_FLAGS, BATCH_HEADER_SIZE, BATCH_RESULTS, Family, IFACE_NAME, InetHook, NONE32, NONE8, PktFlags,
+  BatchFlags, BATCH_COUNT, CtInfo, RecordKind, CtStateBit, CTC_FAMILIES, NF_IP_PRI_CONNTRACK, NF_IP_PRI_CONNTRACK_DEFRAG, RES_CTENTRY, RES_CTINFO, RES_CTSTATE, BATCH_FLAGS, BATCH_HEADER_SIZE, BATCH_RESULTS, Family, IFACE_NAME, InetHook, NONE32, NONE8, PktFlags,
   PKT_DATA, PKT_FAMILY, PKT_FLAGS, PKT_HOOKS, PKT_HOOK_COUNT, PKT_HOOK_MAX, PKT_IIF, PKT_LEN, PKT_MARK, PKT_OIF, PKT_PKTTYPE,
   PKT_SIZE, PKT_TSTAMP, RECORDS_COUNT, RECORDS_DATA, RECORDS_DROPPED, ResFlags, RES_CHAIN, RES_FLAGS, RES_HOOK, RES_HOOK_INDEX, RES_MARK,
   RES_PRIORITY, RES_RULE, RES_SIZE, RES_VERDICT, Verdict,
@@ -23,6 +23,7 @@ import { ctc } from './ct/entry';
 import { setEventsOn } from './ct/events';
 import { entryIndex } from './ct/table';
 import { ctConfirm, ctIn, ctPacketEnd, ctPacketReset, pCt, pCtinfo } from './ct/track';
+import { DEFRAG_DONE, DEFRAG_PASS, DEFRAG_STOLEN, defrag } from './defrag';
 import { MANIP_DST, MANIP_SRC, natIcmpReply, natInitialized, natNullBinding, natPacket } from './ct/nat';
 
 let lastChain: u32 = NONE32;
@@ -67,12 +68,18 @@ function ctHook(hook: i32, nfproto: i32, iif: u32, oif: u32): i32 {
  */
 function runHook(slot: i32, hook: i32, iif: u32, oif: u32, ct: i32): i32 {
   let natRan = false;
+  let defragRan = false;
   const h = <usize>load<u32>(rtRuleset, RS_HOOKS) + (<usize>(slot * HOOK_NUM + (slot == HOOK_SLOT_NETDEV ? 5 : hook)) << 3);
   const list = <usize>load<u32>(rtRuleset, RS_HOOK_CHAINS) + (<usize>load<u32>(h) << 2);
   const n = load<u32>(h, 4);
   for (let i: u32 = 0; i < n; i++) {
     const c = load<u32>(list + (<usize>i << 2));
     const ch = rtChains + <usize>c * CH_SIZE;
+    if (ct && !defragRan && load<i32>(ch, CH_PRIO) >= NF_IP_PRI_CONNTRACK_DEFRAG) {
+      defragRan = true;
+      const v = defragHook(hook, ct, iif, oif);
+      if (v != Verdict.Accept) return v;
+    }
     if (ct && load<i32>(ch, CH_PRIO) >= NF_IP_PRI_CONNTRACK) {
       const v = ctHook(hook, ct, iif, oif);
       ct = 0;
@@ -103,7 +110,27 @@ function runHook(slot: i32, hook: i32, iif: u32, oif: u32, ct: i32): i32 {
     lastRule = decidedRule;
     if ((v & 0xff) != Verdict.Accept) return v;
   }
+  if (ct && !defragRan) {
+    const v = defragHook(hook, ct, iif, oif);
+    if (v != Verdict.Accept) return v;
+  }
   return ct ? ctHook(hook, ct, iif, oif) : Verdict.Accept;
+}
+
+/** Reassembly kept or dropped the packet (ResFlags.Defrag). */
+let defragKept = false;
+
+/** nf_defrag_ipv4/ipv6 as a hook entry at -400: Accept (whole, or now the reassembled datagram), Stolen (queued) or Drop. */
+function defragHook(hook: i32, nfproto: i32, iif: u32, oif: u32): i32 {
+  setHookContext(hook, nfproto, iif, oif);
+  const r = defrag(nfproto == Family.Ipv6);
+  if (r == DEFRAG_PASS) return Verdict.Accept;
+  if (r == DEFRAG_DONE) {
+    if (tracing()) tracePacket(oif, false);
+    return Verdict.Accept;
+  }
+  defragKept = true;
+  return r == DEFRAG_STOLEN ? Verdict.Stolen : Verdict.Drop;
 }
 
 /** The packet's destination changed at a DST manip hook: the stack routes it again. */
@@ -222,6 +249,7 @@ function evalPacket(k: u32, res: usize): void {
   packetReset(batch + off, len, desc, k);
   ctPacketReset();
   ctDropped = false;
+  defragKept = false;
   setPacketMeta(load<u32>(desc, PKT_MARK), load<u8>(desc, PKT_PKTTYPE), load<u64>(desc, PKT_TSTAMP));
   // The nf_trace bit of an skb traced in an earlier hook (netdev ingress, bridge) stays set.
   if (load<u8>(desc, PKT_FLAGS) & PktFlags.Nftrace) setNftrace(true);
@@ -299,6 +327,7 @@ function evalPacket(k: u32, res: usize): void {
       }
       if ((v & 0xff) != Verdict.Accept) {
         verdict = v;
+        if (defragKept) flags |= ResFlags.Defrag;
         if (ctDropped) {
           flags |= ResFlags.CtDrop;
           decidedHook = hook;

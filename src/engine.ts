@@ -563,6 +563,12 @@ export class Engine {
     return out;
   }
 
+  /** Families whose packets conntrack tracks under the loaded ruleset (a ct or nat expression in an ip, ip6 or inet table). */
+  trackedFamilies(): { ipv4: boolean; ipv6: boolean } {
+    const f = this.ctc ? this.view.getUint32(this.ctc + abi.CTC_FAMILIES, true) : 0;
+    return { ipv4: (f & (1 << abi.Family.Ipv4)) !== 0, ipv6: (f & (1 << abi.Family.Ipv6)) !== 0 };
+  }
+
   /** Sizes and statistics of the conntrack table (undefined: the engine has none). */
   conntrackStats(): CtStats | undefined {
     if (!this.ctc) return undefined;

@@ -50,6 +50,8 @@ export interface PlanOptions {
    * link-layer header is taken from the frame there with the same bytes.
    */
   links?: Map<number, Capture>;
+  /** Families the ruleset tracks: the VM reassembles their fragments (conntrack's defrag), so each fragment takes its whole path. */
+  defrag?: { ipv4: boolean; ipv6: boolean };
 }
 
 /** A packet with its direction and devices resolved, before paths are built. */
@@ -487,7 +489,7 @@ export function plan(cap: Capture, host: HostModel, opts: PlanOptions = {}): Rep
       items.push(it);
       continue;
     }
-    if (f && s.ethertype === ETH_P_IP) {
+    if (f && s.ethertype === ETH_P_IP && !opts.defrag?.ipv4) {
       const it = received(s, s.l3, s.index, 0);
       const input = it.desc.hooks.indexOf(abi.InetHook.Input);
       if (input >= 0) {
