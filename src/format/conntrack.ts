@@ -26,7 +26,9 @@ function tupleText(t: CtTuple, proto: number): string {
 interface Layout {
   timeout: boolean;
   state: boolean;
-  markUse: boolean;
+  /** mark=: always (-L), only when non-zero (-E), never. */
+  mark: 'always' | 'nonzero';
+  use: boolean;
   counters: boolean;
 }
 
@@ -40,15 +42,15 @@ function entryText(e: CtEntry, l: Layout): string {
   parts.push(tupleText(e.reply, e.proto));
   if (l.counters && e.counters) parts.push(`packets=${e.counters.reply.packets} bytes=${e.counters.reply.bytes}`);
   if (e.assured) parts.push('[ASSURED]');
-  if (l.markUse) parts.push(`mark=${e.mark}`);
+  if (l.mark === 'always' || e.mark !== 0) parts.push(`mark=${e.mark}`);
   if (e.zone !== 0) parts.push(`zone=${e.zone}`);
-  if (l.markUse) parts.push('use=1');
+  if (l.use) parts.push('use=1');
   return parts.join(' ');
 }
 
 /** One line of `conntrack -L` (no newline). */
 export function formatConntrackEntry(e: CtEntry): string {
-  return entryText(e, { timeout: true, state: true, markUse: true, counters: true });
+  return entryText(e, { timeout: true, state: true, mark: 'always', use: true, counters: true });
 }
 
 /** `conntrack -o timestamp`'s prefix for a time in ns since the Unix epoch: `[sec.usec]` and a TAB. */
@@ -59,7 +61,8 @@ export function timestampPrefix(ns: bigint): string {
 
 /**
  * One line of `conntrack -E` (no newline): the type tag right-aligned in 9
- * columns, then the entry without mark= and use=; the TCP state only for NEW,
+ * columns, then the entry without use= and with mark= only when the mark is
+ * not 0 (ctnetlink sends it in events only then); the TCP state only for NEW,
  * DESTROY and updates that changed it; DESTROY's timeout only when the entry
  * was killed with time left, its counters (accounting on) only on DESTROY. `timestamp` adds `-o timestamp`'s prefix.
  */
@@ -68,7 +71,7 @@ export function formatConntrackEvent(ev: CtEvent, opts: { timestamp?: boolean } 
   const destroy = kind === 'DESTROY';
   const timeout = destroy ? (ev.bits & abi.CtEventBits.Killed) !== 0 && ev.entry.timeout > 0 : true;
   const state = kind !== 'UPDATE' || (ev.bits & abi.CtEventBits.Protoinfo) !== 0;
-  const line = `${`[${kind}]`.padStart(9)} ${entryText(ev.entry, { timeout, state, markUse: false, counters: destroy })}`;
+  const line = `${`[${kind}]`.padStart(9)} ${entryText(ev.entry, { timeout, state, mark: 'nonzero', use: false, counters: destroy })}`;
   return opts.timestamp ? timestampPrefix(ev.time) + line : line;
 }
 

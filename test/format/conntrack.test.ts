@@ -124,7 +124,7 @@ const LIST = [
   'icmpv6   58 29 src=fc00:99::1 dst=fc00:99::2 type=128 code=0 id=14378 src=fc00:99::2 dst=fc00:99::1 type=129 code=0 id=14378 mark=0 use=1',
 ];
 
-// §6.3: conntrack -E, and the -o timestamp and DESTROY examples.
+// §6.3: conntrack -E, and the -o timestamp and DESTROY examples; mark= when not 0 (recorded; the digest omits it).
 const EVENTS = [
   '    [NEW] tcp      6 120 SYN_SENT src=10.99.0.1 dst=10.99.0.2 sport=40100 dport=8080 [UNREPLIED] src=10.99.0.2 dst=10.99.0.1 sport=8080 dport=40100',
   ' [UPDATE] tcp      6 432000 ESTABLISHED src=10.99.0.1 dst=10.99.0.2 sport=40100 dport=8080 src=10.99.0.2 dst=10.99.0.1 sport=8080 dport=40100 [ASSURED]',
@@ -134,6 +134,9 @@ const EVENTS = [
   '    [NEW] icmp     1 30 src=10.99.0.1 dst=10.99.0.2 type=8 code=0 id=14366 [UNREPLIED] src=10.99.0.2 dst=10.99.0.1 type=0 code=0 id=14366',
   '[DESTROY] tcp      6 120 CLOSE src=10.99.0.1 dst=10.99.0.2 sport=40101 dport=8081 [UNREPLIED] src=10.99.0.2 dst=10.99.0.1 sport=8081 dport=40101',
   '[DESTROY] icmp     1 src=10.99.0.1 dst=10.99.0.2 type=8 code=0 id=15100 src=10.99.0.2 dst=10.99.0.1 type=0 code=0 id=15100',
+  // Recorded (test/fixtures/trace/ct-mark, ct-zone): a mark that is not 0, and a zone, end the line.
+  ' [UPDATE] tcp      6 432000 ESTABLISHED src=10.99.1.2 dst=10.99.1.1 sport=40270 dport=8080 src=10.99.1.1 dst=10.99.1.2 sport=8080 dport=40270 [ASSURED] mark=16',
+  '    [NEW] udp      17 30 src=10.99.1.2 dst=10.99.1.1 sport=40350 dport=5400 [UNREPLIED] src=10.99.1.1 dst=10.99.1.2 sport=5400 dport=40350 zone=5',
 ];
 
 describe('conntrack -L lines', () => {
@@ -214,11 +217,13 @@ describe('conntrack -E lines', () => {
     expect(timestampPrefix(1_000_000_007_000n)).toBe('[1000.000007]\t');
   });
 
-  it('mark, use and counters: never on NEW/UPDATE, counters on DESTROY with accounting', () => {
+  it('use never; mark only when not 0; counters only on DESTROY with accounting', () => {
     const l = layOut(EVENTS[7]!.replace('id=15100 src', 'id=15100 packets=2 bytes=168 src') + ' packets=2 bytes=168');
     l.view.setUint32(abi.CTE_MARK, 9, true);
     const ev: CtEvent = { kind: 'DESTROY', bits: 0, timeMs: NOW, time: 0n, entry: decode(l, { ext: true, acct: true }) };
-    expect(formatConntrackEvent(ev)).toBe('[DESTROY] icmp     1 src=10.99.0.1 dst=10.99.0.2 type=8 code=0 id=15100 packets=2 bytes=168 src=10.99.0.2 dst=10.99.0.1 type=0 code=0 id=15100 packets=2 bytes=168');
+    expect(formatConntrackEvent(ev)).toBe('[DESTROY] icmp     1 src=10.99.0.1 dst=10.99.0.2 type=8 code=0 id=15100 packets=2 bytes=168 src=10.99.0.2 dst=10.99.0.1 type=0 code=0 id=15100 packets=2 bytes=168 mark=9');
+    expect(formatConntrackEvent({ ...ev, kind: 'UPDATE' })).toBe(' [UPDATE] icmp     1 0 src=10.99.0.1 dst=10.99.0.2 type=8 code=0 id=15100 src=10.99.0.2 dst=10.99.0.1 type=0 code=0 id=15100 mark=9');
+    ev.entry.mark = 0;
     expect(formatConntrackEvent({ ...ev, kind: 'UPDATE' })).toBe(' [UPDATE] icmp     1 0 src=10.99.0.1 dst=10.99.0.2 type=8 code=0 id=15100 src=10.99.0.2 dst=10.99.0.1 type=0 code=0 id=15100');
   });
 });
