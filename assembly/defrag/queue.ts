@@ -3,7 +3,8 @@
 // hash of the key, a pool of 512-byte pages holding each datagram's bytes at
 // their final offsets, and per page two bitmaps of 8-byte units (covered, a
 // run starts here) that decide inet_frag_queue_insert's OK / DUP / OVERLAP.
-// Sized once by defragInit; nothing is allocated per packet.
+// Sized once by defragInit; nothing is allocated per packet. Whatever the
+// rules (`ct state new udp dport 7000 counter`), their datagram is built here.
 
 import { prandom } from '../mem';
 
@@ -412,14 +413,16 @@ export function peerNextRid(peer: u32): u32 {
   return hi - lo == 64 ? <u64>-1 : ((<u64>1 << <u64>(hi - lo)) - 1) << <u64>lo;
 }
 
+/** Set by insertCheck: the fragment continues the last run (fragrun_append_to_last), no new run starts. */
+export let insertAppends = false;
+
 /**
  * inet_frag_queue_insert's decision for data [offset, end): a fragment that
- * starts at or past the tail's end is OK, or an OVERLAP when it starts
- * before it; one inside the queue is a DUP when it lies within one run of
- * adjacent fragments, an OVERLAP when it touches queued data otherwise, and
- * OK when it touches none. `append` (out) is set when it continues the last run.
+ * ends past the tail (the highest fragment) is OK, or an OVERLAP when it
+ * starts before the tail's end; one inside the queue is a DUP when it lies
+ * within one run of adjacent fragments, an OVERLAP when it touches queued
+ * data otherwise, and OK (a run of its own) when it touches none.
  */
-export let insertAppends = false;
 export function insertCheck(q: usize, offset: u32, end: u32): i32 {
   insertAppends = false;
   if (!load<u8>(q, Q_HASTAIL)) return IPFRAG_OK;

@@ -94,7 +94,7 @@ beforeAll(async () => {
   if (error) throw new Error(`asc failed on the defrag entry:\n${errors}`);
   const wasm = [...files.entries()].find(([n]) => n.endsWith('.wasm'));
   if (!wasm) throw new Error('no wasm written');
-  module = await WebAssembly.compile(wasm[1]);
+  module = await WebAssembly.compile(new Uint8Array(wasm[1]));
 }, 120_000);
 
 const PRE = 0;
@@ -680,3 +680,4 @@ describe('random fragmentations', () => {
     }
   });
 });
+
