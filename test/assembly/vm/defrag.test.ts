@@ -7,7 +7,8 @@ import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import asc from 'assemblyscript/asc';
 import { readCapture } from '../../../src/pcap/index.js';
-import { csum, ether, ipv4, ipv6, udp } from './helpers.js';
+import * as abi from '../../../assembly/abi.js';
+import { csum, engine, ether, ipv4, ipv6, rx, udp } from './helpers.js';
 import { xorshift32 } from '../../rng.js';
 
 const root = new URL('../../../', import.meta.url).pathname;
@@ -681,3 +682,63 @@ describe('random fragmentations', () => {
   });
 });
 
+describe('through the Engine (defrag at -400 in the hook walk)', () => {
+  const RULESET = `table inet early {
+ chain pre {
+  type filter hook prerouting priority -450; policy accept;
+  counter
+ }
+}
+table inet filter {
+ chain pre {
+  type filter hook prerouting priority raw; policy accept;
+  ip frag-off & 0x3fff != 0 counter
+  exthdr frag exists counter
+  counter
+ }
+ chain input {
+  type filter hook input priority filter; policy accept;
+  ct state new udp dport 7000 counter
+  ct state new udp dport 7001 counter
+  udp dport 7002 drop
+ }
+}
+`;
+  const T0 = 1_700_000_000_000_000_000n;
+  const counts = (e: Awaited<ReturnType<typeof engine>>) => [...e.ruleCounters().values()].map((c) => Number(c.packets));
+
+  it('ipv4 and ipv6 fragments: the -450 chain sees each, raw and input see the datagram once, conntrack one entry each', async () => {
+    const e = await engine();
+    e.load(RULESET);
+    const d4 = ipv4({ src: '10.0.0.2', dst: '10.0.0.1', id: 77, l4: udp({ sport: 53000, dport: 7000, payload: A(100) }) });
+    const d6 = ipv6({ src: '2001:db8::2', dst: '2001:db8::1', l4: udp({ sport: 53001, dport: 7001, payload: A(150, 0x46) }) });
+    const f = [...frag4(d4, [[0, 40], [40, 40], [80, 28]]), ...frag6(d6, [[0, 48], [48, 48], [96, 62]])];
+    const r = e.evaluate(f.map((x, i) => ({ ...rx(x), tstamp: T0 + BigInt(i) * 20_000_000n })));
+    expect(f.map((_, i) => r.verdict(i))).toEqual([abi.Verdict.Stolen, abi.Verdict.Stolen, abi.Verdict.Accept, abi.Verdict.Stolen, abi.Verdict.Stolen, abi.Verdict.Accept]);
+    expect(f.map((_, i) => (r.flags(i) & abi.ResFlags.Defrag) !== 0)).toEqual([true, true, false, true, true, false]);
+    // early: 6 fragments; raw: no fragment seen, 2 datagrams; input: one new flow each.
+    expect(counts(e)).toEqual([6, 0, 0, 2, 1, 1]);
+    expect(e.conntrack().map((c) => `${c.orig.dport}`).sort()).toEqual(['7000', '7001']);
+  });
+
+  it('an ipv6 overlap is dropped at -400 (NF_DROP); ipv4 bad fragments are stolen', async () => {
+    const e = await engine();
+    e.load(RULESET);
+    const d6 = ipv6({ src: '2001:db8::2', dst: '2001:db8::1', l4: udp({ dport: 7001, payload: A(1000) }) });
+    const d4 = ipv4({ src: '10.0.0.2', dst: '10.0.0.1', l4: udp({ dport: 7000, payload: A(1000) }) });
+    const f = [...frag6(d6, [[0, 504], [496, 512]]), ...frag4(d4, [[0, 504], [496, 512]])];
+    const r = e.evaluate(f.map((x, i) => ({ ...rx(x), tstamp: T0 + BigInt(i) * 1_000_000n })));
+    expect(f.map((_, i) => r.verdict(i))).toEqual([abi.Verdict.Stolen, abi.Verdict.Drop, abi.Verdict.Stolen, abi.Verdict.Stolen]);
+    expect(counts(e)).toEqual([4, 0, 0, 0, 0, 0]);
+  });
+
+  it('without conntrack in the ruleset nothing is reassembled: raw sees every fragment', async () => {
+    const e = await engine();
+    e.load(RULESET.replace(/ct state new /g, ''));
+    const d4 = ipv4({ src: '10.0.0.2', dst: '10.0.0.1', l4: udp({ dport: 7000, payload: A(100) }) });
+    const f = frag4(d4, [[0, 40], [40, 68]]);
+    const r = e.evaluate(f.map((x) => rx(x)));
+    expect(f.map((_, i) => r.verdict(i))).toEqual([abi.Verdict.Accept, abi.Verdict.Accept]);
+    expect(counts(e).slice(0, 4)).toEqual([2, 2, 0, 2]);
+  });
+});
