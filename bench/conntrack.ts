@@ -307,32 +307,10 @@ class Resident {
   }
 }
 
-/** Median and best ns/packet of `f`, which evaluates `per` packets per call. */
-function time(f: () => void, per: number): { ns: number; best: number } {
-  let iters = 1;
-  for (;;) {
-    const t0 = performance.now();
-    for (let i = 0; i < iters; i++) f();
-    const dt = performance.now() - t0;
-    if (dt >= REP_MS / 4) {
-      iters = Math.max(1, Math.round((iters * REP_MS) / dt));
-      break;
-    }
-    iters *= 2;
-  }
-  const samples: number[] = [];
-  for (let r = 0; r < REPS; r++) {
-    const t0 = performance.now();
-    for (let i = 0; i < iters; i++) f();
-    samples.push(((performance.now() - t0) * 1e6) / (iters * per));
-  }
-  samples.sort((a, b) => a - b);
-  return { ns: samples[samples.length >> 1]!, best: samples[0]! };
-}
-
 interface Row {
   section: string;
   name: string;
+  /** Median and best ns/packet. */
   ns: number;
   best: number;
   accepted: number;
@@ -345,35 +323,81 @@ interface Row {
 }
 const rows: Row[] = [];
 
-/** Times `res` cycling over its blocks; with `stepNs`, every call's packets are `stepNs` later than the last's. */
-function timed(section: string, name: string, res: Resident, expect: number | undefined, opts: { stepNs?: number; floorMpps?: number } = {}): Row {
-  let k = 0;
-  let t = T0 + 1e9;
-  const call = () => {
-    if (opts.stepNs !== undefined) t += opts.stepNs;
-    res.run(k, opts.stepNs !== undefined ? t : undefined);
-    k = k + 1 === res.blocks ? 0 : k + 1;
-  };
-  // Warm-up (JIT tiers, and for expiring rows a table in its steady state).
-  for (let i = 0; i < Math.max(res.blocks, 8); i++) call();
-  const tm = time(call, BATCH);
-  call();
-  const c = res.check(expect ?? 0);
-  const row: Row = { section, name, ...tm, accepted: c.accepted, ...(expect !== undefined ? { state: c.state } : {}) };
-  if (opts.floorMpps !== undefined) {
-    row.floor = `≥ ${opts.floorMpps} Mpps`;
-    row.meets = 1e3 / tm.ns >= opts.floorMpps;
-  }
-  rows.push(row);
-  return row;
+/** One row of a group: blocks to cycle over, the ct state its packets must get, a floor. */
+interface Case {
+  name: string;
+  res: Resident;
+  /** Expected `ct state` bits (undefined: conntrack not in use). */
+  expect?: number;
+  /** Every call's packets are this much later than the last call's (ns). */
+  stepNs?: number;
+  /** At least this many Mpps. */
+  floorMpps?: number;
+  /** At most this many ns per packet more than the group's first case (median of the per-round differences). */
+  budgetNs?: number;
+  /** Note the difference with the group's first case (implied by budgetNs). */
+  vsFirst?: boolean;
+  note?: string;
 }
 
-/** Marks `row` against a per-packet budget over `base`. */
-function budget(row: Row, base: Row, ns: number): void {
-  const d = row.ns - base.ns;
-  row.note = `${d >= 0 ? '+' : ''}${d.toFixed(1)} ns vs conntrack off`;
-  row.floor = `≤ +${ns} ns`;
-  row.meets = d <= ns;
+/**
+ * Times the cases of a group interleaved: after warm-up and calibration,
+ * REPS rounds each run every case once for ~REP_MS, so a machine busy with
+ * something else slows all of them alike. Medians and bests per case; a
+ * budget compares the per-round differences with the first case.
+ */
+function group(section: string, cases: Case[]): Row[] {
+  const calls = cases.map((c) => {
+    let k = 0;
+    let t = T0 + 1e9;
+    return () => {
+      if (c.stepNs !== undefined) t += c.stepNs;
+      c.res.run(k, c.stepNs !== undefined ? t : undefined);
+      k = k + 1 === c.res.blocks ? 0 : k + 1;
+    };
+  });
+  // Warm-up (JIT tiers, and for expiring rows a table in its steady state), then iterations for ~REP_MS.
+  const iters = calls.map((call, i) => {
+    for (let w = 0; w < Math.max(cases[i]!.res.blocks, 8); w++) call();
+    let n = 1;
+    for (;;) {
+      const t0 = performance.now();
+      for (let j = 0; j < n; j++) call();
+      const dt = performance.now() - t0;
+      if (dt >= REP_MS / 4) return Math.max(1, Math.round((n * REP_MS) / dt));
+      n *= 2;
+    }
+  });
+  const samples: number[][] = cases.map(() => []);
+  for (let r = 0; r < REPS; r++) {
+    calls.forEach((call, i) => {
+      const t0 = performance.now();
+      for (let j = 0; j < iters[i]!; j++) call();
+      samples[i]!.push(((performance.now() - t0) * 1e6) / (iters[i]! * BATCH));
+    });
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+  const out = cases.map((c, i) => {
+    calls[i]!();
+    const chk = c.res.check(c.expect ?? 0);
+    const row: Row = { section, name: c.name, ns: median(samples[i]!), best: Math.min(...samples[i]!), accepted: chk.accepted, ...(c.expect !== undefined ? { state: chk.state } : {}), ...(c.note ? { note: c.note } : {}) };
+    if (c.floorMpps !== undefined) {
+      row.floor = `≥ ${c.floorMpps} Mpps`;
+      row.meets = 1e3 / row.ns >= c.floorMpps;
+    }
+    if (c.budgetNs !== undefined || c.vsFirst) {
+      const d = median(samples[i]!.map((x, r) => x - samples[0]![r]!));
+      const first = cases[0]!.name;
+      row.note = `${d >= 0 ? '+' : ''}${d.toFixed(1)} ns vs ${first.startsWith('baseline') ? 'baseline' : first.replace(/^.*, /, '')}${c.note ? `; ${c.note}` : ''}`;
+      if (c.budgetNs !== undefined) {
+        row.floor = `≤ +${c.budgetNs} ns`;
+        row.meets = d <= c.budgetNs;
+      }
+    }
+    return row;
+  });
+  rows.push(...out);
+  return out;
 }
 
 const EST = abi.CtStateBit.Established;
@@ -385,35 +409,35 @@ const EXPIRE = 121e9;
 
 // Established: a few flows (TCP after a full handshake, UDP after a reply).
 {
-  const s = 'established traffic, ct state established,related accept';
-  const eStateless = await engine(STATELESS);
   const tcp: Flow[] = Array.from({ length: 8 }, () => ({ proto: 6, cli: pub4(), srv: LOCAL4, sport: eph(), dport: 443 }));
   const udp: Flow[] = Array.from({ length: 8 }, () => ({ proto: 17, cli: pub4(), srv: LOCAL4, sport: eph(), dport: 53 }));
   const ack = (f: Flow) => packet(f, false, { flags: 0x10, seq: 1001, ack: 5001 });
+  const handshakes = (e: Engine) => feed(e, tcp.flatMap((f) => [packet(f), packet(f, true, { flags: 0x12, seq: 5000, ack: 1001 }), ack(f)]));
   const tcpBlock = Array.from({ length: BATCH }, (_, i) => ack(tcp[i % tcp.length]!));
   const udpBlock = Array.from({ length: BATCH }, (_, i) => packet(udp[i % udp.length]!));
-  const base = timed(s, 'baseline: stateless accept (meta l4proto), 8 TCP flows', new Resident(eStateless, [tcpBlock]), undefined);
-  base.note = 'no conntrack';
   const e = await engine(STATEFUL);
-  feed(e, tcp.flatMap((f) => [packet(f), packet(f, true, { flags: 0x12, seq: 5000, ack: 1001 }), ack(f)]));
+  handshakes(e);
   feed(e, udp.flatMap((f) => [packet(f), packet(f, true)]));
-  timed(s, '8 TCP flows (ACKs after the handshake)', new Resident(e, [tcpBlock]), EST, { floorMpps: 10 });
-  timed(s, '8 UDP flows (requests after a reply)', new Resident(e, [udpBlock]), EST, { floorMpps: 10 });
-  // What verifying L4 checksums costs (the kernel skips it for NIC-verified packets).
+  // What verifying L4 checksums costs (the kernel skips it for packets the NIC verified).
   const e2 = await engine(STATEFUL, { checksum: false });
-  feed(e2, tcp.flatMap((f) => [packet(f), packet(f, true, { flags: 0x12, seq: 5000, ack: 1001 }), ack(f)]));
-  const r = timed(s, '8 TCP flows, nf_conntrack_checksum=0', new Resident(e2, [tcpBlock]), EST, { floorMpps: 10 });
-  r.note = 'checksums not verified';
+  handshakes(e2);
+  group('established traffic, ct state established,related accept', [
+    { name: 'baseline: stateless accept (meta l4proto), 8 TCP flows', res: new Resident(await engine(STATELESS), [tcpBlock]), note: 'no conntrack' },
+    { name: '8 TCP flows (ACKs after the handshake)', res: new Resident(e, [tcpBlock]), expect: EST, floorMpps: 10, vsFirst: true },
+    { name: '8 UDP flows (requests after a reply)', res: new Resident(e, [udpBlock]), expect: EST, floorMpps: 10, vsFirst: true },
+    { name: '8 TCP flows, nf_conntrack_checksum=0', res: new Resident(e2, [tcpBlock]), expect: EST, floorMpps: 10, vsFirst: true, note: 'checksums not verified' },
+  ]);
 }
 
 // Established, spread at random over 1,000,000 (and, for scale, 10,000 and 100,000) live UDP connections.
 let million: { bytes: number; grown: number; entries: number; max: number; buckets: number } | undefined;
 {
-  const s = 'established traffic over 1,000,000 live connections';
   const blocks = 64;
+  const cases: Case[] = [];
+  let flows: Flow[] = [];
   for (const N of [10_000, 100_000, 1_000_000]) {
     const e = await engine(STATEFUL, { hashsize: N, max: N }, areaFor(blocks));
-    const flows: Flow[] = [];
+    flows = [];
     for (let i = 0; i < N; i++) {
       // Distinct clients: 11.0.0.0 + i, random ports.
       const a = (11 << 24) + i;
@@ -428,41 +452,36 @@ let million: { bytes: number; grown: number; entries: number; max: number; bucke
     const setup = performance.now() - t0;
     const st = e.conntrackStats()!;
     if (N === 1_000_000) million = { bytes: st.memoryBytes, grown: e.conntrackBytes, entries: st.entries, max: st.max, buckets: st.buckets };
-    const res = new Resident(e, Array.from({ length: blocks }, () => Array.from({ length: BATCH }, () => packet(flows[rnd() % N]!))));
-    const r = timed(s, `UDP requests to random connections of ${N.toLocaleString('en-US')}`, res, EST, N === 1_000_000 ? { floorMpps: 3 } : {});
-    r.note = `${st.entries.toLocaleString('en-US')} entries (${((st.memoryBytes) / (1 << 20)).toFixed(0)} MiB); setup (${(2 * N).toLocaleString('en-US')} packets, host path) ${(setup / 1000).toFixed(1)} s`;
-    if (N === 1_000_000) {
-      const eStateless = await engine(STATELESS, {}, areaFor(blocks));
-      const base = timed(s, 'baseline: stateless accept, same kind of packets', new Resident(eStateless, Array.from({ length: blocks }, () => Array.from({ length: BATCH }, () => packet(flows[rnd() % N]!)))), undefined);
-      base.note = 'no conntrack';
-    }
+    const all = flows;
+    cases.push({
+      name: `UDP requests to random connections of ${N.toLocaleString('en-US')}`,
+      res: new Resident(e, Array.from({ length: blocks }, () => Array.from({ length: BATCH }, () => packet(all[rnd() % N]!)))),
+      expect: EST, vsFirst: true, ...(N === 1_000_000 ? { floorMpps: 3 } : {}),
+      note: `${st.entries.toLocaleString('en-US')} entries (${(st.memoryBytes / (1 << 20)).toFixed(0)} MiB); setup (${(2 * N).toLocaleString('en-US')} packets, host path) ${(setup / 1000).toFixed(1)} s`,
+    });
   }
+  const base = new Resident(await engine(STATELESS, {}, areaFor(blocks)), Array.from({ length: blocks }, () => Array.from({ length: BATCH }, () => packet(flows[rnd() % flows.length]!))));
+  group('established traffic over 1,000,000 live connections', [{ name: 'baseline: stateless accept, same kind of packets', res: base, note: 'no conntrack' }, ...cases]);
 }
 
 // A new connection every packet.
 {
-  const s = 'new connections (every packet a new flow)';
   const blocks = 16;
   const newUdp = () => Array.from({ length: BATCH }, () => packet({ proto: 17, cli: pub4(), srv: LOCAL4, sport: eph(), dport: 53 }));
   const newSyn = () => Array.from({ length: BATCH }, () => packet({ proto: 6, cli: pub4(), srv: LOCAL4, sport: eph(), dport: 443 }));
-  const eStateless = await engine(STATELESS, {}, areaFor(blocks));
-  const base = timed(s, 'baseline: stateless accept, new UDP flows', new Resident(eStateless, Array.from({ length: blocks }, newUdp)), undefined, { stepNs: EXPIRE });
-  base.note = 'no conntrack';
   const e1 = await engine(STATEFUL, {}, areaFor(blocks));
-  const r1 = timed(s, 'new UDP flow, entries of the call before expired', new Resident(e1, Array.from({ length: blocks }, newUdp)), NEW, { stepNs: EXPIRE, floorMpps: 2 });
-  r1.note = `default table (${e1.conntrackStats()!.max} entries), packet time +121 s per call`;
-  const e2 = await engine(STATEFUL, {}, areaFor(blocks));
   const synBlocks = Array.from({ length: blocks }, newSyn);
-  const r2 = timed(s, 'new TCP SYN, entries of the call before expired', new Resident(e2, synBlocks), NEW, { stepNs: EXPIRE, floorMpps: 2 });
-  r2.note = 'packet time +121 s per call';
-  const e2c = await engine(STATEFUL, { checksum: false }, areaFor(blocks));
-  const r2c = timed(s, 'new TCP SYN, expired, nf_conntrack_checksum=0', new Resident(e2c, synBlocks), NEW, { stepNs: EXPIRE, floorMpps: 2 });
-  r2c.note = 'checksums not verified';
-  const e3 = await engine(STATEFUL, { hashsize: 1024 }, areaFor(blocks));
   // hashsize 1024 → max 8192: the table is full after two calls; early drop evicts unassured SYN_SENT entries.
-  const r3 = timed(s, 'new TCP SYN, full table (early drop evicts)', new Resident(e3, Array.from({ length: blocks }, newSyn)), NEW, { floorMpps: 2 });
+  const e3 = await engine(STATEFUL, { hashsize: 1024 }, areaFor(blocks));
+  const r = group('new connections (every packet a new flow)', [
+    { name: 'baseline: stateless accept, new UDP flows', res: new Resident(await engine(STATELESS, {}, areaFor(blocks)), Array.from({ length: blocks }, newUdp)), stepNs: EXPIRE, note: 'no conntrack' },
+    { name: 'new UDP flow, entries of the call before expired', res: new Resident(e1, Array.from({ length: blocks }, newUdp)), expect: NEW, stepNs: EXPIRE, floorMpps: 2, vsFirst: true, note: `default table (${e1.conntrackStats()!.max} entries), packet time +121 s per call` },
+    { name: 'new TCP SYN, entries of the call before expired', res: new Resident(await engine(STATEFUL, {}, areaFor(blocks)), synBlocks), expect: NEW, stepNs: EXPIRE, floorMpps: 2, vsFirst: true, note: 'packet time +121 s per call' },
+    { name: 'new TCP SYN, expired, nf_conntrack_checksum=0', res: new Resident(await engine(STATEFUL, { checksum: false }, areaFor(blocks)), synBlocks), expect: NEW, stepNs: EXPIRE, floorMpps: 2, vsFirst: true, note: 'checksums not verified' },
+    { name: 'new TCP SYN, full table (early drop evicts)', res: new Resident(e3, synBlocks), expect: NEW, floorMpps: 2, vsFirst: true },
+  ]);
   const st = e3.conntrackStats()!;
-  r3.note = `max ${st.max}; early_drop ${st.earlyDrop.toLocaleString('en-US')}, drop ${st.drop.toLocaleString('en-US')}`;
+  r[4]!.note += `; max ${st.max}, early_drop ${st.earlyDrop.toLocaleString('en-US')}, drop ${st.drop.toLocaleString('en-US')}`;
 }
 
 // The 20-rule server ruleset, conntrack off vs on.
@@ -483,15 +502,16 @@ let million: { bytes: number; grown: number; entries: number; max: number; bucke
   for (const f of accepted) {
     feed(on, f.proto === 6 ? [packet(f), packet(f, true, { flags: 0x12, seq: 5000, ack: 1001 }), estPacket(f)] : [packet(f), packet(f, true)]);
   }
-  const offEst = timed(s, 'established flows, conntrack off', new Resident(off, estBlocks), undefined);
-  offEst.note = `${accepted.length} accepted flows of the mix`;
-  budget(timed(s, 'established flows, conntrack on', new Resident(on, estBlocks), EST), offEst, 40);
+  group(s, [
+    { name: 'established flows, conntrack off', res: new Resident(off, estBlocks), note: `${accepted.length} accepted flows of the mix, TCP after a handshake` },
+    { name: 'established flows, conntrack on', res: new Resident(on, estBlocks), expect: EST, budgetNs: 40 },
+  ]);
   // New flows: the whole mix (scans and blocklisted sources included), every packet a new tuple.
   const mixBlocks = Array.from({ length: blocks }, () => Array.from({ length: BATCH }, () => packet(serverFlow())));
-  const off2 = await engine(server(false), {}, areaFor(blocks));
-  const offNew = timed(s, 'new flows (traffic mix), conntrack off', new Resident(off2, mixBlocks), undefined, { stepNs: EXPIRE });
-  const on2 = await engine(server(true), {}, areaFor(blocks));
-  budget(timed(s, 'new flows (traffic mix), conntrack on', new Resident(on2, mixBlocks), NEW, { stepNs: EXPIRE }), offNew, 300);
+  group(s, [
+    { name: 'new flows (traffic mix), conntrack off', res: new Resident(await engine(server(false), {}, areaFor(blocks)), mixBlocks), stepNs: EXPIRE },
+    { name: 'new flows (traffic mix), conntrack on', res: new Resident(await engine(server(true), {}, areaFor(blocks)), mixBlocks), expect: NEW, stepNs: EXPIRE, budgetNs: 300 },
+  ]);
 }
 
 // ----------------------------------------------------------------- report
@@ -499,6 +519,7 @@ let million: { bytes: number; grown: number; entries: number; max: number; bucke
 const mpps = (ns: number) => (1e3 / ns).toFixed(2);
 console.log(`nftvm conntrack benchmark — node ${process.version}, ${cpus()[0]?.model ?? 'unknown cpu'}, one thread; batches of ${BATCH} frames (64 bytes, valid checksums); median (and best) of ${REPS} runs of ~${REP_MS} ms`);
 console.log('Rows cycling over several batches copy each batch\'s descriptors into place per call; rows marked +121 s also rewrite every packet\'s time per call: both are timed, in the baselines as well.');
+console.log('The rows of a table are timed interleaved (round after round, each row once per round); "+N ns vs" is the median of the per-round differences with the table\'s first row.');
 let section = '';
 const header = ['case', 'Mpps', 'ns/packet', 'best Mpps', 'accepted', 'ct state ok', 'floor', 'meets', 'note'];
 const table: string[][] = [];
