@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import asc from 'assemblyscript/asc';
 import { readCapture } from '../../../src/pcap/index.js';
 import * as abi from '../../../assembly/abi.js';
-import { csum, engine, ether, ipv4, ipv6, rx, udp } from './helpers.js';
+import { csum, engine, ether, ipv4, ipv6, rx, tx, udp } from './helpers.js';
 import { xorshift32 } from '../../rng.js';
 
 const root = new URL('../../../', import.meta.url).pathname;
@@ -730,6 +730,57 @@ table inet filter {
     const r = e.evaluate(f.map((x, i) => ({ ...rx(x), tstamp: T0 + BigInt(i) * 1_000_000n })));
     expect(f.map((_, i) => r.verdict(i))).toEqual([abi.Verdict.Stolen, abi.Verdict.Drop, abi.Verdict.Stolen, abi.Verdict.Stolen]);
     expect(counts(e)).toEqual([4, 0, 0, 0, 0, 0]);
+  });
+
+  it('the datagram carries the head fragment’s mark (skb_morph), whichever fragment completes it', async () => {
+    const e = await engine();
+    e.load(`table ip t {
+ chain early {
+  type filter hook prerouting priority -450; policy accept;
+  ip frag-off & 0x1fff == 0 meta mark set 1
+  ip frag-off & 0x1fff != 0 meta mark set 2
+ }
+ chain in {
+  type filter hook input priority 0; policy accept;
+  ct state new meta mark 1 counter
+  ct state new meta mark 2 counter
+ }
+}
+`);
+    const d = ipv4({ src: '10.0.0.2', dst: '10.0.0.1', l4: udp({ dport: 7000, payload: A(100) }) });
+    const f = frag4(d, [[0, 56], [56, 52]]);
+    // In order (the last completes), then reversed (the head completes): mark 1 both times.
+    const g = frag4(ipv4({ src: '10.0.0.2', dst: '10.0.0.1', id: 2, l4: udp({ dport: 7001, payload: A(100) }) }), [[0, 56], [56, 52]]);
+    const r = e.evaluate([f[0]!, f[1]!, g[1]!, g[0]!].map((x) => rx(x)));
+    expect([0, 1, 2, 3].map((i) => r.verdict(i))).toEqual([abi.Verdict.Stolen, abi.Verdict.Accept, abi.Verdict.Stolen, abi.Verdict.Accept]);
+    expect(r.mark(1)).toBe(1);
+    expect(r.mark(3)).toBe(1);
+    expect(counts(e)).toEqual([2, 0]);
+  });
+
+  it('locally generated fragments are reassembled at -400 of output (IP_DEFRAG_CONNTRACK_OUT)', async () => {
+    const e = await engine();
+    e.load(`table inet t {
+ chain early {
+  type filter hook output priority -450; policy accept;
+  counter
+ }
+ chain raw {
+  type filter hook output priority raw; policy accept;
+  ip frag-off & 0x3fff != 0 counter
+  udp dport 9000 counter
+ }
+ chain filter {
+  type filter hook output priority filter; policy accept;
+  ct state new counter
+ }
+}
+`);
+    const d = ipv4({ src: '10.0.0.1', dst: '10.0.0.2', l4: udp({ dport: 9000, payload: A(300) }) });
+    const f = frag4(d, [[0, 160], [160, 148]]);
+    const r = e.evaluate(f.map((x) => tx(x)));
+    expect([0, 1].map((i) => r.verdict(i))).toEqual([abi.Verdict.Stolen, abi.Verdict.Accept]);
+    expect(counts(e)).toEqual([2, 0, 1, 1]);
   });
 
   it('without conntrack in the ruleset nothing is reassembled: raw sees every fragment', async () => {
