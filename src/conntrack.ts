@@ -136,8 +136,9 @@ export interface CtEntry {
   timeoutMs: number;
   /** Remaining seconds as conntrack prints them (floor). */
   timeout: number;
-  /** TCP state (abi.TcpState) and its name; undefined for other protocols. */
+  /** TCP state (abi.TcpState); undefined for other protocols. */
   tcpState?: number;
+  /** The state name conntrack prints: TCP, and SCTP once the VM tracks it (CTE_STATE ≠ 0). */
   state?: string;
   /** CtStatus bits. */
   status: number;
@@ -153,6 +154,9 @@ export interface CtEntry {
   /** Set `ct label` bits (0..127), when the table has room for labels. */
   labels?: number[];
 }
+
+/** SCTP state names as conntrack prints them, by the kernel's enum sctp_conntrack (CTE_STATE of an SCTP entry; 0 = not tracked by an SCTP machine). */
+export const SCTP_STATE_NAMES = ['NONE', 'CLOSED', 'COOKIE_WAIT', 'COOKIE_ECHOED', 'ESTABLISHED', 'SHUTDOWN_SENT', 'SHUTDOWN_RECD', 'SHUTDOWN_ACK_SENT', 'HEARTBEAT_SENT'];
 
 /** TCP state names as conntrack prints them (by abi.TcpState). */
 export const TCP_STATE_NAMES = ['NONE', 'SYN_SENT', 'SYN_RECV', 'ESTABLISHED', 'FIN_WAIT', 'CLOSE_WAIT', 'LAST_ACK', 'TIME_WAIT', 'CLOSE', 'SYN_SENT2'];
@@ -257,6 +261,9 @@ export function decodeCtEntry(s: EntrySource): CtEntry {
   if (proto === 6) {
     e.tcpState = mem[at + abi.CTE_STATE]!;
     e.state = TCP_STATE_NAMES[e.tcpState] ?? String(e.tcpState);
+  } else if (proto === 132 && mem[at + abi.CTE_STATE]) {
+    const st = mem[at + abi.CTE_STATE]!;
+    e.state = SCTP_STATE_NAMES[st] ?? String(st);
   }
   if (s.ext !== undefined) {
     const x = s.ext;

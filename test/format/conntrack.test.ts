@@ -7,7 +7,7 @@
 
 import { describe, expect, it } from 'vitest';
 import * as abi from '../../assembly/abi.js';
-import { decodeCtEntry, ipv6Text, sysctlOptions, TCP_STATE_NAMES, type CtEvent, type CtEventKind } from '../../src/conntrack.js';
+import { decodeCtEntry, ipv6Text, SCTP_STATE_NAMES, sysctlOptions, TCP_STATE_NAMES, type CtEvent, type CtEventKind } from '../../src/conntrack.js';
 import { conntrackEventsTrailer, conntrackListTrailer, formatConntrackEntry, formatConntrackEvent, timestampPrefix } from '../../src/format/conntrack.js';
 
 const NOW = 5_000_000; // table time of the listing, ms
@@ -28,7 +28,7 @@ function addrBytes(s: string): Uint8Array {
   return out;
 }
 
-const PROTO: Record<string, number> = { tcp: 6, udp: 17, icmp: 1, icmpv6: 58 };
+const PROTO: Record<string, number> = { tcp: 6, udp: 17, icmp: 1, icmpv6: 58, sctp: 132 };
 
 interface Laid {
   mem: Uint8Array;
@@ -63,7 +63,7 @@ function layOut(line: string): Laid {
     if (kind === 'DESTROY') bits |= abi.CtEventBits.Killed;
     w++;
   } else view.setUint32(abi.CTE_TIMEOUT, NOW - 3000, true);
-  const st = TCP_STATE_NAMES.indexOf(words[w]!);
+  const st = (proto === 132 ? SCTP_STATE_NAMES : TCP_STATE_NAMES).indexOf(words[w]!);
   if (st >= 0) {
     mem[abi.CTE_STATE] = st;
     if (kind === 'UPDATE') bits |= abi.CtEventBits.Protoinfo;
@@ -137,6 +137,9 @@ const EVENTS = [
   // Recorded (test/fixtures/trace/ct-mark, ct-zone): a mark that is not 0, and a zone, end the line.
   ' [UPDATE] tcp      6 432000 ESTABLISHED src=10.99.1.2 dst=10.99.1.1 sport=40270 dport=8080 src=10.99.1.1 dst=10.99.1.2 sport=8080 dport=40270 [ASSURED] mark=16',
   '    [NEW] udp      17 30 src=10.99.1.2 dst=10.99.1.1 sport=40350 dport=5400 [UNREPLIED] src=10.99.1.1 dst=10.99.1.2 sport=5400 dport=40350 zone=5',
+  // Recorded (ct-sctp): SCTP states by name.
+  '    [NEW] sctp     132 10 CLOSED src=10.99.1.5 dst=10.99.1.1 sport=40400 dport=9000 [UNREPLIED] src=10.99.1.1 dst=10.99.1.5 sport=9000 dport=40400',
+  ' [UPDATE] sctp     132 3 SHUTDOWN_ACK_SENT src=10.99.1.5 dst=10.99.1.1 sport=40400 dport=9000 src=10.99.1.1 dst=10.99.1.5 sport=9000 dport=40400 [ASSURED]',
 ];
 
 describe('conntrack -L lines', () => {
