@@ -3,17 +3,16 @@
 // output): chains below -400 see the fragments, later chains and conntrack
 // see the datagram once, when its last missing fragment arrives.
 // `udp dport 7000` in a filter chain matches a datagram sent in three fragments.
-// Queues, pages and the output buffer: defrag/queue.ts; per family: defrag/ipv4.ts, defrag/ipv6.ts.
+// Layouts and results: defrag/record.ts; queues: defrag/queue.ts; data: defrag/pages.ts; per family: defrag/ipv4.ts, defrag/ipv6.ts.
 
 import { pUntracked } from './packet';
 import { defrag4, reason4 } from './defrag/ipv4';
 import { defrag6, reason6 } from './defrag/ipv6';
-import { DEFRAG_PASS, defragReady, queueInit } from './defrag/queue';
+import { defragReady, queueInit } from './defrag/queue';
+import { DEFRAG_PASS } from './defrag/record';
 
-export {
-  DEFRAG_PASS, DEFRAG_STOLEN, DEFRAG_DONE, DEFRAG_DROP, DefragReason, queueCount as defragQueues, memOf as defragMem,
-  setFragTimeout as defragSetTimeout, setHighThresh as defragSetHighThresh,
-} from './defrag/queue';
+export { DEFRAG_PASS, DEFRAG_STOLEN, DEFRAG_DONE, DEFRAG_DROP, DefragReason } from './defrag/record';
+export { queueCount as defragQueues, memOf as defragMem, setFragTimeout as defragSetTimeout, setHighThresh as defragSetHighThresh } from './defrag/queue';
 export { setMaxDist as defragSetMaxDist } from './defrag/ipv4';
 
 /** Lays out the reassembly area once (from ctInit): `bytes` of queue memory, half of it each family's high threshold. */

@@ -9,12 +9,13 @@ import {
   pPkttype, pPriority, pSecmark, pTstamp, setMark, setNftrace, setPkttype, setPriority, setSecmark,
 } from '../packet';
 import { pCtZone } from '../ct/track';
+import { copyOut, insertCheck, insertData, storePrefix } from './pages';
+import { account, findQueue, flushQueue, keyBuf, killQueue, outBuf, peerFor, peerNextRid, queueIsNew, restartTimer, truesizeOf } from './queue';
 import {
-  account, DEFRAG_DONE, DEFRAG_PASS, DEFRAG_STOLEN, DefragReason, ecnOf, findQueue, FRAG_FIRST_IN, FRAG_LAST_IN, flushQueue, insertCheck,
-  insertData, IPFRAG_DUP, IPFRAG_OK, keyBuf, killQueue, copyOut, outBuf, peerFor, peerNextRid, Q_ECN, Q_FLAGS, Q_HASMAC, Q_HASTAIL, Q_LEN,
-  Q_MACLEN, Q_MARK, Q_MAXDF, Q_MAXSIZE, Q_MEAT, Q_NFTRACE, Q_PEER, Q_PKTTYPE, Q_PREFIX, Q_PRIORITY, Q_RID, Q_SECMARK, restartTimer,
-  storePrefix, truesizeOf, KEY_LEN, queueIsNew,
-} from './queue';
+  DEFRAG_DONE, DEFRAG_PASS, DEFRAG_STOLEN, DefragReason, ecnOf, FRAG_FIRST_IN, FRAG_LAST_IN, IPFRAG_DUP, IPFRAG_OK, KEY_LEN, Q_ECN,
+  Q_FLAGS, Q_HASMAC, Q_HASTAIL, Q_LEN, Q_MACLEN, Q_MARK, Q_MAXDF, Q_MAXSIZE, Q_MEAT, Q_NFTRACE, Q_PEER, Q_PKTTYPE, Q_PREFIX, Q_PRIORITY,
+  Q_RID, Q_SECMARK,
+} from './record';
 
 /** ipfrag_max_dist (net.ipv4.ipfrag_max_dist, default 64). */
 let maxDist: u32 = 64;

@@ -10,11 +10,13 @@ import {
   pPkttype, pPriority, pSecmark, pTstamp, setMark, setNftrace, setPkttype, setPriority, setSecmark,
 } from '../packet';
 import { pCtZone } from '../ct/track';
+import { copyOut, insertCheck, insertData, storePrefix } from './pages';
+import { account, findQueue, keyBuf, killQueue, outBuf, truesizeOf } from './queue';
 import {
-  account, copyOut, DEFRAG_DONE, DEFRAG_DROP, DEFRAG_PASS, DEFRAG_STOLEN, DefragReason, ecnOf, findQueue, FRAG_FIRST_IN, FRAG_LAST_IN,
-  insertCheck, insertData, IPFRAG_DUP, IPFRAG_OK, KEY_LEN, keyBuf, killQueue, outBuf, Q_ECN, Q_FLAGS, Q_FRAGNH, Q_HASMAC, Q_LEN,
-  Q_MACLEN, Q_MARK, Q_MAXSIZE, Q_MEAT, Q_NFTRACE, Q_NHOFF, Q_PKTTYPE, Q_PREFIX, Q_PRIORITY, Q_SECMARK, storePrefix, truesizeOf,
-} from './queue';
+  DEFRAG_DONE, DEFRAG_DROP, DEFRAG_PASS, DEFRAG_STOLEN, DefragReason, ecnOf, FRAG_FIRST_IN, FRAG_LAST_IN, IPFRAG_DUP, IPFRAG_OK, KEY_LEN,
+  Q_ECN, Q_FLAGS, Q_FRAGNH, Q_HASMAC, Q_LEN, Q_MACLEN, Q_MARK, Q_MAXSIZE, Q_MEAT, Q_NFTRACE, Q_NHOFF, Q_PKTTYPE, Q_PREFIX, Q_PRIORITY,
+  Q_SECMARK,
+} from './record';
 
 /** Why the last IPv6 call ended as it did. */
 export let reason6: i32 = DefragReason.None;

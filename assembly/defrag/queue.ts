@@ -1,75 +1,18 @@
 // Fragment queues of the reassembly module (kernel: net/ipv4/inet_fragment.c,
 // one fqdir per family): a fixed table of queue records found by a seeded
-// hash of the key, a pool of 512-byte pages holding each datagram's bytes at
-// their final offsets, and per page two bitmaps of 8-byte units (covered, a
-// run starts here) that decide inet_frag_queue_insert's OK / DUP / OVERLAP.
-// Sized once by defragInit; nothing is allocated per packet. Whatever the
-// rules (`ct state new udp dport 7000 counter`), their datagram is built here.
+// hash of the key, timers in packet time (age lists), per-family memory
+// accounting, IPv4 inet_peer counters; the data lives in pages.ts. Sized once
+// by defragInit, nothing allocated per packet: `ct state new` sees datagrams.
 
 import { prandom } from '../mem';
-
-/** Queue record fields. */
-export const Q_STATE = 0; // u8 1 = live
-export const Q_FLAGS = 1; // u8 FRAG_FIRST_IN | FRAG_LAST_IN
-export const Q_ECN = 2; // u8 OR of 1 << (tos & 3) over the fragments (IPFRAG_ECN_*)
-export const Q_HASTAIL = 3; // u8 fragments_tail != NULL
-export const Q_HNEXT = 4; // u32 next queue (index + 1) in the bucket
-export const Q_PREV = 8; // u32 age list (creation order = expiry order), index + 1
-export const Q_NEXT = 12;
-export const Q_EXPIRES = 16; // u64 packet time (ns) of the queue's timer
-export const Q_KEY = 24; // 48 bytes: user, id, saddr, daddr, iif, proto, v6
-export const Q_USER = 24;
-export const Q_ID = 28;
-export const Q_SADDR = 32;
-export const Q_DADDR = 48;
-export const Q_IIF = 64;
-export const Q_PROTO = 68; // u8
-export const Q_V6 = 69; // u8
-export const Q_LEN = 72; // q.len: end of the datagram's data as known so far
-export const Q_MEAT = 76; // q.meat: data bytes queued
-export const Q_TAIL = 80; // end of fragments_tail (the highest fragment)
-export const Q_MAXSIZE = 84; // q.max_size
-export const Q_MAXDF = 88; // ipq.max_df_size
-export const Q_PEER = 92; // inet_peer (IPv4): index + 1, 0 none
-export const Q_RID = 96; // ipq.rid
-export const Q_MEM = 100; // truesize accounted for the queued fragments
-export const Q_PREFIX = 104; // u16 bytes before the data in the head: link header + network headers
-export const Q_NHOFF = 106; // u16 IPv6: offset of the next-header byte to fix, from the network header
-export const Q_MACLEN = 108; // u16 offset of the network header in the prefix
-export const Q_HASMAC = 110; // u8 the head had a MAC header
-export const Q_FRAGNH = 111; // u8 IPv6: next header of the head's Fragment header
-export const Q_MARK = 112; // the head's skb fields (skb_morph copies them onto the completing skb)
-export const Q_PRIORITY = 116;
-export const Q_SECMARK = 120;
-export const Q_PKTTYPE = 124; // u8
-export const Q_NFTRACE = 125; // u8
-export const Q_FAM = 126; // u8 0 IPv4, 1 IPv6
-export const Q_PAGES = 128; // u16 page numbers: DATA_PAGES for the data, then PREFIX_PAGES for the prefix
-export const KEY_LEN = 48;
-
-/** Bytes of data per page; units of 8 bytes per page. */
-export const PAGE_DATA = 512;
-const PAGE_UNITS = 64;
-const PG_COVERED = 512;
-const PG_RUNSTART = 520;
-const PG_SIZE = 528;
-/** Data offsets 0..131071: an IPv4 fragment may end past 65535 (the queue then fails as oversized, but its bits still decide). */
-export const DATA_PAGES = 256;
-/** The head's link + network headers, at most 4 KiB. */
-export const PREFIX_PAGES = 8;
-export const PREFIX_MAX = PREFIX_PAGES * PAGE_DATA;
-const Q_SIZE = Q_PAGES + (DATA_PAGES + PREFIX_PAGES) * 2;
-
-export const FRAG_LAST_IN = 1;
-export const FRAG_FIRST_IN = 2;
+import { freePages, pagesInit, PG_SIZE } from './pages';
+import {
+  DATA_PAGES, KEY_LEN, PREFIX_PAGES, Q_ECN, Q_EXPIRES, Q_FAM, Q_FLAGS, Q_HASTAIL, Q_HNEXT, Q_KEY, Q_LEN, Q_MEAT, Q_MEM, Q_NEXT, Q_PAGES, Q_PEER,
+  Q_PREV, Q_SIZE, Q_STATE, Q_TAIL,
+} from './record';
 
 /** sizeof(struct ipq) / struct frag_queue, as the kernel accounts a queue. */
 const QSIZE: u32 = 200;
-
-/** Results of insertCheck (IPFRAG_*). */
-export const IPFRAG_OK = 0;
-export const IPFRAG_DUP = 1;
-export const IPFRAG_OVERLAP = 2;
 
 let qtab: usize = 0;
 let nq: u32 = 0;
@@ -78,10 +21,6 @@ let qhigh: u32 = 0;
 let buckets: usize = 0;
 let bmask: u32 = 0;
 let seed: u64 = 0;
-let pages: usize = 0;
-let npages: u32 = 0;
-let pfree: u32 = 0;
-let phigh: u32 = 0;
 let peers: usize = 0;
 let pmask: u32 = 0;
 /** Age list heads/tails and accounted memory per family (fqdir). */
@@ -140,8 +79,7 @@ export function queueInit(bytes: u32): void {
   buckets = take(<usize>nb * 4);
   pmask = nb - 1;
   peers = take(<usize>nb * 16);
-  npages = np;
-  pages = heap.alloc(<usize>npages * PG_SIZE);
+  pagesInit(np);
   outBuf = take(OUT_CAP);
   keyBuf = take(KEY_LEN);
   seed = (<u64>prandom() << 32) | prandom();
@@ -166,10 +104,6 @@ export function setHighThresh(fam: i32, bytes: u32): void {
 
 @inline function qIndex(q: usize): u32 {
   return <u32>((q - qtab) / Q_SIZE) + 1;
-}
-
-@inline function pageAt(n: u32): usize {
-  return pages + <usize>(n - 1) * PG_SIZE;
 }
 
 @inline function mix(h: u64, w: u64): u64 {
@@ -214,36 +148,6 @@ export function truesizeOf(len: u32): u32 {
   let n: u32 = 512;
   while (n < len + 64 + 320) n <<= 1;
   return n + 256;
-}
-
-/** Frees the queue's pages. */
-function freePages(q: usize, from: i32, to: i32): void {
-  for (let i = from; i < to; i++) {
-    const n = <u32>load<u16>(q + Q_PAGES + (<usize>i << 1));
-    if (!n) continue;
-    store<u32>(pageAt(n), pfree);
-    pfree = n;
-    store<u16>(q + Q_PAGES + (<usize>i << 1), 0);
-  }
-}
-
-/** Page `i` of the queue, allocated (bitmaps cleared) if absent; 0 when the pool is empty. */
-function pageOf(q: usize, i: i32): usize {
-  const slot = q + Q_PAGES + (<usize>i << 1);
-  let n = <u32>load<u16>(slot);
-  if (!n) {
-    if (pfree) {
-      n = pfree;
-      pfree = load<u32>(pageAt(n));
-    } else if (phigh < npages) {
-      n = ++phigh;
-    } else return 0;
-    const p = pageAt(n);
-    store<u64>(p, 0, PG_COVERED);
-    store<u64>(p, 0, PG_RUNSTART);
-    store<u16>(slot, <u16>n);
-  }
-  return pageAt(n);
 }
 
 /** Drops every queued fragment (inet_frag_queue_flush / ip_frag_reinit): pages, flags, lengths, tail. */
@@ -408,111 +312,6 @@ export function peerNextRid(peer: u32): u32 {
   return r;
 }
 
-/** Bits [lo, hi) of a 64-bit word. */
-@inline function bits(lo: u32, hi: u32): u64 {
-  return hi - lo == 64 ? <u64>-1 : ((<u64>1 << <u64>(hi - lo)) - 1) << <u64>lo;
-}
-
-/** Set by insertCheck: the fragment continues the last run (fragrun_append_to_last), no new run starts. */
-export let insertAppends = false;
-
-/**
- * inet_frag_queue_insert's decision for data [offset, end): a fragment that
- * ends past the tail (the highest fragment) is OK, or an OVERLAP when it
- * starts before the tail's end; one inside the queue is a DUP when it lies
- * within one run of adjacent fragments, an OVERLAP when it touches queued
- * data otherwise, and OK (a run of its own) when it touches none.
- */
-export function insertCheck(q: usize, offset: u32, end: u32): i32 {
-  insertAppends = false;
-  if (!load<u8>(q, Q_HASTAIL)) return IPFRAG_OK;
-  const tail = load<u32>(q, Q_TAIL);
-  if (tail < end) {
-    if (offset < tail) return IPFRAG_OVERLAP;
-    insertAppends = offset == tail;
-    return IPFRAG_OK;
-  }
-  const u0 = offset >> 3;
-  const u1 = (end + 7) >> 3;
-  let any = false;
-  let all = true;
-  let inner = false;
-  let u = u0;
-  while (u < u1) {
-    const lo = u & (PAGE_UNITS - 1);
-    const hi = min<u32>(PAGE_UNITS, lo + (u1 - u));
-    const n = <u32>load<u16>(q + Q_PAGES + (<usize>(u >> 6) << 1));
-    if (n) {
-      const p = pageAt(n);
-      const m = bits(lo, hi);
-      const cov = load<u64>(p, PG_COVERED) & m;
-      if (cov) any = true;
-      if (cov != m) all = false;
-      const im = u == u0 ? m & ~(<u64>1 << <u64>lo) : m;
-      if (load<u64>(p, PG_RUNSTART) & im) inner = true;
-    } else all = false;
-    u += hi - lo;
-  }
-  if (!any) return IPFRAG_OK;
-  return all && !inner ? IPFRAG_DUP : IPFRAG_OVERLAP;
-}
-
-/**
- * Queues data [offset, end) copied from `src`: pages, covered bits, a run
- * start unless it continues the last run; the tail moves when it ends past
- * it. False when the page pool is empty (nothing recorded then).
- */
-export function insertData(q: usize, offset: u32, end: u32, src: usize): bool {
-  // Pages first, so a failure leaves no half-recorded fragment.
-  for (let i = <i32>(offset >> 9); i <= <i32>((end - 1) >> 9); i++) if (!pageOf(q, i)) return false;
-  const u0 = offset >> 3;
-  const u1 = (end + 7) >> 3;
-  let u = u0;
-  while (u < u1) {
-    const lo = u & (PAGE_UNITS - 1);
-    const hi = min<u32>(PAGE_UNITS, lo + (u1 - u));
-    const p = pageOf(q, <i32>(u >> 6));
-    store<u64>(p, load<u64>(p, PG_COVERED) | bits(lo, hi), PG_COVERED);
-    if (u == u0 && !insertAppends) store<u64>(p, load<u64>(p, PG_RUNSTART) | (<u64>1 << <u64>lo), PG_RUNSTART);
-    u += hi - lo;
-  }
-  let o = offset;
-  while (o < end) {
-    const room = PAGE_DATA - (o & (PAGE_DATA - 1));
-    const n = min<u32>(room, end - o);
-    memory.copy(pageOf(q, <i32>(o >> 9)) + (o & (PAGE_DATA - 1)), src + (o - offset), n);
-    o += n;
-  }
-  if (!load<u8>(q, Q_HASTAIL) || end > load<u32>(q, Q_TAIL)) {
-    store<u8>(q, 1, Q_HASTAIL);
-    store<u32>(q, end, Q_TAIL);
-  }
-  return true;
-}
-
-/** Stores the head's prefix (`len` bytes from `src`); false when it does not fit (over PREFIX_MAX or no pages). */
-export function storePrefix(q: usize, src: usize, len: u32): bool {
-  if (len > <u32>PREFIX_MAX) return false;
-  for (let i: u32 = 0; i * PAGE_DATA < len; i++) if (!pageOf(q, DATA_PAGES + <i32>i)) return false;
-  for (let o: u32 = 0; o < len; o += PAGE_DATA) {
-    memory.copy(pageOf(q, DATA_PAGES + <i32>(o >> 9)), src + o, min<u32>(PAGE_DATA, len - o));
-  }
-  store<u16>(q, <u16>len, Q_PREFIX);
-  return true;
-}
-
-/** Copies the head's prefix and then data [0, len) to `dst` (the queue is complete: every page is there). */
-export function copyOut(q: usize, dst: usize, len: u32): void {
-  const plen = <u32>load<u16>(q, Q_PREFIX);
-  for (let o: u32 = 0; o < plen; o += PAGE_DATA) {
-    memory.copy(dst + o, pageOf(q, DATA_PAGES + <i32>(o >> 9)), min<u32>(PAGE_DATA, plen - o));
-  }
-  dst += plen;
-  for (let o: u32 = 0; o < len; o += PAGE_DATA) {
-    memory.copy(dst + o, pageOf(q, <i32>(o >> 9)), min<u32>(PAGE_DATA, len - o));
-  }
-}
-
 /** Live queues of family `fam` (statistics, tests). */
 export function queueCount(fam: i32): u32 {
   let n: u32 = 0;
@@ -527,38 +326,4 @@ export function queueCount(fam: i32): u32 {
 /** Accounted fragment memory of family `fam`. */
 export function memOf(fam: i32): u32 {
   return memUsed[fam];
-}
-
-/** Results of defrag() (see assembly/defrag.ts). */
-export const DEFRAG_PASS = 0;
-export const DEFRAG_STOLEN = 1;
-export const DEFRAG_DONE = 2;
-export const DEFRAG_DROP = 3;
-
-/** Why the last defrag() call ended as it did (the kernel's drop reasons and MIB counters, roughly). */
-export enum DefragReason {
-  /** Not a fragment, defrag off, or a fragment the kernel lets through unassembled. */
-  None = 0,
-  /** Queued, waiting for the rest (NF_STOLEN). */
-  Queued = 1,
-  /** The datagram is complete (REASMOKS). */
-  Done = 2,
-  /** A duplicate of queued data: dropped, the queue kept (SKB_DROP_REASON_DUP_FRAG). */
-  Duplicate = 3,
-  /** Overlaps queued data: dropped with its whole queue (REASM_OVERLAPS). */
-  Overlap = 4,
-  /** Inconsistent length: a second last fragment with another end, data past the last fragment's end, or no data. */
-  BadLength = 5,
-  /** The datagram would exceed 65535 bytes. */
-  TooBig = 6,
-  /** Over the memory threshold, queue table or page pool full: dropped (-ENOMEM). */
-  NoMemory = 7,
-  /** Fragments with not-ECT and ECT/CE code points mixed (RFC 3168): the datagram is dropped. */
-  Ecn = 8,
-}
-
-/** ip_frag_ecn_table: 0xff = drop, else the bits to OR into the head's ECN field. */
-export function ecnOf(e: u32): u32 {
-  if ((e & 1) && (e & 0xe)) return 0xff;
-  return (e & 8) && (e & 6) ? 3 : 0;
 }
