@@ -8,6 +8,7 @@ import * as abi from '../../assembly/abi.js';
 import type { FileReader } from '../../compiler/index.js';
 import { loadReplay, type Io, type ReplayArgs } from './replay.js';
 import { flatItems } from '../replay.js';
+import { compileHost } from '../host.js';
 
 /** What bench measures. */
 export interface BenchReport {
@@ -45,6 +46,7 @@ export async function bench(a: ReplayArgs, read: FileReader): Promise<BenchRepor
   const view = new DataView(mem.buffer, mem.byteOffset);
   const descs = new Uint8Array(n * abi.PKT_SIZE);
   const dv = new DataView(descs.buffer);
+  const ch = compileHost(l.host);
   let at = dataOff;
   replayItems.forEach((it, k) => {
     const d = it.desc;
@@ -53,7 +55,9 @@ export async function bench(a: ReplayArgs, read: FileReader): Promise<BenchRepor
     dv.setUint32(q + abi.PKT_DATA, at, true);
     dv.setUint32(q + abi.PKT_LEN, d.data.length, true);
     descs[q + abi.PKT_FAMILY] = d.family;
-    descs[q + abi.PKT_FLAGS] = d.ether ? abi.PktFlags.Ether : 0;
+    // As Engine.evaluate writes them: DNAT routes again, and only a forwarding host forwards.
+    const forwarding = d.family === abi.Family.Ipv4 ? ch.forward4 : d.family === abi.Family.Ipv6 && ch.forward6;
+    descs[q + abi.PKT_FLAGS] = (d.ether ? abi.PktFlags.Ether : 0) | (forwarding ? abi.PktFlags.Forwarding : 0);
     descs[q + abi.PKT_PKTTYPE] = d.pkttype ?? 0;
     descs[q + abi.PKT_HOOK_COUNT] = d.hooks.length;
     d.hooks.forEach((h, i) => (descs[q + abi.PKT_HOOKS + i] = h));
