@@ -1608,6 +1608,8 @@ export enum PktFlags {
   Nftrace = 0x4,
   /** the host forwards packets of this family (ip_forward): where a packet DNATed away from the host goes */
   Forwarding = 0x8,
+  /** the skb already carries a conntrack entry (PKT_CT_ENTRY, PKT_CTINFO): local traffic looped back on lo is not tracked again */
+  CtCarry = 0x10,
 }
 // Packet descriptor, written by the host.
 /** u32 offset of the packet bytes in the batch area. */
@@ -1636,8 +1638,12 @@ export const PKT_TSTAMP = 32;
 export const PKT_SKUID = 40;
 /** u32 socket gid. */
 export const PKT_SKGID = 44;
+/** u32 conntrack entry index the packet already carries (with PktFlags.CtCarry; NONE32 = none). */
+export const PKT_CT_ENTRY = 48;
+/** u8 CtInfo the packet already carries (with PktFlags.CtCarry). */
+export const PKT_CTINFO = 52;
 /** bytes of a descriptor. */
-export const PKT_SIZE = 48;
+export const PKT_SIZE = 56;
 /** Most hooks on one path. */
 export const PKT_HOOK_MAX = 8;
 
@@ -1821,7 +1827,7 @@ export const HOST_SIZE = IFACE_MAX * IFACE_SIZE + ADDR_MAX * ADDR_SIZE + ROUTE_M
 // ---------------------------------------------------------------------------
 // Conntrack (docs/conntrack.md; kernel: include/net/netfilter/nf_conntrack*.h).
 // The table is a bucket array of u32 links and a pool of CTE_SIZE-byte
-// entries; a link is entry index × 2 + direction (NONE32 ends a chain). The
+// entries; a link is entry index × 2 + direction + 1 (0 ends a chain). The
 // host reads entries for `conntrack -L` and event snapshots for `-E`.
 
 /** Conntrack status bits (enum ip_conntrack_status). */
@@ -1937,6 +1943,8 @@ export enum CtEventBits {
   Protoinfo = 0x1,
   /** DESTROY before the timeout ran out (killed): `-E` prints the time left */
   Killed = 0x2,
+  /** the mark changed (IPCT_MARK): `-E` prints mark= even when it is 0 */
+  Mark = 0x4,
 }
 
 // Conntrack control block (CTC_*), at ctAddr(); the host writes sizes and

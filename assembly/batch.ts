@@ -4,7 +4,7 @@
 // order — and writes one result record per packet. No allocation.
 
 import {
-  BatchFlags, BATCH_COUNT, CtInfo, RecordKind, CtStateBit, CTC_FAMILIES, NF_IP_PRI_CONNTRACK, NF_IP_PRI_CONNTRACK_DEFRAG, RES_CTENTRY, RES_CTINFO, RES_CTSTATE, BATCH_FLAGS, BATCH_HEADER_SIZE, BATCH_RESULTS, Family, IFACE_NAME, InetHook, NONE32, NONE8, PktFlags,
+  BatchFlags, BATCH_COUNT, CtInfo, RecordKind, PKT_CT_ENTRY, PKT_CTINFO, CtStateBit, CTC_FAMILIES, NF_IP_PRI_CONNTRACK, NF_IP_PRI_CONNTRACK_DEFRAG, RES_CTENTRY, RES_CTINFO, RES_CTSTATE, BATCH_FLAGS, BATCH_HEADER_SIZE, BATCH_RESULTS, Family, IFACE_NAME, InetHook, NONE32, NONE8, PktFlags,
   PKT_DATA, PKT_FAMILY, PKT_FLAGS, PKT_HOOKS, PKT_HOOK_COUNT, PKT_HOOK_MAX, PKT_IIF, PKT_LEN, PKT_MARK, PKT_OIF, PKT_PKTTYPE,
   PKT_SIZE, PKT_TSTAMP, RECORDS_COUNT, RECORDS_DATA, RECORDS_DROPPED, ResFlags, RES_CHAIN, RES_FLAGS, RES_HOOK, RES_HOOK_INDEX, RES_MARK,
   RES_PRIORITY, RES_RULE, RES_SIZE, RES_VERDICT, Verdict,
@@ -22,7 +22,7 @@ import { emitRecord, reserveData } from './records';
 import { ctc } from './ct/entry';
 import { setEventsOn } from './ct/events';
 import { entryIndex } from './ct/table';
-import { ctConfirm, ctIn, ctPacketEnd, ctPacketReset, pCt, pCtinfo } from './ct/track';
+import { ctCarry, ctConfirm, ctIn, ctPacketEnd, ctPacketReset, pCt, pCtinfo } from './ct/track';
 import { DEFRAG_DONE, DEFRAG_PASS, DEFRAG_STOLEN, defrag } from './defrag';
 import { MANIP_DST, MANIP_SRC, natIcmpReply, natInitialized, natNullBinding, natPacket } from './ct/nat';
 
@@ -248,6 +248,7 @@ function evalPacket(k: u32, res: usize): void {
   }
   packetReset(batch + off, len, desc, k);
   ctPacketReset();
+  if (load<u8>(desc, PKT_FLAGS) & PktFlags.CtCarry) ctCarry(load<u32>(desc, PKT_CT_ENTRY), load<u8>(desc, PKT_CTINFO));
   ctDropped = false;
   defragKept = false;
   setPacketMeta(load<u32>(desc, PKT_MARK), load<u8>(desc, PKT_PKTTYPE), load<u64>(desc, PKT_TSTAMP));

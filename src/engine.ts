@@ -69,6 +69,8 @@ export interface PacketIn {
   socket?: { uid: number; gid: number };
   /** The skb's nf_trace bit is already set (traced in an earlier hook of the same skb: netdev ingress, bridge). */
   nftrace?: boolean;
+  /** The skb already carries a conntrack entry from an earlier pass (BatchResult.ctEntry/ctInfo): it is not tracked again. */
+  ct?: { entry: number; info: number };
 }
 
 /** The live state of a `counter` or `quota` record. */
@@ -412,7 +414,11 @@ export class Engine {
       u32[w + (abi.PKT_LEN >> 2)] = len;
       mem[d + abi.PKT_FAMILY] = family;
       const forwarding = family === abi.Family.Ipv4 ? this.host.forward4 : family === abi.Family.Ipv6 && this.host.forward6;
-      mem[d + abi.PKT_FLAGS] = (ether ? abi.PktFlags.Ether : 0) | (p.socket ? abi.PktFlags.Socket : 0) | (p.nftrace ? abi.PktFlags.Nftrace : 0) | (forwarding ? abi.PktFlags.Forwarding : 0);
+      mem[d + abi.PKT_FLAGS] = (ether ? abi.PktFlags.Ether : 0) | (p.socket ? abi.PktFlags.Socket : 0) | (p.nftrace ? abi.PktFlags.Nftrace : 0) | (forwarding ? abi.PktFlags.Forwarding : 0) | (p.ct ? abi.PktFlags.CtCarry : 0);
+      if (p.ct) {
+        u32[(d + abi.PKT_CT_ENTRY) >> 2] = p.ct.entry;
+        mem[d + abi.PKT_CTINFO] = p.ct.info;
+      }
       mem[d + abi.PKT_PKTTYPE] = p.pkttype ?? 0;
       mem[d + abi.PKT_HOOK_COUNT] = nh;
       for (let i = 0; i < nh; i++) mem[d + abi.PKT_HOOKS + i] = hooks[i]!;

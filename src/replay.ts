@@ -38,6 +38,8 @@ export interface ReplayItem {
   fragment?: boolean;
   /** The same skb as the item before it, continuing its path (a datagram reassembled from fragments): its nftrace bit carries over. */
   carry?: boolean;
+  /** A follow-up that keeps its first pass's conntrack entry (local traffic looped back on lo is tracked once, in output). */
+  keepCt?: boolean;
 }
 
 /** What the planner needs beyond the host. */
@@ -484,7 +486,7 @@ export function plan(cap: Capture, host: HostModel, opts: PlanOptions = {}): Rep
         }
       }
       const it = local(s, l3, s.index, 0);
-      if (lo) it.then = [received(s, s.l3, s.index, 1)];
+      if (lo) it.then = [{ ...received(s, s.l3, s.index, 1), keepCt: true }];
       else if (s.outgoing && portsOf(s.ifindex).length) it.then = bridgeOut(s, l3, s.ifindex);
       items.push(it);
       continue;
@@ -588,7 +590,13 @@ export function replay(
       lastNftrace = (result.flags & abi.ResFlags.Nftrace) !== 0;
       lastAccepted = (result.verdict & abi.NF_VERDICT_MASK) === abi.Verdict.Accept;
       // Follow-ups of the same skb (or a clone) keep its nf_trace bit.
-      if (it.then && lastAccepted) for (const t of it.then) queue.push(t.inherit && lastNftrace ? { ...t, desc: { ...t.desc, nftrace: true } } : t);
+      if (it.then && lastAccepted) {
+        for (let t of it.then) {
+          if (t.inherit && lastNftrace) t = { ...t, desc: { ...t.desc, nftrace: true } };
+          if (t.keepCt) t = { ...t, desc: { ...t.desc, ct: { entry: r.ctEntry(i), info: r.ctInfo(i) } } };
+          queue.push(t);
+        }
+      }
     });
     opts.onBatch?.(batch, r);
     done = k;

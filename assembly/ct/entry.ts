@@ -61,6 +61,10 @@ export let eventCache: u32 = 0;
 export function eventUpdate(protoinfo: bool): void {
   eventCache |= 0x100 | (protoinfo ? <u32>CtEventBits.Protoinfo : 0);
 }
+/** Notes a mark change (IPCT_MARK): an UPDATE event that shows the mark. */
+export function eventMark(): void {
+  eventCache |= 0x100 | <u32>CtEventBits.Mark;
+}
 /** Clears the cache (start of a packet, after delivery). */
 export function eventClear(): void {
   eventCache = 0;

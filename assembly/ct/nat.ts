@@ -161,6 +161,11 @@ export function natInitialized(ct: usize, manip: u32): bool {
  */
 export function natSetup(ct: usize, manip: u32): void {
   if (natInitialized(ct, manip)) return;
+  // A confirmed entry keeps its tuples (they are in the table): only a null binding.
+  if (status(ct) & CtStatus.Confirmed) {
+    setStatusBits(ct, doneBit(manip));
+    return;
+  }
   const l3 = <u32>load<u8>(ct, CTE_L3);
   const proto = <u32>load<u8>(ct, CTE_PROTO);
   // The tuple as the other manips already left it: the inverse of the reply tuple.

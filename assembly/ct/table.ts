@@ -139,9 +139,10 @@ export function lookup(t: usize, l3: u32, proto: u32, zone: u32): usize {
         return ct;
       }
       // Killing unchains both tuples: start the bucket over.
-      kill(ct, false);
-      link = load<u32>(b);
-      continue;
+      if (kill(ct, false)) {
+        link = load<u32>(b);
+        continue;
+      }
     }
     link = next;
   }
@@ -207,14 +208,15 @@ export function release(ct: usize): void {
  * unchained; `keep` leaves its memory to the packet that still holds it
  * (freed when that packet is done), otherwise it is released now.
  */
-export function kill(ct: usize, killed: bool, keep: bool = false): void {
+export function kill(ct: usize, killed: bool, keep: bool = false): bool {
   const st = status(ct);
-  if (!(st & CtStatus.Confirmed) || st & CtStatus.Dying) return;
+  if (!(st & CtStatus.Confirmed) || st & CtStatus.Dying) return false;
   store<u16>(ct, <u16>(st | CtStatus.Dying), CTE_STATUS);
   emitEvent(ct, CtEventType.Destroy, killed ? 0x2 : 0);
   unlink(ct, 0);
   unlink(ct, 1);
   if (!keep) release(ct);
+  return true;
 }
 
 /** Early drop (early_drop): deletes the non-ASSURED confirmed entries of the first of 8 buckets from `bucket` that has some. */
@@ -225,8 +227,7 @@ function earlyDrop(bucket: u32): bool {
     let n: u32 = 0;
     while (link) {
       const ct = entryAt((link - 1) >> 1);
-      if (expired(ct) || !(status(ct) & CtStatus.Assured)) {
-        kill(ct, !expired(ct));
+      if ((expired(ct) || !(status(ct) & CtStatus.Assured)) && kill(ct, !expired(ct))) {
         n++;
         link = load<u32>(b);
         continue;
@@ -276,8 +277,7 @@ export function sweep(n: u32): void {
     let link = load<u32>(b);
     while (link) {
       const ct = entryAt((link - 1) >> 1);
-      if (expired(ct)) {
-        kill(ct, false);
+      if (expired(ct) && kill(ct, false)) {
         link = load<u32>(b);
         continue;
       }

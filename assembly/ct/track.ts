@@ -7,13 +7,13 @@
 
 import {
   CtEventType, CtInfo, CtOption, CtStatus, CTC_EPOCH, CTC_FLAGS, CTC_NOW, CTC_STAT_DROP, CTC_STAT_FOUND, CTC_STAT_ICMP_ERROR, CTC_STAT_INVALID,
-  CTE_ORIG, CTE_REPLY, CTX_BYTES0, CTX_PKTS0, CTX_SIZE, CT_TUPLE_SIZE, InetHook, TUP_DST, Verdict,
+  CTE_ORIG, CTE_REPLY, CTE_USED, CTX_BYTES0, CTX_PKTS0, CTX_SIZE, CT_TUPLE_SIZE, InetHook, TUP_DST, Verdict,
 } from '../abi';
 import { csumFold, pData, pEnd, pFragoff, pHook, pIif, pL4, pMac, pNh, pThoff, pTprot, pTstamp, pUntracked } from '../packet';
 import { ctc, eventCache, eventClear, eventUpdate, now, setNow, setStatusBits, status } from './entry';
 import { emitEvent } from './events';
 import { genericPacket, icmpPacket, udpHeaderOk, udpPacket } from './proto';
-import { alloc, confirm, ctExt, entryIndex, foundLink, kill, lookup, release, sweep } from './table';
+import { alloc, confirm, ctExt, ctMax, entryAt, entryIndex, foundLink, kill, lookup, release, sweep } from './table';
 import { TCP_DESTROY, TCP_INVALID, TCP_REOPEN, tcpHeaderOk, tcpNew, tcpPacket } from './tcp';
 import { getTuple, icmpCreates, invertTuple } from './tuple';
 
@@ -40,6 +40,14 @@ export function ctPacketReset(): void {
   held = 0;
   seen = false;
   eventClear();
+}
+
+/** The packet arrives with entry `idx` (NONE32: none) and `info` attached, from an earlier pass of the same skb: not tracked again. */
+export function ctCarry(idx: u32, info: u32): void {
+  seen = true;
+  pCtinfo = info;
+  if (idx < ctMax && load<u8>(entryAt(idx), CTE_USED)) pCt = entryAt(idx);
+  else if (info != CtInfo.Untracked) pCtinfo = CtInfo.None;
 }
 
 /** `ct zone set` on the packet before tracking. */
@@ -235,6 +243,8 @@ export function ctIn(): i32 {
       // Deleted inside the tracker: before SEEN_REPLY, and its cached events are never delivered.
       eventClear();
       kill(ct, true, true);
+      // nf_conntrack_in still marks the reply seen on the dying entry (no event): `ct status seen-reply` matches later.
+      if (dir) setStatusBits(ct, CtStatus.SeenReply);
       held = ct;
       pCt = ct;
       pCtinfo = dir ? CtInfo.EstablishedReply : status(ct) & CtStatus.SeenReply ? CtInfo.Established : CtInfo.New;
@@ -262,12 +272,11 @@ function attach(ct: usize, dir: u32): void {
     store<u64>(x, load<u64>(x, CTX_BYTES0) + <u64>(pEnd - (pData + <usize>pNh)), CTX_BYTES0);
   }
   pCt = ct;
-  deliverEvents();
 }
 
-/** Delivers the cached UPDATE event of a confirmed entry (nf_ct_deliver_cached_events). */
-export function deliverEvents(): void {
-  if (!eventCache || !pCt || !(status(pCt) & CtStatus.Confirmed)) return;
+/** Delivers the cached UPDATE event of a confirmed entry (nf_ct_deliver_cached_events, at the packet's last hook): the tracker's and the rules' changes in one event. */
+function deliverEvents(): void {
+  if (!eventCache || !pCt || !(status(pCt) & CtStatus.Confirmed) || status(pCt) & CtStatus.Dying) return;
   emitEvent(pCt, CtEventType.Update, eventCache & 0xff);
   eventClear();
 }
@@ -282,6 +291,7 @@ export function ctConfirm(): void {
 
 /** The packet is done: an unconfirmed entry goes with it, a killed one is freed. */
 export function ctPacketEnd(): void {
+  deliverEvents();
   if (pCt && !(status(pCt) & CtStatus.Confirmed) && pCtinfo < <u32>CtInfo.EstablishedReply && pCt != held) release(pCt);
   if (held) release(held);
   held = 0;

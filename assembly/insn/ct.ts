@@ -8,9 +8,9 @@ import {
   CT_DIR, CT_DREG, CT_KEY, CT_SET_KEY, CT_SET_SREG, CT_TUPLE_SIZE, LoadError, NONE8, Op, TUP_DPORT, TUP_DST, TUP_SPORT, TUP_SRC,
 } from '../abi';
 import { loadFail, regs, setBreak } from '../mem';
-import { eventUpdate, remainingMs } from '../ct/entry';
+import { eventMark, eventUpdate, remainingMs } from '../ct/entry';
 import { ctExt, entryIndex } from '../ct/table';
-import { deliverEvents, pCt, pCtinfo, setCtZone } from '../ct/track';
+import { pCt, pCtinfo, setCtZone } from '../ct/track';
 
 /** Load-time checks (nft_ct_get_init): a known key; a direction only where the kernel takes one. */
 export function checkCt(insn: usize): i32 {
@@ -112,15 +112,13 @@ export function evalCtSet(insn: usize): void {
     const v = load<u32>(s);
     if (load<u32>(ct, CTE_MARK) != v) {
       store<u32>(ct, v, CTE_MARK);
-      eventUpdate(false);
-      deliverEvents();
+      eventMark();
     }
   } else if (key == CtKey.Labels && ctExt) {
     const l = ctExt + <usize>entryIndex(ct) * CTX_SIZE + CTX_LABELS;
     if (load<u64>(l) != load<u64>(s) || load<u64>(l, 8) != load<u64>(s, 8)) {
       memory.copy(l, s, 16);
       eventUpdate(false);
-      deliverEvents();
     }
   }
 }

@@ -71,7 +71,9 @@ export function formatConntrackEvent(ev: CtEvent, opts: { timestamp?: boolean } 
   const destroy = kind === 'DESTROY';
   const timeout = destroy ? (ev.bits & abi.CtEventBits.Killed) !== 0 && ev.entry.timeout > 0 : true;
   const state = kind !== 'UPDATE' || (ev.bits & abi.CtEventBits.Protoinfo) !== 0;
-  const line = `${`[${kind}]`.padStart(9)} ${entryText(ev.entry, { timeout, state, mark: 'nonzero', use: false, counters: destroy })}`;
+  // ctnetlink sends the mark with a mark event, or when it is not 0.
+  const mark = (ev.bits & abi.CtEventBits.Mark) !== 0 ? 'always' : 'nonzero';
+  const line = `${`[${kind}]`.padStart(9)} ${entryText(ev.entry, { timeout, state, mark, use: false, counters: destroy })}`;
   return opts.timestamp ? timestampPrefix(ev.time) + line : line;
 }
 

@@ -115,9 +115,12 @@ describe('nftvm run RULESET CAPTURE --host HOST.json', () => {
   });
 
   it('a ruleset the VM cannot run fails loudly at load, exit 1', async () => {
-    const r = await run('run', join(ROOT, 'examples/server.nft'), join(ROOT, 'examples/server.pcap'), '--host', join(ROOT, 'examples/server-host.json'));
+    const dir = mkdtempSync(join(tmpdir(), 'nftvm-synproxy-'));
+    const file = join(dir, 'synproxy.nft');
+    writeFileSync(file, 'table inet t {\n chain c { type filter hook input priority 0;\n  tcp dport 80 synproxy mss 1460 wscale 7\n }\n}\n');
+    const r = await run('run', file, join(ROOT, 'examples/server.pcap'), '--host', join(ROOT, 'examples/server-host.json'));
     expect(r.code).toBe(1);
-    expect(r.err).toMatch(/^nftvm run: .*server\.nft: ct \(nft_ct_get_ops\) is not supported by the VM yet/);
+    expect(r.err).toMatch(/^nftvm run: .*synproxy\.nft: synproxy \(nft_synproxy_ops\) is not supported by the VM yet/);
   });
 
   it('usage errors exit 2', async () => {
