@@ -57,6 +57,11 @@ export function setCtZone(z: u32): void {
 
 /** Table time of packet time `ns`: ms since the table's epoch (the first tracked packet), never going back. */
 export function tableTime(ns: u64): u32 {
+  // Packets of one capture burst share their timestamp: skip the division.
+  if (ns == lastNs && ns) {
+    const l = load<u32>(ctc, CTC_NOW);
+    return lastT > l ? lastT : l;
+  }
   let epoch = load<u64>(ctc, CTC_EPOCH);
   if (!epoch) {
     epoch = ns ? ns : 1;
@@ -66,8 +71,13 @@ export function tableTime(ns: u64): u32 {
   if (ns <= epoch) return last;
   const d = (ns - epoch) / 1000000;
   const t: u32 = d > 0x7fffffff ? 0x7fffffff : <u32>d;
-  return t > last ? t : last;
+  lastNs = ns;
+  lastT = t > last ? t : last;
+  return lastT;
 }
+/** The last packet time converted, and its table time. */
+let lastNs: u64 = 0;
+let lastT: u32 = 0;
 
 @inline function bump(off: usize): void {
   store<u32>(ctc + off, load<u32>(ctc + off) + 1);
@@ -172,8 +182,8 @@ export function ctIn(): i32 {
   }
   setNow(tableTime(pTstamp));
   store<u32>(ctc, now, CTC_NOW);
-  // The gc worker's share: one bucket every 16 packets (expired entries met by lookups go at once).
-  if (!(++sweepTick & 15)) sweep(1);
+  // The gc worker's share: one bucket every 32 packets (expired entries met by lookups go at once).
+  if (!(++sweepTick & 31)) sweep(1);
   if (!pL4 || pFragoff) return invalid(false);
   const nh = pData + <usize>pNh;
   const l3: u32 = (load<u8>(nh) >> 4) == 4 ? 2 : 10;
