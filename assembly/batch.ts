@@ -11,6 +11,7 @@ import {
 } from './abi';
 import { CH_DEVICES, CH_FAMILY, CH_FLAG_NAT, CH_FLAGS, CH_PRIO, CH_SIZE, HOOK_NUM, HOOK_SLOT_ARP, HOOK_SLOT_BRIDGE, HOOK_SLOT_IPV4, HOOK_SLOT_IPV6, HOOK_SLOT_NETDEV, RS_HOOKS, RS_HOOK_CHAINS } from './layout';
 import { batch, batchCap, records, recordsCap, rtChains, rtRuleset } from './mem';
+import { rtNatChains } from './load';
 import { ifaceOf } from './insn/meta';
 import { route, routeIf, routeType, RTN_LOCAL, RTN_UNICAST } from './insn/fib';
 import {
@@ -62,12 +63,46 @@ function ctHook(hook: i32, nfproto: i32, iif: u32, oif: u32): i32 {
   return v;
 }
 
+/** nf_hook_slow: the base chains of one hook in priority order; ACCEPT unless one decides otherwise. */
+function runHook(slot: i32, hook: i32, iif: u32, oif: u32): i32 {
+  const h = <usize>load<u32>(rtRuleset, RS_HOOKS) + (<usize>(slot * HOOK_NUM + (slot == HOOK_SLOT_NETDEV ? 5 : hook)) << 3);
+  const list = <usize>load<u32>(rtRuleset, RS_HOOK_CHAINS) + (<usize>load<u32>(h) << 2);
+  const n = load<u32>(h, 4);
+  for (let i: u32 = 0; i < n; i++) {
+    const v = runChain(slot, hook, load<u32>(list + (<usize>i << 2)), iif, oif);
+    if ((v & 0xff) != Verdict.Accept) return v;
+  }
+  return Verdict.Accept;
+}
+
+/** One base chain of a hook: CONTINUE when the chain does not apply (netdev device, family). */
+@inline function runChain(slot: i32, hook: i32, c: u32, iif: u32, oif: u32): i32 {
+  const ch = rtChains + <usize>c * CH_SIZE;
+  const fam = <i32>load<u8>(ch, CH_FAMILY);
+  let nfproto = fam;
+  if (slot == HOOK_SLOT_NETDEV) {
+    if (!deviceMatch(ch, iif)) return Verdict.Accept;
+    if (fam == Family.Inet) {
+      // nft_do_chain_inet_ingress: only IPv4 and IPv6 packets.
+      if (pProto == 0x0800) nfproto = Family.Ipv4;
+      else if (pProto == 0x86dd) nfproto = Family.Ipv6;
+      else return Verdict.Accept;
+    }
+  } else if (fam == Family.Inet) nfproto = slot == HOOK_SLOT_IPV4 ? Family.Ipv4 : Family.Ipv6;
+  setHookContext(hook, nfproto, iif, oif);
+  const v = doChain(c);
+  lastChain = decidedChain;
+  lastRule = decidedRule;
+  return v;
+}
+
 /**
- * nf_hook_slow: the base chains of one hook in priority order; ACCEPT unless
- * one decides otherwise. `ct` (the family's nfproto, 0 = none): conntrack runs
- * here at priority -200, after the chains below it (raw, notrack).
+ * runHook for rulesets with conntrack or nat chains: `ct` (the family's
+ * nfproto, 0 = none) puts defrag at -400 and conntrack at -200 between the
+ * chains (after raw, so notrack works); the nat chains run inside one NAT
+ * entry (natHook).
  */
-function runHook(slot: i32, hook: i32, iif: u32, oif: u32, ct: i32): i32 {
+function runHookCt(slot: i32, hook: i32, iif: u32, oif: u32, ct: i32): i32 {
   let natRan = false;
   let defragRan = false;
   const h = <usize>load<u32>(rtRuleset, RS_HOOKS) + (<usize>(slot * HOOK_NUM + (slot == HOOK_SLOT_NETDEV ? 5 : hook)) << 3);
@@ -87,35 +122,21 @@ function runHook(slot: i32, hook: i32, iif: u32, oif: u32, ct: i32): i32 {
       if (v != Verdict.Accept) return v;
     }
     if (load<u8>(ch, CH_FLAGS) & CH_FLAG_NAT) {
-      // The nat chains of a hook all run inside the one NAT hook entry.
       if (natRan) continue;
       natRan = true;
       const v = natHook(slot, hook, list, i, n, iif, oif);
       if ((v & 0xff) != Verdict.Accept) return v;
       continue;
     }
-    const fam = <i32>load<u8>(ch, CH_FAMILY);
-    let nfproto = fam;
-    if (slot == HOOK_SLOT_NETDEV) {
-      if (!deviceMatch(ch, iif)) continue;
-      if (fam == Family.Inet) {
-        // nft_do_chain_inet_ingress: only IPv4 and IPv6 packets.
-        if (pProto == 0x0800) nfproto = Family.Ipv4;
-        else if (pProto == 0x86dd) nfproto = Family.Ipv6;
-        else continue;
-      }
-    } else if (fam == Family.Inet) nfproto = slot == HOOK_SLOT_IPV4 ? Family.Ipv4 : Family.Ipv6;
-    setHookContext(hook, nfproto, iif, oif);
-    const v = doChain(c);
-    lastChain = decidedChain;
-    lastRule = decidedRule;
+    const v = runChain(slot, hook, c, iif, oif);
     if ((v & 0xff) != Verdict.Accept) return v;
   }
-  if (ct && !defragRan) {
+  if (!ct) return Verdict.Accept;
+  if (!defragRan) {
     const v = defragHook(hook, ct, iif, oif);
     if (v != Verdict.Accept) return v;
   }
-  return ct ? ctHook(hook, ct, iif, oif) : Verdict.Accept;
+  return ctHook(hook, ct, iif, oif);
 }
 
 /** Reassembly kept or dropped the packet (ResFlags.Defrag). */
@@ -231,8 +252,10 @@ let ctDropped = false;
 
 /** Conntrack tracks packets of `family` (Ipv4, Ipv6): the loaded ruleset uses it there. */
 @inline function ctTracks(family: i32): bool {
-  return ctc != 0 && (load<u32>(ctc, CTC_FAMILIES) & (<u32>1 << <u32>family)) != 0;
+  return (batchFamilies & (<u32>1 << <u32>family)) != 0;
 }
+/** CTC_FAMILIES for this batch (0 without a conntrack table). */
+let batchFamilies: u32 = 0;
 
 /** Runs packet `k` through its hook path; writes its result record. */
 function evalPacket(k: u32, res: usize): void {
@@ -262,9 +285,11 @@ function evalPacket(k: u32, res: usize): void {
   if (load<u8>(desc, PKT_FLAGS) & PktFlags.Nftrace) setNftrace(true);
   const iif = load<u32>(desc, PKT_IIF);
   let oif = load<u32>(desc, PKT_OIF);
-  // The path may change: DNAT routes the packet again.
-  memory.copy(path, desc + PKT_HOOKS, PKT_HOOK_MAX);
+  // The descriptor's hooks, until DNAT routes the packet again (then a rewritten copy).
+  let hooks: usize = desc + PKT_HOOKS;
   natRerouted = false;
+  const tracked = ctTracks(family);
+  const special = tracked || rtNatChains;
   let flags: u32 = 0;
   let verdict: i32 = Verdict.Accept;
   let decidedHook: u32 = NONE8;
@@ -275,7 +300,7 @@ function evalPacket(k: u32, res: usize): void {
     flags |= ResFlags.StackDrop;
   } else if (rtRuleset) {
     for (let i: u32 = 0; i < nh; i++) {
-      const hook = <i32>load<u8>(path + i);
+      const hook = <i32>load<u8>(hooks + i);
       let slot: i32 = -1;
       let hi = iif;
       let ho = oif;
@@ -321,13 +346,13 @@ function evalPacket(k: u32, res: usize): void {
         else if (hook == 1) hi = 0;
       } else continue;
       // Conntrack sits in prerouting and output of the families the ruleset tracks.
-      const ct = (hook == InetHook.Prerouting || hook == InetHook.Output) && (slot == HOOK_SLOT_IPV4 || slot == HOOK_SLOT_IPV6) && ctTracks(family) ? family : 0;
+      const ct = tracked && (hook == InetHook.Prerouting || hook == InetHook.Output) && (slot == HOOK_SLOT_IPV4 || slot == HOOK_SLOT_IPV6) ? family : 0;
       if (slot != HOOK_SLOT_ARP && slot != HOOK_SLOT_NETDEV) {
         // The devices a hook sees: in on the way in, out on the way out, both when forwarding.
         if (hook == InetHook.Prerouting || hook == InetHook.Input) ho = 0;
         else if (hook == InetHook.Output || hook == InetHook.Postrouting) hi = 0;
       }
-      const v = runHook(slot, hook, hi, ho, ct);
+      const v = special ? runHookCt(slot, hook, hi, ho, ct) : runHook(slot, hook, hi, ho);
       if (lastChain != NONE32) {
         decidedHook = hook;
         decidedIndex = i;
@@ -343,9 +368,13 @@ function evalPacket(k: u32, res: usize): void {
         break;
       }
       // The last hook of the path confirms a new entry (input or postrouting, at the last priority).
-      if ((hook == InetHook.Input || hook == InetHook.Postrouting) && (slot == HOOK_SLOT_IPV4 || slot == HOOK_SLOT_IPV6)) ctConfirm();
+      if (tracked && (hook == InetHook.Input || hook == InetHook.Postrouting) && (slot == HOOK_SLOT_IPV4 || slot == HOOK_SLOT_IPV6)) ctConfirm();
       if (natRerouted) {
         natRerouted = false;
+        if (hooks != path) {
+          memory.copy(path, hooks, PKT_HOOK_MAX);
+          hooks = path;
+        }
         const r = reroute(hook, family, (load<u8>(desc, PKT_FLAGS) & PktFlags.Forwarding) != 0, i);
         if (r < 0) {
           verdict = Verdict.Drop;
@@ -360,11 +389,16 @@ function evalPacket(k: u32, res: usize): void {
       }
     }
   }
-  store<u8>(res, <u8>pCtinfo, RES_CTINFO);
-  const ctState: u32 = pCt ? <u32>1 << ((pCtinfo % 3) + 1) : pCtinfo == CtInfo.Untracked ? <u32>CtStateBit.Untracked : ctTracks(family) ? <u32>CtStateBit.Invalid : 0;
-  store<u8>(res, <u8>ctState, RES_CTSTATE);
-  store<u32>(res, pCt ? entryIndex(pCt) : NONE32, RES_CTENTRY);
-  ctPacketEnd();
+  if (pCt) {
+    store<u8>(res, <u8>pCtinfo, RES_CTINFO);
+    store<u8>(res, <u8>(<u32>1 << ((pCtinfo % 3) + 1)), RES_CTSTATE);
+    store<u32>(res, entryIndex(pCt), RES_CTENTRY);
+    ctPacketEnd();
+  } else {
+    store<u8>(res, <u8>pCtinfo, RES_CTINFO);
+    store<u8>(res, pCtinfo == CtInfo.Untracked ? <u8>CtStateBit.Untracked : tracked ? <u8>CtStateBit.Invalid : 0, RES_CTSTATE);
+    store<u32>(res, NONE32, RES_CTENTRY);
+  }
   if (pUntracked) flags |= ResFlags.Untracked;
   if (pNftrace) flags |= ResFlags.Nftrace;
   store<i32>(res, verdict, RES_VERDICT);
@@ -388,6 +422,7 @@ export function evaluateBatch(): i32 {
   store<u32>(records, <u32>recordsCap, RECORDS_DATA);
   setTraceMode(flags & BatchFlags.TraceAll ? 1 : flags & BatchFlags.TraceNftrace ? 2 : 0);
   setEventsOn((flags & BatchFlags.CtEvents) != 0);
+  batchFamilies = ctc ? load<u32>(ctc, CTC_FAMILIES) : 0;
   // Groups of packets: the conntrack table is warmed for a group (ct/prefetch.ts), then the group runs.
   // Only a table beyond the caches is worth it: below that the warming is pure overhead.
   const warm = ctc != 0 && rtRuleset != 0 && load<u32>(ctc, CTC_FAMILIES) != 0 && load<u32>(ctc, CTC_COUNT) >= PREFETCH_MIN_ENTRIES;

@@ -115,7 +115,13 @@ function hookOk(family: u32, hook: u32): bool {
   return hook <= 4;
 }
 
+/** The active ruleset has nat chains (the hook walk then looks for them). */
+export let rtNatChains = false;
+/** The ruleset being loaded has nat chains. */
+let natChains = false;
+
 function buildChains(chains: usize, n: u32, ntables: u32, tables: usize, strings: usize): i32 {
+  natChains = false;
   const src = sec(3);
   for (let k: u32 = 0; k < n; k++) {
     loadWhere(LoadWhere.Chain, 0, 0, k, 0);
@@ -134,7 +140,9 @@ function buildChains(chains: usize, n: u32, ntables: u32, tables: usize, strings
       if (!hookOk(family, load<u8>(q, CHAIN_HOOK))) return loadFail(LoadError.BadChainRecord, k, 1);
     }
     store<u32>(c, table, CH_TABLE);
-    store<u8>(c, flags | (flags & ChainFlags.Base && load<u8>(q, CHAIN_TYPE) == ChainType.Nat ? CH_FLAG_NAT : 0), CH_FLAGS);
+    const nat = (flags & ChainFlags.Base) != 0 && load<u8>(q, CHAIN_TYPE) == ChainType.Nat;
+    if (nat) natChains = true;
+    store<u8>(c, flags | (nat ? CH_FLAG_NAT : 0), CH_FLAGS);
     store<u8>(c, load<u8>(q, CHAIN_HOOK), CH_HOOK);
     store<u8>(c, policy == NONE8 ? <u8>Verdict.Accept : policy, CH_POLICY);
     store<u8>(c, <u8>family, CH_FAMILY);
@@ -694,6 +702,7 @@ export function loadImage(len: u32): i32 {
 
   // Commit: one switch; the old slot becomes the next load's scratch.
   activate(rs, sets, chains, rules, objects, state);
+  rtNatChains = natChains;
   if (ctc) store<u32>(ctc, vCtFamilies, CTC_FAMILIES);
   store<u32>(ctl, <u32>rs, VM_ACTIVE);
   store<u32>(ctl, <u32>code, VM_CODE);
