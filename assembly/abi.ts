@@ -953,9 +953,13 @@ export enum Op {
   Last = 40,
   /** nft_flow_offload_ops */
   FlowOffload = 41,
+  /** nft_ct_timeout_obj_ops: a ct timeout object's policy (object state only, never in a rule) */
+  CtTimeoutObj = 42,
+  /** nft_ct_helper_obj_ops: a ct helper object's helper (object state only, never in a rule) */
+  CtHelperObj = 43,
 }
 /** One past the largest opcode. */
-export const OP_COUNT = 42;
+export const OP_COUNT = 44;
 
 // Common record header: opcode u8, reserved u8 (0), record size u16 (bytes, multiple of 4).
 /** u8 opcode (Op). */
@@ -1275,6 +1279,34 @@ export const LAST_SET = 4;
 export const LAST_TIME = 8;
 /** Op.FlowOffload: string offset of the flowtable name. */
 export const FLOW_OFFLOAD_NAME = 8;
+/** Op.CtTimeoutObj: u8 L3 protocol (NFPROTO_*, 0 = any). */
+export const CT_TIMEOUT_OBJ_L3PROTO = 4;
+/** Op.CtTimeoutObj: u8 L4 protocol (6 tcp, 17 udp). */
+export const CT_TIMEOUT_OBJ_L4PROTO = 5;
+/** Op.CtTimeoutObj: u8 bytes of the timeouts that follow (4 per state). */
+export const CT_TIMEOUT_OBJ_LEN = 6;
+/** Op.CtTimeoutObj: u32 seconds per state, in the kernel's order (tcp: CtTimeout.TcpSynSent.., udp: unreplied, replied). */
+export const CT_TIMEOUT_OBJ_TIMEOUTS = 8;
+/** Op.CtHelperObj: u8 L3 protocol (NFPROTO_*; inet = both). */
+export const CT_HELPER_OBJ_L3PROTO = 4;
+/** Op.CtHelperObj: u8 L4 protocol. */
+export const CT_HELPER_OBJ_L4PROTO = 5;
+/** Op.CtHelperObj: u8 CtHelper. */
+export const CT_HELPER_OBJ_HELPER = 6;
+/** Kernel conntrack helpers a ct helper object can name (NFTA_CT_HELPER_NAME); the VM runs Ftp. */
+export enum CtHelper {
+  None = 0,
+  Ftp = 1,
+  Tftp = 2,
+  Irc = 3,
+  Sip = 4,
+  Sane = 5,
+  Amanda = 6,
+  Pptp = 7,
+  SnmpTrap = 8,
+  NetbiosNs = 9,
+  H323 = 10,
+}
 
 /** One row of the opcode table: names, record size rule and operand layout. */
 export class OpInfo {
@@ -1340,6 +1372,8 @@ export const OPS: OpInfo[] = [
   new OpInfo(Op.Connlimit, 'connlimit', 'nft_connlimit_ops', 12, Tail.None, 0, 'flags:u8@4 count:u32@8'),
   new OpInfo(Op.Last, 'last', 'nft_last_ops', 16, Tail.None, 0, 'set:u8@4 time:u64@8'),
   new OpInfo(Op.FlowOffload, 'flow_offload', 'nft_flow_offload_ops', 12, Tail.None, 0, 'name:str@8'),
+  new OpInfo(Op.CtTimeoutObj, 'ct_timeout', 'nft_ct_timeout_obj_ops', 8, Tail.Data, CT_TIMEOUT_OBJ_LEN, 'l3proto:u8@4 l4proto:u8@5 len:u8@6 timeouts:bytes@8'),
+  new OpInfo(Op.CtHelperObj, 'ct_helper', 'nft_ct_helper_obj_ops', 8, Tail.None, 0, 'l3proto:u8@4 l4proto:u8@5 helper:u8@6'),
 ];
 
 // ---------------------------------------------------------------------------
@@ -1852,6 +1886,8 @@ export enum CtStatus {
   Dying = 0x200,
   /** IPS_FIXED_TIMEOUT */
   FixedTimeout = 0x400,
+  /** IPS_HELPER: a helper was attached by `ct helper set` (the VM runs one: ftp) */
+  Helper = 0x2000,
 }
 /** ct state bits as nft reads them (NF_CT_STATE_*_BIT). */
 export enum CtStateBit {
@@ -1892,6 +1928,8 @@ export enum TcpDirFlags {
   BeLiberal = 0x08,
   DataUnacknowledged = 0x10,
   MaxackSet = 0x20,
+  /** ftp helper (VM only; the kernel's seq_aft_nl): this side's last data ended a line, so its next data is parsed */
+  FtpLineStart = 0x40,
 }
 /** Timeout slots (seconds, u32 each at CTC_TIMEOUTS): the nf_conntrack_* sysctls. */
 export enum CtTimeout {
@@ -2002,8 +2040,12 @@ export const CTE_TIMEOUT = 8;
 export const CTE_STATUS = 12;
 /** u8 TcpState (TCP), 0 otherwise. */
 export const CTE_STATE = 14;
-/** u8 1 = in use. */
+/** u8 bit 0: in use; bits 1-7: timeout policy, the index + 1 of its ct timeout object in the active ruleset (0 = none; CTE_USED_POLICY_SHIFT). */
 export const CTE_USED = 15;
+/** Shift of the timeout policy in CTE_USED. */
+export const CTE_USED_POLICY_SHIFT = 1;
+/** Largest timeout policy number CTE_USED holds (object index + 1). */
+export const CTE_USED_POLICY_MAX = 127;
 /** u32 ct mark. */
 export const CTE_MARK = 16;
 /** u16 zone id. */
@@ -2067,6 +2109,29 @@ export const TUP_SPORT = 32;
 export const TUP_DPORT = 34;
 /** bytes of a tuple. */
 export const CT_TUPLE_SIZE = 36;
+// Expectation (EXP_*, kernel: struct nf_conntrack_expect): a table of
+// EXPECT_MAX records allocated by ctInit; a helper adds one, the first packet
+// of the connection it describes takes it. Source port is a wildcard.
+/** number of expectations the table holds (nf_conntrack_expect_max is 4096 on the recording host; ftp keeps one per control connection). */
+export const EXPECT_MAX = 256;
+/** u32 master entry index + 1, 0 = free slot. */
+export const EXP_MASTER = 0;
+/** u32 absolute timeout, ms of table time. */
+export const EXP_TIMEOUT = 4;
+/** u8[16] expected source address. */
+export const EXP_SRC = 8;
+/** u8[16] expected destination address. */
+export const EXP_DST = 24;
+/** u16 expected destination port, network order. */
+export const EXP_DPORT = 40;
+/** u8 L3 protocol (2, 10). */
+export const EXP_L3 = 42;
+/** u8 L4 protocol. */
+export const EXP_PROTO = 43;
+/** u16 zone of the master. */
+export const EXP_ZONE = 44;
+/** bytes of an expectation. */
+export const EXP_SIZE = 48;
 // Extension entry (CTX_*), when accounting or labels are on: same index as the entry.
 /** u64 ORIGINAL packets. */
 export const CTX_PKTS0 = 0;

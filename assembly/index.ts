@@ -9,6 +9,7 @@ import { evaluateBatch } from './batch';
 import { loadImage } from './load';
 import { setFastPath } from './fast';
 import { ctc, setNow } from './ct/entry';
+import { expectInit } from './ct/expect';
 import { reapAll, tableInit } from './ct/table';
 import { tableTime } from './ct/track';
 import { defragInit } from './defrag';
@@ -72,6 +73,7 @@ export function ctInit(hashsize: u32, max: u32, ext: u32): i32 {
   const r = tableInit(hashsize, max, ext != 0);
   // Reassembly in front of conntrack: 8 MiB = the kernel's 4 MiB high threshold for each of IPv4 and IPv6.
   if (r == 0) defragInit(8 << 20);
+  if (r == 0) expectInit();
   return r;
 }
 

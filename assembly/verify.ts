@@ -8,6 +8,7 @@
 import {
   ChainFlags, CT_KEY_LEN, FIB_RESULT_LEN, Family, LoadError, META_KEY_LEN, NONE8, NONE32, NFT_REG32_NUM, Op, OPS, OP_COUNT, RegLen,
   RegRole, REG_OPERANDS, HASH_TYPE, HashType, REG_OPERAND_COLS, RT_KEY_LEN, SetData, SetFlags, Tail, Verdict, DYNSET_EXPR_COUNT, VM_STATE_SLOT_SIZE,
+  ObjectType, OBJREF_TYPE,
 } from './abi';
 import { CH_FAMILY, CH_FLAGS, CH_SIZE, CH_TABLE, SD_DATA_KIND, SD_DLEN, SD_FLAGS, SD_KLEN, SD_TABLE } from './layout';
 import { loadFail } from './mem';
@@ -31,6 +32,8 @@ import { checkLookup } from './insn/lookup';
 import { checkMeta, checkMetaSet } from './insn/meta';
 import { checkCt, checkCtSet } from './insn/ct';
 import { ctc } from './ct/entry';
+import { checkCtHelperObj } from './ct/helper-ftp';
+import { checkCtTimeoutObj } from './ct/timeout-policy';
 import { checkNumgen } from './insn/numgen';
 import { checkObjref, checkObjrefMap } from './insn/objref';
 import { checkPayload, checkPayloadSet } from './insn/payload';
@@ -290,7 +293,8 @@ export function verifyInsn(p: usize, avail: u32): i32 {
   if (err) return err;
   const op = <u32>load<u8>(p);
   if (!vmSupports(op)) return loadFail(LoadError.Unsupported, op);
-  if (op == Op.Ct || op == Op.CtSet || op == Op.Nat || op == Op.Masq || op == Op.Redir) {
+  const ctObj = op == Op.Objref && (load<u8>(p, OBJREF_TYPE) == ObjectType.CtTimeout || load<u8>(p, OBJREF_TYPE) == ObjectType.CtHelper);
+  if (op == Op.Ct || op == Op.CtSet || op == Op.Nat || op == Op.Masq || op == Op.Redir || ctObj) {
     // A ct or nat expression registers conntrack for its table's families (nf_ct_netns_get).
     if (!ctc) return loadFail(LoadError.Unsupported, op);
     vCtFamilies |= vFamily == Family.Inet ? (1 << Family.Ipv4) | (1 << Family.Ipv6) : vFamily == Family.Ipv4 || vFamily == Family.Ipv6 ? <u32>1 << vFamily : 0;
@@ -324,8 +328,10 @@ export function verifyState(p: usize, avail: u32, type: u32): i32 {
   const err = checkRecordSize(p, avail);
   if (err) return err;
   const op = <u32>load<u8>(p);
-  const want = type == 1 ? Op.Counter : type == 2 ? Op.Quota : type == 4 ? Op.Limit : 0;
+  const want = type == 1 ? Op.Counter : type == 2 ? Op.Quota : type == 4 ? Op.Limit : type == 7 ? Op.CtTimeoutObj : type == 3 ? Op.CtHelperObj : 0;
   if (op != want) return loadFail(LoadError.BadOperand, op, 0, type);
+  if (op == Op.CtTimeoutObj) return checkCtTimeoutObj(p);
+  if (op == Op.CtHelperObj) return checkCtHelperObj(p);
   return checkOp(p, op);
 }
 

@@ -28,6 +28,9 @@ class Names {
   }
 }
 
+/** Kernel helper names by CtHelper (NFTA_CT_HELPER_NAME). */
+const CT_HELPERS = new Names({ ftp: abi.CtHelper.Ftp, tftp: abi.CtHelper.Tftp, irc: abi.CtHelper.Irc, sip: abi.CtHelper.Sip, sane: abi.CtHelper.Sane, amanda: abi.CtHelper.Amanda, pptp: abi.CtHelper.Pptp, snmp_trap: abi.CtHelper.SnmpTrap, 'netbios-ns': abi.CtHelper.NetbiosNs, 'Q.931': abi.CtHelper.H323 }, 'ct helper');
+
 /** A boolean operand stored as one of two codes. */
 class Bool {
   constructor(readonly yes: number, readonly no: number) {}
@@ -203,6 +206,11 @@ const SPECS: { readonly [K in Exclude<Insn['op'], 'raw'>]: Spec<K> } = {
   connlimit: { op: Op.Connlimit, fields: [['flags', abi.CONNLIMIT_FLAGS, 'u8'], ['count', abi.CONNLIMIT_COUNT, 'u32']] },
   last: { op: Op.Last, fields: [] },
   flow_offload: { op: Op.FlowOffload, fields: [['name', abi.FLOW_OFFLOAD_NAME, 'str']] },
+  ct_timeout: { op: Op.CtTimeoutObj, fields: [['l3proto', abi.CT_TIMEOUT_OBJ_L3PROTO, 'u8'], ['l4proto', abi.CT_TIMEOUT_OBJ_L4PROTO, 'u8']], data: ['timeouts'] },
+  ct_helper: {
+    op: Op.CtHelperObj,
+    fields: [['l3proto', abi.CT_HELPER_OBJ_L3PROTO, 'u8'], ['l4proto', abi.CT_HELPER_OBJ_L4PROTO, 'u8'], ['helper', abi.CT_HELPER_OBJ_HELPER, CT_HELPERS]],
+  },
 };
 
 type InsnOp = keyof typeof SPECS;

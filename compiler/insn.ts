@@ -68,6 +68,10 @@ export type Insn =
   | { op: 'connlimit'; count: number; flags: number }
   | { op: 'last' }
   | { op: 'flow_offload'; name: string }
+  /** A ct timeout object's state: seconds per state in the kernel's order, 4 bytes each (little-endian). */
+  | { op: 'ct_timeout'; l3proto: number; l4proto: number; timeouts: Uint8Array }
+  /** A ct helper object's state: the kernel helper it names. */
+  | { op: 'ct_helper'; l3proto: number; l4proto: number; helper: string }
   | { op: 'raw'; text: string };
 
 const LOG_FLAGS: [number, string][] = [[1, 'tcpseq'], [2, 'tcpopt'], [4, 'ipopt'], [8, 'uid'], [0x20, 'macdecode']];
@@ -213,6 +217,13 @@ export function printInsn(i: Insn): string {
       return '[ last never ]';
     case 'flow_offload':
       return `[ flow_offload flowtable ${i.name} ]`;
+    case 'ct_timeout': {
+      const dv = new DataView(i.timeouts.buffer, i.timeouts.byteOffset, i.timeouts.byteLength);
+      const secs = Array.from({ length: i.timeouts.length >> 2 }, (_, k) => dv.getUint32(k * 4, true));
+      return `[ ct_timeout family ${i.l3proto} protocol ${i.l4proto} timeouts ${secs.join(',')} ]`;
+    }
+    case 'ct_helper':
+      return `[ ct_helper name ${i.helper} family ${i.l3proto} protocol ${i.l4proto} ]`;
     case 'raw':
       return i.text;
   }

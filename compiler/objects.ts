@@ -25,16 +25,31 @@ const TIMEOUT_PRINT: Record<string, [string, number][]> = {
   udp: [['UNREPLIED', 30], ['REPLIED', 180]],
 };
 
-function proto(o: ObjDecl): number {
+/** The L4 protocol number of a ct helper / timeout / expectation object. */
+export function proto(o: ObjDecl): number {
   const p = o.props.protocol;
   const v = p === undefined ? undefined : /^\d+$/.test(p) ? Number(p) : INET_PROTOS[p];
   if (v === undefined) throw new CompileError(o.span, p === undefined ? `missing protocol` : `syntax error, unexpected string, expecting udp or tcp`);
   return v;
 }
 
-function family(o: ObjDecl): number | undefined {
+/** The NFPROTO_* number of the object's `l3proto`, undefined when not given. */
+export function family(o: ObjDecl): number | undefined {
   const f = o.props.l3proto;
   return f === undefined ? undefined : L3PROTO[f];
+}
+
+/** Seconds per state of a ct timeout object in the kernel's order: its policy over nft's defaults. */
+export function timeoutValues(o: ObjDecl): number[] {
+  const states = TIMEOUT_STATES[o.props.protocol!];
+  if (!states) throw new CompileError(o.span, `syntax error, unexpected ${o.props.protocol}, expecting udp or tcp`);
+  const vals = states.map(([, d]) => d);
+  for (const e of o.policy ?? []) {
+    const i = states.findIndex(([n]) => n === e.state);
+    if (i < 0) throw new CompileError(e.span, `invalid state for this protocol`);
+    vals[i] = e.value;
+  }
+  return vals;
 }
 
 function timeoutPolicy(o: ObjDecl): string {

@@ -8,6 +8,7 @@ import * as abi from '../assembly/abi.js';
 import type { ObjDecl } from './ast.js';
 import type { Insn } from './insn.js';
 import type { SetDef, SetElem } from './linearize.js';
+import { family, proto, timeoutValues } from './objects.js';
 import type { CompileResult } from './ruleset.js';
 
 /** A table. */
@@ -47,7 +48,7 @@ export interface ProgSet {
   elements: SetElem[];
 }
 
-/** A named stateful object; `state` is its counter, quota or limit expression. */
+/** A named stateful object; `state` is its counter, quota or limit expression, or its ct timeout policy / ct helper. */
 export interface ProgObject {
   table: number;
   name: string;
@@ -112,6 +113,13 @@ function objectState(o: ObjDecl | undefined): Insn | undefined {
   if (o?.type === 'counter') return { op: 'counter', pkts: s?.k === 'counter' ? (s.packets ?? 0n) : 0n, bytes: s?.k === 'counter' ? (s.bytes ?? 0n) : 0n };
   if (s?.k === 'quota') return { op: 'quota', bytes: s.bytes, consumed: s.used, flags: s.over ? abi.QuotaFlags.Inv : 0 };
   if (s?.k === 'limit') return { op: 'limit', rate: s.rate, unit: s.unit, burst: s.burst, bytes: s.bytes, flags: s.over ? abi.LimitFlags.Inv : 0 };
+  if (o?.type === 'ct timeout') {
+    const secs = timeoutValues(o);
+    const timeouts = new Uint8Array(secs.length * 4);
+    secs.forEach((v, i) => new DataView(timeouts.buffer).setUint32(i * 4, v, true));
+    return { op: 'ct_timeout', l3proto: family(o) ?? 0, l4proto: proto(o), timeouts };
+  }
+  if (o?.type === 'ct helper') return { op: 'ct_helper', l3proto: family(o) ?? 0, l4proto: proto(o), helper: o.props.type ?? '' };
   return undefined;
 }
 

@@ -153,6 +153,10 @@ export interface CtEntry {
   counters?: { orig: CtCounter; reply: CtCounter };
   /** Set `ct label` bits (0..127), when the table has room for labels. */
   labels?: number[];
+  /** The kernel helper attached by `ct helper set` (CtStatus.Helper: the VM runs only ftp). */
+  helper?: string;
+  /** References conntrack -L prints as use= (1, plus each listed entry its helper expected: ct->master holds one); undefined = 1. */
+  use?: number;
 }
 
 /** SCTP state names as conntrack prints them, by the kernel's enum sctp_conntrack (CTE_STATE of an SCTP entry; 0 = not tracked by an SCTP machine). */
@@ -258,6 +262,7 @@ export function decodeCtEntry(s: EntrySource): CtEntry {
     mark: view.getUint32(at + abi.CTE_MARK, true), zone: view.getUint16(at + abi.CTE_ZONE, true),
     orig: tupleAt(mem, at + abi.CTE_ORIG, l3, proto), reply: tupleAt(mem, at + abi.CTE_REPLY, l3, proto),
   };
+  if (status & abi.CtStatus.Helper) e.helper = 'ftp';
   if (proto === 6) {
     e.tcpState = mem[at + abi.CTE_STATE]!;
     e.state = TCP_STATE_NAMES[e.tcpState] ?? String(e.tcpState);
@@ -278,6 +283,23 @@ export function decodeCtEntry(s: EntrySource): CtEntry {
     e.labels = labels;
   }
   return e;
+}
+
+/**
+ * use= of helper entries: each listed EXPECTED entry holds a reference on its
+ * master (ct->master). The entry keeps no master link, so the master is the
+ * helper entry of the same zone and address pair (either way round).
+ */
+export function setMasterRefs(entries: CtEntry[]): void {
+  const key = (e: CtEntry, swap: boolean) => `${e.l3} ${e.zone} ${swap ? e.orig.dst : e.orig.src} ${swap ? e.orig.src : e.orig.dst}`;
+  const masters = new Map<string, CtEntry>();
+  for (const e of entries) if (e.helper) masters.set(key(e, false), e).set(key(e, true), e);
+  if (!masters.size) return;
+  for (const e of entries) {
+    if (!(e.status & abi.CtStatus.Expected)) continue;
+    const m = masters.get(key(e, false));
+    if (m) m.use = (m.use ?? 1) + 1;
+  }
 }
 
 /** Event kinds as `conntrack -E` names them. */

@@ -9,7 +9,7 @@ import { decodeBytecode, encodeBytecode, programOf, type Program } from '../comp
 import { checkRuleset, renderDiagnostics, type FileReader } from '../compiler/index.js';
 import { compileHost, hookPath, writeHost, type CompiledHost, type HookPath, type HostModel } from './host.js';
 import { formatLoadError, readLoadError, type VmLoadError } from './vm-errors.js';
-import { CT_EVENT_KINDS, CT_TIMEOUTS, decodeCtEntry, type ConntrackOptions, type CtEntry, type CtEvent, type CtStats, type TimeoutName } from './conntrack.js';
+import { CT_EVENT_KINDS, CT_TIMEOUTS, decodeCtEntry, setMasterRefs, type ConntrackOptions, type CtEntry, type CtEvent, type CtStats, type TimeoutName } from './conntrack.js';
 
 export type { HostModel } from './host.js';
 export type { ConntrackOptions, CtEntry, CtEvent, CtStats, CtTuple, TimeoutName } from './conntrack.js';
@@ -561,11 +561,12 @@ export class Engine {
     const out: CtEntry[] = [];
     for (let i = 0; i < max; i++) {
       const at = pool + i * abi.CTE_SIZE;
-      if (this.mem[at + abi.CTE_USED] !== 1) continue;
+      if (!(this.mem[at + abi.CTE_USED]! & 1)) continue;
       if (!(v.getUint16(at + abi.CTE_STATUS, true) & abi.CtStatus.Confirmed)) continue;
       if (((v.getUint32(at + abi.CTE_TIMEOUT, true) - now) | 0) <= 0) continue;
       out.push(decodeCtEntry({ mem: this.mem, view: v, at, index: i, nowMs: now, options, ...(ext ? { ext: ext + i * abi.CTX_SIZE } : {}) }));
     }
+    setMasterRefs(out);
     return out;
   }
 

@@ -19,8 +19,20 @@ export function setNow(t: u32): void {
   now = t;
 }
 
-/** Timeout of slot `slot` (CtTimeout) in ms. */
+/** Timeout policy of the entry being tracked (timeout-policy.ts): u32 seconds for slots policyFirst.., 0 = the sysctls. */
+let policy: usize = 0;
+let policyFirst: i32 = 0;
+let policyCount: u32 = 0;
+/** Makes `p` (u32 seconds for CtTimeout slots first..first+count-1; 0 = none) the policy timeoutMs reads. */
+export function setPolicy(p: usize, first: i32, count: u32): void {
+  policy = p;
+  policyFirst = first;
+  policyCount = count;
+}
+
+/** Timeout of slot `slot` (CtTimeout) in ms: the current entry's policy for the states it has (nf_ct_timeout_lookup), else the sysctl. */
 @inline export function timeoutMs(slot: i32): u32 {
+  if (policy && <u32>(slot - policyFirst) < policyCount) return load<u32>(policy + (<usize>(slot - policyFirst) << 2)) * 1000;
   return load<u32>(ctc + CTC_TIMEOUTS + (<usize>slot << 2)) * 1000;
 }
 

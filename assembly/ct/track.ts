@@ -12,6 +12,9 @@ import {
 import { csumFold, pData, pEnd, pFragoff, pHook, pIif, pL4, pMac, pNh, pThoff, pTprot, pTstamp, pUntracked } from '../packet';
 import { ctc, eventCache, eventClear, eventUpdate, now, setNow, setStatusBits, status } from './entry';
 import { emitEvent } from './events';
+import { expectTake } from './expect';
+import { ftpHelp } from './helper-ftp';
+import { usePolicy } from './timeout-policy';
 import { genericPacket, icmpPacket, udpHeaderOk, udpPacket } from './proto';
 import { alloc, confirm, ctExt, ctMax, entryAt, entryIndex, foundLink, kill, lookup, release, sweep } from './table';
 import { TCP_DESTROY, TCP_INVALID, TCP_REOPEN, tcpHeaderOk, tcpNew, tcpPacket } from './tcp';
@@ -229,12 +232,14 @@ export function ctIn(): i32 {
       }
       memory.copy(ct + CTE_REPLY, rtup, CT_TUPLE_SIZE);
       isNew = true;
+      expectTake(ct, tup, l3, proto, pCtZone);
       if (proto == 6 && !tcpNew(ct, th, len)) {
         release(ct);
         return invalid(false);
       }
     }
     let destroy = false;
+    usePolicy(ct);
     if (proto == 6) {
       const r = tcpPacket(ct, dir, th, len);
       if (r == TCP_INVALID) {
@@ -257,7 +262,7 @@ export function ctIn(): i32 {
       if (dir) setStatusBits(ct, CtStatus.SeenReply);
       held = ct;
       pCt = ct;
-      pCtinfo = dir ? CtInfo.EstablishedReply : status(ct) & CtStatus.SeenReply ? CtInfo.Established : CtInfo.New;
+      pCtinfo = dir ? CtInfo.EstablishedReply : status(ct) & CtStatus.SeenReply ? CtInfo.Established : status(ct) & CtStatus.Expected ? CtInfo.Related : CtInfo.New;
       return Verdict.Accept;
     }
     attach(ct, dir);
@@ -275,7 +280,7 @@ function attach(ct: usize, dir: u32): void {
       setStatusBits(ct, CtStatus.SeenReply);
       eventUpdate(false);
     }
-  } else pCtinfo = st & CtStatus.SeenReply ? CtInfo.Established : CtInfo.New;
+  } else pCtinfo = st & CtStatus.SeenReply ? CtInfo.Established : st & CtStatus.Expected ? CtInfo.Related : CtInfo.New;
   if (ctExt) {
     const x = ctExt + <usize>entryIndex(ct) * CTX_SIZE + (<usize>dir << 4);
     store<u64>(x, load<u64>(x, CTX_PKTS0) + 1, CTX_PKTS0);
@@ -294,6 +299,8 @@ function deliverEvents(): void {
 /** __nf_conntrack_confirm at the last hook: a new entry's first packet made it. */
 export function ctConfirm(): void {
   const ct = pCt;
+  // nf_confirm runs the entry's helper first (not on ICMP errors: RELATED_REPLY, nor ICMP RELATED to a TCP entry).
+  if (ct && status(ct) & CtStatus.Helper && pL4 && pTprot == 6 && pCtinfo != CtInfo.RelatedReply) ftpHelp(ct, pCtinfo, pData + <usize>pThoff, pEnd);
   if (!ct || status(ct) & CtStatus.Confirmed || pCtinfo >= <u32>CtInfo.EstablishedReply) return;
   eventClear();
   confirm(ct);

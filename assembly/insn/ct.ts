@@ -4,7 +4,7 @@
 // entry. `[ ct load state => reg 1 ]`, `[ ct set mark with reg 1 ]`.
 
 import {
-  CtDir, CtInfo, CtKey, CtStateBit, CTE_L3, CTE_MARK, CTE_ORIG, CTE_PROTO, CTE_STATUS, CTE_ZONE, CTX_BYTES0, CTX_LABELS, CTX_PKTS0, CTX_SIZE,
+  CtDir, CtInfo, CtKey, CtStateBit, CtStatus, CTE_L3, CTE_MARK, CTE_ORIG, CTE_PROTO, CTE_STATUS, CTE_ZONE, CTX_BYTES0, CTX_LABELS, CTX_PKTS0, CTX_SIZE,
   CT_DIR, CT_DREG, CT_KEY, CT_SET_KEY, CT_SET_SREG, CT_TUPLE_SIZE, LoadError, NONE8, Op, TUP_DPORT, TUP_DST, TUP_SPORT, TUP_SRC,
 } from '../abi';
 import { loadFail, regs, setBreak } from '../mem';
@@ -55,7 +55,16 @@ export function evalCt(insn: usize): void {
     case CtKey.Mark: store<u32>(d, load<u32>(ct, CTE_MARK)); return;
     case CtKey.Secmark: store<u32>(d, 0); return;
     case CtKey.Expiration: store<u32>(d, remainingMs(ct)); return;
-    case CtKey.Helper: setBreak(); return;
+    case CtKey.Helper: {
+      // The master's helper (ct->master): an EXPECTED entry's, and the VM's one expecting helper is ftp.
+      if (!(load<u16>(ct, CTE_STATUS) & CtStatus.Expected)) {
+        setBreak();
+        return;
+      }
+      memory.fill(d, 0, 16);
+      store<u32>(d, 0x707466);
+      return;
+    }
     case CtKey.L3protocol: store<u32>(d, load<u8>(ct, CTE_L3)); return;
     case CtKey.Protocol: store<u32>(d, load<u8>(ct, CTE_PROTO)); return;
     case CtKey.Labels: {

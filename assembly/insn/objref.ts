@@ -1,11 +1,15 @@
 // objref (kernel: net/netfilter/nft_objref.c): runs a named stateful object
-// (its counter, quota or limit record in the code copy), or the object an
-// object map gives for a key. `[ objref type 1 name cnt ]`, `[ objref sreg 1 set m ]`.
+// (its counter, quota or limit record in the code copy; a ct timeout policy or
+// ct helper for the packet's new entry), or the object an object map gives
+// for a key. `[ objref type 1 name cnt ]`, `[ objref sreg 1 set m ]`.
 
 import { LoadError, ObjectType, OBJREF_MAP_SET, OBJREF_MAP_SREG, OBJREF_OBJ, OBJREF_TYPE, Op } from '../abi';
 import { EntryFlags, OB_SIZE, OB_STATE, OB_TABLE, OB_TYPE, SD_CATCHALL, SD_COUNT, SD_EFLAGS_AT, SD_ENTRIES, SD_ESTRIDE, SD_OBJ_TYPE } from '../layout';
 import { loadFail, regs, rtObjects, rtSets, setBreak } from '../mem';
-import { pTstamp } from '../packet';
+import { evalCtHelperObj } from '../ct/helper-ftp';
+import { checkPolicyIndex, evalCtTimeoutObj } from '../ct/timeout-policy';
+import { pCt } from '../ct/track';
+import { pTprot, pTstamp } from '../packet';
 import { entryData, setAddr, setLookup } from '../set/set';
 import { checkSetRef, vNobjects, vObjects, vSets, vTable } from '../verify';
 import { evalCounter } from './counter';
@@ -20,9 +24,11 @@ export function checkObjref(insn: usize): i32 {
   if (load<u32>(o, OB_TABLE) != vTable) return loadFail(LoadError.OtherTable, k, 3);
   const type = <i32>load<u8>(insn, OBJREF_TYPE);
   if (type != load<u8>(o, OB_TYPE)) return loadFail(LoadError.BadOperand, Op.Objref, OBJREF_TYPE, type);
-  if (type != ObjectType.Counter && type != ObjectType.Quota && type != ObjectType.Limit) return loadFail(LoadError.UnsupportedKey, Op.Objref, type);
+  if (type != ObjectType.Counter && type != ObjectType.Quota && type != ObjectType.Limit && type != ObjectType.CtTimeout && type != ObjectType.CtHelper) {
+    return loadFail(LoadError.UnsupportedKey, Op.Objref, type);
+  }
   if (!load<u32>(o, OB_STATE)) return loadFail(LoadError.BadObject, k);
-  return 0;
+  return type == ObjectType.CtTimeout ? checkPolicyIndex(k) : 0;
 }
 
 /** An object map element's object: of the set's table and type, with a state the VM runs. */
@@ -73,7 +79,9 @@ function runObject(k: u32): void {
   const type = <i32>load<u8>(o, OB_TYPE);
   if (type == ObjectType.Counter) evalCounter(state);
   else if (type == ObjectType.Quota) evalQuota(state);
-  else evalLimit(state);
+  else if (type == ObjectType.Limit) evalLimit(state);
+  else if (type == ObjectType.CtTimeout) evalCtTimeoutObj(pCt, k, state, <u32>pTprot);
+  else evalCtHelperObj(pCt, state);
 }
 
 // Mirrors nft_objref_eval: obj->ops->eval on the object's state.

@@ -30,6 +30,8 @@ interface Layout {
   mark: 'always' | 'nonzero';
   use: boolean;
   counters: boolean;
+  /** helper=NAME of an entry with a helper (not in DESTROY events: ctnetlink leaves the help info out there). */
+  helper: boolean;
 }
 
 function entryText(e: CtEntry, l: Layout): string {
@@ -44,13 +46,14 @@ function entryText(e: CtEntry, l: Layout): string {
   if (e.assured) parts.push('[ASSURED]');
   if (l.mark === 'always' || e.mark !== 0) parts.push(`mark=${e.mark}`);
   if (e.zone !== 0) parts.push(`zone=${e.zone}`);
-  if (l.use) parts.push('use=1');
+  if (l.helper && e.helper) parts.push(`helper=${e.helper}`);
+  if (l.use) parts.push(`use=${e.use ?? 1}`);
   return parts.join(' ');
 }
 
 /** One line of `conntrack -L` (no newline). */
 export function formatConntrackEntry(e: CtEntry): string {
-  return entryText(e, { timeout: true, state: true, mark: 'always', use: true, counters: true });
+  return entryText(e, { timeout: true, state: true, mark: 'always', use: true, counters: true, helper: true });
 }
 
 /** `conntrack -o timestamp`'s prefix for a time in ns since the Unix epoch: `[sec.usec]` and a TAB. */
@@ -73,7 +76,7 @@ export function formatConntrackEvent(ev: CtEvent, opts: { timestamp?: boolean } 
   const state = kind !== 'UPDATE' || (ev.bits & abi.CtEventBits.Protoinfo) !== 0;
   // ctnetlink sends the mark with a mark event, or when it is not 0.
   const mark = (ev.bits & abi.CtEventBits.Mark) !== 0 ? 'always' : 'nonzero';
-  const line = `${`[${kind}]`.padStart(9)} ${entryText(ev.entry, { timeout, state, mark, use: false, counters: destroy })}`;
+  const line = `${`[${kind}]`.padStart(9)} ${entryText(ev.entry, { timeout, state, mark, use: false, counters: destroy, helper: !destroy })}`;
   return opts.timestamp ? timestampPrefix(ev.time) + line : line;
 }
 

@@ -150,6 +150,8 @@ const SAMPLES: Insn[] = [
   { op: 'connlimit', count: 10, flags: 1 },
   { op: 'last' },
   { op: 'flow_offload', name: 'ft' },
+  { op: 'ct_timeout', l3proto: 2, l4proto: 17, timeouts: new Uint8Array([7, 0, 0, 0, 45, 0, 0, 0]) },
+  { op: 'ct_helper', l3proto: 1, l4proto: 6, helper: 'ftp' },
 ];
 
 /** A hand-made program with every instruction (rule handle 10 + i) and every element part. */
@@ -265,8 +267,8 @@ describe('decoding bad images gives precise errors', () => {
   it('cut short', () => expect(decodeError(good.subarray(0, good.length - 4))).toBe(`header says ${good.length} bytes, got ${good.length - 4}`));
 
   it('unknown opcode', () => {
-    const b = patched((b) => (b[insnOffset(b, 0, 3)] = 0x2a));
-    expect(decodeError(b)).toBe('unknown opcode 0x2a at insn 3 of rule 7');
+    const b = patched((b) => (b[insnOffset(b, 0, 3)] = 0x2c));
+    expect(decodeError(b)).toBe('unknown opcode 0x2c at insn 3 of rule 7');
   });
 
   it('a record running past its rule', () => {

@@ -54,10 +54,10 @@ describe('verifier rejections', () => {
   it('size mismatch (truncated image)', async () => {
     await rejects(image(RULE).subarray(0, 200), /bad image size/);
   });
-  it('unknown opcode 0x2a at insn 3 of rule handle 2', async () => {
+  it('unknown opcode 0x2c at insn 3 of rule handle 2', async () => {
     const img = image(RULE);
-    img[insnAt(img, 0, 3)] = 0x2a;
-    await rejects(img, new RegExp(`^unknown opcode 0x2a at insn 3 of rule handle ${handle}$`));
+    img[insnAt(img, 0, 3)] = 0x2c;
+    await rejects(img, new RegExp(`^unknown opcode 0x2c at insn 3 of rule handle ${handle}$`));
   });
   it('record size disagreeing with the operands', async () => {
     const img = image(RULE);
