@@ -23,6 +23,10 @@ export function setNow(t: u32): void {
 let policy: usize = 0;
 let policyFirst: i32 = 0;
 let policyCount: u32 = 0;
+/** A policy is in use (the previous entry had one). */
+@inline export function policyActive(): bool {
+  return policy != 0;
+}
 /** Makes `p` (u32 seconds for CtTimeout slots first..first+count-1; 0 = none) the policy timeoutMs reads. */
 export function setPolicy(p: usize, first: i32, count: u32): void {
   policy = p;

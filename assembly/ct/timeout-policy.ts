@@ -10,7 +10,7 @@ import {
 } from '../abi';
 import { OB_SIZE, OB_STATE, OB_TYPE, RS_NOBJECTS } from '../layout';
 import { loadFail, rtObjects, rtRuleset } from '../mem';
-import { refresh, setPolicy, status } from './entry';
+import { policyActive, refresh, setPolicy, status } from './entry';
 
 /** Number of timeout states of a policy for `l4` (tcp: SYN_SENT..UNACK, udp: unreplied, replied), 0 = none the VM runs. */
 function policyStates(l4: u32): u32 {
@@ -36,9 +36,14 @@ export function checkPolicyIndex(k: u32): i32 {
  * no longer names a policy for its protocol (the ruleset changed) reads the
  * sysctls, as the kernel's entries do once their object is gone.
  */
-export function usePolicy(ct: usize): void {
+@inline export function usePolicy(ct: usize): void {
+  if (load<u8>(ct, CTE_USED) >> CTE_USED_POLICY_SHIFT) attachPolicy(ct);
+  else if (policyActive()) setPolicy(0, 0, 0);
+}
+
+function attachPolicy(ct: usize): void {
   const n = <u32>load<u8>(ct, CTE_USED) >> CTE_USED_POLICY_SHIFT;
-  if (!n || !rtRuleset || n > load<u32>(rtRuleset, RS_NOBJECTS)) {
+  if (!rtRuleset || n > load<u32>(rtRuleset, RS_NOBJECTS)) {
     setPolicy(0, 0, 0);
     return;
   }
