@@ -78,34 +78,35 @@ export function tableInit(hashsize: u32, max: u32, ext: bool): i32 {
   return <u32>((ct - ctPool) / CTE_SIZE);
 }
 
-// A multilinear hash with secret 64-bit keys (strongly universal: without
-// the keys, chosen tuples cannot be steered into one bucket; the kernel keys
-// SipHash for the same reason). Keys come from the seed at ctInit.
-const keys: usize = memory.data(64);
+// A keyed multilinear hash: every 32-bit word of the tuple times its own
+// secret 64-bit key, summed mod 2^64, high half kept (vector multiply-shift:
+// without the keys, chosen tuples cannot be steered into one bucket; the
+// kernel keys SipHash for the same reason). Keys come from CTC_SEED.
+const keys: usize = memory.data(8 * 12);
 
 /** Derives the hash keys from CTC_SEED (splitmix64). */
 export function hashKeys(): void {
   let x = load<u64>(ctc, CTC_SEED);
-  for (let i: usize = 0; i < 8; i++) {
+  for (let i: usize = 0; i < 12; i++) {
     x += 0x9e3779b97f4a7c15;
     let z = x;
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9;
     z = (z ^ (z >> 27)) * 0x94d049bb133111eb;
-    store<u64>(keys + (i << 3), (z ^ (z >> 31)) | 1);
+    store<u64>(keys + (i << 3), z ^ (z >> 31));
   }
+}
+
+@inline function term(w: u32, k: usize): u64 {
+  return <u64>w * load<u64>(keys + (k << 3));
 }
 
 /** Bucket of tuple `t` (CT_TUPLE_SIZE bytes) of L3 `l3`, protocol `proto`, zone `zone`. */
 export function hashTuple(t: usize, l3: u32, proto: u32, zone: u32): u32 {
-  const tail = <u64>(<u64>load<u32>(t, 32) << 32) | (<u64>zone << 16) | (<u64>proto << 8) | <u64>l3;
-  let h: u64 = load<u64>(keys) + tail * load<u64>(keys, 8);
+  let h: u64 = load<u64>(keys) + term(load<u32>(t, 32), 1) + term((zone << 16) | (proto << 8) | l3, 2);
   if (l3 == 2) {
-    h += (<u64>load<u32>(t) | (<u64>load<u32>(t, 16) << 32)) * load<u64>(keys, 16);
+    h += term(load<u32>(t), 3) + term(load<u32>(t, 16), 4);
   } else {
-    h += load<u64>(t) * load<u64>(keys, 16);
-    h += load<u64>(t, 8) * load<u64>(keys, 24);
-    h += load<u64>(t, 16) * load<u64>(keys, 32);
-    h += load<u64>(t, 24) * load<u64>(keys, 40);
+    for (let i: usize = 0; i < 8; i++) h += term(load<u32>(t + (i << 2)), 3 + i);
   }
   return <u32>(((h >> 32) * <u64>ctNBuckets) >> 32);
 }
