@@ -2,7 +2,8 @@
 // net/ipv4/ip_fragment.c ip_defrag / ip_frag_queue / ip_frag_reasm): a
 // fragment (MF or an offset) is queued by (saddr, daddr, id, protocol, user =
 // prerouting or output + ct zone); the one completing the datagram leaves as
-// the whole datagram with the offset-0 fragment's headers.
+// the whole datagram with the offset-0 fragment's headers. After it,
+// `ip frag-off & 0x3fff != 0` at raw matches nothing and `udp dport 7000` the datagram.
 
 import {
   be16, csumFold, packetReset, parseLink, pData, pDesc, pEnd, pFrameEnd, pHook, pIndex, pktinfoIpv4, pMac, pMark, pNftrace, pNh,

@@ -3,7 +3,7 @@
 // queued by (saddr, daddr, id, user, iif for link-local/multicast
 // destinations); the completed datagram is the offset-0 fragment's headers
 // without its Fragment header (the previous header's next header fixed),
-// payload length set, then every fragment's data.
+// payload length set, then every fragment's data: `exthdr frag exists` at raw never matches.
 
 import {
   be16, packetReset, parseLink, pData, pDesc, pEnd, pFrameEnd, pHook, pIif, pIndex, pktinfoIpv6, pMac, pMark, pNftrace, pNh, pOif,
