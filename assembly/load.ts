@@ -609,7 +609,7 @@ export function loadImage(len: u32): i32 {
     const st = load<u32>(q, OBJ_STATE);
     if (st == NONE32) continue;
     if (st != cursor) return loadFail(LoadError.BadObject, k);
-    err = verifyState(code + st, codeSize - st, load<u8>(q, OBJ_TYPE));
+    err = verifyState(code + st, codeSize - st, load<u8>(q, OBJ_TYPE), load<u8>(tables + <usize>table * TB_SIZE, TB_FAMILY));
     if (err) return err;
     store<u32>(o, <u32>(code + st), OB_STATE);
     cursor += vSize;

@@ -297,7 +297,7 @@ export function verifyInsn(p: usize, avail: u32): i32 {
   if (op == Op.Ct || op == Op.CtSet || op == Op.Nat || op == Op.Masq || op == Op.Redir || ctObj) {
     // A ct or nat expression registers conntrack for its table's families (nf_ct_netns_get).
     if (!ctc) return loadFail(LoadError.Unsupported, op);
-    vCtFamilies |= vFamily == Family.Inet ? (1 << Family.Ipv4) | (1 << Family.Ipv6) : vFamily == Family.Ipv4 || vFamily == Family.Ipv6 ? <u32>1 << vFamily : 0;
+    ctUser(vFamily);
   }
   // The instruction's own checks first: they validate the set a register length depends on.
   err = checkOp(p, op);
@@ -324,15 +324,24 @@ function checkDynsetExprs(p: usize): i32 {
 }
 
 /** Verifies an object's state record (a counter, quota or limit of the object's type). */
-export function verifyState(p: usize, avail: u32, type: u32): i32 {
+export function verifyState(p: usize, avail: u32, type: u32, family: u32 = 0): i32 {
   const err = checkRecordSize(p, avail);
   if (err) return err;
   const op = <u32>load<u8>(p);
   const want = type == 1 ? Op.Counter : type == 2 ? Op.Quota : type == 4 ? Op.Limit : type == 7 ? Op.CtTimeoutObj : type == 3 ? Op.CtHelperObj : 0;
   if (op != want) return loadFail(LoadError.BadOperand, op, 0, type);
-  if (op == Op.CtTimeoutObj) return checkCtTimeoutObj(p);
-  if (op == Op.CtHelperObj) return checkCtHelperObj(p);
+  if (op == Op.CtTimeoutObj || op == Op.CtHelperObj) {
+    // The object itself is a conntrack user of its table's families (its init calls nf_ct_netns_get).
+    if (!ctc) return loadFail(LoadError.Unsupported, op);
+    ctUser(family);
+    return op == Op.CtTimeoutObj ? checkCtTimeoutObj(p) : checkCtHelperObj(p);
+  }
   return checkOp(p, op);
+}
+
+/** Conntrack is in use for `family` (Family.*; inet = IPv4 and IPv6). */
+function ctUser(family: u32): void {
+  vCtFamilies |= family == Family.Inet ? (1 << Family.Ipv4) | (1 << Family.Ipv6) : family == Family.Ipv4 || family == Family.Ipv6 ? <u32>1 << family : 0;
 }
 
 /** Chain record `k` of the ruleset being loaded. */

@@ -3,7 +3,7 @@
 // ct helper for the packet's new entry), or the object an object map gives
 // for a key. `[ objref type 1 name cnt ]`, `[ objref sreg 1 set m ]`.
 
-import { LoadError, ObjectType, OBJREF_MAP_SET, OBJREF_MAP_SREG, OBJREF_OBJ, OBJREF_TYPE, Op } from '../abi';
+import { CTE_USED_POLICY_MAX, LoadError, ObjectType, OBJREF_MAP_SET, OBJREF_MAP_SREG, OBJREF_OBJ, OBJREF_TYPE, Op } from '../abi';
 import { EntryFlags, OB_SIZE, OB_STATE, OB_TABLE, OB_TYPE, SD_CATCHALL, SD_COUNT, SD_EFLAGS_AT, SD_ENTRIES, SD_ESTRIDE, SD_OBJ_TYPE } from '../layout';
 import { loadFail, regs, rtObjects, rtSets, setBreak } from '../mem';
 import { evalCtHelperObj } from '../ct/helper-ftp';
@@ -31,14 +31,15 @@ export function checkObjref(insn: usize): i32 {
   return type == ObjectType.CtTimeout ? checkPolicyIndex(k) : 0;
 }
 
-/** An object map element's object: of the set's table and type, with a state the VM runs. */
+/** An object map element's object: of the set's table and type, with a state the VM runs (a ct timeout's index fits CTE_USED). */
 function objOk(k: u32, type: u32): bool {
   if (k >= vNobjects) return false;
   const o = vObjects + <usize>k * OB_SIZE;
+  if (type == ObjectType.CtTimeout && k + 1 > <u32>CTE_USED_POLICY_MAX) return false;
   return load<u32>(o, OB_TABLE) == vTable && <u32>load<u8>(o, OB_TYPE) == type && load<u32>(o, OB_STATE) != 0;
 }
 
-/** Load-time checks (nft_objref_map_init): an object map of this table whose elements name counters, quotas or limits. */
+/** Load-time checks (nft_objref_map_init): an object map of this table whose elements name counters, quotas, limits, ct timeouts or ct helpers. */
 export function checkObjrefMap(insn: usize): i32 {
   const k = load<u32>(insn, OBJREF_MAP_SET);
   const err = checkSetRef(k);
@@ -46,7 +47,9 @@ export function checkObjrefMap(insn: usize): i32 {
   const sd = setAddr(vSets, k);
   const type = <u32>load<u8>(sd, SD_OBJ_TYPE);
   if (!type) return loadFail(LoadError.BadOperand, Op.ObjrefMap, OBJREF_MAP_SET, k);
-  if (type != ObjectType.Counter && type != ObjectType.Quota && type != ObjectType.Limit) return loadFail(LoadError.UnsupportedKey, Op.ObjrefMap, type);
+  if (type != ObjectType.Counter && type != ObjectType.Quota && type != ObjectType.Limit && type != ObjectType.CtTimeout && type != ObjectType.CtHelper) {
+    return loadFail(LoadError.UnsupportedKey, Op.ObjrefMap, type);
+  }
   const entries = <usize>load<u32>(sd, SD_ENTRIES);
   const stride = <usize>load<u16>(sd, SD_ESTRIDE);
   const n = load<u32>(sd, SD_COUNT);

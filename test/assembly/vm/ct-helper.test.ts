@@ -269,3 +269,32 @@ describe('the ftp helper', () => {
     expect(new Tcp(n, 40001, 50000).c(SYN)).toBe('new');
   });
 });
+
+describe('ct helper and ct timeout objects from object maps', () => {
+  const MAPPED = RULESET.replace('tcp dport 21 ct state new ct helper set "ftp-obj"', 'ct state new ct helper set tcp dport map { 21 : "ftp-obj" }').replace(
+    'udp dport 5500 ct state new ct timeout set "udp-short"',
+    'ct state new ct timeout set udp dport map { 5500 : "udp-short" }',
+  );
+
+  it('ct helper set tcp dport map { 21 : "ftp-obj" }: the data connection is related', async () => {
+    const e = await engine();
+    e.load(MAPPED);
+    const n = new Net(e);
+    control(n, 21, 'PASV\r\n', '227 Entering Passive Mode (10,0,0,1,195,80).\r\n');
+    expect(new Tcp(n, 40001, 50000).c(SYN)).toBe('related mark 3');
+  });
+
+  it('ct timeout set udp dport map { 5500 : "udp-short" }: 7 s', async () => {
+    const e = await engine();
+    e.load(MAPPED);
+    const n = new Net(e);
+    n.send(rx(ipv4({ src: '10.0.0.2', dst: '10.0.0.1', l4: udp({ sport: 40000, dport: 5500 }) })));
+    expect(n.entry(5500)!.timeout).toBe(7);
+  });
+
+  it('a table whose only conntrack user is a ct helper object tracks its families', async () => {
+    const e = await engine();
+    e.load('table ip t {\n ct helper h {\n  type "ftp" protocol tcp;\n }\n chain c {\n  type filter hook input priority 0;\n  counter\n }\n}\n');
+    expect(e.trackedFamilies()).toEqual({ ipv4: true, ipv6: false });
+  });
+});
