@@ -124,28 +124,34 @@ export function hashTuple(t: usize, l3: u32, proto: u32, zone: u32): u32 {
 
 /** Link found by the last lookup (entry index × 2 + dir + 1), 0 none. */
 export let foundLink: u32 = 0;
+/** Address of the bucket of the last lookup's tuple (where a new entry's ORIGINAL tuple goes). */
+export let lookupBucket: usize = 0;
 
 /** Finds the confirmed entry with tuple `t`; its address (0 none), direction in foundLink & 1 ^ 1. Reaps expired entries met. */
 export function lookup(t: usize, l3: u32, proto: u32, zone: u32): usize {
   const b = ctBuckets + (<usize>hashTuple(t, l3, proto, zone) << 2);
+  lookupBucket = b;
+  let prev = b;
   let link = load<u32>(b);
   while (link) {
     const idx = (link - 1) >> 1;
     const dir = (link - 1) & 1;
     const ct = entryAt(idx);
-    const next = load<u32>(ct + CTE_NEXT0 + (<usize>dir << 2));
+    const at = ct + CTE_NEXT0 + (<usize>dir << 2);
     if (load<u8>(ct, CTE_PROTO) == proto && load<u8>(ct, CTE_L3) == l3 && <u32>load<u16>(ct, CTE_ZONE) == zone && tupleEq(ct, dir, t)) {
       if (!expired(ct)) {
         foundLink = link;
         return ct;
       }
       // Killing unchains both tuples: start the bucket over.
-      if (kill(ct, false)) {
+      if (killLinked(ct, dir, prev, false)) {
+        prev = b;
         link = load<u32>(b);
         continue;
       }
     }
-    link = next;
+    prev = at;
+    link = load<u32>(at);
   }
   foundLink = 0;
   return 0;
@@ -156,9 +162,13 @@ export function tupleTaken(t: usize, l3: u32, proto: u32, zone: u32): bool {
   return lookup(t, l3, proto, zone) != 0;
 }
 
-/** Chains direction `dir` of entry `ct` into its bucket. */
-function link(ct: usize, dir: u32): void {
-  const b = ctBuckets + (<usize>hashTuple(ct + CTE_ORIG + <usize>dir * CT_TUPLE_SIZE, load<u8>(ct, CTE_L3), load<u8>(ct, CTE_PROTO), load<u16>(ct, CTE_ZONE)) << 2);
+/** Bucket address of direction `dir`'s tuple of entry `ct`. */
+@inline function bucketOf(ct: usize, dir: u32): usize {
+  return ctBuckets + (<usize>hashTuple(ct + CTE_ORIG + <usize>dir * CT_TUPLE_SIZE, load<u8>(ct, CTE_L3), load<u8>(ct, CTE_PROTO), load<u16>(ct, CTE_ZONE)) << 2);
+}
+
+/** Chains direction `dir` of entry `ct` into bucket `b`. */
+function link(ct: usize, dir: u32, b: usize): void {
   store<u32>(ct + CTE_NEXT0 + (<usize>dir << 2), load<u32>(b));
   store<u32>(b, entryIndex(ct) * 2 + dir + 1);
 }
@@ -166,7 +176,7 @@ function link(ct: usize, dir: u32): void {
 /** Unchains direction `dir` of entry `ct`. */
 function unlink(ct: usize, dir: u32): void {
   const me = entryIndex(ct) * 2 + dir + 1;
-  let p = ctBuckets + (<usize>hashTuple(ct + CTE_ORIG + <usize>dir * CT_TUPLE_SIZE, load<u8>(ct, CTE_L3), load<u8>(ct, CTE_PROTO), load<u16>(ct, CTE_ZONE)) << 2);
+  let p = bucketOf(ct, dir);
   while (true) {
     const l = load<u32>(p);
     if (!l) return;
@@ -220,20 +230,36 @@ export function kill(ct: usize, killed: bool, keep: bool = false): bool {
   return true;
 }
 
+/** kill() for an entry met in a chain walk: its `dir` link is the one stored at `prev`, unchained there without hashing again. */
+function killLinked(ct: usize, dir: u32, prev: usize, killed: bool): bool {
+  const st = status(ct);
+  if (!(st & CtStatus.Confirmed) || st & CtStatus.Dying) return false;
+  store<u16>(ct, <u16>(st | CtStatus.Dying), CTE_STATUS);
+  emitEvent(ct, CtEventType.Destroy, killed ? 0x2 : 0);
+  store<u32>(prev, load<u32>(ct + CTE_NEXT0 + (<usize>dir << 2)));
+  unlink(ct, dir ^ 1);
+  release(ct);
+  return true;
+}
+
 /** Early drop (early_drop): deletes the non-ASSURED confirmed entries of the first of 8 buckets from `bucket` that has some. */
 function earlyDrop(bucket: u32): bool {
   for (let i: u32 = 0; i < 8; i++) {
     const b = ctBuckets + (<usize>((bucket + i) % ctNBuckets) << 2);
+    let prev = b;
     let link = load<u32>(b);
     let n: u32 = 0;
     while (link) {
       const ct = entryAt((link - 1) >> 1);
-      if ((expired(ct) || !(status(ct) & CtStatus.Assured)) && kill(ct, !expired(ct))) {
+      const dir = (link - 1) & 1;
+      if ((expired(ct) || !(status(ct) & CtStatus.Assured)) && killLinked(ct, dir, prev, !expired(ct))) {
         n++;
+        prev = b;
         link = load<u32>(b);
         continue;
       }
-      link = load<u32>(ct + CTE_NEXT0 + (<usize>((link - 1) & 1) << 2));
+      prev = ct + CTE_NEXT0 + (<usize>dir << 2);
+      link = load<u32>(prev);
     }
     if (n) {
       store<u32>(ctc, load<u32>(ctc, CTC_STAT_EARLY_DROP) + n, CTC_STAT_EARLY_DROP);
@@ -250,7 +276,7 @@ function earlyDrop(bucket: u32): bool {
  */
 export function alloc(t: usize, l3: u32, proto: u32, zone: u32): usize {
   const count = load<u32>(ctc, CTC_COUNT);
-  if (count + 1 > ctMax && !earlyDrop(hashTuple(t, l3, proto, zone))) return 0;
+  if (count + 1 > ctMax && !earlyDrop(<u32>((lookupBucket - ctBuckets) >> 2))) return 0;
   const ct = take();
   if (!ct) return 0;
   store<u32>(ctc, load<u32>(ctc, CTC_COUNT) + 1, CTC_COUNT);
@@ -262,11 +288,11 @@ export function alloc(t: usize, l3: u32, proto: u32, zone: u32): usize {
 }
 
 /** Confirms entry `ct` (__nf_conntrack_confirm): both tuples chained, timeout made absolute, NEW event. */
-export function confirm(ct: usize): void {
+export function confirm(ct: usize, origBucket: usize): void {
   store<u32>(ct, load<u32>(ct, CTE_TIMEOUT) + now, CTE_TIMEOUT);
   store<u16>(ct, <u16>(status(ct) | CtStatus.Confirmed), CTE_STATUS);
-  link(ct, 0);
-  link(ct, 1);
+  link(ct, 0, origBucket);
+  link(ct, 1, bucketOf(ct, 1));
   store<u32>(ctc, load<u32>(ctc, CTC_STAT_INSERT) + 1, CTC_STAT_INSERT);
   emitEvent(ct, CtEventType.New, 0);
 }
@@ -275,14 +301,18 @@ export function confirm(ct: usize): void {
 export function sweep(n: u32): void {
   for (let i: u32 = 0; i < n; i++) {
     const b = ctBuckets + (<usize>sweepAt << 2);
+    let prev = b;
     let link = load<u32>(b);
     while (link) {
       const ct = entryAt((link - 1) >> 1);
-      if (expired(ct) && kill(ct, false)) {
+      const dir = (link - 1) & 1;
+      if (expired(ct) && killLinked(ct, dir, prev, false)) {
+        prev = b;
         link = load<u32>(b);
         continue;
       }
-      link = load<u32>(ct + CTE_NEXT0 + (<usize>((link - 1) & 1) << 2));
+      prev = ct + CTE_NEXT0 + (<usize>dir << 2);
+      link = load<u32>(prev);
     }
     if (++sweepAt >= ctNBuckets) sweepAt = 0;
   }

@@ -16,7 +16,7 @@ import { expectTake } from './expect';
 import { ftpHelp } from './helper-ftp';
 import { usePolicy } from './timeout-policy';
 import { genericPacket, icmpPacket, udpHeaderOk, udpPacket } from './proto';
-import { alloc, confirm, ctExt, ctMax, entryAt, entryIndex, foundLink, kill, lookup, release, sweep } from './table';
+import { alloc, confirm, ctExt, ctMax, entryAt, entryIndex, foundLink, kill, lookup, lookupBucket, release, sweep } from './table';
 import { TCP_DESTROY, TCP_INVALID, TCP_REOPEN, tcpHeaderOk, tcpNew, tcpPacket } from './tcp';
 import { getTuple, icmpCreates, invertTuple } from './tuple';
 
@@ -27,6 +27,8 @@ export let pCtinfo: u32 = CtInfo.None;
 export let pCtZone: u32 = 0;
 /** An entry removed from the table while this packet still holds it: released when the packet is done. */
 let held: usize = 0;
+/** Bucket of a new entry's ORIGINAL tuple (from its lookup). */
+let pBucket: usize = 0;
 /** Packets since the last sweep step. */
 let sweepTick: u32 = 0;
 /** nf_conntrack_in already ran for this packet (it runs once per packet). */
@@ -225,6 +227,8 @@ export function ctIn(): i32 {
     } else {
       if (!invertTuple(rtup, tup, l3, proto)) return invalid(icmp);
       if (icmp && !icmpCreates(l3, load<u8>(th))) return invalid(false);
+      // Where its ORIGINAL tuple will be chained at confirmation (the lookup just hashed it).
+      pBucket = lookupBucket;
       ct = alloc(tup, l3, proto, pCtZone);
       if (!ct) {
         bump(CTC_STAT_DROP);
@@ -303,7 +307,7 @@ export function ctConfirm(): void {
   if (ct && status(ct) & CtStatus.Helper && pL4 && pTprot == 6 && pCtinfo != CtInfo.RelatedReply) ftpHelp(ct, pCtinfo, pData + <usize>pThoff, pEnd);
   if (!ct || status(ct) & CtStatus.Confirmed || pCtinfo >= <u32>CtInfo.EstablishedReply) return;
   eventClear();
-  confirm(ct);
+  confirm(ct, pBucket);
 }
 
 /** The packet is done: an unconfirmed entry goes with it, a killed one is freed. */
