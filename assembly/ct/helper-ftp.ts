@@ -36,7 +36,10 @@ export function evalCtHelperObj(ct: usize, st: usize): void {
 // The command or reply being parsed (struct nf_conntrack_man): IPv4 address (host order) and port.
 let cmdAddr: u32 = 0;
 let cmdPort: u32 = 0;
-let cmdHasAddr = false;
+/** The command named an address: 4 (cmdAddr), 6 (addr6), 0 none. */
+let cmdHasAddr: u32 = 0;
+/** An IPv6 address an EPRT named. */
+const addr6: usize = memory.data(16);
 
 @inline function isDigit(c: u32): bool {
   return c - 48 < 10;
@@ -75,7 +78,7 @@ function tryRfc959(p: usize, len: u32, term: u32): u32 {
   const n = tryNumber(p, len, 6, 44, term);
   if (!n) return 0;
   cmdAddr = (num(0) << 24) | (num(1) << 16) | (num(2) << 8) | num(3);
-  cmdHasAddr = true;
+  cmdHasAddr = 4;
   cmdPort = ((num(4) << 8) | num(5)) & 0xffff;
   return n;
 }
@@ -100,16 +103,76 @@ function getPort(p: usize, start: u32, len: u32, delim: u32): u32 {
   return isDigit(d) || d < 33 || d > 126;
 }
 
-/** try_eprt: `|1|a.b.c.d|port|` (an IPv6 `|2|` address the VM does not parse: 0). */
+@inline function hexVal(c: u32): i32 {
+  return c - 48 < 10 ? <i32>(c - 48) : (c | 32) - 97 < 6 ? <i32>((c | 32) - 87) : -1;
+}
+
+/** in6_pton for an EPRT: hex groups, one `::`, up to `term`; the length read (0 when malformed), the address in addr6. No dotted IPv4 tail. */
+function parseIpv6(p: usize, len: u32, term: u32): u32 {
+  const groups = nums;
+  let n: u32 = 0;
+  let gap: i32 = -1;
+  let val: u32 = 0;
+  let digits: u32 = 0;
+  let i: u32 = 0;
+  while (true) {
+    if (i >= len) return 0;
+    const c = <u32>load<u8>(p + i);
+    if (c == term) break;
+    const h = hexVal(c);
+    if (h >= 0) {
+      if (digits == 4) return 0;
+      val = (val << 4) | <u32>h;
+      digits++;
+      i++;
+      continue;
+    }
+    if (c != 58) return 0;
+    const pair = i + 1 < len && load<u8>(p + i + 1) == 58;
+    if (digits) {
+      if (n == 8) return 0;
+      store<u16>(groups + (<usize>n << 1), <u16>val);
+      n++;
+      val = 0;
+      digits = 0;
+    } else if (!pair) return 0;
+    if (pair) {
+      if (gap >= 0) return 0;
+      gap = <i32>n;
+      i += 2;
+    } else i++;
+  }
+  if (digits) {
+    if (n == 8) return 0;
+    store<u16>(groups + (<usize>n << 1), <u16>val);
+    n++;
+  } else if (gap != <i32>n) return 0;
+  if (gap < 0 ? n != 8 : n > 7) return 0;
+  memory.fill(addr6, 0, 16);
+  const tail: u32 = gap < 0 ? 0 : n - <u32>gap;
+  const head: u32 = n - tail;
+  for (let k: u32 = 0; k < head; k++) store<u16>(addr6 + (<usize>k << 1), bswap<u16>(load<u16>(groups + (<usize>k << 1))));
+  for (let k: u32 = 0; k < tail; k++) store<u16>(addr6 + (<usize>(8 - tail + k) << 1), bswap<u16>(load<u16>(groups + (<usize>(head + k) << 1))));
+  return i;
+}
+
+/** try_eprt: `|1|a.b.c.d|port|` on an IPv4 connection, `|2|ipv6|port|` on an IPv6 one. */
 function tryEprt(p: usize, len: u32, v6: bool): u32 {
   if (len <= 3) return 0;
   const d = <u32>load<u8>(p);
   if (badDelim(d) || <u32>load<u8>(p, 2) != d) return 0;
-  if (v6 || load<u8>(p, 1) != 49) return 0;
-  const n = tryNumber(p + 3, len - 3, 4, 46, d);
-  if (!n) return 0;
-  cmdAddr = (num(0) << 24) | (num(1) << 16) | (num(2) << 8) | num(3);
-  cmdHasAddr = true;
+  if (load<u8>(p, 1) != (v6 ? 50 : 49)) return 0;
+  let n: u32 = 0;
+  if (v6) {
+    n = parseIpv6(p + 3, len - 3, d);
+    if (!n) return 0;
+    cmdHasAddr = 6;
+  } else {
+    n = tryNumber(p + 3, len - 3, 4, 46, d);
+    if (!n) return 0;
+    cmdAddr = (num(0) << 24) | (num(1) << 16) | (num(2) << 8) | num(3);
+    cmdHasAddr = 4;
+  }
   return getPort(p, 3 + n + 1, len, d);
 }
 
@@ -175,7 +238,7 @@ export function ftpHelp(ct: usize, ctinfo: u32, th: usize, end: usize): void {
   store<u8>(fl, <u8>(endsNl ? load<u8>(fl) | TcpDirFlags.FtpLineStart : load<u8>(fl) & ~TcpDirFlags.FtpLineStart));
   if (!atLine) return;
   const v6 = load<u8>(ct, CTE_L3) == 10;
-  cmdHasAddr = false;
+  cmdHasAddr = 0;
   cmdPort = 0;
   let found = findPattern(data, len, dir ? PAT_227 : PAT_PORT, v6);
   if (!found) found = findPattern(data, len, dir ? PAT_229 : PAT_EPRT, v6);
@@ -184,6 +247,7 @@ export function ftpHelp(ct: usize, ctinfo: u32, th: usize, end: usize): void {
   const own = ct + (dir ? CTE_REPLY : CTE_ORIG);
   const other = ct + (dir ? CTE_ORIG : CTE_REPLY);
   // An address other than the sender's own is not recorded (the helper's loose=0); PORT/227 never match an IPv6 sender.
-  if (cmdHasAddr && (v6 || bswap<u32>(cmdAddr) != load<u32>(own, TUP_SRC))) return;
+  if (cmdHasAddr == 4 && (v6 || bswap<u32>(cmdAddr) != load<u32>(own, TUP_SRC))) return;
+  if (cmdHasAddr == 6 && memory.compare(addr6, own + TUP_SRC, 16) != 0) return;
   expectAdd(ct, v6 ? 10 : 2, 6, other + TUP_SRC, other + TUP_DST, bswap<u16>(<u16>cmdPort), FTP_EXPECT_MS);
 }

@@ -5,7 +5,7 @@
 // the packet mark the rules set (1: `ct status expected`, 2: `ct helper "ftp"`).
 import { describe, expect, it } from 'vitest';
 import type { CtEntry, Engine } from '../../../src/engine.js';
-import { engine, ipv4, rx, tx, udp, type L4 } from './helpers.js';
+import { engine, ipv4, ipv6, rx, tx, udp, type L4 } from './helpers.js';
 
 const SYN = 0x02;
 const ACK = 0x10;
@@ -89,6 +89,7 @@ class Tcp {
     readonly cport: number,
     readonly hport: number,
     readonly fromHost = false,
+    readonly v6 = false,
   ) {}
   private pkt(fromClient: boolean, flags: number, data: string): ReturnType<typeof rx> {
     const [sport, dport] = fromClient ? [this.cport, this.hport] : [this.hport, this.cport];
@@ -99,6 +100,7 @@ class Tcp {
     if (fromClient) this.cseq += adv;
     else this.hseq += adv;
     const remoteSends = fromClient !== this.fromHost;
+    if (this.v6) return remoteSends ? rx(ipv6({ src: '2001:db8::2', dst: '2001:db8::1', l4 })) : tx(ipv6({ src: '2001:db8::1', dst: '2001:db8::2', l4 }));
     return remoteSends ? rx(ipv4({ src: '10.0.0.2', dst: '10.0.0.1', l4 })) : tx(ipv4({ src: '10.0.0.1', dst: '10.0.0.2', l4 }));
   }
   /** The opening side sends. */
@@ -163,8 +165,8 @@ describe('ct timeout objects', () => {
 });
 
 /** An ftp control connection to port `port`: handshake, greeting, USER (each side's first line is never read), the client's `cmd`, the server's `reply`. */
-function control(n: Net, port: number, cmd: string, reply: string, cport = 40000): Tcp {
-  const t = new Tcp(n, cport, port);
+function control(n: Net, port: number, cmd: string, reply: string, cport = 40000, v6 = false): Tcp {
+  const t = new Tcp(n, cport, port, false, v6);
   t.handshake();
   t.s(PSH | ACK, '220 hello\r\n');
   t.c(PSH | ACK, 'USER ftp\r\n');
@@ -251,6 +253,26 @@ describe('the ftp helper', () => {
     const n = await net();
     control(n, 21, 'eprt |1|10.0.0.2|40002|\r\n', '200 ok\r\n');
     expect(new Tcp(n, 20, 40002, true).c(SYN)).toBe('related mark 3');
+  });
+
+  it('IPv6: EPRT |2|2001:db8::2|40003| expects the host\'s connection back', async () => {
+    const n = await net();
+    control(n, 21, 'EPRT |2|2001:db8::2|40003|\r\n', '200 ok\r\n', 40000, true);
+    expect(new Tcp(n, 20, 40003, true, true).c(SYN)).toBe('related mark 3');
+  });
+
+  it('IPv6: EPRT naming another address, or with a malformed one, is not recorded', async () => {
+    const n = await net();
+    control(n, 21, 'EPRT |2|2001:db8::3|40003|\r\n', '200 ok\r\n', 40000, true);
+    expect(new Tcp(n, 20, 40003, true, true).c(SYN)).toBe('new');
+    control(n, 21, 'EPRT |2|2001:db8:::2|40004|\r\n', '200 ok\r\n', 40010, true);
+    expect(new Tcp(n, 20, 40004, true, true).c(SYN)).toBe('new');
+  });
+
+  it('IPv6: 229 reply', async () => {
+    const n = await net();
+    control(n, 21, 'EPSV\r\n', '229 Entering Extended Passive Mode (|||50003|)\r\n', 40000, true);
+    expect(new Tcp(n, 40001, 50003, false, true).c(SYN)).toBe('related mark 3');
   });
 
   it('a new PASV replaces the control connection\'s older expectation', async () => {
