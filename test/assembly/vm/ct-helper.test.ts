@@ -320,3 +320,15 @@ describe('ct helper and ct timeout objects from object maps', () => {
     expect(e.trackedFamilies()).toEqual({ ipv4: true, ipv6: false });
   });
 });
+
+describe('an expected entry inherits', () => {
+  it('the ct mark of its master', async () => {
+    const e = await engine();
+    e.load(RULESET.replace('tcp dport 21 ct state new ct helper set "ftp-obj"', 'tcp dport 21 ct state new ct helper set "ftp-obj" ct mark set 0x5'));
+    const n = new Net(e);
+    control(n, 21, 'PASV\r\n', '227 Entering Passive Mode (10,0,0,1,195,80).\r\n');
+    new Tcp(n, 40001, 50000).c(SYN);
+    expect(n.entry(21)!.mark).toBe(5);
+    expect(n.entry(50000)!.mark).toBe(5);
+  });
+});
