@@ -1562,6 +1562,8 @@ export enum LoadError {
   BadTable = 22,
   /** bad chain record: ARG1 = chain index, ARG2 = 1 hook, 2 policy, 3 flags, 4 type */
   BadChainRecord = 23,
+  /** a ct or nat expression on an engine without a conntrack table (created with conntrack: false): ARG1 = opcode */
+  NoConntrack = 24,
 }
 
 /** What VM_ERR_WHERE points at. */

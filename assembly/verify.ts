@@ -296,7 +296,7 @@ export function verifyInsn(p: usize, avail: u32): i32 {
   const ctObj = op == Op.Objref && (load<u8>(p, OBJREF_TYPE) == ObjectType.CtTimeout || load<u8>(p, OBJREF_TYPE) == ObjectType.CtHelper);
   if (op == Op.Ct || op == Op.CtSet || op == Op.Nat || op == Op.Masq || op == Op.Redir || ctObj) {
     // A ct or nat expression registers conntrack for its table's families (nf_ct_netns_get).
-    if (!ctc) return loadFail(LoadError.Unsupported, op);
+    if (!ctc) return loadFail(LoadError.NoConntrack, op);
     ctUser(vFamily);
   }
   // The instruction's own checks first: they validate the set a register length depends on.
@@ -332,7 +332,7 @@ export function verifyState(p: usize, avail: u32, type: u32, family: u32 = 0): i
   if (op != want) return loadFail(LoadError.BadOperand, op, 0, type);
   if (op == Op.CtTimeoutObj || op == Op.CtHelperObj) {
     // The object itself is a conntrack user of its table's families (its init calls nf_ct_netns_get).
-    if (!ctc) return loadFail(LoadError.Unsupported, op);
+    if (!ctc) return loadFail(LoadError.NoConntrack, op);
     ctUser(family);
     return op == Op.CtTimeoutObj ? checkCtTimeoutObj(p) : checkCtHelperObj(p);
   }

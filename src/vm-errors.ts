@@ -51,6 +51,7 @@ function what(e: VmLoadError, p?: Program): string {
     case LoadError.OtherTable: return `${['', 'chain', 'set', 'object'][b] ?? 'index'} ${b === 1 ? chain(a) : b === 2 ? set(a) : a} is in another table`;
     case LoadError.BadVerdict: return `verdict code ${a | 0} not allowed`;
     case LoadError.TooManyLinks: return `too many links (EMLINK): base chain ${chain(a)} reaches ${abi.NFT_JUMP_STACK_SIZE} levels of jumps, or a loop`;
+    case LoadError.NoConntrack: return `${opName(a)} needs conntrack, and this engine has no conntrack table (created with conntrack: false)`;
     case LoadError.Unsupported: return a === 0 ? 'element expressions on an interval set are not supported by the VM yet' : `${opName(a)} is not supported by the VM yet`;
     case LoadError.UnsupportedKey:
       if (a === abi.Op.Meta) return `meta ${META_UNSUPPORTED[b] ?? `key ${b}`} is not supported by the VM yet`;

@@ -110,6 +110,6 @@ describe('Engine conntrack', () => {
     const e = await Engine.create({ wasm, host: HOST, conntrack: false });
     expect(e.conntrackStats()).toBeUndefined();
     expect(e.conntrack()).toEqual([]);
-    expect(() => e.load(RULES)).toThrow(/^ct \(nft_ct_get_ops\) is not supported/);
+    expect(() => e.load(RULES)).toThrow(/^ct \(nft_ct_get_ops\) needs conntrack, and this engine has no conntrack table \(created with conntrack: false\)/);
   });
 });
