@@ -167,4 +167,9 @@ export type Cmd =
   | { k: 'obj'; op: 'add' | 'create' | 'delete' | 'destroy' | 'reset' | 'list'; family: string; table: string; obj: ObjDecl; span: Span }
   | { k: 'flowtable'; op: 'add' | 'create' | 'delete' | 'destroy' | 'list'; family: string; table: string; ft: FlowtableDecl; span: Span }
   | { k: 'flushRuleset'; family?: string; span: Span }
-  | { k: 'other'; text: string; span: Span };
+  | { k: 'other'; text: string; span: Span }
+  /**
+   * Not nft syntax: handles a rejected transaction consumed (the kernel never
+   * gives them back). compiler/transaction.ts inserts it between transactions.
+   */
+  | { k: 'handles'; tables: number; perTable: Record<string, number>; span: Span };

@@ -88,7 +88,8 @@ export const OBJECT_TYPES: Readonly<Record<string, number>> = {
 
 type TableState = CompileResult['tables'] extends Map<string, infer T> ? T : never;
 
-function progSet(table: number, handle: number, s: SetDef): ProgSet {
+/** A set or map of the image, without its elements. */
+export function progSet(table: number, handle: number, s: SetDef): ProgSet {
   const parts = s.keyParts ?? [{ type: s.keyType, bits: s.keyBits }];
   const set: ProgSet = {
     table, name: s.name, handle, flags: s.flags, anonymous: s.anonymous,
@@ -108,7 +109,7 @@ function progSet(table: number, handle: number, s: SetDef): ProgSet {
 }
 
 /** The state expression of a counter, quota or limit object, as the statement would compile. */
-function objectState(o: ObjDecl | undefined): Insn | undefined {
+export function objectState(o: ObjDecl | undefined): Insn | undefined {
   const s = o?.stmt;
   if (o?.type === 'counter') return { op: 'counter', pkts: s?.k === 'counter' ? (s.packets ?? 0n) : 0n, bytes: s?.k === 'counter' ? (s.bytes ?? 0n) : 0n };
   if (s?.k === 'quota') return { op: 'quota', bytes: s.bytes, consumed: s.used, flags: s.over ? abi.QuotaFlags.Inv : 0 };

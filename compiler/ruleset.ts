@@ -10,7 +10,7 @@ import { datatype, SET_TYPE_NAMES, withInterfaces, type Datatype } from './datat
 import { dataWords, printInsn, verdictText, type Insn } from './insn.js';
 import { RuleCompiler, type ChainCtx, type SetDef, type SetElem, type TableCtx } from './linearize.js';
 import { Parser, type FileReader } from './parser/index.js';
-import { buildElements, ELEM_INTERVAL_END } from './sets.js';
+import { buildElements, ELEM_INTERVAL_END, unknownSetMessage } from './sets.js';
 import type { Source, Span } from './source.js';
 import { chainLine, flowtableLine, resolveHook } from './chain.js';
 import { objLine } from './objects.js';
@@ -38,6 +38,10 @@ export type Output =
   | { k: 'elements'; set: SetDef; elements: SetElem[] }
   | { k: 'obj'; text: string }
   | { k: 'rule'; rule: CompiledRule }
+  /** `delete element`: the elements (as built) leave a set that is not an interval set. */
+  | { k: 'delElements'; set: SetDef; elements: SetElem[] }
+  /** `flush set`: every element leaves the set. */
+  | { k: 'flushSet'; set: SetDef }
   /** The command whose outputs follow (for the listing's replay of the kernel's state; not printed). */
   | { k: 'cmd'; cmd: Cmd };
 
@@ -69,15 +73,35 @@ export interface CompileOptions {
 }
 
 function compile(src: Source, read?: FileReader): CompileResult {
-  const diags = new Diagnostics();
+  return compileParts([src], read);
+}
+
+/**
+ * Compiles several files as if they were applied one after the other to an
+ * empty kernel (compiler/transaction.ts keeps a live ruleset this way). Each
+ * file is parsed on its own (its own `define`s); a part may also be a list of
+ * commands parsed earlier, reused as they are.
+ */
+export function compileSources(parts: (Source | Cmd[])[], read?: FileReader, opts: CompileOptions = {}): CompileResult {
+  return withInterfaces(opts.interfaces, () => compileParts(parts, read));
+}
+
+/** Parses one file into commands; syntax errors go to `diags`. */
+export function parseSource(src: Source, diags: Diagnostics, read?: FileReader): Cmd[] {
   const parser = new Parser(src, diags, read);
-  let cmds: Cmd[] = [];
   try {
-    cmds = parser.parseFile();
+    return parser.parseFile();
   } catch (e) {
     if (e instanceof RangeError) diags.error({ src, start: 0, end: 0 }, 'syntax error, nesting too deep');
     else throw e;
+    return [];
   }
+}
+
+function compileParts(parts: (Source | Cmd[])[], read?: FileReader): CompileResult {
+  const diags = new Diagnostics();
+  const cmds: Cmd[] = [];
+  for (const p of parts) cmds.push(...(Array.isArray(p) ? p : parseSource(p, diags, read)));
   const tables = new Map<string, TableState>();
   const outputs: Output[] = [];
   // Syntax errors stop nft before evaluation.
@@ -177,21 +201,27 @@ class Evaluator {
           this.table(c.family, c.table, c.span, false);
           return;
         }
+        // The kernel refuses a rule for a missing chain at the chain's name.
+        if (!this.table(c.family, c.table, wordSpan(c.span, c.table, 'table'), false).chains.has(c.chain)) throw new CompileError(wordSpan(c.span, c.chain), `Could not process rule: No such file or directory`);
         this.rule(c.family, c.table, c.chain, c.rule, c.position ?? c.index);
         return;
       case 'set':
         if (c.op === 'add' || c.op === 'create') this.set(c.family, c.table, c.set);
         else {
           const t = this.table(c.family, c.table, c.span, false);
-          if (!t.sets.has(c.set.name)) throw new CompileError(c.span, `Could not process rule: No such file or directory`);
+          const s = t.sets.get(c.set.name);
+          if (!s) throw new CompileError(c.span, `Could not process rule: No such file or directory`);
           if (c.op === 'delete' || c.op === 'destroy') t.sets.delete(c.set.name);
+          else if (c.op === 'flush') this.flushSet(s);
         }
         return;
       case 'element': {
         const t = this.table(c.family, c.table, c.span, false);
         const s = t.sets.get(c.set);
-        if (!s) throw new CompileError(c.span, `Could not process rule: No such file or directory`);
+        // nft's own cache lookup, at the set's name.
+        if (!s) throw new CompileError(wordSpan(c.span, c.set), unknownSetMessage(c.set, t));
         if (c.op === 'add' || c.op === 'create') this.addElements(t, s, c.elems);
+        else this.deleteElements(t, s, c.elems, c.op === 'destroy');
         return;
       }
       case 'obj': {
@@ -199,6 +229,9 @@ class Evaluator {
         if (c.op === 'add' || c.op === 'create') {
           t.objects.set(c.obj.name, c.obj.type);
           this.out.push({ k: 'obj', text: objLine(c.obj) });
+        } else if (c.op === 'delete' || c.op === 'destroy') {
+          if (t.objects.get(c.obj.name) === c.obj.type) t.objects.delete(c.obj.name);
+          else if (c.op === 'delete') throw new CompileError(wordSpan(c.span, c.obj.name), `Could not process rule: No such file or directory`);
         }
         return;
       }
@@ -214,6 +247,9 @@ class Evaluator {
         this.tables.clear();
         return;
       case 'other':
+        return;
+      case 'handles':
+        this.commitBoundary();
         return;
     }
   }
@@ -252,12 +288,93 @@ class Evaluator {
    */
   private intervalSets = new Map<SetDef, { out: Output & { k: 'set' }; all: SetDecl['elems']; pending: SetDecl['elems'] }>();
 
+  /** Elements of interval sets that earlier transactions committed (set at each `handles` boundary). */
+  private committed = new Map<SetDef, Set<SetDecl['elems'][number]>>();
+
+  /** A transaction boundary: what the interval sets hold now is in the kernel. */
+  commitBoundary(): void {
+    for (const [s, iv] of this.intervalSets) this.committed.set(s, new Set(iv.all));
+  }
+
+  /** Keys of the elements each set holds (not interval sets), for `delete element`. */
+  private held = new Map<SetDef, Set<string>>();
+
+  private heldKeys(s: SetDef): Set<string> {
+    let h = this.held.get(s);
+    if (!h) {
+      h = new Set();
+      this.held.set(s, h);
+      for (const o of this.out) if ((o.k === 'set' || o.k === 'elements') && o.set === s) for (const e of o.elements) h.add(elemKey(e));
+    }
+    return h;
+  }
+
+  private flushSet(s: SetDef): void {
+    const iv = this.intervalSets.get(s);
+    if (iv) {
+      iv.all = [];
+      iv.pending = [];
+      iv.out.elements = [];
+    }
+    this.held.set(s, new Set());
+    this.out.push({ k: 'flushSet', set: s });
+  }
+
+  /** `delete element` (kernel: nft_del_setelem; ENOENT for an element the set lacks, unless `destroy`). */
+  private deleteElements(t: TableState, s: SetDef, elems: SetDecl['elems'], destroy: boolean): void {
+    const iv = this.intervalSets.get(s);
+    if (iv) {
+      const built = iv.all.map((e) => JSON.stringify(this.elements(t, s, [e]).filter((x) => x.flags !== ELEM_INTERVAL_END || x !== undefined).map(elemKey)));
+      for (const e of elems) {
+        const k = JSON.stringify(this.elements(t, s, [e]).map(elemKey));
+        const at = built.indexOf(k);
+        if (at < 0) {
+          if (!destroy) throw new CompileError(e.key.span, `Could not process rule: No such file or directory`);
+          continue;
+        }
+        built.splice(at, 1);
+        iv.all.splice(at, 1);
+      }
+      iv.pending = iv.pending.filter((e) => iv.all.includes(e));
+      iv.out.elements = iv.all.length ? this.elements(t, s, iv.all) : [];
+      return;
+    }
+    const held = this.heldKeys(s);
+    const gone: SetElem[] = [];
+    for (const el of elems) {
+      for (const e of this.elements(t, s, [el])) {
+        if (!held.delete(elemKey(e))) {
+          if (!destroy) throw new CompileError(el.key.span, `Could not process rule: No such file or directory`);
+          continue;
+        }
+        gone.push(e);
+      }
+    }
+    this.out.push({ k: 'delElements', set: s, elements: gone });
+  }
+
+  /** `interval overlaps with an existing one`: a new range that overlaps one the set holds (nft's check against the kernel's set). */
+  private checkOverlap(t: TableState, s: SetDef, have: SetDecl['elems'], elems: SetDecl['elems']): void {
+    if (s.autoMerge || s.flags & 0x80 || !have.length) return;
+    const old = intervalRanges(this.elements(t, s, have));
+    for (const e of elems) {
+      for (const [lo, hi] of intervalRanges(this.elements(t, s, [e]))) {
+        if (old.some(([a, b]) => lo < b && a < hi && !(a === lo && b === hi))) throw new CompileError(e.key.span, `interval overlaps with an existing one`);
+      }
+    }
+  }
+
   private addElements(t: TableState, s: SetDef, elems: SetDecl['elems']): void {
     const iv = this.intervalSets.get(s);
     if (!iv) {
-      this.out.push({ k: 'elements', set: s, elements: this.elements(t, s, elems) });
+      const els = this.elements(t, s, elems);
+      const held = this.held.get(s);
+      if (held) for (const e of els) held.add(elemKey(e));
+      this.out.push({ k: 'elements', set: s, elements: els });
       return;
     }
+    // Only an earlier transaction's elements are the kernel's: within one file nft merges.
+    if (this.committed.has(s)) this.checkOverlap(t, s, iv.all.filter((e) => this.committed.get(s)!.has(e)), elems);
     const batch = [...iv.pending, ...elems];
     iv.pending = [];
     iv.all.push(...elems);
@@ -322,6 +439,45 @@ class Evaluator {
     const r = buildElements(rc, elems, parts, data, !!(s.flags & 4), s.autoMerge ? 'auto-merge' : 'named', { counter: !!SET_COUNTER.get(s) });
     return r.list;
   }
+}
+
+/**
+ * The span of the object name in a command (`add rule ip t NAME ...`,
+ * `add element ip t NAME { ... }`): the word after the family (if any) and
+ * the table; with `which` = 'table', the table's. The command's span if it is not `word`.
+ */
+function wordSpan(span: Span, word: string, which: 'table' | 'name' = 'name'): Span {
+  const text = span.src.text.slice(span.start, span.end);
+  const words: { w: string; at: number }[] = [];
+  for (const m of text.matchAll(/[^\s{]+/g)) {
+    words.push({ w: m[0], at: m.index! });
+    if (words.length >= 6) break;
+  }
+  let i = ['add', 'create', 'insert', 'replace', 'delete', 'destroy', 'flush'].includes(words[0]?.w ?? '') ? 2 : 1;
+  if (['ip', 'ip6', 'inet', 'arp', 'bridge', 'netdev'].includes(words[i]?.w ?? '')) i++;
+  const n = words[which === 'table' ? i : i + 1];
+  return n && n.w === word ? { src: span.src, start: span.start + n.at, end: span.start + n.at + word.length } : span;
+}
+
+/** An element's identity: its key (and key end) bytes. */
+function elemKey(e: SetElem): string {
+  return [...e.key, ...(e.keyEnd ?? [])].map((b) => b.join(',')).join('|');
+}
+
+function hex(k: Uint8Array[]): string {
+  return k.map((b) => [...b].map((x) => x.toString(16).padStart(2, '0')).join('')).join('');
+}
+
+/** [start, end) of every range of a built interval element list, as comparable hex strings ('~' past the top). */
+function intervalRanges(list: SetElem[]): [string, string][] {
+  const out: [string, string][] = [];
+  for (let i = 0; i < list.length; i++) {
+    const e = list[i]!;
+    if (e.flags & ELEM_INTERVAL_END) continue;
+    const end = list[i + 1];
+    out.push([hex(e.key), end && end.flags & ELEM_INTERVAL_END ? hex(end.key) : '~']);
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------------------

@@ -53,9 +53,19 @@ interface KTable {
   handle: number;
 }
 
+/** Options of validateBatch. */
+export interface ValidateOptions {
+  /**
+   * Check the handles rule commands name (`position N`, `replace ... handle N`).
+   * compiler/transaction.ts turns this off: it checks them against the
+   * replayed kernel state, whose handles count anonymous sets too.
+   */
+  ruleHandles?: boolean;
+}
+
 /** Checks the commands of a file the way the kernel checks nft's batch; reports into `diags`. */
-export function validateBatch(cmds: Cmd[], diags: Diagnostics): void {
-  new Kernel(diags).run(cmds);
+export function validateBatch(cmds: Cmd[], diags: Diagnostics, opts: ValidateOptions = {}): void {
+  new Kernel(diags, opts.ruleHandles ?? true).run(cmds);
 }
 
 class Kernel {
@@ -63,7 +73,7 @@ class Kernel {
   private toks = new Map<Source, Token[]>();
   /** Where each chain name was declared, even if the kernel refused the chain: its rules point there. */
   private chainNames = new Map<string, Span>();
-  constructor(private diags: Diagnostics) {}
+  constructor(private diags: Diagnostics, private ruleHandles = true) {}
 
   private refuse(span: Span, errno: string): void {
     this.diags.error(span, msg.kernel(errno));
@@ -160,6 +170,7 @@ class Kernel {
         for (const k of [...this.tables.keys()]) if (!c.family || k.startsWith(`${c.family} `)) this.tables.delete(k);
         return;
       case 'other':
+      case 'handles':
         return;
     }
   }
@@ -270,7 +281,7 @@ class Kernel {
     if (!t || c.op === 'delete') return;
     const ch = t.chains.get(c.chain);
     const ref = c.position ?? c.handle;
-    if (ch && ref !== undefined && !ch.rules.includes(ref)) {
+    if (this.ruleHandles && ch && ref !== undefined && !ch.rules.includes(ref)) {
       return this.refuse(this.keywordSpan(c.span, c.position !== undefined ? 'position' : 'handle'), ENOENT);
     }
     this.addRule(t, `${c.family} ${c.table}`, c.chain, c.rule.stmts, c.span);

@@ -53,10 +53,19 @@ export interface LTable {
 }
 
 /** Where the next compiled rule goes. */
-type Placement = { chain: string; op: 'add' | 'insert' | 'replace'; handle?: number; index?: number; position?: number } | undefined;
+type Placement = { chain: string; op: 'add' | 'insert' | 'replace'; handle?: number; index?: number; position?: number; cmd: Cmd } | undefined;
 
-/** Replays a compile result into the tables the kernel then holds, in listing order. */
-export function replayRuleset(r: CompileResult): LTable[] {
+/** A rule command whose handle (or position) names no rule of its chain: the kernel refuses it (ENOENT). */
+export interface ReplayProblem {
+  cmd: Cmd & { k: 'rule' };
+}
+
+/**
+ * Replays a compile result into the tables the kernel then holds, in listing
+ * order. Rule commands naming a missing handle are skipped and, with
+ * `problems`, reported there.
+ */
+export function replayRuleset(r: CompileResult, problems?: ReplayProblem[], out?: { tableHandle: number }): LTable[] {
   const tables = new Map<string, LTable>();
   let tableHandle = 0;
   let placement: Placement;
@@ -106,10 +115,24 @@ export function replayRuleset(r: CompileResult): LTable[] {
         } else if (c.k === 'rule') {
           if (c.op === 'delete') {
             const ch = tables.get(`${c.family} ${c.table}`)?.chains.get(c.chain);
+            if (ch && !ch.rules.some((x) => x.handle === c.handle)) problems?.push({ cmd: c });
             if (ch) ch.rules = ch.rules.filter((x) => x.handle !== c.handle);
-          } else placement = { chain: c.chain, op: c.op, handle: c.handle, index: c.index, position: c.position };
+          } else placement = { chain: c.chain, op: c.op, handle: c.handle, index: c.index, position: c.position, cmd: c };
         } else if (c.k === 'set' && (c.op === 'delete' || c.op === 'destroy')) tables.get(`${c.family} ${c.table}`)?.sets.delete(c.set.name);
-        else if (c.k === 'flushRuleset') tables.clear();
+        else if (c.k === 'obj' && (c.op === 'delete' || c.op === 'destroy')) {
+          const t = tables.get(`${c.family} ${c.table}`);
+          if (t) t.objs = t.objs.filter((x) => x.decl.name !== c.obj.name || x.decl.type !== c.obj.type);
+        }
+        else if (c.k === 'flushRuleset') {
+          for (const k of [...tables.keys()]) if (!c.family || k.startsWith(`${c.family} `)) tables.delete(k);
+        } else if (c.k === 'handles') {
+          // Handles a rejected transaction took: the kernel's counters never go back.
+          tableHandle += c.tables;
+          for (const [k, n] of Object.entries(c.perTable)) {
+            const t = tables.get(k);
+            if (t) t.next += n;
+          }
+        }
         break;
       }
       case 'rule': {
@@ -122,9 +145,12 @@ export function replayRuleset(r: CompileResult): LTable[] {
         const ch = t.chains.get(rule.chain);
         if (!ch) break;
         const p = placement?.chain === rule.chain ? placement : undefined;
-        // A replacement keeps the handle of the rule it replaces.
-        const lr: LRule = { handle: p?.op === 'replace' ? p.handle! : t.next++, rule };
-        place(ch, lr, p);
+        // A replacement keeps the handle of the rule it replaces; a rule whose
+        // reference is missing is refused before it gets a handle.
+        const lr: LRule = { handle: p?.op === 'replace' ? p.handle! : t.next, rule };
+        if (!place(ch, lr, p)) {
+          if (p) problems?.push({ cmd: p.cmd as Cmd & { k: 'rule' } });
+        } else if (p?.op !== 'replace') t.next++;
         break;
       }
       case 'set': {
@@ -147,6 +173,19 @@ export function replayRuleset(r: CompileResult): LTable[] {
         if (s && !(o.set.flags & 4)) s.elements.push(...o.elements);
         break;
       }
+      case 'delElements': {
+        const s = tables.get(`${o.set.family} ${o.set.table}`)?.sets.get(o.set.name);
+        if (!s || s.def !== o.set) break;
+        const gone = new Set(o.elements.map(elemKey));
+        s.elements = s.elements.filter((e) => !gone.has(elemKey(e)));
+        break;
+      }
+      case 'flushSet': {
+        const s = tables.get(`${o.set.family} ${o.set.table}`)?.sets.get(o.set.name);
+        // Interval sets: the declaration's output already holds the final elements.
+        if (s && s.def === o.set && !(o.set.flags & 4)) s.elements = [];
+        break;
+      }
       case 'obj': {
         const c = lastCmd;
         if (c?.k === 'obj') {
@@ -160,26 +199,40 @@ export function replayRuleset(r: CompileResult): LTable[] {
       }
     }
   }
+  if (out) out.tableHandle = tableHandle;
   return [...tables.values()];
 }
 
-/** Puts a new rule where its command says (kernel: nf_tables_newrule). */
-function place(ch: LChain, lr: LRule, p: Placement): void {
+/** An element's identity: its key (and key end) bytes. */
+function elemKey(e: SetElem): string {
+  return [...e.key, ...(e.keyEnd ?? [])].map((b) => b.join(',')).join('|');
+}
+
+/**
+ * Puts a new rule where its command says (kernel: nf_tables_newrule; `handle N`
+ * in add/insert means the same as `position N`). False when the command names
+ * a handle the chain lacks: the kernel refuses it, the rule is not placed.
+ */
+function place(ch: LChain, lr: LRule, p: Placement): boolean {
   const rules = ch.rules;
   if (!p) {
     rules.push(lr);
-    return;
+    return true;
   }
   if (p.op === 'replace') {
     const at = rules.findIndex((x) => x.handle === p.handle);
     if (at >= 0) rules[at] = lr;
-    return;
+    return at >= 0;
   }
+  const ref = p.position ?? p.handle;
   let at: number;
-  if (p.position !== undefined) at = rules.findIndex((x) => x.handle === p.position);
-  else if (p.index !== undefined) at = Math.min(p.index, rules.length - 1);
+  if (ref !== undefined) {
+    at = rules.findIndex((x) => x.handle === ref);
+    if (at < 0) return false;
+  } else if (p.index !== undefined) at = Math.min(p.index, rules.length - 1);
   else at = p.op === 'insert' ? 0 : rules.length;
   if (at < 0) at = p.op === 'insert' ? 0 : rules.length;
-  else if (p.op === 'add' && (p.position !== undefined || p.index !== undefined)) at++;
+  else if (p.op === 'add' && (ref !== undefined || p.index !== undefined)) at++;
   rules.splice(at, 0, lr);
+  return true;
 }

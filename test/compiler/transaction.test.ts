@@ -1,0 +1,80 @@
+// Kernel parity of transactions (compiler/transaction.ts): every sequence of
+// test/corpus/transactions/NAME (base.nft, step1.nft, ...) is applied step by
+// step to one live ruleset and compared, after every step, with what nft 1.0.6
+// and the kernel listed (`nft -a list ruleset`, test/fixtures/transactions,
+// recorded by test/oracle/record-transactions.sh). A refused step must fail
+// with nft's first error line and leave the listing byte-identical.
+// Known differences: test/known-gaps/transactions.txt (`NAME/STEP  reason`).
+
+import { describe, expect, it } from 'vitest';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { LiveRuleset, TransactionError } from '../../compiler/transaction.js';
+import { readGaps } from '../known-gaps.js';
+
+const corpus = join(__dirname, '../corpus/transactions');
+const fixtures = join(__dirname, '../fixtures/transactions');
+const gaps = readGaps(join(__dirname, '../known-gaps/transactions.txt'));
+
+/** The steps of a sequence in order: base, step1, step2, ... */
+export function steps(name: string): string[] {
+  const n = readdirSync(join(corpus, name)).filter((f) => /^step\d+\.nft$/.test(f)).map((f) => Number(/\d+/.exec(f)![0])).sort((a, b) => a - b);
+  return ['base', ...n.map((k) => `step${k}`)];
+}
+
+/** A fixture without its origin line. */
+function fixture(path: string): string | undefined {
+  if (!existsSync(path)) return undefined;
+  return readFileSync(path, 'utf8').split('\n').slice(1).join('\n');
+}
+
+/** What one step did: the listing after it and the first error line. */
+function runStep(live: LiveRuleset, name: string, step: string): { listing: string; error?: string } {
+  const text = readFileSync(join(corpus, name, `${step}.nft`), 'utf8');
+  let error: string | undefined;
+  try {
+    live.apply(text, `${step}.nft`);
+  } catch (e) {
+    if (!(e instanceof TransactionError)) throw e;
+    error = e.message.split('\n')[0];
+  }
+  return { listing: live.list({ handles: true }), ...(error !== undefined ? { error } : {}) };
+}
+
+const names = readdirSync(corpus).filter((d) => existsSync(join(corpus, d, 'base.nft'))).sort();
+
+describe('transactions match the kernel step by step', () => {
+  const seen = new Set<string>();
+  for (const name of names) {
+    it(name, () => {
+      const live = new LiveRuleset();
+      let before = '';
+      const failures: string[] = [];
+      for (const step of steps(name)) {
+        const key = `${name}/${step}`;
+        seen.add(key);
+        const got = runStep(live, name, step);
+        const wantList = fixture(join(fixtures, name, `${step}.list-a`));
+        const wantErr = fixture(join(fixtures, name, `${step}.err`))?.split('\n')[0];
+        const problems: string[] = [];
+        if (wantList === undefined) problems.push('no fixture (run test/oracle/record-transactions.sh)');
+        else if (got.listing !== wantList) {
+          problems.push('listing differs');
+          writeFileSync(join(fixtures, name, `${step}.list-a.got`), got.listing);
+        }
+        if (wantErr !== got.error) problems.push(`error: want ${JSON.stringify(wantErr)}, got ${JSON.stringify(got.error)}`);
+        // A refused transaction leaves the ruleset exactly as it was.
+        if (got.error !== undefined && got.listing !== before) problems.push('refused step changed the listing');
+        before = got.listing;
+        const gap = gaps.has(key);
+        if (problems.length && !gap) failures.push(`${key}: ${problems.join('; ')}`);
+        if (!problems.length && gap) failures.push(`${key}: listed in test/known-gaps/transactions.txt but now matches; remove it`);
+      }
+      expect(failures).toEqual([]);
+    });
+  }
+  it('every known gap names a step of the corpus', () => {
+    const all = new Set(names.flatMap((n) => steps(n).map((s) => `${n}/${s}`)));
+    expect([...gaps.keys()].filter((k) => !all.has(k))).toEqual([]);
+  });
+});
