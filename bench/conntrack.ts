@@ -8,6 +8,7 @@
 // write their batches into VM memory once and time evaluate() calls.
 // Run: `npm run bench:ct` (or `npm run bench`). Prints tables.
 
+import { serverRuleset } from './server-ruleset.js';
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import * as abi from '../assembly/abi.js';
@@ -142,41 +143,9 @@ function serverFlow(): Flow {
 
 // --------------------------------------------------------------- rulesets
 
-const SERVER_RULES = `    iifname "lo" accept
-    ip saddr @blocklist4 drop
-    ip6 saddr 2001:db8:bad::/48 drop
-    ip frag-off & 0x1fff != 0 drop
-    tcp flags & (fin | syn) == (fin | syn) drop
-    tcp flags & (syn | rst) == (syn | rst) drop
-    meta l4proto icmp icmp type { echo-request, echo-reply, destination-unreachable, time-exceeded, parameter-problem } accept
-    meta l4proto ipv6-icmp icmpv6 type { echo-request, echo-reply, nd-neighbor-solicit, nd-neighbor-advert, nd-router-advert, packet-too-big } accept
-    iifname "eth1" ip saddr 10.0.0.0/8 accept
-    ip saddr @admin4 tcp dport { 22, 5432, 6379, 9090 } accept
-    ip6 saddr fd00::/8 tcp dport { 22, 9090 } accept
-    tcp dport @tcp_services accept
-    udp dport @udp_services accept
-    udp dport 33434-33524 drop
-    ip daddr 192.168.1.255 udp dport { 137, 138 } drop
-    ip saddr 192.168.1.0/24 udp dport 5353 accept
-    ip6 saddr fe80::/10 udp dport { 546, 547 } accept
-    ip saddr 192.168.1.0/24 tcp dport 1024-65535 accept
-    meta pkttype { broadcast, multicast } drop
-    ip protocol igmp drop
-`;
 
 /** The 20-rule server ruleset of bench/vm.ts; `ct` puts `ct state established,related accept` first. */
-function server(ct: boolean): string {
-  return `table inet filter {
-  set tcp_services { type inet_service; elements = { 22, 25, 80, 110, 143, 443, 465, 587, 993, 995, 8080, 8443 } }
-  set udp_services { type inet_service; elements = { 53, 67, 123, 161, 514, 1194 } }
-  set blocklist4 { type ipv4_addr; flags interval; elements = { 100.64.0.0/10, 192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24 } }
-  set admin4 { type ipv4_addr; flags interval; elements = { 10.10.0.0/16, 172.16.5.0/24 } }
-  chain input {
-    type filter hook input priority filter; policy drop;
-${ct ? '    ct state established,related accept\n' : ''}${SERVER_RULES}  }
-}
-`;
-}
+const server = serverRuleset;
 
 /** Stateful firewall: established and related first, new connections to open ports. */
 const STATEFUL = `table inet filter {
