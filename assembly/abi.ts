@@ -1933,6 +1933,31 @@ export enum TcpDirFlags {
   /** ftp helper (VM only; the kernel's seq_aft_nl): this side's last data ended a line, so its next data is parsed */
   FtpLineStart = 0x40,
 }
+/** SCTP conntrack states (enum sctp_conntrack), CTE_STATE of an SCTP entry. */
+export enum SctpState {
+  None = 0,
+  Closed = 1,
+  CookieWait = 2,
+  CookieEchoed = 3,
+  Established = 4,
+  ShutdownSent = 5,
+  ShutdownRecd = 6,
+  ShutdownAckSent = 7,
+  HeartbeatSent = 8,
+  /** SCTP_CONNTRACK_MAX: no transition (the packet is invalid) */
+  Invalid = 9,
+}
+/** CTE_SCTP_FLAGS bits: ct->proto.sctp's init[dir], flags and last_dir. */
+export enum SctpFlags {
+  /** init[ORIGINAL]: an INIT was seen from the ORIGINAL side */
+  Init0 = 0x1,
+  /** init[REPLY] */
+  Init1 = 0x2,
+  /** SCTP_FLAG_HEARTBEAT_VTAG_FAILED: a HEARTBEAT with another tag, ignored until its ACK */
+  HeartbeatVtagFailed = 0x4,
+  /** last_dir: the direction of that HEARTBEAT is REPLY */
+  LastDirReply = 0x8,
+}
 /** Timeout slots (seconds, u32 each at CTC_TIMEOUTS): the nf_conntrack_* sysctls. */
 export enum CtTimeout {
   TcpSynSent = 0,
@@ -2040,7 +2065,7 @@ export const CTE_NEXT1 = 4;
 export const CTE_TIMEOUT = 8;
 /** u16 CtStatus bits. */
 export const CTE_STATUS = 12;
-/** u8 TcpState (TCP), 0 otherwise. */
+/** u8 TcpState (TCP), SctpState (SCTP), 0 otherwise. */
 export const CTE_STATE = 14;
 /** u8 bit 0: in use; bits 1-7: timeout policy, the index + 1 of its ct timeout object in the active ruleset (0 = none; CTE_USED_POLICY_SHIFT). */
 export const CTE_USED = 15;
@@ -2098,6 +2123,13 @@ export const CTE_TCP_LAST_SEQ = 144;
 export const CTE_TCP_LAST_ACK = 148;
 /** u32 last_end. */
 export const CTE_TCP_LAST_END = 152;
+// SCTP (struct ip_ct_sctp) in the TCP area, which an SCTP entry does not use.
+/** u32 verification tag the ORIGINAL sender must carry (vtag[IP_CT_DIR_ORIGINAL], network order as read); REPLY's at CTE_SCTP_VTAG1. */
+export const CTE_SCTP_VTAG0 = 100;
+/** u32 verification tag the REPLY sender must carry. */
+export const CTE_SCTP_VTAG1 = 104;
+/** u8 SctpFlags. */
+export const CTE_SCTP_FLAGS = 108;
 /** bytes of an entry: with its 4-byte bucket, 160 bytes per connection. */
 export const CTE_SIZE = 156;
 // Tuple (struct nf_conntrack_tuple without dir), within CTE_ORIG / CTE_REPLY.

@@ -138,7 +138,7 @@ export interface CtEntry {
   timeout: number;
   /** TCP state (abi.TcpState); undefined for other protocols. */
   tcpState?: number;
-  /** The state name conntrack prints: TCP, and SCTP once the VM tracks it (CTE_STATE ≠ 0). */
+  /** The state name conntrack prints: TCP and SCTP. */
   state?: string;
   /** CtStatus bits. */
   status: number;
@@ -159,7 +159,7 @@ export interface CtEntry {
   use?: number;
 }
 
-/** SCTP state names as conntrack prints them, by the kernel's enum sctp_conntrack (CTE_STATE of an SCTP entry; 0 = not tracked by an SCTP machine). */
+/** SCTP state names as conntrack prints them, by the kernel's enum sctp_conntrack (abi.SctpState, CTE_STATE of an SCTP entry). */
 export const SCTP_STATE_NAMES = ['NONE', 'CLOSED', 'COOKIE_WAIT', 'COOKIE_ECHOED', 'ESTABLISHED', 'SHUTDOWN_SENT', 'SHUTDOWN_RECD', 'SHUTDOWN_ACK_SENT', 'HEARTBEAT_SENT'];
 
 /** TCP state names as conntrack prints them (by abi.TcpState). */
@@ -266,7 +266,7 @@ export function decodeCtEntry(s: EntrySource): CtEntry {
   if (proto === 6) {
     e.tcpState = mem[at + abi.CTE_STATE]!;
     e.state = TCP_STATE_NAMES[e.tcpState] ?? String(e.tcpState);
-  } else if (proto === 132 && mem[at + abi.CTE_STATE]) {
+  } else if (proto === 132) {
     const st = mem[at + abi.CTE_STATE]!;
     e.state = SCTP_STATE_NAMES[st] ?? String(st);
   }

@@ -16,6 +16,8 @@ import { expectTake } from './expect';
 import { ftpHelp } from './helper-ftp';
 import { usePolicy } from './timeout-policy';
 import { genericPacket, icmpPacket, udpHeaderOk, udpPacket } from './proto';
+import { grePacket } from './gre';
+import { sctpHeaderOk, sctpPacket } from './sctp';
 import { alloc, confirm, ctExt, ctMax, entryAt, entryIndex, foundLink, kill, lookup, lookupBucket, release, sweep } from './table';
 import { TCP_DESTROY, TCP_INVALID, TCP_REOPEN, tcpHeaderOk, tcpNew, tcpPacket } from './tcp';
 import { getTuple, icmpCreates, invertTuple } from './tuple';
@@ -214,7 +216,7 @@ export function ctIn(): i32 {
     if (!tcpHeaderOk(th, len) || !l4ChecksumOk(nh, th, proto, l3 == 10)) return invalid(false);
   } else if (proto == 17 || proto == 136) {
     if (!udpHeaderOk(th, len) || !l4ChecksumOk(nh, th, proto, l3 == 10)) return invalid(false);
-  }
+  } else if (proto == 132 && !sctpHeaderOk(th, pEnd)) return invalid(false);
   if (!getTuple(tup, nh, l3, th, proto, pEnd)) return invalid(false);
   // Twice at most: a SYN that re-opens a closed entry is tracked again as new.
   for (let pass = 0; pass < 2; pass++) {
@@ -255,7 +257,13 @@ export function ctIn(): i32 {
         continue;
       }
       destroy = r == TCP_DESTROY;
+    } else if (proto == 132) {
+      if (!sctpPacket(ct, dir, th, pEnd)) {
+        if (isNew) release(ct);
+        return invalid(false);
+      }
     } else if (proto == 17 || proto == 136) udpPacket(ct, isNew);
+    else if (proto == 47) grePacket(ct);
     else if (icmp) icmpPacket(ct, l3 == 10);
     else genericPacket(ct);
     if (destroy && status(ct) & CtStatus.Confirmed) {

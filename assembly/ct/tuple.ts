@@ -1,10 +1,11 @@
 // Conntrack tuples (kernel: nf_ct_get_tuple, nf_ct_invert_tuple,
 // icmp_pkt_to_tuple / icmp_invert_tuple): addresses, then the 16-bit
 // src.u / dst.u of the protocol — ports for TCP, UDP, UDP-Lite, SCTP, DCCP;
-// ICMP id and type/code; nothing for the others. `10.0.0.1:40000 → 10.0.0.2:80`
+// ICMP id and type/code; GRE keys (gre.ts); nothing for the others. `10.0.0.1:40000 → 10.0.0.2:80`
 // over TCP has the reply tuple `10.0.0.2:80 → 10.0.0.1:40000`.
 
 import { CT_TUPLE_SIZE, TUP_DPORT, TUP_DST, TUP_SPORT, TUP_SRC } from '../abi';
+import { greTuple } from './gre';
 
 /** Protocols whose tuple carries ports: the first 4 bytes of the L4 header. */
 @inline export function hasPorts(proto: u32): bool {
@@ -64,6 +65,7 @@ export function getTuple(t: usize, nh: usize, l3: u32, th: usize, proto: u32, en
     store<u16>(t, load<u16>(th, 4), TUP_SPORT);
     store<u16>(t, load<u16>(th), TUP_DPORT);
   }
+  if (proto == 47) return greTuple(t, th, end);
   return true;
 }
 
