@@ -9,6 +9,8 @@ import { decodeBytecode, encodeBytecode, programOf, type Program } from '../comp
 import { checkRuleset, renderDiagnostics, type FileReader } from '../compiler/index.js';
 import { compileHost, hookPath, writeHost, type CompiledHost, type HookPath, type HostModel } from './host.js';
 import { formatLoadError, readLoadError, type VmLoadError } from './vm-errors.js';
+import { Transactions, type Seed } from './transaction.js';
+import type { ListOptions } from '../compiler/list.js';
 import { CT_EVENT_KINDS, CT_TIMEOUTS, decodeCtEntry, setMasterRefs, type ConntrackOptions, type CtEntry, type CtEvent, type CtStats, type TimeoutName } from './conntrack.js';
 
 export type { HostModel } from './host.js';
@@ -311,8 +313,34 @@ export class Engine {
     return new Engine(instance, o);
   }
 
+  /** The live ruleset of apply() and list(); made on first use from the text load() was given. */
+  private tx?: Transactions;
+  /** The text of the last load(text), which apply() starts from. */
+  private seed?: Seed;
+  /** Interface indexes of the host model by name, for `iif "eth0"` in applied text. */
+  private ifaces = new Map<string, number>();
+
+  /**
+   * Applies an nft file of commands (`add rule ...`, `delete element ...`,
+   * `flush chain ...`) to the running ruleset as one transaction, as `nft -f`
+   * does: all or nothing, atomically (src/transaction.ts). Throws
+   * TransactionError with nft's error text, leaving the ruleset untouched.
+   */
+  apply(text: string, name = 'transaction.nft', read?: FileReader): void {
+    const tx = this.tx ?? new Transactions(this, this.seed, { read, interfaces: this.ifaces });
+    tx.apply(text, name);
+    this.tx = tx;
+  }
+
+  /** The running ruleset as `nft list ruleset` prints it (`handles`: `-a`), with live counters after apply(). */
+  list(opts: ListOptions = {}): string {
+    this.tx ??= new Transactions(this, this.seed, { interfaces: this.ifaces });
+    return this.tx.list(opts);
+  }
+
   /** Replaces the host model (interfaces, addresses, routes, forwarding). */
   setHost(host: HostModel): void {
+    this.ifaces = new Map(host.interfaces.map((i) => [i.name, i.index] as [string, number]));
     writeHost(this.mem, this.x.hostAddr(), host);
     this.host = compileHost(host);
     this.paths.clear();
@@ -343,6 +371,9 @@ export class Engine {
       throw new EngineLoadError(formatLoadError(e, p), e);
     }
     this.image = image.slice();
+    // A new ruleset from outside apply(): the live ruleset starts again from it.
+    this.tx = undefined;
+    this.seed = typeof input === 'string' ? { text: input, name, ...(read ? { read } : {}) } : undefined;
     // The VM may accept a non-canonical image the decoder refuses; names are then unavailable.
     try {
       this.program = decodeBytecode(this.image);
