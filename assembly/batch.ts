@@ -15,7 +15,7 @@ import { rtNatChains } from './load';
 import { ifaceOf } from './insn/meta';
 import { route, routeIf, routeType, RTN_LOCAL, RTN_UNICAST } from './insn/fib';
 import {
-  forwardTtl, packetReset, pData, pDesc, pEnd, pL4, pNh, pThoff, pTprot, parseLink, pktinfoIpv4, pktinfoIpv6, pktinfoUnspec, pktinfoValidate, pMark, pNftrace, pPriority, pProto, pUntracked,
+  forwardTtl, packetReset, pData, pDesc, pEnd, pTstamp, pL4, pNh, pThoff, pTprot, parseLink, pktinfoIpv4, pktinfoIpv6, pktinfoUnspec, pktinfoValidate, pMark, pNftrace, pPriority, pProto, pUntracked,
   setHookContext, setNftrace, setPacketMeta,
 } from './packet';
 import { decidedChain, decidedRule, doChain, setTraceMode, tracing } from './vm';
@@ -23,6 +23,7 @@ import { emitRecord, reserveData } from './records';
 import { ctc } from './ct/entry';
 import { setEventsOn } from './ct/events';
 import { ctPrefetch } from './ct/prefetch';
+import { setEpoch, setEpochAt } from './set/set';
 import { entryIndex } from './ct/table';
 import { ctCarry, ctConfirm, ctIn, ctPacketEnd, ctPacketReset, pCt, pCtinfo } from './ct/track';
 import { DEFRAG_DONE, DEFRAG_PASS, DEFRAG_STOLEN, defrag } from './defrag';
@@ -281,6 +282,8 @@ function evalPacket(k: u32, res: usize): void {
   ctDropped = false;
   defragKept = false;
   setPacketMeta(load<u32>(desc, PKT_MARK), load<u8>(desc, PKT_PKTTYPE), load<u64>(desc, PKT_TSTAMP));
+  // The loaded ruleset's element timeouts run from its first packet.
+  if (!setEpoch) setEpochAt(pTstamp);
   // The nf_trace bit of an skb traced in an earlier hook (netdev ingress, bridge) stays set.
   if (load<u8>(desc, PKT_FLAGS) & PktFlags.Nftrace) setNftrace(true);
   const iif = load<u32>(desc, PKT_IIF);

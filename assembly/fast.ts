@@ -18,10 +18,10 @@ import {
 import { bytesEqual, fastMask } from './insn/cmp';
 import { evalMetaCmpFast, ifaceOf } from './insn/meta';
 import { pIif, pOif, pTstamp } from './packet';
-import { hashLookup, setAddr, setLookup } from './set/set';
+import { entryLive, hashLookup, setAddr, setLookup } from './set/set';
 import {
   CH_COUNT, CH_FIRST, CH_SIZE, RU_CHECKS, RU_CHECK_SIZE, RU_CODE, RU_END, RU_FFLAGS, RU_GDREG, RU_GKIND, RU_GVAL, RU_MAX_CHECKS, RU_NCHECKS,
-  EntryFlags, RU_SCAN, RU_SIZE, RU_SKIP, RU_TAIL, RU_VERDICT, SD_BUCKETS, SD_EFLAGS_AT, SD_ENTRIES, SD_ESTRIDE, SD_EXPIRES_AT, SD_MASK, SD_CATCHALL, SD_EXPRS, SD_KIND, SD_KLEN, SetKind,
+  RU_SCAN, RU_SIZE, RU_SKIP, RU_TAIL, RU_VERDICT, SD_BUCKETS, SD_ENTRIES, SD_ESTRIDE, SD_MASK, SD_CATCHALL, SD_EXPRS, SD_KIND, SD_KLEN, SetKind,
 } from './layout';
 import { regs, rtRules } from './mem';
 
@@ -434,9 +434,7 @@ function setCheck(k: usize, kind: i32, raw: u32): bool {
     if (v != 0xffffffff) {
       const e = entries + <usize>v * stride;
       if (((load<u32>(e) ^ x) & km) == 0) {
-        if (!(load<u32>(e + load<u16>(sd, SD_EFLAGS_AT)) & EntryFlags.Live)) return false;
-        const exp = load<u64>(e + load<u16>(sd, SD_EXPIRES_AT));
-        return exp == 0 || pTstamp < exp;
+        return entryLive(sd, e, pTstamp);
       }
     }
     i = (i + 1) & mask;

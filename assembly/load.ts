@@ -25,7 +25,7 @@ import {
   SD_TABLE, SD_TIMEOUT, SetKind, TB_FAMILY, TB_SIZE,
 } from './layout';
 import { activate, ctl, image, imageCap, loadFail, loadWhere, slot0, slot1, slotCap, rtRuleset } from './mem';
-import { hashAdd, setAddr, sortEntries } from './set/set';
+import { EXPIRES_RELATIVE, hashAdd, setAddr, setEpochReset, sortEntries } from './set/set';
 import { specializeRule } from './specialize';
 import { dynsetExprBytes } from './insn/dynset';
 import { checkLimit, LIMIT_STATE_SIZE } from './insn/limit';
@@ -311,10 +311,19 @@ function buildSet(k: u32, sd: usize, tables: usize, ntables: u32): i32 {
       memory.copy(e + dataAt, p, 8);
       p += 8;
     }
+    // Timeouts run from the ruleset's first packet (the load happened just before it): stored relative, flagged.
+    let rel: u64 = flags & SetFlags.Timeout && !(efl & SetElemFlags.IntervalEnd) ? load<u64>(q, SET_TIMEOUT) : 0;
+    if (has & ElemHas.Timeout) {
+      rel = load<u64>(p);
+      p += 8;
+    }
+    if (has & ElemHas.Expires) {
+      rel = load<u64>(p);
+      p += 8;
+    }
+    if (has & ElemHas.Comment) p += 4;
+    if (rel) store<u64>(e + expAt, EXPIRES_RELATIVE | (rel * 1000000));
     if (has & ElemHas.Exprs) {
-      if (has & ElemHas.Timeout) p += 8;
-      if (has & ElemHas.Expires) p += 8;
-      if (has & ElemHas.Comment) p += 4;
       const slot = <usize>load<u32>(sd, SD_EXPRS) + <usize>(isCatchall ? cap : count) * xstride;
       memory.fill(slot, 0, xstride);
       const err = elemExprsCopy(p, pos + size, slot);
@@ -703,6 +712,7 @@ export function loadImage(len: u32): i32 {
   // Commit: one switch; the old slot becomes the next load's scratch.
   activate(rs, sets, chains, rules, objects, state);
   rtNatChains = natChains;
+  setEpochReset();
   if (ctc) store<u32>(ctc, vCtFamilies, CTC_FAMILIES);
   store<u32>(ctl, <u32>rs, VM_ACTIVE);
   store<u32>(ctl, <u32>code, VM_CODE);

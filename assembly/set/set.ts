@@ -41,10 +41,24 @@ import { EntryFlags, SD_BUCKETS, SD_CAPACITY, SD_COUNT, SD_DATA_AT, SD_EFLAGS_AT
   return load<u32>(e + load<u16>(sd, SD_EFLAGS_AT));
 }
 
+/** An element expiry relative to the ruleset's first packet (a timeout in the image), in the low bits. */
+export const EXPIRES_RELATIVE: u64 = 0x8000000000000000;
+/** Packet time of the first packet the loaded ruleset saw (0: none yet); relative expiries count from it. */
+export let setEpoch: u64 = 0;
+/** Starts the loaded ruleset's clock at packet time `t` if it has not started. */
+@inline export function setEpochAt(t: u64): void {
+  if (!setEpoch) setEpoch = t ? t : 1;
+}
+/** A new ruleset: its clock starts with its first packet. */
+export function setEpochReset(): void {
+  setEpoch = 0;
+}
+
 /** True when `e` holds an element that has not expired at `now`. */
 @inline export function entryLive(sd: usize, e: usize, now: u64): bool {
   if (!(entryFlags(sd, e) & EntryFlags.Live)) return false;
-  const exp = load<u64>(e + load<u16>(sd, SD_EXPIRES_AT));
+  let exp = load<u64>(e + load<u16>(sd, SD_EXPIRES_AT));
+  if (exp & EXPIRES_RELATIVE) exp = setEpoch + (exp & ~EXPIRES_RELATIVE);
   return exp == 0 || now < exp;
 }
 
