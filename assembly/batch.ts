@@ -429,9 +429,13 @@ export function evaluateBatch(): i32 {
   // Groups of packets: the conntrack table is warmed for a group (ct/prefetch.ts), then the group runs.
   // Only a table beyond the caches is worth it: below that the warming is pure overhead.
   const warm = ctc != 0 && rtRuleset != 0 && load<u32>(ctc, CTC_FAMILIES) != 0 && load<u32>(ctc, CTC_COUNT) >= PREFETCH_MIN_ENTRIES;
+  if (!warm) {
+    for (let k: u32 = 0; k < n; k++) evalPacket(k, batch + resOff + <usize>k * RES_SIZE);
+    return <i32>n;
+  }
   for (let k: u32 = 0; k < n; k += PREFETCH_GROUP) {
     const e = k + PREFETCH_GROUP < n ? k + PREFETCH_GROUP : n;
-    if (warm) ctPrefetch(k, e);
+    ctPrefetch(k, e);
     for (let j = k; j < e; j++) evalPacket(j, batch + resOff + <usize>j * RES_SIZE);
   }
   return <i32>n;
