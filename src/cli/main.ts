@@ -11,6 +11,8 @@ import { listRuleset } from '../../compiler/list.js';
 import { parseReplayArgs, UsageError, type Io } from './replay.js';
 import { runCommand, traceCommand } from './run.js';
 import { benchCommand } from './bench.js';
+import { shellCommand, stdinLines } from './shell.js';
+import { LiveRuleset, TransactionError } from '../../compiler/transaction.js';
 
 const USAGE = `usage: nftvm <command> [options]
 
@@ -19,9 +21,19 @@ commands:
                  exactly as 'nft --debug=netlink -f FILE' prints it
   check FILE     parse, evaluate and linearize FILE like 'nft -c -f FILE';
                  print every error, exit 0 only if nft would accept it
-  list [-a] FILE print the ruleset FILE loads into an empty kernel, exactly
+  list [-a] FILE... print the ruleset FILE loads into an empty kernel, exactly
                  as 'nft -f FILE; nft list ruleset' prints it; -a adds the
-                 handles like 'nft -a list ruleset'
+                 handles like 'nft -a list ruleset'. Several files are
+                 applied in order, one transaction each, as 'nft -f F1;
+                 nft -f F2; ...' would (handles continue from one to the next)
+  shell RULESET [CAPTURE HOST OPTIONS]
+                 a shell on a live engine running RULESET: each line of nft
+                 commands is one transaction (a '{' line opens a longer one,
+                 '}' ends it; 'source FILE' applies a file); 'list ruleset
+                 [-a]', 'list table [FAMILY] NAME'; with a capture 'replay
+                 [N]' (the next N packets: verdicts, deciding rules), 'trace
+                 [N]', 'conntrack'; 'help', 'quit'. Reads standard input,
+                 so commands can be piped in (exit 1 if any failed)
   run RULESET CAPTURE [HOST OPTIONS] [--conntrack] [--events] [--json]
                  replay the capture (pcap or pcapng) through RULESET as the
                  host; print packets per final verdict and per deciding
@@ -197,20 +209,59 @@ async function replayMain(cmd: string, rest: string[], io: Io): Promise<number> 
   }
 }
 
-/** Runs one CLI invocation; returns the exit status (a promise for run, trace and bench). */
-export function main(argv: string[], out: (s: string) => void, err: (s: string) => void, opts: { tty?: boolean } = {}): number | Promise<number> {
+/** `nftvm list F1 F2 ...`: each file one transaction on the ruleset the ones before left (compiler/transaction.ts). */
+function listTransactions(files: string[], handles: boolean, out: (s: string) => void, err: (s: string) => void): number {
+  const live = new LiveRuleset({ read: includeReader });
+  for (const file of files) {
+    let text: string;
+    try {
+      text = readInput(file);
+    } catch (e) {
+      err(`Error: Could not process rule: No such file or directory\n${file}: ${(e as Error).message}\n`);
+      return 1;
+    }
+    try {
+      live.apply(text, file === '-' ? '/dev/stdin' : file);
+    } catch (e) {
+      if (!(e instanceof TransactionError)) throw e;
+      err(e.message + '\n');
+      return 1;
+    }
+  }
+  out(live.list({ handles }));
+  return 0;
+}
+
+/** `nftvm shell`: usage errors exit 2, a ruleset or capture that does not load 1. */
+async function shellMain(rest: string[], io: Io, lines: AsyncIterable<string> | undefined, interactive: boolean): Promise<number> {
+  try {
+    return await shellCommand(rest, io, includeReader, lines ?? stdinLines(), interactive);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.err(`nftvm shell: ${e.message}\n${USAGE}`);
+      return 2;
+    }
+    io.err(`nftvm shell: ${(e as Error).message}\n`);
+    return 1;
+  }
+}
+
+/** Runs one CLI invocation; returns the exit status (a promise for run, trace, bench and shell). `lines`: the shell's input (default standard input). */
+export function main(argv: string[], out: (s: string) => void, err: (s: string) => void, opts: { tty?: boolean; lines?: AsyncIterable<string>; interactive?: boolean } = {}): number | Promise<number> {
   const [cmd, ...rest] = argv;
   if (!cmd || cmd === 'help' || cmd === '--help' || cmd === '-h') {
     out(USAGE);
     return cmd ? 0 : 1;
   }
   if (cmd === 'run' || cmd === 'trace' || cmd === 'bench') return replayMain(cmd, rest, { out, err, tty: opts.tty });
+  if (cmd === 'shell') return shellMain(rest, { out, err, tty: opts.tty }, opts.lines, opts.interactive ?? false);
   if (cmd !== 'compile' && cmd !== 'check' && cmd !== 'list') {
     err(`nftvm: unknown command '${cmd}'\n${USAGE}`);
     return 2;
   }
   const handles = cmd === 'list' && (rest[0] === '-a' || rest[0] === '--handle');
   if (handles) rest.shift();
+  if (cmd === 'list' && rest.length > 1) return listTransactions(rest, handles, out, err);
   const file = rest[0];
   if (!file || rest.length > 1) {
     err(`nftvm ${cmd}: expected exactly one FILE\n`);
@@ -242,7 +293,7 @@ export function main(argv: string[], out: (s: string) => void, err: (s: string) 
 
 const isEntry = process.argv[1] && /nftvm(\.mjs)?$|main\.ts$/.test(process.argv[1]);
 if (isEntry) {
-  const code = main(process.argv.slice(2), (s) => process.stdout.write(s), (s) => process.stderr.write(s), { tty: process.stderr.isTTY });
+  const code = main(process.argv.slice(2), (s) => process.stdout.write(s), (s) => process.stderr.write(s), { tty: process.stderr.isTTY, interactive: process.stdin.isTTY === true });
   if (typeof code === 'number') process.exitCode = code;
   else void code.then((c) => (process.exitCode = c));
 }
