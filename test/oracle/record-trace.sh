@@ -18,6 +18,17 @@
 #   events.txt          `conntrack -E -o timestamp` in the host namespace, from
 #                       before the first packet until after the listing
 #
+# When ruleset.nft has `log group N` (one group), `tcpdump -i nflog:N` runs in
+# the host namespace too, and merge_nflog.py adds what it logged to
+# capture.pcap as outgoing cooked-v2 packets of the logged output interface:
+# packets dropped in output never reach a device (the scenarios' own RSTs to
+# a crafted client, dropped at output -250 by `... log group 7
+# queue-threshold 1 drop`), but the replay must see them to run them through
+# output as the kernel did. The kernel gives nflog packets no timestamp in
+# output and libpcap stamps them when it reads them, so `queue-threshold 1`
+# makes the kernel send each one at once (the default batches them for up to
+# a second).
+#
 # host.json may set "sysctl" (per-netns sysctls, applied by trace_scenario.py
 # before the ruleset loads), "conntrack_max" and "conntrack_buckets":
 # nf_conntrack_max and nf_conntrack_buckets (the hash size, shared by all
@@ -116,11 +127,20 @@ record() {
   for i in $ifs; do
     ip netns exec "$hns" tcpdump -i "$i" -p -U -n -w "$tmp/$i.pcap" 2>"$tmp/tcpdump-$i.err" & pids+=($!)
   done
+  # packets the ruleset logs to an nflog group (dropped in output: on no device)
+  local nflog="" groups
+  groups=$(grep -v '^[[:space:]]*#' "$sdir/ruleset.nft" | grep -o 'log group [0-9]*' | awk '{print $3}' | sort -u || true)
+  if [[ -n $groups ]]; then
+    [[ $(wc -l <<<"$groups") -eq 1 ]] || die "$name: more than one log group in ruleset.nft ($(echo $groups))"
+    nflog=nflog:$groups
+    # not *.pcap: only capture.pcap (merged) and IFNAME.pcap go to the fixture
+    ip netns exec "$hns" tcpdump -i "$nflog" -U -n -w "$tmp/nflog.raw" 2>"$tmp/tcpdump-$nflog.err" & pids+=($!)
+  fi
   # wait until every tcpdump says "listening on"
   local n
   for n in $(seq 100); do
     local ready=1
-    for i in any $ifs; do grep -q 'listening on' "$tmp/tcpdump-$i.err" 2>/dev/null || ready=0; done
+    for i in any $ifs $nflog; do grep -q 'listening on' "$tmp/tcpdump-$i.err" 2>/dev/null || ready=0; done
     ((ready)) && break
     sleep 0.05
   done
@@ -144,6 +164,9 @@ record() {
   cur=""
   restore_max
 
+  if [[ -n $nflog ]]; then
+    $py "$here/merge_nflog.py" "$tmp/capture.pcap" "$tmp/nflog.raw" "$sdir/host.json" || die "$name: merge_nflog.py failed"
+  fi
   mkdir -p "$out"
   rm -f "$out"/*.pcap
   cp "$tmp"/*.pcap "$out/"
