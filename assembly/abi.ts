@@ -2004,7 +2004,7 @@ export enum CtEventType {
 }
 /** Event detail bits (REC_A of a CtEvent record). */
 export enum CtEventBits {
-  /** the TCP state changed (IPCT_PROTOINFO): `-E` prints the state name */
+  /** the TCP or SCTP state changed (IPCT_PROTOINFO): `-E` prints the state name */
   Protoinfo = 0x1,
   /** DESTROY before the timeout ran out (killed): `-E` prints the time left */
   Killed = 0x2,
