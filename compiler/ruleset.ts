@@ -206,7 +206,7 @@ class Evaluator {
         this.rule(c.family, c.table, c.chain, c.rule, c.position ?? c.index);
         return;
       case 'set':
-        if (c.op === 'add' || c.op === 'create') this.set(c.family, c.table, c.set);
+        if (c.op === 'add' || c.op === 'create') this.set(c.family, c.table, c.set, c.span);
         else {
           const t = this.table(c.family, c.table, c.span, false);
           const s = t.sets.get(c.set.name);
@@ -220,13 +220,14 @@ class Evaluator {
         const s = t.sets.get(c.set);
         // nft's own cache lookup, at the set's name.
         if (!s) throw new CompileError(wordSpan(c.span, c.set), unknownSetMessage(c.set, t));
-        if (c.op === 'add' || c.op === 'create') this.addElements(t, s, c.elems);
+        if (c.op === 'add' || c.op === 'create') this.addElements(t, s, c.elems, c.op === 'create');
         else this.deleteElements(t, s, c.elems, c.op === 'destroy');
         return;
       }
       case 'obj': {
         const t = this.table(c.family, c.table, c.span, c.op === 'add' || c.op === 'create');
         if (c.op === 'add' || c.op === 'create') {
+          if (c.op === 'create' && t.objects.has(c.obj.name)) throw new CompileError(wordSpan(c.span, c.obj.name), `Could not process rule: File exists`);
           t.objects.set(c.obj.name, c.obj.type);
           this.out.push({ k: 'obj', text: objLine(c.obj) });
         } else if (c.op === 'delete' || c.op === 'destroy') {
@@ -263,9 +264,18 @@ class Evaluator {
     this.out.push({ k: 'rule', rule: { family, table, chain, insns: rc.insns, anonSets: rc.anonSets, comment: r.comment, span: r.span, position } });
   }
 
-  private set(family: string, table: string, d: SetDecl): void {
+  private set(family: string, table: string, d: SetDecl, span?: Span): void {
     const t = this.table(family, table, d.span, false);
     const def = this.setDef(t, d);
+    const old = t.sets.get(d.name);
+    if (old && this.committedSets.has(old)) {
+      // A set an earlier transaction made: `add set` keeps it (and adds the declaration's
+      // elements); a different type is the kernel's EEXIST, at the set's name.
+      const same = old.keyType.name === def.keyType.name && old.keyBits === def.keyBits && old.dataType?.name === def.dataType?.name && (old.flags & 0x4c) === (def.flags & 0x4c);
+      if (!same) throw new CompileError(span ? wordSpan(span, d.name) : d.span, `Could not process rule: File exists`);
+      if (d.elems.length) this.addElements(t, old, d.elems);
+      return;
+    }
     if (d.counter) SET_COUNTER.set(def, true);
     t.sets.set(d.name, def);
     const els = d.elems.length ? this.elements(t, def, d.elems) : [];
@@ -291,9 +301,13 @@ class Evaluator {
   /** Elements of interval sets that earlier transactions committed (set at each `handles` boundary). */
   private committed = new Map<SetDef, Set<SetDecl['elems'][number]>>();
 
-  /** A transaction boundary: what the interval sets hold now is in the kernel. */
+  /** Sets that existed at the last transaction boundary. */
+  private committedSets = new Set<SetDef>();
+
+  /** A transaction boundary: what the sets hold now is in the kernel. */
   commitBoundary(): void {
     for (const [s, iv] of this.intervalSets) this.committed.set(s, new Set(iv.all));
+    this.committedSets = new Set([...this.tables.values()].flatMap((t) => [...t.sets.values()]));
   }
 
   /** Keys of the elements each set holds (not interval sets), for `delete element`. */
@@ -324,12 +338,13 @@ class Evaluator {
   private deleteElements(t: TableState, s: SetDef, elems: SetDecl['elems'], destroy: boolean): void {
     const iv = this.intervalSets.get(s);
     if (iv) {
-      const built = iv.all.map((e) => JSON.stringify(this.elements(t, s, [e]).filter((x) => x.flags !== ELEM_INTERVAL_END || x !== undefined).map(elemKey)));
+      const built = iv.all.map((e) => JSON.stringify(this.elements(t, s, [e], true).map(elemKey)));
       for (const e of elems) {
-        const k = JSON.stringify(this.elements(t, s, [e]).map(elemKey));
+        const k = JSON.stringify(this.elements(t, s, [e], true).map(elemKey));
         const at = built.indexOf(k);
         if (at < 0) {
-          if (!destroy) throw new CompileError(e.key.span, `Could not process rule: No such file or directory`);
+          // nft holds an interval set's elements and checks itself.
+          if (!destroy) throw new CompileError(e.key.span, `element does not exist`);
           continue;
         }
         built.splice(at, 1);
@@ -342,7 +357,7 @@ class Evaluator {
     const held = this.heldKeys(s);
     const gone: SetElem[] = [];
     for (const el of elems) {
-      for (const e of this.elements(t, s, [el])) {
+      for (const e of this.elements(t, s, [el], true)) {
         if (!held.delete(elemKey(e))) {
           if (!destroy) throw new CompileError(el.key.span, `Could not process rule: No such file or directory`);
           continue;
@@ -364,9 +379,18 @@ class Evaluator {
     }
   }
 
-  private addElements(t: TableState, s: SetDef, elems: SetDecl['elems']): void {
+  private addElements(t: TableState, s: SetDef, elems: SetDecl['elems'], create = false): void {
     const iv = this.intervalSets.get(s);
     if (!iv) {
+      // `create element` of an element the set holds: the kernel's EEXIST, at the element.
+      if (create) {
+        const held = this.heldKeys(s);
+        for (const el of elems) {
+          const ks = this.elements(t, s, [el]).map(elemKey);
+          if (ks.some((k) => held.has(k))) throw new CompileError(el.key.span, `Could not process rule: File exists`);
+          for (const k of ks) held.add(k);
+        }
+      }
       const els = this.elements(t, s, elems);
       const held = this.held.get(s);
       if (held) for (const e of els) held.add(elemKey(e));
@@ -429,13 +453,13 @@ class Evaluator {
     return typeofSpec(t, ts);
   }
 
-  private elements(t: TableState, s: SetDef, elems: SetDecl['elems']): SetElem[] {
+  private elements(t: TableState, s: SetDef, elems: SetDecl['elems'], keysOnly = false): SetElem[] {
     const rc = new RuleCompiler(t, { name: '', base: false });
     const parts = (s.keyParts ?? [{ type: s.keyType, bits: s.keyBits }]).map((p) => {
       const len = Math.ceil(p.bits / 8);
       return { type: p.type, bits: p.bits, len, order: p.type.order, shift: 0, load() {}, hostNumeric: p.type.order === 'host' && !p.type.string, span: elems[0]!.span };
     });
-    const data = s.dataType ? { type: s.dataType, bits: s.dataBits ?? s.dataType.bits, verdict: !!s.verdictMap, obj: s.objMap, parts: s.dataParts } : undefined;
+    const data = s.dataType && !keysOnly ? { type: s.dataType, bits: s.dataBits ?? s.dataType.bits, verdict: !!s.verdictMap, obj: s.objMap, parts: s.dataParts } : undefined;
     const r = buildElements(rc, elems, parts, data, !!(s.flags & 4), s.autoMerge ? 'auto-merge' : 'named', { counter: !!SET_COUNTER.get(s) });
     return r.list;
   }

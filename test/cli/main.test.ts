@@ -77,9 +77,12 @@ describe('nftvm list [-a] FILE', () => {
     expect(r.out).toBe('');
     expect(r.err).toContain('Error: Service out of range');
   });
-  it('expects exactly one FILE', () => {
+  it('expects a FILE; several are applied in order, one transaction each', () => {
     expect(run('list', '-a').code).toBe(2);
-    expect(run('list', good, good).code).toBe(2);
+    // As `nft -f good.nft; nft -f good.nft`: the table block adds its rule again.
+    const r = run('list', '-a', good, good);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('\t\ttcp dport 22 accept # handle 2\n\t\ttcp dport 22 accept # handle 3\n');
   });
 });
 
