@@ -73,8 +73,9 @@ export function listRuleset(r: CompileResult, opts: ListOptions = {}): string {
       items.push(c + '\t}\n');
     }
     let head = '';
+    if (t.flags.length) head += `\tflags ${t.flags.join(',')}\n`;
     if (t.comment !== undefined) head += `\tcomment "${t.comment}"\n`;
-    if (t.flags.length) head += `\tflags ${t.flags.join(',')}\n${items.length ? '\n' : ''}`;
+    if (t.flags.length && items.length) head += '\n';
     o += `table ${t.family} ${t.name} {${h(t.handle)}\n${head}${items.join('\n')}}\n`;
   }
   return o;

@@ -230,11 +230,19 @@ function tableSets(t: LTable): Map<string, SetDef> {
   return new Map([...t.sets.values()].map((s) => [s.def.name, { ...s.def, elements: s.elements }]));
 }
 
-/** `delete set` / `delete chain` of something a rule still uses: EBUSY (kernel: nft_delset, nft_delchain `use` counts). */
+/** `delete set` / `chain` / `quota` (objects) of something a rule still uses: EBUSY (kernel: the `use` counts of nft_delset, nft_delchain, nft_delobj). */
 function inUse(tables: LTable[], result: CompileResult, cmds: Cmd[]): Diagnostic[] {
   const errors: Diagnostic[] = [];
   const byKey = new Map(tables.map((t) => [`${t.family} ${t.name}`, t]));
   for (const c of cmds) {
+    if (c.k === 'obj' && c.op === 'delete') {
+      const t = byKey.get(`${c.family} ${c.table}`);
+      const name = c.obj.name;
+      if (!t || t.objs.some((o) => o.decl.name === name)) continue;
+      const used = [...t.chains.values()].some((ch) => ch.rules.some((lr) => lr.rule.insns.some((i) => i.op === 'objref' && i.name === name)));
+      if (used) errors.push({ span: nameIn(c, name), message: msg.kernel('Device or resource busy') });
+      continue;
+    }
     if ((c.k !== 'set' && c.k !== 'chain') || c.op !== 'delete') continue;
     const t = byKey.get(`${c.family} ${c.table}`);
     if (!t) continue;

@@ -98,9 +98,11 @@ export function replayRuleset(r: CompileResult, problems?: ReplayProblem[], out?
         placement = undefined;
         if (c.k === 'table') {
           if (c.op === 'add' || c.op === 'create') {
+            const known = tables.has(`${c.family} ${c.name}`);
             const t = table(c.family, c.name);
-            if (c.flags) t.flags = c.flags;
-            if (c.comment !== undefined) t.comment = c.comment;
+            // The kernel updates an existing table's flags (none given: none); its comment stays.
+            t.flags = c.flags ?? [];
+            if (c.comment !== undefined && !known) t.comment = c.comment;
           } else if (c.op === 'delete' || c.op === 'destroy') tables.delete(`${c.family} ${c.name}`);
           else if (c.op === 'flush') for (const ch of tables.get(`${c.family} ${c.name}`)?.chains.values() ?? []) ch.rules = [];
         } else if (c.k === 'chain') {
