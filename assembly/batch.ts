@@ -259,7 +259,7 @@ let ctDropped = false;
 let batchFamilies: u32 = 0;
 
 /** Runs packet `k` through its hook path; writes its result record. */
-function evalPacket(k: u32, res: usize): void {
+@inline function evalPacket(k: u32, res: usize, CT: bool): void {
   const desc = batch + BATCH_HEADER_SIZE + <usize>k * PKT_SIZE;
   const off = load<u32>(desc, PKT_DATA);
   const len = load<u32>(desc, PKT_LEN);
@@ -277,10 +277,13 @@ function evalPacket(k: u32, res: usize): void {
     return;
   }
   packetReset(batch + off, len, desc, k);
-  ctPacketReset();
-  if (load<u8>(desc, PKT_FLAGS) & PktFlags.CtCarry) ctCarry(load<u32>(desc, PKT_CT_ENTRY), load<u8>(desc, PKT_CTINFO));
-  ctDropped = false;
-  defragKept = false;
+  if (CT) {
+    ctPacketReset();
+    if (load<u8>(desc, PKT_FLAGS) & PktFlags.CtCarry) ctCarry(load<u32>(desc, PKT_CT_ENTRY), load<u8>(desc, PKT_CTINFO));
+    ctDropped = false;
+    defragKept = false;
+    natRerouted = false;
+  }
   setPacketMeta(load<u32>(desc, PKT_MARK), load<u8>(desc, PKT_PKTTYPE), load<u64>(desc, PKT_TSTAMP));
   // The loaded ruleset's element timeouts run from its first packet.
   if (!setEpoch) setEpochAt(pTstamp);
@@ -290,9 +293,7 @@ function evalPacket(k: u32, res: usize): void {
   let oif = load<u32>(desc, PKT_OIF);
   // The descriptor's hooks, until DNAT routes the packet again (then a rewritten copy).
   let hooks: usize = desc + PKT_HOOKS;
-  natRerouted = false;
-  const tracked = ctTracks(family);
-  const special = tracked || rtNatChains;
+  const tracked = CT && ctTracks(family);
   let flags: u32 = 0;
   let verdict: i32 = Verdict.Accept;
   let decidedHook: u32 = NONE8;
@@ -355,15 +356,15 @@ function evalPacket(k: u32, res: usize): void {
         if (hook == InetHook.Prerouting || hook == InetHook.Input) ho = 0;
         else if (hook == InetHook.Output || hook == InetHook.Postrouting) hi = 0;
       }
-      const v = special ? runHookCt(slot, hook, hi, ho, ct) : runHook(slot, hook, hi, ho);
+      const v = CT ? runHookCt(slot, hook, hi, ho, ct) : runHook(slot, hook, hi, ho);
       if (lastChain != NONE32) {
         decidedHook = hook;
         decidedIndex = i;
       }
       if ((v & 0xff) != Verdict.Accept) {
         verdict = v;
-        if (defragKept) flags |= ResFlags.Defrag;
-        if (ctDropped) {
+        if (CT && defragKept) flags |= ResFlags.Defrag;
+        if (CT && ctDropped) {
           flags |= ResFlags.CtDrop;
           decidedHook = hook;
           decidedIndex = i;
@@ -372,7 +373,7 @@ function evalPacket(k: u32, res: usize): void {
       }
       // The last hook of the path confirms a new entry (input or postrouting, at the last priority).
       if (tracked && (hook == InetHook.Input || hook == InetHook.Postrouting) && (slot == HOOK_SLOT_IPV4 || slot == HOOK_SLOT_IPV6)) ctConfirm();
-      if (natRerouted) {
+      if (CT && natRerouted) {
         natRerouted = false;
         if (hooks != path) {
           memory.copy(path, hooks, PKT_HOOK_MAX);
@@ -392,14 +393,18 @@ function evalPacket(k: u32, res: usize): void {
       }
     }
   }
-  if (pCt) {
+  if (CT && pCt) {
     store<u8>(res, <u8>pCtinfo, RES_CTINFO);
     store<u8>(res, <u8>(<u32>1 << ((pCtinfo % 3) + 1)), RES_CTSTATE);
     store<u32>(res, entryIndex(pCt), RES_CTENTRY);
     ctPacketEnd();
-  } else {
+  } else if (CT) {
     store<u8>(res, <u8>pCtinfo, RES_CTINFO);
     store<u8>(res, pCtinfo == CtInfo.Untracked ? <u8>CtStateBit.Untracked : tracked ? <u8>CtStateBit.Invalid : 0, RES_CTSTATE);
+    store<u32>(res, NONE32, RES_CTENTRY);
+  } else {
+    store<u8>(res, <u8>CtInfo.None, RES_CTINFO);
+    store<u8>(res, 0, RES_CTSTATE);
     store<u32>(res, NONE32, RES_CTENTRY);
   }
   if (pUntracked) flags |= ResFlags.Untracked;
@@ -412,6 +417,16 @@ function evalPacket(k: u32, res: usize): void {
   store<u32>(res, lastRule, RES_RULE);
   store<u32>(res, pMark, RES_MARK);
   store<u32>(res, pPriority, RES_PRIORITY);
+}
+
+/** A packet of a ruleset without conntrack or nat chains: the hook walk alone. */
+function evalPacketPlain(k: u32, res: usize): void {
+  evalPacket(k, res, false);
+}
+
+/** A packet of a ruleset that tracks connections or has nat chains: defrag, conntrack and NAT between the chains. */
+function evalPacketCt(k: u32, res: usize): void {
+  evalPacket(k, res, true);
 }
 
 /** Evaluates the batch in the batch area; the number of packets, or -1 if the header does not fit. */
@@ -429,14 +444,20 @@ export function evaluateBatch(): i32 {
   // Groups of packets: the conntrack table is warmed for a group (ct/prefetch.ts), then the group runs.
   // Only a table beyond the caches is worth it: below that the warming is pure overhead.
   const warm = ctc != 0 && rtRuleset != 0 && load<u32>(ctc, CTC_FAMILIES) != 0 && load<u32>(ctc, CTC_COUNT) >= PREFETCH_MIN_ENTRIES;
+  if (!batchFamilies && !rtNatChains) {
+    // Nothing attaches an entry in this batch: none left from an earlier one either.
+    ctPacketReset();
+    for (let k: u32 = 0; k < n; k++) evalPacketPlain(k, batch + resOff + <usize>k * RES_SIZE);
+    return <i32>n;
+  }
   if (!warm) {
-    for (let k: u32 = 0; k < n; k++) evalPacket(k, batch + resOff + <usize>k * RES_SIZE);
+    for (let k: u32 = 0; k < n; k++) evalPacketCt(k, batch + resOff + <usize>k * RES_SIZE);
     return <i32>n;
   }
   for (let k: u32 = 0; k < n; k += PREFETCH_GROUP) {
     const e = k + PREFETCH_GROUP < n ? k + PREFETCH_GROUP : n;
     ctPrefetch(k, e);
-    for (let j = k; j < e; j++) evalPacket(j, batch + resOff + <usize>j * RES_SIZE);
+    for (let j = k; j < e; j++) evalPacketCt(j, batch + resOff + <usize>j * RES_SIZE);
   }
   return <i32>n;
 }

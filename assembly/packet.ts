@@ -81,7 +81,7 @@ export function packetReset(data: usize, len: usize, desc: usize, index: u32): v
 }
 
 /** The link layer (eth_type_trans + VLAN untag): false if the frame is too short to be received. */
-export function parseLink(ether: bool, family: i32): bool {
+@inline export function parseLink(ether: bool, family: i32): bool {
   const len = <i32>(pFrameEnd - pData);
   if (!ether) {
     // Locally generated: no MAC header; skb->protocol follows the family.

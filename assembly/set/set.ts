@@ -58,8 +58,9 @@ export function setEpochReset(): void {
 @inline export function entryLive(sd: usize, e: usize, now: u64): bool {
   if (!(entryFlags(sd, e) & EntryFlags.Live)) return false;
   let exp = load<u64>(e + load<u16>(sd, SD_EXPIRES_AT));
+  if (!exp) return true;
   if (exp & EXPIRES_RELATIVE) exp = setEpoch + (exp & ~EXPIRES_RELATIVE);
-  return exp == 0 || now < exp;
+  return now < exp;
 }
 
 /** Key bytes equal (1..64 bytes: words, the tail masked). */
