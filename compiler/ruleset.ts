@@ -192,7 +192,7 @@ class Evaluator {
           for (const r of c.chain.rules) this.guard(() => this.rule(c.family, c.table, c.chain.name, r));
         } else if (c.op === 'delete' || c.op === 'flush') {
           const t = this.table(c.family, c.table, c.span, false);
-          if (!t.chains.has(c.chain.name)) throw new CompileError(c.span, `Could not process rule: No such file or directory`);
+          if (!t.chains.has(c.chain.name)) throw new CompileError(wordSpan(c.span, c.chain.name), `Could not process rule: No such file or directory`);
           if (c.op === 'delete') t.chains.delete(c.chain.name);
         }
         return;
@@ -210,7 +210,7 @@ class Evaluator {
         else {
           const t = this.table(c.family, c.table, c.span, false);
           const s = t.sets.get(c.set.name);
-          if (!s) throw new CompileError(c.span, `Could not process rule: No such file or directory`);
+          if (!s) throw new CompileError(wordSpan(c.span, c.set.name), `Could not process rule: No such file or directory`);
           if (c.op === 'delete' || c.op === 'destroy') t.sets.delete(c.set.name);
           else if (c.op === 'flush') this.flushSet(s);
         }
@@ -245,7 +245,7 @@ class Evaluator {
         }
         return;
       case 'flushRuleset':
-        this.tables.clear();
+        for (const [k, t] of [...this.tables]) if (!c.family || t.family === c.family) this.tables.delete(k);
         return;
       case 'other':
         return;

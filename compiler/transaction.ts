@@ -168,9 +168,8 @@ function enoentHint(d: Diagnostic, cmds: Cmd[], tables: LTable[]): Diagnostic {
   const tableName = c.k === 'table' ? c.name : c.table;
   const hint = (text: string) => ({ span: d.span, message: `No such file or directory; did you mean ${text}?` });
   const tableHint = () => {
-    // An exact name in any family: no suggestion (nftables: table_lookup_fuzzy).
-    if (tables.some((t) => t.name === tableName)) return undefined;
-    const t = suggest(tableName, tables, (x) => x.name);
+    // The same name in another family is a suggestion too (`delete table ip6 filter` → `filter` in family ip).
+    const t = suggest(tableName, tables.filter((x) => x.family !== c.family || x.name !== tableName), (x) => x.name);
     return t && hint(`table \u2018${t.name}\u2019 in family ${t.family}`);
   };
   const table = tables.find((t) => t.family === c.family && t.name === tableName);
@@ -182,6 +181,13 @@ function enoentHint(d: Diagnostic, cmds: Cmd[], tables: LTable[]): Diagnostic {
     const all = tables.flatMap((t) => [...t.chains.values()].filter((ch) => ch.name !== name).map((ch) => ({ t, ch })));
     const best = suggest(name, all, (x) => x.ch.name);
     return best ? hint(`chain \u2018${best.ch.name}\u2019 in table ${best.t.family} \u2018${best.t.name}\u2019`) : d;
+  }
+  if (c.k === 'set') {
+    if (table.sets.has(c.set.name)) return d;
+    const all = tables.flatMap((t) => [...t.sets.values()].filter((s) => !s.def.anonymous).map((s) => ({ t, s })));
+    const best = suggest(c.set.name, all, (x) => x.s.def.name);
+    const kind = (x: { s: { def: SetDef } }) => (x.s.def.flags & 0x48 ? 'map' : 'set');
+    return best ? hint(`${kind(best)} \u2018${best.s.def.name}\u2019 in table ${best.t.family} \u2018${best.t.name}\u2019`) : d;
   }
   return d;
 }

@@ -12,6 +12,7 @@ import { Diagnostics, msg } from './diagnostics.js';
 import { tokenize, type Token } from './lexer.js';
 import type { Source, Span } from './source.js';
 import { blockGroups } from './ruleset.js';
+import { resolveHook } from './chain.js';
 
 /** Kernel errno texts as strerror(3) words them. */
 const ENOENT = 'No such file or directory';
@@ -20,6 +21,7 @@ const ERANGE = 'Numerical result out of range';
 const EOPNOTSUPP = 'Operation not supported';
 const ENFILE = 'Too many open files in system';
 const EINVAL = 'Invalid argument';
+const EBUSY = 'Device or resource busy';
 
 /** NFT_NAME_MAXLEN - 1: longest table/chain/set/object name in bytes. */
 const NAME_MAX = 255;
@@ -37,12 +39,18 @@ const CHAIN_TYPES: Record<string, string[]> = {
 interface KChain {
   base: boolean;
   rules: number[];
+  /** `type hook priority` of a base chain. */
+  hook?: string;
+  /** Made by an earlier transaction (compiler/transaction.ts boundaries). */
+  committed?: boolean;
 }
 interface KSet {
   constant: boolean;
   timeout: boolean;
   size?: number;
   count: number;
+  /** Made by an earlier transaction. */
+  committed?: boolean;
 }
 interface KTable {
   chains: Map<string, KChain>;
@@ -137,7 +145,7 @@ class Kernel {
         const t = this.tables.get(`${c.family} ${c.table}`);
         const s = t?.sets.get(c.set);
         if (!t || !s) return;
-        if (c.op === 'add' || c.op === 'create') this.elements(t, s, c.elems, false);
+        if (c.op === 'add' || c.op === 'create') this.elements(t, s, c.elems, false, c.span);
         return;
       }
       case 'obj': {
@@ -170,7 +178,13 @@ class Kernel {
         for (const k of [...this.tables.keys()]) if (!c.family || k.startsWith(`${c.family} `)) this.tables.delete(k);
         return;
       case 'other':
+        return;
       case 'handles':
+        // A transaction boundary: what exists now is in the kernel.
+        for (const t of this.tables.values()) {
+          for (const ch of t.chains.values()) ch.committed = true;
+          for (const s of t.sets.values()) s.committed = true;
+        }
         return;
     }
   }
@@ -228,8 +242,11 @@ class Kernel {
     } else if (ch.policy !== undefined && !existing?.base) {
       return this.refuse(ch.policySpan ?? at(), EOPNOTSUPP);
     }
+    const hook = h ? `${h.type} ${resolveHook(c.family, h).hook} ${resolveHook(c.family, h).prio}` : undefined;
+    // A committed chain's type, hook and priority cannot change (kernel: nf_tables_updchain).
+    if (existing?.committed && hook !== undefined && existing.hook !== hook) return this.refuse(lineSpan(c.span), EOPNOTSUPP);
     if (!existing) {
-      t.chains.set(ch.name, { base: !!h, rules: [] });
+      t.chains.set(ch.name, { base: !!h, rules: [], ...(hook !== undefined ? { hook } : {}) });
       t.handle++;
     }
     for (const r of ch.rules) this.addRule(t, `${c.family} ${c.table}`, ch.name, r.stmts, ch.span);
@@ -257,9 +274,11 @@ class Kernel {
     this.elements(t, s, d.elems, true);
   }
 
-  private elements(t: KTable, s: KSet, elems: Elem[], withSet: boolean): void {
+  private elements(t: KTable, s: KSet, elems: Elem[], withSet: boolean, cmdSpan?: Span): void {
     for (const el of flatElems(elems)) {
       const key = el.key.span;
+      // A constant set an earlier transaction made is busy (the whole command); one made in this batch is full.
+      if (s.constant && !withSet && s.committed && cmdSpan) return this.refuse(lineSpan(cmdSpan), EBUSY);
       if (s.constant && !withSet) return this.refuse(key, ENFILE);
       if (s.size !== undefined && s.count >= s.size) return this.refuse(key, ENFILE);
       if ((el.timeout !== undefined || el.expires !== undefined) && !s.timeout) return this.refuse(key, EINVAL);
@@ -336,6 +355,11 @@ class Kernel {
     }
     return true;
   }
+}
+
+/** A command's span with the newline after it, as nft's location of a whole command line reaches. */
+function lineSpan(span: Span): Span {
+  return span.src.text[span.end] === '\n' ? { ...span, end: span.end + 1 } : span;
 }
 
 function byteLength(s: string): number {
