@@ -109,24 +109,26 @@ export class LiveRuleset {
 
   /**
    * Handles a refused batch took, charged to the next transaction (kernel:
-   * table->hgenerator, nft_net->table_handle). `g` already counts what earlier
-   * refused batches took, so the charge is its distance from the current generation.
+   * table->hgenerator, nft_net->table_handle). `g` starts from what earlier
+   * refused batches took (still pending); this batch's own share is added.
    */
   private account(g: Generation, errors: Diagnostic[]): void {
+    // A batch refused for jump depth (EMLINK) used every handle twice, as if the kernel had
+    // processed it twice (observed with nft 1.0.6 on Linux 6.18: rules and tables alike).
+    const times = errors.some((e) => e.message === msg.kernel('Too many links')) ? 2 : 1;
     const before = new Map(this.gen.tables.map((t) => [`${t.family} ${t.name}`, t]));
+    const pending = this.consumed;
     const perTable: Record<string, number> = {};
     for (const t of g.tables) {
       const k = `${t.family} ${t.name}`;
       const old = before.get(k);
-      if (old && old.handle === t.handle && t.next > old.next) perTable[k] = t.next - old.next;
+      if (!old || old.handle !== t.handle) continue;
+      const was = pending.perTable[k] ?? 0;
+      const mine = t.next - old.next - was;
+      if (was || mine > 0) perTable[k] = was + Math.max(0, mine) * times;
     }
-    // A rule refused for its jumps (EMLINK) took two handles (observed with nft 1.0.6 on Linux 6.18).
-    for (const e of errors) {
-      if (e.message !== msg.kernel('Too many links')) continue;
-      const c = g.result.cmds.find((x) => x.k === 'rule' && x.span.src === e.span.src && x.span.start === e.span.start);
-      if (c?.k === 'rule') perTable[`${c.family} ${c.table}`] = (perTable[`${c.family} ${c.table}`] ?? 0) + 1;
-    }
-    this.consumed = { tables: Math.max(0, g.tableHandle - this.gen.tableHandle), perTable };
+    const mineTables = Math.max(0, g.tableHandle - this.gen.tableHandle - pending.tables);
+    this.consumed = { tables: pending.tables + mineTables * times, perTable };
   }
 
   private enoent(d: Diagnostic, cmds: Cmd[]): Diagnostic {
@@ -177,7 +179,10 @@ function enoentHint(d: Diagnostic, cmds: Cmd[], tables: LTable[]): Diagnostic {
   if (!table) return tableHint() ?? d;
   if (c.k === 'chain' || c.k === 'rule') {
     const name = c.k === 'chain' ? c.chain.name : c.chain;
-    // Chains of the same name are passed over (as observed: a rule of chain `a` jumping nowhere gets `in` suggested).
+    // `delete rule ... handle N`: no suggestion. Otherwise nft looks for a chain named like the
+    // command's own, passing over that chain itself: a rule of chain `a` whose `jump nosuch` or
+    // `counter name nosuch` is missing gets `in` suggested (observed; not the missing name).
+    if (c.k === 'rule' && c.op === 'delete') return d;
     const all = tables.flatMap((t) => [...t.chains.values()].filter((ch) => ch.name !== name).map((ch) => ({ t, ch })));
     const best = suggest(name, all, (x) => x.ch.name);
     return best ? hint(`chain \u2018${best.ch.name}\u2019 in table ${best.t.family} \u2018${best.t.name}\u2019`) : d;
