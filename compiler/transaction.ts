@@ -91,8 +91,27 @@ export class LiveRuleset {
 
   /** Makes `g` (from prepare, on this generation) the current generation. */
   commit(g: Generation): void {
-    this.gen = g;
+    this.gen = { ...g, parts: this.compact(g.parts) };
     this.consumed = { tables: 0, perTable: {} };
+  }
+
+  /**
+   * The history after a `flush ruleset` (all families) is all that matters:
+   * nothing before it survives but the table handle counter, which a
+   * boundary carries. Files that start with `flush ruleset` (most do) thus
+   * keep the history, and the cost of the next commit, small.
+   */
+  private compact(parts: Cmd[][]): Cmd[][] {
+    const last = parts[parts.length - 1]!;
+    let at = -1;
+    last.forEach((c, i) => {
+      if (c.k === 'flushRuleset' && !c.family) at = i;
+    });
+    if (at < 0 || parts.length === 1 && at === 0) return parts;
+    const out = { tableHandle: 0 };
+    replayRuleset(compileSources([...parts.slice(0, -1), last.slice(0, at + 1)], this.opts.read, this.opts), undefined, out);
+    const boundary: Cmd = { k: 'handles', tables: out.tableHandle, perTable: {}, span: last[at]!.span };
+    return [[boundary, ...last.slice(at + 1)]];
   }
 
   /** prepare + commit. */

@@ -327,6 +327,8 @@ export class Engine {
    * TransactionError with nft's error text, leaving the ruleset untouched.
    */
   apply(text: string, name = 'transaction.nft', read?: FileReader): void {
+    // An image loaded as bytes has no source to apply changes to.
+    if (!this.tx && !this.seed && this.image) throw new EngineLoadError('apply() needs a ruleset loaded from text (load(text)) or built by apply() itself, not a bytecode image');
     const tx = this.tx ?? new Transactions(this, this.seed, { read, interfaces: this.ifaces });
     tx.apply(text, name);
     this.tx = tx;

@@ -91,6 +91,14 @@ describe('Engine.apply', () => {
     expect(paths(e, pkts)).toEqual(v);
   });
 
+  it('an engine running a bare image has nothing to apply changes to', async () => {
+    const e = await engine();
+    const ref = new LiveRuleset();
+    ref.apply(BASE);
+    e.load(encodeBytecode(ref.current.program));
+    expect(() => e.apply('add rule inet f input accept')).toThrowError(/needs a ruleset loaded from text/);
+  });
+
   it('counters of untouched rules survive a commit; the listing shows them', async () => {
     const e = await engine();
     e.load(BASE, 'base.nft');

@@ -78,3 +78,16 @@ describe('transactions match the kernel step by step', () => {
     expect([...gaps.keys()].filter((k) => !all.has(k))).toEqual([]);
   });
 });
+
+describe('the history of a live ruleset', () => {
+  it('starts again at a flush ruleset, keeping the table handle counter', () => {
+    const live = new LiveRuleset();
+    live.apply('table ip a { chain c { accept; }; }\n');
+    for (let i = 0; i < 5; i++) live.apply(`add rule ip a c tcp dport ${i} accept\n`);
+    expect(live.current.parts).toHaveLength(6);
+    live.apply('flush ruleset\ntable ip b { chain c { accept; }; }\n');
+    expect(live.current.parts).toHaveLength(1);
+    live.apply('add table ip c\n');
+    expect(live.list({ handles: true })).toBe('table ip b { # handle 2\n\tchain c { # handle 1\n\t\taccept # handle 2\n\t}\n}\ntable ip c { # handle 3\n}\n');
+  });
+});
