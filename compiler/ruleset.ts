@@ -190,10 +190,17 @@ class Evaluator {
         if (c.op === 'add' || c.op === 'create') {
           this.declareChain(c);
           for (const r of c.chain.rules) this.guard(() => this.rule(c.family, c.table, c.chain.name, r));
-        } else if (c.op === 'delete' || c.op === 'flush') {
+        } else if (c.op === 'delete' || c.op === 'flush' || c.op === 'rename') {
           const t = this.table(c.family, c.table, c.span, false);
           if (!t.chains.has(c.chain.name)) throw new CompileError(wordSpan(c.span, c.chain.name), `Could not process rule: No such file or directory`);
           if (c.op === 'delete') t.chains.delete(c.chain.name);
+          else if (c.op === 'rename') {
+            const to = c.newName!;
+            // The kernel refuses a name in use, at the whole command.
+            if (t.chains.has(to)) throw new CompileError(c.span.src.text[c.span.end] === '\n' ? { ...c.span, end: c.span.end + 1 } : c.span, `Could not process rule: File exists`);
+            t.chains = renameKey(t.chains, c.chain.name, to, (x) => ({ ...x, name: to }));
+            t.chainDecl = renameKey(t.chainDecl, c.chain.name, to, (x) => x);
+          }
         }
         return;
       case 'rule':
@@ -477,10 +484,15 @@ function wordSpan(span: Span, word: string, which: 'table' | 'name' = 'name'): S
     words.push({ w: m[0], at: m.index! });
     if (words.length >= 6) break;
   }
-  let i = ['add', 'create', 'insert', 'replace', 'delete', 'destroy', 'flush'].includes(words[0]?.w ?? '') ? 2 : 1;
+  let i = ['add', 'create', 'insert', 'replace', 'delete', 'destroy', 'flush', 'rename'].includes(words[0]?.w ?? '') ? 2 : 1;
   if (['ip', 'ip6', 'inet', 'arp', 'bridge', 'netdev'].includes(words[i]?.w ?? '')) i++;
   const n = words[which === 'table' ? i : i + 1];
   return n && n.w === word ? { src: span.src, start: span.start + n.at, end: span.start + n.at + word.length } : span;
+}
+
+/** `m` with key `from` renamed `to`, in the same place. */
+export function renameKey<V>(m: Map<string, V>, from: string, to: string, f: (v: V) => V): Map<string, V> {
+  return new Map([...m].map(([k, v]) => (k === from ? [to, f(v)] : [k, v])));
 }
 
 /** An element's identity: its key (and key end) bytes. */

@@ -227,6 +227,13 @@ class Kernel {
       t.chains.delete(ch.name);
       return;
     }
+    if (c.op === 'rename') {
+      if (existing && c.newName !== undefined && !t.chains.has(c.newName)) {
+        t.chains.delete(ch.name);
+        t.chains.set(c.newName, existing);
+      }
+      return;
+    }
     if (c.op === 'flush') {
       if (existing) existing.rules = [];
       return;

@@ -7,6 +7,7 @@
 
 import type { ChainDecl, Cmd, FlowtableDecl, ObjDecl, SetDecl } from '../ast.js';
 import type { SetDef, SetElem } from '../linearize.js';
+import type { VerdictData } from '../insn.js';
 import type { CompileResult, CompiledRule } from '../ruleset.js';
 import { resolveHook } from '../chain.js';
 
@@ -110,6 +111,7 @@ export function replayRuleset(r: CompileResult, problems?: ReplayProblem[], out?
           if (!t) break;
           if (c.op === 'add' || c.op === 'create') chain(t, c.chain, c.family);
           else if (c.op === 'delete' || c.op === 'destroy') t.chains.delete(c.chain.name);
+          else if (c.op === 'rename' && c.newName !== undefined) renameChain(t, c.chain.name, c.newName);
           else if (c.op === 'flush') {
             const ch = t.chains.get(c.chain.name);
             if (ch) ch.rules = [];
@@ -203,6 +205,28 @@ export function replayRuleset(r: CompileResult, problems?: ReplayProblem[], out?
   }
   if (out) out.tableHandle = tableHandle;
   return [...tables.values()];
+}
+
+/**
+ * `rename chain`: the chain keeps its place and handle; jumps and gotos to it
+ * (rules, verdict maps, anonymous verdict maps) now name it by its new name,
+ * as the kernel's rules point at the chain itself.
+ */
+function renameChain(t: LTable, from: string, to: string): void {
+  const ch = t.chains.get(from);
+  if (!ch || t.chains.has(to)) return;
+  ch.name = to;
+  t.chains = new Map([...t.chains].map(([k, v]) => (k === from ? [to, v] : [k, v])));
+  const fix = (v: VerdictData | undefined) => {
+    if (v?.chain === from) v.chain = to;
+  };
+  for (const c of t.chains.values()) {
+    for (const lr of c.rules) {
+      for (const i of lr.rule.insns) if (i.op === 'immediate_verdict') fix(i.v);
+      for (const s of lr.rule.anonSets) for (const e of s.elements) fix(e.verdict);
+    }
+  }
+  for (const s of t.sets.values()) for (const e of s.elements) fix(e.verdict);
 }
 
 /** An element's identity: its key (and key end) bytes. */

@@ -61,6 +61,12 @@ export function parseTopCommand(p: Parser): void {
       p.next();
       command(p, t, t.text as 'add');
       return;
+    case 'rename':
+      // Only chains are renamed: `rename chain [FAMILY] TABLE CHAIN NEWNAME`.
+      p.next();
+      if (p.t.text !== 'chain') p.fail(p.t);
+      command(p, t, 'rename');
+      return;
     case 'chain':
     case 'rule':
     case 'set':
@@ -119,6 +125,12 @@ function command(p: Parser, verbTok: Token, verb: string): void {
       const { family, name: table } = familyAndName(p);
       const name = p.identifier();
       const chain: ChainDecl = { name, rules: [], span: p.spanFrom(verbTok) };
+      if (verb === 'rename') {
+        const newName = p.identifier();
+        p.cmds.push({ k: 'chain', op: 'rename', family, table, chain, newName, span: p.spanFrom(verbTok) });
+        p.endOfLine();
+        return;
+      }
       if (p.eat('{')) parseChainBody(p, chain, family, table, false);
       p.cmds.push({ k: 'chain', op: verb as 'add', family, table, chain, span: p.spanFrom(verbTok) });
       p.endOfLine();
