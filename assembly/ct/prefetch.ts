@@ -68,10 +68,21 @@ export function ctPrefetch(from: u32, to: u32): void {
     }
     const t = slots + n * SLOT;
     if (!hasPorts(proto) || !getTuple(t, nh, l3, th, proto, end)) continue;
-    store<u32>(t + CT_TUPLE_SIZE, load<u32>(ctBuckets + (<usize>hashTuple(t, l3, proto, 0) << 2)));
+    // Only the bucket's address here: the loads come in short loops below, many of them in flight at once.
+    store<u32>(t + CT_TUPLE_SIZE, <u32>(ctBuckets + (<usize>hashTuple(t, l3, proto, 0) << 2)));
     if (++n == 64) break;
   }
+  for (let i: usize = 0; i < n; i++) {
+    const t = slots + i * SLOT;
+    store<u32>(t + CT_TUPLE_SIZE, load<u32>(<usize>load<u32>(t + CT_TUPLE_SIZE)));
+  }
   for (let pass = 0; pass < 2; pass++) {
+    let acc: u32 = 0;
+    for (let i: usize = 0; i < n; i++) {
+      const link = load<u32>(slots + i * SLOT + CT_TUPLE_SIZE);
+      if (link) acc += load<u32>(entryAt((link - 1) >> 1));
+    }
+    sink += acc;
     for (let i: usize = 0; i < n; i++) {
       const t = slots + i * SLOT;
       store<u32>(t + CT_TUPLE_SIZE, step(load<u32>(t + CT_TUPLE_SIZE), t));
