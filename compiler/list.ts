@@ -5,6 +5,7 @@
 
 import type { CompileResult, CompiledRule } from './ruleset.js';
 import type { SetDef } from './linearize.js';
+import type { ObjDecl } from './ast.js';
 import { delinearizeRule, type DCtx } from './delinearize/index.js';
 import { replayRuleset } from './list/state.js';
 import { objDecl, setDecl } from './list/decl.js';
@@ -42,6 +43,8 @@ export function ruleText(r: CompiledRule, sets: Map<string, SetDef>, extra: Pick
 /** Options of the listing: `handles` is `nft -a`. */
 export interface ListOptions {
   handles?: boolean;
+  /** Named objects to list as given here instead (live counter and quota values). */
+  objects?: ReadonlyMap<ObjDecl, ObjDecl>;
 }
 
 /** Prints a compiled ruleset as `nft [-a] list ruleset` does after loading it. */
@@ -59,7 +62,7 @@ export function listRuleset(r: CompileResult, opts: ListOptions = {}): string {
     const items: string[] = [];
     const dynsets = new Set<string>();
     for (const ch of t.chains.values()) for (const lr of ch.rules) for (const i of lr.rule.insns) if (i.op === 'dynset') dynsets.add(i.set);
-    for (const ob of t.objs) items.push(objDecl(ob.decl, t.family, h(ob.handle)));
+    for (const ob of t.objs) items.push(objDecl(opts.objects?.get(ob.decl) ?? ob.decl, t.family, h(ob.handle)));
     for (const s of t.sets.values()) if (!s.def.anonymous) items.push(setDecl(s, h(s.handle), dynsets.has(s.def.name)));
     for (const ch of t.chains.values()) {
       let c = `\tchain ${ch.name} {${h(ch.handle)}\n`;

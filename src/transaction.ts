@@ -9,6 +9,8 @@ import { encodeBytecode } from '../compiler/bytecode.js';
 import { printInsn, type Insn } from '../compiler/insn.js';
 import { LiveRuleset, type Generation } from '../compiler/transaction.js';
 import type { ListOptions } from '../compiler/list.js';
+import type { ObjDecl } from '../compiler/ast.js';
+import type { ProgObject } from '../compiler/program.js';
 import type { FileReader } from '../compiler/index.js';
 import type { LiveState } from './engine.js';
 
@@ -55,24 +57,49 @@ export class Transactions {
     this.carryState(g);
     this.engine.load(encodeBytecode(g.program));
     this.live.commit(g);
-    this.loaded = g;
-    return g;
+    this.loaded = this.live.current;
+    return this.loaded;
   }
 
   /**
    * Counters and quotas of rules the transaction left alone keep their values
-   * (the kernel keeps the rule; a replaced rule starts again from zero).
+   * (the kernel keeps the rule; a replaced rule starts again from zero), and
+   * so do named counters and quotas that still exist.
    */
   private carryState(g: Generation): void {
     const old = this.loaded;
     if (!old) return;
-    const states = this.engine.liveStates().rules;
+    const live = this.engine.liveStates();
     const byKey = new Map<string, LiveState[]>();
-    old.ruleRefs.forEach((r, k) => byKey.set(ruleKey(r.table.family, r.table.name, r.rule.handle, r.rule.rule.insns), states[k] ?? []));
+    old.ruleRefs.forEach((r, k) => byKey.set(ruleKey(r.table.family, r.table.name, r.rule.handle, r.rule.rule.insns), live.rules[k] ?? []));
     for (const r of g.ruleRefs) {
       const st = byKey.get(ruleKey(r.table.family, r.table.name, r.rule.handle, r.rule.rule.insns));
       if (st) writeStates(r.rule.rule.insns, st);
     }
+    const objs = new Map<string, LiveState>();
+    old.program.objects.forEach((o, k) => {
+      const st = live.objects[k];
+      if (st) objs.set(objKey(old, o), st);
+    });
+    for (const o of g.program.objects) {
+      const st = objs.get(objKey(g, o));
+      if (st && o.state) writeStates([o.state], [st]);
+    }
+  }
+
+  /** Named counters and quotas with the VM's values, for the listing. */
+  private liveObjects(g: Generation): Map<ObjDecl, ObjDecl> {
+    const out = new Map<ObjDecl, ObjDecl>();
+    const states = this.engine.liveStates().objects;
+    g.program.objects.forEach((o, k) => {
+      const st = states[k];
+      const t = g.tables[o.table];
+      const decl = t?.objs.find((x) => x.decl.name === o.name && x.handle === o.handle)?.decl;
+      if (!decl || !st) return;
+      if (st.op === 'counter') out.set(decl, { ...decl, stmt: { k: 'counter', packets: st.packets, bytes: st.bytes, span: decl.stmt?.span ?? decl.span } });
+      else if (st.op === 'quota' && decl.stmt?.k === 'quota') out.set(decl, { ...decl, stmt: { ...decl.stmt, used: st.consumed } });
+    });
+    return out;
   }
 
   /** `nft list ruleset [-a]` of the current generation, with the VM's counter values where the engine runs it. */
@@ -81,9 +108,16 @@ export class Transactions {
     if (this.loaded === g) {
       const states = this.engine.liveStates().rules;
       g.ruleRefs.forEach((r, k) => writeStates(r.rule.rule.insns, states[k] ?? []));
+      return this.live.list({ ...opts, objects: this.liveObjects(g) });
     }
     return this.live.list(opts);
   }
+}
+
+/** A named object's identity across generations: table, type and name. */
+function objKey(g: Generation, o: ProgObject): string {
+  const t = g.program.tables[o.table]!;
+  return `${t.family} ${t.name} ${o.type} ${o.name}`;
 }
 
 /** Writes live counter and quota values into a rule's instructions (in instruction order). */

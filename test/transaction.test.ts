@@ -111,6 +111,25 @@ describe('Engine.apply', () => {
     expect(l).toContain('ip saddr @blocked counter packets 6 bytes');
     expect(l).toContain('tcp dport { 80, 443 } counter packets 8 bytes');
     expect(l).toContain('tcp dport 9 accept');
+    // Live: packets after the commit count on top.
+    e.evaluate(pkts);
+    expect(e.list()).toContain('ip saddr @blocked counter packets 12 bytes');
+  });
+});
+
+describe('named objects across commits', () => {
+  it('a named counter and quota keep counting; the listing shows their values', async () => {
+    const e = await engine();
+    e.load(BASE, 'base.nft');
+    e.apply('add counter inet f seen\nadd quota inet f q { 1000 mbytes }\ninsert rule inet f input counter name seen quota name q', 'objs.nft');
+    const pkts = packets();
+    e.evaluate(pkts);
+    e.apply('add rule inet f input tcp dport 9 accept', 'more.nft');
+    e.evaluate(pkts);
+    const bytes = 2 * pkts.reduce((n, p) => n + p.data.length - 14, 0);
+    const l = e.list();
+    expect(l).toContain(`\tcounter seen {\n\t\tpackets ${2 * pkts.length} bytes ${bytes}\n\t}`);
+    expect(l).toMatch(/\tquota q \{\n\t\t1000 mbytes used \d+ (bytes|kbytes)\n\t\}/);
   });
 });
 
