@@ -45,6 +45,9 @@ const names = readdirSync(corpus).filter((d) => existsSync(join(corpus, d, 'base
 
 describe('transactions match the kernel step by step', () => {
   const seen = new Set<string>();
+  let steps_ = 0;
+  let equal = 0;
+  let refused = 0;
   for (const name of names) {
     it(name, () => {
       const live = new LiveRuleset();
@@ -66,6 +69,9 @@ describe('transactions match the kernel step by step', () => {
         // A refused transaction leaves the ruleset exactly as it was.
         if (got.error !== undefined && got.listing !== before) problems.push('refused step changed the listing');
         before = got.listing;
+        steps_++;
+        if (!problems.length) equal++;
+        if (wantErr !== undefined) refused++;
         const gap = gaps.has(key);
         if (problems.length && !gap) failures.push(`${key}: ${problems.join('; ')}`);
         if (!problems.length && gap) failures.push(`${key}: listed in test/known-gaps/transactions.txt but now matches; remove it`);
@@ -73,6 +79,10 @@ describe('transactions match the kernel step by step', () => {
       expect(failures).toEqual([]);
     });
   }
+  it('reports the figures', () => {
+    console.log(`transactions: ${equal}/${steps_} steps equal to the kernel (listing with handles, first error line), ${refused} of them refused, ${names.length} sequences`);
+    expect(steps_).toBeGreaterThan(0);
+  });
   it('every known gap names a step of the corpus', () => {
     const all = new Set(names.flatMap((n) => steps(n).map((s) => `${n}/${s}`)));
     expect([...gaps.keys()].filter((k) => !all.has(k))).toEqual([]);
