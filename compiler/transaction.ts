@@ -78,6 +78,8 @@ export class LiveRuleset {
     const diags = new Diagnostics();
     const cmds = parseSource(src, diags, this.opts.read);
     if (diags.count) throw new TransactionError(diags.list);
+    const byHandle = this.resolveHandles(cmds);
+    if (byHandle.length) throw new TransactionError(byHandle);
     // A boundary: the handles earlier refused batches consumed, and "what interval sets hold is committed".
     const boundary: Cmd = { k: 'handles', tables: this.consumed.tables, perTable: this.consumed.perTable, span: { src, start: 0, end: 0 } };
     const parts = [...this.gen.parts, [boundary, ...cmds]];
@@ -150,6 +152,34 @@ export class LiveRuleset {
     this.consumed = { tables: pending.tables + mineTables * times, perTable };
   }
 
+  /**
+   * `delete table ip handle 2`, `delete chain ip t handle 3`, `delete set ...
+   * handle 4`: the object of the kernel's ruleset with that handle, named in
+   * the command; ENOENT at the number if there is none.
+   */
+  private resolveHandles(cmds: Cmd[]): Diagnostic[] {
+    const errors: Diagnostic[] = [];
+    for (const c of cmds) {
+      if ((c.k !== 'table' && c.k !== 'chain' && c.k !== 'set') || c.handle === undefined) continue;
+      const h = c.handle;
+      let name: string | undefined;
+      if (c.k === 'table') name = this.gen.tables.find((t) => t.family === c.family && t.handle === h)?.name;
+      else {
+        const t = this.gen.tables.find((x) => x.family === c.family && x.name === c.table);
+        if (c.k === 'chain') name = [...(t?.chains.values() ?? [])].find((x) => x.handle === h)?.name;
+        else name = [...(t?.sets.values() ?? [])].find((x) => x.handle === h)?.def.name;
+      }
+      if (name === undefined) {
+        errors.push(handleProblem({ cmd: c }));
+        continue;
+      }
+      if (c.k === 'table') c.name = name;
+      else if (c.k === 'chain') c.chain.name = name;
+      else c.set.name = name;
+    }
+    return errors;
+  }
+
   private enoent(d: Diagnostic, cmds: Cmd[]): Diagnostic {
     return enoentHint(d, cmds, this.gen.tables);
   }
@@ -217,14 +247,14 @@ function enoentHint(d: Diagnostic, cmds: Cmd[], tables: LTable[]): Diagnostic {
 }
 
 /** `delete rule ... handle 999`, `position 77`: the kernel's ENOENT at the number (at `position N` for positions). */
-function handleProblem(p: ReplayProblem): Diagnostic {
+function handleProblem(p: { cmd: Cmd }): Diagnostic {
   const c = p.cmd;
   const text = c.span.src.text.slice(c.span.start, c.span.end);
-  const m = /\b(handle|position)(\s+)(\d+)/.exec(text);
+  const m = /\b(handle|position|index)(\s+)(\d+)/.exec(text);
   let span: Span = c.span;
   if (m) {
     const at = c.span.start + m.index;
-    span = m[1] === 'position' ? { src: c.span.src, start: at, end: at + m[0].length } : { src: c.span.src, start: at + m[1]!.length + m[2]!.length, end: at + m[0].length };
+    span = m[1] !== 'handle' ? { src: c.span.src, start: at, end: at + m[0].length } : { src: c.span.src, start: at + m[1]!.length + m[2]!.length, end: at + m[0].length };
   }
   return { span, message: msg.kernel('No such file or directory') };
 }

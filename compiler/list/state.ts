@@ -255,8 +255,11 @@ function place(ch: LChain, lr: LRule, p: Placement): boolean {
   if (ref !== undefined) {
     at = rules.findIndex((x) => x.handle === ref);
     if (at < 0) return false;
-  } else if (p.index !== undefined) at = Math.min(p.index, rules.length - 1);
-  else at = p.op === 'insert' ? 0 : rules.length;
+  } else if (p.index !== undefined) {
+    // `index N` names the chain's Nth rule (from 0), which must exist.
+    if (p.index >= rules.length) return false;
+    at = p.index;
+  } else at = p.op === 'insert' ? 0 : rules.length;
   if (at < 0) at = p.op === 'insert' ? 0 : rules.length;
   else if (p.op === 'add' && (ref !== undefined || p.index !== undefined)) at++;
   rules.splice(at, 0, lr);

@@ -107,6 +107,22 @@ export function familyAndName(p: Parser): { family: string; name: string } {
   return { family, name: p.identifier('string') };
 }
 
+/**
+ * `delete table ip handle 2`, `delete chain ip t handle 3`: `[family] [table] handle N`
+ * of a delete/destroy, consumed if that is what follows (the kernel names the object).
+ */
+function handleForm(p: Parser, verb: string, withTable: boolean): { family: string; table: string; handle: number } | undefined {
+  if (verb !== 'delete' && verb !== 'destroy') return undefined;
+  const fam = p.t.kind === 'word' && FAMILIES.includes(p.t.text);
+  const k = (fam ? 1 : 0) + (withTable ? 1 : 0);
+  const at = (i: number) => (i === 0 ? p.t : p.peek(i));
+  if (at(k).text !== 'handle' || at(k + 1).kind !== 'number') return undefined;
+  const family = fam ? p.next().text : 'ip';
+  const table = withTable ? p.identifier() : '';
+  p.next();
+  return { family, table, handle: p.number() };
+}
+
 /** `VERB OBJECT ...` (`add rule ...`, `delete table ...`), the verb already consumed. */
 function command(p: Parser, verbTok: Token, verb: string): void {
   const obj = p.word('table, chain, rule, set, map, element or an object');
@@ -116,12 +132,20 @@ function command(p: Parser, verbTok: Token, verb: string): void {
         parseTableBlock(p, verbTok, verb as 'add');
         return;
       }
-      const { family, name } = familyAndName(p);
-      p.cmds.push({ k: 'table', op: verb as 'delete', family, name, span: p.spanFrom(verbTok), block: false });
+      const hf = handleForm(p, verb, false);
+      const { family, name } = hf ? { family: hf.family, name: '' } : familyAndName(p);
+      p.cmds.push({ k: 'table', op: verb as 'delete', family, name, span: p.spanFrom(verbTok), block: false, ...(hf ? { handle: hf.handle } : {}) });
       p.endOfLine();
       return;
     }
     case 'chain': {
+      const hf = handleForm(p, verb, true);
+      if (hf) {
+        const chain: ChainDecl = { name: '', rules: [], span: p.spanFrom(verbTok) };
+        p.cmds.push({ k: 'chain', op: verb as 'delete', family: hf.family, table: hf.table, chain, handle: hf.handle, span: p.spanFrom(verbTok) });
+        p.endOfLine();
+        return;
+      }
       const { family, name: table } = familyAndName(p);
       const name = p.identifier();
       const chain: ChainDecl = { name, rules: [], span: p.spanFrom(verbTok) };
@@ -158,6 +182,13 @@ function command(p: Parser, verbTok: Token, verb: string): void {
     }
     case 'set':
     case 'map': {
+      const hf = handleForm(p, verb, true);
+      if (hf) {
+        const set: SetDecl = { name: '', map: obj.text === 'map', flags: [], elems: [], stmts: [], span: p.spanFrom(verbTok) };
+        p.cmds.push({ k: 'set', op: verb as 'delete', family: hf.family, table: hf.table, set, handle: hf.handle, span: p.spanFrom(verbTok) });
+        p.endOfLine();
+        return;
+      }
       const { family, name: table } = familyAndName(p);
       const name = p.identifier();
       const set: SetDecl = { name, map: obj.text === 'map', flags: [], elems: [], stmts: [], span: p.spanFrom(verbTok) };
