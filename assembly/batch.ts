@@ -25,7 +25,7 @@ import { setEventsOn } from './ct/events';
 import { ctPrefetch } from './ct/prefetch';
 import { setEpoch, setEpochAt } from './set/set';
 import { entryIndex } from './ct/table';
-import { ctCarry, ctConfirm, ctIn, ctPacketEnd, ctPacketReset, pCt, pCtinfo } from './ct/track';
+import { ctCarry, ctConfirm, ctIn, ctPacketEnd, ctPacketReset, ctStackError, pCt, pCtinfo } from './ct/track';
 import { DEFRAG_DONE, DEFRAG_PASS, DEFRAG_STOLEN, defrag } from './defrag';
 import { MANIP_DST, MANIP_SRC, natIcmpReply, natInitialized, natNullBinding, natPacket } from './ct/nat';
 
@@ -330,7 +330,8 @@ let batchFamilies: u32 = 0;
           }
         }
         if (hook == InetHook.Forward && !forwardTtl()) {
-          // ip_forward / ip6_forward: ttl exceeded, dropped before the forward hook.
+          // ip_forward / ip6_forward: ttl exceeded, dropped before the forward hook; the time exceeded error carries its entry.
+          if (CT) ctStackError();
           verdict = Verdict.Drop;
           flags |= ResFlags.StackDrop;
           decidedHook = hook;

@@ -7,7 +7,7 @@
 
 import {
   CtEventType, CtInfo, CtOption, CtStatus, CTC_EPOCH, CTC_FLAGS, CTC_NOW, CTC_STAT_DROP, CTC_STAT_FOUND, CTC_STAT_ICMP_ERROR, CTC_STAT_INVALID,
-  CTE_ORIG, CTE_REPLY, CTE_USED, CTX_BYTES0, CTX_PKTS0, CTX_SIZE, CT_TUPLE_SIZE, InetHook, TUP_DST, Verdict,
+  CTE_L3, CTE_ORIG, CTE_PROTO, CTE_REPLY, CTE_USED, CTX_BYTES0, CTX_PKTS0, CTX_SIZE, CT_TUPLE_SIZE, InetHook, TUP_DST, Verdict,
 } from '../abi';
 import { csumFold, pData, pEnd, pFragoff, pHook, pIif, pL4, pMac, pNh, pThoff, pTprot, pTstamp, pUntracked } from '../packet';
 import { ctc, eventCache, eventClear, eventUpdate, now, setNow, setStatusBits, status } from './entry';
@@ -46,6 +46,7 @@ export function ctPacketReset(): void {
   pCtZone = 0;
   held = 0;
   seen = false;
+  erroring = false;
   eventClear();
 }
 
@@ -161,7 +162,7 @@ function icmpError(nh: usize, th: usize, l3: u32): i32 {
   }
   if (!getTuple(tup, inh, l3, ith, iproto, end) || !invertTuple(rtup, tup, l3, iproto)) return invalid(true);
   const ct = lookup(rtup, l3, iproto, pCtZone);
-  if (!ct) return invalid(true);
+  if (!ct) return attachStashed(tup, l3, iproto) ? Verdict.Accept : invalid(true);
   const dir = (foundLink - 1) & 1;
   // The matched tuple's destination is where the error goes (outer daddr == inner saddr).
   const alen: usize = l3 == 2 ? 4 : 16;
@@ -321,7 +322,39 @@ export function ctConfirm(): void {
 /** The packet is done: an unconfirmed entry goes with it, a killed one is freed. */
 export function ctPacketEnd(): void {
   deliverEvents();
-  if (pCt && !(status(pCt) & CtStatus.Confirmed) && pCtinfo < <u32>CtInfo.EstablishedReply && pCt != held) release(pCt);
+  if (pCt && !(status(pCt) & CtStatus.Confirmed) && pCtinfo < <u32>CtInfo.EstablishedReply && pCt != held) {
+    // The stack drops it and answers with an ICMP error that carries its entry (nf_ct_attach): kept for that error.
+    if (erroring) {
+      if (stashed) release(stashed);
+      stashed = pCt;
+    } else release(pCt);
+  }
   if (held) release(held);
   held = 0;
+  erroring = false;
+}
+
+/** The stack drops this packet and sends an ICMP error about it (ip_forward: time exceeded). */
+let erroring = false;
+/** Marks the packet as one the stack answers with an ICMP error. */
+export function ctStackError(): void {
+  erroring = true;
+}
+/** The unconfirmed entry of the last packet the stack answered with an error, waiting for that error. */
+let stashed: usize = 0;
+
+/**
+ * nf_ct_attach for a locally generated ICMP error about the stashed
+ * packet: the error carries its entry, RELATED_REPLY (it answers an
+ * ORIGINAL packet). True if it was that error.
+ */
+function attachStashed(quoted: usize, l3: u32, proto: u32): bool {
+  const ct = stashed;
+  if (!ct || pHook != InetHook.Output || load<u8>(ct, CTE_L3) != l3 || load<u8>(ct, CTE_PROTO) != proto) return false;
+  if (memory.compare(ct + CTE_ORIG, quoted, CT_TUPLE_SIZE) != 0) return false;
+  stashed = 0;
+  held = ct;
+  pCt = ct;
+  pCtinfo = CtInfo.RelatedReply;
+  return true;
 }

@@ -109,6 +109,22 @@ describe('ICMP', () => {
     // The error did not touch the entry: still unreplied.
     expect(list(e)[0]!.unreplied).toBe(true);
   });
+  it('time exceeded for a forwarded first packet carries that packet\'s unconfirmed entry: related, and no entry stays', async () => {
+    const e = await engine();
+    e.load(`table inet t {
+ chain forward { type filter hook forward priority 0; ct state new counter; }
+ chain out { type filter hook output priority 0; ct state related counter; }
+}`);
+    const quoted = ipv4({ src: '10.0.0.2', dst: '192.168.1.2', ttl: 1, l4: udp({ sport: 4444, dport: 53 }) });
+    const r1 = e.evaluate([{ ...rx(quoted), tstamp: ms(0) }]);
+    expect(r1.flags(0) & abi.ResFlags.StackDrop).toBe(abi.ResFlags.StackDrop);
+    const err = new Uint8Array(8 + 28);
+    err[0] = 11;
+    err.set(quoted.subarray(0, 28), 8);
+    const r2 = e.evaluate([{ ...tx(ipv4({ src: '10.0.0.1', dst: '10.0.0.2', l4: { proto: 1, bytes: err, csumAt: 2 } })), tstamp: ms(1) }]);
+    expect(NAMES[r2.ctState(0)]).toBe('related');
+    expect(list(e)).toHaveLength(0);
+  });
   it('malformed ICMP errors never trap and never create entries', async () => {
     const { e } = await setup();
     const r = xorshift32(77);
