@@ -461,6 +461,7 @@ class Evaluator {
   }
 
   private elements(t: TableState, s: SetDef, elems: SetDecl['elems'], keysOnly = false): SetElem[] {
+    if (keysOnly) elems = elems.map((e) => (e.data ? { ...e, data: undefined } : e));
     const rc = new RuleCompiler(t, { name: '', base: false });
     const parts = (s.keyParts ?? [{ type: s.keyType, bits: s.keyBits }]).map((p) => {
       const len = Math.ceil(p.bits / 8);

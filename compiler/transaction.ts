@@ -188,7 +188,8 @@ export class LiveRuleset {
   private build(parts: Cmd[][], src?: Source): { gen?: Generation; errors: Diagnostic[]; sent: boolean } {
     const result = compileSources(parts, this.opts.read, this.opts);
     const mine = (d: Diagnostic) => !src || d.span.src === src;
-    const errors = result.diagnostics.filter(mine);
+    // The history compiled cleanly before: any error now, wherever it points, is this transaction's.
+    const errors = [...result.diagnostics];
     // nft sends nothing when it found an error itself; the kernel's refusals come back as "Could not process rule".
     const sent = errors.every((d) => d.message.startsWith('Could not process rule:'));
     if (errors.length && !sent) return { errors, sent };
