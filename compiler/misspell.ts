@@ -1,23 +1,29 @@
 // "did you mean ...?" suggestions for unknown names, matching what nft 1.0.6
-// suggests. Its edit distance (nftables: src/misspell.c, observed by
-// experiment) compares each string's character *after* the current position
-// (the last one against the terminating NUL), so edits near the end weigh
-// differently than a textbook Damerau-Levenshtein distance would:
-// `ssh_port` is suggested for `web_ports`, `abcdefgh` not for `abcdeXYZi`.
+// suggests. Its edit distance (nftables: src/misspell.c, rewritten) compares
+// each string's character *after* the current position (the last one against
+// the terminating NUL), and keeps its table in one array whose rows are one
+// entry too short, so the last column of a row is the first of the next:
+// `ssh_port` is suggested for `web_ports`, `abcdefgh` not for `abcdeXYZi`,
+// `later` for `c`, `post` for `nosuch` but not `in`.
 
 function distance(a: string, b: string): number {
-  const ch = (s: string, i: number) => (i < s.length ? s[i] : '\0');
-  const d: number[][] = [];
-  for (let i = 0; i <= a.length; i++) d.push(Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
+  const la = a.length;
+  const lb = b.length;
+  const ch = (s: string, i: number) => (i < s.length ? s.charCodeAt(i) : 0);
+  const d = new Array<number>((la + 1) * (lb + 1)).fill(0);
+  // Row stride lb, not lb + 1, as nft's DISTANCE(i, j) macro has it.
+  const at = (i: number, j: number) => i * lb + j;
+  for (let i = 0; i <= la; i++) d[at(i, 0)] = i;
+  for (let j = 0; j <= lb; j++) d[at(0, j)] = j;
+  for (let i = 1; i <= la; i++) {
+    for (let j = 1; j <= lb; j++) {
       const sub = ch(a, i) === ch(b, j) ? 0 : 1;
-      let v = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + sub);
-      if (i > 1 && j > 1 && ch(a, i) === ch(b, j - 1) && ch(a, i - 1) === ch(b, j)) v = Math.min(v, d[i - 2]![j - 2]! + sub);
-      d[i]![j] = v;
+      let v = Math.min(d[at(i - 1, j)]! + 1, d[at(i, j - 1)]! + 1, d[at(i - 1, j - 1)]! + sub);
+      if (i > 1 && j > 1 && ch(a, i) === ch(b, j - 1) && ch(a, i - 1) === ch(b, j)) v = Math.min(v, d[at(i - 2, j - 2)]! + sub);
+      d[at(i, j)] = v;
     }
   }
-  return d[a.length]![b.length]!;
+  return d[at(la, lb)]!;
 }
 
 /** The distance of `known` from `typed` if nft would suggest it, else undefined. */

@@ -180,10 +180,6 @@ export class LiveRuleset {
     return errors;
   }
 
-  private enoent(d: Diagnostic, cmds: Cmd[]): Diagnostic {
-    return enoentHint(d, cmds, this.gen.tables);
-  }
-
   /** Compiles and checks the parts; errors are those of `src` (the new transaction). `sent`: the batch reached the kernel. */
   private build(parts: Cmd[][], src?: Source): { gen?: Generation; errors: Diagnostic[]; sent: boolean } {
     const result = compileSources(parts, this.opts.read, this.opts);
@@ -207,35 +203,46 @@ export class LiveRuleset {
       if (!errors.length) errors.push(...jumpDepth(tables, result, src));
     }
     errors.sort((a, b) => a.span.start - b.span.start);
-    if (src) for (let k = 0; k < errors.length; k++) errors[k] = this.enoent(errors[k]!, parts[parts.length - 1]!);
+    if (src) for (let k = 0; k < errors.length; k++) errors[k] = enoentHint(errors[k]!, parts[parts.length - 1]!, cacheOf(this.gen.tables, tables));
     return { gen, errors, sent: true };
   }
 }
 
-/** The kernel's ENOENT as nft reports it (nftables: src/cmd.c nft_cmd_enoent, rewritten): a similarly named table, chain or set of the kernel's (unchanged) ruleset if there is one. */
+/**
+ * The kernel's ENOENT as nft reports it (nftables: src/cmd.c nft_cmd_enoent,
+ * rewritten from what nft 1.0.6 was seen to print): a similarly named table,
+ * chain or set of nft's cache (`tables`: the kernel's ruleset with this
+ * transaction's additions) if there is one:
+ * - a missing table: the closest table name (the same name in another family counts);
+ * - a rule or chain command whose chain is missing: the closest chain name;
+ * - any other refusal of a rule (a missing jump target, object or handle): the chain
+ *   named closest to the rule's own chain, unless that is the rule's chain itself
+ *   (a one-letter name never matches itself: a rule of chain `a` gets `in` suggested,
+ *   one of chain `c` jumping to a `later` the batch adds only after it gets `later`);
+ * - a missing set: the closest set or map name.
+ */
 function enoentHint(d: Diagnostic, cmds: Cmd[], tables: LTable[]): Diagnostic {
   if (d.message !== msg.kernel('No such file or directory')) return d;
   const c = cmds.find((x) => x.span.src === d.span.src && x.span.start <= d.span.start && d.span.end <= x.span.end && x.k !== 'handles');
   if (!c || c.k === 'flushRuleset' || c.k === 'other' || c.k === 'handles') return d;
   const tableName = c.k === 'table' ? c.name : c.table;
   const hint = (text: string) => ({ span: d.span, message: `No such file or directory; did you mean ${text}?` });
+  const chainHint = (x: { t: LTable; ch: { name: string } }) => hint(`chain \u2018${x.ch.name}\u2019 in table ${x.t.family} \u2018${x.t.name}\u2019`);
   const tableHint = () => {
-    // The same name in another family is a suggestion too (`delete table ip6 filter` → `filter` in family ip).
     const t = suggest(tableName, tables.filter((x) => x.family !== c.family || x.name !== tableName), (x) => x.name);
     return t && hint(`table \u2018${t.name}\u2019 in family ${t.family}`);
   };
   const table = tables.find((t) => t.family === c.family && t.name === tableName);
-  if (c.k === 'table') return tableHint() ?? d;
-  if (!table) return tableHint() ?? d;
+  if (c.k === 'table' || !table) return tableHint() ?? d;
+  const chains = tables.flatMap((t) => [...t.chains.values()].map((ch) => ({ t, ch })));
   if (c.k === 'chain' || c.k === 'rule') {
     const name = c.k === 'chain' ? c.chain.name : c.chain;
-    // `delete rule ... handle N`: no suggestion. Otherwise nft looks for a chain named like the
-    // command's own, passing over that chain itself: a rule of chain `a` whose `jump nosuch` or
-    // `counter name nosuch` is missing gets `in` suggested (observed; not the missing name).
-    if (c.k === 'rule' && c.op === 'delete') return d;
-    const all = tables.flatMap((t) => [...t.chains.values()].filter((ch) => ch.name !== name).map((ch) => ({ t, ch })));
-    const best = suggest(name, all, (x) => x.ch.name);
-    return best ? hint(`chain \u2018${best.ch.name}\u2019 in table ${best.t.family} \u2018${best.t.name}\u2019`) : d;
+    if (c.k === 'chain' || !table.chains.has(name)) {
+      const best = suggest(name, chains.filter((x) => x.t !== table || x.ch.name !== name), (x) => x.ch.name);
+      return best ? chainHint(best) : d;
+    }
+    const best = suggest(name, chains, (x) => x.ch.name);
+    return best && !(best.t === table && best.ch.name === name) ? chainHint(best) : d;
   }
   if (c.k === 'set') {
     if (table.sets.has(c.set.name)) return d;
@@ -245,6 +252,19 @@ function enoentHint(d: Diagnostic, cmds: Cmd[], tables: LTable[]): Diagnostic {
     return best ? hint(`${kind(best)} \u2018${best.s.def.name}\u2019 in table ${best.t.family} \u2018${best.t.name}\u2019`) : d;
   }
   return d;
+}
+
+/**
+ * nft's cache after a refused batch: the kernel's tables with the chains and
+ * sets the batch added (nft keeps what it sent), in the kernel's order.
+ */
+function cacheOf(before: LTable[], attempted: LTable[]): LTable[] {
+  const out = before.map((t) => {
+    const a = attempted.find((x) => x.family === t.family && x.name === t.name && x.handle === t.handle);
+    if (!a) return t;
+    return { ...t, chains: new Map([...t.chains, ...[...a.chains].filter(([k]) => !t.chains.has(k))]), sets: new Map([...t.sets, ...[...a.sets].filter(([k]) => !t.sets.has(k))]) };
+  });
+  return out;
 }
 
 /** `delete rule ... handle 999`, `position 77`: the kernel's ENOENT at the number (at `position N` for positions). */

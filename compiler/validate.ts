@@ -146,6 +146,8 @@ class Kernel {
         const s = t?.sets.get(c.set);
         if (!t || !s) return;
         if (c.op === 'add' || c.op === 'create') this.elements(t, s, c.elems, false, c.span);
+        // Deleted elements make room again in a set with a size.
+        else s.count = Math.max(0, s.count - flatElems(c.elems).length);
         return;
       }
       case 'obj': {
