@@ -399,7 +399,10 @@ function fwdStmt(p: Parser, t: Token): Stmt {
 
 /** `TYPE name X`: a reference to a named object, by name or through a map. */
 function objRef(p: Parser, type: string, t: Token): Stmt {
+  const at = p.t;
   const e = parseExpr(p, true);
   if (e.k === 'sym') return { k: 'objref', type, name: e.text, span: p.spanFrom(t) };
+  // A name or a map lookup; anything else (`limit name accept`) is nft's syntax error at it.
+  if (e.k !== 'map') throw new CompileError(tokSpan(at), msg.syntax(at.text));
   return { k: 'objref', type, map: e, span: p.spanFrom(t) };
 }

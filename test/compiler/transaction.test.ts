@@ -11,6 +11,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LiveRuleset, TransactionError } from '../../compiler/transaction.js';
 import { readGaps } from '../known-gaps.js';
+import { unitRng } from '../rng.js';
 
 const corpus = join(__dirname, '../corpus/transactions');
 const fixtures = join(__dirname, '../fixtures/transactions');
@@ -99,5 +100,43 @@ describe('the history of a live ruleset', () => {
     expect(live.current.parts).toHaveLength(1);
     live.apply('add table ip c\n');
     expect(live.list({ handles: true })).toBe('table ip b { # handle 2\n\tchain c { # handle 1\n\t\taccept # handle 2\n\t}\n}\ntable ip c { # handle 3\n}\n');
+  });
+});
+
+describe('mutated transactions', () => {
+  it('either apply or fail with nft-style errors, leaving the listing as it was', () => {
+    const rnd = unitRng(20261121);
+    const files = names.flatMap((n) => steps(n).slice(1).map((s) => readFileSync(join(corpus, n, `${s}.nft`), 'utf8')));
+    let refused = 0;
+    for (const name of names) {
+      const live = new LiveRuleset();
+      try {
+        live.apply(readFileSync(join(corpus, name, 'base.nft'), 'utf8'), 'base.nft');
+      } catch {
+        continue;
+      }
+      for (let k = 0; k < 40; k++) {
+        const words = files[Math.floor(rnd() * files.length)]!.split(/(\s+)/);
+        // Drop, repeat or swap a word or two.
+        for (let m = 0; m < 1 + Math.floor(rnd() * 2); m++) {
+          const i = Math.floor(rnd() * words.length);
+          const j = Math.floor(rnd() * words.length);
+          const r = rnd();
+          if (r < 0.4) words.splice(i, 1);
+          else if (r < 0.7) words.splice(i, 0, words[j]!);
+          else [words[i], words[j]] = [words[j]!, words[i]!];
+        }
+        const before = live.list({ handles: true });
+        try {
+          live.apply(words.join(''), 'm.nft');
+        } catch (e) {
+          if (!(e instanceof TransactionError)) throw new Error(`${name}: ${JSON.stringify(words.join(''))}: ${(e as Error).stack}`);
+          expect(e.message).toMatch(/^m\.nft:\d+:\d+-\d+: Error: /);
+          expect(live.list({ handles: true })).toBe(before);
+          refused++;
+        }
+      }
+    }
+    expect(refused).toBeGreaterThan(20);
   });
 });
