@@ -46,7 +46,6 @@ class Session {
     private gen: Generation,
     private readonly host: HostModel,
     private readonly items: ReplayItem[],
-    private readonly read: FileReader,
   ) {}
 
   /** Applies one transaction; prints nft's errors. */
@@ -209,7 +208,7 @@ export async function shellCommand(argv: string[], io: Io, read: FileReader, lin
   } catch (e) {
     throw new Error((e as Error).message);
   }
-  const s = new Session(io, engine, tx, gen, host, items, read);
+  const s = new Session(io, engine, tx, gen, host, items);
   const prompt = () => interactive && io.out('nftvm> ');
   prompt();
   let block: string[] | undefined;
