@@ -5,6 +5,8 @@
 // with exactly the old or exactly the new generation.
 
 import { describe, expect, it } from 'vitest';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { encodeBytecode } from '../compiler/bytecode.js';
 import { LiveRuleset, TransactionError } from '../compiler/transaction.js';
 import * as abi from '../assembly/abi.js';
@@ -161,5 +163,39 @@ describe('no packet sees half a commit', () => {
     }
     // The stream really changes what packets see.
     expect(changed).toBeGreaterThan(20);
+  });
+});
+
+describe('every corpus sequence on a live engine', () => {
+  const corpus = join(__dirname, 'corpus/transactions');
+  const names = readdirSync(corpus).sort();
+  it('runs each accepted generation exactly as a fresh engine loaded with it', async () => {
+    const pkts = packets();
+    const problems: string[] = [];
+    for (const name of names) {
+      const e = await engine();
+      const ref = new LiveRuleset();
+      const files = readdirSync(join(corpus, name)).filter((f) => f.endsWith('.nft')).sort((a, b) => (a === 'base.nft' ? -1 : b === 'base.nft' ? 1 : Number(/\d+/.exec(a)![0]) - Number(/\d+/.exec(b)![0])));
+      for (const f of files) {
+        const text = readFileSync(join(corpus, name, f), 'utf8');
+        let refOk = true;
+        try {
+          ref.apply(text, f);
+        } catch {
+          refOk = false;
+        }
+        let engineOk = true;
+        try {
+          e.apply(text, f);
+        } catch (err) {
+          engineOk = false;
+          if (refOk) problems.push(`${name}/${f}: the VM refused an accepted generation: ${(err as Error).message.split('\n')[0]}`);
+        }
+        if (!refOk || !engineOk) continue;
+        const fresh = await freshAt(ref);
+        if (JSON.stringify(paths(e, pkts)) !== JSON.stringify(paths(fresh, pkts))) problems.push(`${name}/${f}: paths differ from a fresh engine`);
+      }
+    }
+    expect(problems).toEqual([]);
   });
 });
