@@ -178,7 +178,12 @@ function shellArgs(argv: string[]): ReplayArgs & { noCapture: boolean } {
   } catch (e) {
     if (!(e instanceof UsageError) || !/expected RULESET and CAPTURE/.test(e.message)) throw e;
   }
-  return { ...parseReplayArgs('shell', argv), noCapture: false };
+  try {
+    return { ...parseReplayArgs('shell', argv), noCapture: false };
+  } catch (e) {
+    if (e instanceof UsageError && /expected RULESET and CAPTURE/.test(e.message)) throw new UsageError('expected RULESET [CAPTURE] [HOST OPTIONS]');
+    throw e;
+  }
 }
 
 /** `nftvm shell`: reads commands from `lines` until they end or `quit`; exit 1 if any command failed and the input is not a terminal. */

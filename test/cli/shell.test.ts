@@ -66,6 +66,16 @@ describe('nftvm shell RULESET', () => {
   });
 });
 
+describe('nftvm shell usage', () => {
+  it('needs a RULESET, takes at most a CAPTURE besides', async () => {
+    for (const argv of [['shell'], ['shell', 'a', 'b', 'c']]) {
+      const r = await run(argv);
+      expect(r.code).toBe(2);
+      expect(r.err).toMatch(/^nftvm shell: expected RULESET \[CAPTURE\] \[HOST OPTIONS\]\n/);
+    }
+  });
+});
+
 describe('nftvm shell RULESET CAPTURE', () => {
   it('replays packets between transactions with the ruleset of the moment', async () => {
     const r = await run(['shell', join(examples, 'server.nft'), join(examples, 'server.pcap'), '--host', join(examples, 'server-host.json')], [
