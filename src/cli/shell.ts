@@ -271,5 +271,7 @@ export async function shellCommand(argv: string[], io: Io, read: FileReader, lin
  * before anyone listens, and they would be lost.
  */
 export async function* stdinLines(): AsyncIterable<string> {
-  yield* createInterface({ input: process.stdin, terminal: process.stdin.isTTY === true, crlfDelay: Infinity });
+  const tty = process.stdin.isTTY === true;
+  // On a terminal readline echoes and edits the line (it needs the output for that).
+  yield* createInterface({ input: process.stdin, ...(tty ? { output: process.stdout, terminal: true } : { terminal: false }), crlfDelay: Infinity });
 }
