@@ -10,11 +10,11 @@ import { loadImage } from './load';
 import { setFastPath } from './fast';
 import { ctc, setNow } from './ct/entry';
 import { expectInit } from './ct/expect';
-import { reapAll, tableInit } from './ct/table';
+import { reapAll, tableBytes, tableInit } from './ct/table';
 import { tableTime } from './ct/track';
 import { defragInit } from './defrag';
 import { CTC_NOW } from './abi';
-import { batch, batchCap, ctl, host, image, imageCap, initRegions, loadFail, loadWhere, records, recordsCap } from './mem';
+import { batch, batchCap, ctl, growFor, host, image, imageCap, initRegions, loadFail, loadWhere, records, recordsCap } from './mem';
 
 /** The bytecode format this module executes: major << 16 | minor. */
 export function abiVersion(): i32 {
@@ -70,6 +70,8 @@ export function fastPath(on: u32): void {
  * counters and labels. 0, or -1 when it does not fit in memory.
  */
 export function ctInit(hashsize: u32, max: u32, ext: u32): i32 {
+  // One exact growth for the table, reassembly and expectations (16 MiB covers the last two).
+  if (!growFor(tableBytes(hashsize, max, ext != 0) + (16 << 20))) return -1;
   const r = tableInit(hashsize, max, ext != 0);
   // Reassembly in front of conntrack: 8 MiB = the kernel's 4 MiB high threshold for each of IPv4 and IPv6.
   if (r == 0) defragInit(8 << 20);

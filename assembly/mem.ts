@@ -60,6 +60,20 @@ export function initRegions(rulesetBytes: usize, imageBytes: usize, batchBytes: 
   store<u64>(ctl, 0x9e3779b97f4a7c15, VM_PRNG);
 }
 
+/**
+ * Grows memory once so that the next `bytes` of allocations fit: the stub
+ * allocator grows by at least the memory's current size at each step it
+ * needs, which would double a large table's footprint. False when it cannot.
+ */
+export function growFor(bytes: u64): bool {
+  const top = <u64>heap.alloc(16) + 16;
+  const need = top + bytes;
+  const have = <u64>memory.size() << 16;
+  if (need <= have) return true;
+  if (need > 0xffff0000) return false;
+  return memory.grow(<i32>((need - have + 0xffff) >> 16)) >= 0;
+}
+
 /** Active ruleset: its set descriptors (layout.ts SD_*). */
 export let rtSets: usize = 0;
 /** Active ruleset: its chain records. */

@@ -42,11 +42,18 @@ function grab(n: usize): usize {
  * 0 (262144 buckets, max = buckets; max = 8 × an explicit hashsize). Returns
  * 0, or -1 when it does not fit in memory.
  */
+/** Bytes tableInit lays out for these sizes (0 = the kernel's sizing). */
+export function tableBytes(hashsize: u32, max: u32, ext: bool): u64 {
+  const buckets: u32 = hashsize ? hashsize : 262144;
+  const cap: u32 = max ? max : hashsize ? hashsize * 8 : buckets;
+  return <u64>CTC_SIZE + <u64>buckets * 4 + <u64>cap * CTE_SIZE + (ext ? <u64>cap * CTX_SIZE : 0) + 64;
+}
+
 export function tableInit(hashsize: u32, max: u32, ext: bool): i32 {
   if (ctc) return 0;
   const buckets: u32 = hashsize ? hashsize : 262144;
   const cap: u32 = max ? max : hashsize ? hashsize * 8 : buckets;
-  const need = <u64>CTC_SIZE + <u64>buckets * 4 + <u64>cap * CTE_SIZE + (ext ? <u64>cap * CTX_SIZE : 0) + 64;
+  const need = tableBytes(hashsize, max, ext);
   if (need > 0xf0000000 - (<u64>memory.size() << 16)) return -1;
   const c = grab(CTC_SIZE);
   setCtc(c);
