@@ -8,7 +8,7 @@
 // write their batches into VM memory once and time evaluate() calls.
 // Run: `npm run bench:ct` (or `npm run bench`). Prints tables.
 
-import { serverRuleset } from './server-ruleset.js';
+import { SERVER_HOST, serverRuleset } from './server-ruleset.js';
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import * as abi from '../assembly/abi.js';
@@ -24,14 +24,7 @@ const REP_MS = 60;
 
 const wasm = await WebAssembly.compile(readFileSync(new URL('../build/nftvm.wasm', import.meta.url)));
 
-const HOST: HostModel = {
-  interfaces: [
-    { index: 1, name: 'lo', type: 772, addresses: ['127.0.0.1/8', '::1/128'] },
-    { index: 2, name: 'eth0', addresses: ['192.168.1.10/24', '2001:db8:1::10/64'] },
-    { index: 3, name: 'eth1', addresses: ['10.0.0.1/8'] },
-  ],
-  routes: [{ dst: '0.0.0.0/0', oif: 2 }, { dst: '::/0', oif: 2 }],
-};
+const HOST: HostModel = SERVER_HOST;
 const CHOST = compileHost(HOST);
 const LOCAL4 = [192, 168, 1, 10];
 const LOCAL6 = [0x20, 0x01, 0x0d, 0xb8, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10];

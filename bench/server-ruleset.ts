@@ -1,6 +1,19 @@
 // The 20-rule stateless `inet` server ruleset that bench/vm.ts times (issue
 // 3's "realistic server ruleset") and bench/conntrack.ts times again with
-// `ct state established,related accept` in front (what conntrack adds).
+// `ct state established,related accept` in front (what conntrack adds), and
+// the host both replay it as.
+
+import type { HostModel } from '../src/engine.js';
+
+/** The benchmarks' host: lo, eth0 192.168.1.10/24 (the default route), eth1 10.0.0.1/8. */
+export const SERVER_HOST: HostModel = {
+  interfaces: [
+    { index: 1, name: 'lo', type: 772, addresses: ['127.0.0.1/8', '::1/128'] },
+    { index: 2, name: 'eth0', addresses: ['192.168.1.10/24', '2001:db8:1::10/64'] },
+    { index: 3, name: 'eth1', addresses: ['10.0.0.1/8'] },
+  ],
+  routes: [{ dst: '0.0.0.0/0', oif: 2 }, { dst: '::/0', oif: 2 }],
+};
 
 /** The ruleset; `ct` puts `ct state established,related accept` first. */
 export function serverRuleset(ct = false): string {
