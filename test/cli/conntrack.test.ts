@@ -5,12 +5,13 @@
 // lines `conntrack -L` printed when listed at the kernel's listing time
 // (--conntrack-at). Plus host.json's
 // "sysctl" / "conntrack_max" and automatic accounting.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
+import { readGaps } from '../known-gaps.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const FIX = join(ROOT, 'test/fixtures/trace');
@@ -33,19 +34,14 @@ const splitTimeout = (line: string): [string, number] => {
 };
 
 describe('nftvm run --events --conntrack against the kernel', () => {
-  // Every recording whose events and table the replay reproduces (ct-zone: zone= in both formats;
-  // ct-timeouts: host.json sysctls; ct-table-full-tcp: conntrack_max; ct-timeout-policy: ct timeout objects;
-  // ct-helper-ftp: helper=ftp, and use=2 on the control entry its data connection refers to; ct-generic-gre: GRE keys;
-  // ct-sctp: SCTP states; ct-mark: a mark change folded into the packet's one UPDATE). Not here:
-  // ct-table-full-udp (which entry early drop evicts depends on the kernel's secret hash key),
-  // ct-tcp-syn-closed-port (a DESTROY timeout 1 s off: table time counts ms, the kernel 4 ms jiffies).
-  const agreeing = [
-    'ct-forward', 'ct-forward-icmp', 'ct-generic-gre', 'ct-helper-ftp', 'ct-icmp-echo', 'ct-icmp-errors-bad', 'ct-icmp-errors-tcp', 'ct-icmpv6-echo-nd', 'ct-icmpv6-errors',
-    'ct-ip-family-only', 'ct-keys', 'ct-loopback', 'ct-mark', 'ct-notrack', 'ct-sctp', 'ct-table-full-tcp', 'ct-tcp-bad-flags', 'ct-tcp-close-states', 'ct-tcp-handshake',
-    'ct-tcp-out-of-window', 'ct-tcp-pickup', 'ct-tcp-retrans-data', 'ct-tcp-rst-close', 'ct-tcp-simultaneous-open', 'ct-tcp-syn-retrans', 'ct-tcp-timewait-reuse',
-    'ct-tcp-window-scale', 'ct-timeout-policy', 'ct-timeouts', 'ct-udp-closed-port', 'ct-udp-exchange', 'ct-udp-stream', 'ct-zone',
-  ];
-  for (const name of agreeing) {
+  // Every recording with the kernel's events and listing. Those the replay does not reproduce are listed with
+  // the reason in test/known-gaps/conntrack.txt (`NAME:events` / `NAME:table`); a listed one that now agrees fails.
+  const gaps = readGaps(join(ROOT, 'test/known-gaps/conntrack.txt'));
+  const recordings = readdirSync(FIX).filter((d) => existsSync(join(FIX, d, 'events.txt'))).sort();
+  it('lists no gap for a recording that does not exist', () => {
+    expect([...gaps.keys()].filter((k) => !recordings.includes(k.replace(/:(events|table)$/, '')))).toEqual([]);
+  });
+  for (const name of recordings) {
     it(name, async () => {
       // Listed when the kernel listed: `# listed at` of conntrack.txt.
       const ctFile = readFileSync(join(FIX, name, 'conntrack.txt'), 'utf8');
@@ -55,16 +51,24 @@ describe('nftvm run --events --conntrack against the kernel', () => {
       const lines = r.out.split('\n');
       // Events come first, as they happen, in the kernel's order.
       const events = lines.filter((l) => /^\[\d+\.\d{6}\]\t/.test(l));
-      expect(events.map(untimed)).toEqual(body(join(FIX, name, 'events.txt')).map(untimed));
       expect(lines.findIndex((l) => !l.startsWith('['))).toBe(events.length);
+      const eventsSame = JSON.stringify(events.map(untimed)) === JSON.stringify(body(join(FIX, name, 'events.txt')).map(untimed));
       // The table: same entries (any order), timeouts within a second of the kernel's.
       const at = lines.findIndex((l) => l.startsWith(`conntrack table at ${listedAt} (`));
       expect(at).toBeGreaterThan(0);
       const ours = lines.slice(at + 1).filter(Boolean).map(splitTimeout);
       const kernel = body(join(FIX, name, 'conntrack.txt')).map(splitTimeout);
-      expect(ours.map((x) => x[0]).sort()).toEqual(kernel.map((x) => x[0]).sort());
-      for (const [text, t] of kernel) expect(Math.abs(ours.find((x) => x[0] === text)![1] - t)).toBeLessThanOrEqual(1);
-      expect(r.err).toBe(`conntrack v1.4.7 (conntrack-tools): ${kernel.length} flow entries have been shown.\n`);
+      const tableSame =
+        JSON.stringify(ours.map((x) => x[0]).sort()) === JSON.stringify(kernel.map((x) => x[0]).sort()) &&
+        kernel.every(([text, t]) => Math.abs(ours.find((x) => x[0] === text)![1] - t) <= 1);
+      expect(r.err).toBe(`conntrack v1.4.7 (conntrack-tools): ${ours.length} flow entries have been shown.\n`);
+      const problems: string[] = [];
+      for (const [what, same] of [['events', eventsSame], ['table', tableSame]] as const) {
+        const key = `${name}:${what}`;
+        if (!same && !gaps.has(key)) problems.push(`${key} differs from the kernel's`);
+        if (same && gaps.has(key)) problems.push(`${key} now agrees: remove it from test/known-gaps/conntrack.txt`);
+      }
+      expect(problems).toEqual([]);
     });
   }
 
