@@ -7,7 +7,7 @@
 // gc worker), never a full scan on the packet path.
 
 import {
-  CtEventType, CtOption, CtStatus, CtTimeout, CTC_BUCKETS, CTC_COUNT, CTC_EXT, CTC_FLAGS, CTC_MAX, CTC_MAX_RETRANS, CTC_NBUCKETS,
+  CtEventType, CtOption, CtStatus, CTC_BUCKETS, CTC_COUNT, CTC_EXT, CTC_FLAGS, CTC_MAX, CTC_MAX_RETRANS, CTC_NBUCKETS,
   CTC_POOL, CTC_SEED, CTC_SIZE, CTC_STAT_EARLY_DROP, CTC_STAT_INSERT, CTC_TIMEOUTS, CTE_L3, CTE_NEXT0, CTE_ORIG, CTE_PROTO, CTE_SIZE,
   CTE_STATUS, CTE_TIMEOUT, CTE_USED, CTE_ZONE, CTX_SIZE, CT_TUPLE_SIZE,
 } from '../abi';
@@ -162,11 +162,6 @@ export function lookup(t: usize, l3: u32, proto: u32, zone: u32): usize {
   }
   foundLink = 0;
   return 0;
-}
-
-/** Some entry has tuple `t` (NAT's "tuple taken"; also used by tests). */
-export function tupleTaken(t: usize, l3: u32, proto: u32, zone: u32): bool {
-  return lookup(t, l3, proto, zone) != 0;
 }
 
 /** Bucket address of direction `dir`'s tuple of entry `ct`. */
@@ -336,9 +331,4 @@ export function reapAll(): u32 {
     }
   }
   return n;
-}
-
-/** Timeout slot for a new entry of protocol `proto` (used by trackers without their own machine). */
-export function genericSlot(proto: u32): i32 {
-  return proto == 17 || proto == 136 ? CtTimeout.Udp : proto == 1 ? CtTimeout.Icmp : proto == 58 ? CtTimeout.Icmpv6 : CtTimeout.Generic;
 }
