@@ -8,6 +8,7 @@
 // write their batches into VM memory once and time evaluate() calls.
 // Run: `npm run bench:ct` (or `npm run bench`). Prints tables.
 
+import { xorshift32 } from '../test/rng.js';
 import { SERVER_HOST, serverRuleset } from './server-ruleset.js';
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -33,14 +34,8 @@ const T0 = 1e15;
 
 // ---------------------------------------------------------------- packets
 
-let seed = 0x2468ace1;
 /** Deterministic PRNG (xorshift32), so every run times the same packets. */
-function rnd(): number {
-  seed ^= seed << 13;
-  seed ^= seed >>> 17;
-  seed ^= seed << 5;
-  return seed >>> 0;
-}
+const rnd = xorshift32(0x2468ace1);
 const pick = <T>(xs: readonly T[]): T => xs[rnd() % xs.length]!;
 
 function sum16(b: Uint8Array, from: number, len: number, s = 0): number {

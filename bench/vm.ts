@@ -7,6 +7,7 @@
 // (descriptors + packet bytes written, hook paths, one wasm call).
 // Run: `npm run bench` (builds the release wasm first). Prints tables.
 
+import { xorshift32 } from '../test/rng.js';
 import { SERVER_HOST, serverRuleset } from './server-ruleset.js';
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -29,14 +30,8 @@ const LOCAL6 = [0x20, 0x01, 0x0d, 0xb8, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10];
 
 // ---------------------------------------------------------------- packets
 
-let seed = 0x12345678;
 /** Deterministic PRNG (xorshift32), so every run times the same packets. */
-function rnd(): number {
-  seed ^= seed << 13;
-  seed ^= seed >>> 17;
-  seed ^= seed << 5;
-  return seed >>> 0;
-}
+const rnd = xorshift32(0x12345678);
 const pick = <T>(xs: readonly T[]): T => xs[rnd() % xs.length]!;
 
 function csum(b: Uint8Array, from: number, len: number): number {
