@@ -98,10 +98,23 @@ export function segEnd(th: usize, len: u32): u32 {
 }
 
 /**
+ * Size of the TCP option at `p` (header ends at `end`): 1 for NOP, 0 at EOL
+ * or a malformed or partial option (the walk stops there). Every step
+ * advances, so a walk never loops nor reads past the header.
+ */
+@inline function optSize(p: usize, end: usize): usize {
+  const kind = <u32>load<u8>(p);
+  if (kind == 0) return 0;
+  if (kind == 1) return 1;
+  if (end - p < 2) return 0;
+  const size = <usize>load<u8>(p, 1);
+  return size < 2 || size > end - p ? 0 : size;
+}
+
+/**
  * Mirrors tcp_options: the SYN's window scale and SACK-permitted options, as
  * OPT_PRESENT | flags (TcpDirFlags WindowScale/SackPerm) | shift << 8; 0 when
- * the header has no option bytes. Stops at EOL and at a malformed or partial
- * option; every step advances, so it never loops nor reads past the header.
+ * the header has no option bytes.
  */
 export function parseOptions(th: usize): u32 {
   let p = th + 20;
@@ -109,15 +122,9 @@ export function parseOptions(th: usize): u32 {
   if (p >= end) return 0;
   let r = OPT_PRESENT;
   while (p < end) {
+    const size = optSize(p, end);
+    if (!size) break;
     const kind = <u32>load<u8>(p);
-    if (kind == 0) break;
-    if (kind == 1) {
-      p++;
-      continue;
-    }
-    if (end - p < 2) break;
-    const size = <usize>load<u8>(p, 1);
-    if (size < 2 || size > end - p) break;
     if (kind == 4 && size == 2) r |= TcpDirFlags.SackPerm;
     else if (kind == 3 && size == 3) {
       const s = min<u32>(<u32>load<u8>(p, 2), MAX_WSCALE);
@@ -141,15 +148,9 @@ function sackOf(th: usize, ack: u32): u32 {
   const end = th + thDoff(th);
   let sack = ack;
   while (p < end) {
+    const size = optSize(p, end);
+    if (!size) break;
     const kind = <u32>load<u8>(p);
-    if (kind == 0) break;
-    if (kind == 1) {
-      p++;
-      continue;
-    }
-    if (end - p < 2) break;
-    const size = <usize>load<u8>(p, 1);
-    if (size < 2 || size > end - p) break;
     // kind 5: 2 bytes of kind/length, then 8-byte blocks (left edge, right edge).
     if (kind == 5 && size >= 10 && ((size - 2) & 7) == 0) {
       for (let i: usize = 2; i < size; i += 8) {
