@@ -24,7 +24,8 @@ export function checkFib(insn: usize): i32 {
 }
 
 /** True when the first `bits` bits of a and b agree. */
-function prefixMatch(a: usize, b: usize, bits: u32): bool {
+/** The first `bits` bits of `a` and `b` are equal. */
+export function prefixMatch(a: usize, b: usize, bits: u32): bool {
   let i: u32 = 0;
   for (; i + 8 <= bits; i += 8) if (load<u8>(a + (i >> 3)) != load<u8>(b + (i >> 3))) return false;
   if (i < bits) {

@@ -13,7 +13,7 @@ import { host, regs } from '../mem';
 import { pData, pHook, pIif, pNfproto, pNh, pOif } from '../packet';
 import { MANIP_DST, MANIP_SRC, natSetup, rangeMax, rangeMin, setRange } from '../ct/nat';
 import { pCt } from '../ct/track';
-import { route, routeGw } from './fib';
+import { prefixMatch, route, routeGw } from './fib';
 
 const ADDRS: usize = IFACE_MAX * IFACE_SIZE;
 
@@ -69,18 +69,9 @@ function ifaceAddr(ifx: u32, fam: u32, near: usize): usize {
     const linkLocal = fam == 10 && load<u8>(e, ADDR_ADDR) == 0xfe && (load<u8>(e, ADDR_ADDR + 1) & 0xc0) == 0x80;
     if (near && fam == 10 && linkLocal != (load<u8>(near) == 0xfe && (load<u8>(near, 1) & 0xc0) == 0x80)) continue;
     if (!first) first = e + ADDR_ADDR;
-    if (near && prefixHolds(e + ADDR_ADDR, near, load<u8>(e, ADDR_PREFIX))) return e + ADDR_ADDR;
+    if (near && prefixMatch(e + ADDR_ADDR, near, load<u8>(e, ADDR_PREFIX))) return e + ADDR_ADDR;
   }
   return first;
-}
-
-function prefixHolds(a: usize, b: usize, len: u32): bool {
-  const whole = len >> 3;
-  if (memory.compare(a, b, whole) != 0) return false;
-  const rest = len & 7;
-  if (!rest) return true;
-  const m = <u32>(0xff00 >> rest) & 0xff;
-  return (<u32>load<u8>(a + whole) & m) == (<u32>load<u8>(b + whole) & m);
 }
 
 // Mirrors nft_masq_eval → nf_nat_masquerade_ipv4/ipv6: SNAT to the output device's address towards the next hop.
