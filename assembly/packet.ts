@@ -146,6 +146,15 @@ export function csumFold(p: usize, len: usize, init: u32 = 0): u32 {
   return <u32>u;
 }
 
+/** The pseudo-header's one's complement sum (folded) for an L4 checksum: `alen`-byte addresses, protocol, length. */
+export function pseudoSum(src: usize, dst: usize, alen: usize, proto: u32, len: u32): u32 {
+  let s = csumFold(src, alen);
+  s = csumFold(dst, alen, s);
+  s += proto + (len >> 16) + (len & 0xffff);
+  while (s >> 16) s = (s & 0xffff) + (s >> 16);
+  return s;
+}
+
 /** ip_fast_csum: the IPv4 header (ihl bytes, a multiple of 4) sums to 0xffff. */
 @inline function headerCsumOk(p: usize, ihl: i32): bool {
   // One's complement sums commute with byte order: add little-endian words, fold; 0xffff reads the same either way.

@@ -15,7 +15,7 @@ import {
 import { addrType, route, routeIf } from './insn/fib';
 import { host, records } from './mem';
 import { reserveData } from './records';
-import { be16, csumFold, pData, pEnd, pIif, pMac, pNh, pPkttype } from './packet';
+import { be16, csumFold, pseudoSum, pData, pEnd, pIif, pMac, pNh, pPkttype } from './packet';
 
 /** Scratch for a source address. */
 const scratch: usize = memory.data(16);
@@ -53,14 +53,6 @@ function reserve(len: u32, family: u32): usize {
   return b + REJ_REPLY_BYTES;
 }
 
-/** One's complement sum (unfolded into 32 bits is fine: csumFold folds) of an address pair. */
-function pseudo(src: usize, dst: usize, alen: usize, proto: u32, len: u32): u32 {
-  let s = csumFold(src, alen);
-  s = csumFold(dst, alen, s);
-  s += proto + (len >> 16) + (len & 0xffff);
-  while (s >> 16) s = (s & 0xffff) + (s >> 16);
-  return s;
-}
 
 /**
  * nf_reject_verify_csum + nf_ip_checksum / nf_ip6_checksum: true when the
@@ -77,7 +69,7 @@ function csumOk(nh: usize, thoff: usize, proto: u32, v6: bool, end: usize = 0): 
   let s: u32 = 0;
   if (proto == 6 || proto == 17 || v6) {
     const alen: usize = v6 ? 16 : 4;
-    s = pseudo(nh + (v6 ? 8 : 12), nh + (v6 ? 24 : 16), alen, proto, len);
+    s = pseudoSum(nh + (v6 ? 8 : 12), nh + (v6 ? 24 : 16), alen, proto, len);
   }
   return csumFold(thoff, len, s) == 0xffff;
 }
@@ -196,7 +188,7 @@ export function buildRst4(l2: bool = false): u32 {
   put16(o + 10, ~csumFold(o, 20) & 0xffff);
   const t = o + 20;
   tcpReset(t, th, <u32>(pEnd - th));
-  put16(t + 16, ~csumFold(t, 20, pseudo(o + 12, o + 16, 4, 6, 20)) & 0xffff);
+  put16(t + 16, ~csumFold(t, 20, pseudoSum(o + 12, o + 16, 4, 6, 20)) & 0xffff);
   return replyOut;
 }
 
@@ -249,7 +241,7 @@ export function buildRst6(l2: bool = false): u32 {
   memory.copy(o + 24, nh + 8, 16);
   const t = o + 40;
   tcpReset(t, th, tcplen);
-  put16(t + 16, ~csumFold(t, 20, pseudo(o + 8, o + 24, 16, 6, 20)) & 0xffff);
+  put16(t + 16, ~csumFold(t, 20, pseudoSum(o + 8, o + 24, 16, 6, 20)) & 0xffff);
   return replyOut;
 }
 
@@ -333,7 +325,7 @@ function buildUnreach6L2(code: u32): u32 {
   store<u8>(ic, 1);
   store<u8>(ic, <u8>code, 1);
   memory.copy(ic + 8, nh, q);
-  put16(ic + 2, ~csumFold(ic, 8 + q, pseudo(o + 8, o + 24, 16, 58, 8 + q)) & 0xffff);
+  put16(ic + 2, ~csumFold(ic, 8 + q, pseudoSum(o + 8, o + 24, 16, 58, 8 + q)) & 0xffff);
   return replyOut;
 }
 
@@ -425,6 +417,6 @@ export function buildUnreach6(code: u32, l2: bool = false): u32 {
   store<u8>(ic, 1);
   store<u8>(ic, <u8>code, 1);
   memory.copy(ic + 8, nh, q);
-  put16(ic + 2, ~csumFold(ic, 8 + q, pseudo(o + 8, o + 24, 16, 58, 8 + q)) & 0xffff);
+  put16(ic + 2, ~csumFold(ic, 8 + q, pseudoSum(o + 8, o + 24, 16, 58, 8 + q)) & 0xffff);
   return replyOut;
 }

@@ -6,7 +6,7 @@
 // 10.0.0.2:80 → 192.0.2.1:4000 and sets DST_NAT.
 
 import { CtStatus, CTE_L3, CTE_ORIG, CTE_PROTO, CTE_REPLY, CTE_ZONE, CT_TUPLE_SIZE, NatRangeFlags, TUP_DPORT, TUP_DST, TUP_SPORT, TUP_SRC } from '../abi';
-import { csumFold, pData, pEnd, pNh } from '../packet';
+import { csumFold, pData, pEnd, pNh, pseudoSum } from '../packet';
 import { setStatusBits, status } from './entry';
 import { lookup } from './table';
 import { hasPorts, invertTuple } from './tuple';
@@ -287,11 +287,7 @@ export function natIcmpReply(ct: usize, dir: u32, manip: u32, th: usize): bool {
   const nh = pData + <usize>pNh;
   const len = <u32>(pEnd - th);
   store<u16>(th + 2, 0);
-  let ps: u32 = 0;
-  if (v6) {
-    for (let i: usize = 0; i < 32; i += 2) ps += <u32>bswap<u16>(load<u16>(nh + 8 + i));
-    ps += 58 + len;
-  }
+  const ps: u32 = v6 ? pseudoSum(nh + 8, nh + 24, 16, 58, len) : 0;
   store<u16>(th + 2, bswap<u16>(<u16>~csumFold(th, len, ps)));
   invertTuple(target, other, l3, load<u8>(ct, CTE_PROTO));
   return manipPkt(nh, pEnd, target, manip, l3);

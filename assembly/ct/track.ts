@@ -9,7 +9,7 @@ import {
   CtEventType, CtInfo, CtOption, CtStatus, CTC_EPOCH, CTC_FLAGS, CTC_NOW, CTC_STAT_DROP, CTC_STAT_FOUND, CTC_STAT_ICMP_ERROR, CTC_STAT_INVALID,
   CTE_L3, CTE_ORIG, CTE_PROTO, CTE_REPLY, CTE_USED, CTX_BYTES0, CTX_PKTS0, CTX_SIZE, CT_TUPLE_SIZE, InetHook, TUP_DST, Verdict,
 } from '../abi';
-import { csumFold, pData, pEnd, pFragoff, pHook, pIif, pL4, pMac, pNh, pThoff, pTprot, pTstamp, pUntracked } from '../packet';
+import { csumFold, pData, pseudoSum, pEnd, pFragoff, pHook, pIif, pL4, pMac, pNh, pThoff, pTprot, pTstamp, pUntracked } from '../packet';
 import { ctc, eventCache, eventClear, eventUpdate, now, setNow, setStatusBits, status } from './entry';
 import { emitEvent } from './events';
 import { expectTake } from './expect';
@@ -107,17 +107,10 @@ function l4ChecksumOk(nh: usize, th: usize, proto: u32, v6: bool): bool {
   if (pIif == 0 && pMac < 0) return true;
   const len = <u32>(pEnd - th);
   if (proto == 17 && !v6 && load<u16>(th, 6) == 0) return true;
-  let ps: u32 = 0;
-  if (proto != 1) {
-    const a = v6 ? nh + 8 : nh + 12;
-    const n: usize = v6 ? 32 : 8;
-    for (let i: usize = 0; i < n; i += 2) ps += <u32>bswap<u16>(load<u16>(a + i));
-    ps += proto + len;
-  }
+  const ps: u32 = proto == 1 ? 0 : pseudoSum(v6 ? nh + 8 : nh + 12, v6 ? nh + 24 : nh + 16, v6 ? 16 : 4, proto, len);
   if (csumFold(th, len, ps) == 0xffff) return true;
   if (proto == 1) return false;
   // CHECKSUM_PARTIAL: the field holds the folded pseudo-header sum.
-  while (ps >> 16) ps = (ps & 0xffff) + (ps >> 16);
   const at: usize = proto == 6 ? 16 : proto == 17 || proto == 136 ? 6 : 2;
   return th + at + 2 <= pEnd && <u32>bswap<u16>(load<u16>(th + at)) == ps;
 }
