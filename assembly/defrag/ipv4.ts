@@ -6,12 +6,13 @@
 // `ip frag-off & 0x3fff != 0` at raw matches nothing and `udp dport 7000` the datagram.
 
 import {
-  be16, csumFold, packetReset, parseLink, pData, pDesc, pEnd, pFrameEnd, pHook, pIndex, pktinfoIpv4, pMac, pMark, pNftrace, pNh,
-  pPkttype, pPriority, pSecmark, pTstamp, setMark, setNftrace, setPkttype, setPriority, setSecmark,
+  be16, csumFold, pData, pEnd, pFrameEnd, pHook, pktinfoIpv4, pMac, pMark, pNftrace, pNh, pPkttype, pPriority, pSecmark, pTstamp,
 } from '../packet';
 import { pCtZone } from '../ct/track';
 import { copyOut, insertCheck, insertData, storePrefix } from './pages';
-import { account, findQueue, flushQueue, keyBuf, killQueue, outBuf, peerFor, peerNextRid, queueIsNew, restartTimer, truesizeOf } from './queue';
+import {
+  account, morphInto, findQueue, flushQueue, keyBuf, killQueue, outBuf, peerFor, peerNextRid, queueIsNew, restartTimer, truesizeOf,
+} from './queue';
 import {
   DEFRAG_DONE, DEFRAG_PASS, DEFRAG_STOLEN, DefragReason, ecnOf, FRAG_FIRST_IN, FRAG_LAST_IN, IPFRAG_DUP, IPFRAG_OK, KEY_LEN, Q_ECN,
   Q_FLAGS, Q_HASMAC, Q_HASTAIL, Q_LEN, Q_MACLEN, Q_MARK, Q_MAXDF, Q_MAXSIZE, Q_MEAT, Q_NFTRACE, Q_PEER, Q_PKTTYPE, Q_PREFIX, Q_PRIORITY,
@@ -147,21 +148,8 @@ function reasm4(q: usize, len: u32): i32 {
   store<u16>(ip, load<u32>(q, Q_MAXDF) == load<u32>(q, Q_MAXSIZE) ? bswap<u16>(0x4000) : 0, 6);
   store<u16>(ip, 0, 10);
   store<u16>(ip, bswap<u16>(<u16>(~csumFold(ip, ihl) & 0xffff)), 10);
-  const hasMac = load<u8>(q, Q_HASMAC) != 0;
-  const mark = load<u32>(q, Q_MARK);
-  const prio = load<u32>(q, Q_PRIORITY);
-  const secmark = load<u32>(q, Q_SECMARK);
-  const pkttype = <u32>load<u8>(q, Q_PKTTYPE);
-  const trace = load<u8>(q, Q_NFTRACE) != 0;
-  killQueue(q);
   // skb_morph: the completing skb takes the head's data and header fields (mark, priority, nf_trace, ...).
-  packetReset(outBuf, mac + ihl + len, pDesc, pIndex);
-  parseLink(hasMac, 2);
-  setMark(mark);
-  setPriority(prio);
-  setSecmark(secmark);
-  setPkttype(pkttype);
-  setNftrace(trace);
+  morphInto(q, mac + ihl + len, 2);
   pktinfoIpv4(false);
   reason4 = DefragReason.Done;
   return DEFRAG_DONE;

@@ -6,12 +6,11 @@
 // payload length set, then every fragment's data: `exthdr frag exists` at raw never matches.
 
 import {
-  be16, packetReset, parseLink, pData, pDesc, pEnd, pFrameEnd, pHook, pIif, pIndex, pktinfoIpv6, pMac, pMark, pNftrace, pNh, pOif,
-  pPkttype, pPriority, pSecmark, pTstamp, setMark, setNftrace, setPkttype, setPriority, setSecmark,
+  be16, pData, pEnd, pFrameEnd, pHook, pIif, pktinfoIpv6, pMac, pMark, pNftrace, pNh, pOif, pPkttype, pPriority, pSecmark, pTstamp,
 } from '../packet';
 import { pCtZone } from '../ct/track';
 import { copyOut, insertCheck, insertData, storePrefix } from './pages';
-import { account, findQueue, keyBuf, killQueue, outBuf, truesizeOf } from './queue';
+import { account, morphInto, findQueue, keyBuf, killQueue, outBuf, truesizeOf } from './queue';
 import {
   DEFRAG_DONE, DEFRAG_DROP, DEFRAG_PASS, DEFRAG_STOLEN, DefragReason, ecnOf, FRAG_FIRST_IN, FRAG_LAST_IN, IPFRAG_DUP, IPFRAG_OK, KEY_LEN,
   Q_ECN, Q_FLAGS, Q_FRAGNH, Q_HASMAC, Q_LEN, Q_MACLEN, Q_MARK, Q_MAXSIZE, Q_MEAT, Q_NFTRACE, Q_NHOFF, Q_PKTTYPE, Q_PREFIX, Q_PRIORITY,
@@ -193,20 +192,8 @@ function reasm6(q: usize, len: u32): i32 {
   store<u8>(ip + <usize>load<u16>(q, Q_NHOFF), load<u8>(q, Q_FRAGNH));
   store<u16>(ip, bswap<u16>(<u16>payload), 4);
   store<u8>(ip, load<u8>(ip, 1) | <u8>(ecn << 4), 1);
-  const hasMac = load<u8>(q, Q_HASMAC) != 0;
-  const mark = load<u32>(q, Q_MARK);
-  const prio = load<u32>(q, Q_PRIORITY);
-  const secmark = load<u32>(q, Q_SECMARK);
-  const pkttype = <u32>load<u8>(q, Q_PKTTYPE);
-  const trace = load<u8>(q, Q_NFTRACE) != 0;
-  killQueue(q);
-  packetReset(outBuf, mac + unfrag + len, pDesc, pIndex);
-  parseLink(hasMac, 10);
-  setMark(mark);
-  setPriority(prio);
-  setSecmark(secmark);
-  setPkttype(pkttype);
-  setNftrace(trace);
+  // skb_morph: the completing skb takes the head's data and header fields (mark, priority, nf_trace, ...).
+  morphInto(q, mac + unfrag + len, 10);
   pktinfoIpv6(false);
   reason6 = DefragReason.Done;
   return DEFRAG_DONE;

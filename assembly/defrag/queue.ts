@@ -5,10 +5,11 @@
 // by defragInit, nothing allocated per packet: `ct state new` sees datagrams.
 
 import { prandom } from '../mem';
+import { packetReset, parseLink, pDesc, pIndex, setMark, setNftrace, setPkttype, setPriority, setSecmark } from '../packet';
 import { freePages, pagesInit, PG_SIZE } from './pages';
 import {
-  DATA_PAGES, KEY_LEN, PREFIX_PAGES, Q_ECN, Q_EXPIRES, Q_FAM, Q_FLAGS, Q_HASTAIL, Q_HNEXT, Q_KEY, Q_LEN, Q_MEAT, Q_MEM, Q_NEXT, Q_PAGES, Q_PEER,
-  Q_PREV, Q_SIZE, Q_STATE, Q_TAIL,
+  DATA_PAGES, KEY_LEN, PREFIX_PAGES, Q_ECN, Q_EXPIRES, Q_FAM, Q_FLAGS, Q_HASMAC, Q_HASTAIL, Q_HNEXT, Q_KEY, Q_LEN, Q_MARK, Q_MEAT, Q_MEM,
+  Q_NEXT, Q_NFTRACE, Q_PAGES, Q_PEER, Q_PKTTYPE, Q_PREV, Q_PRIORITY, Q_SECMARK, Q_SIZE, Q_STATE, Q_TAIL,
 } from './record';
 
 /** sizeof(struct ipq) / struct frag_queue, as the kernel accounts a queue. */
@@ -190,6 +191,29 @@ export function killQueue(q: usize): void {
   store<u8>(q, 0, Q_STATE);
   store<u32>(q, qfree, Q_HNEXT);
   qfree = idx;
+}
+
+/**
+ * skb_morph: the datagram of `bytes` bytes in outBuf becomes the packet,
+ * with the head fragment's header fields (mark, priority, secmark, pkttype,
+ * nf_trace) kept in queue `q`, which is freed; its link layer parsed for
+ * family `family` (2 or 10). The caller redoes the pktinfo.
+ */
+export function morphInto(q: usize, bytes: usize, family: i32): void {
+  const hasMac = load<u8>(q, Q_HASMAC) != 0;
+  const mark = load<u32>(q, Q_MARK);
+  const prio = load<u32>(q, Q_PRIORITY);
+  const secmark = load<u32>(q, Q_SECMARK);
+  const pkttype = <u32>load<u8>(q, Q_PKTTYPE);
+  const trace = load<u8>(q, Q_NFTRACE) != 0;
+  killQueue(q);
+  packetReset(outBuf, bytes, pDesc, pIndex);
+  parseLink(hasMac, family);
+  setMark(mark);
+  setPriority(prio);
+  setSecmark(secmark);
+  setPkttype(pkttype);
+  setNftrace(trace);
 }
 
 /** Reaps expired queues of family `fam` from the old end of its age list: at most `max`, all when max < 0. */
