@@ -1564,6 +1564,10 @@ export enum LoadError {
   BadChainRecord = 23,
   /** a ct or nat expression on an engine without a conntrack table (created with conntrack: false): ARG1 = opcode */
   NoConntrack = 24,
+  /** an in-place commit (commit.ts) that does not fit the active ruleset's spare room, or is not one it makes in place (jumps, element expressions, ...): the host loads the whole ruleset instead. ARG1 = what (CommitNoRoom) */
+  NoRoom = 25,
+  /** an in-place commit names a rule (ARG1 = handle) or an element the chain or set does not hold */
+  NoSuchObject = 26,
 }
 
 /** What VM_ERR_WHERE points at. */
@@ -1609,6 +1613,8 @@ export const VM_ACTIVE = 40;
 export const VM_CODE = 44;
 /** u32 number of commits so far. */
 export const VM_GENERATION = 48;
+/** u32 the generation cursor (0 or 1; kernel: nft_net->gencursor): the generation packets see. Read once per packet; a commit flips it. */
+export const VM_GEN_CURSOR = 52;
 /** u64 state of the pseudo-random generator (meta random, numgen random); the host may seed it. */
 export const VM_PRNG = 56;
 /** bytes of the control block. */

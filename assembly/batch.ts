@@ -10,7 +10,7 @@ import {
   RES_PRIORITY, RES_RULE, RES_SIZE, RES_VERDICT, Verdict,
 } from './abi';
 import { CH_DEVICES, CH_FAMILY, CH_FLAG_NAT, CH_FLAGS, CH_PRIO, CH_SIZE, HOOK_NUM, HOOK_SLOT_ARP, HOOK_SLOT_BRIDGE, HOOK_SLOT_IPV4, HOOK_SLOT_IPV6, HOOK_SLOT_NETDEV, RS_HOOKS, RS_HOOK_CHAINS } from './layout';
-import { batch, batchCap, records, recordsCap, rtChains, rtRuleset } from './mem';
+import { batch, batchCap, readGenCursor, records, recordsCap, rtChains, rtRuleset } from './mem';
 import { rtNatChains } from './load';
 import { ifaceOf } from './insn/meta';
 import { route, routeIf, routeType, RTN_LOCAL, RTN_UNICAST } from './insn/fib';
@@ -277,6 +277,7 @@ let batchFamilies: u32 = 0;
     return;
   }
   packetReset(batch + off, len, desc, k);
+  readGenCursor();
   if (CT) {
     ctPacketReset();
     if (load<u8>(desc, PKT_FLAGS) & PktFlags.CtCarry) ctCarry(load<u32>(desc, PKT_CT_ENTRY), load<u8>(desc, PKT_CTINFO));

@@ -21,9 +21,9 @@ import { pIif, pOif, pTstamp } from './packet';
 import { entryLive, hashLookup, setAddr, setLookup } from './set/set';
 import {
   CH_COUNT, CH_FIRST, CH_SIZE, RU_CHECKS, RU_CHECK_SIZE, RU_CODE, RU_END, RU_FFLAGS, RU_GDREG, RU_GKIND, RU_GVAL, RU_MAX_CHECKS, RU_NCHECKS,
-  RU_SCAN, RU_SIZE, RU_SKIP, RU_TAIL, RU_VERDICT, SD_BUCKETS, SD_ENTRIES, SD_ESTRIDE, SD_MASK, SD_CATCHALL, SD_EXPRS, SD_KIND, SD_KLEN, SetKind,
+  RU_SCAN, RU_SIZE, RU_SKIP, RU_TAIL, RU_VERDICT, RuleGen, SD_BUCKETS, SD_ENTRIES, SD_ESTRIDE, SD_MASK, SD_CATCHALL, SD_EXPRS, SD_KIND, SD_KLEN, SetKind,
 } from './layout';
-import { regs, rtRules } from './mem';
+import { genSkip, regs, rtRules } from './mem';
 
 /** Guard kinds (RU_GKIND). */
 export const enum FastGuard {
@@ -101,8 +101,14 @@ function lookupCheck(q: usize, reg: u8, len: u32, sets: usize): i32 {
   return load<u8>(sd, SD_KIND) == SetKind.Interval && len == 4 ? FastCheck.Interval : 0;
 }
 
-/** Builds the summary of one rule record (`sets`: the ruleset's set descriptors). */
-function buildRule(rule: usize, sets: usize): void {
+/** Builds the summary of one rule record (`sets`: the ruleset's set descriptors); its generation mask stays. */
+export function buildRule(rule: usize, sets: usize): void {
+  const gen = load<u8>(rule, RU_FFLAGS) & <u8>RuleGen.Dead;
+  summarize(rule, sets);
+  store<u8>(rule, load<u8>(rule, RU_FFLAGS) | gen, RU_FFLAGS);
+}
+
+function summarize(rule: usize, sets: usize): void {
   const code = <usize>load<u32>(rule, RU_CODE);
   const e = <usize>load<u32>(rule, RU_END);
   store<u8>(rule, FastGuard.None, RU_GKIND);
@@ -250,13 +256,27 @@ function buildRule(rule: usize, sets: usize): void {
   store<u32>(rule, <u32>p, RU_TAIL);
 }
 
-/** Builds the summaries of every rule, then each guarded rule's skip target within its chain. Runs after specializeRule. */
-export function buildFast(rules: usize, nrules: u32, chains: usize, nchains: u32, sets: usize): void {
-  for (let k: u32 = 0; k < nrules; k++) buildRule(rules + <usize>k * RU_SIZE, sets);
+/** Builds the summaries of every chain's rules, then each guarded rule's skip target within its chain. Runs after specializeRule. */
+export function buildFast(rules: usize, chains: usize, nchains: u32, sets: usize): void {
   for (let c: u32 = 0; c < nchains; c++) {
     const ch = chains + <usize>c * CH_SIZE;
     const first = load<u32>(ch, CH_FIRST);
     const last = first + load<u32>(ch, CH_COUNT);
+    for (let r = first; r < last; r++) buildRule(rules + <usize>r * RU_SIZE, sets);
+    buildRuns(rules, ch);
+  }
+}
+
+/** A chain's skip targets and scan runs (rule indices: rebuilt whenever its rules move). */
+export function buildRuns(rules: usize, ch: usize): void {
+  {
+    const first = load<u32>(ch, CH_FIRST);
+    const last = first + load<u32>(ch, CH_COUNT);
+    for (let r = first; r < last; r++) {
+      const rule = rules + <usize>r * RU_SIZE;
+      store<u32>(rule, 0, RU_SCAN);
+      store<u8>(rule, load<u8>(rule, RU_FFLAGS) & ~(<u8>FastFlags.Scan), RU_FFLAGS);
+    }
     let skip = last;
     for (let r = last; r > first; r--) {
       const rule = rules + <usize>(r - 1) * RU_SIZE;
@@ -347,6 +367,11 @@ function fastScan(rule: usize, r: u32, end: u32, nh: usize, th: usize, pend: usi
   const h = load<u32>(rule, RU_GKIND);
   const gk = h & 0xff;
   const flags = (h >> 8) & 0xff;
+  // Not in the generation this packet sees: as if absent.
+  if (flags & genSkip) {
+    fastAt = r + 1;
+    return FAST_SKIP;
+  }
   if (gk) {
     const gv = gk == <u32>FastGuard.L4proto ? l4 : nfp;
     if (gv != load<i32>(rule, RU_GVAL)) {

@@ -90,3 +90,6 @@ export function ctAdvance(t: u64): u32 {
   store<u32>(ctc, now, CTC_NOW);
   return reapAll();
 }
+
+// In-place commits (commit.ts): begin, changes into the next generation, then commit or abort.
+export { txBegin, txAddRule, txDelRule, txAddElements, txDelElements, txCommit, txAbort } from './commit';

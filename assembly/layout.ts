@@ -40,8 +40,26 @@ export const RS_HOOK_CHAINS = 56;
 export const RS_STATE = 60;
 /** u32 number of state slots. */
 export const RS_NSTATE = 64;
+// Room for commits that edit the active ruleset in place (commit.ts): rule
+// slots, set descriptors and state slots kept free at load, and the slot's
+// free bytes. When one runs out the commit is refused (CommitError.NoRoom)
+// and the host rebuilds the whole ruleset into the other slot instead.
+/** u32 rule slots allocated (the rule array holds RS_RULE_CAP records). */
+export const RS_RULE_CAP = 68;
+/** u32 first rule slot no chain owns (chains that outgrow their room move here). */
+export const RS_RULE_TOP = 72;
+/** u32 set descriptors allocated. */
+export const RS_SET_CAP = 76;
+/** u32 next free state slot. */
+export const RS_STATE_NEXT = 80;
+/** u32 first free byte of the slot. */
+export const RS_TOP = 84;
+/** u32 end of the slot. */
+export const RS_END = 88;
+/** u32 bytes and rule slots that deleted rules and elements left unused until the next full load. */
+export const RS_WASTE = 92;
 /** bytes of the ruleset header. */
-export const RS_SIZE = 72;
+export const RS_SIZE = 96;
 
 /** Hook list slots by hook family. */
 export const HOOK_SLOT_IPV4 = 0;
@@ -89,8 +107,10 @@ export const CH_HANDLE = 20;
 export const CH_DEVICES = 24;
 /** u32 scratch for the loader (jump depth). */
 export const CH_WORK = 28;
+/** u32 rule slots the chain owns from CH_FIRST (CH_COUNT of them in use, live or not). */
+export const CH_CAP = 32;
 /** bytes of a chain record. */
-export const CH_SIZE = 32;
+export const CH_SIZE = 36;
 
 // Rule record.
 /** u32 address of the first instruction. */
@@ -104,7 +124,7 @@ export const RU_CHAIN = 12;
 // The rule's pre-decoded prefix (fast.ts, built at load): guard, checks, verdict.
 /** u8 guard kind (FastGuard: none, l4proto, nfproto): the first record is `meta <key> == value`. */
 export const RU_GKIND = 16;
-/** u8 flags (FastFlags). */
+/** u8 flags (FastFlags), with the rule's generation mask (RuleGen). */
 export const RU_FFLAGS = 17;
 /** u8 checks in RU_CHECKS (0..RU_MAX_CHECKS). */
 export const RU_NCHECKS = 18;
@@ -213,4 +233,20 @@ export enum EntryFlags {
   Live = 0x100,
   /** open interval: reaches the top of the key space */
   Open = 0x200,
+  /** generation mask (kernel: NFT_GENMASK bits): not in generation 0 */
+  Gen0Inactive = 0x400,
+  /** not in generation 1 */
+  Gen1Inactive = 0x800,
+}
+
+/**
+ * A rule's generation mask, in RU_FFLAGS (read with the rule's other flags,
+ * so skipping costs no extra load): bit set = the rule is not part of that
+ * generation. A new rule is 1 << current until the commit; a deleted one
+ * gains 1 << next; a rule with both is dead.
+ */
+export enum RuleGen {
+  Gen0Inactive = 0x40,
+  Gen1Inactive = 0x80,
+  Dead = 0xc0,
 }

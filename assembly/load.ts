@@ -19,7 +19,7 @@ import {
   CH_COUNT, CH_DEVICES, CH_FAMILY, CH_FIRST, CH_FLAGS, CH_HANDLE, CH_HOOK, CH_POLICY, CH_PRIO, CH_SIZE, CH_TABLE, CH_WORK, EntryFlags,
   HOOK_NUM, HOOK_SLOTS, HOOK_SLOT_ARP, HOOK_SLOT_BRIDGE, HOOK_SLOT_IPV4, HOOK_SLOT_IPV6, HOOK_SLOT_NETDEV, OB_SIZE, OB_STATE, OB_TABLE,
   OB_TYPE, RS_CHAINS, RS_CODE, RS_CODE_SIZE, RS_HOOKS, RS_HOOK_CHAINS, RS_NCHAINS, RS_NOBJECTS, RS_NRULES, RS_NSETS, RS_NSTATE,
-  RS_NTABLES, RS_OBJECTS, RS_RULES, RS_SETS, RS_SIZE, RS_STATE, RS_STRINGS, RS_TABLES, RU_CHAIN, RU_CODE, RU_END, RU_HANDLE, RU_SIZE,
+  RS_NTABLES, RS_OBJECTS, RS_RULES, RS_RULE_CAP, RS_RULE_TOP, RS_SET_CAP, RS_STATE_NEXT, RS_TOP, RS_END, RS_WASTE, CH_CAP, RS_SETS, RS_SIZE, RS_STATE, RS_STRINGS, RS_TABLES, RU_CHAIN, RU_CODE, RU_END, RU_HANDLE, RU_SIZE,
   SD_BUCKETS, SD_CAPACITY, SD_CATCHALL, SD_COUNT, SD_DATA_AT, SD_DATA_KIND, SD_DLEN, SD_EFLAGS_AT, SD_ENTRIES, SD_ESTRIDE,
   SD_EXPIRES_AT, SD_EXPRS, SD_OBJ_TYPE, SD_XSTRIDE, SD_FIELD_LEN, SD_FLAGS, SD_KEYEND_AT, SD_KIND, SD_KLEN, SD_KSTRIDE, SD_LIVE, SD_MASK, SD_NFIELDS, SD_SIZE,
   SD_TABLE, SD_TIMEOUT, SetKind, TB_FAMILY, TB_SIZE,
@@ -30,9 +30,20 @@ import { specializeRule } from './specialize';
 import { dynsetExprBytes } from './insn/dynset';
 import { checkLimit, LIMIT_STATE_SIZE } from './insn/limit';
 import { buildFast } from './fast';
-import { checkRecordSize, checkVerdict, verifyBegin, verifyInsn, verifyRule, verifyState, vCtFamilies, vSize } from './verify';
+import { checkRecordSize, checkVerdict, verifyBegin, verifyInsn, verifyRule, verifyState, vCtFamilies, vSize, vStateNext } from './verify';
 import { ctc } from './ct/entry';
 import { CH_FLAG_NAT } from './layout';
+
+/** Spare state slots, set descriptors and rule slots a load leaves for in-place commits (commit.ts). */
+const SPARE_STATE: u32 = 64;
+const SPARE_SETS: u32 = 64;
+const SPARE_RULES: u32 = 64;
+/** Rule slots a chain gets at least. */
+const CHAIN_ROOM_MIN: u32 = 8;
+/** Rule slots for a chain of `n` rules: room to append an eighth more (and CHAIN_ROOM_MIN) before it must move. */
+export function chainRoom(n: u32): u32 {
+  return n + (n >> 3) + CHAIN_ROOM_MIN;
+}
 
 /** Default capacity of a set the packet path may add to, when it declares no size. */
 const DYN_SET_CAPACITY: u32 = 1024;
@@ -40,16 +51,33 @@ const DYN_SET_CAPACITY: u32 = 1024;
 const SET_CAPACITY_MAX: u32 = 1 << 20;
 
 // Sections of the image being loaded: file offset, size, record count (index = Section id).
-let secOff = new StaticArray<u32>(SECTION_COUNT + 1);
-let secSize = new StaticArray<u32>(SECTION_COUNT + 1);
-let secCount = new StaticArray<u32>(SECTION_COUNT + 1);
+export let secOff = new StaticArray<u32>(SECTION_COUNT + 1);
+export let secSize = new StaticArray<u32>(SECTION_COUNT + 1);
+export let secCount = new StaticArray<u32>(SECTION_COUNT + 1);
 
 // Bump allocation in the slot being built.
 let top: usize = 0;
 let end: usize = 0;
 let oom: bool = false;
 
-function bump(n: usize): usize {
+/** Bump allocation from `from` up to `to` (commit.ts: the active slot's free bytes). */
+export function bumpRegion(from: usize, to: usize): void {
+  top = from;
+  end = to;
+  oom = false;
+}
+
+/** The first free byte. */
+export function bumpEnd(): usize {
+  return top;
+}
+
+/** A bump since bumpRegion did not fit. */
+export function bumpFailed(): bool {
+  return oom;
+}
+
+export function bump(n: usize): usize {
   const p = (top + 7) & ~7;
   if (p + n > end) {
     oom = true;
@@ -65,7 +93,7 @@ function oomFail(): i32 {
 }
 
 /** Section `id`'s address in the image. */
-@inline function sec(id: i32): usize {
+@inline export function sec(id: i32): usize {
   return image + secOff[id];
 }
 
@@ -77,7 +105,7 @@ function strOk(off: u32): bool {
   return off + 2 + <u32>load<u16>(sec(1) + off) <= size;
 }
 
-function checkHeader(len: u32): i32 {
+export function checkHeader(len: u32): i32 {
   if (len < <u32>BC_HEADER_SIZE) return loadFail(LoadError.BadHeader, 3, len);
   if (load<u32>(image, HDR_MAGIC) != BC_MAGIC) return loadFail(LoadError.BadHeader, 1, load<u32>(image, HDR_MAGIC));
   const major = <u32>load<u16>(image, HDR_VERSION_MAJOR);
@@ -155,7 +183,7 @@ function buildChains(chains: usize, n: u32, ntables: u32, tables: usize, strings
 }
 
 /** Builds set `k`: descriptor and elements (sd is zeroed). */
-function buildSet(k: u32, sd: usize, tables: usize, ntables: u32): i32 {
+export function buildSet(k: u32, sd: usize, tables: usize, ntables: u32): i32 {
   loadWhere(LoadWhere.Set, 0, 0, k, 0);
   const q = sec(4) + <usize>k * SET_RECORD_SIZE;
   const table = load<u32>(q, SET_TABLE);
@@ -290,49 +318,15 @@ function buildSet(k: u32, sd: usize, tables: usize, ntables: u32): i32 {
     const efl = <i32>load<u8>(pos, ELEM_FLAGS);
     const isCatchall = (efl & SetElemFlags.Catchall) != 0;
     const e = isCatchall ? entries + <usize>cap * estride : entries + <usize>count * estride;
-    memory.fill(e, 0, estride);
-    let p = pos + ELEM_KEY;
-    if (!isCatchall) {
-      memory.copy(e, p, kstride);
-      p += kstride;
-      if (has & ElemHas.KeyEnd) {
-        if (kind == SetKind.Ranges) memory.copy(e + kstride, p, kstride);
-        p += kstride;
-      } else if (kind == SetKind.Ranges) memory.copy(e + kstride, e, kstride);
-    }
-    if (has & ElemHas.Data) {
-      const edlen = <u32>load<u8>(pos, ELEM_DATA_LEN);
-      memory.copy(e + dataAt, p, edlen);
-      p += (edlen + 3) & ~3;
-    }
-    if (has & ElemHas.Verdict) {
-      const err = checkVerdict(load<i32>(p), load<u32>(p, 4));
-      if (err) return err;
-      memory.copy(e + dataAt, p, 8);
-      p += 8;
-    }
-    // Timeouts run from the ruleset's first packet (the load happened just before it): stored relative, flagged.
-    let rel: u64 = flags & SetFlags.Timeout && !(efl & SetElemFlags.IntervalEnd) ? load<u64>(q, SET_TIMEOUT) : 0;
-    if (has & ElemHas.Timeout) {
-      rel = load<u64>(p);
-      p += 8;
-    }
-    if (has & ElemHas.Expires) {
-      rel = load<u64>(p);
-      p += 8;
-    }
-    if (has & ElemHas.Comment) p += 4;
-    if (rel) store<u64>(e + expAt, EXPIRES_RELATIVE | (rel * 1000000));
+    const err = fillEntry(sd, e, pos, flags & SetFlags.Timeout && !(efl & SetElemFlags.IntervalEnd) ? load<u64>(q, SET_TIMEOUT) : 0);
+    if (err) return err;
+    const p = entryEnd;
     if (has & ElemHas.Exprs) {
       const slot = <usize>load<u32>(sd, SD_EXPRS) + <usize>(isCatchall ? cap : count) * xstride;
       memory.fill(slot, 0, xstride);
       const err = elemExprsCopy(p, pos + size, slot);
       if (err) return err;
     }
-    let ef: u32 = EntryFlags.Live;
-    if (efl & SetElemFlags.IntervalEnd) ef |= EntryFlags.IntervalEnd;
-    if (has & ElemHas.Open) ef |= EntryFlags.Open;
-    store<u32>(e + flagsAt, ef);
     if (isCatchall) store<u32>(sd, <u32>e, SD_CATCHALL);
     else if (kind != SetKind.Hash || hashAdd(sd, e)) count++;
     pos += size;
@@ -347,6 +341,60 @@ function buildSet(k: u32, sd: usize, tables: usize, ntables: u32): i32 {
       sortEntries(sd, tmp);
     } else sortEntries(sd, entries + <usize>cap * estride);
   }
+  return 0;
+}
+
+/** After fillEntry: where the element record's expressions start. */
+let entryEnd: usize = 0;
+
+/**
+ * Fills entry `e` of set `sd` (descriptor complete) from the element record
+ * at `pos` (framing checked): key, key end, data or verdict, expiry (the
+ * record's, else `rel` ms), flags. 0 or the load error.
+ */
+export function fillEntry(sd: usize, e: usize, pos: usize, rel: u64): i32 {
+  const kind = <i32>load<u8>(sd, SD_KIND);
+  const kstride = <usize>load<u16>(sd, SD_KSTRIDE);
+  const dataAt = <usize>load<u16>(sd, SD_DATA_AT);
+  const has = <i32>load<u8>(pos, ELEM_HAS);
+  const efl = <i32>load<u8>(pos, ELEM_FLAGS);
+  memory.fill(e, 0, <usize>load<u16>(sd, SD_ESTRIDE));
+  let p = pos + ELEM_KEY;
+  if (!(efl & SetElemFlags.Catchall)) {
+    memory.copy(e, p, kstride);
+    p += kstride;
+    if (has & ElemHas.KeyEnd) {
+      if (kind == SetKind.Ranges) memory.copy(e + kstride, p, kstride);
+      p += kstride;
+    } else if (kind == SetKind.Ranges) memory.copy(e + kstride, e, kstride);
+  }
+  if (has & ElemHas.Data) {
+    const edlen = <u32>load<u8>(pos, ELEM_DATA_LEN);
+    memory.copy(e + dataAt, p, edlen);
+    p += (edlen + 3) & ~3;
+  }
+  if (has & ElemHas.Verdict) {
+    const err = checkVerdict(load<i32>(p), load<u32>(p, 4));
+    if (err) return err;
+    memory.copy(e + dataAt, p, 8);
+    p += 8;
+  }
+  // Timeouts run from the ruleset's first packet (the load happened just before it): stored relative, flagged.
+  if (has & ElemHas.Timeout) {
+    rel = load<u64>(p);
+    p += 8;
+  }
+  if (has & ElemHas.Expires) {
+    rel = load<u64>(p);
+    p += 8;
+  }
+  if (has & ElemHas.Comment) p += 4;
+  if (rel) store<u64>(e + load<u16>(sd, SD_EXPIRES_AT), EXPIRES_RELATIVE | (rel * 1000000));
+  let ef: u32 = EntryFlags.Live;
+  if (efl & SetElemFlags.IntervalEnd) ef |= EntryFlags.IntervalEnd;
+  if (has & ElemHas.Open) ef |= EntryFlags.Open;
+  store<u32>(e + load<u16>(sd, SD_EFLAGS_AT), ef);
+  entryEnd = p;
   return 0;
 }
 
@@ -584,17 +632,22 @@ export function loadImage(len: u32): i32 {
   // Code, objects and state slots (a limit or numgen record is at least 16 bytes).
   const codeSize = secSize[8];
   const code = bump(codeSize);
-  const stateCap = codeSize / 16 + 1;
+  // Spare state slots, set descriptors and rule slots for commits that edit this ruleset in place (commit.ts).
+  const stateCap = codeSize / 16 + 1 + SPARE_STATE;
   const state = bump(<usize>stateCap * VM_STATE_SLOT_SIZE);
   if (!recordsOk(4, SET_RECORD_SIZE)) return loadFail(LoadError.Truncated, secOff[4]);
   const nsets = secCount[4];
-  const sets = bump(<usize>nsets * SD_SIZE);
+  const setCap = nsets + SPARE_SETS + (nsets >> 3);
+  const sets = bump(<usize>setCap * SD_SIZE);
   if (!recordsOk(6, OBJ_RECORD_SIZE)) return loadFail(LoadError.Truncated, secOff[6]);
   const nobjects = secCount[6];
   const objects = bump(<usize>nobjects * OB_SIZE);
   if (!recordsOk(7, RULE_RECORD_SIZE)) return loadFail(LoadError.Truncated, secOff[7]);
   const nrules = secCount[7];
-  const rules = bump(<usize>nrules * RU_SIZE);
+  // Each chain gets room to grow (chainRoom), and the array a tail for chains that outgrow theirs.
+  if (nrules > (<u32>slotCap) / RU_SIZE) return loadFail(LoadError.OutOfMemory, <u32>(nrules * RU_SIZE), <u32>slotCap);
+  const ruleCap = nrules + (nrules >> 3) + nchains * (CHAIN_ROOM_MIN + 1) + SPARE_RULES + (nrules >> 3);
+  const rules = bump(<usize>ruleCap * RU_SIZE);
   if (oom) return oomFail();
   memory.copy(code, sec(8), codeSize);
   verifyBegin(chains, nchains, sets, nsets, objects, nobjects, state, stateCap);
@@ -634,8 +687,10 @@ export function loadImage(len: u32): i32 {
   let first: u32 = 0;
   for (let c: u32 = 0; c < nchains; c++) {
     const ch = chains + <usize>c * CH_SIZE;
+    const cap = chainRoom(load<u32>(ch, CH_COUNT));
     store<u32>(ch, first, CH_FIRST);
-    first += load<u32>(ch, CH_COUNT);
+    store<u32>(ch, cap, CH_CAP);
+    first += cap;
   }
   for (let k: u32 = 0; k < nrules; k++) {
     const q = sec(7) + <usize>k * RULE_RECORD_SIZE;
@@ -690,11 +745,15 @@ export function loadImage(len: u32): i32 {
     }
   }
 
-  for (let k: u32 = 0; k < nrules; k++) {
-    const r = rules + <usize>k * RU_SIZE;
-    specializeRule(<usize>load<u32>(r, RU_CODE), <usize>load<u32>(r, RU_END), sets);
+  for (let c: u32 = 0; c < nchains; c++) {
+    const ch = chains + <usize>c * CH_SIZE;
+    const r0 = load<u32>(ch, CH_FIRST);
+    for (let k = r0; k < r0 + load<u32>(ch, CH_COUNT); k++) {
+      const r = rules + <usize>k * RU_SIZE;
+      specializeRule(<usize>load<u32>(r, RU_CODE), <usize>load<u32>(r, RU_END), sets);
+    }
   }
-  buildFast(rules, nrules, chains, nchains, sets);
+  buildFast(rules, chains, nchains, sets);
 
   err = buildHooks(rs, chains, nchains);
   if (err) return err;
@@ -708,6 +767,13 @@ export function loadImage(len: u32): i32 {
   store<u32>(rs, codeSize, RS_CODE_SIZE);
   store<u32>(rs, <u32>state, RS_STATE);
   store<u32>(rs, stateCap, RS_NSTATE);
+  store<u32>(rs, ruleCap, RS_RULE_CAP);
+  store<u32>(rs, first, RS_RULE_TOP);
+  store<u32>(rs, setCap, RS_SET_CAP);
+  store<u32>(rs, vStateNext, RS_STATE_NEXT);
+  store<u32>(rs, <u32>top, RS_TOP);
+  store<u32>(rs, <u32>end, RS_END);
+  store<u32>(rs, 0, RS_WASTE);
 
   // Commit: one switch; the old slot becomes the next load's scratch.
   activate(rs, sets, chains, rules, objects, state);
@@ -716,6 +782,8 @@ export function loadImage(len: u32): i32 {
   if (ctc) store<u32>(ctc, vCtFamilies, CTC_FAMILIES);
   store<u32>(ctl, <u32>rs, VM_ACTIVE);
   store<u32>(ctl, <u32>code, VM_CODE);
+  // Every record of a fresh load is in both generations; the cursor stays where it is.
+
   store<u32>(ctl, load<u32>(ctl, VM_GENERATION) + 1, VM_GENERATION);
   return LoadError.Ok;
 }

@@ -5,8 +5,9 @@
 
 import {
   HOST_SIZE, NFT_JUMP_STACK_SIZE, NFT_REG32_NUM, RECORDS_CAPACITY, RECORDS_HEADER_SIZE, RECORD_SIZE, VM_CTL_SIZE,
-  VM_ERR_ARG1, VM_ERR_ARG2, VM_ERR_ARG3, VM_ERR_ELEM, VM_ERR_INDEX, VM_ERR_INSN, VM_ERR_KIND, VM_ERR_RULE, VM_ERR_WHERE, VM_PRNG,
+  VM_ERR_ARG1, VM_ERR_ARG2, VM_ERR_ARG3, VM_ERR_ELEM, VM_ERR_INDEX, VM_ERR_INSN, VM_ERR_KIND, VM_ERR_RULE, VM_ERR_WHERE, VM_GEN_CURSOR, VM_PRNG,
 } from './abi';
+import { EntryFlags, RuleGen } from './layout';
 
 /** Control block (VM_* offsets). */
 export let ctl: usize = 0;
@@ -86,6 +87,17 @@ export let rtObjects: usize = 0;
 export let rtState: usize = 0;
 /** Active ruleset header, 0 = none. */
 export let rtRuleset: usize = 0;
+
+/** RU_FFLAGS bit of rules this packet must not see (RuleGen, by the generation cursor). */
+export let genSkip: u32 = RuleGen.Gen0Inactive;
+/** Entry flag bit of set elements this packet must not see (EntryFlags). */
+export let genSkipEntry: u32 = EntryFlags.Gen0Inactive;
+/** Reads the generation cursor: once per packet, so a packet sees one generation from its first rule to its last. */
+@inline export function readGenCursor(): void {
+  const cur = load<u32>(ctl, VM_GEN_CURSOR) & 1;
+  genSkip = <u32>RuleGen.Gen0Inactive << cur;
+  genSkipEntry = <u32>EntryFlags.Gen0Inactive << cur;
+}
 
 /** Makes the ruleset at `rs` the active one (the commit's single switch). */
 export function activate(rs: usize, sets: usize, chains: usize, rules: usize, objects: usize, state: usize): void {

@@ -89,6 +89,12 @@ export function verifyBegin(chains: usize, nchains: u32, sets: usize, nsets: u32
   vCtFamilies = 0;
 }
 
+/** Continues a loaded ruleset (commit.ts): its next free state slot and the ct families its rules track. */
+export function verifyResume(stateNext: u32, ctFamilies: u32): void {
+  vStateNext = stateNext;
+  vCtFamilies = ctFamilies;
+}
+
 /** Starts a rule (or a set's elements): its table and anonymous sets; no register written yet. */
 export function verifyRule(table: u32, family: u32, setFirst: u32, setCount: u32): void {
   vTable = table;

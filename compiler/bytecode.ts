@@ -9,7 +9,8 @@ import { NONE32, NONE8, Section } from '../assembly/abi.js';
 import { BytecodeError, Reader, Writer } from './bytecode-io.js';
 import { decodeInsn, encodeInsn, recordSize, type DecodeRefs, type EncodeRefs } from './bytecode-insn.js';
 import { decodeElement, decodeSet, encodeElement, encodeSet } from './bytecode-set.js';
-import type { ProgChain, ProgObject, ProgRule, Program } from './program.js';
+import type { ProgChain, ProgObject, ProgRule, ProgSet, Program } from './program.js';
+import type { SetElem } from './linearize.js';
 
 export { BytecodeError };
 export { programOf, type ProgChain, type ProgObject, type ProgRule, type ProgSet, type ProgTable, type Program } from './program.js';
@@ -56,8 +57,10 @@ class Encoder {
   /** Per table: name → index of chains, named sets and objects. */
   private readonly names: { chains: Map<string, number>; sets: Map<string, number>; objects: Map<string, number> }[];
 
-  constructor(private readonly p: Program) {
-    this.names = p.tables.map(() => ({ chains: new Map(), sets: new Map(), objects: new Map() }));
+  /** `fixed`: references already resolved to a loaded ruleset's indices (a patch image, encodePatch). */
+  constructor(private readonly p: Program, private readonly fixed?: Omit<EncodeRefs, 'str'>) {
+    this.names = fixed ? [] : p.tables.map(() => ({ chains: new Map(), sets: new Map(), objects: new Map() }));
+    if (fixed) return;
     const table = (t: number, what: () => string) => {
       if (!this.names[t]) throw new BytecodeError(`cannot encode ${what()}: no table ${t}`);
       return this.names[t];
@@ -87,6 +90,7 @@ class Encoder {
 
   /** References resolved within table `t` (cached: every rule of the table shares them). */
   refsIn(t: number): EncodeRefs {
+    if (this.fixed) return { ...this.fixed, str: this.str };
     return (this.refs[t] ??= this.makeRefs(t));
   }
 
@@ -156,12 +160,12 @@ class Encoder {
     }
   }
 
-  rules(w: Writer, code: Writer): void {
+  rules(w: Writer, code: Writer, setBase = 0): void {
     for (const r of this.p.rules) {
       const where = () => `rule ${r.handle}`;
       const chain = this.p.chains[r.chain];
-      if (!chain) throw new BytecodeError(`cannot encode ${where()}: no chain ${r.chain}`);
-      const refs = this.ruleRefs(r, this.refsIn(chain.table), where);
+      if (!chain && !this.fixed) throw new BytecodeError(`cannot encode ${where()}: no chain ${r.chain}`);
+      const refs = this.ruleRefs(r, this.refsIn(chain?.table ?? 0), where, setBase);
       const q = w.reserve(abi.RULE_RECORD_SIZE);
       const start = code.len;
       encoding(where, () => {
@@ -183,11 +187,11 @@ class Encoder {
   }
 
   /** A rule's own anonymous sets answer to their names first, in the order the rule uses them. */
-  private ruleRefs(r: ProgRule, table: EncodeRefs, where: () => string): EncodeRefs {
+  private ruleRefs(r: ProgRule, table: EncodeRefs, where: () => string, setBase: number): EncodeRefs {
     if (!r.anonSets.length) return table;
     const own = new Map<string, number[]>();
     r.anonSets.forEach((k, i) => {
-      const s = this.p.sets[k];
+      const s = this.p.sets[k - setBase];
       if (!s || k !== r.anonSets[0]! + i) throw new BytecodeError(`cannot encode ${where()}: its anonymous sets are not consecutive sets`);
       own.set(s.name, [...(own.get(s.name) ?? []), k]);
     });
@@ -245,6 +249,37 @@ export function encodeBytecode(p: Program): Uint8Array {
     [tables, p.tables.length], [chains, p.chains.length], [sets, p.sets.length], [elements, elementCount],
     [objects, p.objects.length], [rules, p.rules.length], [code, records],
   ]);
+}
+
+/**
+ * A patch image for an in-place commit (assembly/commit.ts txAddRule): one
+ * rule and its anonymous sets, its chain, set and object references
+ * already the loaded ruleset's indices (`refs`; the rule's own sets are
+ * `rule.anonSets`, numbered from `setBase`, the loaded ruleset's set count).
+ */
+export function encodePatch(rule: ProgRule, anonSets: ProgSet[], setBase: number, refs: Omit<EncodeRefs, 'str'>): Uint8Array {
+  const p: Program = { tables: [], chains: [], sets: anonSets, objects: [], rules: [rule] };
+  const e = new Encoder(p, refs);
+  const sets = new Writer(anonSets.length * abi.SET_RECORD_SIZE + 4);
+  const elements = new Writer(anonSets.length * 32 + 4);
+  const rules = new Writer(abi.RULE_RECORD_SIZE);
+  const code = new Writer(64);
+  e.sets(sets, elements);
+  e.rules(rules, code, setBase);
+  let elementCount = 0;
+  for (const s of anonSets) elementCount += s.elements.length;
+  return e.finish([
+    [new Writer(4), 0], [new Writer(4), 0], [sets, anonSets.length], [elements, elementCount],
+    [new Writer(4), 0], [rules, 1], [code, rule.insns.length],
+  ]);
+}
+
+/** Element records (the image's element format) of set `s`, for assembly/commit.ts txAddElements / txDelElements. */
+export function encodeElements(s: ProgSet, elements: SetElem[], refs: Omit<EncodeRefs, 'str'>): Uint8Array {
+  const w = new Writer(elements.length * 32 + 4);
+  const r: EncodeRefs = { ...refs, str: () => NONE32 };
+  elements.forEach((el, j) => encoding(() => `element ${j}`, () => encodeElement(w, el, s, r)));
+  return w.finish();
 }
 
 // ---------------------------------------------------------------------------
@@ -323,6 +358,9 @@ class Decoder {
     if (s.count * size !== s.size) throw new BytecodeError(`${name} section: ${s.count} records of ${size} bytes do not fill ${s.size} bytes`);
     return Array.from({ length: s.count }, (_, k) => s.offset + k * size);
   }
+
+  /** refsIn(table, []) per table, for the rules that own no anonymous set. */
+  private readonly plainRefs: DecodeRefs[] = [];
 
   /** Index → name within `table`; a rule passes the anonymous sets it owns, the only ones it may use. */
   refsIn(table: number, own?: number[]): DecodeRefs {
@@ -461,11 +499,15 @@ class Decoder {
       const end = start + r.u32(q + abi.RULE_CODE_SIZE);
       if (start !== this.codeAt) throw new BytecodeError(`code of ${where()} is not at code offset ${this.codeAt - code.offset}`);
       if (end > code.end) throw new BytecodeError(`truncated code of ${where()} at offset ${start}`);
-      const refs = this.refsIn(this.p.chains[chain]!.table, rule.anonSets);
+      const table = this.p.chains[chain]!.table;
+      // Rules without anonymous sets share their table's references (one set of closures, not one per rule).
+      const refs = nsets ? this.refsIn(table, rule.anonSets) : (this.plainRefs[table] ??= this.refsIn(table, []));
       const n = r.u16(q + abi.RULE_INSN_COUNT);
       let pc = start;
-      for (let j = 0; j < n; j++) {
-        const iw = () => `insn ${j} of rule ${handle}`;
+      // One closure per rule: it is only called while instruction j is decoded.
+      let j = 0;
+      const iw = () => `insn ${j} of rule ${handle}`;
+      for (; j < n; j++) {
         const size = recordSize(r, pc, end, iw);
         rule.insns.push(decodeInsn(r, pc, size, refs, iw));
         pc += size;

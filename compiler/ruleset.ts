@@ -59,6 +59,12 @@ export interface CompileResult {
   tables: Map<string, TableState>;
   /** The parsed commands, for the kernel-level checks of compiler/validate.ts. */
   cmds: Cmd[];
+  /**
+   * Evaluates more commands after these, as if they came later in the same
+   * files (compiler/transaction.ts's in-place commits): their outputs and
+   * diagnostics are appended; returns the diagnostics they raised.
+   */
+  resume(cmds: Cmd[], opts?: CompileOptions): Diagnostic[];
 }
 
 /** Compiles a ruleset source: parse, evaluate, linearize. Never throws on bad input. */
@@ -104,9 +110,22 @@ function compileParts(parts: (Source | Cmd[])[], read?: FileReader): CompileResu
   for (const p of parts) cmds.push(...(Array.isArray(p) ? p : parseSource(p, diags, read)));
   const tables = new Map<string, TableState>();
   const outputs: Output[] = [];
+  let ev = new Evaluator(tables, outputs, diags);
   // Syntax errors stop nft before evaluation.
-  if (diags.blocking === 0) new Evaluator(tables, outputs, diags).run(cmds);
-  return { outputs, diagnostics: diags.list, tables, cmds };
+  if (diags.blocking === 0) ev.run(cmds);
+  const result: CompileResult = {
+    outputs, diagnostics: diags.list, tables, cmds,
+    resume(more, opts = {}) {
+      const d = new Diagnostics();
+      ev = new Evaluator(tables, outputs, d, ev);
+      const next = ev;
+      withInterfaces(opts.interfaces, () => next.run(more));
+      cmds.push(...more);
+      result.diagnostics.push(...d.list);
+      return d.list;
+    },
+  };
+  return result;
 }
 
 /**
@@ -121,7 +140,15 @@ export function blockGroups(body: Cmd[]): [Cmd[], Cmd[], Cmd[], Cmd[], Cmd[]] {
 }
 
 class Evaluator {
-  constructor(private tables: Map<string, TableState>, private out: Output[], private diags: Diagnostics) {}
+  constructor(private tables: Map<string, TableState>, private out: Output[], private diags: Diagnostics, from?: Evaluator) {
+    // Resuming: the same knowledge of the sets (what they hold, what is committed).
+    if (from) {
+      this.intervalSets = from.intervalSets;
+      this.committed = from.committed;
+      this.committedSets = from.committedSets;
+      this.held = from.held;
+    }
+  }
 
   private guard(f: () => void): void {
     try {

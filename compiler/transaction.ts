@@ -14,11 +14,12 @@
 
 import type { Cmd } from './ast.js';
 import { Diagnostics, formatDiagnostic, msg, type Diagnostic } from './diagnostics.js';
-import { compileSources, parseSource, type CompileOptions, type CompileResult } from './ruleset.js';
+import { compileSources, parseSource, type CompileOptions, type CompileResult, type CompiledRule, type Output } from './ruleset.js';
 import type { FileReader } from './parser/index.js';
 import type { Source } from './source.js';
 import { validateBatch } from './validate.js';
-import { replayRuleset, type LRule, type LTable, type ReplayProblem } from './list/state.js';
+import { Replayer, replayRuleset, type LRule, type LTable, type ReplayProblem } from './list/state.js';
+import type { SetDef, SetElem } from './linearize.js';
 import { listRuleset, type ListOptions } from './list.js';
 import { OBJECT_TYPES, objectState, progSet, type Program, type ProgRule, type ProgSet } from './program.js';
 import { cacheOf, enoentHint, handleProblem, inUse, jumpDepth } from './transaction-checks.js';
@@ -32,16 +33,45 @@ export class TransactionError extends Error {
 }
 
 /** A checked next generation, not yet committed. */
-export interface Generation {
-  /** Every accepted transaction's commands, this one last. */
-  parts: Cmd[][];
-  result: CompileResult;
-  tables: LTable[];
-  /** The image to load; `rules[k]` is `ruleRefs[k]`. */
-  program: Program;
-  ruleRefs: { table: LTable; rule: LRule }[];
-  /** The kernel's table handle counter after this generation. */
-  tableHandle: number;
+export class Generation {
+  private image?: { program: Program; ruleRefs: { table: LTable; rule: LRule }[] };
+
+  constructor(
+    /** Every accepted transaction's commands, this one last. */
+    public parts: Cmd[][],
+    readonly result: CompileResult,
+    readonly tables: LTable[],
+    /** The kernel's table handle counter after this generation. */
+    readonly tableHandle: number,
+  ) {}
+
+  /** The image to load; `rules[k]` is `ruleRefs[k]` (made when first asked for, again after an in-place commit). */
+  get program(): Program {
+    return (this.image ??= programOfTables(this.tables, this.result)).program;
+  }
+
+  get ruleRefs(): { table: LTable; rule: LRule }[] {
+    return (this.image ??= programOfTables(this.tables, this.result)).ruleRefs;
+  }
+
+  /** An in-place commit changed the tables. */
+  changed(): void {
+    this.image = undefined;
+  }
+}
+
+/** A change the VM makes in place (assembly/commit.ts), in the kernel's tables' terms. */
+export type InPlaceOp =
+  /** `mode` 0 at the end, 1 at the start, 2 after the rule with handle `ref`, 3 before it */
+  | { k: 'addRule'; table: LTable; chain: string; rule: CompiledRule; handle: number; mode: 0 | 1 | 2 | 3; ref: number }
+  | { k: 'delRule'; table: LTable; chain: string; handle: number }
+  | { k: 'addElements' | 'delElements'; table: LTable; set: SetDef; elements: SetElem[] };
+
+/** A transaction checked and applied to the compiler's state, to be made in place: `done` once the VM has it, else `undo`. */
+export interface InPlace {
+  ops: InPlaceOp[];
+  done(): void;
+  undo(): void;
 }
 
 /** Handles a rejected batch consumed (the kernel allocates them as it goes and never gives them back). */
@@ -90,8 +120,67 @@ export class LiveRuleset {
 
   /** Makes `g` (from prepare, on this generation) the current generation. */
   commit(g: Generation): void {
-    this.gen = { ...g, parts: this.compact(g.parts) };
+    g.parts = this.compact(g.parts);
+    this.gen = g;
     this.consumed = { tables: 0, perTable: {} };
+  }
+
+  /**
+   * `text` as a transaction the VM can make in place, O(change): only rules
+   * added, inserted or deleted in existing chains (no jumps, maps of
+   * verdicts, dynamic sets or named objects) and elements of existing
+   * plain hash sets. The new commands are evaluated after the current
+   * generation's (the compiler's state carries on) and replayed into its
+   * tables. Anything else, or anything nft or the kernel would refuse,
+   * returns undefined with nothing changed: prepare() then does it the
+   * whole way and finds the error.
+   */
+  planInPlace(text: string, name = 'transaction.nft'): InPlace | undefined {
+    const src: Source = { name, text };
+    const diags = new Diagnostics();
+    const cmds = parseSource(src, diags, this.opts.read);
+    const tables = new Map(this.gen.tables.map((t) => [`${t.family} ${t.name}`, t] as [string, LTable]));
+    if (diags.count || !cmds.length || !cmds.every((c) => inPlaceCmd(c, tables))) return undefined;
+    const boundary: Cmd = { k: 'handles', tables: this.consumed.tables, perTable: this.consumed.perTable, span: { src, start: 0, end: 0 } };
+    const result = this.gen.result;
+    const from = result.outputs.length;
+    const setCounts = [...result.tables.values()].map((t) => t.sets.size);
+    const undo = () => {
+      // The compiler's and the replay's state moved on: both again from the history.
+      this.gen = this.build(this.gen.parts).gen!;
+    };
+    const errors = result.resume([boundary, ...cmds], this.opts);
+    if (errors.length || [...result.tables.values()].some((t, k) => t.sets.size !== setCounts[k])) {
+      undo();
+      return undefined;
+    }
+    const problems: ReplayProblem[] = [];
+    const rp = new Replayer(tables, this.gen.tableHandle, problems);
+    const ops: InPlaceOp[] = [];
+    let ruleCmd: (Cmd & { k: 'rule' }) | undefined;
+    for (const o of result.outputs.slice(from)) {
+      const op = inPlaceOp(o, tables, ruleCmd);
+      if (op === false) {
+        undo();
+        return undefined;
+      }
+      if (op) ops.push(op);
+      if (o.k === 'cmd') ruleCmd = o.cmd.k === 'rule' ? o.cmd : undefined;
+      rp.feed(o);
+      if (problems.length) {
+        undo();
+        return undefined;
+      }
+    }
+    return {
+      ops,
+      done: () => {
+        this.gen.parts.push([boundary, ...cmds]);
+        this.gen.changed();
+        this.consumed = { tables: 0, perTable: {} };
+      },
+      undo,
+    };
   }
 
   /**
@@ -193,8 +282,7 @@ export class LiveRuleset {
     const out = { tableHandle: 0 };
     const tables = replayRuleset(result, problems, out);
     for (const p of problems) if (mine({ span: p.cmd.span, message: '' })) errors.push(handleProblem(p));
-    const { program, ruleRefs } = programOfTables(tables, result);
-    const gen: Generation = { parts, result, tables, program, ruleRefs, tableHandle: out.tableHandle };
+    const gen = new Generation(parts, result, tables, out.tableHandle);
     if (src && !errors.length) {
       errors.push(...inUse(tables, result, parts[parts.length - 1]!));
       if (!errors.length) errors.push(...jumpDepth(tables, result, src));
@@ -203,6 +291,57 @@ export class LiveRuleset {
     if (src) for (let k = 0; k < errors.length; k++) errors[k] = enoentHint(errors[k]!, parts[parts.length - 1]!, cacheOf(this.gen.tables, tables));
     return { gen, errors, sent: true };
   }
+}
+
+/** Statements that need more than an in-place commit checks: jumps (depth and loops), verdict maps, sets the packet path fills, named objects. */
+const NOT_IN_PLACE = new Set(['vmap', 'objref', 'flowoffload', 'dynset', 'meter']);
+
+/** A command an in-place commit may hold (the rest of the checks come with its outputs). */
+function inPlaceCmd(c: Cmd, tables: Map<string, LTable>): boolean {
+  const t = 'table' in c && typeof c.table === 'string' ? tables.get(`${c.family} ${c.table}`) : undefined;
+  if (!t) return false;
+  if (c.k === 'rule') {
+    if (c.op === 'delete') return c.handle !== undefined;
+    if (c.op !== 'add' && c.op !== 'insert') return false;
+    return c.rule.stmts.every((st) => !NOT_IN_PLACE.has(st.k) && !(st.k === 'verdict' && st.v.chain !== undefined));
+  }
+  if (c.k === 'element') {
+    const s = t.sets.get(c.set);
+    // Interval sets merge and split ranges; constant sets take no elements; a size limit needs the kernel's count.
+    if (!s || s.def.flags & (2 | 4) || s.def.size !== undefined) return false;
+    const timeouts = c.elems.some((e) => e.timeout !== undefined || e.expires !== undefined);
+    return !timeouts || !!(s.def.flags & 0x10);
+  }
+  return false;
+}
+
+/** The in-place change an output makes (undefined: none; false: one the VM cannot make in place). */
+function inPlaceOp(o: Output, tables: Map<string, LTable>, ruleCmd: (Cmd & { k: 'rule' }) | undefined): InPlaceOp | undefined | false {
+  if (o.k === 'cmd') {
+    const c = o.cmd;
+    if (c.k !== 'rule' || c.op !== 'delete') return undefined;
+    const t = tables.get(`${c.family} ${c.table}`)!;
+    return { k: 'delRule', table: t, chain: c.chain, handle: c.handle! };
+  }
+  if (o.k === 'rule') {
+    const r = o.rule;
+    const t = tables.get(`${r.family} ${r.table}`);
+    const ch = t?.chains.get(r.chain);
+    if (!t || !ch || !ruleCmd || ruleCmd.chain !== r.chain) return false;
+    if (r.insns.some((i) => i.op === 'dynset' || i.op === 'objref' || (i.op === 'immediate_verdict' && i.v.chain !== undefined))) return false;
+    const insert = ruleCmd.op === 'insert';
+    let ref = ruleCmd.position ?? ruleCmd.handle;
+    if (ref === undefined && ruleCmd.index !== undefined) ref = ch.rules[ruleCmd.index]?.handle ?? -1;
+    if (ref === -1) return false;
+    const mode = ref === undefined ? (insert ? 1 : 0) : insert ? 3 : 2;
+    return { k: 'addRule', table: t, chain: r.chain, rule: r, handle: t.next + r.anonSets.length, mode, ref: ref ?? 0 };
+  }
+  if (o.k === 'elements' || o.k === 'delElements') {
+    const t = tables.get(`${o.set.family} ${o.set.table}`);
+    if (!t || t.sets.get(o.set.name)?.def !== o.set) return false;
+    return { k: o.k === 'elements' ? 'addElements' : 'delElements', table: t, set: o.set, elements: o.elements };
+  }
+  return o.k === 'set' || o.k === 'flushSet' || o.k === 'chain' || o.k === 'obj' ? false : undefined;
 }
 
 /**

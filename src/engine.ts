@@ -5,6 +5,7 @@
 // `const e = await Engine.create({ wasm }); e.load(text); e.evaluate([{ data, iif: 2 }])`.
 
 import * as abi from '../assembly/abi.js';
+import * as layout from '../assembly/layout.js';
 import { decodeBytecode, encodeBytecode, programOf, type Program } from '../compiler/bytecode.js';
 import { checkRuleset, renderDiagnostics, type FileReader } from '../compiler/index.js';
 import { compileHost, hookPath, writeHost, type CompiledHost, type HookPath, type HostModel } from './host.js';
@@ -218,7 +219,20 @@ interface Exports {
   ctInit?(hashsize: number, max: number, ext: number): number;
   ctAddr?(): number;
   ctAdvance?(t: bigint): number;
+  txBegin(): number;
+  txAddRule(len: number, mode: number, ref: number): number;
+  txDelRule(chain: number, handle: number): number;
+  txAddElements(set: number, n: number, len: number): number;
+  txDelElements(set: number, n: number, len: number): number;
+  txCommit(): number;
+  txAbort(): void;
 }
+
+/** One step of an in-place commit (Engine.commitInPlace; assembly/commit.ts). */
+export type InPlaceStep =
+  | { op: 'addRule'; image: Uint8Array; mode: number; ref: number }
+  | { op: 'delRule'; chain: number; handle: number }
+  | { op: 'addElements' | 'delElements'; set: number; count: number; records: Uint8Array };
 
 /** Decodes a CtEvent record: the entry snapshot at REC_B, its extension after it (when the table has one). */
 function ctEventOf(mem: Uint8Array, view: DataView, ctc: number, recs: number, rec: VmRecord, packet: number | undefined, time: bigint | undefined): CtEvent {
@@ -244,8 +258,11 @@ export class Engine {
   private host: CompiledHost = compileHost({ interfaces: [] });
   /** Cached hook paths of IPv4 packets (pathOf), cleared with the host model. */
   private readonly paths = new Map<number, HookPath>();
-  /** The loaded ruleset, decoded (names for messages, counters). */
-  program?: Program;
+  /** The loaded ruleset (names for messages, counters): decoded from the image, or what in-place commits made of it. */
+  get program(): Program | undefined {
+    return this.programOf?.();
+  }
+  private programOf?: () => Program | undefined;
   /** The loaded image. */
   image?: Uint8Array;
   /** Address of the conntrack control block (0: no table). */
@@ -377,11 +394,72 @@ export class Engine {
     this.tx = undefined;
     this.seed = typeof input === 'string' ? { text: input, name, ...(read ? { read } : {}) } : undefined;
     // The VM may accept a non-canonical image the decoder refuses; names are then unavailable.
+    let program: Program | undefined;
     try {
-      this.program = decodeBytecode(this.image);
+      program = decodeBytecode(this.image);
     } catch {
-      this.program = undefined;
+      program = undefined;
     }
+    this.programOf = () => program;
+  }
+
+  /**
+   * Applies `steps` to the running ruleset as one in-place transaction
+   * (assembly/commit.ts): all of them into the next generation, then one
+   * flip of the generation cursor. If the VM cannot make one of them in
+   * place (no spare room, a kind of change it leaves to a whole load) or
+   * refuses it, nothing changes and the result is false: the caller then
+   * loads the whole next generation. `program` describes the ruleset after.
+   */
+  commitInPlace(steps: InPlaceStep[], program: () => Program): boolean {
+    const x = this.x;
+    const img = x.imageAddr();
+    if (x.txBegin() !== abi.LoadError.Ok) return false;
+    for (const s of steps) {
+      let rc: number;
+      if (s.op === 'delRule') rc = x.txDelRule(s.chain, s.handle);
+      else {
+        const bytes = s.op === 'addRule' ? s.image : s.records;
+        if (bytes.length > x.imageSize()) rc = abi.LoadError.Truncated;
+        else {
+          this.mem.set(bytes, img);
+          rc = s.op === 'addRule' ? x.txAddRule(bytes.length, s.mode, s.ref) : s.op === 'addElements' ? x.txAddElements(s.set, s.count, bytes.length) : x.txDelElements(s.set, s.count, bytes.length);
+        }
+      }
+      if (rc !== abi.LoadError.Ok) {
+        x.txAbort();
+        return false;
+      }
+    }
+    x.txCommit();
+    let cached: Program | undefined;
+    this.programOf = () => (cached ??= program());
+    return true;
+  }
+
+  /**
+   * The active generation's rules in program order (chain by chain, as the
+   * image lists them), each as the range of its records in the VM's copy
+   * of the code: in-place commits add rules anywhere in memory.
+   */
+  private activeRules(): { chain: number; handle: number; code: number; end: number }[] {
+    const v = this.view;
+    const rs = v.getUint32(this.x.ctlAddr() + abi.VM_ACTIVE, true);
+    if (!rs) return [];
+    const skip = layout.RuleGen.Gen0Inactive << (v.getUint32(this.x.ctlAddr() + abi.VM_GEN_CURSOR, true) & 1);
+    const chains = v.getUint32(rs + layout.RS_CHAINS, true);
+    const rules = v.getUint32(rs + layout.RS_RULES, true);
+    const out: { chain: number; handle: number; code: number; end: number }[] = [];
+    for (let c = 0; c < v.getUint32(rs + layout.RS_NCHAINS, true); c++) {
+      const ch = chains + c * layout.CH_SIZE;
+      const first = v.getUint32(ch + layout.CH_FIRST, true);
+      for (let i = 0; i < v.getUint32(ch + layout.CH_COUNT, true); i++) {
+        const r = rules + (first + i) * layout.RU_SIZE;
+        if (this.mem[r + layout.RU_FFLAGS]! & skip) continue;
+        out.push({ chain: c, handle: v.getUint32(r + layout.RU_HANDLE, true), code: v.getUint32(r + layout.RU_CODE, true), end: v.getUint32(r + layout.RU_END, true) });
+      }
+    }
+    return out;
   }
 
   /**
@@ -489,27 +567,15 @@ export class Engine {
   /** The counter of every rule that has one: rule handle → packets and bytes (first counter of the rule). */
   ruleCounters(): Map<number, { chain: string; packets: bigint; bytes: bigint }> {
     const out = new Map<number, { chain: string; packets: bigint; bytes: bigint }>();
-    const img = this.image;
-    if (!img || !this.program) return out;
-    const iv = new DataView(img.buffer, img.byteOffset, img.byteLength);
-    const secEntry = (id: number) => abi.BC_HEADER_SIZE + (id - 1) * abi.BC_SECTION_ENTRY_SIZE;
-    const rulesOff = iv.getUint32(secEntry(abi.Section.Rules) + abi.SEC_OFFSET, true);
-    const code = this.codeBase();
-    this.program.rules.forEach((r, k) => {
-      const q = rulesOff + k * abi.RULE_RECORD_SIZE;
-      let p = code + iv.getUint32(q + abi.RULE_CODE, true);
-      const end = p + iv.getUint32(q + abi.RULE_CODE_SIZE, true);
-      while (p < end) {
-        if (this.mem[p] === abi.Op.Counter) {
-          out.set(r.handle, {
-            chain: this.program!.chains[r.chain]!.name,
-            packets: this.view.getBigUint64(p + abi.COUNTER_PKTS, true), bytes: this.view.getBigUint64(p + abi.COUNTER_BYTES, true),
-          });
-          break;
-        }
-        p += this.view.getUint16(p + 2, true);
+    const program = this.program;
+    if (!program) return out;
+    for (const r of this.activeRules()) {
+      for (let p = r.code; p < r.end; p += this.view.getUint16(p + 2, true)) {
+        if (this.mem[p] !== abi.Op.Counter) continue;
+        out.set(r.handle, { chain: program.chains[r.chain]!.name, packets: this.view.getBigUint64(p + abi.COUNTER_PKTS, true), bytes: this.view.getBigUint64(p + abi.COUNTER_BYTES, true) });
+        break;
       }
-    });
+    }
     return out;
   }
 
@@ -530,13 +596,9 @@ export class Engine {
       if (this.mem[p] === abi.Op.Last) return { op: 'last', used: this.mem[p + abi.LAST_SET] ? this.view.getBigUint64(p + abi.LAST_TIME, true) : undefined };
       return undefined;
     };
-    const rulesOff = secOff(abi.Section.Rules);
-    const rules = this.program.rules.map((_, k) => {
-      const q = rulesOff + k * abi.RULE_RECORD_SIZE;
-      let p = code + iv.getUint32(q + abi.RULE_CODE, true);
-      const end = p + iv.getUint32(q + abi.RULE_CODE_SIZE, true);
+    const rules = this.activeRules().map((r) => {
       const out: LiveState[] = [];
-      for (; p < end; p += this.view.getUint16(p + 2, true)) {
+      for (let p = r.code; p < r.end; p += this.view.getUint16(p + 2, true)) {
         const st = at(p);
         if (st) out.push(st);
       }

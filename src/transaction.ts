@@ -5,20 +5,22 @@
 // exactly the old or exactly the new ruleset. The kernel's counterpart is
 // nf_tables_commit. `engine.apply('add rule inet f input tcp dport 80 accept')`.
 
-import { encodeBytecode } from '../compiler/bytecode.js';
+import { encodeBytecode, encodeElements, encodePatch } from '../compiler/bytecode.js';
+import { SetFlags } from '../assembly/abi.js';
 import { printInsn, type Insn } from '../compiler/insn.js';
 import { LiveRuleset, type Generation } from '../compiler/transaction.js';
 import type { ListOptions } from '../compiler/list.js';
 import type { ObjDecl } from '../compiler/ast.js';
-import type { ProgObject } from '../compiler/program.js';
+import { progSet, type ProgObject, type ProgRule, type Program } from '../compiler/program.js';
 import type { FileReader } from '../compiler/index.js';
-import type { LiveState } from './engine.js';
+import type { InPlaceStep, LiveState } from './engine.js';
 
 export { TransactionError } from '../compiler/transaction.js';
 
 /** What Transactions needs of the engine: its atomic image load and the live counters. */
 export interface LoadTarget {
   load(image: Uint8Array): void;
+  commitInPlace(steps: InPlaceStep[], program: () => Program): boolean;
   liveStates(): { rules: LiveState[][]; objects: (LiveState | undefined)[] };
 }
 
@@ -53,12 +55,54 @@ export class Transactions {
    * and then leaves the running ruleset and the listing as they were.
    */
   apply(text: string, name = 'transaction.nft'): Generation {
+    // O(change) when the VM can make it in place (assembly/commit.ts), else the whole next generation.
+    if (this.loaded && this.loaded === this.live.current && this.applyInPlace(text, name)) return this.loaded;
     const g = this.live.prepare(text, name);
     this.carryState(g);
     this.engine.load(encodeBytecode(g.program));
     this.live.commit(g);
     this.loaded = this.live.current;
+    this.indexes = indexesOf(this.loaded.program);
     return this.loaded;
+  }
+
+  /** The loaded image's chain, set and object indices by table (in-place commits keep them; new anonymous sets come after). */
+  private indexes?: LoadedIndexes;
+
+  private applyInPlace(text: string, name: string): boolean {
+    const idx = this.indexes;
+    if (!idx) return false;
+    const plan = this.live.planInPlace(text, name);
+    if (!plan) return false;
+    let nsets = idx.nsets;
+    let steps: InPlaceStep[];
+    try {
+      steps = plan.ops.map((op): InPlaceStep => {
+        const t = idx.tables.get(`${op.table.family} ${op.table.name}`)!;
+        if (op.k === 'delRule') return { op: 'delRule', chain: t.chain(op.chain), handle: op.handle };
+        if (op.k === 'addRule') {
+          const first = nsets;
+          const anon = op.rule.anonSets.map((s, k) => ({ ...progSet(t.index, op.handle - op.rule.anonSets.length + k, s), elements: s.elements }));
+          nsets += anon.length;
+          const rule: ProgRule = { chain: t.chain(op.chain), handle: op.handle, anonSets: anon.map((_, k) => first + k), insns: op.rule.insns };
+          if (op.rule.comment !== undefined) rule.comment = op.rule.comment;
+          return { op: 'addRule', image: encodePatch(rule, anon, first, t), mode: op.mode, ref: op.ref };
+        }
+        const set = progSet(t.index, 0, op.set);
+        return { op: op.k, set: t.set(op.set.name), count: op.elements.length, records: encodeElements(set, op.elements, t) };
+      });
+    } catch {
+      plan.undo();
+      return false;
+    }
+    const live = this.live;
+    if (!this.engine.commitInPlace(steps, () => live.current.program)) {
+      plan.undo();
+      return false;
+    }
+    plan.done();
+    idx.nsets = nsets;
+    return true;
   }
 
   /**
@@ -112,6 +156,40 @@ export class Transactions {
     }
     return this.live.list(opts);
   }
+}
+
+/** Name → index resolution of one table of a loaded image. */
+interface TableIndexes {
+  index: number;
+  chain(name: string): number;
+  set(name: string): number;
+  object(name: string): number;
+}
+
+interface LoadedIndexes {
+  tables: Map<string, TableIndexes>;
+  /** Sets the VM holds (in-place commits add anonymous ones at the end). */
+  nsets: number;
+}
+
+function indexesOf(p: Program): LoadedIndexes {
+  const maps = p.tables.map(() => ({ chains: new Map<string, number>(), sets: new Map<string, number>(), objects: new Map<string, number>() }));
+  p.chains.forEach((c, k) => maps[c.table]!.chains.set(c.name, k));
+  p.sets.forEach((s, k) => {
+    if (!(s.flags & SetFlags.Anonymous)) maps[s.table]!.sets.set(s.name, k);
+  });
+  p.objects.forEach((o, k) => maps[o.table]!.objects.set(o.name, k));
+  const find = (m: Map<string, number>, what: string) => (name: string) => {
+    const k = m.get(name);
+    if (k === undefined) throw new Error(`no ${what} ${name} in the loaded image`);
+    return k;
+  };
+  const tables = new Map<string, TableIndexes>();
+  p.tables.forEach((t, k) => {
+    const m = maps[k]!;
+    tables.set(`${t.family} ${t.name}`, { index: k, chain: find(m.chains, 'chain'), set: find(m.sets, 'set'), object: find(m.objects, 'object') });
+  });
+  return { tables, nsets: p.sets.length };
 }
 
 /** A named object's identity across generations: table, type and name. */

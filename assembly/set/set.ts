@@ -4,6 +4,7 @@
 // search for single-field intervals, and per-field range scans for
 // concatenated intervals. `tcp dport { 22, 80 }` is a Hash set of 2-byte keys.
 
+import { genSkipEntry } from '../mem';
 import { EntryFlags, SD_BUCKETS, SD_CAPACITY, SD_COUNT, SD_DATA_AT, SD_EFLAGS_AT, SD_ENTRIES, SD_ESTRIDE, SD_EXPIRES_AT, SD_FIELD_LEN, SD_KEYEND_AT, SD_KIND, SD_KLEN, SD_LIVE, SD_MASK, SD_NFIELDS, SD_SIZE, SetKind } from '../layout';
 
 /** Address of set descriptor `k` in the array at `sets`. */
@@ -56,7 +57,8 @@ export function setEpochReset(): void {
 
 /** True when `e` holds an element that has not expired at `now`. */
 @inline export function entryLive(sd: usize, e: usize, now: u64): bool {
-  if (!(entryFlags(sd, e) & EntryFlags.Live)) return false;
+  // Live, and in the generation this packet sees.
+  if ((entryFlags(sd, e) & (EntryFlags.Live | genSkipEntry)) != EntryFlags.Live) return false;
   let exp = load<u64>(e + load<u16>(sd, SD_EXPIRES_AT));
   if (!exp) return true;
   if (exp & EXPIRES_RELATIVE) exp = setEpoch + (exp & ~EXPIRES_RELATIVE);
@@ -248,6 +250,21 @@ export function setDelete(sd: usize, k: usize): void {
   const e = <usize>load<u32>(sd, SD_ENTRIES) + <usize>(v - 1) * load<u16>(sd, SD_ESTRIDE);
   store<u32>(e + load<u16>(sd, SD_EFLAGS_AT), 0);
   store<u32>(b, 0xffffffff);
+}
+
+/** The entry holding key `k` in a Hash set, whatever its flags; 0 if none. */
+export function hashFind(sd: usize, k: usize): usize {
+  const b = hashProbe(sd, k, false);
+  const v = b ? load<u32>(b) : 0;
+  if (v == 0 || v == 0xffffffff) return 0;
+  return <usize>load<u32>(sd, SD_ENTRIES) + <usize>(v - 1) * load<u16>(sd, SD_ESTRIDE);
+}
+
+/** Takes entry `e` out of its Hash set's buckets (a tombstone in its place). */
+export function hashUnlink(sd: usize, e: usize): void {
+  const b = hashProbe(sd, e, false);
+  const idx = <u32>((e - <usize>load<u32>(sd, SD_ENTRIES)) / load<u16>(sd, SD_ESTRIDE));
+  if (b && load<u32>(b) == idx + 1) store<u32>(b, 0xffffffff);
 }
 
 /** Address of an entry's data. */

@@ -8,7 +8,7 @@
 import type { ChainDecl, Cmd, FlowtableDecl, ObjDecl, SetDecl } from '../ast.js';
 import type { SetDef, SetElem } from '../linearize.js';
 import type { VerdictData } from '../insn.js';
-import type { CompileResult, CompiledRule } from '../ruleset.js';
+import type { CompileResult, CompiledRule, Output } from '../ruleset.js';
 import { resolveHook } from '../chain.js';
 
 /** A rule and its handle. */
@@ -67,20 +67,34 @@ export interface ReplayProblem {
  * `problems`, reported there.
  */
 export function replayRuleset(r: CompileResult, problems?: ReplayProblem[], out?: { tableHandle: number }): LTable[] {
-  const tables = new Map<string, LTable>();
-  let tableHandle = 0;
-  let placement: Placement;
-  let lastCmd: Cmd | undefined;
-  const table = (family: string, name: string): LTable => {
+  const rp = new Replayer(new Map(), 0, problems);
+  for (const o of r.outputs) rp.feed(o);
+  if (out) out.tableHandle = rp.tableHandle;
+  return [...rp.tables.values()];
+}
+
+/**
+ * The replay's state: tables by `family name`, the table handle counter and
+ * the placement of the next rule. compiler/transaction.ts feeds a commit's
+ * outputs to one made over the current tables.
+ */
+export class Replayer {
+  private placement: Placement;
+  private lastCmd: Cmd | undefined;
+
+  constructor(readonly tables: Map<string, LTable>, public tableHandle: number, private readonly problems?: ReplayProblem[]) {}
+
+  private table(family: string, name: string): LTable {
     const key = `${family} ${name}`;
-    let t = tables.get(key);
+    let t = this.tables.get(key);
     if (!t) {
-      t = { family, name, handle: ++tableHandle, flags: [], chains: new Map(), sets: new Map(), objs: [], flowtables: [], next: 1, setOrder: [] };
-      tables.set(key, t);
+      t = { family, name, handle: ++this.tableHandle, flags: [], chains: new Map(), sets: new Map(), objs: [], flowtables: [], next: 1, setOrder: [] };
+      this.tables.set(key, t);
     }
     return t;
-  };
-  const chain = (t: LTable, d: ChainDecl, family: string): LChain => {
+  }
+
+  private chain(t: LTable, d: ChainDecl, family: string): LChain {
     let c = t.chains.get(d.name);
     if (!c) {
       c = { name: d.name, handle: t.next++, rules: [] };
@@ -90,17 +104,21 @@ export function replayRuleset(r: CompileResult, problems?: ReplayProblem[], out?
     if (d.policy) c.policy = d.policy;
     if (d.comment !== undefined) c.comment = d.comment;
     return c;
-  };
-  for (const o of r.outputs) {
+  }
+
+  /** Applies one output of the compiler. */
+  feed(o: Output): void {
+    const tables = this.tables;
+    const problems = this.problems;
     switch (o.k) {
       case 'cmd': {
         const c = o.cmd;
-        lastCmd = c;
-        placement = undefined;
+        this.lastCmd = c;
+        this.placement = undefined;
         if (c.k === 'table') {
           if (c.op === 'add' || c.op === 'create') {
             const known = tables.has(`${c.family} ${c.name}`);
-            const t = table(c.family, c.name);
+            const t = this.table(c.family, c.name);
             // The kernel updates an existing table's flags (none given: none); its comment stays.
             t.flags = c.flags ?? [];
             if (c.comment !== undefined && !known) t.comment = c.comment;
@@ -109,7 +127,7 @@ export function replayRuleset(r: CompileResult, problems?: ReplayProblem[], out?
         } else if (c.k === 'chain') {
           const t = tables.get(`${c.family} ${c.table}`);
           if (!t) break;
-          if (c.op === 'add' || c.op === 'create') chain(t, c.chain, c.family);
+          if (c.op === 'add' || c.op === 'create') this.chain(t, c.chain, c.family);
           else if (c.op === 'delete' || c.op === 'destroy') t.chains.delete(c.chain.name);
           else if (c.op === 'rename' && c.newName !== undefined) renameChain(t, c.chain.name, c.newName);
           else if (c.op === 'flush') {
@@ -121,7 +139,7 @@ export function replayRuleset(r: CompileResult, problems?: ReplayProblem[], out?
             const ch = tables.get(`${c.family} ${c.table}`)?.chains.get(c.chain);
             if (ch && !ch.rules.some((x) => x.handle === c.handle)) problems?.push({ cmd: c });
             if (ch) ch.rules = ch.rules.filter((x) => x.handle !== c.handle);
-          } else placement = { chain: c.chain, op: c.op, handle: c.handle, index: c.index, position: c.position, cmd: c };
+          } else this.placement = { chain: c.chain, op: c.op, handle: c.handle, index: c.index, position: c.position, cmd: c };
         } else if (c.k === 'set' && (c.op === 'delete' || c.op === 'destroy')) tables.get(`${c.family} ${c.table}`)?.sets.delete(c.set.name);
         else if (c.k === 'obj' && (c.op === 'delete' || c.op === 'destroy')) {
           const t = tables.get(`${c.family} ${c.table}`);
@@ -131,7 +149,7 @@ export function replayRuleset(r: CompileResult, problems?: ReplayProblem[], out?
           for (const k of [...tables.keys()]) if (!c.family || k.startsWith(`${c.family} `)) tables.delete(k);
         } else if (c.k === 'handles') {
           // Handles a rejected transaction took: the kernel's counters never go back.
-          tableHandle += c.tables;
+          this.tableHandle += c.tables;
           for (const [k, n] of Object.entries(c.perTable)) {
             const t = tables.get(k);
             if (t) t.next += n;
@@ -141,14 +159,14 @@ export function replayRuleset(r: CompileResult, problems?: ReplayProblem[], out?
       }
       case 'rule': {
         const rule = o.rule;
-        const t = table(rule.family, rule.table);
+        const t = this.table(rule.family, rule.table);
         for (const a of rule.anonSets) {
           t.setOrder.push(a);
           t.next++;
         }
         const ch = t.chains.get(rule.chain);
         if (!ch) break;
-        const p = placement?.chain === rule.chain ? placement : undefined;
+        const p = this.placement?.chain === rule.chain ? this.placement : undefined;
         // A replacement keeps the handle of the rule it replaces; a rule whose
         // reference is missing is refused before it gets a handle.
         const lr: LRule = { handle: p?.op === 'replace' ? p.handle! : t.next, rule };
@@ -158,9 +176,9 @@ export function replayRuleset(r: CompileResult, problems?: ReplayProblem[], out?
         break;
       }
       case 'set': {
-        const t = table(o.set.family, o.set.table);
+        const t = this.table(o.set.family, o.set.table);
         const old = t.sets.get(o.set.name);
-        const decl = lastCmd?.k === 'set' && lastCmd.set.name === o.set.name ? lastCmd.set : undefined;
+        const decl = this.lastCmd?.k === 'set' && this.lastCmd.set.name === o.set.name ? this.lastCmd.set : undefined;
         if (old) {
           old.def = o.set;
           old.elements = o.set.flags & 4 ? [...o.elements] : [...old.elements, ...o.elements];
@@ -191,20 +209,18 @@ export function replayRuleset(r: CompileResult, problems?: ReplayProblem[], out?
         break;
       }
       case 'obj': {
-        const c = lastCmd;
+        const c = this.lastCmd;
         if (c?.k === 'obj') {
-          const t = table(c.family, c.table);
+          const t = this.table(c.family, c.table);
           t.objs.push({ decl: c.obj, handle: t.next++ });
         } else if (c?.k === 'flowtable') {
-          const t = table(c.family, c.table);
+          const t = this.table(c.family, c.table);
           t.flowtables.push({ decl: c.ft, handle: t.next++ });
         }
         break;
       }
     }
   }
-  if (out) out.tableHandle = tableHandle;
-  return [...tables.values()];
 }
 
 /**

@@ -1,0 +1,448 @@
+// Commits that edit the active ruleset in place, O(change) (kernel:
+// nf_tables_api.c's transaction: nft_trans objects, generation masks,
+// nf_tables_commit / nf_tables_abort). A transaction adds rules and set
+// elements marked "not in the current generation" and marks deleted ones
+// "not in the next"; packets read the generation cursor once each (mem.ts
+// readGenCursor) and skip what their generation lacks; the commit flips the
+// cursor in one store, then makes new records visible in both generations
+// and retires deleted ones. Abort undoes the marks. What this file cannot do
+// in place (a chain or set definition, jumps, element expressions, or no
+// spare room) it refuses with LoadError.NoRoom, and the host loads the whole
+// next generation into the other slot instead (load.ts).
+// `add rule inet f input tcp dport 22 accept` → txBegin, txAddRule, txCommit.
+
+import {
+  DYNSET_EXPR_COUNT, ElemHas, ELEM_DATA_LEN, ELEM_FLAGS, ELEM_HAS, ELEM_KEY, ELEM_KEY_COUNT, ELEM_SIZE, IMMEDIATE_DREG, IMMEDIATE_VERDICT_CODE, LoadError, LoadWhere,
+  LOOKUP_DREG, Op, RULE_CHAIN, RULE_CODE, RULE_CODE_SIZE, RULE_HANDLE, RULE_SET_COUNT, RULE_SET_FIRST, SetData, VM_ERR_INSN, VM_GENERATION, VM_GEN_CURSOR,
+  CTC_FAMILIES, Verdict,
+} from './abi';
+import {
+  CH_CAP, CH_COUNT, CH_FAMILY, CH_FIRST, CH_SIZE, CH_TABLE, EntryFlags, RS_CHAINS, RS_END, RS_NCHAINS, RS_NOBJECTS, RS_NSETS, RS_NSTATE, RS_NTABLES,
+  RS_OBJECTS, RS_RULES, RS_RULE_CAP, RS_RULE_TOP, RS_SETS, RS_SET_CAP, RS_STATE, RS_STATE_NEXT, RS_TABLES, RS_TOP, RS_WASTE, RU_CHAIN, RU_CODE, RU_END,
+  RU_FFLAGS, RU_GKIND, RU_HANDLE, RU_SIZE, RU_SKIP, RuleGen, SD_BUCKETS, SD_CAPACITY, SD_COUNT, SD_DATA_KIND, SD_DLEN, SD_EFLAGS_AT, SD_ENTRIES, SD_ESTRIDE,
+  SD_EXPIRES_AT, SD_EXPRS, SD_KIND, SD_KSTRIDE, SD_LIVE, SD_NFIELDS, SD_TIMEOUT, SetKind,
+} from './layout';
+import { ctl, image, imageCap, loadFail, loadWhere, rtRuleset } from './mem';
+import { buildRule, buildRuns } from './fast';
+import { specializeRule } from './specialize';
+import { verifyBegin, verifyInsn, verifyResume, verifyRule, vCtFamilies, vSize, vStateNext } from './verify';
+import { buildSet, bump, bumpEnd, bumpFailed, bumpRegion, checkHeader, fillEntry, sec, secCount, secSize } from './load';
+import { EXPIRES_RELATIVE, hashAdd, hashFind, hashUnlink, setAddr, setEpoch } from './set/set';
+import { pTstamp } from './packet';
+import { ctc } from './ct/entry';
+
+/** What NoRoom says (ARG1). */
+const enum NoRoom {
+  Rules = 1,
+  Sets = 2,
+  Memory = 3,
+  Log = 4,
+  Kind = 5,
+  Entries = 6,
+}
+
+/** Transaction log entries: what to finish at commit or undo at abort. */
+const enum TxOp {
+  AddRule = 1,
+  DelRule = 2,
+  AddElem = 3,
+  DelElem = 4,
+}
+
+const LOG_MAX: i32 = 4096;
+/** (op, chain or set descriptor, handle or entry) per change. */
+const txLog = new StaticArray<u32>(LOG_MAX * 3);
+let txLen: i32 = 0;
+/** ct families the transaction's rules track (the commit publishes them). */
+let txCtFamilies: u32 = 0;
+
+@inline function cursor(): u32 {
+  return load<u32>(ctl, VM_GEN_CURSOR) & 1;
+}
+
+/** RuleGen bit of generation `g`. */
+@inline function ruleBit(g: u32): u8 {
+  return <u8>(<u32>RuleGen.Gen0Inactive << g);
+}
+
+/** EntryFlags bit of generation `g`. */
+@inline function entryBit(g: u32): u32 {
+  return <u32>EntryFlags.Gen0Inactive << g;
+}
+
+function logPush(op: u32, a: u32, b: u32): bool {
+  if (txLen >= LOG_MAX) return false;
+  unchecked((txLog[txLen * 3] = op));
+  unchecked((txLog[txLen * 3 + 1] = a));
+  unchecked((txLog[txLen * 3 + 2] = b));
+  txLen++;
+  return true;
+}
+
+/** Starts a transaction on the active ruleset (an unfinished one is aborted). */
+export function txBegin(): i32 {
+  if (txLen) txAbort();
+  loadFail(LoadError.Ok);
+  if (!rtRuleset) return loadFail(LoadError.NoRoom, NoRoom.Kind);
+  txCtFamilies = ctc ? load<u32>(ctc, CTC_FAMILIES) : 0;
+  return 0;
+}
+
+/** The rule record at index `r` of the active ruleset. */
+@inline function ruleAt(r: u32): usize {
+  return <usize>load<u32>(rtRuleset, RS_RULES) + <usize>r * RU_SIZE;
+}
+
+/** Index in chain record `ch` of the rule with `handle` that the next generation holds, -1 if none. */
+function findRule(ch: usize, handle: u32, next: u32): i32 {
+  // From the end: where rules are most often added and deleted.
+  const first = load<u32>(ch, CH_FIRST);
+  for (let i = <i32>load<u32>(ch, CH_COUNT) - 1; i >= 0; i--) {
+    const r = ruleAt(first + <u32>i);
+    if (load<u32>(r, RU_HANDLE) == handle && !(load<u8>(r, RU_FFLAGS) & ruleBit(next))) return i;
+  }
+  return -1;
+}
+
+/** Gives chain `ch` a free slot, moving its rules to the array's free tail when its room is full. */
+function chainSlot(ch: usize): bool {
+  const rs = rtRuleset;
+  const n = load<u32>(ch, CH_COUNT);
+  if (n < load<u32>(ch, CH_CAP)) return true;
+  const cap = n * 2 + 8;
+  const top = load<u32>(rs, RS_RULE_TOP);
+  if (<u64>top + cap > <u64>load<u32>(rs, RS_RULE_CAP)) return false;
+  memory.copy(ruleAt(top), ruleAt(load<u32>(ch, CH_FIRST)), <usize>n * RU_SIZE);
+  store<u32>(rs, load<u32>(rs, RS_WASTE) + load<u32>(ch, CH_CAP), RS_WASTE);
+  store<u32>(ch, top, CH_FIRST);
+  store<u32>(ch, cap, CH_CAP);
+  store<u32>(rs, top + cap, RS_RULE_TOP);
+  return true;
+}
+
+/**
+ * Adds the rule of the patch image (`len` bytes in the image buffer: no
+ * tables, chains or objects; its anonymous sets; one rule whose chain and
+ * set references are the active ruleset's indices) to the next generation:
+ * `mode` 0 at the end of its chain, 1 at the start, 2 after the rule with
+ * handle `ref`, 3 before it. LoadError.Ok, NoRoom (load the whole ruleset
+ * instead) or the verifier's error; a refused rule leaves nothing behind.
+ */
+export function txAddRule(len: u32, mode: u32, ref: u32): i32 {
+  const rs = rtRuleset;
+  loadWhere(LoadWhere.Image, 0, 0, 0, 0);
+  if (<usize>len > imageCap) return loadFail(LoadError.Truncated, len);
+  let err = checkHeader(len);
+  if (err) return err;
+  if (secCount[2] || secCount[3] || secCount[6] || secCount[7] != 1) return loadFail(LoadError.NoRoom, NoRoom.Kind);
+  if (txLen >= LOG_MAX) return loadFail(LoadError.NoRoom, NoRoom.Log);
+  const sets = <usize>load<u32>(rs, RS_SETS);
+  const nsets = load<u32>(rs, RS_NSETS);
+  const nnew = secCount[4];
+  if (<u64>nsets + nnew > <u64>load<u32>(rs, RS_SET_CAP)) return loadFail(LoadError.NoRoom, NoRoom.Sets);
+  const chains = <usize>load<u32>(rs, RS_CHAINS);
+  const nchains = load<u32>(rs, RS_NCHAINS);
+  const q = sec(7);
+  const c = load<u32>(q, RULE_CHAIN);
+  const handle = load<u32>(q, RULE_HANDLE);
+  loadWhere(LoadWhere.Rule, handle, 0, c, 0);
+  if (c >= nchains) return loadFail(LoadError.BadChain, c);
+  const ch = chains + <usize>c * CH_SIZE;
+  const scount = <u32>load<u16>(q, RULE_SET_COUNT);
+  if (scount != nnew || (scount && load<u32>(q, RULE_SET_FIRST) != nsets)) return loadFail(LoadError.BadSet, load<u32>(q, RULE_SET_FIRST));
+  const codeSize = secSize[8];
+  if (load<u32>(q, RULE_CODE) != 0 || load<u32>(q, RULE_CODE_SIZE) != codeSize) return loadFail(LoadError.Truncated, load<u32>(q, RULE_CODE));
+
+  // Everything new goes above the slot's top, which moves only when the rule is in.
+  bumpRegion(<usize>load<u32>(rs, RS_TOP), <usize>load<u32>(rs, RS_END));
+  const tables = <usize>load<u32>(rs, RS_TABLES);
+  const ntables = load<u32>(rs, RS_NTABLES);
+  for (let k: u32 = 0; k < nnew; k++) {
+    err = buildSet(k, setAddr(sets, nsets + k), tables, ntables);
+    if (err) return err;
+  }
+  const at = bump(codeSize);
+  if (bumpFailed()) return loadFail(LoadError.NoRoom, NoRoom.Memory);
+  memory.copy(at, sec(8), codeSize);
+  verifyBegin(chains, nchains, sets, nsets + nnew, <usize>load<u32>(rs, RS_OBJECTS), load<u32>(rs, RS_NOBJECTS), <usize>load<u32>(rs, RS_STATE), load<u32>(rs, RS_NSTATE));
+  verifyResume(load<u32>(rs, RS_STATE_NEXT), txCtFamilies);
+  verifyRule(load<u32>(ch, CH_TABLE), load<u8>(ch, CH_FAMILY), nsets, nnew);
+  let p = at;
+  const e = at + codeSize;
+  let i: u32 = 0;
+  while (p < e) {
+    store<u32>(ctl, i, VM_ERR_INSN);
+    err = verifyInsn(p, <u32>(e - p));
+    if (err) return err;
+    // Jumps need the depth and loop walk of a whole load; element expressions of a dynset their area.
+    const op = <u32>load<u8>(p);
+    if (op == Op.Immediate && load<u8>(p, IMMEDIATE_DREG) == 0) {
+      const v = load<i32>(p, IMMEDIATE_VERDICT_CODE);
+      if (v == Verdict.Jump || v == Verdict.Goto) return loadFail(LoadError.NoRoom, NoRoom.Kind);
+    }
+    if (op == Op.Lookup && load<u8>(p, LOOKUP_DREG) == 0) return loadFail(LoadError.NoRoom, NoRoom.Kind);
+    if (op == Op.Dynset && load<u8>(p, DYNSET_EXPR_COUNT)) return loadFail(LoadError.NoRoom, NoRoom.Kind);
+    p += vSize;
+    i++;
+  }
+  const next = cursor() ^ 1;
+  let pos: i32 = mode == 1 ? 0 : <i32>load<u32>(ch, CH_COUNT);
+  if (mode >= 2) {
+    const j = findRule(ch, ref, next);
+    if (j < 0) return loadFail(LoadError.NoSuchObject, ref);
+    pos = mode == 2 ? j + 1 : j;
+  }
+  if (!chainSlot(ch)) return loadFail(LoadError.NoRoom, NoRoom.Rules);
+
+  // In: the rule's record, not in the current generation until the commit.
+  specializeRule(at, e, sets);
+  const first = load<u32>(ch, CH_FIRST);
+  const n = load<u32>(ch, CH_COUNT);
+  if (<u32>pos < n) memory.copy(ruleAt(first + pos + 1), ruleAt(first + pos), <usize>(n - pos) * RU_SIZE);
+  const r = ruleAt(first + pos);
+  memory.fill(r, 0, RU_SIZE);
+  store<u32>(r, <u32>at, RU_CODE);
+  store<u32>(r, <u32>e, RU_END);
+  store<u32>(r, handle, RU_HANDLE);
+  store<u32>(r, c, RU_CHAIN);
+  store<u8>(r, ruleBit(cursor()), RU_FFLAGS);
+  buildRule(r, sets);
+  store<u32>(ch, n + 1, CH_COUNT);
+  // Appended: its own skip target; placed among others: the chain's rule indices moved.
+  if (<u32>pos == n) {
+    if (load<u8>(r, RU_GKIND)) store<u32>(r, first + pos + 1, RU_SKIP);
+  } else buildRuns(<usize>load<u32>(rs, RS_RULES), ch);
+  store<u32>(rs, <u32>bumpEnd(), RS_TOP);
+  store<u32>(rs, nsets + nnew, RS_NSETS);
+  store<u32>(rs, vStateNext, RS_STATE_NEXT);
+  txCtFamilies = vCtFamilies;
+  logPush(TxOp.AddRule, c, handle);
+  return 0;
+}
+
+/** Deletes the rule with `handle` from chain `c` in the next generation. */
+export function txDelRule(c: u32, handle: u32): i32 {
+  const rs = rtRuleset;
+  if (c >= load<u32>(rs, RS_NCHAINS)) return loadFail(LoadError.BadChain, c);
+  if (txLen >= LOG_MAX) return loadFail(LoadError.NoRoom, NoRoom.Log);
+  const ch = <usize>load<u32>(rs, RS_CHAINS) + <usize>c * CH_SIZE;
+  const next = cursor() ^ 1;
+  const j = findRule(ch, handle, next);
+  if (j < 0) return loadFail(LoadError.NoSuchObject, handle);
+  const r = ruleAt(load<u32>(ch, CH_FIRST) + <u32>j);
+  store<u8>(r, load<u8>(r, RU_FFLAGS) | ruleBit(next), RU_FFLAGS);
+  logPush(TxOp.DelRule, c, handle);
+  return 0;
+}
+
+/** Set `k` of the active ruleset if elements can be added and deleted in place (a hash set without element expressions), else 0. */
+function elementSet(k: u32): usize {
+  const rs = rtRuleset;
+  if (k >= load<u32>(rs, RS_NSETS)) return 0;
+  const sd = setAddr(<usize>load<u32>(rs, RS_SETS), k);
+  if (load<u8>(sd, SD_KIND) != SetKind.Hash || load<u32>(sd, SD_EXPRS)) return 0;
+  return sd;
+}
+
+/** The size of the plain element record at `pos` (key, data or verdict, timeout, expiry, comment) for set `sd`, 0 if it is anything else. */
+function elementSize(sd: usize, pos: usize, end: usize, keysOnly: bool): usize {
+  if (pos + ELEM_KEY > end) return 0;
+  const size = <usize>load<u16>(pos, ELEM_SIZE);
+  const has = <i32>load<u8>(pos, ELEM_HAS);
+  if (size < <usize>ELEM_KEY || size & 3 || pos + size > end || load<u8>(pos, ELEM_FLAGS) != 0) return 0;
+  if (<u32>load<u8>(pos, ELEM_KEY_COUNT) != <u32>load<u8>(sd, SD_NFIELDS)) return 0;
+  if (has & ~(ElemHas.Data | ElemHas.Verdict | ElemHas.Timeout | ElemHas.Expires | ElemHas.Comment)) return 0;
+  let need = <usize>ELEM_KEY + <usize>load<u16>(sd, SD_KSTRIDE);
+  const dkind = <i32>load<u8>(sd, SD_DATA_KIND);
+  if (has & ElemHas.Data) {
+    const edlen = <u32>load<u8>(pos, ELEM_DATA_LEN);
+    if (dkind != SetData.Value || edlen == 0 || edlen > <u32>load<u8>(sd, SD_DLEN)) return 0;
+    need += (edlen + 3) & ~3;
+  }
+  if (has & ElemHas.Verdict) {
+    if (dkind != SetData.Verdict) return 0;
+    const v = load<i32>(pos + need);
+    if (v == Verdict.Jump || v == Verdict.Goto) return 0;
+    need += 8;
+  }
+  if (!keysOnly && dkind != SetData.None && !(has & (ElemHas.Data | ElemHas.Verdict))) return 0;
+  if (has & ElemHas.Timeout) need += 8;
+  if (has & ElemHas.Expires) need += 8;
+  if (has & ElemHas.Comment) need += 4;
+  return need == size ? size : 0;
+}
+
+/**
+ * Adds `n` element records (the image buffer, `len` bytes, elements-section
+ * format) to set `k` in the next generation. An element the next generation
+ * already holds stays as it is (nft's `add element`); one this transaction
+ * deleted is refused with NoRoom (the whole load sorts it out).
+ */
+export function txAddElements(k: u32, n: u32, len: u32): i32 {
+  const sd = elementSet(k);
+  if (!sd) return loadFail(LoadError.NoRoom, NoRoom.Kind);
+  if (<usize>len > imageCap) return loadFail(LoadError.Truncated, len);
+  const end = image + len;
+  const stride = <usize>load<u16>(sd, SD_ESTRIDE);
+  const entries = <usize>load<u32>(sd, SD_ENTRIES);
+  const flagsAt = <usize>load<u16>(sd, SD_EFLAGS_AT);
+  const cur = cursor();
+  let pos = image;
+  for (let j: u32 = 0; j < n; j++) {
+    loadWhere(LoadWhere.Element, 0, 0, k, j);
+    const size = elementSize(sd, pos, end, false);
+    if (!size) return loadFail(LoadError.NoRoom, NoRoom.Kind);
+    if (txLen >= LOG_MAX) return loadFail(LoadError.NoRoom, NoRoom.Log);
+    const old = hashFind(sd, pos + ELEM_KEY);
+    if (old) {
+      const f = load<u32>(old + flagsAt);
+      if (f & entryBit(cur ^ 1)) return loadFail(LoadError.NoRoom, NoRoom.Kind);
+      pos += size;
+      continue;
+    }
+    const count = load<u32>(sd, SD_COUNT);
+    if (count >= load<u32>(sd, SD_CAPACITY)) return loadFail(LoadError.NoRoom, NoRoom.Entries);
+    const e = entries + <usize>count * stride;
+    const timeout = load<u64>(sd, SD_TIMEOUT) / 1000000;
+    const err = fillEntry(sd, e, pos, timeout);
+    if (err) return err;
+    // Added while packets flow: its timeout runs from the last packet's time.
+    const expAt = e + <usize>load<u16>(sd, SD_EXPIRES_AT);
+    const exp = load<u64>(expAt);
+    if (setEpoch && exp & EXPIRES_RELATIVE) store<u64>(expAt, pTstamp + (exp & ~EXPIRES_RELATIVE));
+    store<u32>(e + flagsAt, load<u32>(e + flagsAt) | entryBit(cur));
+    hashAdd(sd, e);
+    store<u32>(sd, count + 1, SD_COUNT);
+    store<u32>(sd, load<u32>(sd, SD_LIVE) + 1, SD_LIVE);
+    logPush(TxOp.AddElem, <u32>sd, <u32>e);
+    pos += size;
+  }
+  return 0;
+}
+
+/** Deletes the `n` elements (records as txAddElements; only their keys count) from set `k` in the next generation. */
+export function txDelElements(k: u32, n: u32, len: u32): i32 {
+  const sd = elementSet(k);
+  if (!sd) return loadFail(LoadError.NoRoom, NoRoom.Kind);
+  if (<usize>len > imageCap) return loadFail(LoadError.Truncated, len);
+  const end = image + len;
+  const flagsAt = <usize>load<u16>(sd, SD_EFLAGS_AT);
+  const next = cursor() ^ 1;
+  let pos = image;
+  for (let j: u32 = 0; j < n; j++) {
+    loadWhere(LoadWhere.Element, 0, 0, k, j);
+    const size = elementSize(sd, pos, end, true);
+    if (!size) return loadFail(LoadError.NoRoom, NoRoom.Kind);
+    if (txLen >= LOG_MAX) return loadFail(LoadError.NoRoom, NoRoom.Log);
+    const e = hashFind(sd, pos + ELEM_KEY);
+    if (!e || load<u32>(e + flagsAt) & entryBit(next)) return loadFail(LoadError.NoSuchObject, 0);
+    store<u32>(e + flagsAt, load<u32>(e + flagsAt) | entryBit(next));
+    logPush(TxOp.DelElem, <u32>sd, <u32>e);
+    pos += size;
+  }
+  return 0;
+}
+
+/** Removes entry `e` of hash set `sd` (its bucket becomes a tombstone, its slot is not reused until the next load). */
+function retireEntry(sd: usize, e: usize): void {
+  hashUnlink(sd, e);
+  store<u32>(e + load<u16>(sd, SD_EFLAGS_AT), 0);
+  store<u32>(sd, load<u32>(sd, SD_LIVE) - 1, SD_LIVE);
+}
+
+/**
+ * Commits: one store flips the cursor (the next packet sees the new
+ * generation whole); then new records join both generations and deleted
+ * ones are retired — at once, as no packet is in flight between two calls.
+ */
+export function txCommit(): i32 {
+  const cur = cursor();
+  store<u32>(ctl, cur ^ 1, VM_GEN_CURSOR);
+  store<u32>(ctl, load<u32>(ctl, VM_GENERATION) + 1, VM_GENERATION);
+  if (ctc) store<u32>(ctc, txCtFamilies, CTC_FAMILIES);
+  const rs = rtRuleset;
+  const chains = <usize>load<u32>(rs, RS_CHAINS);
+  for (let i = 0; i < txLen; i++) {
+    const op = unchecked(txLog[i * 3]);
+    const a = unchecked(txLog[i * 3 + 1]);
+    const b = unchecked(txLog[i * 3 + 2]);
+    if (op == TxOp.AddRule || op == TxOp.DelRule) {
+      const ch = chains + <usize>a * CH_SIZE;
+      const j = findRuleAny(ch, b, op == TxOp.AddRule ? ruleBit(cur) : ruleBit(cur ^ 1));
+      if (j < 0) continue;
+      const r = ruleAt(load<u32>(ch, CH_FIRST) + <u32>j);
+      if (op == TxOp.AddRule) store<u8>(r, load<u8>(r, RU_FFLAGS) & ~ruleBit(cur), RU_FFLAGS);
+      else {
+        store<u8>(r, load<u8>(r, RU_FFLAGS) | <u8>RuleGen.Dead, RU_FFLAGS);
+        store<u32>(rs, load<u32>(rs, RS_WASTE) + 1, RS_WASTE);
+      }
+    } else if (op == TxOp.AddElem) {
+      store<u32>(<usize>b + load<u16>(<usize>a, SD_EFLAGS_AT), load<u32>(<usize>b + load<u16>(<usize>a, SD_EFLAGS_AT)) & ~entryBit(cur));
+    } else retireEntry(<usize>a, <usize>b);
+  }
+  txLen = 0;
+  compactChains();
+  return 0;
+}
+
+/** Throws the next generation away: new records are retired, deleted ones restored. */
+export function txAbort(): void {
+  const cur = cursor();
+  const rs = rtRuleset;
+  const chains = <usize>load<u32>(rs, RS_CHAINS);
+  for (let i = txLen - 1; i >= 0; i--) {
+    const op = unchecked(txLog[i * 3]);
+    const a = unchecked(txLog[i * 3 + 1]);
+    const b = unchecked(txLog[i * 3 + 2]);
+    if (op == TxOp.AddRule || op == TxOp.DelRule) {
+      const ch = chains + <usize>a * CH_SIZE;
+      const j = findRuleAny(ch, b, op == TxOp.AddRule ? ruleBit(cur) : ruleBit(cur ^ 1));
+      if (j < 0) continue;
+      const r = ruleAt(load<u32>(ch, CH_FIRST) + <u32>j);
+      if (op == TxOp.AddRule) {
+        store<u8>(r, load<u8>(r, RU_FFLAGS) | <u8>RuleGen.Dead, RU_FFLAGS);
+        store<u32>(rs, load<u32>(rs, RS_WASTE) + 1, RS_WASTE);
+      } else store<u8>(r, load<u8>(r, RU_FFLAGS) & ~ruleBit(cur ^ 1), RU_FFLAGS);
+    } else if (op == TxOp.AddElem) retireEntry(<usize>a, <usize>b);
+    else store<u32>(<usize>b + load<u16>(<usize>a, SD_EFLAGS_AT), load<u32>(<usize>b + load<u16>(<usize>a, SD_EFLAGS_AT)) & ~entryBit(cur ^ 1));
+  }
+  txLen = 0;
+}
+
+/** Index of the rule with `handle` in `ch` whose mask has `bit` (and is not dead), -1 if none. */
+function findRuleAny(ch: usize, handle: u32, bit: u8): i32 {
+  const first = load<u32>(ch, CH_FIRST);
+  for (let i = <i32>load<u32>(ch, CH_COUNT) - 1; i >= 0; i--) {
+    const r = ruleAt(first + <u32>i);
+    const f = load<u8>(r, RU_FFLAGS) & <u8>RuleGen.Dead;
+    if (load<u32>(r, RU_HANDLE) == handle && f & bit && f != <u8>RuleGen.Dead) return i;
+  }
+  return -1;
+}
+
+/** Chains with many dead records get them squeezed out (their code stays unused until the next full load). */
+function compactChains(): void {
+  const rs = rtRuleset;
+  const chains = <usize>load<u32>(rs, RS_CHAINS);
+  const nchains = load<u32>(rs, RS_NCHAINS);
+  const waste = load<u32>(rs, RS_WASTE);
+  if (waste < 64) return;
+  for (let c: u32 = 0; c < nchains; c++) {
+    const ch = chains + <usize>c * CH_SIZE;
+    const first = load<u32>(ch, CH_FIRST);
+    const n = load<u32>(ch, CH_COUNT);
+    let dead: u32 = 0;
+    for (let i: u32 = 0; i < n; i++) if ((load<u8>(ruleAt(first + i), RU_FFLAGS) & <u8>RuleGen.Dead) == <u8>RuleGen.Dead) dead++;
+    if (dead * 4 < n && dead < 64) continue;
+    let w: u32 = 0;
+    for (let i: u32 = 0; i < n; i++) {
+      const r = ruleAt(first + i);
+      if ((load<u8>(r, RU_FFLAGS) & <u8>RuleGen.Dead) == <u8>RuleGen.Dead) continue;
+      if (w != i) memory.copy(ruleAt(first + w), r, RU_SIZE);
+      w++;
+    }
+    store<u32>(ch, w, CH_COUNT);
+    buildRuns(<usize>load<u32>(rs, RS_RULES), ch);
+  }
+  store<u32>(rs, 0, RS_WASTE);
+}
