@@ -271,7 +271,9 @@ export function buildSet(k: u32, sd: usize, tables: usize, ntables: u32): i32 {
   let cap = n;
   const dynamic = (flags & (SetFlags.Eval | SetFlags.Timeout)) != 0 || !(flags & (SetFlags.Anonymous | SetFlags.Constant));
   if (kind == SetKind.Hash && dynamic) {
-    const want = <i32>load<u8>(q, SET_HAS) & SetHas.Size && load<u32>(q, SET_SIZE) ? load<u32>(q, SET_SIZE) : DYN_SET_CAPACITY;
+    // Without a declared size, room for half as many again (in-place commits add elements; commit.ts).
+    const sized = <i32>load<u8>(q, SET_HAS) & SetHas.Size && load<u32>(q, SET_SIZE);
+    const want = sized ? load<u32>(q, SET_SIZE) : max(DYN_SET_CAPACITY, n + (n >> 1));
     if (want > cap) cap = want < SET_CAPACITY_MAX ? want : SET_CAPACITY_MAX;
   }
   store<u8>(sd, kind, SD_KIND);
