@@ -1,0 +1,208 @@
+// In-place commits (assembly/commit.ts, LiveRuleset.planInPlace): rules and
+// plain set elements change without reloading the ruleset, and the result is
+// exactly what the whole-load path gives — the same listing (handles,
+// counters), the same packet paths — including when the VM runs out of
+// spare room and falls back. And the generation masks do what they are for:
+// while a transaction is open, packets see only the current generation.
+
+import { describe, expect, it } from 'vitest';
+import { encodeBytecode } from '../compiler/bytecode.js';
+import { LiveRuleset, TransactionError } from '../compiler/transaction.js';
+import * as abi from '../assembly/abi.js';
+import type { Engine, PacketIn } from '../src/engine.js';
+import { engine, ipv4, rx, tcp, udp } from './assembly/vm/helpers.js';
+import { xorshift32 } from './rng.js';
+
+const BASE = `table inet f {
+	set blocked {
+		type ipv4_addr
+		elements = { 10.0.0.66 }
+	}
+	map marks {
+		type inet_service : mark
+		elements = { 22 : 0x1 }
+	}
+	set pairs {
+		type ipv4_addr . inet_service
+	}
+	chain input {
+		type filter hook input priority filter; policy drop;
+		ip saddr @blocked counter drop
+		ip saddr . tcp dport @pairs accept
+		meta mark set tcp dport map @marks
+		tcp dport { 80, 443 } counter accept
+		udp dport 53 accept
+	}
+	chain other {
+		counter
+	}
+}
+`;
+
+function packets(): PacketIn[] {
+  const out: PacketIn[] = [];
+  for (const src of ['10.0.0.2', '10.0.0.3', '10.0.0.66', '10.0.0.200']) {
+    for (const dport of [22, 80, 443, 1000, 1001, 1002, 8080]) out.push(rx(ipv4({ src, dst: '10.0.0.1', l4: tcp({ dport, flags: 0x02 }) })));
+    out.push(rx(ipv4({ src, dst: '10.0.0.1', l4: udp({ dport: 53 }) })));
+  }
+  return out;
+}
+
+/** Verdict, deciding rule and mark of each packet. */
+function outcome(e: Engine, pkts: PacketIn[]): string[] {
+  const r = e.evaluate(pkts);
+  return pkts.map((_, i) => `${r.verdict(i)} ${e.chainName(r.chain(i)) ?? '-'}#${r.rule(i)} mark ${r.mark(i)}`);
+}
+
+/** A random transaction of the kinds commit.ts makes in place (and some that the kernel refuses). */
+function randomStep(next: () => number, handles: number[]): string {
+  const pick = <T>(xs: T[]) => xs[next() % xs.length]!;
+  const port = 1000 + (next() % 4);
+  const host = `10.0.0.${2 + (next() % 3)}`;
+  switch (next() % 9) {
+    case 0: return `add rule inet f input tcp dport ${port} counter accept`;
+    case 1: return `insert rule inet f input ip saddr ${host} tcp dport { ${port}, 8080 } drop`;
+    case 2: return handles.length ? `add rule inet f input position ${pick(handles)} ip saddr ${host} counter drop` : 'add rule inet f other accept';
+    case 3: return handles.length ? `delete rule inet f input handle ${pick(handles)}` : 'delete rule inet f input handle 999';
+    case 4: return `add element inet f blocked { ${host} }`;
+    case 5: return `delete element inet f blocked { ${host} }`;
+    case 6: return `add element inet f marks { ${port} : 0x${(port & 0xf).toString(16)} }\nadd element inet f pairs { ${host} . ${port} }`;
+    case 7: return `delete element inet f pairs { ${host} . ${port} }`;
+    default: return `insert rule inet f input index ${next() % 3} udp dport ${port} drop`;
+  }
+}
+
+/** Handles of the rules the input chain has after the base ruleset (and steps) as listed. */
+function inputHandles(listing: string): number[] {
+  const chain = listing.slice(listing.indexOf('chain input'), listing.indexOf('chain other'));
+  return [...chain.matchAll(/# handle (\d+)\n/g)].slice(1).map((m) => Number(m[1]));
+}
+
+describe('in-place commits', () => {
+  it('keep the loaded image: rules and elements change in the VM, not by a reload', async () => {
+    const e = await engine();
+    e.apply(BASE, 'base.nft');
+    const image = e.image;
+    e.apply('add rule inet f input tcp dport 1000 accept');
+    e.apply('add element inet f blocked { 10.0.0.2 }');
+    e.apply('delete rule inet f input handle 6');
+    expect(e.image).toBe(image);
+    // A chain is not something a commit makes in place: the whole next generation is loaded.
+    e.apply('add chain inet f more');
+    expect(e.image).not.toBe(image);
+  });
+
+  it('give every packet and the listing what the whole-load path gives, step by step', async () => {
+    const e = await engine();
+    const live = new LiveRuleset();
+    e.apply(BASE, 'base.nft');
+    live.apply(BASE, 'base.nft');
+    const pkts = packets();
+    const next = xorshift32(7);
+    let inPlace = 0;
+    let refused = 0;
+    for (let step = 0; step < 120; step++) {
+      const text = randomStep(next, inputHandles(live.list({ handles: true })));
+      const image = e.image;
+      let want: string | undefined;
+      try {
+        live.apply(text, `step${step}.nft`);
+      } catch (err) {
+        if (!(err instanceof TransactionError)) throw err;
+        want = err.message;
+      }
+      let got: string | undefined;
+      try {
+        e.apply(text, `step${step}.nft`);
+      } catch (err) {
+        if (!(err instanceof TransactionError)) throw err;
+        got = err.message;
+      }
+      expect(got, text).toBe(want);
+      if (want) refused++;
+      else if (e.image === image) inPlace++;
+      // The listing without counters (packets were only sent to the engine), and the packets' fates.
+      expect(e.list({ handles: true }).replace(/counter packets \d+ bytes \d+/g, 'counter packets 0 bytes 0'), text).toBe(live.list({ handles: true }));
+      const fresh = await engine();
+      fresh.load(encodeBytecode(live.current.program));
+      expect(outcome(e, pkts), text).toEqual(outcome(fresh, pkts));
+    }
+    // The stream exercised both: commits made in place, and refusals.
+    expect(inPlace).toBeGreaterThan(60);
+    expect(refused).toBeGreaterThan(3);
+  });
+
+  it('keep counters: of rules left alone across in-place and whole loads, from zero for new rules', async () => {
+    const e = await engine();
+    e.apply(BASE, 'base.nft');
+    const web = rx(ipv4({ src: '10.0.0.9', dst: '10.0.0.1', l4: tcp({ dport: 80, flags: 0x02 }) }));
+    e.evaluate([web, web]);
+    e.apply('add rule inet f input tcp dport 1000 counter accept');
+    e.evaluate([web, rx(ipv4({ src: '10.0.0.9', dst: '10.0.0.1', l4: tcp({ dport: 1000, flags: 0x02 }) }))]);
+    const listed = e.list();
+    expect(listed).toContain('tcp dport { 80, 443 } counter packets 3 bytes 120 accept');
+    expect(listed).toContain('tcp dport 1000 counter packets 1 bytes 40 accept');
+    // A whole load next (a new chain) carries both over.
+    e.apply('add chain inet f more');
+    expect(e.list()).toContain('tcp dport { 80, 443 } counter packets 3 bytes 120 accept');
+    expect(e.list()).toContain('tcp dport 1000 counter packets 1 bytes 40 accept');
+  });
+
+  it('fall back to a whole load when a chain or a set runs out of room, with the same result', async () => {
+    const e = await engine();
+    const live = new LiveRuleset();
+    e.apply(BASE, 'base.nft');
+    live.apply(BASE, 'base.nft');
+    let loads = 0;
+    let image = e.image;
+    // 600 rules into a chain of one: its room (8 slots), then the rule array's spare tail, run out.
+    for (let i = 0; i < 600; i++) {
+      const text = `add rule inet f other tcp dport ${2000 + i} counter drop\nadd element inet f blocked { 10.1.${i >> 8}.${i & 255} }`;
+      e.apply(text);
+      live.apply(text);
+      if (e.image !== image) loads++;
+      image = e.image;
+    }
+    // Most commits were in place; the few whole loads gave every chain room again.
+    expect(loads).toBeGreaterThan(0);
+    expect(loads).toBeLessThan(20);
+    expect(e.list({ handles: true }).replace(/counter packets \d+ bytes \d+/g, 'counter packets 0 bytes 0')).toBe(live.list({ handles: true }));
+    const blocked = rx(ipv4({ src: '10.1.2.33', dst: '10.0.0.1', l4: tcp({ dport: 80, flags: 0x02 }) }));
+    expect(outcome(e, [blocked])[0]).toMatch(/^0 input#6 /);
+  });
+});
+
+describe('generation masks (assembly/commit.ts)', () => {
+  /** The VM's raw in-place exports, to look inside an open transaction. */
+  interface Tx {
+    txBegin(): number;
+    txDelRule(chain: number, handle: number): number;
+    txAddElements(set: number, n: number, len: number): number;
+    txCommit(): number;
+    txAbort(): void;
+    imageAddr(): number;
+  }
+  const tx = (e: Engine) => (e as unknown as { x: Tx }).x;
+
+  it('a packet sees the current generation until the commit flips the cursor; abort restores it', async () => {
+    const e = await engine();
+    e.load(BASE, 'base.nft');
+    const x = tx(e);
+    const dns = [rx(ipv4({ src: '10.0.0.9', dst: '10.0.0.1', l4: udp({ dport: 53 }) }))];
+    const before = outcome(e, dns)[0];
+    expect(before).toMatch(/^1 input#11 /);
+    // Chain 0 (input), rule handle 11 (udp dport 53 accept): deleted in the next generation only.
+    expect(x.txBegin()).toBe(abi.LoadError.Ok);
+    expect(x.txDelRule(0, 11)).toBe(abi.LoadError.Ok);
+    expect(outcome(e, dns)[0]).toBe(before);
+    x.txAbort();
+    expect(outcome(e, dns)[0]).toBe(before);
+    expect(x.txBegin()).toBe(abi.LoadError.Ok);
+    expect(x.txDelRule(0, 11)).toBe(abi.LoadError.Ok);
+    // The same rule twice: the next generation no longer holds it.
+    expect(x.txDelRule(0, 11)).toBe(abi.LoadError.NoSuchObject);
+    expect(outcome(e, dns)[0]).toBe(before);
+    x.txCommit();
+    expect(outcome(e, dns)[0]).toMatch(/^0 input#0 /);
+  });
+});
