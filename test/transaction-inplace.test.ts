@@ -6,7 +6,7 @@
 // while a transaction is open, packets see only the current generation.
 
 import { describe, expect, it } from 'vitest';
-import { encodeBytecode } from '../compiler/bytecode.js';
+import { encodeBytecode, encodePatch } from '../compiler/bytecode.js';
 import { LiveRuleset, TransactionError } from '../compiler/transaction.js';
 import * as abi from '../assembly/abi.js';
 import type { Engine, PacketIn } from '../src/engine.js';
@@ -175,7 +175,10 @@ describe('in-place commits', () => {
 describe('generation masks (assembly/commit.ts)', () => {
   /** The VM's raw in-place exports, to look inside an open transaction. */
   interface Tx {
+    memory: WebAssembly.Memory;
     txBegin(): number;
+    txAddRule(len: number, mode: number, ref: number): number;
+    txDelElements(set: number, n: number, len: number): number;
     txDelRule(chain: number, handle: number): number;
     txAddElements(set: number, n: number, len: number): number;
     txCommit(): number;
@@ -204,5 +207,27 @@ describe('generation masks (assembly/commit.ts)', () => {
     expect(outcome(e, dns)[0]).toBe(before);
     x.txCommit();
     expect(outcome(e, dns)[0]).toMatch(/^0 input#0 /);
+  });
+
+  it('refuses malformed patches and element records with an error, never a trap, and changes nothing', async () => {
+    const e = await engine();
+    e.load(BASE, 'base.nft');
+    const x = tx(e);
+    const pkts = packets();
+    const before = outcome(e, pkts);
+    const rule = encodePatch({ chain: 0, handle: 99, anonSets: [], insns: [] }, [], 6, { set: () => 0, object: () => 0, chain: () => 0 });
+    const next = xorshift32(11);
+    for (let i = 0; i < 400; i++) {
+      const mem = new Uint8Array(x.memory.buffer);
+      // Half mutated patch images, half random bytes.
+      const bytes = i & 1 ? Uint8Array.from({ length: next() % 300 }, () => next() & 0xff) : rule.map((b) => (next() % 16 ? b : next() & 0xff));
+      mem.set(bytes, x.imageAddr());
+      expect(x.txBegin()).toBe(abi.LoadError.Ok);
+      x.txAddRule(bytes.length, next() % 5, next());
+      x.txAddElements(next() % 8, next() % 4, bytes.length);
+      x.txDelElements(next() % 8, next() % 4, bytes.length);
+      x.txAbort();
+    }
+    expect(outcome(e, pkts)).toEqual(before);
   });
 });
