@@ -373,28 +373,72 @@ export function recordSize(r: Reader, pos: number, end: number, where: () => str
   return size;
 }
 
+/**
+ * The data operands of one rule copied into one buffer, handed out as
+ * views: an ArrayBuffer per operand was a quarter of a decoded image's heap.
+ * Operands past its size (nested records) get their own copy.
+ */
+export class DataBlock {
+  private used = 0;
+  private readonly buf: Uint8Array;
+  constructor(size: number) {
+    this.buf = new Uint8Array(size);
+  }
+  take(r: Reader, q: number, len: number): Uint8Array {
+    const at = this.used;
+    if (at + len > this.buf.length) return r.bytes(q, len);
+    for (let i = 0; i < len; i++) this.buf[at + i] = r.buf[q + i]!;
+    this.used = at + len;
+    return this.buf.subarray(at, at + len);
+  }
+}
+
+/** Bytes of data operands (cmp data, bitwise mask and xor ...) in the checked record at `pos`. */
+export function dataBytes(r: Reader, pos: number): number {
+  const s = spec(insnOp(r, pos));
+  return s.data ? s.data.length * r.u8(pos + OPS[s.op]!.lenAt) : 0;
+}
+
+function badAt(what: string, where: () => string): BytecodeError {
+  return new BytecodeError(`${what} at ${where()}`);
+}
+
 /** Decodes the record at `pos`, already checked by recordSize. */
-export function decodeInsn(r: Reader, pos: number, size: number, refs: DecodeRefs, where: () => string, nested = false): Insn {
-  const bad = (what: string) => new BytecodeError(`${what} at ${where()}`);
+export function decodeInsn(r: Reader, pos: number, size: number, refs: DecodeRefs, where: () => string, nested = false, block?: DataBlock): Insn {
   const name = insnOp(r, pos);
   const s = spec(name);
-  const insn: Record<string, unknown> = { op: name };
-  for (const [at, v] of s.consts ?? []) if (r.u8(pos + at) !== v) throw bad(`byte ${at} of ${name} is ${r.u8(pos + at)}, expected ${v}`);
+  // `{}` has room for four properties in the object itself; `{ op }` has one, the rest in a separate array.
+  const insn: Record<string, unknown> = {};
+  insn.op = name;
+  // Indexed loops, no destructuring: this runs for every instruction of an image (600,000 for 100,000 rules).
+  const consts = s.consts;
+  if (consts) {
+    for (let k = 0; k < consts.length; k++) {
+      const [at, v] = consts[k]!;
+      if (r.u8(pos + at) !== v) throw badAt(`byte ${at} of ${name} is ${r.u8(pos + at)}, expected ${v}`, where);
+    }
+  }
   const has = s.hasAt !== undefined ? r.u8(pos + s.hasAt) : 0;
-  for (const [field, at, kind, bit] of s.fields) {
+  const fields = s.fields;
+  for (let k = 0; k < fields.length; k++) {
+    const f = fields[k]!;
+    const field = f[0];
+    const at = f[1];
+    const kind = f[2];
+    const bit = f[3];
     if (bit !== undefined && !(has & bit)) continue;
     const q = pos + at;
     let v: unknown;
     if (kind instanceof Names) {
       v = kind.name(r.u8(q));
-      if (v === undefined) throw bad(`unknown ${kind.what} ${r.u8(q)}`);
+      if (v === undefined) throw badAt(`unknown ${kind.what} ${r.u8(q)}`, where);
     } else if (kind instanceof Bool) {
       const b = r.u8(q);
-      if (b !== kind.yes && b !== kind.no) throw bad(`bad ${name} ${field} ${b}`);
+      if (b !== kind.yes && b !== kind.no) throw badAt(`bad ${name} ${field} ${b}`, where);
       v = b === kind.yes;
     } else if (kind === 'reg' || (kind === 'reg?' && r.u8(q) !== NONE8)) {
       const n = abi.NFT_WORD_TO_REG[r.u8(q)];
-      if (n === undefined || n < 0) throw bad(`register word ${r.u8(q)} out of range`);
+      if (n === undefined || n < 0) throw badAt(`register word ${r.u8(q)} out of range`, where);
       v = n;
     } else if (kind === 'u8' || (kind === 'u8?' && r.u8(q) !== NONE8)) v = r.u8(q);
     else if (kind === 'u16') v = r.u16(q);
@@ -411,8 +455,8 @@ export function decodeInsn(r: Reader, pos: number, size: number, refs: DecodeRef
   if (s.data) {
     const len = r.u8(pos + OPS[s.op]!.lenAt);
     let q = pos + OPS[s.op]!.size;
-    for (const f of s.data) {
-      insn[f] = r.bytes(q, len);
+    for (let k = 0; k < s.data.length; k++) {
+      insn[s.data[k]!] = block ? block.take(r, q, len) : r.bytes(q, len);
       q += align4(len);
     }
     if (s.lenField !== undefined) insn[s.lenField] = len;

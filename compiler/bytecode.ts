@@ -7,7 +7,7 @@
 import * as abi from '../assembly/abi.js';
 import { NONE32, NONE8, Section } from '../assembly/abi.js';
 import { BytecodeError, Reader, Writer } from './bytecode-io.js';
-import { decodeInsn, encodeInsn, recordSize, type DecodeRefs, type EncodeRefs } from './bytecode-insn.js';
+import { DataBlock, dataBytes, decodeInsn, encodeInsn, recordSize, type DecodeRefs, type EncodeRefs } from './bytecode-insn.js';
 import { decodeElement, decodeSet, encodeElement, encodeSet } from './bytecode-set.js';
 import type { ProgChain, ProgObject, ProgRule, ProgSet, Program } from './program.js';
 import type { SetElem } from './linearize.js';
@@ -507,9 +507,22 @@ class Decoder {
       // One closure per rule: it is only called while instruction j is decoded.
       let j = 0;
       const iw = () => `insn ${j} of rule ${handle}`;
+      // The rule's data operands share one buffer: count their bytes first. A bad
+      // record stops the count; the loop below reports it, in the usual order.
+      let data = 0;
+      try {
+        for (let k = 0, p = start; k < n; k++) {
+          const size = recordSize(r, p, end, iw);
+          data += dataBytes(r, p);
+          p += size;
+        }
+      } catch {
+        // reported below
+      }
+      const block = data ? new DataBlock(data) : undefined;
       for (; j < n; j++) {
         const size = recordSize(r, pc, end, iw);
-        rule.insns.push(decodeInsn(r, pc, size, refs, iw));
+        rule.insns.push(decodeInsn(r, pc, size, refs, iw, false, block));
         pc += size;
       }
       if (pc !== end) throw new BytecodeError(`${end - pc} bytes after the last instruction of ${where()} at offset ${pc}`);

@@ -506,16 +506,32 @@ class Evaluator {
  * the table; with `which` = 'table', the table's. The command's span if it is not `word`.
  */
 function wordSpan(span: Span, word: string, which: 'table' | 'name' = 'name'): Span {
-  const text = span.src.text.slice(span.start, span.end);
-  const words: { w: string; at: number }[] = [];
-  for (const m of text.matchAll(/[^\s{]+/g)) {
-    words.push({ w: m[0], at: m.index! });
-    if (words.length >= 6) break;
+  // Scanned in place, no slice or regex: Evaluator.cmd computes this for every rule command.
+  const s = span.src.text;
+  const starts: number[] = [];
+  const ends: number[] = [];
+  let p = span.start;
+  while (starts.length < 6) {
+    while (p < span.end && wordSep(s.charCodeAt(p))) p++;
+    if (p >= span.end) break;
+    starts.push(p);
+    while (p < span.end && !wordSep(s.charCodeAt(p))) p++;
+    ends.push(p);
   }
-  let i = ['add', 'create', 'insert', 'replace', 'delete', 'destroy', 'flush', 'rename'].includes(words[0]?.w ?? '') ? 2 : 1;
-  if (['ip', 'ip6', 'inet', 'arp', 'bridge', 'netdev'].includes(words[i]?.w ?? '')) i++;
-  const n = words[which === 'table' ? i : i + 1];
-  return n && n.w === word ? { src: span.src, start: span.start + n.at, end: span.start + n.at + word.length } : span;
+  const is = (k: number, w: string) => k < starts.length && ends[k]! - starts[k]! === w.length && s.startsWith(w, starts[k]!);
+  let i = CMD_WORDS.some((w) => is(0, w)) ? 2 : 1;
+  if (FAMILY_WORDS.some((w) => is(i, w))) i++;
+  const k = which === 'table' ? i : i + 1;
+  return is(k, word) ? { src: span.src, start: starts[k]!, end: starts[k]! + word.length } : span;
+}
+
+const CMD_WORDS = ['add', 'create', 'insert', 'replace', 'delete', 'destroy', 'flush', 'rename'];
+const FAMILY_WORDS = ['ip', 'ip6', 'inet', 'arp', 'bridge', 'netdev'];
+
+/** `{` or a character of the regex class `\s`: what separates wordSpan's words. */
+function wordSep(c: number): boolean {
+  if (c < 128) return c === 123 || c === 32 || (c >= 9 && c <= 13);
+  return c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
 }
 
 /** `m` with key `from` renamed `to`, in the same place. */

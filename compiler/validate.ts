@@ -79,19 +79,31 @@ export function validateBatch(cmds: Cmd[], diags: Diagnostics, opts: ValidateOpt
 class Kernel {
   private tables = new Map<string, KTable>();
   private toks = new Map<Source, Token[]>();
-  /** Where each chain name was declared, even if the kernel refused the chain: its rules point there. */
-  private chainNames = new Map<string, Span>();
+  /** Where each chain name was declared, even if the kernel refused the chain: its rules point there (span, name; resolved only for an error). */
+  private chainNames = new Map<string, [Span, string]>();
   constructor(private diags: Diagnostics, private ruleHandles = true) {}
 
   private refuse(span: Span, errno: string): void {
     this.diags.error(span, msg.kernel(errno));
   }
 
-  /** Tokens inside `span` (re-scanned from its source). */
+  /** Tokens inside `span` (re-scanned from its source once, then found by binary search: a file may hold 100,000 rules). */
   private tokens(span: Span): Token[] {
     let all = this.toks.get(span.src);
     if (!all) this.toks.set(span.src, (all = tokenize(span.src)));
-    return all.filter((t) => t.start >= span.start && t.end <= span.end && t.kind !== 'newline' && t.kind !== 'eof');
+    let lo = 0;
+    let hi = all.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (all[mid]!.start < span.start) lo = mid + 1;
+      else hi = mid;
+    }
+    const out: Token[] = [];
+    for (let i = lo; i < all.length && all[i]!.start < span.end; i++) {
+      const t = all[i]!;
+      if (t.end <= span.end && t.kind !== 'newline' && t.kind !== 'eof') out.push(t);
+    }
+    return out;
   }
 
   /** The span of the last token spelling `name` in `span` before any `{` (the whole span if none). */
@@ -223,7 +235,7 @@ class Kernel {
     if (!t) return;
     const ch = c.chain;
     const at = () => this.nameSpan(ch.span, ch.name);
-    if (c.op === 'add' || c.op === 'create') this.chainNames.set(`${c.family} ${c.table} ${ch.name}`, at());
+    if (c.op === 'add' || c.op === 'create') this.chainNames.set(`${c.family} ${c.table} ${ch.name}`, [ch.span, ch.name]);
     const existing = t.chains.get(ch.name);
     if (c.op === 'delete' || c.op === 'destroy') {
       t.chains.delete(ch.name);
@@ -291,16 +303,16 @@ class Kernel {
       if (s.constant && !withSet) return this.refuse(key, ENFILE);
       if (s.size !== undefined && s.count >= s.size) return this.refuse(key, ENFILE);
       if ((el.timeout !== undefined || el.expires !== undefined) && !s.timeout) return this.refuse(key, EINVAL);
-      if (el.data?.k === 'verdict' && el.data.chain !== undefined && !this.jumpOk(t, el.data.chain, key)) return;
+      if (el.data?.k === 'verdict' && el.data.chain !== undefined && !this.jumpOk(t, el.data.chain, () => key)) return;
       s.count++;
     }
   }
 
-  /** Checks a jump/goto target; reports and returns false if the kernel refuses it. */
-  private jumpOk(t: KTable, chain: string, span: Span): boolean {
+  /** Checks a jump/goto target; reports and returns false if the kernel refuses it (`at`: the error's span, found only then). */
+  private jumpOk(t: KTable, chain: string, at: () => Span): boolean {
     const target = t.chains.get(chain);
-    if (!target) this.refuse(span, byteLength(chain) > NAME_MAX ? ERANGE : ENOENT);
-    else if (target.base) this.refuse(span, EOPNOTSUPP);
+    if (!target) this.refuse(at(), byteLength(chain) > NAME_MAX ? ERANGE : ENOENT);
+    else if (target.base) this.refuse(at(), EOPNOTSUPP);
     return !!target && !target.base;
   }
 
@@ -318,7 +330,8 @@ class Kernel {
   private addRule(t: KTable, tableKey: string, chain: string, stmts: Stmt[], cmdSpan: Span): void {
     const ch = t.chains.get(chain);
     if (!ch) {
-      const at = this.chainNames.get(`${tableKey} ${chain}`) ?? this.nameSpan(cmdSpan, chain);
+      const decl = this.chainNames.get(`${tableKey} ${chain}`);
+      const at = decl ? this.nameSpan(decl[0], decl[1]) : this.nameSpan(cmdSpan, chain);
       return this.refuse(at, byteLength(chain) > NAME_MAX ? ERANGE : ENOENT);
     }
     for (const s of stmts) if (!this.stmt(t, s)) return;
@@ -330,7 +343,7 @@ class Kernel {
     switch (s.k) {
       case 'verdict':
         if (s.v.chain === undefined) return true;
-        return this.jumpOk(t, s.v.chain, this.nameSpan(s.v.span, s.v.chain));
+        return this.jumpOk(t, s.v.chain, () => this.nameSpan(s.v.span, s.v.chain!));
       case 'vmap':
         return this.anonVerdicts(t, s.e.map);
       case 'match':
@@ -360,7 +373,7 @@ class Kernel {
   private anonVerdicts(t: KTable, e: Expr): boolean {
     if (e.k !== 'set') return true;
     for (const el of flatElems(e.elems)) {
-      if (el.data?.k === 'verdict' && el.data.chain !== undefined && !this.jumpOk(t, el.data.chain, el.key.span)) return false;
+      if (el.data?.k === 'verdict' && el.data.chain !== undefined && !this.jumpOk(t, el.data.chain, () => el.key.span)) return false;
     }
     return true;
   }

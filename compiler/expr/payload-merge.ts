@@ -43,11 +43,25 @@ function render(pm: PayloadMatch): Insn[] {
   ];
 }
 
+/** Whether `a` sorts strictly before `b` by header position. */
+function before(a: PayloadMatch, b: PayloadMatch): boolean {
+  return a.base < b.base || (a.base === b.base && a.offset < b.offset);
+}
+
 /** Merges one run of payload matches, ordered by header position. */
 function mergeRun(run: Segment[]): void {
-  const sorted = [...run].sort((x, y) => x.pm!.base - y.pm!.base || x.pm!.offset - y.pm!.offset);
+  // A stable insertion sort: runs are a few matches long, and Array.prototype.sort's
+  // work arrays were a tenth of all allocation when compiling 100,000 rules.
+  const sorted = run.slice();
+  for (let i = 1; i < sorted.length; i++) {
+    const x = sorted[i]!;
+    let j = i;
+    for (; j > 0 && before(x.pm!, sorted[j - 1]!.pm!); j--) sorted[j] = sorted[j - 1]!;
+    sorted[j] = x;
+  }
   let last = sorted[0]!;
-  for (const cur of sorted.slice(1)) {
+  for (let i = 1; i < sorted.length; i++) {
+    const cur = sorted[i]!;
     const a = last.pm!;
     const b = cur.pm!;
     if (!canMerge(a, b)) {
