@@ -1,0 +1,256 @@
+// Transactions on a live engine (docs/transactions.md), against the issue's
+// floors: loading a 100,000-rule ruleset from text (Engine.load) next to a
+// 100-rule one and to the kernel (`unshare -n nft -f`, when root); commit
+// latency of Engine.apply (`add rule`, `add element`) on 100 and 100,000
+// rules; packet throughput while commits land 1,000 times a second, next to
+// the same loop without commits. Run: `npm run bench:tx`. Prints a table.
+
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { xorshift32 } from '../test/rng.js';
+import { SERVER_HOST } from './server-ruleset.js';
+import { Engine, type PacketIn } from '../src/engine.js';
+
+const BIG = 100_000;
+const SMALL = 100;
+/** Wall-clock budget of one commit row's timed commits (the 100,000-rule rows hit it today). */
+const COMMIT_BUDGET_MS = 15_000;
+/** Most commits timed per row. */
+const COMMITS_MAX = 300;
+/** Length of each half of the throughput row. */
+const PHASE_MS = 2_000;
+/** Commit cadence of the throughput row: one commit per this many ms of wall time. */
+const COMMIT_EVERY_MS = 1;
+
+const wasm = await WebAssembly.compile(readFileSync(new URL('../build/nftvm.wasm', import.meta.url)));
+
+/** The issue's ruleset: `n` rules `ip saddr 10.A.B.C tcp dport N counter drop`; `set` adds the named set `ports` and `tcp dport @ports accept` after them. */
+function ruleset(n: number, set = false): string {
+  const l = ['table inet filter {'];
+  if (set) l.push('  set ports { type inet_service; }');
+  l.push('  chain input { type filter hook input priority 0; policy accept;');
+  for (let i = 0; i < n; i++) l.push(`    ip saddr 10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255} tcp dport ${1 + (i % 60000)} counter drop`);
+  if (set) l.push('    tcp dport @ports accept');
+  l.push('  }', '}');
+  return l.join('\n') + '\n';
+}
+
+async function engine(n: number): Promise<Engine> {
+  const big = n > 10_000;
+  return Engine.create({ wasm, host: SERVER_HOST, conntrack: false, rulesetBytes: big ? 256 << 20 : 16 << 20, imageBytes: big ? 64 << 20 : 4 << 20 });
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+const pct = (xs: number[], p: number): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil(p * s.length) - 1)]!;
+};
+
+interface Row {
+  section: string;
+  name: string;
+  value: string;
+  baseline: string;
+  ratio: string;
+  floor: string;
+  status: string;
+  note: string;
+}
+const rows: Row[] = [];
+const status = (ok: boolean | undefined) => (ok === undefined ? '' : ok ? 'meets' : 'below');
+
+// ------------------------------------------------------------------ load
+
+/** Median ms of Engine.load(text) over `reps` runs on one engine. */
+function loadMs(e: Engine, text: string, reps: number): number {
+  const ms: number[] = [];
+  for (let k = 0; k < reps; k++) {
+    const t0 = performance.now();
+    e.load(text, 'bench.nft');
+    ms.push(performance.now() - t0);
+  }
+  return median(ms);
+}
+
+/** Wall ms of `unshare -n nft -f FILE` (a fresh network namespace: an empty kernel ruleset), or why not. */
+function kernelMs(text: string): number | string {
+  if (process.getuid?.() !== 0) return 'n/a (needs root and nft)';
+  const have = (cmd: string, args: string[]) => spawnSync(cmd, args, { stdio: 'ignore' }).status === 0;
+  if (!have('nft', ['--version']) || !have('unshare', ['--version'])) return 'n/a (needs root and nft)';
+  const dir = mkdtempSync(join(tmpdir(), 'nftvm-bench-'));
+  try {
+    const file = join(dir, 'ruleset.nft');
+    writeFileSync(file, text);
+    const t0 = performance.now();
+    const r = spawnSync('unshare', ['-n', 'nft', '-f', file], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const ms = performance.now() - t0;
+    if (r.status !== 0) return `n/a (nft failed: ${String(r.stderr).split('\n')[0]})`;
+    return ms;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+{
+  const s = 'load from text (Engine.load: compile, check, encode, VM load)';
+  const bigText = ruleset(BIG);
+  const smallText = ruleset(SMALL);
+  const e = await engine(BIG);
+  const small = loadMs(e, smallText, 9);
+  const big = loadMs(e, bigText, 3);
+  rows.push({ section: s, name: `${BIG.toLocaleString('en-US')} rules vs ${SMALL} rules, ms (median of 3 / 9)`, value: big.toFixed(0), baseline: small.toFixed(1), ratio: `${(big / small).toFixed(0)}x`, floor: '≤ 2000 ms', status: status(big <= 2000), note: `${(bigText.length / 1e6).toFixed(1)} MB of text` });
+  const k = kernelMs(bigText);
+  const ks = kernelMs(smallText);
+  if (typeof k === 'number' && typeof ks === 'number') {
+    rows.push({ section: s, name: `kernel: unshare -n nft -f, ${BIG.toLocaleString('en-US')} vs ${SMALL} rules, ms`, value: k.toFixed(0), baseline: ks.toFixed(1), ratio: `${(k / ks).toFixed(0)}x`, floor: '', status: '', note: `nftvm/kernel ${(big / k).toFixed(2)}x` });
+  } else rows.push({ section: s, name: 'kernel', value: '', baseline: '', ratio: '', floor: '', status: '', note: `kernel: ${typeof k === 'string' ? k : ks}` });
+}
+
+// --------------------------------------------------------------- commits
+
+interface Commits {
+  median: number;
+  p90: number;
+  count: number;
+}
+
+/** µs per Engine.apply of `cmd(k)` for k = 0, 1, ... until COMMITS_MAX commits or COMMIT_BUDGET_MS. */
+function commits(e: Engine, cmd: (k: number) => string): Commits {
+  const us: number[] = [];
+  const start = performance.now();
+  for (let k = 0; k < COMMITS_MAX && performance.now() - start < COMMIT_BUDGET_MS; k++) {
+    const text = cmd(k);
+    const t0 = performance.now();
+    e.apply(text, 'commit.nft');
+    us.push((performance.now() - t0) * 1000);
+  }
+  return { median: median(us), p90: pct(us, 0.9), count: us.length };
+}
+
+const addRule = (k: number) => `add rule inet filter input tcp dport ${20000 + k} accept`;
+const addElement = (k: number) => `add element inet filter ports { ${30000 + k} }`;
+const commitMedians = new Map<string, number>();
+
+{
+  const s = 'commit latency (Engine.apply, one command per commit)';
+  const results = new Map<number, { warm: number; rule: Commits; elem: Commits }>();
+  for (const n of [SMALL, BIG]) {
+    const e = await engine(n);
+    e.load(ruleset(n, true), 'bench.nft');
+    // The first apply builds the live ruleset from the loaded text; it is reported, not timed with the others.
+    const t0 = performance.now();
+    e.apply('add element inet filter ports { 1 }', 'warmup.nft');
+    const warm = performance.now() - t0;
+    results.set(n, { warm, rule: commits(e, addRule), elem: commits(e, addElement) });
+  }
+  const small = results.get(SMALL)!;
+  const big = results.get(BIG)!;
+  for (const [what, key] of [['add rule inet filter input tcp dport P accept', 'rule'], ['add element inet filter ports { P }', 'elem']] as const) {
+    const a = small[key];
+    const b = big[key];
+    commitMedians.set(key, b.median);
+    const ratio = b.median / a.median;
+    rows.push({
+      section: s,
+      name: `${what}: ${BIG.toLocaleString('en-US')} vs ${SMALL} rules, median µs`,
+      value: b.median.toFixed(0), baseline: a.median.toFixed(0), ratio: `${ratio.toFixed(1)}x`,
+      floor: '≤ 50 µs, ≤ 2x', status: `${status(b.median <= 50)}, ${status(ratio <= 2)}`,
+      note: `p90 ${b.p90.toFixed(0)} vs ${a.p90.toFixed(0)} µs; ${b.count} vs ${a.count} commits`,
+    });
+  }
+  rows.push({ section: s, name: 'first apply after load (builds the live ruleset), ms', value: big.warm.toFixed(0), baseline: small.warm.toFixed(1), ratio: `${(big.warm / small.warm).toFixed(0)}x`, floor: '', status: '', note: 'not in the medians above' });
+}
+
+// ------------------------------------------------------------ throughput
+
+const rnd = xorshift32(0x2468ace1);
+
+/** A 64-byte Ethernet frame: IPv4 + TCP from a public source (matches none of the 10.x rules) to `dport`. */
+function tcp4(dport: number): Uint8Array {
+  const f = new Uint8Array(64);
+  f.set([2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 0x08, 0x00]);
+  const src = [11 + (rnd() % 180), rnd() & 255, rnd() & 255, 1 + (rnd() % 254)];
+  f.set([0x45, 0, 0, 40, 0, 1, 0x40, 0, 64, 6, 0, 0, ...src, 192, 168, 1, 10], 14);
+  const sport = 32768 + (rnd() % 28000);
+  f.set([sport >> 8, sport & 255, dport >> 8, dport & 255, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x02, 0xff, 0xff], 34);
+  let sum = 0;
+  for (let i = 14; i < 34; i += 2) sum += (f[i]! << 8) | f[i + 1]!;
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+  const c = ~sum & 0xffff;
+  f[24] = c >> 8;
+  f[25] = c & 255;
+  return f;
+}
+
+{
+  const s = `packet throughput while commits land every ${COMMIT_EVERY_MS} ms (add/delete element, alternating)`;
+  // The 100,000-rule engine cannot commit 1,000 times a second while a commit takes more than a millisecond.
+  const n = (commitMedians.get('elem') ?? Infinity) <= 500 ? BIG : 1000;
+  const e = await engine(n);
+  e.load(ruleset(n, true), 'bench.nft');
+  e.apply('add element inet filter ports { 1 }', 'warmup.nft');
+  const frames = Array.from({ length: 256 }, () => tcp4(1024 + (rnd() % 60000)));
+  let packets: PacketIn[] = frames.slice(0, 16).map((data) => ({ data, iif: 2 }));
+  const run = (commit: boolean): { pps: number; commits: number } => {
+    let sent = 0;
+    let made = 0;
+    const t0 = performance.now();
+    let next = t0 + COMMIT_EVERY_MS;
+    for (;;) {
+      const now = performance.now();
+      if (now - t0 >= PHASE_MS) break;
+      if (commit && now >= next) {
+        const p = 40000 + (made >> 1);
+        e.apply(made % 2 ? `delete element inet filter ports { ${p} }` : `add element inet filter ports { ${p} }`, 'commit.nft');
+        made++;
+        // On the clock, not 1 ms after the last commit; a late one is not made up for in a burst.
+        next = Math.max(next + COMMIT_EVERY_MS, now);
+      }
+      e.evaluate(packets);
+      sent += packets.length;
+    }
+    return { pps: (sent * 1000) / (performance.now() - t0), commits: made };
+  };
+  // Batches of about a quarter of the commit period, so that commits can land on time between them.
+  const warm = run(false);
+  const batch = Math.max(1, Math.min(frames.length, Math.floor((warm.pps * COMMIT_EVERY_MS) / 4000)));
+  packets = frames.slice(0, batch).map((data) => ({ data, iif: 2 }));
+  const quiet = run(false);
+  const busy = run(true);
+  const ratio = busy.pps / quiet.pps;
+  rows.push({
+    section: s,
+    name: `${n.toLocaleString('en-US')}-rule ruleset${n === BIG ? '' : ` (${BIG.toLocaleString('en-US')} rules commit too slowly today)`}, packets/s`,
+    value: Math.round(busy.pps).toLocaleString('en-US'), baseline: Math.round(quiet.pps).toLocaleString('en-US'), ratio: `${(ratio * 100).toFixed(1)}%`,
+    floor: '≥ 90%', status: status(ratio >= 0.9),
+    note: `${busy.commits} commits in ${PHASE_MS / 1000} s (${((busy.commits * 1000) / PHASE_MS).toFixed(0)}/s); batches of ${batch} 64-byte frames`,
+  });
+}
+
+// ----------------------------------------------------------------- report
+
+console.log(`nftvm transactions benchmark — node ${process.version}, ${cpus()[0]?.model ?? 'unknown cpu'}, one thread; baseline in the same run for each row`);
+const header = ['case', 'value', 'baseline', 'ratio', 'floor', 'status', 'note'];
+let section = '';
+const table: string[][] = [];
+const flush = () => {
+  if (!table.length) return;
+  const widths = header.map((h, c) => Math.max(h.length, ...table.map((r) => r[c]!.length)));
+  const left = (c: number) => c === 0 || c >= 4;
+  const line = (cells: string[]) => '| ' + cells.map((x, c) => (left(c) ? x.padEnd(widths[c]!) : x.padStart(widths[c]!))).join(' | ') + ' |';
+  console.log(line(header));
+  console.log('|' + widths.map((w, c) => (left(c) ? '-'.repeat(w + 2) : '-'.repeat(w + 1) + ':')).join('|') + '|');
+  for (const r of table) console.log(line(r));
+  table.length = 0;
+};
+for (const r of rows) {
+  if (r.section !== section) {
+    flush();
+    section = r.section;
+    console.log(`\n${section}`);
+  }
+  table.push([r.name, r.value, r.baseline, r.ratio, r.floor, r.status, r.note]);
+}
+flush();
