@@ -330,9 +330,17 @@ export function encodeInsn(w: Writer, i: Insn, refs: EncodeRefs): void {
   const p = w.reserve(info.size + (s.extra ?? 0));
   const vals = i as unknown as Record<string, unknown>;
   w.u8(p + abi.REC_OP, s.op);
-  for (const [at, v] of s.consts ?? []) w.u8(p + at, v);
+  // Indexed loops, no destructuring: this runs for every instruction of an image.
+  const consts = s.consts;
+  if (consts) for (let k = 0; k < consts.length; k++) w.u8(p + consts[k]![0], consts[k]![1]);
   let has = 0;
-  for (const [name, at, kind, bit] of s.fields) {
+  const fields = s.fields;
+  for (let k = 0; k < fields.length; k++) {
+    const f = fields[k]!;
+    const name = f[0];
+    const at = f[1];
+    const kind = f[2];
+    const bit = f[3];
     const v = vals[name];
     if (bit !== undefined) {
       if (v === undefined) continue;
@@ -345,7 +353,8 @@ export function encodeInsn(w: Writer, i: Insn, refs: EncodeRefs): void {
     const len = (vals[s.data[0]!] as Uint8Array).length;
     if (s.lenField !== undefined && vals[s.lenField] !== len) throw new BytecodeError(`${i.op} ${s.lenField} ${String(vals[s.lenField])} with ${len} data bytes`);
     w.u8(p + info.lenAt, len, 'data length');
-    for (const f of s.data) {
+    for (let k = 0; k < s.data.length; k++) {
+      const f = s.data[k]!;
       const b = vals[f] as Uint8Array;
       if (b.length !== len) throw new BytecodeError(`${i.op} ${f} of ${b.length} bytes, expected ${len}`);
       w.bytes(b);
@@ -374,29 +383,23 @@ export function recordSize(r: Reader, pos: number, end: number, where: () => str
 }
 
 /**
- * The data operands of one rule copied into one buffer, handed out as
- * views: an ArrayBuffer per operand was a quarter of a decoded image's heap.
- * Operands past its size (nested records) get their own copy.
+ * Copies of data operands (cmp data, bitwise masks ...) handed out as views
+ * of shared 16 KiB buffers: an ArrayBuffer per operand was a quarter of a
+ * decoded image's heap. A view keeps only its own buffer alive.
  */
-export class DataBlock {
+export class DataSlab {
+  private buf = new Uint8Array(0);
   private used = 0;
-  private readonly buf: Uint8Array;
-  constructor(size: number) {
-    this.buf = new Uint8Array(size);
-  }
   take(r: Reader, q: number, len: number): Uint8Array {
+    if (this.used + len > this.buf.length) {
+      this.buf = new Uint8Array(Math.max(16384, len));
+      this.used = 0;
+    }
     const at = this.used;
-    if (at + len > this.buf.length) return r.bytes(q, len);
     for (let i = 0; i < len; i++) this.buf[at + i] = r.buf[q + i]!;
     this.used = at + len;
     return this.buf.subarray(at, at + len);
   }
-}
-
-/** Bytes of data operands (cmp data, bitwise mask and xor ...) in the checked record at `pos`. */
-export function dataBytes(r: Reader, pos: number): number {
-  const s = spec(insnOp(r, pos));
-  return s.data ? s.data.length * r.u8(pos + OPS[s.op]!.lenAt) : 0;
 }
 
 function badAt(what: string, where: () => string): BytecodeError {
@@ -404,7 +407,7 @@ function badAt(what: string, where: () => string): BytecodeError {
 }
 
 /** Decodes the record at `pos`, already checked by recordSize. */
-export function decodeInsn(r: Reader, pos: number, size: number, refs: DecodeRefs, where: () => string, nested = false, block?: DataBlock): Insn {
+export function decodeInsn(r: Reader, pos: number, size: number, refs: DecodeRefs, where: () => string, nested = false, block?: DataSlab): Insn {
   const name = insnOp(r, pos);
   const s = spec(name);
   // `{}` has room for four properties in the object itself; `{ op }` has one, the rest in a separate array.

@@ -7,7 +7,7 @@
 import * as abi from '../assembly/abi.js';
 import { NONE32, NONE8, Section } from '../assembly/abi.js';
 import { BytecodeError, Reader, Writer } from './bytecode-io.js';
-import { DataBlock, dataBytes, decodeInsn, encodeInsn, recordSize, type DecodeRefs, type EncodeRefs } from './bytecode-insn.js';
+import { DataSlab, decodeInsn, encodeInsn, recordSize, type DecodeRefs, type EncodeRefs } from './bytecode-insn.js';
 import { decodeElement, decodeSet, encodeElement, encodeSet } from './bytecode-set.js';
 import type { ProgChain, ProgObject, ProgRule, ProgSet, Program } from './program.js';
 import type { SetElem } from './linearize.js';
@@ -478,12 +478,22 @@ class Decoder {
     });
   }
 
+  /** The rule and instruction readRules is at, for its error messages (closures made once, not per rule). */
+  private ruleHandle = 0;
+  private insnIndex = 0;
+  private readonly ruleWhere = () => `rule ${this.ruleHandle}`;
+  private readonly insnWhere = () => `insn ${this.insnIndex} of rule ${this.ruleHandle}`;
+  /** Rules' data operands, as views of shared buffers. */
+  private readonly data = new DataSlab();
+
   readRules(): void {
     const r = this.r;
     const code = this.s.code;
+    const where = this.ruleWhere;
+    const iw = this.insnWhere;
     for (const q of this.records('rules', abi.RULE_RECORD_SIZE)) {
       const handle = r.u32(q + abi.RULE_HANDLE);
-      const where = () => `rule ${handle}`;
+      this.ruleHandle = handle;
       const chain = r.u32(q + abi.RULE_CHAIN);
       if (chain >= this.p.chains.length) throw new BytecodeError(`chain index ${chain} out of range at ${where()}`);
       const rule: ProgRule = { chain, handle, anonSets: [], insns: [] };
@@ -504,25 +514,10 @@ class Decoder {
       const refs = nsets ? this.refsIn(table, rule.anonSets) : (this.plainRefs[table] ??= this.refsIn(table, []));
       const n = r.u16(q + abi.RULE_INSN_COUNT);
       let pc = start;
-      // One closure per rule: it is only called while instruction j is decoded.
-      let j = 0;
-      const iw = () => `insn ${j} of rule ${handle}`;
-      // The rule's data operands share one buffer: count their bytes first. A bad
-      // record stops the count; the loop below reports it, in the usual order.
-      let data = 0;
-      try {
-        for (let k = 0, p = start; k < n; k++) {
-          const size = recordSize(r, p, end, iw);
-          data += dataBytes(r, p);
-          p += size;
-        }
-      } catch {
-        // reported below
-      }
-      const block = data ? new DataBlock(data) : undefined;
-      for (; j < n; j++) {
+      for (let j = 0; j < n; j++) {
+        this.insnIndex = j;
         const size = recordSize(r, pc, end, iw);
-        rule.insns.push(decodeInsn(r, pc, size, refs, iw, false, block));
+        rule.insns.push(decodeInsn(r, pc, size, refs, iw, false, this.data));
         pc += size;
       }
       if (pc !== end) throw new BytecodeError(`${end - pc} bytes after the last instruction of ${where()} at offset ${pc}`);

@@ -93,89 +93,112 @@ function mayBeAddress(s: string, i: number, c: number): boolean {
 /** Splits a whole source into tokens (never throws; bad characters become `bad` tokens). */
 export function tokenize(src: Source): Token[] {
   const out: Token[] = [];
-  const s = src.text;
-  let i = 0;
-  const n = s.length;
-  const tok = (kind: TokKind, text: string, start: number, end: number, quoted = false) =>
-    out.push({ kind, text, start, end, src, quoted });
-  while (i < n) {
-    const c = s.charCodeAt(i);
-    if (c === 10) { tok('newline', '\n', i, i + 1); i++; continue; }
-    if (c === 32 || c === 9 || c === 13) { i++; continue; }
-    if (c === 35) { // '#' comment to end of line
-      while (i < n && s.charCodeAt(i) !== 10) i++;
-      continue;
-    }
-    if (c === 92 && s.charCodeAt(i + 1) === 10) { i += 2; continue; } // line continuation
-    if (c === 34) { // "string"
-      let j = i + 1;
-      while (j < n && s.charCodeAt(j) !== 34 && s.charCodeAt(j) !== 10) j++;
-      // Unterminated: like nft's scanner, the quote alone is junk and scanning goes on.
-      if (j >= n || s.charCodeAt(j) !== 34) { tok('bad', '"', i, i + 1); i++; continue; }
-      tok('string', s.slice(i + 1, j), i, j + 1, true);
-      i = j + 1;
-      continue;
-    }
-    if (is(c, DIGIT)) {
-      // Fast path: digits followed by none of [A-Za-z_0-9.:] can only be a decimal
-      // or octal number; anything else goes through the address regexes below.
-      let j = i + 1;
-      while (is(s.charCodeAt(j), DIGIT)) j++;
-      const f = s.charCodeAt(j);
-      if (!is(f, WORD_START) && f !== 46 && f !== 58) {
-        const m = s.slice(i, j);
-        const v = numberText(m);
-        tok(v === undefined ? 'word' : 'number', v ?? m, i, j);
+  new Lexer(src).scan(out, Infinity);
+  return out;
+}
+
+/**
+ * Scans a source a piece at a time (the parser's way: tokens it does not keep
+ * in the tree die young instead of living as long as the whole file's token
+ * list). The tokens are tokenize()'s, in the same order, eof last.
+ */
+export class Lexer {
+  private i = 0;
+  /** The eof token has been produced. */
+  done = false;
+  constructor(private readonly src: Source) {}
+
+  /** Appends tokens to `out` until it holds `max` or the source ends (then eof too). */
+  scan(out: Token[], max: number): void {
+    if (this.done) return;
+    const src = this.src;
+    const s = src.text;
+    let i = this.i;
+    const n = s.length;
+    const tok = (kind: TokKind, text: string, start: number, end: number, quoted = false) =>
+      out.push({ kind, text, start, end, src, quoted });
+    while (i < n && out.length < max) {
+      const c = s.charCodeAt(i);
+      if (c === 10) { tok('newline', '\n', i, i + 1); i++; continue; }
+      if (c === 32 || c === 9 || c === 13) { i++; continue; }
+      if (c === 35) { // '#' comment to end of line
+        while (i < n && s.charCodeAt(i) !== 10) i++;
+        continue;
+      }
+      if (c === 92 && s.charCodeAt(i + 1) === 10) { i += 2; continue; } // line continuation
+      if (c === 34) { // "string"
+        let j = i + 1;
+        while (j < n && s.charCodeAt(j) !== 34 && s.charCodeAt(j) !== 10) j++;
+        // Unterminated: like nft's scanner, the quote alone is junk and scanning goes on.
+        if (j >= n || s.charCodeAt(j) !== 34) { tok('bad', '"', i, i + 1); i++; continue; }
+        tok('string', s.slice(i + 1, j), i, j + 1, true);
+        i = j + 1;
+        continue;
+      }
+      if (is(c, DIGIT)) {
+        // Fast path: digits followed by none of [A-Za-z_0-9.:] can only be a decimal
+        // or octal number; anything else goes through the address regexes below.
+        let j = i + 1;
+        while (is(s.charCodeAt(j), DIGIT)) j++;
+        const f = s.charCodeAt(j);
+        if (!is(f, WORD_START) && f !== 46 && f !== 58) {
+          const m = s.slice(i, j);
+          const v = numberText(m);
+          tok(v === undefined ? 'word' : 'number', v ?? m, i, j);
+          i = j;
+          continue;
+        }
+      }
+      // Addresses before numbers and words: 10.0.0.1, fe80::1, 00:11:22:33:44:55.
+      if (mayBeAddress(s, i, c)) {
+        // Longest match between a MAC and an IPv6 address (`0:1:2:3:4:5:6:7` is IPv6).
+        const macLen = matchAt(RE_MAC, s, i);
+        let len = matchAt(RE_IP6, s, i);
+        if (len > macLen) {
+          const m = s.slice(i, i + len);
+          if (m.includes(':') && !/^[0-9a-fA-F]{1,4}:[0-9a-fA-F]{1,4}$/.test(m) && m !== ':' && !is(s.charCodeAt(i + len), WORD_START)) {
+            tok('ip6', m, i, i + len); i += len; continue;
+          }
+        }
+        if (macLen) { tok('mac', s.slice(i, i + macLen), i, i + macLen); i += macLen; continue; }
+        len = matchAt(RE_PAIR, s, i);
+        if (len) { tok('word', s.slice(i, i + len), i, i + len); i += len; continue; }
+        len = matchAt(RE_IP4, s, i);
+        if (len) { tok('ip4', s.slice(i, i + len), i, i + len); i += len; continue; }
+        len = matchAt(RE_HEX, s, i) || matchAt(RE_NUM, s, i);
+        if (len) {
+          // nft's scanner: a leading 0 means octal; `08` is no number but a string.
+          const m = s.slice(i, i + len);
+          const v = numberText(m);
+          tok(v === undefined ? 'word' : 'number', v ?? m, i, i + len);
+          i += len;
+          continue;
+        }
+      }
+      if (is(c, WORD_START)) {
+        let j = i + 1;
+        while (j < n && is(s.charCodeAt(j), WORD)) j++;
+        if (s.charCodeAt(j) === 42) j++; // a trailing '*' (interface wildcards)
+        // A word never ends in '-' or '.' (`1-2` is handled above, `a.` is an error anyway).
+        else while (j > i + 1 && (s.charCodeAt(j - 1) === 45 || s.charCodeAt(j - 1) === 46)) j--;
+        tok('word', s.slice(i, j), i, j);
         i = j;
         continue;
       }
+      if (isPunct2(c, s.charCodeAt(i + 1))) { tok('punct', s.slice(i, i + 2), i, i + 2); i += 2; continue; }
+      if (PUNCT1.includes(s[i]!)) { tok('punct', s[i]!, i, i + 1); i++; continue; }
+      // Anything else: one bad character (UTF-8 aware via code points).
+      const cp = s.codePointAt(i)!;
+      const len = cp > 0xffff ? 2 : 1;
+      tok('bad', s.slice(i, i + len), i, i + len);
+      i += len;
     }
-    // Addresses before numbers and words: 10.0.0.1, fe80::1, 00:11:22:33:44:55.
-    if (mayBeAddress(s, i, c)) {
-      // Longest match between a MAC and an IPv6 address (`0:1:2:3:4:5:6:7` is IPv6).
-      const macLen = matchAt(RE_MAC, s, i);
-      let len = matchAt(RE_IP6, s, i);
-      if (len > macLen) {
-        const m = s.slice(i, i + len);
-        if (m.includes(':') && !/^[0-9a-fA-F]{1,4}:[0-9a-fA-F]{1,4}$/.test(m) && m !== ':' && !is(s.charCodeAt(i + len), WORD_START)) {
-          tok('ip6', m, i, i + len); i += len; continue;
-        }
-      }
-      if (macLen) { tok('mac', s.slice(i, i + macLen), i, i + macLen); i += macLen; continue; }
-      len = matchAt(RE_PAIR, s, i);
-      if (len) { tok('word', s.slice(i, i + len), i, i + len); i += len; continue; }
-      len = matchAt(RE_IP4, s, i);
-      if (len) { tok('ip4', s.slice(i, i + len), i, i + len); i += len; continue; }
-      len = matchAt(RE_HEX, s, i) || matchAt(RE_NUM, s, i);
-      if (len) {
-        // nft's scanner: a leading 0 means octal; `08` is no number but a string.
-        const m = s.slice(i, i + len);
-        const v = numberText(m);
-        tok(v === undefined ? 'word' : 'number', v ?? m, i, i + len);
-        i += len;
-        continue;
-      }
+    this.i = i;
+    if (i >= n) {
+      tok('eof', '', n, n);
+      this.done = true;
     }
-    if (is(c, WORD_START)) {
-      let j = i + 1;
-      while (j < n && is(s.charCodeAt(j), WORD)) j++;
-      if (s.charCodeAt(j) === 42) j++; // a trailing '*' (interface wildcards)
-      // A word never ends in '-' or '.' (`1-2` is handled above, `a.` is an error anyway).
-      else while (j > i + 1 && (s.charCodeAt(j - 1) === 45 || s.charCodeAt(j - 1) === 46)) j--;
-      tok('word', s.slice(i, j), i, j);
-      i = j;
-      continue;
-    }
-    if (isPunct2(c, s.charCodeAt(i + 1))) { tok('punct', s.slice(i, i + 2), i, i + 2); i += 2; continue; }
-    if (PUNCT1.includes(s[i]!)) { tok('punct', s[i]!, i, i + 1); i++; continue; }
-    // Anything else: one bad character (UTF-8 aware via code points).
-    const cp = s.codePointAt(i)!;
-    const len = cp > 0xffff ? 2 : 1;
-    tok('bad', s.slice(i, i + len), i, i + len);
-    i += len;
   }
-  tok('eof', '', n, n);
-  return out;
 }
 
 /**

@@ -159,8 +159,14 @@ class Evaluator {
     }
   }
 
+  /** `family name` keys of `tables`, made once per pair: table() runs twice per rule and a fresh key string must be hashed each time. */
+  private tableKeys = new Map<string, Map<string, string>>();
+
   private table(family: string, name: string, span: Span, create: boolean): TableState {
-    const key = `${family} ${name}`;
+    let byName = this.tableKeys.get(family);
+    if (!byName) this.tableKeys.set(family, (byName = new Map()));
+    let key = byName.get(name);
+    if (key === undefined) byName.set(name, (key = `${family} ${name}`));
     let t = this.tables.get(key);
     if (!t) {
       if (!create) throw new CompileError(span, `Could not process rule: No such file or directory`);
@@ -518,11 +524,20 @@ function wordSpan(span: Span, word: string, which: 'table' | 'name' = 'name'): S
     while (p < span.end && !wordSep(s.charCodeAt(p))) p++;
     ends.push(p);
   }
-  const is = (k: number, w: string) => k < starts.length && ends[k]! - starts[k]! === w.length && s.startsWith(w, starts[k]!);
-  let i = CMD_WORDS.some((w) => is(0, w)) ? 2 : 1;
-  if (FAMILY_WORDS.some((w) => is(i, w))) i++;
+  let i = oneOf(s, starts, ends, 0, CMD_WORDS) ? 2 : 1;
+  if (oneOf(s, starts, ends, i, FAMILY_WORDS)) i++;
   const k = which === 'table' ? i : i + 1;
-  return is(k, word) ? { src: span.src, start: starts[k]!, end: starts[k]! + word.length } : span;
+  return isWord(s, starts, ends, k, word) ? { src: span.src, start: starts[k]!, end: starts[k]! + word.length } : span;
+}
+
+/** Whether word `k` of wordSpan's words is `w`. */
+function isWord(s: string, starts: number[], ends: number[], k: number, w: string): boolean {
+  return k < starts.length && ends[k]! - starts[k]! === w.length && s.startsWith(w, starts[k]!);
+}
+
+function oneOf(s: string, starts: number[], ends: number[], k: number, ws: readonly string[]): boolean {
+  for (const w of ws) if (isWord(s, starts, ends, k, w)) return true;
+  return false;
 }
 
 const CMD_WORDS = ['add', 'create', 'insert', 'replace', 'delete', 'destroy', 'flush', 'rename'];

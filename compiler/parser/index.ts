@@ -6,7 +6,7 @@
 
 import type { Cmd, Expr } from '../ast.js';
 import { CompileError, Diagnostics, msg } from '../diagnostics.js';
-import { tokenize, tokSpan, type Token } from '../lexer.js';
+import { Lexer, tokenize, tokSpan, type Token } from '../lexer.js';
 import { suggest } from '../misspell.js';
 import type { Source, Span } from '../source.js';
 import { parseTime } from '../units.js';
@@ -58,7 +58,16 @@ class Scope {
  * as a type, and run nothing at load time, so their import cycles are harmless.
  */
 export class Parser {
+  /**
+   * A window of the token stream: toks[k] is token base + k. The lexer fills
+   * it as parsing goes and the consumed part is dropped, so the tokens the
+   * tree does not keep die young (a whole file's token list, kept to the
+   * end, was most of the garbage collector's work on a 100,000-rule file).
+   */
   private toks: Token[] = [];
+  private base = 0;
+  private readonly lexer: Lexer;
+  /** Absolute index of the current token in the stream. */
   private pos = 0;
   private depth = 0;
   /** Table blocks open around the current token (0 at top level). */
@@ -75,7 +84,19 @@ export class Parser {
     private diags: Diagnostics,
     private read?: FileReader,
   ) {
-    this.toks = tokenize(src);
+    this.lexer = new Lexer(src);
+    this.fill(0);
+  }
+
+  /** Makes the window hold the token `ahead` tokens past the current one (or the stream's end); drops consumed tokens but the last. */
+  private fill(ahead: number): void {
+    const k = this.pos - this.base;
+    if (k > 1024) {
+      // Keep the token before the current one: spanFrom ends spans there.
+      this.toks.splice(0, k - 1);
+      this.base += k - 1;
+    }
+    this.lexer.scan(this.toks, this.pos - this.base + ahead + 256);
   }
 
   /** Parses the whole source. */
@@ -93,11 +114,14 @@ export class Parser {
   // ---- tokens ----
   /** The current token. */
   get t(): Token {
-    return this.toks[this.pos]!;
+    const k = this.pos - this.base;
+    if (k >= this.toks.length) this.fill(0);
+    return this.toks[this.pos - this.base]!;
   }
   /** The token `n` ahead of the current one (the last one is eof). */
   peek(n = 1): Token {
-    return this.toks[Math.min(this.pos + n, this.toks.length - 1)]!;
+    if (this.pos - this.base + n >= this.toks.length) this.fill(n);
+    return this.toks[Math.min(this.pos - this.base + n, this.toks.length - 1)]!;
   }
   /** Consumes and returns the current token (never moves past eof). */
   next(): Token {
@@ -199,7 +223,7 @@ export class Parser {
   }
   /** The span from `start` to the last consumed token. */
   spanFrom(start: Token): Span {
-    const last = this.toks[Math.max(0, this.pos - 1)]!;
+    const last = this.toks[Math.max(0, this.pos - 1 - this.base)]!;
     // Tokens of an included file are spliced in; a span never crosses files.
     const end = last.src === start.src ? Math.max(start.end, last.end) : start.end;
     return { src: start.src, start: start.start, end };
@@ -334,6 +358,6 @@ export class Parser {
       toks.push({ kind: 'newline', text: '\n', start: sub.text.length, end: sub.text.length, src: sub });
       all.push(...toks);
     }
-    this.toks.splice(this.pos, 0, ...all);
+    this.toks.splice(this.pos - this.base, 0, ...all);
   }
 }
