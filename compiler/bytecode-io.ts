@@ -124,6 +124,8 @@ export class Reader {
     return this.dv.getInt32(p, true);
   }
   u64(p: number): bigint {
+    // Zero (every fresh counter) without allocating a BigInt per read.
+    if (this.dv.getUint32(p, true) === 0 && this.dv.getUint32(p + 4, true) === 0) return 0n;
     return this.dv.getBigUint64(p, true);
   }
   /** A u64 that must be a safe integer (timeouts in ms). */

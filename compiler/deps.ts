@@ -5,7 +5,7 @@
 // table after `ip protocol tcp`, just the port.
 
 import type { Expr } from './ast.js';
-import { datatype, encodeNum } from './datatype.js';
+import { byteConst, datatype, encodeNum } from './datatype.js';
 import type { Insn } from './insn.js';
 import type { LExpr, RuleCompiler, SetDef } from './linearize.js';
 import { Base, protocols, type Proto } from './proto/index.js';
@@ -54,7 +54,7 @@ export function needNetwork(rc: RuleCompiler, proto: Proto, span: Span): void {
   }
   if (fam === 'inet' && rc.llDep) return needEthertype(rc, proto.name, proto.protoKey!);
   if (fam === 'inet') {
-    depMatch(rc, { op: 'meta', key: 'nfproto', dreg: 1 }, new Uint8Array([NFPROTO[proto.name]!]));
+    depMatch(rc, { op: 'meta', key: 'nfproto', dreg: 1 }, byteConst(NFPROTO[proto.name]!));
     rc.nh = proto.name;
     return;
   }
@@ -83,7 +83,7 @@ export function needTransport(rc: RuleCompiler, proto: Proto, span: Span): void 
   // nft does not check that an ip6 context suits `icmp`.
   if (l3) impliedNetwork(rc, l3, span);
   if (rc.family === 'arp') rc.err(span, `conflicting protocols specified: arp vs. ${proto.name}`);
-  depMatch(rc, { op: 'meta', key: 'l4proto', dreg: 1 }, new Uint8Array([proto.protoKey!]));
+  depMatch(rc, { op: 'meta', key: 'l4proto', dreg: 1 }, byteConst(proto.protoKey!));
   rc.th = proto.name;
 }
 
@@ -120,7 +120,7 @@ export function needIcmpType(rc: RuleCompiler, proto: Proto, types: number[], sp
   }
   const load: Insn = { op: 'payload', dreg: 1, base: Base.Transport, offset: 0, len: 1 };
   if (types.length === 1) {
-    depMatch(rc, load, new Uint8Array([types[0]!]), false);
+    depMatch(rc, load, byteConst(types[0]!), false);
     rc.icmpType = types[0];
     return;
   }
