@@ -11,6 +11,7 @@ import { DataSlab, decodeInsn, encodeInsn, recordSize, type DecodeRefs, type Enc
 import { decodeElement, decodeSet, encodeElement, encodeSet } from './bytecode-set.js';
 import type { ProgChain, ProgObject, ProgRule, ProgSet, Program } from './program.js';
 import type { SetElem } from './linearize.js';
+import type { Insn } from './insn.js';
 
 export { BytecodeError };
 export { programOf, type ProgChain, type ProgObject, type ProgRule, type ProgSet, type ProgTable, type Program } from './program.js';
@@ -496,7 +497,9 @@ class Decoder {
       this.ruleHandle = handle;
       const chain = r.u32(q + abi.RULE_CHAIN);
       if (chain >= this.p.chains.length) throw new BytecodeError(`chain index ${chain} out of range at ${where()}`);
-      const rule: ProgRule = { chain, handle, anonSets: [], insns: [] };
+      // The instruction list at its final size (push's growth leaves spare slots in every rule).
+      const n = r.u16(q + abi.RULE_INSN_COUNT);
+      const rule: ProgRule = { chain, handle, anonSets: [], insns: new Array<Insn>(n) };
       const position = r.u32(q + abi.RULE_POSITION);
       if (position !== NONE32) rule.position = position;
       const comment = r.u32(q + abi.RULE_COMMENT);
@@ -512,12 +515,11 @@ class Decoder {
       const table = this.p.chains[chain]!.table;
       // Rules without anonymous sets share their table's references (one set of closures, not one per rule).
       const refs = nsets ? this.refsIn(table, rule.anonSets) : (this.plainRefs[table] ??= this.refsIn(table, []));
-      const n = r.u16(q + abi.RULE_INSN_COUNT);
       let pc = start;
       for (let j = 0; j < n; j++) {
         this.insnIndex = j;
         const size = recordSize(r, pc, end, iw);
-        rule.insns.push(decodeInsn(r, pc, size, refs, iw, false, this.data));
+        rule.insns[j] = decodeInsn(r, pc, size, refs, iw, false, this.data);
         pc += size;
       }
       if (pc !== end) throw new BytecodeError(`${end - pc} bytes after the last instruction of ${where()} at offset ${pc}`);

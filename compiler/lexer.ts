@@ -104,6 +104,8 @@ export function tokenize(src: Source): Token[] {
  */
 export class Lexer {
   private i = 0;
+  /** One string per distinct word: the tree keeps words (`saddr`, `drop`) of every rule, and a slice each was a copy each. */
+  private readonly words = new Map<string, string>();
   /** The eof token has been produced. */
   done = false;
   constructor(private readonly src: Source) {}
@@ -181,7 +183,10 @@ export class Lexer {
         if (s.charCodeAt(j) === 42) j++; // a trailing '*' (interface wildcards)
         // A word never ends in '-' or '.' (`1-2` is handled above, `a.` is an error anyway).
         else while (j > i + 1 && (s.charCodeAt(j - 1) === 45 || s.charCodeAt(j - 1) === 46)) j--;
-        tok('word', s.slice(i, j), i, j);
+        const w = s.slice(i, j);
+        let word = this.words.get(w);
+        if (word === undefined) this.words.set(w, (word = w));
+        tok('word', word, i, j);
         i = j;
         continue;
       }

@@ -104,7 +104,11 @@ export function mergePayloadMatches(segs: Segment[]): Insn[] {
   }
   if (run.length > 1) mergeRun(run);
   // A plain loop: filter+flatMap is several times slower and this runs for every rule.
-  const out: Insn[] = [];
-  for (const s of segs) if (!s.dropped) for (const i of s.insns) out.push(i);
+  // The array is made at its final size: the rule keeps it, and push's growth leaves spare slots.
+  let n = 0;
+  for (const s of segs) if (!s.dropped) n += s.insns.length;
+  const out = new Array<Insn>(n);
+  n = 0;
+  for (const s of segs) if (!s.dropped) for (const i of s.insns) out[n++] = i;
   return out;
 }

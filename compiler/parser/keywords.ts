@@ -7,7 +7,7 @@ import type { Expr } from '../ast.js';
 import { CompileError } from '../diagnostics.js';
 import { META_BARE, META_KEYS } from '../expr/meta-keys.js';
 import { tokSpan, type Token } from '../lexer.js';
-import { protocols } from '../proto/index.js';
+import { findField, protocols } from '../proto/index.js';
 import { parseExpr } from './expression.js';
 import type { Parser } from './index.js';
 import { CT_KEYS, EXTHDRS, META_ALIASES, RT_KEYS, SCTP_CHUNK_FIELDS, TCPOPT_FIELDS } from './tables.js';
@@ -65,7 +65,6 @@ function payload(p: Parser): Expr {
   const nx = p.peek();
   if (w === 'ip' && nx.text === 'option') return ipOption(p);
   if (w === 'tcp' && nx.text === 'option') return tcpOption(p);
-  const proto = protocols[w]!;
   const fname = nx.text;
   if (w === 'arp' && (fname === 'saddr' || fname === 'daddr')) {
     const nn = p.peek(2);
@@ -76,7 +75,7 @@ function payload(p: Parser): Expr {
       return { k: 'payload', proto: w, field: `${fname} ${nn.text}`, span: p.spanFrom(t) };
     }
   }
-  if (proto.fields.some((f) => f.name === fname)) {
+  if (findField(w, fname)) {
     p.next();
     p.next();
     return { k: 'payload', proto: w, field: fname, span: p.spanFrom(t) };

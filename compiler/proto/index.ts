@@ -170,7 +170,18 @@ export const protocols: Record<string, Proto> = {
   ether, vlan, arp, ip, ip6, tcp, udp, udplite, sctp, dccp, icmp, icmpv6, igmp, ah, esp, comp, th,
 };
 
-/** Looks a field up by protocol and field name. */
+/** Per protocol, its fields by name (the first of a name, as a search would find); built on first use. */
+const FIELDS = new Map<Proto, Map<string, Field>>();
+
+/** Looks a field up by protocol and field name (a map, not a search: every payload match of every rule asks). */
 export function findField(proto: string, field: string): Field | undefined {
-  return protocols[proto]?.fields.find((x) => x.name === field);
+  const p = protocols[proto];
+  if (!p) return undefined;
+  let m = FIELDS.get(p);
+  if (!m) {
+    m = new Map();
+    for (const f of p.fields) if (!m.has(f.name)) m.set(f.name, f);
+    FIELDS.set(p, m);
+  }
+  return m.get(field);
 }
