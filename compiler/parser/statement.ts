@@ -34,7 +34,8 @@ export function parseRule(p: Parser, start: Token): RuleDecl {
     stmts.push(parseStatement(p));
   }
   if (stmts.length === 0) p.fail(p.t);
-  return { stmts, comment, span: p.spanFrom(start) };
+  // A copy at the final size: the tree keeps it, and push's growth left 16 slots for a few statements.
+  return { stmts: stmts.slice(), comment, span: p.spanFrom(start) };
 }
 
 /** One statement: a keyword statement, a verdict, `EXPR set VALUE` or a match `EXPR [op] VALUE`. */
