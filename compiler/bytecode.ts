@@ -169,7 +169,9 @@ class Encoder {
       const refs = this.ruleRefs(r, this.refsIn(chain?.table ?? 0), where, setBase);
       const q = w.reserve(abi.RULE_RECORD_SIZE);
       const start = code.len;
-      encoding(where, () => {
+      // One try and no closures per rule (encoding() made three): this runs for every rule of the image.
+      let j = -1;
+      try {
         w.u32(q + abi.RULE_CHAIN, r.chain);
         w.u32(q + abi.RULE_HANDLE, r.handle, 'handle');
         w.u32(q + abi.RULE_POSITION, r.position ?? NONE32, 'position');
@@ -177,11 +179,11 @@ class Encoder {
         w.u32(q + abi.RULE_SET_FIRST, r.anonSets[0] ?? 0);
         w.u16(q + abi.RULE_SET_COUNT, r.anonSets.length, 'anonymous set count');
         w.u16(q + abi.RULE_INSN_COUNT, r.insns.length, 'instruction count');
-      });
-      let j = 0;
-      encoding(() => `insn ${j} of rule ${r.handle}`, () => {
-        for (; j < r.insns.length; j++) encodeInsn(code, r.insns[j]!, refs);
-      });
+        for (j = 0; j < r.insns.length; j++) encodeInsn(code, r.insns[j]!, refs);
+      } catch (e) {
+        if (e instanceof BytecodeError) throw new BytecodeError(`cannot encode ${j < 0 ? where() : `insn ${j} of rule ${r.handle}`}: ${e.message}`);
+        throw e;
+      }
       w.u32(q + abi.RULE_CODE, start);
       w.u32(q + abi.RULE_CODE_SIZE, code.len - start);
     }
