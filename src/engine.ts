@@ -393,14 +393,20 @@ export class Engine {
     // A new ruleset from outside apply(): the live ruleset starts again from it.
     this.tx = undefined;
     this.seed = typeof input === 'string' ? { text: input, name, ...(read ? { read } : {}) } : undefined;
-    // The VM may accept a non-canonical image the decoder refuses; names are then unavailable.
-    let program: Program | undefined;
-    try {
-      program = decodeBytecode(this.image);
-    } catch {
-      program = undefined;
-    }
-    this.programOf = () => program;
+    // Decoded when first asked for (a fifth of a large load otherwise). The VM may accept a
+    // non-canonical image the decoder refuses; names are then unavailable.
+    const loaded = this.image;
+    let program: Program | undefined | null = null;
+    this.programOf = () => {
+      if (program === null) {
+        try {
+          program = decodeBytecode(loaded);
+        } catch {
+          program = undefined;
+        }
+      }
+      return program;
+    };
   }
 
   /**
