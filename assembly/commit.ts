@@ -351,6 +351,29 @@ function retireEntry(sd: usize, e: usize): void {
 }
 
 /**
+ * The rule record logged change `i` is about (an AddRule's new rule, a
+ * DelRule's deleted one, found by its mask under cursor `cur`), 0 if none.
+ */
+function loggedRule(i: i32, cur: u32): usize {
+  const op = unchecked(txLog[i * 3]);
+  const ch = <usize>load<u32>(rtRuleset, RS_CHAINS) + <usize>unchecked(txLog[i * 3 + 1]) * CH_SIZE;
+  const j = findRuleAny(ch, unchecked(txLog[i * 3 + 2]), op == TxOp.AddRule ? ruleBit(cur) : ruleBit(cur ^ 1));
+  return j < 0 ? 0 : ruleAt(load<u32>(ch, CH_FIRST) + <u32>j);
+}
+
+/** Marks rule record `r` dead (in no generation): its slot is squeezed out later (compactChains). */
+function ruleDead(r: usize): void {
+  store<u8>(r, load<u8>(r, RU_FFLAGS) | <u8>RuleGen.Dead, RU_FFLAGS);
+  store<u32>(rtRuleset, load<u32>(rtRuleset, RS_WASTE) + 1, RS_WASTE);
+}
+
+/** Clears generation bit `bit` of element entry `e` of set `sd`. */
+function entryClearBit(sd: usize, e: usize, bit: u32): void {
+  const f = e + load<u16>(sd, SD_EFLAGS_AT);
+  store<u32>(f, load<u32>(f) & ~bit);
+}
+
+/**
  * Commits: one store flips the cursor (the next packet sees the new
  * generation whole); then new records join both generations and deleted
  * ones are retired — at once, as no packet is in flight between two calls.
@@ -360,25 +383,17 @@ export function txCommit(): i32 {
   store<u32>(ctl, cur ^ 1, VM_GEN_CURSOR);
   store<u32>(ctl, load<u32>(ctl, VM_GENERATION) + 1, VM_GENERATION);
   if (ctc) store<u32>(ctc, txCtFamilies, CTC_FAMILIES);
-  const rs = rtRuleset;
-  const chains = <usize>load<u32>(rs, RS_CHAINS);
   for (let i = 0; i < txLen; i++) {
     const op = unchecked(txLog[i * 3]);
-    const a = unchecked(txLog[i * 3 + 1]);
-    const b = unchecked(txLog[i * 3 + 2]);
+    const a = <usize>unchecked(txLog[i * 3 + 1]);
+    const b = <usize>unchecked(txLog[i * 3 + 2]);
     if (op == TxOp.AddRule || op == TxOp.DelRule) {
-      const ch = chains + <usize>a * CH_SIZE;
-      const j = findRuleAny(ch, b, op == TxOp.AddRule ? ruleBit(cur) : ruleBit(cur ^ 1));
-      if (j < 0) continue;
-      const r = ruleAt(load<u32>(ch, CH_FIRST) + <u32>j);
+      const r = loggedRule(i, cur);
+      if (!r) continue;
       if (op == TxOp.AddRule) store<u8>(r, load<u8>(r, RU_FFLAGS) & ~ruleBit(cur), RU_FFLAGS);
-      else {
-        store<u8>(r, load<u8>(r, RU_FFLAGS) | <u8>RuleGen.Dead, RU_FFLAGS);
-        store<u32>(rs, load<u32>(rs, RS_WASTE) + 1, RS_WASTE);
-      }
-    } else if (op == TxOp.AddElem) {
-      store<u32>(<usize>b + load<u16>(<usize>a, SD_EFLAGS_AT), load<u32>(<usize>b + load<u16>(<usize>a, SD_EFLAGS_AT)) & ~entryBit(cur));
-    } else retireEntry(<usize>a, <usize>b);
+      else ruleDead(r);
+    } else if (op == TxOp.AddElem) entryClearBit(a, b, entryBit(cur));
+    else retireEntry(a, b);
   }
   txLen = 0;
   compactChains();
@@ -388,23 +403,17 @@ export function txCommit(): i32 {
 /** Throws the next generation away: new records are retired, deleted ones restored. */
 export function txAbort(): void {
   const cur = cursor();
-  const rs = rtRuleset;
-  const chains = <usize>load<u32>(rs, RS_CHAINS);
   for (let i = txLen - 1; i >= 0; i--) {
     const op = unchecked(txLog[i * 3]);
-    const a = unchecked(txLog[i * 3 + 1]);
-    const b = unchecked(txLog[i * 3 + 2]);
+    const a = <usize>unchecked(txLog[i * 3 + 1]);
+    const b = <usize>unchecked(txLog[i * 3 + 2]);
     if (op == TxOp.AddRule || op == TxOp.DelRule) {
-      const ch = chains + <usize>a * CH_SIZE;
-      const j = findRuleAny(ch, b, op == TxOp.AddRule ? ruleBit(cur) : ruleBit(cur ^ 1));
-      if (j < 0) continue;
-      const r = ruleAt(load<u32>(ch, CH_FIRST) + <u32>j);
-      if (op == TxOp.AddRule) {
-        store<u8>(r, load<u8>(r, RU_FFLAGS) | <u8>RuleGen.Dead, RU_FFLAGS);
-        store<u32>(rs, load<u32>(rs, RS_WASTE) + 1, RS_WASTE);
-      } else store<u8>(r, load<u8>(r, RU_FFLAGS) & ~ruleBit(cur ^ 1), RU_FFLAGS);
-    } else if (op == TxOp.AddElem) retireEntry(<usize>a, <usize>b);
-    else store<u32>(<usize>b + load<u16>(<usize>a, SD_EFLAGS_AT), load<u32>(<usize>b + load<u16>(<usize>a, SD_EFLAGS_AT)) & ~entryBit(cur ^ 1));
+      const r = loggedRule(i, cur);
+      if (!r) continue;
+      if (op == TxOp.AddRule) ruleDead(r);
+      else store<u8>(r, load<u8>(r, RU_FFLAGS) & ~ruleBit(cur ^ 1), RU_FFLAGS);
+    } else if (op == TxOp.AddElem) retireEntry(a, b);
+    else entryClearBit(a, b, entryBit(cur ^ 1));
   }
   txLen = 0;
 }

@@ -8,6 +8,7 @@
 // write their batches into VM memory once and time evaluate() calls.
 // Run: `npm run bench:ct` (or `npm run bench`). Prints tables.
 
+import { printTables } from './table.js';
 import { xorshift32 } from '../test/rng.js';
 import { SERVER_HOST, serverRuleset } from './server-ruleset.js';
 import { readFileSync } from 'node:fs';
@@ -477,29 +478,12 @@ const mpps = (ns: number) => (1e3 / ns).toFixed(2);
 console.log(`nftvm conntrack benchmark — node ${process.version}, ${cpus()[0]?.model ?? 'unknown cpu'}, one thread; batches of ${BATCH} frames (64 bytes, valid checksums); median (and best) of ${REPS} runs of ~${REP_MS} ms`);
 console.log('Rows cycling over several batches copy each batch\'s descriptors into place per call; rows marked +121 s also rewrite every packet\'s time per call: both are timed, in the baselines as well.');
 console.log('The rows of a table are timed interleaved (round after round, each row once per round); "+N ns vs" is the median of the per-round differences with the table\'s first row.');
-let section = '';
 const header = ['case', 'Mpps', 'ns/packet', 'best Mpps', 'accepted', 'ct state ok', 'floor', 'meets', 'note'];
-const table: string[][] = [];
-const flush = () => {
-  if (!table.length) return;
-  const widths = header.map((h, c) => Math.max(h.length, ...table.map((r) => r[c]!.length)));
-  const left = (c: number) => c === 0 || c === header.length - 1;
-  const line = (cells: string[]) => '| ' + cells.map((x, c) => (left(c) ? x.padEnd(widths[c]!) : x.padStart(widths[c]!))).join(' | ') + ' |';
-  console.log(line(header));
-  console.log('|' + widths.map((w, c) => (left(c) ? '-'.repeat(w + 2) : '-'.repeat(w + 1) + ':')).join('|') + '|');
-  for (const r of table) console.log(line(r));
-  table.length = 0;
-};
-for (const r of rows) {
-  if (r.section !== section) {
-    flush();
-    section = r.section;
-    console.log(`\n${section}`);
-  }
-  const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
-  table.push([r.name, mpps(r.ns), r.ns.toFixed(1), mpps(r.best), pct(r.accepted), r.state !== undefined ? pct(r.state) : '-', r.floor ?? '', r.meets === undefined ? '' : r.meets ? 'yes' : 'NO', r.note ?? '']);
-}
-flush();
+const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+printTables(header, rows.map((r) => ({
+  section: r.section,
+  cells: [r.name, mpps(r.ns), r.ns.toFixed(1), mpps(r.best), pct(r.accepted), r.state !== undefined ? pct(r.state) : '-', r.floor ?? '', r.meets === undefined ? '' : r.meets ? 'yes' : 'NO', r.note ?? ''],
+})), (c) => c === header.length - 1);
 if (million) {
   const per = million.bytes / million.max;
   console.log(`\ntable memory (hashsize ${million.buckets.toLocaleString('en-US')}, max ${million.max.toLocaleString('en-US')}, ${million.entries.toLocaleString('en-US')} live entries):`);

@@ -5,6 +5,7 @@
 // rules; packet throughput while commits land 1,000 times a second, next to
 // the same loop without commits. Run: `npm run bench:tx`. Prints a table.
 
+import { printTables } from './table.js';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -247,24 +248,4 @@ function throughput(e: Engine, commit: (k: number) => string): { quiet: number; 
 
 console.log(`nftvm transactions benchmark — node ${process.version}, ${cpus()[0]?.model ?? 'unknown cpu'}, one thread; baseline in the same run for each row`);
 const header = ['case', 'value', 'baseline', 'ratio', 'floor', 'status', 'note'];
-let section = '';
-const table: string[][] = [];
-const flush = () => {
-  if (!table.length) return;
-  const widths = header.map((h, c) => Math.max(h.length, ...table.map((r) => r[c]!.length)));
-  const left = (c: number) => c === 0 || c >= 4;
-  const line = (cells: string[]) => '| ' + cells.map((x, c) => (left(c) ? x.padEnd(widths[c]!) : x.padStart(widths[c]!))).join(' | ') + ' |';
-  console.log(line(header));
-  console.log('|' + widths.map((w, c) => (left(c) ? '-'.repeat(w + 2) : '-'.repeat(w + 1) + ':')).join('|') + '|');
-  for (const r of table) console.log(line(r));
-  table.length = 0;
-};
-for (const r of rows) {
-  if (r.section !== section) {
-    flush();
-    section = r.section;
-    console.log(`\n${section}`);
-  }
-  table.push([r.name, r.value, r.baseline, r.ratio, r.floor, r.status, r.note]);
-}
-flush();
+printTables(header, rows.map((r) => ({ section: r.section, cells: [r.name, r.value, r.baseline, r.ratio, r.floor, r.status, r.note] })), (c) => c >= 4);

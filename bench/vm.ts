@@ -7,6 +7,7 @@
 // (descriptors + packet bytes written, hook paths, one wasm call).
 // Run: `npm run bench` (builds the release wasm first). Prints tables.
 
+import { printTables } from './table.js';
 import { xorshift32 } from '../test/rng.js';
 import { SERVER_HOST, serverRuleset } from './server-ruleset.js';
 import { readFileSync } from 'node:fs';
@@ -251,26 +252,7 @@ const SET_RULE = ['ip saddr @s accept'];
 const mpps = (ns: number) => (1e3 / ns).toFixed(2);
 const mib = (b: number) => (b / (1 << 20)).toFixed(0);
 console.log(`nftvm VM benchmark — node ${process.version}, ${cpus()[0]?.model ?? 'unknown cpu'}, one thread; batches of ${BATCH} 64-byte frames; median (and best) of ${REPS} runs of ~${REP_MS} ms`);
-let section = '';
 const header = ['case', 'Mpps', 'ns/packet', 'best Mpps', 'accepted', 'wasm MiB', 'note'];
-const table: string[][] = [];
-const flush = () => {
-  if (!table.length) return;
-  const widths = header.map((h, c) => Math.max(h.length, ...table.map((r) => r[c]!.length)));
-  const line = (cells: string[]) => '| ' + cells.map((x, c) => (c === 0 || c === cells.length - 1 ? x.padEnd(widths[c]!) : x.padStart(widths[c]!))).join(' | ') + ' |';
-  console.log(line(header));
-  console.log('|' + widths.map((w, c) => (c === 0 || c === widths.length - 1 ? '-'.repeat(w + 2) : '-'.repeat(w + 1) + ':')).join('|') + '|');
-  for (const r of table) console.log(line(r));
-  table.length = 0;
-};
-for (const r of rows) {
-  if (r.section !== section) {
-    flush();
-    section = r.section;
-    console.log(`\n${section}`);
-  }
-  table.push([r.name, mpps(r.ns), r.ns.toFixed(1), mpps(r.best), `${(r.accepted * 100).toFixed(1)}%`, mib(r.wasmBytes), r.extra ?? '']);
-}
-flush();
+printTables(header, rows.map((r) => ({ section: r.section, cells: [r.name, mpps(r.ns), r.ns.toFixed(1), mpps(r.best), `${(r.accepted * 100).toFixed(1)}%`, mib(r.wasmBytes), r.extra ?? ''] })), (c) => c === header.length - 1);
 const ru = process.resourceUsage();
 console.log(`\npeak memory: ${(ru.maxRSS / 1024).toFixed(0)} MiB resident (process max RSS, includes every engine above and compiling the large sets)`);
