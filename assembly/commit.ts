@@ -13,7 +13,7 @@
 
 import {
   DYNSET_EXPR_COUNT, ElemHas, ELEM_DATA_LEN, ELEM_FLAGS, ELEM_HAS, ELEM_KEY, ELEM_KEY_COUNT, ELEM_SIZE, IMMEDIATE_DREG, IMMEDIATE_VERDICT_CODE, LoadError, LoadWhere,
-  LOOKUP_DREG, Op, RULE_CHAIN, RULE_CODE, RULE_CODE_SIZE, RULE_HANDLE, RULE_SET_COUNT, RULE_SET_FIRST, SetData, VM_ERR_INSN, VM_GENERATION, VM_GEN_CURSOR,
+  LOOKUP_DREG, Op, RULE_CHAIN, RULE_CODE, RULE_CODE_SIZE, RULE_HANDLE, RULE_SET_COUNT, RULE_SET_FIRST, SetData, VM_ERR_INSN, VM_ERR_KIND, VM_GENERATION, VM_GEN_CURSOR,
   CTC_FAMILIES, Verdict,
 } from './abi';
 import {
@@ -27,7 +27,7 @@ import { buildRule, buildRuns } from './fast';
 import { specializeRule } from './specialize';
 import { verifyBegin, verifyInsn, verifyResume, verifyRule, vCtFamilies, vSize, vStateNext } from './verify';
 import { buildSet, bump, bumpEnd, bumpFailed, bumpRegion, checkHeader, fillEntry, sec, secCount, secSize } from './load';
-import { EXPIRES_RELATIVE, hashAdd, hashFind, hashUnlink, setAddr, setEpoch } from './set/set';
+import { entryLive, EXPIRES_RELATIVE, hashAdd, hashFind, hashUnlink, setAddr, setEpoch } from './set/set';
 import { pTstamp } from './packet';
 import { ctc } from './ct/entry';
 
@@ -157,6 +157,9 @@ export function txAddRule(len: u32, mode: u32, ref: u32): i32 {
   bumpRegion(<usize>load<u32>(rs, RS_TOP), <usize>load<u32>(rs, RS_END));
   const tables = <usize>load<u32>(rs, RS_TABLES);
   const ntables = load<u32>(rs, RS_NTABLES);
+  // The verifier knows the active ruleset (and the new sets) before the sets' elements check their verdicts.
+  verifyBegin(chains, nchains, sets, nsets + nnew, <usize>load<u32>(rs, RS_OBJECTS), load<u32>(rs, RS_NOBJECTS), <usize>load<u32>(rs, RS_STATE), load<u32>(rs, RS_NSTATE));
+  verifyResume(load<u32>(rs, RS_STATE_NEXT), txCtFamilies);
   for (let k: u32 = 0; k < nnew; k++) {
     err = buildSet(k, setAddr(sets, nsets + k), tables, ntables);
     if (err) return err;
@@ -164,8 +167,6 @@ export function txAddRule(len: u32, mode: u32, ref: u32): i32 {
   const at = bump(codeSize);
   if (bumpFailed()) return loadFail(LoadError.NoRoom, NoRoom.Memory);
   memory.copy(at, sec(8), codeSize);
-  verifyBegin(chains, nchains, sets, nsets + nnew, <usize>load<u32>(rs, RS_OBJECTS), load<u32>(rs, RS_NOBJECTS), <usize>load<u32>(rs, RS_STATE), load<u32>(rs, RS_NSTATE));
-  verifyResume(load<u32>(rs, RS_STATE_NEXT), txCtFamilies);
   verifyRule(load<u32>(ch, CH_TABLE), load<u8>(ch, CH_FAMILY), nsets, nnew);
   let p = at;
   const e = at + codeSize;
@@ -273,74 +274,73 @@ function elementSize(sd: usize, pos: usize, end: usize, keysOnly: bool): usize {
 }
 
 /**
- * Adds `n` element records (the image buffer, `len` bytes, elements-section
- * format) to set `k` in the next generation. An element the next generation
+ * Adds (`del` false) or deletes the `n` element records in the image buffer
+ * (`len` bytes, elements-section format; a deletion reads only the keys) to
+ * or from set `k` in the next generation. An element the next generation
  * already holds stays as it is (nft's `add element`); one this transaction
- * deleted is refused with NoRoom (the whole load sorts it out).
+ * deleted, or an expired one, is refused with NoRoom (the whole load sorts
+ * it out).
  */
-export function txAddElements(k: u32, n: u32, len: u32): i32 {
+function elementsTx(k: u32, n: u32, len: u32, del: bool): i32 {
   const sd = elementSet(k);
   if (!sd) return loadFail(LoadError.NoRoom, NoRoom.Kind);
   if (<usize>len > imageCap) return loadFail(LoadError.Truncated, len);
   const end = image + len;
-  const stride = <usize>load<u16>(sd, SD_ESTRIDE);
-  const entries = <usize>load<u32>(sd, SD_ENTRIES);
   const flagsAt = <usize>load<u16>(sd, SD_EFLAGS_AT);
   const cur = cursor();
   let pos = image;
   for (let j: u32 = 0; j < n; j++) {
     loadWhere(LoadWhere.Element, 0, 0, k, j);
-    const size = elementSize(sd, pos, end, false);
+    const size = elementSize(sd, pos, end, del);
     if (!size) return loadFail(LoadError.NoRoom, NoRoom.Kind);
     if (txLen >= LOG_MAX) return loadFail(LoadError.NoRoom, NoRoom.Log);
     const old = hashFind(sd, pos + ELEM_KEY);
-    if (old) {
-      const f = load<u32>(old + flagsAt);
-      if (f & entryBit(cur ^ 1)) return loadFail(LoadError.NoRoom, NoRoom.Kind);
-      pos += size;
-      continue;
+    const pending = old != 0 && (load<u32>(old + flagsAt) & entryBit(cur ^ 1)) != 0;
+    if (del) {
+      if (!old || pending) return loadFail(LoadError.NoSuchObject, 0);
+      store<u32>(old + flagsAt, load<u32>(old + flagsAt) | entryBit(cur ^ 1));
+      logPush(TxOp.DelElem, <u32>sd, <u32>old);
+    } else if (old) {
+      if (pending || !entryLive(sd, old, pTstamp)) return loadFail(LoadError.NoRoom, NoRoom.Kind);
+    } else {
+      const e = newEntry(sd, pos, cur);
+      if (!e) return <i32>load<u32>(ctl, VM_ERR_KIND);
+      logPush(TxOp.AddElem, <u32>sd, <u32>e);
     }
-    const count = load<u32>(sd, SD_COUNT);
-    if (count >= load<u32>(sd, SD_CAPACITY)) return loadFail(LoadError.NoRoom, NoRoom.Entries);
-    const e = entries + <usize>count * stride;
-    const timeout = load<u64>(sd, SD_TIMEOUT) / 1000000;
-    const err = fillEntry(sd, e, pos, timeout);
-    if (err) return err;
-    // Added while packets flow: its timeout runs from the last packet's time.
-    const expAt = e + <usize>load<u16>(sd, SD_EXPIRES_AT);
-    const exp = load<u64>(expAt);
-    if (setEpoch && exp & EXPIRES_RELATIVE) store<u64>(expAt, pTstamp + (exp & ~EXPIRES_RELATIVE));
-    store<u32>(e + flagsAt, load<u32>(e + flagsAt) | entryBit(cur));
-    hashAdd(sd, e);
-    store<u32>(sd, count + 1, SD_COUNT);
-    store<u32>(sd, load<u32>(sd, SD_LIVE) + 1, SD_LIVE);
-    logPush(TxOp.AddElem, <u32>sd, <u32>e);
     pos += size;
   }
   return 0;
 }
 
+/** A new entry of set `sd` from the element record at `pos`, not in generation `cur`; 0 on an error (loadFail said which). */
+function newEntry(sd: usize, pos: usize, cur: u32): usize {
+  const count = load<u32>(sd, SD_COUNT);
+  if (count >= load<u32>(sd, SD_CAPACITY)) {
+    loadFail(LoadError.NoRoom, NoRoom.Entries);
+    return 0;
+  }
+  const e = <usize>load<u32>(sd, SD_ENTRIES) + <usize>count * load<u16>(sd, SD_ESTRIDE);
+  if (fillEntry(sd, e, pos, load<u64>(sd, SD_TIMEOUT) / 1000000)) return 0;
+  // Added while packets flow: its timeout runs from the last packet's time.
+  const expAt = e + <usize>load<u16>(sd, SD_EXPIRES_AT);
+  const exp = load<u64>(expAt);
+  if (setEpoch && exp & EXPIRES_RELATIVE) store<u64>(expAt, pTstamp + (exp & ~EXPIRES_RELATIVE));
+  const flags = e + <usize>load<u16>(sd, SD_EFLAGS_AT);
+  store<u32>(flags, load<u32>(flags) | entryBit(cur));
+  hashAdd(sd, e);
+  store<u32>(sd, count + 1, SD_COUNT);
+  store<u32>(sd, load<u32>(sd, SD_LIVE) + 1, SD_LIVE);
+  return e;
+}
+
+/** Adds the `n` element records in the image buffer (`len` bytes) to set `k` in the next generation. */
+export function txAddElements(k: u32, n: u32, len: u32): i32 {
+  return elementsTx(k, n, len, false);
+}
+
 /** Deletes the `n` elements (records as txAddElements; only their keys count) from set `k` in the next generation. */
 export function txDelElements(k: u32, n: u32, len: u32): i32 {
-  const sd = elementSet(k);
-  if (!sd) return loadFail(LoadError.NoRoom, NoRoom.Kind);
-  if (<usize>len > imageCap) return loadFail(LoadError.Truncated, len);
-  const end = image + len;
-  const flagsAt = <usize>load<u16>(sd, SD_EFLAGS_AT);
-  const next = cursor() ^ 1;
-  let pos = image;
-  for (let j: u32 = 0; j < n; j++) {
-    loadWhere(LoadWhere.Element, 0, 0, k, j);
-    const size = elementSize(sd, pos, end, true);
-    if (!size) return loadFail(LoadError.NoRoom, NoRoom.Kind);
-    if (txLen >= LOG_MAX) return loadFail(LoadError.NoRoom, NoRoom.Log);
-    const e = hashFind(sd, pos + ELEM_KEY);
-    if (!e || load<u32>(e + flagsAt) & entryBit(next)) return loadFail(LoadError.NoSuchObject, 0);
-    store<u32>(e + flagsAt, load<u32>(e + flagsAt) | entryBit(next));
-    logPush(TxOp.DelElem, <u32>sd, <u32>e);
-    pos += size;
-  }
-  return 0;
+  return elementsTx(k, n, len, true);
 }
 
 /** Removes entry `e` of hash set `sd` (its bucket becomes a tombstone, its slot is not reused until the next load). */

@@ -56,7 +56,7 @@ export const RS_STATE_NEXT = 80;
 export const RS_TOP = 84;
 /** u32 end of the slot. */
 export const RS_END = 88;
-/** u32 bytes and rule slots that deleted rules and elements left unused until the next full load. */
+/** u32 rule slots that dead rules and moved chains left unused (commit.ts compacts chains when it grows). */
 export const RS_WASTE = 92;
 /** bytes of the ruleset header. */
 export const RS_SIZE = 96;

@@ -148,6 +148,18 @@ describe('in-place commits', () => {
     expect(e.list()).toContain('tcp dport 1000 counter packets 1 bytes 40 accept');
   });
 
+  it('add again an element whose timeout ran out, and it matches again', async () => {
+    const e = await engine();
+    e.apply('table ip t {\n\tset s { type ipv4_addr; flags timeout; }\n\tchain c { type filter hook input priority 0; policy accept; ip saddr @s drop; }\n}\n', 'base.nft');
+    const from5 = (sec: number) => rx(ipv4({ src: '10.0.0.5', dst: '10.0.0.1', l4: udp({ dport: 53 }) }), { tstamp: BigInt(sec) * 1_000_000_000n });
+    e.evaluate([from5(100)]);
+    e.apply('add element ip t s { 10.0.0.5 timeout 1s }');
+    expect(e.evaluate([from5(100)]).verdict(0)).toBe(0);
+    expect(e.evaluate([from5(102)]).verdict(0)).toBe(1);
+    e.apply('add element ip t s { 10.0.0.5 timeout 10s }');
+    expect(e.evaluate([from5(103)]).verdict(0)).toBe(0);
+  });
+
   it('fall back to a whole load when a chain or a set runs out of room, with the same result', async () => {
     const e = await engine();
     const live = new LiveRuleset();
