@@ -5,7 +5,7 @@
 // exactly the old or exactly the new ruleset. The kernel's counterpart is
 // nf_tables_commit. `engine.apply('add rule inet f input tcp dport 80 accept')`.
 
-import { encodeBytecode, encodeElements, encodePatch } from '../compiler/bytecode.js';
+import { BytecodeError, encodeBytecode, encodeElements, encodePatch } from '../compiler/bytecode.js';
 import { SetFlags } from '../assembly/abi.js';
 import { printInsn, type Insn } from '../compiler/insn.js';
 import { LiveRuleset, type Generation } from '../compiler/transaction.js';
@@ -91,9 +91,11 @@ export class Transactions {
         const set = progSet(t.index, 0, op.set);
         return { op: op.k, set: t.set(op.set.name), count: op.elements.length, records: encodeElements(set, op.elements, t) };
       });
-    } catch {
+    } catch (e) {
+      // What the encoder cannot represent takes the whole-load path, which reports it.
       plan.undo();
-      return false;
+      if (e instanceof BytecodeError) return false;
+      throw e;
     }
     const live = this.live;
     if (!this.engine.commitInPlace(steps, () => live.current.program)) {
@@ -181,7 +183,7 @@ function indexesOf(p: Program): LoadedIndexes {
   p.objects.forEach((o, k) => maps[o.table]!.objects.set(o.name, k));
   const find = (m: Map<string, number>, what: string) => (name: string) => {
     const k = m.get(name);
-    if (k === undefined) throw new Error(`no ${what} ${name} in the loaded image`);
+    if (k === undefined) throw new BytecodeError(`no ${what} ${name} in the loaded image`);
     return k;
   };
   const tables = new Map<string, TableIndexes>();
