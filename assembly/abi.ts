@@ -1568,6 +1568,8 @@ export enum LoadError {
   NoRoom = 25,
   /** an in-place commit names a rule (ARG1 = handle) or an element the chain or set does not hold */
   NoSuchObject = 26,
+  /** an expression whose state packets update (limit, quota, numgen inc, dynset, connlimit, a quota or limit object) on an engine whose memory evaluators on other threads share: ARG1 = opcode */
+  SharedState = 27,
 }
 
 /** What VM_ERR_WHERE points at. */
@@ -1611,14 +1613,29 @@ export const VM_ERR_ARG3 = 32;
 export const VM_ACTIVE = 40;
 /** u32 address of the active ruleset's copy of the image's code section (counters live here). */
 export const VM_CODE = 44;
-/** u32 number of commits so far. */
+/**
+ * u32 generation counter, a sequence lock: a commit makes it odd while it
+ * switches VM_ACTIVE or VM_GEN_CURSOR and even again after, so a reader on
+ * another thread takes (VM_ACTIVE, VM_GEN_CURSOR) of one generation. Half of
+ * it counts the commits so far.
+ */
 export const VM_GENERATION = 48;
 /** u32 the generation cursor (0 or 1; kernel: nft_net->gencursor): the generation packets see. Read once per packet; a commit flips it. */
 export const VM_GEN_CURSOR = 52;
 /** u64 state of the pseudo-random generator (meta random, numgen random); the host may seed it. */
 export const VM_PRNG = 56;
+/** u64 packet time of the first packet the active ruleset saw (0: none yet): its element timeouts count from it (set/set.ts). */
+export const VM_SET_EPOCH = 64;
+/** u32 address of the host model, for evaluators attached to this memory (workerAttach). */
+export const VM_HOST = 72;
+/** u32 1 when evaluators on other threads share this memory (setShared): commits then never move what a packet may be reading. */
+export const VM_SHARED = 76;
+/** u32 per attached evaluator (WORKERS_MAX of them): 0 while it is between batches, else 1 + the VM_GENERATION it read when its batch began. The committer's grace period waits on these (the kernel's RCU). */
+export const VM_WORKER_EPOCHS = 80;
+/** Evaluators that can attach to one memory. */
+export const WORKERS_MAX = 16;
 /** bytes of the control block. */
-export const VM_CTL_SIZE = 128;
+export const VM_CTL_SIZE = 160;
 
 /** Batch flags (BATCH_FLAGS). */
 export enum BatchFlags {
@@ -1725,6 +1742,8 @@ export const RES_PRIORITY = 20;
 export const RES_CTINFO = 24;
 /** u8 ct state bits after the hooks (CtStateBit; 0 when conntrack did not run). */
 export const RES_CTSTATE = 25;
+/** u16 the generation the packet saw: VM_GENERATION / 2, low 16 bits (the commits before it). */
+export const RES_GEN = 26;
 /** u32 conntrack entry index after the hooks (NONE32 none). */
 export const RES_CTENTRY = 28;
 /** bytes of a result record. */

@@ -7,10 +7,10 @@ import {
   BatchFlags, BATCH_COUNT, CtInfo, RecordKind, PKT_CT_ENTRY, PKT_CTINFO, CtStateBit, CTC_COUNT, CTC_FAMILIES, NF_IP_PRI_CONNTRACK, NF_IP_PRI_CONNTRACK_DEFRAG, RES_CTENTRY, RES_CTINFO, RES_CTSTATE, BATCH_FLAGS, BATCH_HEADER_SIZE, BATCH_RESULTS, Family, IFACE_NAME, InetHook, NONE32, NONE8, PktFlags,
   PKT_DATA, PKT_FAMILY, PKT_FLAGS, PKT_HOOKS, PKT_HOOK_COUNT, PKT_HOOK_MAX, PKT_IIF, PKT_LEN, PKT_MARK, PKT_OIF, PKT_PKTTYPE,
   PKT_SIZE, PKT_TSTAMP, RECORDS_COUNT, RECORDS_DATA, RECORDS_DROPPED, ResFlags, RES_CHAIN, RES_FLAGS, RES_HOOK, RES_HOOK_INDEX, RES_MARK,
-  RES_PRIORITY, RES_RULE, RES_SIZE, RES_VERDICT, Verdict,
+  RES_GEN, RES_PRIORITY, RES_RULE, RES_SIZE, RES_VERDICT, Verdict,
 } from './abi';
 import { CH_DEVICES, CH_FAMILY, CH_FLAG_NAT, CH_FLAGS, CH_PRIO, CH_SIZE, HOOK_NUM, HOOK_SLOT_ARP, HOOK_SLOT_BRIDGE, HOOK_SLOT_IPV4, HOOK_SLOT_IPV6, HOOK_SLOT_NETDEV, RS_HOOKS, RS_HOOK_CHAINS } from './layout';
-import { batch, batchCap, readGenCursor, records, recordsCap, rtChains, rtRuleset } from './mem';
+import { batch, batchBegin, batchCap, batchEnd, hookCopy, readGeneration, records, recordsCap, rtChains, rtRuleset, seenGeneration } from './mem';
 import { rtNatChains } from './load';
 import { ifaceOf } from './insn/meta';
 import { route, routeIf, routeType, RTN_LOCAL, RTN_UNICAST } from './insn/fib';
@@ -23,7 +23,7 @@ import { emitRecord, reserveData } from './records';
 import { ctc } from './ct/entry';
 import { setEventsOn } from './ct/events';
 import { ctPrefetch } from './ct/prefetch';
-import { setEpoch, setEpochAt } from './set/set';
+import { setEpochAt } from './set/set';
 import { entryIndex } from './ct/table';
 import { ctCarry, ctConfirm, ctIn, ctPacketEnd, ctPacketReset, ctStackError, pCt, pCtinfo } from './ct/track';
 import { DEFRAG_DONE, DEFRAG_PASS, DEFRAG_STOLEN, defrag } from './defrag';
@@ -216,8 +216,6 @@ function tracePacket(oif: u32, forwarded: bool): void {
   emitRecord(RecordKind.Packet, 0, forwarded ? 1 : 0, 0, oif, at);
 }
 
-/** The packet's hooks (a copy of the descriptor's, rewritten by reroute). */
-const path: usize = memory.data(PKT_HOOK_MAX);
 /** Output interface chosen by the last reroute. */
 let rerouteOif: u32 = 0;
 
@@ -234,11 +232,11 @@ function reroute(hook: i32, family: i32, forwarding: bool, i: u32): i32 {
   let n = i + 1;
   if (hook == InetHook.Output) return <i32>load<u8>(pDesc, PKT_HOOK_COUNT);
   if (routeType() == RTN_LOCAL) {
-    store<u8>(path + n++, <u8>InetHook.Input);
+    store<u8>(hookCopy + n++, <u8>InetHook.Input);
     rerouteOif = 0;
   } else if (forwarding && rerouteOif && routeType() == RTN_UNICAST) {
-    store<u8>(path + n++, <u8>InetHook.Forward);
-    store<u8>(path + n++, <u8>InetHook.Postrouting);
+    store<u8>(hookCopy + n++, <u8>InetHook.Forward);
+    store<u8>(hookCopy + n++, <u8>InetHook.Postrouting);
   } else return -1;
   return <i32>n;
 }
@@ -277,7 +275,7 @@ let batchFamilies: u32 = 0;
     return;
   }
   packetReset(batch + off, len, desc, k);
-  readGenCursor();
+  readGeneration();
   if (CT) {
     ctPacketReset();
     if (load<u8>(desc, PKT_FLAGS) & PktFlags.CtCarry) ctCarry(load<u32>(desc, PKT_CT_ENTRY), load<u8>(desc, PKT_CTINFO));
@@ -287,7 +285,7 @@ let batchFamilies: u32 = 0;
   }
   setPacketMeta(load<u32>(desc, PKT_MARK), load<u8>(desc, PKT_PKTTYPE), load<u64>(desc, PKT_TSTAMP));
   // The loaded ruleset's element timeouts run from its first packet.
-  if (!setEpoch) setEpochAt(pTstamp);
+  setEpochAt(pTstamp);
   // The nf_trace bit of an skb traced in an earlier hook (netdev ingress, bridge) stays set.
   if (load<u8>(desc, PKT_FLAGS) & PktFlags.Nftrace) setNftrace(true);
   const iif = load<u32>(desc, PKT_IIF);
@@ -377,9 +375,10 @@ let batchFamilies: u32 = 0;
       if (tracked && (hook == InetHook.Input || hook == InetHook.Postrouting) && (slot == HOOK_SLOT_IPV4 || slot == HOOK_SLOT_IPV6)) ctConfirm();
       if (CT && natRerouted) {
         natRerouted = false;
-        if (hooks != path) {
-          memory.copy(path, hooks, PKT_HOOK_MAX);
-          hooks = path;
+        // The packet's hooks from here: a copy of the descriptor's that reroute rewrites.
+        if (hooks != hookCopy) {
+          memory.copy(hookCopy, hooks, PKT_HOOK_MAX);
+          hooks = hookCopy;
         }
         const r = reroute(hook, family, (load<u8>(desc, PKT_FLAGS) & PktFlags.Forwarding) != 0, i);
         if (r < 0) {
@@ -391,7 +390,7 @@ let batchFamilies: u32 = 0;
         }
         nh = <u32>r;
         oif = rerouteOif;
-        if (tracing()) tracePacket(oif, nh > i + 1 && load<u8>(path + i + 1) == InetHook.Forward);
+        if (tracing()) tracePacket(oif, nh > i + 1 && load<u8>(hookCopy + i + 1) == InetHook.Forward);
       }
     }
   }
@@ -419,6 +418,7 @@ let batchFamilies: u32 = 0;
   store<u32>(res, lastRule, RES_RULE);
   store<u32>(res, pMark, RES_MARK);
   store<u32>(res, pPriority, RES_PRIORITY);
+  store<u16>(res, <u16>(seenGeneration >> 1), RES_GEN);
 }
 
 /** A packet of a ruleset without conntrack or nat chains: the hook walk alone. */
@@ -431,8 +431,20 @@ function evalPacketCt(k: u32, res: usize): void {
   evalPacket(k, res, true);
 }
 
-/** Evaluates the batch in the batch area; the number of packets, or -1 if the header does not fit. */
+/**
+ * Evaluates the batch in the batch area; the number of packets, or -1 if
+ * the header does not fit. An evaluator on another thread holds its epoch
+ * for the whole batch: a commit reclaims nothing it may still read.
+ */
 export function evaluateBatch(): i32 {
+  batchBegin();
+  readGeneration();
+  const n = evaluatePackets();
+  batchEnd();
+  return n;
+}
+
+function evaluatePackets(): i32 {
   const n = load<u32>(batch, BATCH_COUNT);
   const flags = load<u32>(batch, BATCH_FLAGS);
   const resOff = <usize>load<u32>(batch, BATCH_RESULTS);

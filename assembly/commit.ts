@@ -3,9 +3,13 @@
 // nf_tables_commit / nf_tables_abort). A transaction adds rules and set
 // elements marked "not in the current generation" and marks deleted ones
 // "not in the next"; packets read the generation cursor once each (mem.ts
-// readGenCursor) and skip what their generation lacks; the commit flips the
-// cursor in one store, then makes new records visible in both generations
-// and retires deleted ones. Abort undoes the marks. What this file cannot do
+// readGeneration) and skip what their generation lacks; the commit flips the
+// cursor in one store, then (txFinish: at once, or once no evaluator on
+// another thread can still be in the old generation) makes new records
+// visible in both generations and retires deleted ones. Abort undoes the
+// marks. With evaluators on other threads (VM_SHARED) nothing moves under
+// them: a rule is only appended, and a chain out of room, an insertion
+// among rules or squeezing out dead rules is left to a whole load. What this file cannot do
 // in place (a chain or set definition, jumps, element expressions, or no
 // spare room) it refuses with LoadError.NoRoom, and the host loads the whole
 // next generation into the other slot instead (load.ts).
@@ -13,7 +17,7 @@
 
 import {
   DYNSET_EXPR_COUNT, ElemHas, ELEM_DATA_LEN, ELEM_FLAGS, ELEM_HAS, ELEM_KEY, ELEM_KEY_COUNT, ELEM_SIZE, IMMEDIATE_DREG, IMMEDIATE_VERDICT_CODE, LoadError, LoadWhere,
-  LOOKUP_DREG, Op, RULE_CHAIN, RULE_CODE, RULE_CODE_SIZE, RULE_HANDLE, RULE_SET_COUNT, RULE_SET_FIRST, SetData, VM_ERR_INSN, VM_ERR_KIND, VM_GENERATION, VM_GEN_CURSOR,
+  LOOKUP_DREG, Op, RULE_CHAIN, RULE_CODE, RULE_CODE_SIZE, RULE_HANDLE, RULE_SET_COUNT, RULE_SET_FIRST, SetData, VM_ERR_INSN, VM_ERR_KIND, VM_GEN_CURSOR,
   CTC_FAMILIES, Verdict,
 } from './abi';
 import {
@@ -22,7 +26,7 @@ import {
   RU_FFLAGS, RU_GKIND, RU_HANDLE, RU_SIZE, RU_SKIP, RuleGen, SD_BUCKETS, SD_CAPACITY, SD_COUNT, SD_DATA_KIND, SD_DLEN, SD_EFLAGS_AT, SD_ENTRIES, SD_ESTRIDE,
   SD_EXPIRES_AT, SD_EXPRS, SD_KIND, SD_KSTRIDE, SD_LIVE, SD_NFIELDS, SD_TIMEOUT, SetKind,
 } from './layout';
-import { ctl, image, imageCap, loadFail, loadWhere, rtRuleset } from './mem';
+import { ctl, image, imageCap, loadFail, loadWhere, rtRuleset, sharedMemory, storeShared, switchBegin, switchEnd } from './mem';
 import { buildRule, buildRuns } from './fast';
 import { specializeRule } from './specialize';
 import { verifyBegin, verifyInsn, verifyResume, verifyRule, vCtFamilies, vSize, vStateNext } from './verify';
@@ -50,11 +54,18 @@ const enum TxOp {
 }
 
 const LOG_MAX: i32 = 4096;
-/** (op, chain or set descriptor, handle or entry) per change. */
-const txLog = new StaticArray<u32>(LOG_MAX * 3);
+/** (op, chain or set descriptor, handle or entry) per change; made by commitInit (not at start, as load.ts's tables). */
+let txLog = changetype<StaticArray<u32>>(0);
 let txLen: i32 = 0;
+/** The log holds a committed transaction that txFinish has still to finish. */
+let txCommitted = false;
 /** ct families the transaction's rules track (the commit publishes them). */
 let txCtFamilies: u32 = 0;
+
+/** Makes the transaction log (once, from init()). */
+export function commitInit(): void {
+  txLog = new StaticArray<u32>(LOG_MAX * 3);
+}
 
 @inline function cursor(): u32 {
   return load<u32>(ctl, VM_GEN_CURSOR) & 1;
@@ -79,8 +90,9 @@ function logPush(op: u32, a: u32, b: u32): bool {
   return true;
 }
 
-/** Starts a transaction on the active ruleset (an unfinished one is aborted). */
+/** Starts a transaction on the active ruleset (an open one is aborted, a committed one finished: the host waited for its grace period). */
 export function txBegin(): i32 {
+  txFinish();
   if (txLen) txAbort();
   loadFail(LoadError.Ok);
   if (!rtRuleset) return loadFail(LoadError.NoRoom, NoRoom.Kind);
@@ -109,6 +121,8 @@ function chainSlot(ch: usize): bool {
   const rs = rtRuleset;
   const n = load<u32>(ch, CH_COUNT);
   if (n < load<u32>(ch, CH_CAP)) return true;
+  // Evaluators on other threads may be walking the chain's records.
+  if (sharedMemory()) return false;
   const cap = n * 2 + 8;
   const top = load<u32>(rs, RS_RULE_TOP);
   if (<u64>top + cap > <u64>load<u32>(rs, RS_RULE_CAP)) return false;
@@ -193,6 +207,8 @@ export function txAddRule(len: u32, mode: u32, ref: u32): i32 {
     if (j < 0) return loadFail(LoadError.NoSuchObject, ref);
     pos = mode == 2 ? j + 1 : j;
   }
+  // Moving records under evaluators on other threads could show them one twice or not at all.
+  if (<u32>pos != load<u32>(ch, CH_COUNT) && sharedMemory()) return loadFail(LoadError.NoRoom, NoRoom.Rules);
   if (!chainSlot(ch)) return loadFail(LoadError.NoRoom, NoRoom.Rules);
 
   // In: the rule's record, not in the current generation until the commit.
@@ -208,7 +224,8 @@ export function txAddRule(len: u32, mode: u32, ref: u32): i32 {
   store<u32>(r, c, RU_CHAIN);
   store<u8>(r, ruleBit(cursor()), RU_FFLAGS);
   buildRule(r, sets);
-  store<u32>(ch, n + 1, CH_COUNT);
+  // The record is whole before the count shows it to another thread's evaluator.
+  storeShared(ch + CH_COUNT, n + 1);
   // Appended: its own skip target; placed among others: the chain's rule indices moved.
   if (<u32>pos == n) {
     if (load<u8>(r, RU_GKIND)) store<u32>(r, first + pos + 1, RU_SKIP);
@@ -324,7 +341,7 @@ function newEntry(sd: usize, pos: usize, cur: u32): usize {
   // Added while packets flow: its timeout runs from the last packet's time.
   const expAt = e + <usize>load<u16>(sd, SD_EXPIRES_AT);
   const exp = load<u64>(expAt);
-  if (setEpoch && exp & EXPIRES_RELATIVE) store<u64>(expAt, pTstamp + (exp & ~EXPIRES_RELATIVE));
+  if (setEpoch() && exp & EXPIRES_RELATIVE) store<u64>(expAt, pTstamp + (exp & ~EXPIRES_RELATIVE));
   const flags = e + <usize>load<u16>(sd, SD_EFLAGS_AT);
   store<u32>(flags, load<u32>(flags) | entryBit(cur));
   hashAdd(sd, e);
@@ -375,33 +392,46 @@ function entryClearBit(sd: usize, e: usize, bit: u32): void {
 
 /**
  * Commits: one store flips the cursor (the next packet sees the new
- * generation whole); then new records join both generations and deleted
- * ones are retired — at once, as no packet is in flight between two calls.
+ * generation whole). `finish` (no evaluator on another thread can be in
+ * the old generation): txFinish at once; else the host calls it after the
+ * grace period, or the next transaction or load does.
  */
-export function txCommit(): i32 {
+export function txCommit(finish: u32): i32 {
   const cur = cursor();
+  switchBegin();
   store<u32>(ctl, cur ^ 1, VM_GEN_CURSOR);
-  store<u32>(ctl, load<u32>(ctl, VM_GENERATION) + 1, VM_GENERATION);
+  switchEnd();
   if (ctc) store<u32>(ctc, txCtFamilies, CTC_FAMILIES);
+  txCommitted = true;
+  if (finish) txFinish();
+  return 0;
+}
+
+/** Finishes the committed transaction: new records join both generations, deleted ones are retired. */
+export function txFinish(): void {
+  if (!txCommitted) return;
+  txCommitted = false;
+  // The cursor now names the new generation; `old` is the one the transaction's marks hid things from.
+  const old = cursor() ^ 1;
   for (let i = 0; i < txLen; i++) {
     const op = unchecked(txLog[i * 3]);
     const a = <usize>unchecked(txLog[i * 3 + 1]);
     const b = <usize>unchecked(txLog[i * 3 + 2]);
     if (op == TxOp.AddRule || op == TxOp.DelRule) {
-      const r = loggedRule(i, cur);
+      const r = loggedRule(i, old);
       if (!r) continue;
-      if (op == TxOp.AddRule) store<u8>(r, load<u8>(r, RU_FFLAGS) & ~ruleBit(cur), RU_FFLAGS);
+      if (op == TxOp.AddRule) store<u8>(r, load<u8>(r, RU_FFLAGS) & ~ruleBit(old), RU_FFLAGS);
       else ruleDead(r);
-    } else if (op == TxOp.AddElem) entryClearBit(a, b, entryBit(cur));
+    } else if (op == TxOp.AddElem) entryClearBit(a, b, entryBit(old));
     else retireEntry(a, b);
   }
   txLen = 0;
-  compactChains();
-  return 0;
+  if (!sharedMemory()) compactChains();
 }
 
 /** Throws the next generation away: new records are retired, deleted ones restored. */
 export function txAbort(): void {
+  if (txCommitted) return;
   const cur = cursor();
   for (let i = txLen - 1; i >= 0; i--) {
     const op = unchecked(txLog[i * 3]);

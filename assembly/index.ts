@@ -6,7 +6,8 @@
 
 import { BC_VERSION_MAJOR, BC_VERSION_MINOR, LoadError } from './abi';
 import { evaluateBatch } from './batch';
-import { loadImage } from './load';
+import { loadImage, loadInit } from './load';
+import { commitInit, txAbort, txFinish } from './commit';
 import { setFastPath } from './fast';
 import { ctc, setNow } from './ct/entry';
 import { expectInit } from './ct/expect';
@@ -14,7 +15,8 @@ import { reapAll, tableBytes, tableInit } from './ct/table';
 import { tableTime } from './ct/track';
 import { defragInit } from './defrag';
 import { CTC_NOW } from './abi';
-import { batch, batchCap, ctl, growFor, host, image, imageCap, initRegions, loadFail, loadWhere, records, recordsCap } from './mem';
+import { batch, batchCap, ctl, growFor, host, image, imageCap, initRegions, loadFail, loadWhere, records, recordsCap, workerAttach, workerBlock } from './mem';
+import { VM_SHARED } from './abi';
 
 /** The bytecode format this module executes: major << 16 | minor. */
 export function abiVersion(): i32 {
@@ -25,10 +27,34 @@ export function abiVersion(): i32 {
 export function init(rulesetBytes: u32, imageBytes: u32, batchBytes: u32, recordBytes: u32): void {
   if (ctl) return;
   initRegions(rulesetBytes, imageBytes, batchBytes, recordBytes);
+  loadInit();
+  commitInit();
+}
+
+/**
+ * Evaluators on other threads will share this memory (1) or not (0, the
+ * default): commits then leave in place everything a packet may be reading
+ * (commit.ts) and the loader refuses state that packets update (verify.ts).
+ */
+export function setShared(on: u32): void {
+  store<u32>(ctl, on ? 1 : 0, VM_SHARED);
+}
+
+/** Regions for one more evaluator on another thread (mem.ts workerBlock): the block address for workerAttach there, 0 if no more fit. */
+export function newWorker(batchBytes: u32, recordBytes: u32): usize {
+  return workerBlock(<usize>batchBytes, <usize>recordBytes);
+}
+
+/** In an instance on another thread over the same memory, instead of init(): evaluate() then runs on worker block `block`'s regions. 1 on success. */
+export function attach(control: usize, block: usize): u32 {
+  return workerAttach(control, block) ? 1 : 0;
 }
 
 /** Verifies and commits the image of `len` bytes at `ptr` (normally imageAddr()); LoadError. */
 export function load(ptr: usize, len: u32): i32 {
+  // A committed in-place transaction is finished, an open one dropped: the load replaces both.
+  txFinish();
+  txAbort();
   if (ptr != image) {
     loadWhere(0, 0, 0, 0, 0);
     if (<u64>ptr + len > <u64>memory.size() << 16 || <usize>len > imageCap) return loadFail(LoadError.Truncated, len);
@@ -92,4 +118,4 @@ export function ctAdvance(t: u64): u32 {
 }
 
 // In-place commits (commit.ts): begin, changes into the next generation, then commit or abort.
-export { txBegin, txAddRule, txDelRule, txAddElements, txDelElements, txCommit, txAbort } from './commit';
+export { txBegin, txAddRule, txDelRule, txAddElements, txDelElements, txCommit, txFinish, txAbort } from './commit';

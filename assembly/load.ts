@@ -13,7 +13,7 @@ import {
   RULE_SET_FIRST, SECTION_COUNT, SEC_COUNT, SEC_ID, SEC_OFFSET, SEC_SIZE, SetData, SetElemFlags, SetFlags, SetHas, SET_DATA_KIND,
   SET_DATA_LEN, SET_ELEM_COUNT, SET_ELEM_OFFSET, SET_FIELD_COUNT, SET_FIELD_LEN, SET_FIELD_MAX, SET_FLAGS, SET_HAS, SET_NAME, SET_OBJ_TYPE,
   CTC_FAMILIES, SET_RECORD_SIZE, SET_SIZE, SET_TABLE, SET_TIMEOUT, TABLE_FAMILY, TABLE_NAME, TABLE_RECORD_SIZE, Verdict, VM_ACTIVE, VM_CODE,
-  VM_ERR_INSN, VM_GENERATION, VM_STATE_SLOT_SIZE,
+  VM_ERR_INSN, VM_STATE_SLOT_SIZE,
 } from './abi';
 import {
   CH_COUNT, CH_DEVICES, CH_FAMILY, CH_FIRST, CH_FLAGS, CH_HANDLE, CH_HOOK, CH_POLICY, CH_PRIO, CH_SIZE, CH_TABLE, CH_WORK, EntryFlags,
@@ -24,7 +24,7 @@ import {
   SD_EXPIRES_AT, SD_EXPRS, SD_OBJ_TYPE, SD_XSTRIDE, SD_FIELD_LEN, SD_FLAGS, SD_KEYEND_AT, SD_KIND, SD_KLEN, SD_KSTRIDE, SD_LIVE, SD_MASK, SD_NFIELDS, SD_SIZE,
   SD_TABLE, SD_TIMEOUT, SetKind, TB_FAMILY, TB_SIZE,
 } from './layout';
-import { activate, ctl, image, imageCap, loadFail, loadWhere, slot0, slot1, slotCap, rtRuleset } from './mem';
+import { activate, ctl, image, imageCap, loadFail, loadWhere, slot0, slot1, slotCap, rtRuleset, switchBegin, switchEnd } from './mem';
 import { EXPIRES_RELATIVE, hashAdd, setAddr, setEpochReset, sortEntries } from './set/set';
 import { specializeRule } from './specialize';
 import { dynsetExprBytes } from './insn/dynset';
@@ -51,9 +51,18 @@ const DYN_SET_CAPACITY: u32 = 1024;
 const SET_CAPACITY_MAX: u32 = 1 << 20;
 
 // Sections of the image being loaded: file offset, size, record count (index = Section id).
-export let secOff = new StaticArray<u32>(SECTION_COUNT + 1);
-export let secSize = new StaticArray<u32>(SECTION_COUNT + 1);
-export let secCount = new StaticArray<u32>(SECTION_COUNT + 1);
+// Made by loadInit, not at start: an evaluator instance attached to a shared
+// memory runs the start function again, and must not clear these.
+export let secOff = changetype<StaticArray<u32>>(0);
+export let secSize = changetype<StaticArray<u32>>(0);
+export let secCount = changetype<StaticArray<u32>>(0);
+
+/** Makes the loader's tables (once, from init()). */
+export function loadInit(): void {
+  secOff = new StaticArray<u32>(SECTION_COUNT + 1);
+  secSize = new StaticArray<u32>(SECTION_COUNT + 1);
+  secCount = new StaticArray<u32>(SECTION_COUNT + 1);
+}
 
 // Bump allocation in the slot being built.
 let top: usize = 0;
@@ -782,10 +791,11 @@ export function loadImage(len: u32): i32 {
   rtNatChains = natChains;
   setEpochReset();
   if (ctc) store<u32>(ctc, vCtFamilies, CTC_FAMILIES);
+  // Evaluators on other threads take the new slot at their next packet (mem.ts readGeneration).
+  switchBegin();
   store<u32>(ctl, <u32>rs, VM_ACTIVE);
   store<u32>(ctl, <u32>code, VM_CODE);
   // Every record of a fresh load is in both generations; the cursor stays where it is.
-
-  store<u32>(ctl, load<u32>(ctl, VM_GENERATION) + 1, VM_GENERATION);
+  switchEnd();
   return LoadError.Ok;
 }

@@ -2,12 +2,16 @@
 // control block, register file, jump stack, host model, two ruleset slots
 // (active and next: a commit flips between them), the image buffer, the
 // batch area and the record area. Nothing here allocates after init().
+// Evaluators on other threads that share the memory (docs/vm.md §9) get
+// their own registers, jump stack, batch and record areas and scratch
+// (workerBlock, workerAttach) and share the rest.
 
 import {
   HOST_SIZE, NFT_JUMP_STACK_SIZE, NFT_REG32_NUM, RECORDS_CAPACITY, RECORDS_HEADER_SIZE, RECORD_SIZE, VM_CTL_SIZE,
-  VM_ERR_ARG1, VM_ERR_ARG2, VM_ERR_ARG3, VM_ERR_ELEM, VM_ERR_INDEX, VM_ERR_INSN, VM_ERR_KIND, VM_ERR_RULE, VM_ERR_WHERE, VM_GEN_CURSOR, VM_PRNG,
+  PKT_HOOK_MAX, VM_ACTIVE, VM_ERR_ARG1, VM_ERR_ARG2, VM_ERR_ARG3, VM_ERR_ELEM, VM_ERR_INDEX, VM_ERR_INSN, VM_ERR_KIND, VM_ERR_RULE, VM_ERR_WHERE, VM_GENERATION, VM_GEN_CURSOR,
+  VM_HOST, VM_PRNG, VM_SHARED, VM_WORKER_EPOCHS, WORKERS_MAX,
 } from './abi';
-import { EntryFlags, RuleGen } from './layout';
+import { EntryFlags, RS_CHAINS, RS_OBJECTS, RS_RULES, RS_SETS, RS_STATE, RuleGen } from './layout';
 
 /** Control block (VM_* offsets). */
 export let ctl: usize = 0;
@@ -35,6 +39,12 @@ export let batchCap: usize = 0;
 export let records: usize = 0;
 /** Bytes of the record area. */
 export let recordsCap: usize = 0;
+/** This instance's scratch: the packet's rewritten hook list (PKT_HOOK_MAX bytes), then 16 bytes for reject-build.ts. */
+export let hookCopy: usize = 0;
+/** 16 bytes of scratch (reject-build.ts). */
+export let scratch16: usize = 0;
+/** This evaluator's slot in VM_WORKER_EPOCHS (0: the instance that init() laid the memory out for). */
+let workerSlot: usize = 0;
 
 function take(n: usize): usize {
   const p = heap.alloc((n + 15) & ~15);
@@ -58,7 +68,104 @@ export function initRegions(rulesetBytes: usize, imageBytes: usize, batchBytes: 
   recordsCap = recordBytes < <usize>RECORDS_HEADER_SIZE ? <usize>RECORDS_HEADER_SIZE : recordBytes;
   records = take(recordsCap);
   store<u32>(records, <u32>((recordsCap - RECORDS_HEADER_SIZE) / RECORD_SIZE), RECORDS_CAPACITY);
+  hookCopy = take(SCRATCH_SIZE);
+  scratch16 = hookCopy + PKT_HOOK_MAX;
   store<u64>(ctl, 0x9e3779b97f4a7c15, VM_PRNG);
+  store<u32>(ctl, <u32>host, VM_HOST);
+}
+
+const SCRATCH_SIZE: usize = (PKT_HOOK_MAX + 16 + 15) & ~15;
+
+// A worker block (workerBlock): what one evaluator on another thread owns.
+const WB_REGS = 0;
+const WB_JSTACK = 4;
+const WB_BATCH = 8;
+const WB_BATCH_CAP = 12;
+const WB_RECORDS = 16;
+const WB_RECORDS_CAP = 20;
+const WB_SCRATCH = 24;
+const WB_INDEX = 28;
+const WB_SIZE: usize = 32;
+let workersMade: u32 = 0;
+
+/**
+ * Lays out the regions of one more evaluator sharing this memory (its
+ * registers, jump stack, batch and record areas, scratch) and returns the
+ * block that describes them, for workerAttach in its instance; 0 when
+ * WORKERS_MAX are made or the memory is full.
+ */
+export function workerBlock(batchBytes: usize, recordBytes: usize): usize {
+  if (workersMade >= <u32>WORKERS_MAX || !ctl) return 0;
+  const rcap = recordBytes < <usize>RECORDS_HEADER_SIZE ? <usize>RECORDS_HEADER_SIZE : recordBytes;
+  if (!growFor(<u64>WB_SIZE + NFT_REG32_NUM * 4 + NFT_JUMP_STACK_SIZE * 8 + batchBytes + rcap + SCRATCH_SIZE + 256)) return 0;
+  const b = take(WB_SIZE);
+  store<u32>(b, <u32>take(NFT_REG32_NUM * 4), WB_REGS);
+  store<u32>(b, <u32>take(NFT_JUMP_STACK_SIZE * 8), WB_JSTACK);
+  store<u32>(b, <u32>take(batchBytes), WB_BATCH);
+  store<u32>(b, <u32>batchBytes, WB_BATCH_CAP);
+  const r = take(rcap);
+  store<u32>(r, <u32>((rcap - RECORDS_HEADER_SIZE) / RECORD_SIZE), RECORDS_CAPACITY);
+  store<u32>(b, <u32>r, WB_RECORDS);
+  store<u32>(b, <u32>rcap, WB_RECORDS_CAP);
+  store<u32>(b, <u32>take(SCRATCH_SIZE), WB_SCRATCH);
+  store<u32>(b, workersMade++, WB_INDEX);
+  return b;
+}
+
+/** Makes this instance the evaluator of worker block `b` over the memory whose control block is at `control`; false if `b` is no block. */
+export function workerAttach(control: usize, b: usize): bool {
+  if (ctl || !control || !b) return false;
+  const index = load<u32>(b, WB_INDEX);
+  if (index >= <u32>WORKERS_MAX) return false;
+  ctl = control;
+  host = <usize>load<u32>(ctl, VM_HOST);
+  regs = <usize>load<u32>(b, WB_REGS);
+  jstack = <usize>load<u32>(b, WB_JSTACK);
+  batch = <usize>load<u32>(b, WB_BATCH);
+  batchCap = <usize>load<u32>(b, WB_BATCH_CAP);
+  records = <usize>load<u32>(b, WB_RECORDS);
+  recordsCap = <usize>load<u32>(b, WB_RECORDS_CAP);
+  hookCopy = <usize>load<u32>(b, WB_SCRATCH);
+  scratch16 = hookCopy + PKT_HOOK_MAX;
+  workerSlot = ctl + VM_WORKER_EPOCHS + (<usize>index << 2);
+  return true;
+}
+
+/** Loads a word other threads write (atomic in the shared build: never merged with an earlier load). */
+@inline export function loadShared(p: usize): u32 {
+  if (ASC_FEATURE_THREADS) return atomic.load<u32>(p);
+  return load<u32>(p);
+}
+
+/** Stores a word other threads read (atomic in the shared build: ordered after every earlier store). */
+@inline export function storeShared(p: usize, v: u32): void {
+  if (ASC_FEATURE_THREADS) atomic.store<u32>(p, v);
+  else store<u32>(p, v);
+}
+
+/** True when evaluators on other threads share this memory (VM_SHARED). */
+@inline export function sharedMemory(): bool {
+  return load<u32>(ctl, VM_SHARED) != 0;
+}
+
+/** A batch begins on this evaluator: its epoch says which generation it may still read until batchEnd. */
+export function batchBegin(): void {
+  if (workerSlot) storeShared(workerSlot, loadShared(ctl + VM_GENERATION) + 1);
+}
+
+/** The batch is done: nothing of any generation is in use by this evaluator any more. */
+export function batchEnd(): void {
+  if (workerSlot) storeShared(workerSlot, 0);
+}
+
+/** A commit starts switching the active ruleset or the cursor (the generation counter goes odd). */
+export function switchBegin(): void {
+  storeShared(ctl + VM_GENERATION, load<u32>(ctl, VM_GENERATION) + 1);
+}
+
+/** The switch is done (the generation counter is even again). */
+export function switchEnd(): void {
+  storeShared(ctl + VM_GENERATION, load<u32>(ctl, VM_GENERATION) + 1);
 }
 
 /**
@@ -92,11 +199,38 @@ export let rtRuleset: usize = 0;
 export let genSkip: u32 = RuleGen.Gen0Inactive;
 /** Entry flag bit of set elements this packet must not see (EntryFlags). */
 export let genSkipEntry: u32 = EntryFlags.Gen0Inactive;
-/** Reads the generation cursor: once per packet, so a packet sees one generation from its first rule to its last. */
-@inline export function readGenCursor(): void {
-  const cur = load<u32>(ctl, VM_GEN_CURSOR) & 1;
-  genSkip = <u32>RuleGen.Gen0Inactive << cur;
-  genSkipEntry = <u32>EntryFlags.Gen0Inactive << cur;
+/** The VM_GENERATION whose active ruleset and cursor this instance holds. */
+export let seenGeneration: u32 = 0xffffffff;
+
+/** Takes the generation: once per packet, so a packet sees one generation from its first rule to its last. */
+@inline export function readGeneration(): void {
+  const g = loadShared(ctl + VM_GENERATION);
+  if (g != seenGeneration) takeGeneration(g);
+}
+
+/** Reads the active ruleset and the cursor of one generation (a sequence lock against a commit on another thread). */
+function takeGeneration(g: u32): void {
+  while (true) {
+    if (g & 1) {
+      g = loadShared(ctl + VM_GENERATION);
+      continue;
+    }
+    const rs = <usize>loadShared(ctl + VM_ACTIVE);
+    const cur = loadShared(ctl + VM_GEN_CURSOR) & 1;
+    const again = loadShared(ctl + VM_GENERATION);
+    if (again != g) {
+      g = again;
+      continue;
+    }
+    if (rs != rtRuleset) {
+      if (rs) activate(rs, <usize>load<u32>(rs, RS_SETS), <usize>load<u32>(rs, RS_CHAINS), <usize>load<u32>(rs, RS_RULES), <usize>load<u32>(rs, RS_OBJECTS), <usize>load<u32>(rs, RS_STATE));
+      else activate(0, 0, 0, 0, 0, 0);
+    }
+    genSkip = <u32>RuleGen.Gen0Inactive << cur;
+    genSkipEntry = <u32>EntryFlags.Gen0Inactive << cur;
+    seenGeneration = g;
+    return;
+  }
 }
 
 /** Makes the ruleset at `rs` the active one (the commit's single switch). */

@@ -13,12 +13,10 @@ import {
   RECORDS_DATA, RejectSkip, REJ_REPLY_BYTES, REJ_REPLY_FAMILY, REJ_REPLY_LEN,
 } from './abi';
 import { addrType, route, routeIf } from './insn/fib';
-import { host, records } from './mem';
+import { host, records, scratch16 } from './mem';
 import { reserveData } from './records';
 import { be16, csumFold, pseudoSum, pData, pEnd, pIif, pMac, pNh, pPkttype } from './packet';
 
-/** Scratch for a source address. */
-const scratch: usize = memory.data(16);
 
 const RTN_LOCAL: u32 = 2;
 const RTN_BROADCAST: u32 = 3;
@@ -350,8 +348,8 @@ export function buildUnreach4(code: u32, l2: bool = false): u32 {
   let src: u32 = 0;
   if (local) src = load<u32>(nh, 16);
   else {
-    if (!sourceFor(nh + 12, 2, scratch)) return RejectSkip.NoRoute;
-    src = load<u32>(scratch);
+    if (!sourceFor(nh + 12, 2, scratch16)) return RejectSkip.NoRoute;
+    src = load<u32>(scratch16);
   }
   route(nh + 12, 2);
   if (!routeIf()) return RejectSkip.NoRoute;

@@ -8,10 +8,10 @@
 import {
   ChainFlags, CT_KEY_LEN, FIB_RESULT_LEN, Family, LoadError, META_KEY_LEN, NONE8, NONE32, NFT_REG32_NUM, Op, OPS, OP_COUNT, RegLen,
   RegRole, REG_OPERANDS, HASH_TYPE, HashType, REG_OPERAND_COLS, RT_KEY_LEN, SetData, SetFlags, Tail, Verdict, DYNSET_EXPR_COUNT, VM_STATE_SLOT_SIZE,
-  ObjectType, OBJREF_TYPE,
+  ObjectType, OBJREF_TYPE, OBJREF_OBJ, LOOKUP_SET, NUMGEN_TYPE, NumgenType,
 } from './abi';
-import { CH_FAMILY, CH_FLAGS, CH_SIZE, CH_TABLE, SD_DATA_KIND, SD_DLEN, SD_FLAGS, SD_KLEN, SD_TABLE } from './layout';
-import { loadFail } from './mem';
+import { CH_FAMILY, CH_FLAGS, CH_SIZE, CH_TABLE, OB_SIZE, OB_TYPE, SD_DATA_KIND, SD_DLEN, SD_EXPRS, SD_FLAGS, SD_KLEN, SD_TABLE } from './layout';
+import { loadFail, sharedMemory } from './mem';
 import { setAddr } from './set/set';
 import { checkBitwise } from './insn/bitwise';
 import { checkByteorder } from './insn/byteorder';
@@ -308,11 +308,26 @@ export function verifyInsn(p: usize, avail: u32): i32 {
   // The instruction's own checks first: they validate the set a register length depends on.
   err = checkOp(p, op);
   if (err) return err;
+  if (sharedMemory() && updatesState(p, op)) return loadFail(LoadError.SharedState, op);
   if (op == Op.Dynset) {
     err = checkDynsetExprs(p);
     if (err) return err;
   }
   return checkRegisters(p, op);
+}
+
+/**
+ * The record updates state that packets share (a limit's tokens, a quota,
+ * a numgen counter, set elements and their expressions, a quota or limit
+ * object): evaluators on several threads would race on it. Counters are
+ * atomic (insn/counter.ts) and may stay.
+ */
+function updatesState(p: usize, op: u32): bool {
+  if (op == Op.Limit || op == Op.Quota || op == Op.Dynset || op == Op.Connlimit || op == Op.ObjrefMap) return true;
+  if (op == Op.Numgen) return load<u8>(p, NUMGEN_TYPE) == NumgenType.Incremental;
+  if (op == Op.Lookup) return load<u32>(setAddr(vSets, load<u32>(p, LOOKUP_SET)), SD_EXPRS) != 0;
+  if (op == Op.Objref) return load<u8>(vObjects + <usize>load<u32>(p, OBJREF_OBJ) * OB_SIZE, OB_TYPE) != ObjectType.Counter;
+  return false;
 }
 
 /** A dynset's element expressions (nft_dynset_init: stateful ones): counter, quota, limit, last, each with its own checks. */

@@ -40,6 +40,26 @@ export interface EngineOptions {
    * conntrack at load).
    */
   conntrack?: ConntrackOptions | false;
+  /**
+   * Evaluators on other threads will share the memory (newEvaluator,
+   * Engine.attach): needs the shared build (build/nftvm-shared.wasm) and
+   * `conntrack: false`. Rulesets whose packets update state other than
+   * counters (limit, quota, numgen inc, dynset, ...) are refused, and
+   * commits leave in place whatever a packet may be reading.
+   */
+  shared?: boolean;
+}
+
+/** What an evaluator on another thread needs to attach to a shared engine (structured-cloneable: post it to the worker). */
+export interface EvaluatorSpec {
+  /** The shared memory. */
+  memory: WebAssembly.Memory;
+  /** Address of the control block. */
+  ctl: number;
+  /** Address of the evaluator's regions (mem.ts workerBlock). */
+  block: number;
+  /** The host model the engine runs (for hook paths; the VM's copy is shared). */
+  host: HostModel;
 }
 
 /** A ruleset the compiler or the VM refused; `message` says what and where. */
@@ -143,6 +163,10 @@ export class BatchResult {
     const off = this.view.getUint32(d + abi.PKT_DATA, true);
     return this.mem.subarray(this.batch + off, this.batch + off + this.view.getUint32(d + abi.PKT_LEN, true));
   }
+  /** The generation packet `i` saw: commits before it (low 16 bits; Engine.generation). */
+  generation(i: number): number {
+    return this.view.getUint16(this.res(i, abi.RES_GEN), true);
+  }
   /** CtInfo of packet i after the hooks (abi.CtInfo; CtInfo.None: no entry attached). */
   ctInfo(i: number): number {
     return this.mem[this.res(i, abi.RES_CTINFO)]!;
@@ -207,6 +231,9 @@ interface Exports {
   memory: WebAssembly.Memory;
   abiVersion(): number;
   init(ruleset: number, image: number, batch: number, records: number): void;
+  setShared?(on: number): void;
+  newWorker?(batch: number, records: number): number;
+  attach?(ctl: number, block: number): number;
   load(ptr: number, len: number): number;
   evaluate(): number;
   ctlAddr(): number;
@@ -224,7 +251,8 @@ interface Exports {
   txDelRule(chain: number, handle: number): number;
   txAddElements(set: number, n: number, len: number): number;
   txDelElements(set: number, n: number, len: number): number;
-  txCommit(): number;
+  txCommit(finish: number): number;
+  txFinish(): void;
   txAbort(): void;
 }
 
@@ -251,10 +279,15 @@ function ctEventOf(mem: Uint8Array, view: DataView, ctc: number, recs: number, r
 /** One VM instance with its memory. */
 export class Engine {
   private readonly x: Exports;
-  private readonly mem: Uint8Array;
-  private readonly view: DataView;
+  private mem!: Uint8Array;
+  private view!: DataView;
   /** Word view of the memory (little-endian, like wasm: the host must be little-endian, as every JS engine in use). */
-  private readonly u32: Uint32Array;
+  private u32!: Uint32Array;
+  /** Evaluators on other threads may share the memory (EngineOptions.shared). */
+  readonly shared: boolean;
+  /** This engine only evaluates, attached to a shared engine's memory (Engine.attach). */
+  private readonly attached: boolean;
+  private hostModel: HostModel = { interfaces: [] };
   private host: CompiledHost = compileHost({ interfaces: [] });
   /** Cached hook paths of IPv4 packets (pathOf), cleared with the host model. */
   private readonly paths = new Map<number, HookPath>();
@@ -270,12 +303,23 @@ export class Engine {
   /** Linear memory the conntrack table took (bytes ctInit grew the memory by). */
   readonly conntrackBytes: number = 0;
 
-  private constructor(instance: WebAssembly.Instance, o: EngineOptions) {
+  private constructor(instance: WebAssembly.Instance, o: EngineOptions, attach?: EvaluatorSpec) {
     this.x = instance.exports as unknown as Exports;
     const expect = (abi.BC_VERSION_MAJOR << 16) | abi.BC_VERSION_MINOR;
     if (this.x.abiVersion() !== expect) throw new Error(`VM module speaks bytecode ${this.x.abiVersion() >>> 16}.${this.x.abiVersion() & 0xffff}, this host ${abi.BC_VERSION_MAJOR}.${abi.BC_VERSION_MINOR}`);
+    this.shared = !!(o.shared || attach);
+    this.attached = !!attach;
+    if (this.shared && !this.x.attach) throw new Error('a shared engine needs the shared build of the VM (build/nftvm-shared.wasm)');
+    if (attach) {
+      if (!this.x.attach!(attach.ctl, attach.block)) throw new Error(`no evaluator regions at ${attach.block} (newEvaluator() makes them)`);
+      this.views();
+      this.hostModel = attach.host;
+      this.host = compileHost(attach.host);
+      return;
+    }
     this.x.init(o.rulesetBytes ?? 16 << 20, o.imageBytes ?? 4 << 20, o.batchBytes ?? 8 << 20, o.recordBytes ?? 1 << 20);
-    const ct = o.conntrack;
+    const ct = this.shared ? false : o.conntrack;
+    if (this.shared && o.conntrack !== false) throw new Error('a shared engine has no conntrack table yet: create it with conntrack: false');
     if (ct !== false && this.x.ctInit && this.x.ctAddr) {
       const before = this.x.memory.buffer.byteLength;
       const ext = ct?.accounting || ct?.labels ? 1 : 0;
@@ -284,13 +328,18 @@ export class Engine {
       this.conntrackBytes = this.x.memory.buffer.byteLength - before;
       this.ctc = this.x.ctAddr();
     } else if (ct && Object.keys(ct).length) throw new Error('this build of the VM has no conntrack (ctInit export missing)');
-    // Regions are fixed after init() and ctInit(): the memory never grows again, so these views stay valid.
-    this.mem = new Uint8Array(this.x.memory.buffer);
-    this.view = new DataView(this.x.memory.buffer);
-    this.u32 = new Uint32Array(this.x.memory.buffer);
+    if (this.shared) this.x.setShared!(1);
+    // Regions are fixed after init() and ctInit(); only newEvaluator() grows the memory again (and takes new views).
+    this.views();
     if (this.ctc && ct) this.configureConntrack(ct);
     if (o.seed !== undefined) this.view.setBigUint64(this.x.ctlAddr() + abi.VM_PRNG, o.seed || 1n, true);
     this.setHost(o.host ?? { interfaces: [] });
+  }
+
+  private views(): void {
+    this.mem = new Uint8Array(this.x.memory.buffer);
+    this.view = new DataView(this.x.memory.buffer);
+    this.u32 = new Uint32Array(this.x.memory.buffer);
   }
 
   /** Writes timeouts and options over the defaults ctInit() left in the control block. */
@@ -319,15 +368,86 @@ export class Engine {
 
   /** Instantiates the VM and lays out its memory. */
   static async create(o: EngineOptions): Promise<Engine> {
-    const module = o.wasm instanceof WebAssembly.Module ? o.wasm : await WebAssembly.compile(o.wasm);
-    const instance = await WebAssembly.instantiate(module, {
+    const memory = o.shared ? new WebAssembly.Memory({ initial: 64, maximum: 65536, shared: true }) : undefined;
+    return new Engine(await Engine.instantiate(o.wasm, memory), o);
+  }
+
+  /**
+   * An engine that evaluates over a shared engine's memory, on another
+   * thread (a worker): `spec` comes from newEvaluator() there, `wasm` is
+   * the same shared build. It evaluates batches against whatever the shared
+   * engine commits; loading and committing stay with the shared engine.
+   */
+  static async attach(wasm: BufferSource | WebAssembly.Module, spec: EvaluatorSpec): Promise<Engine> {
+    return new Engine(await Engine.instantiate(wasm, spec.memory), { wasm }, spec);
+  }
+
+  private static async instantiate(wasm: BufferSource | WebAssembly.Module, memory?: WebAssembly.Memory): Promise<WebAssembly.Instance> {
+    const module = wasm instanceof WebAssembly.Module ? wasm : await WebAssembly.compile(wasm);
+    const imports = WebAssembly.Module.imports(module);
+    if (imports.some((i) => i.kind === 'memory') && !memory) throw new Error('this build of the VM shares its memory (build/nftvm-shared.wasm): create the engine with shared: true');
+    if (memory && !imports.some((i) => i.kind === 'memory')) throw new Error('shared: true needs the shared build of the VM (build/nftvm-shared.wasm)');
+    return WebAssembly.instantiate(module, {
       env: {
+        ...(memory ? { memory } : {}),
         abort: (_m: number, _f: number, line: number, col: number) => {
           throw new Error(`nftvm aborted at ${line}:${col}`);
         },
       },
     });
-    return new Engine(instance, o);
+  }
+
+  /**
+   * Regions for one evaluator on another thread (EngineOptions.shared): post
+   * the spec to the worker, which makes its engine with Engine.attach.
+   */
+  newEvaluator(o: { batchBytes?: number; recordBytes?: number } = {}): EvaluatorSpec {
+    if (!this.shared || this.attached) throw new Error('newEvaluator() needs an engine created with shared: true');
+    const block = this.x.newWorker!(o.batchBytes ?? 8 << 20, o.recordBytes ?? 1 << 20);
+    if (!block) throw new Error(`no room for another evaluator (at most ${abi.WORKERS_MAX}, and the memory must fit its regions)`);
+    this.views();
+    return { memory: this.x.memory, ctl: this.x.ctlAddr(), block, host: this.hostModel };
+  }
+
+  /**
+   * The grace period (the kernel's synchronize_rcu): returns once every
+   * evaluator on another thread has finished the batch it was in at the
+   * last commit, so nothing of an older generation is still being read.
+   */
+  quiesce(): void {
+    if (!this.shared) return;
+    const i32 = new Int32Array(this.x.memory.buffer);
+    const ctl = this.x.ctlAddr();
+    const gen = i32[(ctl + abi.VM_GENERATION) >> 2]!;
+    for (let w = 0; w < abi.WORKERS_MAX; w++) {
+      const at = (ctl + abi.VM_WORKER_EPOCHS) >> 2;
+      for (;;) {
+        const v = Atomics.load(i32, at + w);
+        // 0: between batches; else 1 + the generation its batch began in.
+        if (v === 0 || ((v - 1 - gen) | 0) >= 0) break;
+        try {
+          Atomics.wait(i32, at + w, v, 5);
+        } catch {
+          // A browser's main thread may not wait: spin.
+        }
+      }
+    }
+  }
+
+  /** Commits so far (loads and transactions): the generation packets now see (BatchResult.generation has its low 16 bits). */
+  get generation(): number {
+    return this.view.getUint32(this.x.ctlAddr() + abi.VM_GENERATION, true) >>> 1;
+  }
+
+  /** Finishes the last in-place commit of a shared engine once no evaluator can still read its old generation (else the next commit does). */
+  reclaim(): void {
+    if (!this.shared || this.attached) return;
+    this.quiesce();
+    this.x.txFinish();
+  }
+
+  private notAttached(what: string): void {
+    if (this.attached) throw new Error(`${what}: this engine evaluates over a shared engine's memory; load and commit there`);
   }
 
   /** The live ruleset of apply() and list(); made on first use from the text load() was given. */
@@ -344,6 +464,7 @@ export class Engine {
    * TransactionError with nft's error text, leaving the ruleset untouched.
    */
   apply(text: string, name = 'transaction.nft', read?: FileReader): void {
+    this.notAttached('apply()');
     // An image loaded as bytes has no source to apply changes to.
     if (!this.tx && !this.seed && this.image) throw new EngineLoadError('apply() needs a ruleset loaded from text (load(text)) or built by apply() itself, not a bytecode image');
     const tx = this.tx ?? new Transactions(this, this.seed, { read, interfaces: this.ifaces });
@@ -359,6 +480,8 @@ export class Engine {
 
   /** Replaces the host model (interfaces, addresses, routes, forwarding). */
   setHost(host: HostModel): void {
+    this.notAttached('setHost()');
+    this.hostModel = host;
     this.ifaces = new Map(host.interfaces.map((i) => [i.name, i.index] as [string, number]));
     writeHost(this.mem, this.x.hostAddr(), host);
     this.host = compileHost(host);
@@ -370,6 +493,7 @@ export class Engine {
    * bytecode image. Atomic: on any error the previous ruleset stays active.
    */
   load(input: string | Uint8Array, name = 'ruleset.nft', read?: FileReader): void {
+    this.notAttached('load()');
     let image: Uint8Array;
     if (typeof input === 'string') {
       const r = checkRuleset({ name, text: input }, read);
@@ -377,6 +501,8 @@ export class Engine {
       image = encodeBytecode(programOf(r));
     } else image = input;
     if (image.length > this.x.imageSize()) throw new EngineLoadError(`image of ${image.length} bytes exceeds the image buffer (${this.x.imageSize()} bytes)`);
+    // The other slot may still be read by an evaluator on another thread that is in the last generation.
+    this.quiesce();
     this.mem.set(image, this.x.imageAddr());
     const rc = this.x.load(this.x.imageAddr(), image.length);
     if (rc !== abi.LoadError.Ok) {
@@ -418,8 +544,11 @@ export class Engine {
    * loads the whole next generation. `program` describes the ruleset after.
    */
   commitInPlace(steps: InPlaceStep[], program: () => Program): boolean {
+    this.notAttached('commitInPlace()');
     const x = this.x;
     const img = x.imageAddr();
+    // txBegin finishes the last commit: no evaluator may still be in its old generation.
+    this.quiesce();
     if (x.txBegin() !== abi.LoadError.Ok) return false;
     for (const s of steps) {
       let rc: number;
@@ -437,7 +566,8 @@ export class Engine {
         return false;
       }
     }
-    x.txCommit();
+    // Shared: finished at the next commit or reclaim(), after the grace period; else at once.
+    x.txCommit(this.shared ? 0 : 1);
     let cached: Program | undefined;
     this.programOf = () => (cached ??= program());
     return true;

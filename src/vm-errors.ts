@@ -68,6 +68,7 @@ function what(e: VmLoadError, p?: Program): string {
     case LoadError.BadTable: return `bad table ${a} (family ${b})`;
     case LoadError.NoRoom: return `no room for this change in the loaded ruleset (${['', 'rule slots', 'set descriptors', 'memory', 'transaction log', 'kind of change', 'set entries'][a] ?? a})`;
     case LoadError.NoSuchObject: return a ? `no rule with handle ${a}` : 'no such element';
+    case LoadError.SharedState: return `${opName(a)} keeps state that every packet updates, and evaluator threads share this engine's memory (created with shared: true); only counters are counted atomically`;
     case LoadError.BadChainRecord: return `bad chain record ${chain(a)}: ${['', 'hook', 'policy', 'flags', 'type'][b] ?? b}`;
   }
   return `load error ${e.kind}`;

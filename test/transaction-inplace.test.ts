@@ -193,7 +193,7 @@ describe('generation masks (assembly/commit.ts)', () => {
     txDelElements(set: number, n: number, len: number): number;
     txDelRule(chain: number, handle: number): number;
     txAddElements(set: number, n: number, len: number): number;
-    txCommit(): number;
+    txCommit(finish: number): number;
     txAbort(): void;
     imageAddr(): number;
   }
@@ -217,7 +217,7 @@ describe('generation masks (assembly/commit.ts)', () => {
     // The same rule twice: the next generation no longer holds it.
     expect(x.txDelRule(0, 11)).toBe(abi.LoadError.NoSuchObject);
     expect(outcome(e, dns)[0]).toBe(before);
-    x.txCommit();
+    x.txCommit(1);
     expect(outcome(e, dns)[0]).toMatch(/^0 input#0 /);
   });
 

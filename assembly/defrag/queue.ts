@@ -25,7 +25,8 @@ let seed: u64 = 0;
 let peers: usize = 0;
 let pmask: u32 = 0;
 /** Age list heads/tails and accounted memory per family (fqdir). */
-const ageHead = new StaticArray<u32>(2);
+/** Made by queueInit, not at start (as load.ts's tables). */
+let ageHead = changetype<StaticArray<u32>>(0);
 const ageTail = new StaticArray<u32>(2);
 const memUsed = new StaticArray<u32>(2);
 /** fqdir->high_thresh and fqdir->timeout (ns) per family. */
@@ -62,6 +63,7 @@ function take(n: usize): usize {
  */
 export function queueInit(bytes: u32): void {
   if (qtab) return;
+  ageHead = new StaticArray<u32>(2);
   if (bytes < 65536) bytes = 65536;
   if (bytes > 0x1000000) bytes = 0x1000000;
   const n = bytes / 1024 + 64;

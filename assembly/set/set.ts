@@ -4,7 +4,8 @@
 // search for single-field intervals, and per-field range scans for
 // concatenated intervals. `tcp dport { 22, 80 }` is a Hash set of 2-byte keys.
 
-import { genSkipEntry } from '../mem';
+import { ctl, genSkipEntry, storeShared } from '../mem';
+import { VM_SET_EPOCH } from '../abi';
 import { EntryFlags, SD_BUCKETS, SD_CAPACITY, SD_COUNT, SD_DATA_AT, SD_EFLAGS_AT, SD_ENTRIES, SD_ESTRIDE, SD_EXPIRES_AT, SD_FIELD_LEN, SD_KEYEND_AT, SD_KIND, SD_KLEN, SD_LIVE, SD_MASK, SD_NFIELDS, SD_SIZE, SetKind } from '../layout';
 
 /** Address of set descriptor `k` in the array at `sets`. */
@@ -44,15 +45,17 @@ import { EntryFlags, SD_BUCKETS, SD_CAPACITY, SD_COUNT, SD_DATA_AT, SD_EFLAGS_AT
 
 /** An element expiry relative to the ruleset's first packet (a timeout in the image), in the low bits. */
 export const EXPIRES_RELATIVE: u64 = 0x8000000000000000;
-/** Packet time of the first packet the loaded ruleset saw (0: none yet); relative expiries count from it. */
-export let setEpoch: u64 = 0;
+/** Packet time of the first packet the loaded ruleset saw (0: none yet); relative expiries count from it. In the control block: every evaluator sharing the memory counts from the same packet. */
+@inline export function setEpoch(): u64 {
+  return load<u64>(ctl, VM_SET_EPOCH);
+}
 /** Starts the loaded ruleset's clock at packet time `t` if it has not started. */
 @inline export function setEpochAt(t: u64): void {
-  if (!setEpoch) setEpoch = t ? t : 1;
+  if (!load<u64>(ctl, VM_SET_EPOCH)) store<u64>(ctl, t ? t : 1, VM_SET_EPOCH);
 }
 /** A new ruleset: its clock starts with its first packet. */
 export function setEpochReset(): void {
-  setEpoch = 0;
+  store<u64>(ctl, 0, VM_SET_EPOCH);
 }
 
 /** True when `e` holds an element that has not expired at `now`. */
@@ -61,7 +64,7 @@ export function setEpochReset(): void {
   if ((entryFlags(sd, e) & (EntryFlags.Live | genSkipEntry)) != EntryFlags.Live) return false;
   let exp = load<u64>(e + load<u16>(sd, SD_EXPIRES_AT));
   if (!exp) return true;
-  if (exp & EXPIRES_RELATIVE) exp = setEpoch + (exp & ~EXPIRES_RELATIVE);
+  if (exp & EXPIRES_RELATIVE) exp = setEpoch() + (exp & ~EXPIRES_RELATIVE);
   return now < exp;
 }
 
@@ -278,7 +281,8 @@ export function hashAdd(sd: usize, e: usize): bool {
   const v = load<u32>(b);
   if (v != 0 && v != 0xffffffff) return false;
   const idx = <u32>((e - <usize>load<u32>(sd, SD_ENTRIES)) / load<u16>(sd, SD_ESTRIDE));
-  store<u32>(b, idx + 1);
+  // The entry is whole before its bucket shows it to another thread's evaluator.
+  storeShared(b, idx + 1);
   return true;
 }
 
