@@ -155,7 +155,10 @@ export function batchBegin(): void {
 
 /** The batch is done: nothing of any generation is in use by this evaluator any more. */
 export function batchEnd(): void {
-  if (workerSlot) storeShared(workerSlot, 0);
+  if (!workerSlot) return;
+  storeShared(workerSlot, 0);
+  // Wakes a committer waiting for the grace period (Engine.quiesce).
+  if (ASC_FEATURE_THREADS) atomic.notify(workerSlot, 1);
 }
 
 /** A commit starts switching the active ruleset or the cursor (the generation counter goes odd). */

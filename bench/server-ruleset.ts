@@ -48,3 +48,20 @@ ${ct ? '    ct state established,related accept\n' : ''}    iifname "lo" accept
 }
 `;
 }
+
+/** A 64-byte Ethernet frame to the server (192.168.1.10): IPv4 + TCP SYN from a random public source and port (`rnd`) to `dport`. */
+export function tcpFrame(rnd: () => number, dport: number): Uint8Array {
+  const f = new Uint8Array(64);
+  f.set([2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 0x08, 0x00]);
+  const src = [11 + (rnd() % 180), rnd() & 255, rnd() & 255, 1 + (rnd() % 254)];
+  f.set([0x45, 0, 0, 40, 0, 1, 0x40, 0, 64, 6, 0, 0, ...src, 192, 168, 1, 10], 14);
+  const sport = 32768 + (rnd() % 28000);
+  f.set([sport >> 8, sport & 255, dport >> 8, dport & 255, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x02, 0xff, 0xff], 34);
+  let sum = 0;
+  for (let i = 14; i < 34; i += 2) sum += (f[i]! << 8) | f[i + 1]!;
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+  const c = ~sum & 0xffff;
+  f[24] = c >> 8;
+  f[25] = c & 255;
+  return f;
+}

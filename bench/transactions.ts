@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { xorshift32 } from '../test/rng.js';
-import { SERVER_HOST, serverRuleset } from './server-ruleset.js';
+import { SERVER_HOST, serverRuleset, tcpFrame } from './server-ruleset.js';
 import { Engine, type PacketIn } from '../src/engine.js';
 
 const BIG = 100_000;
@@ -168,30 +168,13 @@ const commitMedians = new Map<string, number>();
 
 const rnd = xorshift32(0x2468ace1);
 
-/** A 64-byte Ethernet frame: IPv4 + TCP from a public source (matches none of the 10.x rules) to `dport`. */
-function tcp4(dport: number): Uint8Array {
-  const f = new Uint8Array(64);
-  f.set([2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 0x08, 0x00]);
-  const src = [11 + (rnd() % 180), rnd() & 255, rnd() & 255, 1 + (rnd() % 254)];
-  f.set([0x45, 0, 0, 40, 0, 1, 0x40, 0, 64, 6, 0, 0, ...src, 192, 168, 1, 10], 14);
-  const sport = 32768 + (rnd() % 28000);
-  f.set([sport >> 8, sport & 255, dport >> 8, dport & 255, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x02, 0xff, 0xff], 34);
-  let sum = 0;
-  for (let i = 14; i < 34; i += 2) sum += (f[i]! << 8) | f[i + 1]!;
-  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
-  const c = ~sum & 0xffff;
-  f[24] = c >> 8;
-  f[25] = c & 255;
-  return f;
-}
-
 /**
  * Packets/s through `e` with and without a commit every COMMIT_EVERY_MS of
  * wall time (`commit(k)` is the k-th one's text), in batches of about a
  * quarter of the commit period, so that commits can land on time between them.
  */
 function throughput(e: Engine, commit: (k: number) => string): { quiet: number; busy: number; commits: number; batch: number } {
-  const frames = Array.from({ length: 256 }, () => tcp4(1024 + (rnd() % 60000)));
+  const frames = Array.from({ length: 256 }, () => tcpFrame(rnd, 1024 + (rnd() % 60000)));
   let packets: PacketIn[] = frames.slice(0, 16).map((data) => ({ data, iif: 2 }));
   const run = (commits: boolean): { pps: number; commits: number } => {
     let sent = 0;
