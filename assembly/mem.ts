@@ -2,9 +2,9 @@
 // control block, register file, jump stack, host model, two ruleset slots
 // (active and next: a commit flips between them), the image buffer, the
 // batch area and the record area. Nothing here allocates after init().
-// Evaluators on other threads that share the memory (docs/vm.md §9) get
-// their own registers, jump stack, batch and record areas and scratch
-// (workerBlock, workerAttach) and share the rest.
+// Evaluators on other threads that share the memory (docs/transactions.md,
+// "Evaluator threads") get their own registers, jump stack, batch and
+// record areas and scratch (workerBlock, workerAttach) and share the rest.
 
 import {
   HOST_SIZE, NFT_JUMP_STACK_SIZE, NFT_REG32_NUM, RECORDS_CAPACITY, RECORDS_HEADER_SIZE, RECORD_SIZE, VM_CTL_SIZE,
@@ -225,10 +225,9 @@ function takeGeneration(g: u32): void {
       g = again;
       continue;
     }
-    if (rs != rtRuleset) {
-      if (rs) activate(rs, <usize>load<u32>(rs, RS_SETS), <usize>load<u32>(rs, RS_CHAINS), <usize>load<u32>(rs, RS_RULES), <usize>load<u32>(rs, RS_OBJECTS), <usize>load<u32>(rs, RS_STATE));
-      else activate(0, 0, 0, 0, 0, 0);
-    }
+    // Always from the header: a later load into the same slot lays it out anew.
+    if (rs) activate(rs, <usize>load<u32>(rs, RS_SETS), <usize>load<u32>(rs, RS_CHAINS), <usize>load<u32>(rs, RS_RULES), <usize>load<u32>(rs, RS_OBJECTS), <usize>load<u32>(rs, RS_STATE));
+    else activate(0, 0, 0, 0, 0, 0);
     genSkip = <u32>RuleGen.Gen0Inactive << cur;
     genSkipEntry = <u32>EntryFlags.Gen0Inactive << cur;
     seenGeneration = g;
