@@ -23,7 +23,7 @@ import {
 import {
   CH_CAP, CH_COUNT, CH_FAMILY, CH_FIRST, CH_SIZE, CH_TABLE, EntryFlags, RS_CHAINS, RS_END, RS_NCHAINS, RS_NOBJECTS, RS_NSETS, RS_NSTATE, RS_NTABLES,
   RS_OBJECTS, RS_RULES, RS_RULE_CAP, RS_RULE_TOP, RS_SETS, RS_SET_CAP, RS_STATE, RS_STATE_NEXT, RS_TABLES, RS_TOP, RS_WASTE, RU_CHAIN, RU_CODE, RU_END,
-  RU_FFLAGS, RU_GKIND, RU_HANDLE, RU_SIZE, RU_SKIP, RuleGen, SD_BUCKETS, SD_CAPACITY, SD_COUNT, SD_DATA_KIND, SD_DLEN, SD_EFLAGS_AT, SD_ENTRIES, SD_ESTRIDE,
+  RU_FFLAGS, RU_GKIND, RU_HANDLE, RU_SIZE, RU_SKIP, RuleGen, SD_FREE, SD_RETIRED, SD_RETIRED_AT, SD_BUCKETS, SD_CAPACITY, SD_COUNT, SD_DATA_KIND, SD_DLEN, SD_EFLAGS_AT, SD_ENTRIES, SD_ESTRIDE,
   SD_EXPIRES_AT, SD_EXPRS, SD_KIND, SD_KSTRIDE, SD_LIVE, SD_NFIELDS, SD_TIMEOUT, SetKind,
 } from './layout';
 import { ctl, image, imageCap, loadFail, loadWhere, rtRuleset, sharedMemory, storeShared, switchBegin, switchEnd } from './mem';
@@ -59,6 +59,8 @@ let txLog = changetype<StaticArray<u32>>(0);
 let txLen: i32 = 0;
 /** The log holds a committed transaction that txFinish has still to finish. */
 let txCommitted = false;
+/** Finishes so far: entries retired by one are reusable from the next on (entrySlot). */
+let finishSeq: u32 = 0;
 /** ct families the transaction's rules track (the commit publishes them). */
 let txCtFamilies: u32 = 0;
 
@@ -329,15 +331,48 @@ function elementsTx(k: u32, n: u32, len: u32, del: bool): i32 {
   return 0;
 }
 
+/**
+ * A slot for a new entry of set `sd`: a reused one or the next unused one;
+ * 0 when there is none. A retired slot is reused only once a grace period
+ * has passed since it was retired (the finish after it): an evaluator that
+ * read its bucket before the bucket was cleared has then left its batch.
+ */
+function entrySlot(sd: usize): usize {
+  promoteRetired(sd);
+  const free = <usize>load<u32>(sd, SD_FREE);
+  if (free) {
+    store<u32>(sd, load<u32>(free), SD_FREE);
+    memory.fill(free, 0, load<u16>(sd, SD_ESTRIDE));
+    return free;
+  }
+  const count = load<u32>(sd, SD_COUNT);
+  if (count >= load<u32>(sd, SD_CAPACITY)) return 0;
+  store<u32>(sd, count + 1, SD_COUNT);
+  return <usize>load<u32>(sd, SD_ENTRIES) + <usize>count * load<u16>(sd, SD_ESTRIDE);
+}
+
+/** Moves set `sd`'s retired entries to its free list once a finish has passed since the last of them was retired. */
+function promoteRetired(sd: usize): void {
+  let e = <usize>load<u32>(sd, SD_RETIRED);
+  if (!e || load<u32>(sd, SD_RETIRED_AT) == finishSeq) return;
+  const head = e;
+  while (load<u32>(e)) e = <usize>load<u32>(e);
+  store<u32>(e, load<u32>(sd, SD_FREE));
+  store<u32>(sd, <u32>head, SD_FREE);
+  store<u32>(sd, 0, SD_RETIRED);
+}
+
 /** A new entry of set `sd` from the element record at `pos`, not in generation `cur`; 0 on an error (loadFail said which). */
 function newEntry(sd: usize, pos: usize, cur: u32): usize {
-  const count = load<u32>(sd, SD_COUNT);
-  if (count >= load<u32>(sd, SD_CAPACITY)) {
+  const e = entrySlot(sd);
+  if (!e) {
     loadFail(LoadError.NoRoom, NoRoom.Entries);
     return 0;
   }
-  const e = <usize>load<u32>(sd, SD_ENTRIES) + <usize>count * load<u16>(sd, SD_ESTRIDE);
-  if (fillEntry(sd, e, pos, load<u64>(sd, SD_TIMEOUT) / 1000000)) return 0;
+  if (fillEntry(sd, e, pos, load<u64>(sd, SD_TIMEOUT) / 1000000)) {
+    retireEntry(sd, e, false);
+    return 0;
+  }
   // Added while packets flow: its timeout runs from the last packet's time.
   const expAt = e + <usize>load<u16>(sd, SD_EXPIRES_AT);
   const exp = load<u64>(expAt);
@@ -345,7 +380,6 @@ function newEntry(sd: usize, pos: usize, cur: u32): usize {
   const flags = e + <usize>load<u16>(sd, SD_EFLAGS_AT);
   store<u32>(flags, load<u32>(flags) | entryBit(cur));
   hashAdd(sd, e);
-  store<u32>(sd, count + 1, SD_COUNT);
   store<u32>(sd, load<u32>(sd, SD_LIVE) + 1, SD_LIVE);
   return e;
 }
@@ -360,11 +394,23 @@ export function txDelElements(k: u32, n: u32, len: u32): i32 {
   return elementsTx(k, n, len, true);
 }
 
-/** Removes entry `e` of hash set `sd` (its bucket becomes a tombstone, its slot is not reused until the next load). */
-function retireEntry(sd: usize, e: usize): void {
-  hashUnlink(sd, e);
-  store<u32>(e + load<u16>(sd, SD_EFLAGS_AT), 0);
-  store<u32>(sd, load<u32>(sd, SD_LIVE) - 1, SD_LIVE);
+/**
+ * Removes entry `e` of hash set `sd`: its bucket becomes a tombstone, its
+ * flags say "no element" before its first word links it into SD_RETIRED,
+ * for reuse after another grace period (entrySlot). `linked`: it is in the
+ * hash table (an entry that failed to fill is not).
+ */
+function retireEntry(sd: usize, e: usize, linked: bool = true): void {
+  if (linked) {
+    hashUnlink(sd, e);
+    store<u32>(sd, load<u32>(sd, SD_LIVE) - 1, SD_LIVE);
+  }
+  storeShared(e + load<u16>(sd, SD_EFLAGS_AT), 0);
+  // Retired earlier: reusable now, and not held back by this one.
+  promoteRetired(sd);
+  store<u32>(e, load<u32>(sd, SD_RETIRED));
+  store<u32>(sd, <u32>e, SD_RETIRED);
+  store<u32>(sd, finishSeq, SD_RETIRED_AT);
 }
 
 /**
@@ -411,6 +457,7 @@ export function txCommit(finish: u32): i32 {
 export function txFinish(): void {
   if (!txCommitted) return;
   txCommitted = false;
+  finishSeq++;
   // The cursor now names the new generation; `old` is the one the transaction's marks hid things from.
   const old = cursor() ^ 1;
   for (let i = 0; i < txLen; i++) {

@@ -222,8 +222,14 @@ export const SD_LIVE = 76;
 export const SD_EXPRS = 80;
 /** u32 bytes of element expressions per entry (the records, each limit followed by its 32-byte bucket). */
 export const SD_XSTRIDE = 84;
+/** u32 first entry free for reuse (commit.ts; 0 = none), linked through each free entry's first word. */
+export const SD_FREE = 88;
+/** u32 first entry retired by a commit, reusable once another grace period has passed (then it joins SD_FREE). */
+export const SD_RETIRED = 92;
+/** u32 the commit finish (commit.ts finishSeq) that last retired an entry to SD_RETIRED. */
+export const SD_RETIRED_AT = 96;
 /** bytes of a set descriptor. */
-export const SD_SIZE = 88;
+export const SD_SIZE = 104;
 
 /** Entry flags (u32 at SD_EFLAGS_AT). */
 export enum EntryFlags {
