@@ -16,6 +16,7 @@ import * as layout from '../assembly/layout.js';
 import { Engine, EngineLoadError, type PacketIn } from '../src/engine.js';
 import { EvaluatorPool } from '../src/threads.js';
 import { engine, HOST, ipv4, rx, tcp, udp } from './assembly/vm/helpers.js';
+import { BASE } from './live-base.js';
 
 const root = new URL('../', import.meta.url).pathname;
 let shared: WebAssembly.Module;
@@ -27,28 +28,6 @@ function sharedEngine(): Promise<Engine> {
   return Engine.create({ wasm: shared, shared: true, conntrack: false, rulesetBytes: 1 << 20, imageBytes: 1 << 20, batchBytes: 1 << 20, recordBytes: 64 << 10, host: HOST });
 }
 
-const BASE = `table inet f {
-	set blocked {
-		type ipv4_addr
-		elements = { 10.0.0.66 }
-	}
-	map svc {
-		type inet_service : verdict
-		elements = { 22 : jump ssh }
-	}
-	chain input {
-		type filter hook input priority filter; policy drop;
-		ip saddr @blocked counter drop
-		tcp dport vmap @svc
-		tcp dport { 80, 443 } counter accept
-		udp dport 53 accept
-	}
-	chain ssh {
-		ip saddr 10.0.0.0/28 accept
-		counter reject
-	}
-}
-`;
 
 /** Commits that land in place (elements, rules appended and deleted) and ones that reload (inserts, chains, flushes). */
 function stream(): string[] {

@@ -12,29 +12,8 @@ import { LiveRuleset, TransactionError } from '../compiler/transaction.js';
 import * as abi from '../assembly/abi.js';
 import type { Engine, PacketIn } from '../src/engine.js';
 import { engine, ipv4, rx, tcp, udp } from './assembly/vm/helpers.js';
+import { BASE } from './live-base.js';
 
-const BASE = `table inet f {
-	set blocked {
-		type ipv4_addr
-		elements = { 10.0.0.66 }
-	}
-	map svc {
-		type inet_service : verdict
-		elements = { 22 : jump ssh }
-	}
-	chain input {
-		type filter hook input priority filter; policy drop;
-		ip saddr @blocked counter drop
-		tcp dport vmap @svc
-		tcp dport { 80, 443 } counter accept
-		udp dport 53 accept
-	}
-	chain ssh {
-		ip saddr 10.0.0.0/28 accept
-		counter reject
-	}
-}
-`;
 
 /** A stream of transactions: adds, inserts, deletes, replaces, flushes, set and map changes, chains. */
 const STREAM = [
