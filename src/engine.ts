@@ -58,6 +58,8 @@ export interface EvaluatorSpec {
   ctl: number;
   /** Address of the evaluator's regions (mem.ts workerBlock). */
   block: number;
+  /** Address of its epoch word in VM_WORKER_EPOCHS. */
+  epoch: number;
   /** The host model the engine runs (for hook paths; the VM's copy is shared). */
   host: HostModel;
 }
@@ -406,7 +408,21 @@ export class Engine {
     const block = this.x.newWorker!(o.batchBytes ?? 8 << 20, o.recordBytes ?? 1 << 20);
     if (!block) throw new Error(`no room for another evaluator (at most ${abi.WORKERS_MAX}, and the memory must fit its regions)`);
     this.views();
-    return { memory: this.x.memory, ctl: this.x.ctlAddr(), block, host: this.hostModel };
+    const epoch = this.x.ctlAddr() + abi.VM_WORKER_EPOCHS + 4 * this.evaluators++;
+    return { memory: this.x.memory, ctl: this.x.ctlAddr(), block, epoch, host: this.hostModel };
+  }
+
+  /** Evaluators made by newEvaluator (their blocks are numbered in that order). */
+  private evaluators = 0;
+
+  /**
+   * The evaluator of `spec` is gone (its thread ended, perhaps in the middle
+   * of a batch): the grace period no longer waits for it.
+   */
+  evaluatorGone(spec: EvaluatorSpec): void {
+    const i32 = new Int32Array(this.x.memory.buffer);
+    Atomics.store(i32, spec.epoch >> 2, 0);
+    Atomics.notify(i32, spec.epoch >> 2);
   }
 
   /**

@@ -4,7 +4,7 @@
 // memory and evaluates batches. A commit flips what the next packet sees in
 // one store; what an older generation held is reclaimed only after every
 // evaluator has finished the batch it was in (Engine.quiesce, the kernel's
-// RCU grace period). docs/vm.md §9.
+// RCU grace period). docs/transactions.md, "Evaluator threads".
 // `const pool = await EvaluatorPool.start(engine, module, 2); await pool.run(0, { packets, repeat: 100 })`.
 
 import { Worker } from 'node:worker_threads';
@@ -54,7 +54,10 @@ export class EvaluatorPool {
     const workers: Worker[] = [];
     try {
       for (let i = 0; i < n; i++) {
-        const w = new Worker(script, { workerData: { wasm: module, spec: engine.newEvaluator(o) } });
+        const spec = engine.newEvaluator(o);
+        const w = new Worker(script, { workerData: { wasm: module, spec } });
+        // A thread that ends, even in the middle of a batch, holds no generation any more.
+        w.once('exit', () => engine.evaluatorGone(spec));
         workers.push(w);
         await reply(w, 'ready');
       }

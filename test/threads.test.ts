@@ -182,6 +182,28 @@ describe('evaluator threads over a shared memory', () => {
     expect(e.evaluate([blocked]).verdict(0)).toBe(abi.Verdict.Accept);
   });
 
+  it('a thread that ends in the middle of a batch holds no commit back', async () => {
+    const e = await sharedEngine();
+    e.apply(BASE, 'base.nft');
+    // Pinned in a batch of the current generation, then gone: the grace period stops waiting for it.
+    const spec = e.newEvaluator({ batchBytes: 64 << 10, recordBytes: 64 << 10 });
+    const i32 = new Int32Array(spec.memory.buffer);
+    Atomics.store(i32, spec.epoch >> 2, e.generation * 2 + 1);
+    e.apply('add element inet f blocked { 10.0.0.7 }');
+    e.evaluatorGone(spec);
+    e.reclaim();
+    expect(Atomics.load(i32, spec.epoch >> 2)).toBe(0);
+    // A pool's thread terminated while it evaluates large batches without end.
+    const p = await EvaluatorPool.start(e, shared, 1, { batchBytes: 1 << 20, recordBytes: 64 << 10 });
+    const run = p.run(0, { packets: Array.from({ length: 20 }, () => packets()).flat() }).catch(() => undefined);
+    await sleep(30);
+    await p.close();
+    await run;
+    const t0 = performance.now();
+    e.apply('delete element inet f blocked { 10.0.0.7 }');
+    expect(performance.now() - t0).toBeLessThan(1000);
+  });
+
   it('refuses state that threads would race on, and what needs the single-threaded engine', async () => {
     const e = await sharedEngine();
     const limit = 'table inet f {\n\tchain input {\n\t\ttype filter hook input priority filter; policy accept;\n\t\ttcp dport 22 limit rate 10/second accept\n\t}\n}\n';
