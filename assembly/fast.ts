@@ -15,13 +15,13 @@ import {
   IFACE_NAME, BITWISE_DATA, BITWISE_DREG, BITWISE_LEN, BITWISE_OP, BITWISE_SREG, BitwiseOp, CMP_DATA, CMP_LEN, CMP_OP, CMP_SREG, CmpOp, FastOp, IMMEDIATE_DATA, LOOKUP_DREG,
   LOOKUP_FLAGS, LOOKUP_SET, LOOKUP_SREG, META_DREG, META_KEY, MetaKey, NONE8, Op, PAYLOAD_BASE, PAYLOAD_DREG, PAYLOAD_LEN, PAYLOAD_OFFSET, PayloadBase, Verdict,
 } from './abi';
-import { bytesEqual, fastMask } from './insn/cmp';
+import { fastMask } from './insn/cmp';
 import { evalMetaCmpFast, ifaceOf } from './insn/meta';
 import { pIif, pOif, pTstamp } from './packet';
-import { entryLive, hashLookup, setAddr, setLookup } from './set/set';
+import { entryFlags, entryLive, setAddr, setLookup } from './set/set';
 import {
   CH_COUNT, CH_FIRST, CH_SIZE, RU_CHECKS, RU_CHECK_SIZE, RU_CODE, RU_END, RU_FFLAGS, RU_GDREG, RU_GKIND, RU_GVAL, RU_MAX_CHECKS, RU_NCHECKS,
-  RU_SCAN, RU_SIZE, RU_SKIP, RU_TAIL, RU_VERDICT, RuleGen, SD_BUCKETS, SD_ENTRIES, SD_ESTRIDE, SD_MASK, SD_CATCHALL, SD_EXPRS, SD_KIND, SD_KLEN, SetKind,
+  RU_SCAN, RU_SIZE, RU_SKIP, RU_TAIL, RU_VERDICT, RuleGen, SD_BUCKETS, SD_COUNT, SD_ENTRIES, SD_ESTRIDE, SD_MASK, SD_CATCHALL, SD_EXPRS, SD_KIND, SD_KLEN, SetKind, EntryFlags,
 } from './layout';
 import { genSkip, regs, rtRules } from './mem';
 
@@ -227,10 +227,9 @@ function summarize(rule: usize, sets: usize): void {
       store<u8>(k, <u8>kind, 0);
       store<u8>(k, <u8>len, 1);
       store<u8>(k, load<u8>(p, META_DREG), 2);
-      store<u32>(k, 0, 4);
-      store<u32>(k, 0, 8);
-      store<u32>(k, 0, 16);
-      store<u32>(k, 0, 20);
+      // Interface names: masks of the compared bytes in the name's two words (metaCheck compares them in place).
+      store<u64>(k, nameMask(len, 0), 4);
+      store<u64>(k, nameMask(len, 8), 16);
       n++;
       p += size;
       continue;
@@ -398,7 +397,7 @@ function fastScan(rule: usize, r: u32, end: u32, nh: usize, th: usize, pend: usi
       if (l4 < 0) return Verdict.Break;
       raw = <u32>l4;
     } else {
-      if (!metaCheck(k, kind)) return Verdict.Break;
+      if (!metaCheck(k, kind, (flags & FastFlags.StoreRegs) != 0)) return Verdict.Break;
       k += RU_CHECK_SIZE;
       n--;
       continue;
@@ -420,28 +419,66 @@ function fastScan(rule: usize, r: u32, end: u32, nh: usize, th: usize, pend: usi
   return FAST_TAIL;
 }
 
-/** A FastCheck.Meta / Iifname / Oifname check: true when it passes. */
-function metaCheck(k: usize, kind: i32): bool {
+/** The mask of the first `len` (1..16) bytes of a 16-byte name, in its little-endian word at byte `at` (0 or 8). */
+function nameMask(len: u32, at: u32): u64 {
+  if (len <= at) return 0;
+  const n = len - at;
+  return n >= 8 ? <u64>-1 : (<u64>1 << (<u64>n << 3)) - 1;
+}
+
+/** A FastCheck.Meta / Iifname / Oifname check: true when it passes; `storeRegs`: a tail may read the name's registers. */
+@inline function metaCheck(k: usize, kind: i32, storeRegs: bool): bool {
   if (kind == FastCheck.Meta) return evalMetaCmpFast(<usize>load<u32>(k, 12));
-  // storeName of nft_meta_get_eval, then the compare (memcmp of its length).
-  const d = regs + (<usize>load<u8>(k, 2) << 2);
+  // storeName of nft_meta_get_eval, then the compare (memcmp of its length): the name's two words, masked, against the cmp data.
   const e = ifaceOf(kind == FastCheck.Iifname ? pIif : pOif);
+  let a: u64 = 0;
+  let b: u64 = 0;
   if (e) {
-    store<u64>(d, load<u64>(e + IFACE_NAME));
-    store<u64>(d, load<u64>(e + IFACE_NAME, 8), 8);
-  } else {
-    store<u64>(d, 0);
-    store<u64>(d, 0, 8);
+    a = load<u64>(e + IFACE_NAME);
+    b = load<u64>(e + IFACE_NAME, 8);
   }
-  return bytesEqual(d, <usize>load<u32>(k, 12) + CMP_DATA, load<u8>(k, 1)) != <bool>load<u8>(k, 3);
+  if (storeRegs) {
+    const d = regs + (<usize>load<u8>(k, 2) << 2);
+    store<u64>(d, a);
+    store<u64>(d, b, 8);
+  }
+  // The cmp record's data: 16 readable bytes (the code copy is never the last bytes of memory), the rest masked off.
+  const c = <usize>load<u32>(k, 12) + CMP_DATA;
+  const diff = ((a ^ load<u64>(c)) & load<u64>(k, 4)) | ((b ^ load<u64>(c, 8)) & load<u64>(k, 16));
+  return (diff == 0) != <bool>load<u8>(k, 3);
+}
+
+/** Interval sets this small are scanned in the rule loop (a call from it costs the loop's registers). */
+const SMALL_INTERVALS: u32 = 16;
+
+/**
+ * setLookup of a 4-byte key (`raw`, also at `d`) in an Interval set: as
+ * intervalLookup, the last entry ≤ the key must start an interval and be
+ * live; a small set counts its entries ≤ the key in place.
+ */
+@inline function intervalCheck(sd: usize, d: usize, raw: u32): bool {
+  const n = load<u32>(sd, SD_COUNT);
+  if (n > SMALL_INTERVALS) return setLookup(sd, d, pTstamp) != 0;
+  const x = bswap<u32>(raw);
+  const entries = <usize>load<u32>(sd, SD_ENTRIES);
+  const stride = <usize>load<u16>(sd, SD_ESTRIDE);
+  let c: usize = 0;
+  let p = entries;
+  for (let i: u32 = 0; i < n; i++) {
+    c += <usize>(bswap<u32>(load<u32>(p)) <= x);
+    p += stride;
+  }
+  if (!c) return false;
+  const e = entries + (c - 1) * stride;
+  return !(entryFlags(sd, e) & EntryFlags.IntervalEnd) && entryLive(sd, e, pTstamp);
 }
 
 /** A set membership check of the loaded word `raw`: the key in its register, as the payload record leaves it, then the set. */
-function setCheck(k: usize, kind: i32, raw: u32): bool {
+@inline function setCheck(k: usize, kind: i32, raw: u32): bool {
   const d = regs + (<usize>load<u8>(k, 2) << 2);
   store<u32>(d, raw & load<u32>(k, 16));
   const sd = <usize>load<u32>(k, 12);
-  if (!(kind & FastCheck.Hash)) return setLookup(sd, d, pTstamp) != 0;
+  if (!(kind & FastCheck.Hash)) return intervalCheck(sd, d, raw);
   // hashLookup of a key of ≤ 4 bytes, the key word in a local.
   const x = raw & load<u32>(k, 16);
   let h = (x ^ (x >> 16)) * 0x7feb352d;

@@ -178,4 +178,48 @@ ${lines.map((l) => `  ${l}\n`).join('')} }
     expect(a).toEqual(outcome(slow, ps));
     expect(a.rows.map((x) => x[0]! & 0xff)).toEqual([abi.Verdict.Accept, abi.Verdict.Accept, abi.Verdict.Accept, abi.Verdict.Accept, abi.Verdict.Drop]);
   });
+  it('interface names (prefixes, neq, output) and interval sets of up to 16 entries and more: same as the interpreter', async () => {
+    const r = rng(Number(process.env.NFTVM_FAST_SEED ?? 909));
+    const pick = <T>(xs: readonly T[]): T => xs[r() % xs.length]!;
+    const NAMES = ['lo', 'eth0', 'eth1', 'eth*', 'e*', 'eth', 'eth0x', 'veryveryverylon', 'l*', 'eth1*'];
+    const oct = (): number => pick([0, 1, 2, 3, 9, 10, 127, 128, 254, 255]);
+    const addr = (): string => `10.${oct()}.${oct()}.${oct()}`;
+    for (let round = 0; round < 40; round++) {
+      // Interval sets across the small-set limit: prefixes, ranges, single addresses, maybe a timeout.
+      const size = pick([1, 2, 3, 5, 7, 8, 9, 12, 20]);
+      const elems = new Set<string>();
+      while (elems.size < size) {
+        const k = r() % 3;
+        elems.add(k === 0 ? `10.${oct()}.${oct()}.0/24` : k === 1 ? `10.${oct()}.${oct()}.${oct()}` : `10.${oct()}.0.0/16`);
+      }
+      const timeout = r() % 4 === 0 ? ' timeout 5s' : '';
+      const lines: string[] = [];
+      for (let k = 0; k < 12; k++) {
+        const ne = r() % 3 === 0 ? '!= ' : '';
+        const verdict = pick(['accept', 'drop', 'counter', 'counter accept', 'meta mark set 7', 'continue']);
+        const c = r() % 4;
+        if (c === 0) lines.push(`iifname ${ne}"${pick(NAMES)}" ${verdict}`);
+        else if (c === 1) lines.push(`iifname ${ne}"${pick(NAMES)}" ip saddr @iv ${verdict}`);
+        else if (c === 2) lines.push(`ip saddr @iv ${pick(['', 'ip daddr @iv ', 'tcp dport 22 '])}${verdict}`);
+        else lines.push(`oifname ${ne}"${pick(NAMES)}" ${verdict}`);
+      }
+      const text = `table ip t {
+ set iv { type ipv4_addr; flags interval${timeout ? ', timeout' : ''}; auto-merge; elements = { ${[...elems].map((e, i) => (i % 2 ? e + timeout : e)).join(', ')} } }
+ chain c { type filter hook ${pick(['input', 'prerouting', 'output'])} priority 0; policy ${pick(['accept', 'drop'])};
+${lines.map((l) => `  ${l}\n`).join('')} }
+}`;
+      const [fast, slow] = await pair(text);
+      const ps: PacketIn[] = [];
+      for (let i = 0; i < 120; i++) {
+        const ip = ipv4({ src: addr(), dst: addr(), l4: tcp({ dport: pick([22, 80]) }) });
+        const iif = pick([0, 1, 2, 3]);
+        ps.push(iif ? { data: ether(ip), iif, tstamp: BigInt(pick([1, 2, 9])) * 1_000_000_000n } : { data: ip, tstamp: BigInt(pick([1, 9])) * 1_000_000_000n });
+      }
+      const a = outcome(fast, ps);
+      const b = outcome(slow, ps);
+      expect(a.rows, text).toEqual(b.rows);
+      expect(a.records, text).toEqual(b.records);
+      expect(a.counters, text).toEqual(b.counters);
+    }
+  });
 });
