@@ -21,7 +21,7 @@ import { pIif, pOif, pTstamp } from './packet';
 import { entryFlags, entryLive, setAddr, setLookup } from './set/set';
 import {
   CH_COUNT, CH_FIRST, CH_SIZE, RU_CHECKS, RU_CHECK_SIZE, RU_CODE, RU_END, RU_FFLAGS, RU_GDREG, RU_GKIND, RU_GVAL, RU_MAX_CHECKS, RU_NCHECKS,
-  RU_SCAN, RU_SIZE, RU_SKIP, RU_TAIL, RU_VERDICT, RuleGen, SD_BUCKETS, SD_COUNT, SD_ENTRIES, SD_ESTRIDE, SD_MASK, SD_CATCHALL, SD_EXPRS, SD_KIND, SD_KLEN, SetKind, EntryFlags,
+  RU_NEXT, RU_SCAN, RU_SIZE, RU_SKIP, RU_TAIL, RU_VERDICT, RuleGen, SD_BUCKETS, SD_COUNT, SD_ENTRIES, SD_ESTRIDE, SD_MASK, SD_CATCHALL, SD_EXPRS, SD_KIND, SD_KLEN, SetKind, EntryFlags,
 } from './layout';
 import { genSkip, regs, rtRules } from './mem';
 
@@ -30,6 +30,36 @@ export const enum FastGuard {
   None = 0,
   L4proto = 1,
   Nfproto = 2,
+}
+
+/**
+ * Guard classes: a packet's (nfproto, l4proto) as far as guards can tell
+ * them apart — nfproto ipv4 / ipv6 / other × l4proto tcp / udp / icmp /
+ * icmpv6 / other or none. RU_NEXT holds one advance per class: after a rule
+ * BREAKs, the rules whose guard fails for every packet of the class are
+ * stepped over without being looked at.
+ */
+export const GUARD_CLASSES: u32 = 15;
+
+/** The guard class of a packet of nfproto `nfp` and l4proto `l4` (-1: none). */
+@inline export function guardClass(nfp: i32, l4: i32): u32 {
+  const n: u32 = nfp == 2 ? 0 : nfp == 10 ? 1 : 2;
+  const t: u32 = l4 == 6 ? 0 : l4 == 17 ? 1 : l4 == 1 ? 2 : l4 == 58 ? 3 : 4;
+  return n * 5 + t;
+}
+
+/** Whether the guard of `rule` may pass for some packet of class `c` (no guard: yes). */
+function guardMayPass(rule: usize, c: u32): bool {
+  const g = <i32>load<u8>(rule, RU_GKIND);
+  if (!g) return true;
+  const v = load<i32>(rule, RU_GVAL);
+  if (g == FastGuard.Nfproto) {
+    const n: u32 = v == 2 ? 0 : v == 10 ? 1 : 2;
+    return c / 5 == n;
+  }
+  // A value without a class of its own can only be met by the "other" class.
+  const t: u32 = v == 6 ? 0 : v == 17 ? 1 : v == 1 ? 2 : v == 58 ? 3 : 4;
+  return c % 5 == t;
 }
 
 /** RU_FFLAGS bits. */
@@ -103,6 +133,8 @@ function lookupCheck(q: usize, reg: u8, len: u32, sets: usize): i32 {
 
 /** Builds the summary of one rule record (`sets`: the ruleset's set descriptors); its generation mask stays. */
 export function buildRule(rule: usize, sets: usize): void {
+  // Advance to the next rule whatever the class, until buildRuns knows the rules that follow.
+  memory.fill(rule + RU_NEXT, 1, GUARD_CLASSES);
   const gen = load<u8>(rule, RU_FFLAGS) & <u8>RuleGen.Dead;
   summarize(rule, sets);
   store<u8>(rule, load<u8>(rule, RU_FFLAGS) | gen, RU_FFLAGS);
@@ -286,6 +318,15 @@ export function buildRuns(rules: usize, ch: usize): void {
         skip = load<u8>(next, RU_GKIND) == g && load<i32>(next, RU_GVAL) == load<i32>(rule, RU_GVAL) ? load<u32>(next, RU_SKIP) : r;
       } else skip = r;
       store<u32>(rule, skip, RU_SKIP);
+    }
+    // Class advances: from the end, the distance to the next rule whose guard may pass (the chain's end counts as one), at most 255.
+    for (let c: u32 = 0; c < GUARD_CLASSES; c++) {
+      let to = last;
+      for (let r = last; r > first; r--) {
+        const rule = rules + <usize>(r - 1) * RU_SIZE;
+        store<u8>(rule + RU_NEXT + c, <u8>min<u32>(to - (r - 1), 255));
+        if (guardMayPass(rule, c)) to = r - 1;
+      }
     }
     // Scan runs: from the end, each rule that can join the next one's run takes its end.
     for (let r = last; r > first; r--) {

@@ -5,11 +5,11 @@
 // One `case` per opcode; the instruction bodies live in insn/<family>.ts.
 
 import { FastOp, IMMEDIATE_DATA, IMMEDIATE_VERDICT_CODE, NFT_JUMP_STACK_SIZE, Op, RecordKind, TraceType, Verdict } from './abi';
-import { CH_COUNT, CH_FIRST, CH_POLICY, CH_SIZE, RU_END, RU_HANDLE, RU_SIZE, RU_TAIL } from './layout';
+import { CH_COUNT, CH_FIRST, CH_POLICY, CH_SIZE, RU_END, RU_HANDLE, RU_NEXT, RU_SIZE, RU_TAIL } from './layout';
 import { jstack, regs, rtChains, rtRules } from './mem';
 import { pData, pEnd, pL4, pMark, pNftrace, pNh, pThoff, pTprot } from './packet';
 import { pNfproto } from './packet';
-import { FAST_SKIP, FAST_TAIL, fastAt, fastRule } from './fast';
+import { FAST_SKIP, FAST_TAIL, fastAt, fastRule, guardClass } from './fast';
 import { emitRecord, setCurrent } from './records';
 import { evalBitwise } from './insn/bitwise';
 import { evalByteorder } from './insn/byteorder';
@@ -171,6 +171,8 @@ export function doChain(base: u32): i32 {
   const pend = pEnd;
   const l4: i32 = pL4 ? pTprot & 0xff : -1;
   const nfp: i32 = pNfproto & 0xff;
+  // After a rule that BREAKs or continues: RU_NEXT by this class steps over the rules whose guard fails.
+  const next = <usize>RU_NEXT + guardClass(nfp, l4);
   while (true) {
     if (r < last) {
       const rule = rtRules + <usize>r * RU_SIZE;
@@ -182,13 +184,13 @@ export function doChain(base: u32): i32 {
       }
       if (code == FAST_TAIL) code = runRule(<usize>load<u32>(rule, RU_TAIL), <usize>load<u32>(rule, RU_END), nh, th, pend, l4, chain, rule);
       if (code == Verdict.Break) {
-        r++;
+        r += load<u8>(rule + next);
         continue;
       }
       const handle = load<u32>(rule, RU_HANDLE);
       if (tracing()) emitRecord(RecordKind.Trace, TraceType.Rule, chain, handle, code, code == Verdict.Jump || code == Verdict.Goto ? load<u32>(regs, 4) : 0xffffffff);
       if (code == Verdict.Continue) {
-        r++;
+        r += load<u8>(rule + next);
         continue;
       }
       if (code >= 0) {

@@ -222,4 +222,46 @@ ${lines.map((l) => `  ${l}\n`).join('')} }
       expect(a.counters, text).toEqual(b.counters);
     }
   });
+  it('guard classes: rules whose guard fails for the packet are stepped over with the same verdicts, records and counters', async () => {
+    const r = rng(Number(process.env.NFTVM_FAST_SEED ?? 31337));
+    const pick = <T>(xs: readonly T[]): T => xs[r() % xs.length]!;
+    const L4 = ['tcp', 'udp', 'icmp', 'ipv6-icmp', 'sctp', 'gre', 'igmp', '99'];
+    const line = (family: string, targets: boolean): string => {
+      const verdict = pick(['accept', 'drop', 'continue', 'counter', 'counter accept', 'meta mark set 3', 'return', ...(targets ? ['jump s', 'goto s'] : [])]);
+      const k = r() % 9;
+      if (k < 3) return `meta l4proto ${pick(L4)} ${verdict}`;
+      if (k < 5 && family === 'inet') return `meta nfproto ${pick(['ipv4', 'ipv6'])} ${pick(['', 'meta l4proto tcp ', 'ip ttl 64 '])}${verdict}`.replace('meta nfproto ipv6 ip ttl', 'meta nfproto ipv6 ip6 hoplimit');
+      if (k < 6) return `${pick(['tcp', 'udp'])} dport ${pick([22, 53, 80])} ${verdict}`;
+      if (k < 7 && family !== 'netdev') return `${pick(family === 'ip6' ? ['ip6 saddr 2001:db8::2', 'ip6 nexthdr tcp'] : ['ip saddr 10.0.0.2', 'ip6 saddr 2001:db8::2', 'ip protocol tcp'])} ${verdict}`;
+      return `${pick(['meta mark 1', 'counter', 'meta pkttype host', 'iifname "eth0"'])} ${verdict}`;
+    };
+    for (let round = 0; round < 40; round++) {
+      let text = '';
+      for (const family of ['inet', 'ip6', 'netdev']) {
+        const hook = family === 'netdev' ? 'ingress device "eth0"' : 'input';
+        text += `table ${family} t {\n chain s {\n${Array.from({ length: r() % 6 }, () => `  ${line(family, false)}\n`).join('')} }\n`;
+        text += ` chain c { type filter hook ${hook} priority 0; policy ${pick(['accept', 'drop'])};\n${Array.from({ length: 10 + (r() % 30) }, () => `  ${line(family, true)}\n`).join('')} }\n}\n`;
+      }
+      const [fast, slow] = await pair(text);
+      const ps: PacketIn[] = [];
+      for (let i = 0; i < 150; i++) {
+        const l4 = (): ReturnType<typeof tcp> => {
+          const k = r() % 4;
+          return k === 0 ? tcp({ dport: pick([22, 80]) }) : k === 1 ? udp({ dport: pick([53, 80]) }) : k === 2 ? icmp({ type: 8, proto: pick([1, 58]) }) : { ...udp({ dport: 22 }), proto: pick([132, 47, 2, 99]) };
+        };
+        const k = r() % 6;
+        let ip: Uint8Array;
+        if (k < 2) ip = ipv4({ src: pick(['10.0.0.2', '10.0.0.3']), l4: l4() });
+        else if (k < 4) ip = ipv6({ src: pick(['2001:db8::2', '2001:db8::3']), l4: l4() });
+        else if (k < 5) ip = ipv4({ proto: pick([6, 17]), frag: 16, mf: true, raw: new Uint8Array(8) });
+        else ip = ipv4({ l4: tcp({ dport: 22 }) }).subarray(0, 20 + (r() % 6));
+        ps.push({ data: ether(ip, ip[0]! >> 4 === 6 ? { type: 0x86dd } : {}), iif: pick([1, 2]), mark: r() % 2 });
+      }
+      const a = outcome(fast, ps);
+      const b = outcome(slow, ps);
+      expect(a.rows, text).toEqual(b.rows);
+      expect(a.records, text).toEqual(b.records);
+      expect(a.counters, text).toEqual(b.counters);
+    }
+  });
 });
