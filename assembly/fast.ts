@@ -16,7 +16,7 @@ import {
   LOOKUP_FLAGS, LOOKUP_SET, LOOKUP_SREG, META_DREG, META_KEY, MetaKey, NONE8, Op, PAYLOAD_BASE, PAYLOAD_DREG, PAYLOAD_LEN, PAYLOAD_OFFSET, PayloadBase, Verdict,
 } from './abi';
 import { fastMask } from './insn/cmp';
-import { evalMetaCmpFast, ifaceOf } from './insn/meta';
+import { evalMetaCmpFast, ifaceOf, metaFusable, metaFusableWidth, metaFusableWord } from './insn/meta';
 import { pIif, pOif, pTstamp } from './packet';
 import { entryFlags, entryLive, setAddr, setLookup } from './set/set';
 import {
@@ -84,10 +84,14 @@ const enum FastCheck {
   Oifname = 5,
   /** a MetaCmpFast record of another key (data = the record) */
   Meta = 6,
+  /** the register word of a metaFusable meta load (offset = the key), only with Hash */
+  MetaWord = 7,
   /** payload + LookupHashFast: membership in a hash set (data = set descriptor) */
   Hash = 0x10,
   /** payload + plain lookup (interval set, 4-byte keys; no data, not inverted, no catch-all) */
   Interval = 0x20,
+  /** payload + one or two ordering compares (lt, lte, gt, gte) of ≤ 4 bytes: the big-endian value in [lo (8), hi (12)]; 20 = the compares' mask */
+  Range = 0x40,
 }
 
 /** fastRule results that are no verdict: the guard failed (go to RU_SKIP), or run the tail. */
@@ -129,6 +133,29 @@ function lookupCheck(q: usize, reg: u8, len: u32, sets: usize): i32 {
   if (load<u32>(sd, SD_CATCHALL) != 0 || <u32>load<u8>(sd, SD_KLEN) != len || load<u32>(sd, SD_EXPRS) != 0) return 0;
   if (op == FastOp.LookupHashFast) return FastCheck.Hash;
   return load<u8>(sd, SD_KIND) == SetKind.Interval && len == 4 ? FastCheck.Interval : 0;
+}
+
+/** narrowRange's result. */
+let rangeLo: u32 = 0;
+let rangeHi: u32 = 0;
+
+/** [lo, hi] of big-endian `cl`-byte values narrowed by the ordering compare at `c` (rangeLo / rangeHi); false if it never holds. */
+function narrowRange(c: usize, cl: u32, lo: u32, hi: u32): bool {
+  // memcmp order of ≤ 4 bytes is the order of their big-endian value.
+  const b = bswap<u32>(load<u32>(c, CMP_DATA) & fastMask(cl));
+  const op = <i32>load<u8>(c, CMP_OP);
+  let ok = true;
+  if (op == CmpOp.Lt) {
+    if (b == 0) ok = false;
+    else hi = min(hi, b - 1);
+  } else if (op == CmpOp.Lte) hi = min(hi, b);
+  else if (op == CmpOp.Gt) {
+    if (b == bswap<u32>(fastMask(cl))) ok = false;
+    else lo = max(lo, b + 1);
+  } else lo = max(lo, b);
+  rangeLo = lo;
+  rangeHi = hi;
+  return ok;
 }
 
 /** Builds the summary of one rule record (`sets`: the ruleset's set descriptors); its generation mask stays. */
@@ -198,6 +225,39 @@ function summarize(rule: usize, sets: usize): void {
         p = bw;
         continue;
       }
+      if (load<u8>(q) == Op.Cmp && load<u8>(q, CMP_SREG) == reg && <u32>load<u8>(q, CMP_OP) >= <u32>CmpOp.Lt && <u32>load<u8>(q, CMP_LEN) <= 4) {
+        // An ordering compare, maybe a second one of the same length on the same register: one range of big-endian values.
+        const cl = <u32>load<u8>(q, CMP_LEN);
+        let lo: u32 = 0;
+        let hi: u32 = bswap<u32>(fastMask(cl));
+        let ok = narrowRange(q, cl, lo, hi);
+        lo = rangeLo;
+        hi = rangeHi;
+        let end = bw;
+        if (bw < e && load<u8>(bw) == Op.Cmp && load<u8>(bw, CMP_SREG) == reg && <u32>load<u8>(bw, CMP_OP) >= <u32>CmpOp.Lt && <u32>load<u8>(bw, CMP_LEN) == cl) {
+          ok = narrowRange(bw, cl, lo, hi) && ok;
+          lo = rangeLo;
+          hi = rangeHi;
+          end = bw + <usize>load<u16>(bw, 2);
+        }
+        // A compare that never holds: an empty range.
+        if (!ok) {
+          lo = 1;
+          hi = 0;
+        }
+        store<u8>(k, <u8>(FastCheck.Range | (base == PayloadBase.Transport ? FastCheck.Transport : FastCheck.Network)), 0);
+        store<u8>(k, <u8>len, 1);
+        store<u8>(k, reg, 2);
+        store<u8>(k, 0, 3);
+        store<u32>(k, load<u32>(p, PAYLOAD_OFFSET), 4);
+        store<u32>(k, lo, 8);
+        store<u32>(k, hi, 12);
+        store<u32>(k, fastMask(len), 16);
+        store<u32>(k, fastMask(cl), 20);
+        n++;
+        p = end;
+        continue;
+      }
       if (load<u8>(q) != Op.Bitwise || load<u8>(q, BITWISE_OP) != BitwiseOp.MaskXor || load<u8>(q, BITWISE_SREG) != reg || load<u8>(q, BITWISE_DREG) != reg ||
         <u32>load<u8>(q, BITWISE_LEN) > 4 || bw >= e || load<u8>(bw) != FastOp.CmpFast || load<u8>(bw, CMP_SREG) != reg) break;
       const bmask = load<u32>(q, BITWISE_DATA);
@@ -241,6 +301,23 @@ function summarize(rule: usize, sets: usize): void {
       // Records that run as they are, without dispatch: a fused meta compare, or an interface name and its compare.
       const key = <i32>load<u8>(p, META_KEY);
       const q = p + META_RECORD;
+      if (op == Op.Meta && metaFusable(key) && q < e && load<u8>(q) == FastOp.LookupHashFast) {
+        // A meta value looked up in a hash set whose keys cover the value's bytes (the register word is then the key).
+        const klen = <u32>load<u8>(setAddr(sets, load<u32>(q, LOOKUP_SET)), SD_KLEN);
+        if (klen < metaFusableWidth(key) || lookupCheck(q, load<u8>(p, META_DREG), klen, sets) != FastCheck.Hash) break;
+        store<u8>(k, <u8>(FastCheck.Hash | FastCheck.MetaWord), 0);
+        store<u8>(k, <u8>klen, 1);
+        store<u8>(k, load<u8>(p, META_DREG), 2);
+        store<u8>(k, 0, 3);
+        store<u32>(k, <u32>key, 4);
+        store<u32>(k, 0, 8);
+        store<u32>(k, <u32>setAddr(sets, load<u32>(q, LOOKUP_SET)), 12);
+        store<u32>(k, fastMask(klen), 16);
+        store<u32>(k, 0, 20);
+        n++;
+        p = q + <usize>load<u16>(q, 2);
+        continue;
+      }
       if (op == Op.Meta) {
         if ((key != MetaKey.Iifname && key != MetaKey.Oifname) || q >= e) break;
         const cop = <i32>load<u8>(q);
@@ -434,7 +511,11 @@ function fastScan(rule: usize, r: u32, end: u32, nh: usize, th: usize, pend: usi
       // A word read: packet bytes are never the last bytes of memory (as evalPayloadCmpFast).
       raw = load<u32>(p);
     } else if (src == FastCheck.Nfproto) raw = <u32>nfp;
-    else if (src == FastCheck.L4proto) {
+    else if (src == FastCheck.MetaWord) {
+      const w = metaFusableWord(load<u8>(k, 4), l4);
+      if (w < 0) return Verdict.Break;
+      raw = <u32>w;
+    } else if (src == FastCheck.L4proto) {
       if (l4 < 0) return Verdict.Break;
       raw = <u32>l4;
     } else {
@@ -443,7 +524,12 @@ function fastScan(rule: usize, r: u32, end: u32, nh: usize, th: usize, pend: usi
       n--;
       continue;
     }
-    if (kind >= FastCheck.Hash) {
+    if (kind >= FastCheck.Range) {
+      const w = raw & load<u32>(k, 16);
+      if (flags & FastFlags.StoreRegs) store<u32>(regs + (<usize>load<u8>(k, 2) << 2), w);
+      const v = bswap<u32>(w & load<u32>(k, 20));
+      if (v < load<u32>(k, 8) || v > load<u32>(k, 12)) return Verdict.Break;
+    } else if (kind >= FastCheck.Hash) {
       if (!setCheck(k, kind, raw)) return Verdict.Break;
     } else {
       if (flags & FastFlags.StoreRegs) store<u32>(regs + (<usize>load<u8>(k, 2) << 2), (raw & load<u32>(k, 16)) ^ load<u32>(k, 20));
