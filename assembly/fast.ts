@@ -477,9 +477,9 @@ function fastScan(rule: usize, r: u32, end: u32, nh: usize, th: usize, pend: usi
  * Runs the summary of `rule`: FAST_SKIP (guard failed), Verdict.Break (a
  * check failed), FAST_TAIL (run the records from RU_TAIL) or the inline
  * verdict (words 0..1 stored). `nh`, `th`, `pend`, `l4` as in doChain; `nfp`
- * the packet's nfproto.
+ * the packet's nfproto; `iifA`, `iifB` the input interface's name (zeros without one).
  */
-@inline export function fastRule(rule: usize, r: u32, nh: usize, th: usize, pend: usize, l4: i32, nfp: i32): i32 {
+@inline export function fastRule(rule: usize, r: u32, nh: usize, th: usize, pend: usize, l4: i32, nfp: i32, iifA: u64, iifB: u64): i32 {
   // RU_GKIND, RU_FFLAGS, RU_NCHECKS, RU_GDREG in one word.
   const h = load<u32>(rule, RU_GKIND);
   const gk = h & 0xff;
@@ -519,7 +519,7 @@ function fastScan(rule: usize, r: u32, end: u32, nh: usize, th: usize, pend: usi
       if (l4 < 0) return Verdict.Break;
       raw = <u32>l4;
     } else {
-      if (!metaCheck(k, kind, (flags & FastFlags.StoreRegs) != 0)) return Verdict.Break;
+      if (!metaCheck(k, kind, (flags & FastFlags.StoreRegs) != 0, iifA, iifB)) return Verdict.Break;
       k += RU_CHECK_SIZE;
       n--;
       continue;
@@ -554,15 +554,15 @@ function nameMask(len: u32, at: u32): u64 {
 }
 
 /** A FastCheck.Meta / Iifname / Oifname check: true when it passes; `storeRegs`: a tail may read the name's registers. */
-@inline function metaCheck(k: usize, kind: i32, storeRegs: bool): bool {
+@inline function metaCheck(k: usize, kind: i32, storeRegs: bool, iifA: u64, iifB: u64): bool {
   if (kind == FastCheck.Meta) return evalMetaCmpFast(<usize>load<u32>(k, 12));
   // storeName of nft_meta_get_eval, then the compare (memcmp of its length): the name's two words, masked, against the cmp data.
-  const e = ifaceOf(kind == FastCheck.Iifname ? pIif : pOif);
-  let a: u64 = 0;
-  let b: u64 = 0;
-  if (e) {
-    a = load<u64>(e + IFACE_NAME);
-    b = load<u64>(e + IFACE_NAME, 8);
+  let a = iifA;
+  let b = iifB;
+  if (kind == FastCheck.Oifname) {
+    const e = ifaceOf(pOif);
+    a = e ? load<u64>(e + IFACE_NAME) : 0;
+    b = e ? load<u64>(e + IFACE_NAME, 8) : 0;
   }
   if (storeRegs) {
     const d = regs + (<usize>load<u8>(k, 2) << 2);

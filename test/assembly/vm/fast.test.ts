@@ -6,8 +6,8 @@
 // flags, marks, trace/log records and counters must be identical.
 import { describe, expect, it } from 'vitest';
 import * as abi from '../../../assembly/abi.js';
-import type { Engine, PacketIn } from '../../../src/engine.js';
-import { engine, ether, icmp, ipv4, ipv6, tcp, udp } from './helpers.js';
+import type { Engine, HostModel, PacketIn } from '../../../src/engine.js';
+import { engine, ether, HOST, icmp, ipv4, ipv6, tcp, udp } from './helpers.js';
 import { xorshift32 as rng } from '../../rng.js';
 
 const PORTS = [22, 53, 80, 123, 443, 8080];
@@ -89,9 +89,9 @@ function packets(r: () => number, n: number): PacketIn[] {
   return out;
 }
 
-async function pair(text: string): Promise<[Engine, Engine]> {
-  const fast = await engine();
-  const slow = await engine();
+async function pair(text: string, host?: HostModel): Promise<[Engine, Engine]> {
+  const fast = await engine(host ? { host } : {});
+  const slow = await engine(host ? { host } : {});
   (slow as unknown as { x: { fastPath(on: number): void } }).x.fastPath(0);
   fast.load(text);
   slow.load(text);
@@ -181,7 +181,9 @@ ${lines.map((l) => `  ${l}\n`).join('')} }
   it('interface names (prefixes, neq, output) and interval sets of up to 16 entries and more: same as the interpreter', async () => {
     const r = rng(Number(process.env.NFTVM_FAST_SEED ?? 909));
     const pick = <T>(xs: readonly T[]): T => xs[r() % xs.length]!;
-    const NAMES = ['lo', 'eth0', 'eth1', 'eth*', 'e*', 'eth', 'eth0x', 'veryveryverylon', 'l*', 'eth1*'];
+    const NAMES = ['lo', 'eth0', 'eth1', 'eth*', 'e*', 'eth', 'eth0x', 'veryveryverylon', 'veryveryverylo*', 'veryveryveryloX', 'very*', 'l*', 'eth1*'];
+    // Names beyond 8 bytes too: the compare covers both words of the name.
+    const host: HostModel = { ...HOST, interfaces: [...HOST.interfaces, { index: 4, name: 'veryveryverylon' }, { index: 5, name: 'veryveryverylom' }] };
     const oct = (): number => pick([0, 1, 2, 3, 9, 10, 127, 128, 254, 255]);
     const addr = (): string => `10.${oct()}.${oct()}.${oct()}`;
     for (let round = 0; round < 40; round++) {
@@ -208,11 +210,11 @@ ${lines.map((l) => `  ${l}\n`).join('')} }
  chain c { type filter hook ${pick(['input', 'prerouting', 'output'])} priority 0; policy ${pick(['accept', 'drop'])};
 ${lines.map((l) => `  ${l}\n`).join('')} }
 }`;
-      const [fast, slow] = await pair(text);
+      const [fast, slow] = await pair(text, host);
       const ps: PacketIn[] = [];
       for (let i = 0; i < 120; i++) {
         const ip = ipv4({ src: addr(), dst: addr(), l4: tcp({ dport: pick([22, 80]) }) });
-        const iif = pick([0, 1, 2, 3]);
+        const iif = pick([0, 1, 2, 3, 4, 5]);
         ps.push(iif ? { data: ether(ip), iif, tstamp: BigInt(pick([1, 2, 9])) * 1_000_000_000n } : { data: ip, tstamp: BigInt(pick([1, 9])) * 1_000_000_000n });
       }
       const a = outcome(fast, ps);
