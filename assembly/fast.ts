@@ -15,13 +15,13 @@ import {
   IFACE_NAME, BITWISE_DATA, BITWISE_DREG, BITWISE_LEN, BITWISE_OP, BITWISE_SREG, BitwiseOp, CMP_DATA, CMP_LEN, CMP_OP, CMP_SREG, CmpOp, FastOp, IMMEDIATE_DATA, LOOKUP_DREG,
   LOOKUP_FLAGS, LOOKUP_SET, LOOKUP_SREG, META_DREG, META_KEY, MetaKey, NONE8, Op, PAYLOAD_BASE, PAYLOAD_DREG, PAYLOAD_LEN, PAYLOAD_OFFSET, PayloadBase, Verdict,
 } from './abi';
-import { bytesEqual, fastMask } from './insn/cmp';
-import { evalMetaCmpFast, ifaceOf } from './insn/meta';
+import { fastMask } from './insn/cmp';
+import { evalMetaCmpFast, ifaceOf, metaFusable, metaFusableWidth, metaFusableWord } from './insn/meta';
 import { pIif, pOif, pTstamp } from './packet';
-import { entryLive, hashLookup, setAddr, setLookup } from './set/set';
+import { entryFlags, entryLive, setAddr, setLookup } from './set/set';
 import {
   CH_COUNT, CH_FIRST, CH_SIZE, RU_CHECKS, RU_CHECK_SIZE, RU_CODE, RU_END, RU_FFLAGS, RU_GDREG, RU_GKIND, RU_GVAL, RU_MAX_CHECKS, RU_NCHECKS,
-  RU_SCAN, RU_SIZE, RU_SKIP, RU_TAIL, RU_VERDICT, RuleGen, SD_BUCKETS, SD_ENTRIES, SD_ESTRIDE, SD_MASK, SD_CATCHALL, SD_EXPRS, SD_KIND, SD_KLEN, SetKind,
+  RU_NEXT, RU_SCAN, RU_SIZE, RU_SKIP, RU_TAIL, RU_VERDICT, RuleGen, SD_BUCKETS, SD_COUNT, SD_ENTRIES, SD_ESTRIDE, SD_MASK, SD_CATCHALL, SD_EXPRS, SD_KIND, SD_KLEN, SetKind, EntryFlags,
 } from './layout';
 import { genSkip, regs, rtRules } from './mem';
 
@@ -30,6 +30,36 @@ export const enum FastGuard {
   None = 0,
   L4proto = 1,
   Nfproto = 2,
+}
+
+/**
+ * Guard classes: a packet's (nfproto, l4proto) as far as guards can tell
+ * them apart — nfproto ipv4 / ipv6 / other × l4proto tcp / udp / icmp /
+ * icmpv6 / other or none. RU_NEXT holds one advance per class: after a rule
+ * BREAKs, the rules whose guard fails for every packet of the class are
+ * stepped over without being looked at.
+ */
+export const GUARD_CLASSES: u32 = 15;
+
+/** The guard class of a packet of nfproto `nfp` and l4proto `l4` (-1: none). */
+@inline export function guardClass(nfp: i32, l4: i32): u32 {
+  const n: u32 = nfp == 2 ? 0 : nfp == 10 ? 1 : 2;
+  const t: u32 = l4 == 6 ? 0 : l4 == 17 ? 1 : l4 == 1 ? 2 : l4 == 58 ? 3 : 4;
+  return n * 5 + t;
+}
+
+/** Whether the guard of `rule` may pass for some packet of class `c` (no guard: yes). */
+function guardMayPass(rule: usize, c: u32): bool {
+  const g = <i32>load<u8>(rule, RU_GKIND);
+  if (!g) return true;
+  const v = load<i32>(rule, RU_GVAL);
+  if (g == FastGuard.Nfproto) {
+    const n: u32 = v == 2 ? 0 : v == 10 ? 1 : 2;
+    return c / 5 == n;
+  }
+  // A value without a class of its own can only be met by the "other" class.
+  const t: u32 = v == 6 ? 0 : v == 17 ? 1 : v == 1 ? 2 : v == 58 ? 3 : 4;
+  return c % 5 == t;
 }
 
 /** RU_FFLAGS bits. */
@@ -54,10 +84,14 @@ const enum FastCheck {
   Oifname = 5,
   /** a MetaCmpFast record of another key (data = the record) */
   Meta = 6,
+  /** the register word of a metaFusable meta load (offset = the key), only with Hash */
+  MetaWord = 7,
   /** payload + LookupHashFast: membership in a hash set (data = set descriptor) */
   Hash = 0x10,
   /** payload + plain lookup (interval set, 4-byte keys; no data, not inverted, no catch-all) */
   Interval = 0x20,
+  /** payload + one or two ordering compares (lt, lte, gt, gte) of ≤ 4 bytes: the big-endian value in [lo (8), hi (12)]; 20 = the compares' mask */
+  Range = 0x40,
 }
 
 /** fastRule results that are no verdict: the guard failed (go to RU_SKIP), or run the tail. */
@@ -101,8 +135,33 @@ function lookupCheck(q: usize, reg: u8, len: u32, sets: usize): i32 {
   return load<u8>(sd, SD_KIND) == SetKind.Interval && len == 4 ? FastCheck.Interval : 0;
 }
 
+/** narrowRange's result. */
+let rangeLo: u32 = 0;
+let rangeHi: u32 = 0;
+
+/** [lo, hi] of big-endian `cl`-byte values narrowed by the ordering compare at `c` (rangeLo / rangeHi); false if it never holds. */
+function narrowRange(c: usize, cl: u32, lo: u32, hi: u32): bool {
+  // memcmp order of ≤ 4 bytes is the order of their big-endian value.
+  const b = bswap<u32>(load<u32>(c, CMP_DATA) & fastMask(cl));
+  const op = <i32>load<u8>(c, CMP_OP);
+  let ok = true;
+  if (op == CmpOp.Lt) {
+    if (b == 0) ok = false;
+    else hi = min(hi, b - 1);
+  } else if (op == CmpOp.Lte) hi = min(hi, b);
+  else if (op == CmpOp.Gt) {
+    if (b == bswap<u32>(fastMask(cl))) ok = false;
+    else lo = max(lo, b + 1);
+  } else lo = max(lo, b);
+  rangeLo = lo;
+  rangeHi = hi;
+  return ok;
+}
+
 /** Builds the summary of one rule record (`sets`: the ruleset's set descriptors); its generation mask stays. */
 export function buildRule(rule: usize, sets: usize): void {
+  // Advance to the next rule whatever the class, until buildRuns knows the rules that follow.
+  memory.fill(rule + RU_NEXT, 1, GUARD_CLASSES);
   const gen = load<u8>(rule, RU_FFLAGS) & <u8>RuleGen.Dead;
   summarize(rule, sets);
   store<u8>(rule, load<u8>(rule, RU_FFLAGS) | gen, RU_FFLAGS);
@@ -166,6 +225,39 @@ function summarize(rule: usize, sets: usize): void {
         p = bw;
         continue;
       }
+      if (load<u8>(q) == Op.Cmp && load<u8>(q, CMP_SREG) == reg && <u32>load<u8>(q, CMP_OP) >= <u32>CmpOp.Lt && <u32>load<u8>(q, CMP_LEN) <= 4) {
+        // An ordering compare, maybe a second one of the same length on the same register: one range of big-endian values.
+        const cl = <u32>load<u8>(q, CMP_LEN);
+        let lo: u32 = 0;
+        let hi: u32 = bswap<u32>(fastMask(cl));
+        let ok = narrowRange(q, cl, lo, hi);
+        lo = rangeLo;
+        hi = rangeHi;
+        let end = bw;
+        if (bw < e && load<u8>(bw) == Op.Cmp && load<u8>(bw, CMP_SREG) == reg && <u32>load<u8>(bw, CMP_OP) >= <u32>CmpOp.Lt && <u32>load<u8>(bw, CMP_LEN) == cl) {
+          ok = narrowRange(bw, cl, lo, hi) && ok;
+          lo = rangeLo;
+          hi = rangeHi;
+          end = bw + <usize>load<u16>(bw, 2);
+        }
+        // A compare that never holds: an empty range.
+        if (!ok) {
+          lo = 1;
+          hi = 0;
+        }
+        store<u8>(k, <u8>(FastCheck.Range | (base == PayloadBase.Transport ? FastCheck.Transport : FastCheck.Network)), 0);
+        store<u8>(k, <u8>len, 1);
+        store<u8>(k, reg, 2);
+        store<u8>(k, 0, 3);
+        store<u32>(k, load<u32>(p, PAYLOAD_OFFSET), 4);
+        store<u32>(k, lo, 8);
+        store<u32>(k, hi, 12);
+        store<u32>(k, fastMask(len), 16);
+        store<u32>(k, fastMask(cl), 20);
+        n++;
+        p = end;
+        continue;
+      }
       if (load<u8>(q) != Op.Bitwise || load<u8>(q, BITWISE_OP) != BitwiseOp.MaskXor || load<u8>(q, BITWISE_SREG) != reg || load<u8>(q, BITWISE_DREG) != reg ||
         <u32>load<u8>(q, BITWISE_LEN) > 4 || bw >= e || load<u8>(bw) != FastOp.CmpFast || load<u8>(bw, CMP_SREG) != reg) break;
       const bmask = load<u32>(q, BITWISE_DATA);
@@ -209,6 +301,23 @@ function summarize(rule: usize, sets: usize): void {
       // Records that run as they are, without dispatch: a fused meta compare, or an interface name and its compare.
       const key = <i32>load<u8>(p, META_KEY);
       const q = p + META_RECORD;
+      if (op == Op.Meta && metaFusable(key) && q < e && load<u8>(q) == FastOp.LookupHashFast) {
+        // A meta value looked up in a hash set whose keys cover the value's bytes (the register word is then the key).
+        const klen = <u32>load<u8>(setAddr(sets, load<u32>(q, LOOKUP_SET)), SD_KLEN);
+        if (klen < metaFusableWidth(key) || lookupCheck(q, load<u8>(p, META_DREG), klen, sets) != FastCheck.Hash) break;
+        store<u8>(k, <u8>(FastCheck.Hash | FastCheck.MetaWord), 0);
+        store<u8>(k, <u8>klen, 1);
+        store<u8>(k, load<u8>(p, META_DREG), 2);
+        store<u8>(k, 0, 3);
+        store<u32>(k, <u32>key, 4);
+        store<u32>(k, 0, 8);
+        store<u32>(k, <u32>setAddr(sets, load<u32>(q, LOOKUP_SET)), 12);
+        store<u32>(k, fastMask(klen), 16);
+        store<u32>(k, 0, 20);
+        n++;
+        p = q + <usize>load<u16>(q, 2);
+        continue;
+      }
       if (op == Op.Meta) {
         if ((key != MetaKey.Iifname && key != MetaKey.Oifname) || q >= e) break;
         const cop = <i32>load<u8>(q);
@@ -227,10 +336,9 @@ function summarize(rule: usize, sets: usize): void {
       store<u8>(k, <u8>kind, 0);
       store<u8>(k, <u8>len, 1);
       store<u8>(k, load<u8>(p, META_DREG), 2);
-      store<u32>(k, 0, 4);
-      store<u32>(k, 0, 8);
-      store<u32>(k, 0, 16);
-      store<u32>(k, 0, 20);
+      // Interface names: masks of the compared bytes in the name's two words (metaCheck compares them in place).
+      store<u64>(k, nameMask(len, 0), 4);
+      store<u64>(k, nameMask(len, 8), 16);
       n++;
       p += size;
       continue;
@@ -287,6 +395,15 @@ export function buildRuns(rules: usize, ch: usize): void {
         skip = load<u8>(next, RU_GKIND) == g && load<i32>(next, RU_GVAL) == load<i32>(rule, RU_GVAL) ? load<u32>(next, RU_SKIP) : r;
       } else skip = r;
       store<u32>(rule, skip, RU_SKIP);
+    }
+    // Class advances: from the end, the distance to the next rule whose guard may pass (the chain's end counts as one), at most 255.
+    for (let c: u32 = 0; c < GUARD_CLASSES; c++) {
+      let to = last;
+      for (let r = last; r > first; r--) {
+        const rule = rules + <usize>(r - 1) * RU_SIZE;
+        store<u8>(rule + RU_NEXT + c, <u8>min<u32>(to - (r - 1), 255));
+        if (guardMayPass(rule, c)) to = r - 1;
+      }
     }
     // Scan runs: from the end, each rule that can join the next one's run takes its end.
     for (let r = last; r > first; r--) {
@@ -360,9 +477,9 @@ function fastScan(rule: usize, r: u32, end: u32, nh: usize, th: usize, pend: usi
  * Runs the summary of `rule`: FAST_SKIP (guard failed), Verdict.Break (a
  * check failed), FAST_TAIL (run the records from RU_TAIL) or the inline
  * verdict (words 0..1 stored). `nh`, `th`, `pend`, `l4` as in doChain; `nfp`
- * the packet's nfproto.
+ * the packet's nfproto; `iifA`, `iifB` the input interface's name (zeros without one).
  */
-@inline export function fastRule(rule: usize, r: u32, nh: usize, th: usize, pend: usize, l4: i32, nfp: i32): i32 {
+@inline export function fastRule(rule: usize, r: u32, nh: usize, th: usize, pend: usize, l4: i32, nfp: i32, iifA: u64, iifB: u64): i32 {
   // RU_GKIND, RU_FFLAGS, RU_NCHECKS, RU_GDREG in one word.
   const h = load<u32>(rule, RU_GKIND);
   const gk = h & 0xff;
@@ -394,16 +511,25 @@ function fastScan(rule: usize, r: u32, end: u32, nh: usize, th: usize, pend: usi
       // A word read: packet bytes are never the last bytes of memory (as evalPayloadCmpFast).
       raw = load<u32>(p);
     } else if (src == FastCheck.Nfproto) raw = <u32>nfp;
-    else if (src == FastCheck.L4proto) {
+    else if (src == FastCheck.MetaWord) {
+      const w = metaFusableWord(load<u8>(k, 4), l4);
+      if (w < 0) return Verdict.Break;
+      raw = <u32>w;
+    } else if (src == FastCheck.L4proto) {
       if (l4 < 0) return Verdict.Break;
       raw = <u32>l4;
     } else {
-      if (!metaCheck(k, kind)) return Verdict.Break;
+      if (!metaCheck(k, kind, (flags & FastFlags.StoreRegs) != 0, iifA, iifB)) return Verdict.Break;
       k += RU_CHECK_SIZE;
       n--;
       continue;
     }
-    if (kind >= FastCheck.Hash) {
+    if (kind >= FastCheck.Range) {
+      const w = raw & load<u32>(k, 16);
+      if (flags & FastFlags.StoreRegs) store<u32>(regs + (<usize>load<u8>(k, 2) << 2), w);
+      const v = bswap<u32>(w & load<u32>(k, 20));
+      if (v < load<u32>(k, 8) || v > load<u32>(k, 12)) return Verdict.Break;
+    } else if (kind >= FastCheck.Hash) {
       if (!setCheck(k, kind, raw)) return Verdict.Break;
     } else {
       if (flags & FastFlags.StoreRegs) store<u32>(regs + (<usize>load<u8>(k, 2) << 2), (raw & load<u32>(k, 16)) ^ load<u32>(k, 20));
@@ -420,28 +546,66 @@ function fastScan(rule: usize, r: u32, end: u32, nh: usize, th: usize, pend: usi
   return FAST_TAIL;
 }
 
-/** A FastCheck.Meta / Iifname / Oifname check: true when it passes. */
-function metaCheck(k: usize, kind: i32): bool {
+/** The mask of the first `len` (1..16) bytes of a 16-byte name, in its little-endian word at byte `at` (0 or 8). */
+function nameMask(len: u32, at: u32): u64 {
+  if (len <= at) return 0;
+  const n = len - at;
+  return n >= 8 ? <u64>-1 : (<u64>1 << (<u64>n << 3)) - 1;
+}
+
+/** A FastCheck.Meta / Iifname / Oifname check: true when it passes; `storeRegs`: a tail may read the name's registers. */
+@inline function metaCheck(k: usize, kind: i32, storeRegs: bool, iifA: u64, iifB: u64): bool {
   if (kind == FastCheck.Meta) return evalMetaCmpFast(<usize>load<u32>(k, 12));
-  // storeName of nft_meta_get_eval, then the compare (memcmp of its length).
-  const d = regs + (<usize>load<u8>(k, 2) << 2);
-  const e = ifaceOf(kind == FastCheck.Iifname ? pIif : pOif);
-  if (e) {
-    store<u64>(d, load<u64>(e + IFACE_NAME));
-    store<u64>(d, load<u64>(e + IFACE_NAME, 8), 8);
-  } else {
-    store<u64>(d, 0);
-    store<u64>(d, 0, 8);
+  // storeName of nft_meta_get_eval, then the compare (memcmp of its length): the name's two words, masked, against the cmp data.
+  let a = iifA;
+  let b = iifB;
+  if (kind == FastCheck.Oifname) {
+    const e = ifaceOf(pOif);
+    a = e ? load<u64>(e + IFACE_NAME) : 0;
+    b = e ? load<u64>(e + IFACE_NAME, 8) : 0;
   }
-  return bytesEqual(d, <usize>load<u32>(k, 12) + CMP_DATA, load<u8>(k, 1)) != <bool>load<u8>(k, 3);
+  if (storeRegs) {
+    const d = regs + (<usize>load<u8>(k, 2) << 2);
+    store<u64>(d, a);
+    store<u64>(d, b, 8);
+  }
+  // The cmp record's data: 16 readable bytes (the code copy is never the last bytes of memory), the rest masked off.
+  const c = <usize>load<u32>(k, 12) + CMP_DATA;
+  const diff = ((a ^ load<u64>(c)) & load<u64>(k, 4)) | ((b ^ load<u64>(c, 8)) & load<u64>(k, 16));
+  return (diff == 0) != <bool>load<u8>(k, 3);
+}
+
+/** Interval sets this small are scanned in the rule loop (a call from it costs the loop's registers). */
+const SMALL_INTERVALS: u32 = 16;
+
+/**
+ * setLookup of a 4-byte key (`raw`, also at `d`) in an Interval set: as
+ * intervalLookup, the last entry ≤ the key must start an interval and be
+ * live; a small set counts its entries ≤ the key in place.
+ */
+@inline function intervalCheck(sd: usize, d: usize, raw: u32): bool {
+  const n = load<u32>(sd, SD_COUNT);
+  if (n > SMALL_INTERVALS) return setLookup(sd, d, pTstamp) != 0;
+  const x = bswap<u32>(raw);
+  const entries = <usize>load<u32>(sd, SD_ENTRIES);
+  const stride = <usize>load<u16>(sd, SD_ESTRIDE);
+  let c: usize = 0;
+  let p = entries;
+  for (let i: u32 = 0; i < n; i++) {
+    c += <usize>(bswap<u32>(load<u32>(p)) <= x);
+    p += stride;
+  }
+  if (!c) return false;
+  const e = entries + (c - 1) * stride;
+  return !(entryFlags(sd, e) & EntryFlags.IntervalEnd) && entryLive(sd, e, pTstamp);
 }
 
 /** A set membership check of the loaded word `raw`: the key in its register, as the payload record leaves it, then the set. */
-function setCheck(k: usize, kind: i32, raw: u32): bool {
+@inline function setCheck(k: usize, kind: i32, raw: u32): bool {
   const d = regs + (<usize>load<u8>(k, 2) << 2);
   store<u32>(d, raw & load<u32>(k, 16));
   const sd = <usize>load<u32>(k, 12);
-  if (!(kind & FastCheck.Hash)) return setLookup(sd, d, pTstamp) != 0;
+  if (!(kind & FastCheck.Hash)) return intervalCheck(sd, d, raw);
   // hashLookup of a key of ≤ 4 bytes, the key word in a local.
   const x = raw & load<u32>(k, 16);
   let h = (x ^ (x >> 16)) * 0x7feb352d;

@@ -146,8 +146,10 @@ export const RU_MAX_CHECKS = 3;
 export const RU_CHECK_SIZE = 24;
 /** u32 end (rule index) of the scan run this rule starts or is in, 0 if none: rules of the chain with the same guard, one eq check of the same load and mask, and a verdict. */
 export const RU_SCAN = 40;
+/** u8[GUARD_CLASSES] (fast.ts) rules to advance by after this one when it BREAKs or continues, by the packet's guard class: the rules in between have a guard that fails for every packet of the class (1 = the next rule; at most 255). */
+export const RU_NEXT = 120;
 /** bytes of a rule record. */
-export const RU_SIZE = 120;
+export const RU_SIZE = 136;
 
 // Object record.
 /** u32 address of the state record in the code copy, 0 = none. */

@@ -4,12 +4,12 @@
 // jump/goto/return with a 16-deep stack, then the base chain's policy.
 // One `case` per opcode; the instruction bodies live in insn/<family>.ts.
 
-import { FastOp, IMMEDIATE_DATA, IMMEDIATE_VERDICT_CODE, NFT_JUMP_STACK_SIZE, Op, RecordKind, TraceType, Verdict } from './abi';
-import { CH_COUNT, CH_FIRST, CH_POLICY, CH_SIZE, RU_END, RU_HANDLE, RU_SIZE, RU_TAIL } from './layout';
+import { FastOp, IFACE_NAME, IMMEDIATE_DATA, IMMEDIATE_VERDICT_CODE, NFT_JUMP_STACK_SIZE, Op, RecordKind, TraceType, Verdict } from './abi';
+import { CH_COUNT, CH_FIRST, CH_POLICY, CH_SIZE, RU_END, RU_HANDLE, RU_NEXT, RU_SIZE, RU_TAIL } from './layout';
 import { jstack, regs, rtChains, rtRules } from './mem';
-import { pData, pEnd, pL4, pMark, pNftrace, pNh, pThoff, pTprot } from './packet';
+import { pData, pEnd, pIif, pL4, pMark, pNftrace, pNh, pThoff, pTprot } from './packet';
 import { pNfproto } from './packet';
-import { FAST_SKIP, FAST_TAIL, fastAt, fastRule } from './fast';
+import { FAST_SKIP, FAST_TAIL, fastAt, fastRule, guardClass } from './fast';
 import { emitRecord, setCurrent } from './records';
 import { evalBitwise } from './insn/bitwise';
 import { evalByteorder } from './insn/byteorder';
@@ -23,7 +23,7 @@ import { evalImmediate } from './insn/immediate';
 import { evalLimit } from './insn/limit';
 import { evalLog } from './insn/log';
 import { evalLookup, evalLookupHashFast } from './insn/lookup';
-import { evalMeta, evalMetaCmpFast, evalMetaL4protoCmpFast, evalMetaSet } from './insn/meta';
+import { evalMeta, evalMetaCmpFast, evalMetaL4protoCmpFast, evalMetaSet, ifaceOf } from './insn/meta';
 import { evalNotrack } from './insn/notrack';
 import { evalNumgen } from './insn/numgen';
 import { evalObjref, evalObjrefMap } from './insn/objref';
@@ -171,24 +171,30 @@ export function doChain(base: u32): i32 {
   const pend = pEnd;
   const l4: i32 = pL4 ? pTprot & 0xff : -1;
   const nfp: i32 = pNfproto & 0xff;
+  // After a rule that BREAKs or continues: RU_NEXT by this class steps over the rules whose guard fails.
+  const next = <usize>RU_NEXT + guardClass(nfp, l4);
+  // The input interface's name for iifname checks, read once: the host model does not change while a chain runs.
+  const iif = ifaceOf(pIif);
+  const iifA: u64 = iif ? load<u64>(iif + IFACE_NAME) : 0;
+  const iifB: u64 = iif ? load<u64>(iif + IFACE_NAME, 8) : 0;
   while (true) {
     if (r < last) {
       const rule = rtRules + <usize>r * RU_SIZE;
       // The rule's pre-decoded prefix (fast.ts), then the records it does not cover.
-      let code = fastRule(rule, r, nh, th, pend, l4, nfp);
+      let code = fastRule(rule, r, nh, th, pend, l4, nfp, iifA, iifB);
       if (code == FAST_SKIP) {
         r = fastAt;
         continue;
       }
       if (code == FAST_TAIL) code = runRule(<usize>load<u32>(rule, RU_TAIL), <usize>load<u32>(rule, RU_END), nh, th, pend, l4, chain, rule);
       if (code == Verdict.Break) {
-        r++;
+        r += load<u8>(rule + next);
         continue;
       }
       const handle = load<u32>(rule, RU_HANDLE);
       if (tracing()) emitRecord(RecordKind.Trace, TraceType.Rule, chain, handle, code, code == Verdict.Jump || code == Verdict.Goto ? load<u32>(regs, 4) : 0xffffffff);
       if (code == Verdict.Continue) {
-        r++;
+        r += load<u8>(rule + next);
         continue;
       }
       if (code >= 0) {

@@ -59,6 +59,26 @@ export function metaFusable(key: i32): bool {
     key == MetaKey.Len || key == MetaKey.Iif || key == MetaKey.Oif;
 }
 
+/** Bytes of the value a metaFusable key's load writes (the register word has zeros above them). */
+export function metaFusableWidth(key: i32): u32 {
+  if (key == MetaKey.L4proto || key == MetaKey.Nfproto || key == MetaKey.Pkttype) return 1;
+  return key == MetaKey.Protocol ? 2 : 4;
+}
+
+// The register word nft_meta_get_eval writes for a metaFusable key; -1 = NFT_BREAK (l4proto without L4 information: `l4` < 0, as doChain keeps it).
+@inline export function metaFusableWord(key: i32, l4: i32): i64 {
+  switch (key) {
+    case MetaKey.L4proto: return <i64>l4;
+    case MetaKey.Nfproto: return <i64>(pNfproto & 0xff);
+    case MetaKey.Protocol: return <i64>bswap<u16>(<u16>pProto);
+    case MetaKey.Mark: return <i64>pMark;
+    case MetaKey.Pkttype: return <i64>(pPkttype & 0xff);
+    case MetaKey.Len: return <i64>pktLen();
+    case MetaKey.Iif: return <i64>(ifaceOf(pIif) ? pIif : 0);
+    default: return <i64>(ifaceOf(pOif) ? pOif : 0);
+  }
+}
+
 // nft_meta_get_eval of a metaFusable key, then CmpFast on its register (the next record); false = NFT_BREAK.
 @inline export function evalMetaCmpFast(insn: usize): bool {
   let v: u32;

@@ -6,8 +6,8 @@
 // flags, marks, trace/log records and counters must be identical.
 import { describe, expect, it } from 'vitest';
 import * as abi from '../../../assembly/abi.js';
-import type { Engine, PacketIn } from '../../../src/engine.js';
-import { engine, ether, icmp, ipv4, ipv6, tcp, udp } from './helpers.js';
+import type { Engine, HostModel, PacketIn } from '../../../src/engine.js';
+import { engine, ether, HOST, icmp, ipv4, ipv6, tcp, udp } from './helpers.js';
 import { xorshift32 as rng } from '../../rng.js';
 
 const PORTS = [22, 53, 80, 123, 443, 8080];
@@ -89,9 +89,9 @@ function packets(r: () => number, n: number): PacketIn[] {
   return out;
 }
 
-async function pair(text: string): Promise<[Engine, Engine]> {
-  const fast = await engine();
-  const slow = await engine();
+async function pair(text: string, host?: HostModel): Promise<[Engine, Engine]> {
+  const fast = await engine(host ? { host } : {});
+  const slow = await engine(host ? { host } : {});
   (slow as unknown as { x: { fastPath(on: number): void } }).x.fastPath(0);
   fast.load(text);
   slow.load(text);
@@ -177,5 +177,135 @@ ${lines.map((l) => `  ${l}\n`).join('')} }
     const a = outcome(fast, ps);
     expect(a).toEqual(outcome(slow, ps));
     expect(a.rows.map((x) => x[0]! & 0xff)).toEqual([abi.Verdict.Accept, abi.Verdict.Accept, abi.Verdict.Accept, abi.Verdict.Accept, abi.Verdict.Drop]);
+  });
+  it('interface names (prefixes, neq, output) and interval sets of up to 16 entries and more: same as the interpreter', async () => {
+    const r = rng(Number(process.env.NFTVM_FAST_SEED ?? 909));
+    const pick = <T>(xs: readonly T[]): T => xs[r() % xs.length]!;
+    const NAMES = ['lo', 'eth0', 'eth1', 'eth*', 'e*', 'eth', 'eth0x', 'veryveryverylon', 'veryveryverylo*', 'veryveryveryloX', 'very*', 'l*', 'eth1*'];
+    // Names beyond 8 bytes too: the compare covers both words of the name.
+    const host: HostModel = { ...HOST, interfaces: [...HOST.interfaces, { index: 4, name: 'veryveryverylon' }, { index: 5, name: 'veryveryverylom' }] };
+    const oct = (): number => pick([0, 1, 2, 3, 9, 10, 127, 128, 254, 255]);
+    const addr = (): string => `10.${oct()}.${oct()}.${oct()}`;
+    for (let round = 0; round < 40; round++) {
+      // Interval sets across the small-set limit: prefixes, ranges, single addresses, maybe a timeout.
+      const size = pick([1, 2, 3, 5, 7, 8, 9, 12, 20]);
+      const elems = new Set<string>();
+      while (elems.size < size) {
+        const k = r() % 3;
+        elems.add(k === 0 ? `10.${oct()}.${oct()}.0/24` : k === 1 ? `10.${oct()}.${oct()}.${oct()}` : `10.${oct()}.0.0/16`);
+      }
+      const timeout = r() % 4 === 0 ? ' timeout 5s' : '';
+      const lines: string[] = [];
+      for (let k = 0; k < 12; k++) {
+        const ne = r() % 3 === 0 ? '!= ' : '';
+        const verdict = pick(['accept', 'drop', 'counter', 'counter accept', 'meta mark set 7', 'continue']);
+        const c = r() % 4;
+        if (c === 0) lines.push(`iifname ${ne}"${pick(NAMES)}" ${verdict}`);
+        else if (c === 1) lines.push(`iifname ${ne}"${pick(NAMES)}" ip saddr @iv ${verdict}`);
+        else if (c === 2) lines.push(`ip saddr @iv ${pick(['', 'ip daddr @iv ', 'tcp dport 22 '])}${verdict}`);
+        else lines.push(`oifname ${ne}"${pick(NAMES)}" ${verdict}`);
+      }
+      const text = `table ip t {
+ set iv { type ipv4_addr; flags interval${timeout ? ', timeout' : ''}; auto-merge; elements = { ${[...elems].map((e, i) => (i % 2 ? e + timeout : e)).join(', ')} } }
+ chain c { type filter hook ${pick(['input', 'prerouting', 'output'])} priority 0; policy ${pick(['accept', 'drop'])};
+${lines.map((l) => `  ${l}\n`).join('')} }
+}`;
+      const [fast, slow] = await pair(text, host);
+      const ps: PacketIn[] = [];
+      for (let i = 0; i < 120; i++) {
+        const ip = ipv4({ src: addr(), dst: addr(), l4: tcp({ dport: pick([22, 80]) }) });
+        const iif = pick([0, 1, 2, 3, 4, 5]);
+        ps.push(iif ? { data: ether(ip), iif, tstamp: BigInt(pick([1, 2, 9])) * 1_000_000_000n } : { data: ip, tstamp: BigInt(pick([1, 9])) * 1_000_000_000n });
+      }
+      const a = outcome(fast, ps);
+      const b = outcome(slow, ps);
+      expect(a.rows, text).toEqual(b.rows);
+      expect(a.records, text).toEqual(b.records);
+      expect(a.counters, text).toEqual(b.counters);
+    }
+  });
+  it('guard classes: rules whose guard fails for the packet are stepped over with the same verdicts, records and counters', async () => {
+    const r = rng(Number(process.env.NFTVM_FAST_SEED ?? 31337));
+    const pick = <T>(xs: readonly T[]): T => xs[r() % xs.length]!;
+    const L4 = ['tcp', 'udp', 'icmp', 'ipv6-icmp', 'sctp', 'gre', 'igmp', '99'];
+    const line = (family: string, targets: boolean): string => {
+      const verdict = pick(['accept', 'drop', 'continue', 'counter', 'counter accept', 'meta mark set 3', 'return', ...(targets ? ['jump s', 'goto s'] : [])]);
+      const k = r() % 9;
+      if (k < 3) return `meta l4proto ${pick(L4)} ${verdict}`;
+      if (k < 5 && family === 'inet') return `meta nfproto ${pick(['ipv4', 'ipv6'])} ${pick(['', 'meta l4proto tcp ', 'ip ttl 64 '])}${verdict}`.replace('meta nfproto ipv6 ip ttl', 'meta nfproto ipv6 ip6 hoplimit');
+      if (k < 6) return `${pick(['tcp', 'udp'])} dport ${pick([22, 53, 80])} ${verdict}`;
+      if (k < 7 && family !== 'netdev') return `${pick(family === 'ip6' ? ['ip6 saddr 2001:db8::2', 'ip6 nexthdr tcp'] : ['ip saddr 10.0.0.2', 'ip6 saddr 2001:db8::2', 'ip protocol tcp'])} ${verdict}`;
+      return `${pick(['meta mark 1', 'counter', 'meta pkttype host', 'iifname "eth0"'])} ${verdict}`;
+    };
+    for (let round = 0; round < 40; round++) {
+      let text = '';
+      for (const family of ['inet', 'ip6', 'netdev']) {
+        const hook = family === 'netdev' ? 'ingress device "eth0"' : 'input';
+        text += `table ${family} t {\n chain s {\n${Array.from({ length: r() % 6 }, () => `  ${line(family, false)}\n`).join('')} }\n`;
+        text += ` chain c { type filter hook ${hook} priority 0; policy ${pick(['accept', 'drop'])};\n${Array.from({ length: 10 + (r() % 30) }, () => `  ${line(family, true)}\n`).join('')} }\n}\n`;
+      }
+      const [fast, slow] = await pair(text);
+      const ps: PacketIn[] = [];
+      for (let i = 0; i < 150; i++) {
+        const l4 = (): ReturnType<typeof tcp> => {
+          const k = r() % 4;
+          return k === 0 ? tcp({ dport: pick([22, 80]) }) : k === 1 ? udp({ dport: pick([53, 80]) }) : k === 2 ? icmp({ type: 8, proto: pick([1, 58]) }) : { ...udp({ dport: 22 }), proto: pick([132, 47, 2, 99]) };
+        };
+        const k = r() % 6;
+        let ip: Uint8Array;
+        if (k < 2) ip = ipv4({ src: pick(['10.0.0.2', '10.0.0.3']), l4: l4() });
+        else if (k < 4) ip = ipv6({ src: pick(['2001:db8::2', '2001:db8::3']), l4: l4() });
+        else if (k < 5) ip = ipv4({ proto: pick([6, 17]), frag: 16, mf: true, raw: new Uint8Array(8) });
+        else ip = ipv4({ l4: tcp({ dport: 22 }) }).subarray(0, 20 + (r() % 6));
+        ps.push({ data: ether(ip, ip[0]! >> 4 === 6 ? { type: 0x86dd } : {}), iif: pick([1, 2]), mark: r() % 2 });
+      }
+      const a = outcome(fast, ps);
+      const b = outcome(slow, ps);
+      expect(a.rows, text).toEqual(b.rows);
+      expect(a.records, text).toEqual(b.records);
+      expect(a.counters, text).toEqual(b.counters);
+    }
+  });
+  it('meta values in hash sets and ordering compares (ranges) of payload: same as the interpreter', async () => {
+    const r = rng(Number(process.env.NFTVM_FAST_SEED ?? 2718));
+    const pick = <T>(xs: readonly T[]): T => xs[r() % xs.length]!;
+    const META = ['meta pkttype { broadcast, multicast }', 'meta pkttype { host }', 'meta mark { 1, 2 }', 'meta mark { 0x100, 7 }', 'meta l4proto { tcp, udp }', 'meta l4proto { icmp }',
+      'meta nfproto { ipv4 }', 'meta protocol { ip, ip6 }', 'meta length { 40, 48, 60 }', 'meta iif { 1, 2 }', 'meta oif { 3 }'];
+    const RANGE = ['tcp dport 1024-65535', 'udp dport 33434-33524', 'tcp dport < 1024', 'tcp dport > 80', 'tcp dport <= 22', 'tcp dport >= 65535', 'tcp dport < 0', 'udp dport > 65535',
+      'ip ttl < 64', 'ip ttl > 1', 'ip ttl <= 255', 'ip saddr 10.0.0.0-10.0.0.9', 'ip saddr > 10.0.0.5', 'th dport 1-100', 'ip6 hoplimit 2-63', 'udp sport >= 32768', 'ip ttl 0-0'];
+    for (let round = 0; round < 40; round++) {
+      const lines: string[] = [];
+      for (let k = 0; k < 14; k++) {
+        const parts: string[] = [];
+        // One network and one transport protocol per rule (nft refuses conflicting ones).
+        const net = pick(['ip ', 'ip6 ']);
+        const l4 = pick(['tcp ', 'udp ', 'th ']);
+        const ranges = RANGE.filter((x) => (!/^(ip|ip6) /.test(x) || x.startsWith(net)) && (!/^(tcp|udp|th) /.test(x) || x.startsWith(l4)));
+        const metas = META.filter((x) => !x.includes('icmp') && (net === 'ip ' || !x.includes('nfproto')));
+        for (let n = 1 + (r() % 4); n > 0; n--) parts.push(r() % 2 ? pick(metas) : pick(ranges));
+        parts.push(pick(['accept', 'drop', 'counter', 'continue', 'counter accept', 'meta mark set 2', 'log prefix "x"']));
+        lines.push(parts.join(' '));
+      }
+      const text = `table inet t {
+ chain c { type filter hook ${pick(['input', 'prerouting', 'output'])} priority 0; policy ${pick(['accept', 'drop'])};
+${lines.map((l) => `  ${l}\n`).join('')} }
+}`;
+      const [fast, slow] = await pair(text);
+      const ps: PacketIn[] = [];
+      for (let i = 0; i < 150; i++) {
+        const port = (): number => pick([0, 1, 22, 80, 81, 1023, 1024, 33434, 33500, 33524, 33525, 40000, 65535]);
+        const l4 = r() % 3 === 0 ? udp({ dport: port(), sport: port() }) : r() % 2 ? tcp({ dport: port(), sport: port() }) : icmp({ type: 8 });
+        const src = `10.0.0.${pick([0, 1, 5, 6, 9, 10, 200])}`;
+        const k = r() % 6;
+        const ip = k < 3 ? ipv4({ src, ttl: pick([0, 1, 2, 63, 64, 255]), l4 }) : k < 5 ? ipv6({ l4 }) : ipv4({ src, l4 }).subarray(0, 20 + (r() % 4));
+        const frame = ether(ip, ip[0]! >> 4 === 6 ? { type: 0x86dd } : {});
+        ps.push(r() % 5 ? { data: frame, iif: pick([1, 2, 3]), mark: pick([0, 1, 2, 7, 0x100]), pkttype: pick([0, 1, 2]) } : { data: ip, mark: pick([0, 2]) });
+      }
+      const a = outcome(fast, ps);
+      const b = outcome(slow, ps);
+      expect(a.rows, text).toEqual(b.rows);
+      expect(a.records, text).toEqual(b.records);
+      expect(a.counters, text).toEqual(b.counters);
+    }
   });
 });

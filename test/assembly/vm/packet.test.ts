@@ -27,6 +27,16 @@ describe('IPv4', () => {
     expect(await verdicts(inputChain('@nh,224,8 0 drop'), [rx(padded)])).toEqual([ACCEPT]);
     expect(await verdicts(inputChain('meta len 28 drop'), [rx(padded)])).toEqual([DROP]);
   });
+  it('the header checksum covers the options: a changed option byte is a stack drop', async () => {
+    const good = ipv4({ options: [1, 1, 1, 1, 1, 1, 1, 0], l4: tcp() });
+    const bad = good.slice();
+    bad[20 + 5]! ^= 0x10;
+    const e = await engine();
+    e.load(inputChain('accept', 'ip', 'accept', 'prerouting'));
+    const r = e.evaluate([rx(good), rx(bad)]);
+    expect([r.verdict(0), r.verdict(1)]).toEqual([ACCEPT, DROP]);
+    expect(r.flags(1) & abi.ResFlags.StackDrop).toBeTruthy();
+  });
   it('options shift the transport header (ihl)', async () => {
     const opts = [1, 1, 1, 1, 1, 1, 1, 0];
     expect(await verdicts(inputChain('tcp dport 22 drop'), [rx(ipv4({ options: opts, l4: tcp({ dport: 22 }) }))])).toEqual([DROP]);
