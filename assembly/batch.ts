@@ -272,10 +272,12 @@ let batchFamilies: u32 = 0;
   if (<usize>off > batchCap || <usize>len > batchCap - off || nh > <u32>PKT_HOOK_MAX) {
     store<u32>(res, Verdict.Drop, RES_VERDICT);
     store<u8>(res, ResFlags.BadDescriptor, RES_FLAGS);
+    store<u16>(res, <u16>(seenGeneration >> 1), RES_GEN);
     return;
   }
   packetReset(batch + off, len, desc, k);
   readGeneration();
+  store<u16>(res, <u16>(seenGeneration >> 1), RES_GEN);
   if (CT) {
     ctPacketReset();
     if (load<u8>(desc, PKT_FLAGS) & PktFlags.CtCarry) ctCarry(load<u32>(desc, PKT_CT_ENTRY), load<u8>(desc, PKT_CTINFO));
@@ -418,7 +420,6 @@ let batchFamilies: u32 = 0;
   store<u32>(res, lastRule, RES_RULE);
   store<u32>(res, pMark, RES_MARK);
   store<u32>(res, pPriority, RES_PRIORITY);
-  store<u16>(res, <u16>(seenGeneration >> 1), RES_GEN);
 }
 
 /** A packet of a ruleset without conntrack or nat chains: the hook walk alone. */

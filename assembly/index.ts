@@ -4,7 +4,7 @@
 // the addresses below; every layout number is in abi.ts.
 // `abiVersion() === (BC_VERSION_MAJOR << 16) | BC_VERSION_MINOR`.
 
-import { BC_VERSION_MAJOR, BC_VERSION_MINOR, LoadError } from './abi';
+import { BC_VERSION_MAJOR, BC_VERSION_MINOR, LoadError, VM_SHARED } from './abi';
 import { evaluateBatch } from './batch';
 import { loadImage, loadInit } from './load';
 import { commitInit, txAbort, txFinish } from './commit';
@@ -16,7 +16,6 @@ import { tableTime } from './ct/track';
 import { defragInit } from './defrag';
 import { CTC_NOW } from './abi';
 import { batch, batchCap, ctl, growFor, host, image, imageCap, initRegions, loadFail, loadWhere, records, recordsCap, workerAttach, workerBlock } from './mem';
-import { VM_SHARED } from './abi';
 
 /** The bytecode format this module executes: major << 16 | minor. */
 export function abiVersion(): i32 {
