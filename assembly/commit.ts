@@ -9,10 +9,11 @@
 // visible in both generations and retires deleted ones. Abort undoes the
 // marks. With evaluators on other threads (VM_SHARED) nothing moves under
 // them: a rule is only appended, and a chain out of room, an insertion
-// among rules or squeezing out dead rules is left to a whole load. What this file cannot do
-// in place (a chain or set definition, jumps, element expressions, or no
-// spare room) it refuses with LoadError.NoRoom, and the host loads the whole
-// next generation into the other slot instead (load.ts).
+// among rules or squeezing out dead rules is left to a whole load. What
+// this file cannot do in place (a chain or set definition, jumps, element
+// expressions, or no spare room) it refuses with LoadError.NoRoom, and the
+// host loads the whole next generation into the other slot instead
+// (load.ts).
 // `add rule inet f input tcp dport 22 accept` → txBegin, txAddRule, txCommit.
 
 import {
@@ -26,7 +27,7 @@ import {
   RU_FFLAGS, RU_GKIND, RU_HANDLE, RU_SIZE, RU_SKIP, RuleGen, SD_FREE, SD_RETIRED, SD_RETIRED_AT, SD_BUCKETS, SD_CAPACITY, SD_COUNT, SD_DATA_KIND, SD_DLEN, SD_EFLAGS_AT, SD_ENTRIES, SD_ESTRIDE,
   SD_EXPIRES_AT, SD_EXPRS, SD_KIND, SD_KSTRIDE, SD_LIVE, SD_NFIELDS, SD_TIMEOUT, SetKind,
 } from './layout';
-import { ctl, image, imageCap, loadFail, loadWhere, rtRuleset, sharedMemory, storeShared, switchBegin, switchEnd } from './mem';
+import { ctl, image, imageCap, loadFail, loadWhere, rtRuleset, sharedMemory, storeShared, generationStep } from './mem';
 import { buildRule, buildRuns } from './fast';
 import { specializeRule } from './specialize';
 import { verifyBegin, verifyInsn, verifyResume, verifyRule, vCtFamilies, vSize, vStateNext } from './verify';
@@ -444,9 +445,9 @@ function entryClearBit(sd: usize, e: usize, bit: u32): void {
  */
 export function txCommit(finish: u32): i32 {
   const cur = cursor();
-  switchBegin();
+  generationStep();
   store<u32>(ctl, cur ^ 1, VM_GEN_CURSOR);
-  switchEnd();
+  generationStep();
   if (ctc) store<u32>(ctc, txCtFamilies, CTC_FAMILIES);
   txCommitted = true;
   if (finish) txFinish();

@@ -15,7 +15,7 @@ import { reapAll, tableBytes, tableInit } from './ct/table';
 import { tableTime } from './ct/track';
 import { defragInit } from './defrag';
 import { CTC_NOW } from './abi';
-import { batch, batchCap, ctl, growFor, host, image, imageCap, initRegions, loadFail, loadWhere, records, recordsCap, workerAttach, workerBlock } from './mem';
+import { batch, batchCap, ctl, growFor, host, image, imageCap, initRegions, loadFail, loadWhere, records, recordsCap, workerAttach, workerBlock, workerEpoch } from './mem';
 
 /** The bytecode format this module executes: major << 16 | minor. */
 export function abiVersion(): i32 {
@@ -42,6 +42,11 @@ export function setShared(on: u32): void {
 /** Regions for one more evaluator on another thread (mem.ts workerBlock): the block address for workerAttach there, 0 if no more fit. */
 export function newWorker(batchBytes: u32, recordBytes: u32): usize {
   return workerBlock(<usize>batchBytes, <usize>recordBytes);
+}
+
+/** Address of worker block `block`'s epoch word in the control block (VM_WORKER_EPOCHS): 0 between its batches. */
+export function workerEpochAddr(block: usize): usize {
+  return workerEpoch(block);
 }
 
 /** In an instance on another thread over the same memory, instead of init(): evaluate() then runs on worker block `block`'s regions. 1 on success. */

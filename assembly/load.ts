@@ -24,7 +24,7 @@ import {
   SD_EXPIRES_AT, SD_EXPRS, SD_OBJ_TYPE, SD_XSTRIDE, SD_FIELD_LEN, SD_FLAGS, SD_KEYEND_AT, SD_KIND, SD_KLEN, SD_KSTRIDE, SD_LIVE, SD_MASK, SD_NFIELDS, SD_SIZE,
   SD_TABLE, SD_TIMEOUT, SetKind, TB_FAMILY, TB_SIZE,
 } from './layout';
-import { activate, ctl, image, imageCap, loadFail, loadWhere, slot0, slot1, slotCap, rtRuleset, switchBegin, switchEnd } from './mem';
+import { activate, ctl, image, imageCap, loadFail, loadWhere, slot0, slot1, slotCap, rtRuleset, generationStep } from './mem';
 import { EXPIRES_RELATIVE, hashAdd, setAddr, setEpochReset, sortEntries } from './set/set';
 import { specializeRule } from './specialize';
 import { dynsetExprBytes } from './insn/dynset';
@@ -792,10 +792,10 @@ export function loadImage(len: u32): i32 {
   setEpochReset();
   if (ctc) store<u32>(ctc, vCtFamilies, CTC_FAMILIES);
   // Evaluators on other threads take the new slot at their next packet (mem.ts readGeneration).
-  switchBegin();
+  generationStep();
   store<u32>(ctl, <u32>rs, VM_ACTIVE);
   store<u32>(ctl, <u32>code, VM_CODE);
   // Every record of a fresh load is in both generations; the cursor stays where it is.
-  switchEnd();
+  generationStep();
   return LoadError.Ok;
 }

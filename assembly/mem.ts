@@ -52,31 +52,23 @@ function take(n: usize): usize {
   return p;
 }
 
-/** Lays the regions out once; sizes in bytes. */
+/** Lays the regions out once; sizes in bytes. The instance's own evaluator regions are a block like a worker's. */
 export function initRegions(rulesetBytes: usize, imageBytes: usize, batchBytes: usize, recordBytes: usize): void {
   ctl = take(VM_CTL_SIZE);
-  regs = take(NFT_REG32_NUM * 4);
-  jstack = take(NFT_JUMP_STACK_SIZE * 8);
   host = take(HOST_SIZE);
   slotCap = (rulesetBytes + 15) & ~15;
   slot0 = take(slotCap);
   slot1 = take(slotCap);
   imageCap = imageBytes;
   image = take(imageBytes);
-  batchCap = batchBytes;
-  batch = take(batchBytes);
-  recordsCap = recordBytes < <usize>RECORDS_HEADER_SIZE ? <usize>RECORDS_HEADER_SIZE : recordBytes;
-  records = take(recordsCap);
-  store<u32>(records, <u32>((recordsCap - RECORDS_HEADER_SIZE) / RECORD_SIZE), RECORDS_CAPACITY);
-  hookCopy = take(SCRATCH_SIZE);
-  scratch16 = hookCopy + PKT_HOOK_MAX;
+  useBlock(evaluatorBlock(batchBytes, recordBytes, NO_SLOT));
   store<u64>(ctl, 0x9e3779b97f4a7c15, VM_PRNG);
   store<u32>(ctl, <u32>host, VM_HOST);
 }
 
 const SCRATCH_SIZE: usize = (PKT_HOOK_MAX + 16 + 15) & ~15;
 
-// A worker block (workerBlock): what one evaluator on another thread owns.
+// An evaluator block: the regions one evaluator owns (evaluatorBlock).
 const WB_REGS = 0;
 const WB_JSTACK = 4;
 const WB_BATCH = 8;
@@ -84,20 +76,15 @@ const WB_BATCH_CAP = 12;
 const WB_RECORDS = 16;
 const WB_RECORDS_CAP = 20;
 const WB_SCRATCH = 24;
-const WB_INDEX = 28;
+/** u32 index of its word in VM_WORKER_EPOCHS (NO_SLOT: the instance init() laid the memory out for). */
+const WB_SLOT = 28;
 const WB_SIZE: usize = 32;
+const NO_SLOT: u32 = 0xffffffff;
 let workersMade: u32 = 0;
 
-/**
- * Lays out the regions of one more evaluator sharing this memory (its
- * registers, jump stack, batch and record areas, scratch) and returns the
- * block that describes them, for workerAttach in its instance; 0 when
- * WORKERS_MAX are made or the memory is full.
- */
-export function workerBlock(batchBytes: usize, recordBytes: usize): usize {
-  if (workersMade >= <u32>WORKERS_MAX || !ctl) return 0;
+/** Takes the regions of one evaluator (registers, jump stack, batch and record areas, scratch) and returns the block that describes them. */
+function evaluatorBlock(batchBytes: usize, recordBytes: usize, slot: u32): usize {
   const rcap = recordBytes < <usize>RECORDS_HEADER_SIZE ? <usize>RECORDS_HEADER_SIZE : recordBytes;
-  if (!growFor(<u64>WB_SIZE + NFT_REG32_NUM * 4 + NFT_JUMP_STACK_SIZE * 8 + batchBytes + rcap + SCRATCH_SIZE + 256)) return 0;
   const b = take(WB_SIZE);
   store<u32>(b, <u32>take(NFT_REG32_NUM * 4), WB_REGS);
   store<u32>(b, <u32>take(NFT_JUMP_STACK_SIZE * 8), WB_JSTACK);
@@ -108,17 +95,12 @@ export function workerBlock(batchBytes: usize, recordBytes: usize): usize {
   store<u32>(b, <u32>r, WB_RECORDS);
   store<u32>(b, <u32>rcap, WB_RECORDS_CAP);
   store<u32>(b, <u32>take(SCRATCH_SIZE), WB_SCRATCH);
-  store<u32>(b, workersMade++, WB_INDEX);
+  store<u32>(b, slot, WB_SLOT);
   return b;
 }
 
-/** Makes this instance the evaluator of worker block `b` over the memory whose control block is at `control`; false if `b` is no block. */
-export function workerAttach(control: usize, b: usize): bool {
-  if (ctl || !control || !b) return false;
-  const index = load<u32>(b, WB_INDEX);
-  if (index >= <u32>WORKERS_MAX) return false;
-  ctl = control;
-  host = <usize>load<u32>(ctl, VM_HOST);
+/** This instance evaluates in the regions of block `b`. */
+function useBlock(b: usize): void {
   regs = <usize>load<u32>(b, WB_REGS);
   jstack = <usize>load<u32>(b, WB_JSTACK);
   batch = <usize>load<u32>(b, WB_BATCH);
@@ -127,7 +109,32 @@ export function workerAttach(control: usize, b: usize): bool {
   recordsCap = <usize>load<u32>(b, WB_RECORDS_CAP);
   hookCopy = <usize>load<u32>(b, WB_SCRATCH);
   scratch16 = hookCopy + PKT_HOOK_MAX;
-  workerSlot = ctl + VM_WORKER_EPOCHS + (<usize>index << 2);
+  const slot = load<u32>(b, WB_SLOT);
+  workerSlot = slot == NO_SLOT ? 0 : workerEpoch(b);
+}
+
+/**
+ * Lays out the regions of one more evaluator sharing this memory and
+ * returns its block, for workerAttach in its instance; 0 when WORKERS_MAX
+ * are made or the memory is full.
+ */
+export function workerBlock(batchBytes: usize, recordBytes: usize): usize {
+  if (workersMade >= <u32>WORKERS_MAX || !ctl) return 0;
+  if (!growFor(<u64>WB_SIZE + NFT_REG32_NUM * 4 + NFT_JUMP_STACK_SIZE * 8 + batchBytes + recordBytes + RECORDS_HEADER_SIZE + SCRATCH_SIZE + 256)) return 0;
+  return evaluatorBlock(batchBytes, recordBytes, workersMade++);
+}
+
+/** Address of the epoch word (in VM_WORKER_EPOCHS) of worker block `b`. */
+export function workerEpoch(b: usize): usize {
+  return ctl + VM_WORKER_EPOCHS + (<usize>load<u32>(b, WB_SLOT) << 2);
+}
+
+/** Makes this instance the evaluator of worker block `b` over the memory whose control block is at `control`; false if `b` is no worker block. */
+export function workerAttach(control: usize, b: usize): bool {
+  if (ctl || !control || !b || load<u32>(b, WB_SLOT) >= <u32>WORKERS_MAX) return false;
+  ctl = control;
+  host = <usize>load<u32>(ctl, VM_HOST);
+  useBlock(b);
   return true;
 }
 
@@ -161,13 +168,8 @@ export function batchEnd(): void {
   if (ASC_FEATURE_THREADS) atomic.notify(workerSlot, 1);
 }
 
-/** A commit starts switching the active ruleset or the cursor (the generation counter goes odd). */
-export function switchBegin(): void {
-  storeShared(ctl + VM_GENERATION, load<u32>(ctl, VM_GENERATION) + 1);
-}
-
-/** The switch is done (the generation counter is even again). */
-export function switchEnd(): void {
+/** A commit's switch of the active ruleset or the cursor: before it the generation counter goes odd, after it even again. */
+export function generationStep(): void {
   storeShared(ctl + VM_GENERATION, load<u32>(ctl, VM_GENERATION) + 1);
 }
 

@@ -235,6 +235,7 @@ interface Exports {
   init(ruleset: number, image: number, batch: number, records: number): void;
   setShared?(on: number): void;
   newWorker?(batch: number, records: number): number;
+  workerEpochAddr?(block: number): number;
   attach?(ctl: number, block: number): number;
   load(ptr: number, len: number): number;
   evaluate(): number;
@@ -408,12 +409,8 @@ export class Engine {
     const block = this.x.newWorker!(o.batchBytes ?? 8 << 20, o.recordBytes ?? 1 << 20);
     if (!block) throw new Error(`no room for another evaluator (at most ${abi.WORKERS_MAX}, and the memory must fit its regions)`);
     this.views();
-    const epoch = this.x.ctlAddr() + abi.VM_WORKER_EPOCHS + 4 * this.evaluators++;
-    return { memory: this.x.memory, ctl: this.x.ctlAddr(), block, epoch, host: this.hostModel };
+    return { memory: this.x.memory, ctl: this.x.ctlAddr(), block, epoch: this.x.workerEpochAddr!(block), host: this.hostModel };
   }
-
-  /** Evaluators made by newEvaluator (their blocks are numbered in that order). */
-  private evaluators = 0;
 
   /**
    * The evaluator of `spec` is gone (its thread ended, perhaps in the middle
@@ -435,8 +432,8 @@ export class Engine {
     const i32 = new Int32Array(this.x.memory.buffer);
     const ctl = this.x.ctlAddr();
     const gen = i32[(ctl + abi.VM_GENERATION) >> 2]!;
+    const at = (ctl + abi.VM_WORKER_EPOCHS) >> 2;
     for (let w = 0; w < abi.WORKERS_MAX; w++) {
-      const at = (ctl + abi.VM_WORKER_EPOCHS) >> 2;
       for (;;) {
         const v = Atomics.load(i32, at + w);
         // 0: between batches; else 1 + the generation its batch began in.
