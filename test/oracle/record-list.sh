@@ -26,17 +26,7 @@ corpus="$root/test/corpus/compile"
 fix_compile="$root/test/fixtures/compile"
 fix_list="$root/test/fixtures/list"
 
-[[ $(id -u) -eq 0 ]] || die "must run as root (nft needs CAP_NET_ADMIN and unshare -n needs CAP_SYS_ADMIN); try: sudo $0 $*"
-nft_bin=$(command -v nft || true)
-[[ -n $nft_bin ]] || nft_bin=/usr/sbin/nft
-[[ -x $nft_bin ]] || die "nft not found (expected /usr/sbin/nft, nftables 1.0.6)"
-nft_version=$("$nft_bin" --version)
-case $nft_version in
-  "nftables v1.0.6"|"nftables v1.0.6 "*) ;;
-  *) die "fixtures must be recorded with nftables v1.0.6, found: $nft_version" ;;
-esac
-unshare -n true 2>/dev/null || die "unshare -n failed (no permission to create a network namespace?)"
-origin="# recorded by test/oracle/record-list.sh: $nft_version on kernel $(uname -r)"
+. "$here/nft-env.sh" "$@"
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
