@@ -105,6 +105,16 @@ function outcome(e: Engine, ps: PacketIn[]) {
   return { rows, records: res.records(), counters: [...e.ruleCounters().entries()].map(([h, c]) => [h, c.chain, c.packets, c.bytes]) };
 }
 
+/** Both engines give every packet the same verdict, records and counters (`text` names the ruleset in a failure); the summarised engine's outcome. */
+function sameOutcome(fast: Engine, slow: Engine, ps: PacketIn[], text: string): ReturnType<typeof outcome> {
+  const a = outcome(fast, ps);
+  const b = outcome(slow, ps);
+  expect(a.rows, text).toEqual(b.rows);
+  expect(a.records, text).toEqual(b.records);
+  expect(a.counters, text).toEqual(b.counters);
+  return a;
+}
+
 describe('rule summaries (fast.ts) against the interpreter', () => {
   it('random rulesets and packets: same verdicts, records and counters', async () => {
     const r = rng(Number(process.env.NFTVM_FAST_SEED ?? 4242));
@@ -115,11 +125,7 @@ describe('rule summaries (fast.ts) against the interpreter', () => {
       rules += text.split('\n').length;
       const [fast, slow] = await pair(text);
       const ps = packets(r, 150);
-      const a = outcome(fast, ps);
-      const b = outcome(slow, ps);
-      expect(a.rows, text).toEqual(b.rows);
-      expect(a.records, text).toEqual(b.records);
-      expect(a.counters, text).toEqual(b.counters);
+      const a = sameOutcome(fast, slow, ps, text);
       decided += a.rows.filter((x) => x[3] !== 0).length;
     }
     expect(rules).toBeGreaterThan(1000);
@@ -151,11 +157,7 @@ ${lines.map((l) => `  ${l}\n`).join('')} }
 }`;
       const [fast, slow] = await pair(text);
       const ps = packets(r, 200);
-      const a = outcome(fast, ps);
-      const b = outcome(slow, ps);
-      expect(a.rows, text).toEqual(b.rows);
-      expect(a.records, text).toEqual(b.records);
-      expect(a.counters, text).toEqual(b.counters);
+      sameOutcome(fast, slow, ps, text);
     }
   });
 
@@ -217,11 +219,7 @@ ${lines.map((l) => `  ${l}\n`).join('')} }
         const iif = pick([0, 1, 2, 3, 4, 5]);
         ps.push(iif ? { data: ether(ip), iif, tstamp: BigInt(pick([1, 2, 9])) * 1_000_000_000n } : { data: ip, tstamp: BigInt(pick([1, 9])) * 1_000_000_000n });
       }
-      const a = outcome(fast, ps);
-      const b = outcome(slow, ps);
-      expect(a.rows, text).toEqual(b.rows);
-      expect(a.records, text).toEqual(b.records);
-      expect(a.counters, text).toEqual(b.counters);
+      sameOutcome(fast, slow, ps, text);
     }
   });
   it('guard classes: rules whose guard fails for the packet are stepped over with the same verdicts, records and counters', async () => {
@@ -259,11 +257,7 @@ ${lines.map((l) => `  ${l}\n`).join('')} }
         else ip = ipv4({ l4: tcp({ dport: 22 }) }).subarray(0, 20 + (r() % 6));
         ps.push({ data: ether(ip, ip[0]! >> 4 === 6 ? { type: 0x86dd } : {}), iif: pick([1, 2]), mark: r() % 2 });
       }
-      const a = outcome(fast, ps);
-      const b = outcome(slow, ps);
-      expect(a.rows, text).toEqual(b.rows);
-      expect(a.records, text).toEqual(b.records);
-      expect(a.counters, text).toEqual(b.counters);
+      sameOutcome(fast, slow, ps, text);
     }
   });
   it('meta values in hash sets and ordering compares (ranges) of payload: same as the interpreter', async () => {
@@ -301,11 +295,7 @@ ${lines.map((l) => `  ${l}\n`).join('')} }
         const frame = ether(ip, ip[0]! >> 4 === 6 ? { type: 0x86dd } : {});
         ps.push(r() % 5 ? { data: frame, iif: pick([1, 2, 3]), mark: pick([0, 1, 2, 7, 0x100]), pkttype: pick([0, 1, 2]) } : { data: ip, mark: pick([0, 2]) });
       }
-      const a = outcome(fast, ps);
-      const b = outcome(slow, ps);
-      expect(a.rows, text).toEqual(b.rows);
-      expect(a.records, text).toEqual(b.records);
-      expect(a.counters, text).toEqual(b.counters);
+      sameOutcome(fast, slow, ps, text);
     }
   });
 });
