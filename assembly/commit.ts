@@ -19,10 +19,10 @@
 import {
   DYNSET_EXPR_COUNT, ElemHas, ELEM_DATA_LEN, ELEM_FLAGS, ELEM_HAS, ELEM_KEY, ELEM_KEY_COUNT, ELEM_SIZE, IMMEDIATE_DREG, IMMEDIATE_VERDICT_CODE, LoadError, LoadWhere,
   LOOKUP_DREG, Op, RULE_CHAIN, RULE_CODE, RULE_CODE_SIZE, RULE_HANDLE, RULE_SET_COUNT, RULE_SET_FIRST, SetData, VM_ERR_INSN, VM_ERR_KIND, VM_GEN_CURSOR,
-  CTC_FAMILIES, Verdict,
+  CTC_FAMILIES, Verdict, ChainFlags, NFT_JUMP_STACK_SIZE,
 } from './abi';
 import {
-  CH_CAP, CH_COUNT, CH_FAMILY, CH_FIRST, CH_SIZE, CH_TABLE, EntryFlags, RS_CHAINS, RS_END, RS_NCHAINS, RS_NOBJECTS, RS_NSETS, RS_NSTATE, RS_NTABLES,
+  CH_CAP, CH_COUNT, CH_FAMILY, CH_FLAGS, CH_POLICY, CH_FIRST, CH_SIZE, CH_TABLE, EntryFlags, RS_CHAINS, RS_END, RS_NCHAINS, RS_NOBJECTS, RS_NSETS, RS_NSTATE, RS_NTABLES,
   RS_OBJECTS, RS_RULES, RS_RULE_CAP, RS_RULE_TOP, RS_SETS, RS_SET_CAP, RS_STATE, RS_STATE_NEXT, RS_TABLES, RS_TOP, RS_WASTE, RU_CHAIN, RU_CODE, RU_END,
   RU_FFLAGS, RU_GKIND, RU_HANDLE, RU_SIZE, RU_SKIP, RuleGen, SD_FREE, SD_RETIRED, SD_RETIRED_AT, SD_BUCKETS, SD_CAPACITY, SD_COUNT, SD_DATA_KIND, SD_DLEN, SD_EFLAGS_AT, SD_ENTRIES, SD_ESTRIDE,
   SD_EXPIRES_AT, SD_EXPRS, SD_KIND, SD_KSTRIDE, SD_LIVE, SD_NFIELDS, SD_TIMEOUT, SetKind,
@@ -35,6 +35,7 @@ import { buildSet, bump, bumpEnd, bumpFailed, bumpRegion, checkHeader, fillEntry
 import { entryLive, EXPIRES_RELATIVE, hashAdd, hashFind, hashUnlink, setAddr, setEpoch } from './set/set';
 import { pTstamp } from './packet';
 import { ctc } from './ct/entry';
+import { codeBelow, jumpWalkBegin, level, raiseBelow, visited } from './jumps';
 
 /** What NoRoom says (ARG1). */
 const enum NoRoom {
@@ -44,6 +45,8 @@ const enum NoRoom {
   Log = 4,
   Kind = 5,
   Entries = 6,
+  /** a jump past the depth limit or into a loop by the levels an in-place check knows (jumps.ts) */
+  Jumps = 7,
 }
 
 /** Transaction log entries: what to finish at commit or undo at abort. */
@@ -52,6 +55,12 @@ const enum TxOp {
   DelRule = 2,
   AddElem = 3,
   DelElem = 4,
+  /** every rule of a chain left the next generation */
+  FlushChain = 5,
+  /** every element of a set left the next generation */
+  FlushSet = 6,
+  /** a base chain's policy changed in the next generation */
+  Policy = 7,
 }
 
 const LOG_MAX: i32 = 4096;
@@ -78,6 +87,9 @@ export function commitInit(): void {
 @inline function ruleBit(g: u32): u8 {
   return <u8>(<u32>RuleGen.Gen0Inactive << g);
 }
+
+/** An entry's Live flag and generation bits. */
+const ENTRY_GEN: u32 = EntryFlags.Live | EntryFlags.Gen0Inactive | EntryFlags.Gen1Inactive;
 
 /** EntryFlags bit of generation `g`. */
 @inline function entryBit(g: u32): u32 {
@@ -108,15 +120,24 @@ export function txBegin(): i32 {
   return <usize>load<u32>(rtRuleset, RS_RULES) + <usize>r * RU_SIZE;
 }
 
-/** Index in chain record `ch` of the rule with `handle` that the next generation holds, -1 if none. */
+/**
+ * Index in chain record `ch` of the rule with `handle` that the next
+ * generation holds, -1 if none: the one the current generation holds too
+ * if there are two (`replace` adds its rule, with the same handle, before
+ * deleting the old one).
+ */
 function findRule(ch: usize, handle: u32, next: u32): i32 {
   // From the end: where rules are most often added and deleted.
   const first = load<u32>(ch, CH_FIRST);
+  let young = -1;
   for (let i = <i32>load<u32>(ch, CH_COUNT) - 1; i >= 0; i--) {
     const r = ruleAt(first + <u32>i);
-    if (load<u32>(r, RU_HANDLE) == handle && !(load<u8>(r, RU_FFLAGS) & ruleBit(next))) return i;
+    const f = load<u8>(r, RU_FFLAGS);
+    if (load<u32>(r, RU_HANDLE) != handle || f & ruleBit(next)) continue;
+    if (!(f & ruleBit(next ^ 1))) return i;
+    if (young < 0) young = i;
   }
-  return -1;
+  return young;
 }
 
 /** Gives chain `ch` a free slot, moving its rules to the array's free tail when its room is full. */
@@ -188,22 +209,29 @@ export function txAddRule(len: u32, mode: u32, ref: u32): i32 {
   let p = at;
   const e = at + codeSize;
   let i: u32 = 0;
+  let jumps = false;
   while (p < e) {
     store<u32>(ctl, i, VM_ERR_INSN);
     err = verifyInsn(p, <u32>(e - p));
     if (err) return err;
-    // Jumps need the depth and loop walk of a whole load; element expressions of a dynset their area.
     const op = <u32>load<u8>(p);
     if (op == Op.Immediate && load<u8>(p, IMMEDIATE_DREG) == 0) {
       const v = load<i32>(p, IMMEDIATE_VERDICT_CODE);
-      if (v == Verdict.Jump || v == Verdict.Goto) return loadFail(LoadError.NoRoom, NoRoom.Kind);
+      if (v == Verdict.Jump || v == Verdict.Goto) jumps = true;
     }
-    if (op == Op.Lookup && load<u8>(p, LOOKUP_DREG) == 0) return loadFail(LoadError.NoRoom, NoRoom.Kind);
+    if (op == Op.Lookup && load<u8>(p, LOOKUP_DREG) == 0) jumps = true;
+    // Element expressions of a dynset need their area, which only a whole load lays out.
     if (op == Op.Dynset && load<u8>(p, DYNSET_EXPR_COUNT)) return loadFail(LoadError.NoRoom, NoRoom.Kind);
     p += vSize;
     i++;
   }
   const next = cursor() ^ 1;
+  // Only what the rule's targets reach is walked, in the next generation (jumps.ts).
+  const lc = jumps ? jumpLevel(c, next) : 0;
+  if (jumps) {
+    const h = codeBelow(at, e, lc);
+    if (h < 0 || lc + <u32>h >= <u32>NFT_JUMP_STACK_SIZE || visited(c)) return loadFail(LoadError.NoRoom, NoRoom.Jumps);
+  }
   let pos: i32 = mode == 1 ? 0 : <i32>load<u32>(ch, CH_COUNT);
   if (mode >= 2) {
     const j = findRule(ch, ref, next);
@@ -227,6 +255,7 @@ export function txAddRule(len: u32, mode: u32, ref: u32): i32 {
   store<u32>(r, c, RU_CHAIN);
   store<u8>(r, ruleBit(cursor()), RU_FFLAGS);
   buildRule(r, sets);
+  if (jumps) raiseBelow(at, e, lc);
   // The record is whole before the count shows it to another thread's evaluator.
   storeShared(ch + CH_COUNT, n + 1);
   // Appended: its own skip target; placed among others: the chain's rule indices moved.
@@ -254,6 +283,72 @@ export function txDelRule(c: u32, handle: u32): i32 {
   store<u8>(r, load<u8>(r, RU_FFLAGS) | ruleBit(next), RU_FFLAGS);
   logPush(TxOp.DelRule, c, handle);
   return 0;
+}
+
+/** Starts a walk of the next generation's jump graph (jumps.ts); chain `c`'s level. */
+function jumpLevel(c: u32, next: u32): u32 {
+  const rs = rtRuleset;
+  jumpWalkBegin(<usize>load<u32>(rs, RS_CHAINS), load<u32>(rs, RS_NCHAINS), <usize>load<u32>(rs, RS_RULES), <usize>load<u32>(rs, RS_SETS), ruleBit(next), entryBit(next));
+  return level(c);
+}
+
+/** Chain record `c` of the active ruleset, 0 (BadChain said so) if there is none. */
+function chainAt(c: u32): usize {
+  const rs = rtRuleset;
+  if (c >= load<u32>(rs, RS_NCHAINS)) {
+    loadFail(LoadError.BadChain, c);
+    return 0;
+  }
+  return <usize>load<u32>(rs, RS_CHAINS) + <usize>c * CH_SIZE;
+}
+
+/** `flush chain`: every rule of chain `c` leaves the next generation. */
+export function txFlushChain(c: u32): i32 {
+  const ch = chainAt(c);
+  if (!ch) return LoadError.BadChain;
+  if (txLen >= LOG_MAX) return loadFail(LoadError.NoRoom, NoRoom.Log);
+  const bit = ruleBit(cursor() ^ 1);
+  const first = load<u32>(ch, CH_FIRST);
+  for (let i: u32 = 0; i < load<u32>(ch, CH_COUNT); i++) {
+    const r = ruleAt(first + i);
+    store<u8>(r, load<u8>(r, RU_FFLAGS) | bit, RU_FFLAGS);
+  }
+  logPush(TxOp.FlushChain, c, 0);
+  return 0;
+}
+
+/**
+ * Rules of chain `c` whose generation bits are exactly `bit`: made dead
+ * (`dead`: a flush committed) or given back to the generation `bit` hid
+ * them from (a flush aborted).
+ */
+function chainSweep(c: u32, bit: u8, dead: bool): void {
+  const ch = <usize>load<u32>(rtRuleset, RS_CHAINS) + <usize>c * CH_SIZE;
+  const first = load<u32>(ch, CH_FIRST);
+  for (let i: u32 = 0; i < load<u32>(ch, CH_COUNT); i++) {
+    const r = ruleAt(first + i);
+    const f = load<u8>(r, RU_FFLAGS);
+    if ((f & <u8>RuleGen.Dead) != bit) continue;
+    if (dead) ruleDead(r);
+    else store<u8>(r, f & ~bit, RU_FFLAGS);
+  }
+}
+
+/** A base chain's policy (`verdict`: Verdict.Accept or Drop) in the next generation. */
+export function txPolicy(c: u32, verdict: u32): i32 {
+  const ch = chainAt(c);
+  if (!ch) return LoadError.BadChain;
+  if (!(load<u8>(ch, CH_FLAGS) & ChainFlags.Base) || verdict > <u32>Verdict.Accept) return loadFail(LoadError.BadChainRecord, c, 2);
+  if (txLen >= LOG_MAX) return loadFail(LoadError.NoRoom, NoRoom.Log);
+  store<u8>(ch + (cursor() ^ 1), <u8>verdict, CH_POLICY);
+  logPush(TxOp.Policy, c, 0);
+  return 0;
+}
+
+/** Copies chain `c`'s policy of generation `from` into generation `from ^ 1`'s byte. */
+function policyCopy(c: u32, from: u32): void {
+  const ch = <usize>load<u32>(rtRuleset, RS_CHAINS) + <usize>c * CH_SIZE;
+  store<u8>(ch + (from ^ 1), load<u8>(ch + from, CH_POLICY), CH_POLICY);
 }
 
 /** Set `k` of the active ruleset if elements can be added and deleted in place (a hash set without element expressions), else 0. */
@@ -385,6 +480,37 @@ function newEntry(sd: usize, pos: usize, cur: u32): usize {
   return e;
 }
 
+/** `flush set`: every element of set `k` leaves the next generation. */
+export function txFlushSet(k: u32): i32 {
+  const sd = elementSet(k);
+  if (!sd) return loadFail(LoadError.NoRoom, NoRoom.Kind);
+  if (txLen >= LOG_MAX) return loadFail(LoadError.NoRoom, NoRoom.Log);
+  // Elements this transaction added go too.
+  const bit = entryBit(cursor() ^ 1);
+  entrySweep(sd, EntryFlags.Live | bit, EntryFlags.Live, bit, 0);
+  logPush(TxOp.FlushSet, <u32>sd, 0);
+  return 0;
+}
+
+/**
+ * Entries of set `sd` whose flags under `mask` are `has`: gain `set` (a
+ * flush), lose `clear` (a flush aborted), or, with neither, are retired (a
+ * flush committed).
+ */
+function entrySweep(sd: usize, mask: u32, has: u32, set: u32, clear: u32): void {
+  const flagsAt = <usize>load<u16>(sd, SD_EFLAGS_AT);
+  const stride = <usize>load<u16>(sd, SD_ESTRIDE);
+  const entries = <usize>load<u32>(sd, SD_ENTRIES);
+  const n = load<u32>(sd, SD_COUNT);
+  for (let j: u32 = 0; j < n; j++) {
+    const e = entries + <usize>j * stride;
+    const f = load<u32>(e + flagsAt);
+    if ((f & mask) != has) continue;
+    if (set | clear) store<u32>(e + flagsAt, (f | set) & ~clear);
+    else retireEntry(sd, e);
+  }
+}
+
 /** Adds the `n` element records in the image buffer (`len` bytes) to set `k` in the next generation. */
 export function txAddElements(k: u32, n: u32, len: u32): i32 {
   return elementsTx(k, n, len, false);
@@ -471,7 +597,10 @@ export function txFinish(): void {
       if (op == TxOp.AddRule) store<u8>(r, load<u8>(r, RU_FFLAGS) & ~ruleBit(old), RU_FFLAGS);
       else ruleDead(r);
     } else if (op == TxOp.AddElem) entryClearBit(a, b, entryBit(old));
-    else retireEntry(a, b);
+    else if (op == TxOp.DelElem) retireEntry(a, b);
+    else if (op == TxOp.FlushChain) chainSweep(<u32>a, ruleBit(old ^ 1), true);
+    else if (op == TxOp.FlushSet) entrySweep(a, ENTRY_GEN, EntryFlags.Live | entryBit(old ^ 1), 0, 0);
+    else policyCopy(<u32>a, old ^ 1);
   }
   txLen = 0;
   if (!sharedMemory()) compactChains();
@@ -491,7 +620,10 @@ export function txAbort(): void {
       if (op == TxOp.AddRule) ruleDead(r);
       else store<u8>(r, load<u8>(r, RU_FFLAGS) & ~ruleBit(cur ^ 1), RU_FFLAGS);
     } else if (op == TxOp.AddElem) retireEntry(a, b);
-    else entryClearBit(a, b, entryBit(cur ^ 1));
+    else if (op == TxOp.DelElem) entryClearBit(a, b, entryBit(cur ^ 1));
+    else if (op == TxOp.FlushChain) chainSweep(<u32>a, ruleBit(cur ^ 1), false);
+    else if (op == TxOp.FlushSet) entrySweep(a, ENTRY_GEN, EntryFlags.Live | entryBit(cur ^ 1), 0, entryBit(cur ^ 1));
+    else policyCopy(<u32>a, cur);
   }
   txLen = 0;
 }

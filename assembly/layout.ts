@@ -95,8 +95,8 @@ export const CH_FLAGS = 12;
 export const CH_FLAG_NAT = 0x80;
 /** u8 hook. */
 export const CH_HOOK = 13;
-/** u8 policy verdict (accept when none given). */
-export const CH_POLICY = 14;
+/** u8 (jumps.ts) the longest path of jumps from a base chain to this one, + 1; 0: none reached it. */
+export const CH_LEVEL = 14;
 /** u8 Family of the table. */
 export const CH_FAMILY = 15;
 /** i32 priority. */
@@ -109,8 +109,10 @@ export const CH_DEVICES = 24;
 export const CH_WORK = 28;
 /** u32 rule slots the chain owns from CH_FIRST (CH_COUNT of them in use, live or not). */
 export const CH_CAP = 32;
+/** u8 × 2: policy verdict (accept when none given) of generation 0, then 1 (read at CH_POLICY + cursor). */
+export const CH_POLICY = 36;
 /** bytes of a chain record. */
-export const CH_SIZE = 36;
+export const CH_SIZE = 40;
 
 // Rule record.
 /** u32 address of the first instruction. */

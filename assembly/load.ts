@@ -16,7 +16,7 @@ import {
   VM_ERR_INSN, VM_STATE_SLOT_SIZE,
 } from './abi';
 import {
-  CH_COUNT, CH_DEVICES, CH_FAMILY, CH_FIRST, CH_FLAGS, CH_HANDLE, CH_HOOK, CH_POLICY, CH_PRIO, CH_SIZE, CH_TABLE, CH_WORK, EntryFlags,
+  CH_COUNT, CH_DEVICES, CH_FAMILY, CH_FIRST, CH_FLAGS, CH_HANDLE, CH_HOOK, CH_POLICY, CH_PRIO, CH_SIZE, CH_TABLE, CH_LEVEL, CH_WORK, EntryFlags,
   HOOK_NUM, HOOK_SLOTS, HOOK_SLOT_ARP, HOOK_SLOT_BRIDGE, HOOK_SLOT_IPV4, HOOK_SLOT_IPV6, HOOK_SLOT_NETDEV, OB_SIZE, OB_STATE, OB_TABLE,
   OB_TYPE, RS_CHAINS, RS_CODE, RS_CODE_SIZE, RS_HOOKS, RS_HOOK_CHAINS, RS_NCHAINS, RS_NOBJECTS, RS_NRULES, RS_NSETS, RS_NSTATE,
   RS_NTABLES, RS_OBJECTS, RS_RULES, RS_RULE_CAP, RS_RULE_TOP, RS_SET_CAP, RS_STATE_NEXT, RS_TOP, RS_END, RS_WASTE, CH_CAP, RS_SETS, RS_SIZE, RS_STATE, RS_STRINGS, RS_TABLES, RU_CHAIN, RU_CODE, RU_END, RU_HANDLE, RU_SIZE,
@@ -32,6 +32,7 @@ import { checkLimit, LIMIT_STATE_SIZE } from './insn/limit';
 import { buildFast } from './fast';
 import { checkRecordSize, checkVerdict, verifyBegin, verifyInsn, verifyRule, verifyState, vCtFamilies, vSize, vStateNext } from './verify';
 import { ctc } from './ct/entry';
+import { height, jumpWalkBegin, raiseFromBase } from './jumps';
 import { CH_FLAG_NAT } from './layout';
 
 /** Spare state slots, set descriptors and rule slots a load leaves for in-place commits (commit.ts). */
@@ -181,7 +182,10 @@ function buildChains(chains: usize, n: u32, ntables: u32, tables: usize, strings
     if (nat) natChains = true;
     store<u8>(c, flags | (nat ? CH_FLAG_NAT : 0), CH_FLAGS);
     store<u8>(c, load<u8>(q, CHAIN_HOOK), CH_HOOK);
-    store<u8>(c, policy == NONE8 ? <u8>Verdict.Accept : policy, CH_POLICY);
+    // Both generations' policy (an in-place commit changes the next one's).
+    const p = policy == NONE8 ? <u8>Verdict.Accept : <u8>policy;
+    store<u8>(c, p, CH_POLICY);
+    store<u8>(c, p, CH_POLICY + 1);
     store<u8>(c, <u8>family, CH_FAMILY);
     store<i32>(c, load<i32>(q, CHAIN_PRIO), CH_PRIO);
     store<u32>(c, load<u32>(q, CHAIN_HANDLE), CH_HANDLE);
@@ -538,65 +542,6 @@ function buildHooks(rs: usize, chains: usize, n: u32): i32 {
   return 0;
 }
 
-let gChains: usize = 0;
-let gRules: usize = 0;
-let gSets: usize = 0;
-
-/** Verdicts of a set's entries that jump or goto: calls height() on each target; -1 stops. */
-function setHeight(sd: usize, depth: u32): i32 {
-  let h: i32 = 0;
-  const n = load<u32>(sd, SD_COUNT);
-  const stride = <usize>load<u16>(sd, SD_ESTRIDE);
-  const entries = <usize>load<u32>(sd, SD_ENTRIES);
-  const dataAt = <usize>load<u16>(sd, SD_DATA_AT);
-  for (let j: u32 = 0; j <= n; j++) {
-    const e = j == n ? <usize>load<u32>(sd, SD_CATCHALL) : entries + <usize>j * stride;
-    if (!e) continue;
-    const code = load<i32>(e + dataAt);
-    if (code != Verdict.Jump && code != Verdict.Goto) continue;
-    const x = height(load<u32>(e + dataAt, 4), depth + 1);
-    if (x < 0) return -1;
-    if (x + 1 > h) h = x + 1;
-  }
-  return h;
-}
-
-/** Longest chain of jumps/gotos below chain `c` (nft_chain_validate's walk); -1 on a cycle or past the stack. */
-function height(c: u32, depth: u32): i32 {
-  if (depth > <u32>NFT_JUMP_STACK_SIZE) return -1;
-  const ch = gChains + <usize>c * CH_SIZE;
-  const w = load<u32>(ch, CH_WORK);
-  if (w == 1) return -1;
-  if (w >= 2) return <i32>w - 2;
-  store<u32>(ch, 1, CH_WORK);
-  let h: i32 = 0;
-  const first = load<u32>(ch, CH_FIRST);
-  const count = load<u32>(ch, CH_COUNT);
-  for (let r = first; r < first + count; r++) {
-    const rule = gRules + <usize>r * RU_SIZE;
-    let p = <usize>load<u32>(rule, RU_CODE);
-    const e = <usize>load<u32>(rule, RU_END);
-    while (p < e) {
-      const op = <i32>load<u8>(p);
-      if (op == Op.Immediate && load<u8>(p, IMMEDIATE_DREG) == 0) {
-        const code = load<i32>(p, IMMEDIATE_VERDICT_CODE);
-        if (code == Verdict.Jump || code == Verdict.Goto) {
-          const x = height(load<u32>(p, IMMEDIATE_VERDICT_CHAIN), depth + 1);
-          if (x < 0) return -1;
-          if (x + 1 > h) h = x + 1;
-        }
-      } else if (op == Op.Lookup && load<u8>(p, LOOKUP_DREG) == 0) {
-        const x = setHeight(setAddr(gSets, load<u32>(p, LOOKUP_SET)), depth);
-        if (x < 0) return -1;
-        if (x > h) h = x;
-      }
-      p += load<u16>(p, 2);
-    }
-  }
-  store<u32>(ch, <u32>h + 2, CH_WORK);
-  return h;
-}
-
 /** Validates the image of `len` bytes in the image buffer and commits it; LoadError.Ok or the error. */
 export function loadImage(len: u32): i32 {
   loadWhere(LoadWhere.Image, 0, 0, 0, 0);
@@ -742,19 +687,19 @@ export function loadImage(len: u32): i32 {
   loadWhere(LoadWhere.Image, 0, 0, 0, 0);
   if (cursor != codeSize) return loadFail(LoadError.Truncated, secOff[8] + cursor);
 
-  // Jump depth from every base chain (nft_table_validate → EMLINK).
-  for (let c: u32 = 0; c < nchains; c++) store<u32>(chains + <usize>c * CH_SIZE, 0, CH_WORK);
-  gChains = chains;
-  gRules = rules;
-  gSets = sets;
+  // Jump depth from every base chain (nft_table_validate → EMLINK), then each chain's level (jumps.ts).
+  jumpWalkBegin(chains, nchains, rules, sets, 0, 0);
   for (let c: u32 = 0; c < nchains; c++) {
-    if (!(load<u8>(chains + <usize>c * CH_SIZE, CH_FLAGS) & ChainFlags.Base)) continue;
+    const ch = chains + <usize>c * CH_SIZE;
+    store<u8>(ch, 0, CH_LEVEL);
+    if (!(load<u8>(ch, CH_FLAGS) & ChainFlags.Base)) continue;
     const h = height(c, 0);
     if (h < 0 || h >= NFT_JUMP_STACK_SIZE) {
       loadWhere(LoadWhere.Chain, 0, 0, c, 0);
       return loadFail(LoadError.TooManyLinks, c);
     }
   }
+  for (let c: u32 = 0; c < nchains; c++) if (load<u8>(chains + <usize>c * CH_SIZE, CH_FLAGS) & ChainFlags.Base) raiseFromBase(c);
 
   for (let c: u32 = 0; c < nchains; c++) {
     const ch = chains + <usize>c * CH_SIZE;

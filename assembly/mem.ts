@@ -204,6 +204,8 @@ export let rtRuleset: usize = 0;
 export let genSkip: u32 = RuleGen.Gen0Inactive;
 /** Entry flag bit of set elements this packet must not see (EntryFlags). */
 export let genSkipEntry: u32 = EntryFlags.Gen0Inactive;
+/** The generation cursor (0 or 1) this packet sees: which of a chain's CH_POLICY bytes counts. */
+export let genCursor: u32 = 0;
 /** The VM_GENERATION whose active ruleset and cursor this instance holds. */
 export let seenGeneration: u32 = 0xffffffff;
 
@@ -230,6 +232,7 @@ function takeGeneration(g: u32): void {
     // Always from the header: a later load into the same slot lays it out anew.
     if (rs) activate(rs, <usize>load<u32>(rs, RS_SETS), <usize>load<u32>(rs, RS_CHAINS), <usize>load<u32>(rs, RS_RULES), <usize>load<u32>(rs, RS_OBJECTS), <usize>load<u32>(rs, RS_STATE));
     else activate(0, 0, 0, 0, 0, 0);
+    genCursor = cur;
     genSkip = <u32>RuleGen.Gen0Inactive << cur;
     genSkipEntry = <u32>EntryFlags.Gen0Inactive << cur;
     seenGeneration = g;

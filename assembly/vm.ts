@@ -6,7 +6,7 @@
 
 import { FastOp, IFACE_NAME, IMMEDIATE_DATA, IMMEDIATE_VERDICT_CODE, NFT_JUMP_STACK_SIZE, Op, RecordKind, TraceType, Verdict } from './abi';
 import { CH_COUNT, CH_FIRST, CH_POLICY, CH_SIZE, RU_END, RU_HANDLE, RU_NEXT, RU_SIZE, RU_TAIL } from './layout';
-import { jstack, regs, rtChains, rtRules } from './mem';
+import { genCursor, jstack, regs, rtChains, rtRules } from './mem';
 import { pData, pEnd, pIif, pL4, pMark, pNftrace, pNh, pThoff, pTprot } from './packet';
 import { pNfproto } from './packet';
 import { FAST_SKIP, FAST_TAIL, fastAt, fastRule, guardClass } from './fast';
@@ -230,7 +230,7 @@ export function doChain(base: u32): i32 {
       last = load<u32>(ch, CH_FIRST) + load<u32>(ch, CH_COUNT);
       continue;
     }
-    const policy = <i32>load<u8>(rtChains + <usize>base * CH_SIZE, CH_POLICY);
+    const policy = <i32>load<u8>(rtChains + <usize>base * CH_SIZE + <usize>genCursor, CH_POLICY);
     // The policy event carries skb->mark (nft prints `meta mark 0x…` when it is non-zero).
     if (tracing()) emitRecord(RecordKind.Trace, TraceType.Policy, base, 0, policy, pMark);
     decidedChain = base;

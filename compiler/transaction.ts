@@ -22,6 +22,7 @@ import { Replayer, replayRuleset, type LRule, type LTable, type ReplayProblem } 
 import type { SetDef, SetElem } from './linearize.js';
 import { listRuleset, type ListOptions } from './list.js';
 import { OBJECT_TYPES, objectState, progSet, type Program, type ProgRule, type ProgSet } from './program.js';
+import { resolveHook } from './chain.js';
 import { cacheOf, enoentHint, handleProblem, inUse, jumpDepth } from './transaction-checks.js';
 
 /** A transaction nft or the kernel refused; `message` is nft's error text (every error, `file:line:col` each). */
@@ -63,9 +64,12 @@ export class Generation {
 /** A change the VM makes in place (assembly/commit.ts), in the kernel's tables' terms. */
 export type InPlaceOp =
   /** `mode` 0 at the end, 1 at the start, 2 after the rule with handle `ref`, 3 before it */
-  | { k: 'addRule'; table: LTable; chain: string; rule: CompiledRule; handle: number; mode: 0 | 1 | 2 | 3; ref: number }
+  | { k: 'addRule'; table: LTable; chain: string; rule: CompiledRule; handle: number; mode: 0 | 1 | 2 | 3; ref: number; /** handle of its first anonymous set */ firstSet: number }
   | { k: 'delRule'; table: LTable; chain: string; handle: number }
-  | { k: 'addElements' | 'delElements'; table: LTable; set: SetDef; elements: SetElem[] };
+  | { k: 'flushChain'; table: LTable; chain: string }
+  | { k: 'policy'; table: LTable; chain: string; policy: 'accept' | 'drop' }
+  | { k: 'addElements' | 'delElements'; table: LTable; set: SetDef; elements: SetElem[] }
+  | { k: 'flushSet'; table: LTable; set: SetDef };
 
 /** A transaction checked and applied to the compiler's state, to be made in place: `done` once the VM has it, else `undo`. */
 export interface InPlace {
@@ -157,15 +161,16 @@ export class LiveRuleset {
     const problems: ReplayProblem[] = [];
     const rp = new Replayer(tables, this.gen.tableHandle, problems);
     const ops: InPlaceOp[] = [];
-    let ruleCmd: (Cmd & { k: 'rule' }) | undefined;
+    let placing: Placing | undefined;
     for (const o of result.outputs.slice(from)) {
-      const op = inPlaceOp(o, tables, ruleCmd);
+      const op = inPlaceOp(o, tables, placing);
       if (op === false) {
         undo();
         return undefined;
       }
-      if (op) ops.push(op);
-      if (o.k === 'cmd') ruleCmd = o.cmd.k === 'rule' ? o.cmd : undefined;
+      if (op) ops.push(...(Array.isArray(op) ? op : [op]));
+      // Rules of an `add chain ... { ... }` block are appended to it.
+      if (o.k === 'cmd') placing = o.cmd.k === 'rule' ? o.cmd : o.cmd.k === 'chain' ? { chain: o.cmd.chain.name, op: 'add' } : undefined;
       rp.feed(o);
       if (problems.length) {
         undo();
@@ -293,55 +298,80 @@ export class LiveRuleset {
   }
 }
 
-/** Statements that need more than an in-place commit checks: jumps (depth and loops), verdict maps, sets the packet path fills, named objects. */
-const NOT_IN_PLACE = new Set(['vmap', 'objref', 'flowoffload', 'dynset', 'meter']);
+/** Statements an in-place commit cannot make: sets the packet path fills, named objects (state the commit would have to carry). */
+const NOT_IN_PLACE = new Set(['objref', 'flowoffload', 'dynset', 'meter']);
+
+/** Where the rule of a command goes (a rule command, or an `add chain` block's rules). */
+type Placing = Pick<Cmd & { k: 'rule' }, 'op' | 'chain'> & Partial<Pick<Cmd & { k: 'rule' }, 'handle' | 'position' | 'index'>>;
+
+const ruleInPlace = (stmts: { k: string }[]) => stmts.every((st) => !NOT_IN_PLACE.has(st.k));
 
 /** A command an in-place commit may hold (the rest of the checks come with its outputs). */
 function inPlaceCmd(c: Cmd, tables: Map<string, LTable>): boolean {
   const t = 'table' in c && typeof c.table === 'string' ? tables.get(`${c.family} ${c.table}`) : undefined;
   if (!t) return false;
   if (c.k === 'rule') {
-    if (c.op === 'delete') return c.handle !== undefined;
-    if (c.op !== 'add' && c.op !== 'insert') return false;
-    return c.rule.stmts.every((st) => !NOT_IN_PLACE.has(st.k) && !(st.k === 'verdict' && st.v.chain !== undefined));
+    if (c.op === 'delete' || c.op === 'replace') return c.handle !== undefined && (c.op === 'delete' || ruleInPlace(c.rule.stmts));
+    return ruleInPlace(c.rule.stmts);
   }
-  if (c.k === 'element') {
-    const s = t.sets.get(c.set);
-    // Interval sets merge and split ranges; constant sets take no elements; a size limit needs the kernel's count.
-    if (!s || s.def.flags & (2 | 4) || s.def.size !== undefined) return false;
-    const timeouts = c.elems.some((e) => e.timeout !== undefined || e.expires !== undefined);
-    return !timeouts || !!(s.def.flags & 0x10);
+  if (c.k === 'chain') {
+    const ch = t.chains.get(c.chain.name);
+    if (!ch || (c.op !== 'add' && c.op !== 'flush')) return false;
+    if (c.op === 'flush') return true;
+    // An existing chain: its policy, comment and rules may change in place, not its hook (validate.ts has those errors).
+    const d = c.chain;
+    const sameHook = d.hook ? !!ch.hook && JSON.stringify(resolveHook(c.family, d.hook)) === JSON.stringify(ch.hook) : d.policy === undefined;
+    return sameHook && d.rules.every((r) => !r.insert && ruleInPlace(r.stmts));
   }
-  return false;
+  const s = c.k === 'element' ? t.sets.get(c.set) : c.k === 'set' && c.op === 'flush' ? t.sets.get(c.set.name) : undefined;
+  // Interval sets merge and split ranges; constant sets take no elements.
+  if (!s || s.def.flags & (2 | 4)) return false;
+  if (c.k !== 'element') return true;
+  // A size limit needs the kernel's count.
+  if (s.def.size !== undefined) return false;
+  const timeouts = c.elems.some((e) => e.timeout !== undefined || e.expires !== undefined);
+  return !timeouts || !!(s.def.flags & 0x10);
 }
 
 /** The in-place change an output makes (undefined: none; false: one the VM cannot make in place). */
-function inPlaceOp(o: Output, tables: Map<string, LTable>, ruleCmd: (Cmd & { k: 'rule' }) | undefined): InPlaceOp | undefined | false {
+function inPlaceOp(o: Output, tables: Map<string, LTable>, placing: Placing | undefined): InPlaceOp | InPlaceOp[] | undefined | false {
   if (o.k === 'cmd') {
     const c = o.cmd;
-    if (c.k !== 'rule' || c.op !== 'delete') return undefined;
+    if (c.k === 'rule' && c.op === 'delete') return { k: 'delRule', table: tables.get(`${c.family} ${c.table}`)!, chain: c.chain, handle: c.handle! };
+    if (c.k !== 'chain') return undefined;
     const t = tables.get(`${c.family} ${c.table}`)!;
-    return { k: 'delRule', table: t, chain: c.chain, handle: c.handle! };
+    if (c.op === 'flush') return { k: 'flushChain', table: t, chain: c.chain.name };
+    return c.chain.policy ? { k: 'policy', table: t, chain: c.chain.name, policy: c.chain.policy } : undefined;
   }
   if (o.k === 'rule') {
     const r = o.rule;
     const t = tables.get(`${r.family} ${r.table}`);
     const ch = t?.chains.get(r.chain);
-    if (!t || !ch || !ruleCmd || ruleCmd.chain !== r.chain) return false;
-    if (r.insns.some((i) => i.op === 'dynset' || i.op === 'objref' || (i.op === 'immediate_verdict' && i.v.chain !== undefined))) return false;
-    const insert = ruleCmd.op === 'insert';
-    let ref = ruleCmd.position ?? ruleCmd.handle;
-    if (ref === undefined && ruleCmd.index !== undefined) ref = ch.rules[ruleCmd.index]?.handle ?? -1;
+    if (!t || !ch || !placing || placing.chain !== r.chain) return false;
+    if (r.insns.some((i) => i.op === 'dynset' || i.op === 'objref')) return false;
+    if (placing.op === 'replace') {
+      // In after the old rule, with its handle; then the old one out (commit.ts findRule tells them apart).
+      const h = placing.handle!;
+      return [
+        { k: 'addRule', table: t, chain: r.chain, rule: r, handle: h, mode: 2, ref: h, firstSet: t.next },
+        { k: 'delRule', table: t, chain: r.chain, handle: h },
+      ];
+    }
+    const insert = placing.op === 'insert';
+    let ref = placing.position ?? placing.handle;
+    if (ref === undefined && placing.index !== undefined) ref = ch.rules[placing.index]?.handle ?? -1;
     if (ref === -1) return false;
     const mode = ref === undefined ? (insert ? 1 : 0) : insert ? 3 : 2;
-    return { k: 'addRule', table: t, chain: r.chain, rule: r, handle: t.next + r.anonSets.length, mode, ref: ref ?? 0 };
+    return { k: 'addRule', table: t, chain: r.chain, rule: r, handle: t.next + r.anonSets.length, mode, ref: ref ?? 0, firstSet: t.next };
   }
-  if (o.k === 'elements' || o.k === 'delElements') {
+  if (o.k === 'elements' || o.k === 'delElements' || o.k === 'flushSet') {
     const t = tables.get(`${o.set.family} ${o.set.table}`);
     if (!t || t.sets.get(o.set.name)?.def !== o.set) return false;
+    if (o.k === 'flushSet') return { k: 'flushSet', table: t, set: o.set };
     return { k: o.k === 'elements' ? 'addElements' : 'delElements', table: t, set: o.set, elements: o.elements };
   }
-  return o.k === 'set' || o.k === 'flushSet' || o.k === 'chain' || o.k === 'obj' ? false : undefined;
+  // `chain` is the text of an `add chain` inPlaceCmd let through.
+  return o.k === 'set' || o.k === 'obj' ? false : undefined;
 }
 
 /**

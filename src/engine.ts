@@ -252,6 +252,9 @@ interface Exports {
   txBegin(): number;
   txAddRule(len: number, mode: number, ref: number): number;
   txDelRule(chain: number, handle: number): number;
+  txFlushChain(chain: number): number;
+  txPolicy(chain: number, verdict: number): number;
+  txFlushSet(set: number): number;
   txAddElements(set: number, n: number, len: number): number;
   txDelElements(set: number, n: number, len: number): number;
   txCommit(finish: number): number;
@@ -263,6 +266,10 @@ interface Exports {
 export type InPlaceStep =
   | { op: 'addRule'; image: Uint8Array; mode: number; ref: number }
   | { op: 'delRule'; chain: number; handle: number }
+  | { op: 'flushChain'; chain: number }
+  /** a base chain's policy: abi Verdict.Accept or Drop */
+  | { op: 'policy'; chain: number; verdict: number }
+  | { op: 'flushSet'; set: number }
   | { op: 'addElements' | 'delElements'; set: number; count: number; records: Uint8Array };
 
 /** Decodes a CtEvent record: the entry snapshot at REC_B, its extension after it (when the table has one). */
@@ -566,6 +573,9 @@ export class Engine {
     for (const s of steps) {
       let rc: number;
       if (s.op === 'delRule') rc = x.txDelRule(s.chain, s.handle);
+      else if (s.op === 'flushChain') rc = x.txFlushChain(s.chain);
+      else if (s.op === 'policy') rc = x.txPolicy(s.chain, s.verdict);
+      else if (s.op === 'flushSet') rc = x.txFlushSet(s.set);
       else {
         const bytes = s.op === 'addRule' ? s.image : s.records;
         if (bytes.length > x.imageSize()) rc = abi.LoadError.Truncated;

@@ -6,7 +6,7 @@
 // nf_tables_commit. `engine.apply('add rule inet f input tcp dport 80 accept')`.
 
 import { BytecodeError, encodeBytecode, encodeElements, encodePatch } from '../compiler/bytecode.js';
-import { SetFlags } from '../assembly/abi.js';
+import { SetFlags, Verdict } from '../assembly/abi.js';
 import { printInsn, type Insn } from '../compiler/insn.js';
 import { LiveRuleset, type Generation } from '../compiler/transaction.js';
 import type { ListOptions } from '../compiler/list.js';
@@ -80,9 +80,12 @@ export class Transactions {
       steps = plan.ops.map((op): InPlaceStep => {
         const t = idx.tables.get(`${op.table.family} ${op.table.name}`)!;
         if (op.k === 'delRule') return { op: 'delRule', chain: t.chain(op.chain), handle: op.handle };
+        if (op.k === 'flushChain') return { op: 'flushChain', chain: t.chain(op.chain) };
+        if (op.k === 'policy') return { op: 'policy', chain: t.chain(op.chain), verdict: op.policy === 'drop' ? Verdict.Drop : Verdict.Accept };
+        if (op.k === 'flushSet') return { op: 'flushSet', set: t.set(op.set.name) };
         if (op.k === 'addRule') {
           const first = nsets;
-          const anon = op.rule.anonSets.map((s, k) => ({ ...progSet(t.index, op.handle - op.rule.anonSets.length + k, s), elements: s.elements }));
+          const anon = op.rule.anonSets.map((s, k) => ({ ...progSet(t.index, op.firstSet + k, s), elements: s.elements }));
           nsets += anon.length;
           const rule: ProgRule = { chain: t.chain(op.chain), handle: op.handle, anonSets: anon.map((_, k) => first + k), insns: op.rule.insns };
           if (op.rule.comment !== undefined) rule.comment = op.rule.comment;

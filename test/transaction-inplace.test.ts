@@ -59,7 +59,7 @@ function randomStep(next: () => number, handles: number[]): string {
   const pick = <T>(xs: T[]) => xs[next() % xs.length]!;
   const port = 1000 + (next() % 4);
   const host = `10.0.0.${2 + (next() % 3)}`;
-  switch (next() % 9) {
+  switch (next() % 16) {
     case 0: return `add rule inet f input tcp dport ${port} counter accept`;
     case 1: return `insert rule inet f input ip saddr ${host} tcp dport { ${port}, 8080 } drop`;
     case 2: return handles.length ? `add rule inet f input position ${pick(handles)} ip saddr ${host} counter drop` : 'add rule inet f other accept';
@@ -68,7 +68,15 @@ function randomStep(next: () => number, handles: number[]): string {
     case 5: return `delete element inet f blocked { ${host} }`;
     case 6: return `add element inet f marks { ${port} : 0x${(port & 0xf).toString(16)} }\nadd element inet f pairs { ${host} . ${port} }`;
     case 7: return `delete element inet f pairs { ${host} . ${port} }`;
-    default: return `insert rule inet f input index ${next() % 3} udp dport ${port} drop`;
+    case 8: return `insert rule inet f input index ${next() % 3} udp dport ${port} drop`;
+    case 9: return handles.length ? `replace rule inet f input handle ${pick(handles)} tcp dport ${port} counter drop` : 'replace rule inet f input handle 999 accept';
+    case 10: return `flush chain inet f ${pick(['other', 'sub', 'input'])}`;
+    case 11: return `flush set inet f ${pick(['blocked', 'pairs'])}`;
+    case 12: return `add chain inet f input { type filter hook input priority filter; policy ${pick(['accept', 'drop'])}; }`;
+    case 13: return `add rule inet f input tcp dport ${port} ${pick(['jump', 'goto'])} ${pick(['other', 'sub'])}`;
+    // Sometimes a loop (other → sub → other), which the kernel refuses.
+    case 14: return pick(['add rule inet f other jump sub', 'add rule inet f sub jump other', 'add rule inet f sub ip saddr 10.0.0.2 goto other']);
+    default: return `add rule inet f input udp dport vmap { ${port} : jump ${pick(['other', 'sub'])}, 53 : accept }`;
   }
 }
 
@@ -95,13 +103,16 @@ describe('in-place commits', () => {
   it('give every packet and the listing what the whole-load path gives, step by step', async () => {
     const e = await engine();
     const live = new LiveRuleset();
-    e.apply(BASE, 'base.nft');
-    live.apply(BASE, 'base.nft');
+    // A second regular chain for jumps between regular chains (and loops).
+    const base = `${BASE}add chain inet f sub\nadd rule inet f sub tcp dport 1001 drop\n`;
+    e.apply(base, 'base.nft');
+    live.apply(base, 'base.nft');
     const pkts = packets();
     const next = xorshift32(7);
     let inPlace = 0;
+    const kinds = new Set<string>();
     let refused = 0;
-    for (let step = 0; step < 120; step++) {
+    for (let step = 0; step < 160; step++) {
       const text = randomStep(next, inputHandles(live.list({ handles: true })));
       const image = e.image;
       let want: string | undefined;
@@ -120,7 +131,10 @@ describe('in-place commits', () => {
       }
       expect(got, text).toBe(want);
       if (want) refused++;
-      else if (e.image === image) inPlace++;
+      else if (e.image === image) {
+        inPlace++;
+        kinds.add(/jump|goto/.test(text) ? 'jumps' : text.split(' ').slice(0, 2).join(' '));
+      }
       // The listing without counters (packets were only sent to the engine), and the packets' fates.
       expect(e.list({ handles: true }).replace(/counter packets \d+ bytes \d+/g, 'counter packets 0 bytes 0'), text).toBe(live.list({ handles: true }));
       const fresh = await engine();
@@ -128,7 +142,9 @@ describe('in-place commits', () => {
       expect(outcome(e, pkts), text).toEqual(outcome(fresh, pkts));
     }
     // The stream exercised both: commits made in place, and refusals.
-    expect(inPlace).toBeGreaterThan(60);
+    expect(inPlace).toBeGreaterThan(100);
+    // Each kind of change among them (`add chain` of the base chain: its policy).
+    expect([...kinds].sort()).toEqual(['add chain', 'add element', 'add rule', 'delete element', 'delete rule', 'flush chain', 'flush set', 'insert rule', 'jumps', 'replace rule']);
     expect(refused).toBeGreaterThan(3);
   });
 
@@ -213,6 +229,9 @@ describe('generation masks (assembly/commit.ts)', () => {
     txAddRule(len: number, mode: number, ref: number): number;
     txDelElements(set: number, n: number, len: number): number;
     txDelRule(chain: number, handle: number): number;
+    txFlushChain(chain: number): number;
+    txPolicy(chain: number, verdict: number): number;
+    txFlushSet(set: number): number;
     txAddElements(set: number, n: number, len: number): number;
     txCommit(finish: number): number;
     txAbort(): void;
@@ -240,6 +259,45 @@ describe('generation masks (assembly/commit.ts)', () => {
     expect(outcome(e, dns)[0]).toBe(before);
     x.txCommit(1);
     expect(outcome(e, dns)[0]).toMatch(/^0 input#0 /);
+  });
+
+  it('flushes and policy changes too: hidden from packets until the commit, undone by abort', async () => {
+    const e = await engine();
+    e.load(BASE, 'base.nft');
+    const x = tx(e);
+    // 10.0.0.66 is in @blocked (set 0): dropped by rule 6 of input (chain 0); 10.0.0.9 port 1000 meets the policy.
+    const pkts = [rx(ipv4({ src: '10.0.0.66', dst: '10.0.0.1', l4: tcp({ dport: 80, flags: 0x02 }) })), rx(ipv4({ src: '10.0.0.9', dst: '10.0.0.1', l4: tcp({ dport: 1000, flags: 0x02 }) }))];
+    const before = outcome(e, pkts);
+    expect(before).toEqual(['0 input#6 mark 0', '0 input#0 mark 0']);
+    const open = (steps: () => void) => {
+      const now = outcome(e, pkts);
+      expect(x.txBegin()).toBe(abi.LoadError.Ok);
+      steps();
+      expect(outcome(e, pkts)).toEqual(now);
+    };
+    const changes = () => {
+      expect(x.txFlushSet(0)).toBe(abi.LoadError.Ok);
+      expect(x.txPolicy(0, abi.Verdict.Accept)).toBe(abi.LoadError.Ok);
+    };
+    open(changes);
+    x.txAbort();
+    expect(outcome(e, pkts)).toEqual(before);
+    open(changes);
+    x.txCommit(1);
+    // 10.0.0.66 goes on to `tcp dport { 80, 443 } counter accept` (handle 10); port 1000 meets the new policy.
+    expect(outcome(e, pkts)).toEqual(['1 input#10 mark 0', '1 input#0 mark 0']);
+    open(() => expect(x.txFlushChain(0)).toBe(abi.LoadError.Ok));
+    x.txAbort();
+    expect(outcome(e, pkts)).toEqual(['1 input#10 mark 0', '1 input#0 mark 0']);
+    open(() => {
+      expect(x.txFlushChain(0)).toBe(abi.LoadError.Ok);
+      expect(x.txPolicy(0, abi.Verdict.Drop)).toBe(abi.LoadError.Ok);
+      // Only a base chain has a policy; a verdict other than accept or drop is refused.
+      expect(x.txPolicy(1, abi.Verdict.Drop)).toBe(abi.LoadError.BadChainRecord);
+      expect(x.txPolicy(0, 7)).toBe(abi.LoadError.BadChainRecord);
+    });
+    x.txCommit(1);
+    expect(outcome(e, pkts)).toEqual(['0 input#0 mark 0', '0 input#0 mark 0']);
   });
 
   it('refuses malformed patches and element records with an error, never a trap, and changes nothing', async () => {
