@@ -167,6 +167,12 @@ export type Cmd =
   | { k: 'obj'; op: 'add' | 'create' | 'delete' | 'destroy' | 'reset' | 'list'; family: string; table: string; obj: ObjDecl; span: Span }
   | { k: 'flowtable'; op: 'add' | 'create' | 'delete' | 'destroy' | 'list'; family: string; table: string; ft: FlowtableDecl; span: Span }
   | { k: 'flushRuleset'; family?: string; span: Span }
+  /**
+   * `reset counters [FAMILY]`, `reset counters table [FAMILY] TABLE`,
+   * `reset counter [FAMILY] TABLE NAME` (and quotas): named counters and
+   * quotas start again from zero. `all`: the plural form.
+   */
+  | { k: 'reset'; type: 'counter' | 'quota'; family: string; table?: string; name?: string; all: boolean; span: Span }
   | { k: 'other'; text: string; span: Span }
   /**
    * Not nft syntax: handles a rejected transaction consumed (the kernel never

@@ -287,6 +287,15 @@ class Evaluator {
       case 'flushRuleset':
         for (const [k, t] of [...this.tables]) if (!c.family || t.family === c.family) this.tables.delete(k);
         return;
+      case 'reset': {
+        if (c.table === undefined) return;
+        // nft finds a missing table in its cache (its own error, at the name); the kernel a missing object.
+        const t = this.tables.get(this.tableKeys.get(c.family)?.get(c.table) ?? '');
+        if (!t) throw new CompileError(nameSpan(c.span, c.table), 'No such file or directory');
+        // The kernel's error marks the whole command and the end of its line.
+        if (c.name !== undefined && !this.committedObjects.has(`${c.family} ${c.table} ${c.type} ${c.name}`)) throw new CompileError({ ...c.span, end: c.span.end + 1 }, 'Could not process rule: No such file or directory');
+        return;
+      }
       case 'other':
         return;
       case 'handles':
@@ -348,7 +357,11 @@ class Evaluator {
   commitBoundary(): void {
     for (const [s, iv] of this.intervalSets) this.committed.set(s, new Set(iv.all));
     this.committedSets = new Set([...this.tables.values()].flatMap((t) => [...t.sets.values()]));
+    this.committedObjects = new Set([...this.tables].flatMap(([k, t]) => [...t.objects].map(([name, type]) => `${k} ${type} ${name}`)));
   }
+
+  /** Named objects at the last boundary: what the kernel holds while nft runs the file's resets (before it sends the batch). */
+  private committedObjects = new Set<string>();
 
   /** Keys of the elements each set holds (not interval sets), for `delete element`. */
   private held = new Map<SetDef, Set<string>>();
@@ -528,6 +541,13 @@ function wordSpan(span: Span, word: string, which: 'table' | 'name' = 'name'): S
   if (oneOf(s, starts, ends, i, FAMILY_WORDS)) i++;
   const k = which === 'table' ? i : i + 1;
   return isWord(s, starts, ends, k, word) ? { src: span.src, start: starts[k]!, end: starts[k]! + word.length } : span;
+}
+
+/** The first word of `span` after its verb and object that is `name` (a reset's table), or the span. */
+function nameSpan(span: Span, name: string): Span {
+  const words = [...span.src.text.slice(span.start, span.end).matchAll(/\S+/g)];
+  const w = words.slice(2).find((m) => m[0] === name);
+  return w ? { src: span.src, start: span.start + w.index!, end: span.start + w.index! + name.length } : span;
 }
 
 /** Whether word `k` of wordSpan's words is `w`. */

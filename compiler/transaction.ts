@@ -18,7 +18,7 @@ import { compileSources, parseSource, type CompileOptions, type CompileResult, t
 import type { FileReader } from './parser/index.js';
 import type { Source } from './source.js';
 import { validateBatch } from './validate.js';
-import { Replayer, replayRuleset, type LRule, type LTable, type ReplayProblem } from './list/state.js';
+import { Replayer, replayRuleset, resetTargets, type LRule, type LTable, type ReplayProblem } from './list/state.js';
 import type { SetDef, SetElem } from './linearize.js';
 import { listRuleset, type ListOptions } from './list.js';
 import { OBJECT_TYPES, objectState, progSet, type Program, type ProgRule, type ProgSet } from './program.js';
@@ -115,11 +115,42 @@ export class LiveRuleset {
     const boundary: Cmd = { k: 'handles', tables: this.consumed.tables, perTable: this.consumed.perTable, span: { src, start: 0, end: 0 } };
     const parts = [...this.gen.parts, [boundary, ...cmds]];
     const { gen, errors, sent } = this.build(parts, src);
+    this.lastResets = new Set();
     if (errors.length) {
-      if (sent && gen) this.account(gen, errors);
+      // A reset the kernel refused stops nft before it sends the batch: that error alone.
+      const resets = cmds.filter((c) => c.k === 'reset');
+      const failed = errors.filter((e) => resets.some((c) => c.span.src === e.span.src && c.span.start === e.span.start && e.span.end >= c.span.end));
+      if (failed.length) throw new TransactionError(failed);
+      if (sent && gen) {
+        this.account(gen, errors);
+        this.resetNow(resets as (Cmd & { k: 'reset' })[], src);
+      }
       throw new TransactionError(errors);
     }
+    this.lastResets = this.resetKeys(cmds);
     return gen!;
+  }
+
+  /**
+   * Named counters and quotas the last prepare reset (`family table type
+   * name`, type as in the image): nft resets them before it sends the
+   * batch, so even when the kernel refuses it. The engine zeroes them.
+   */
+  lastResets: ReadonlySet<string> = new Set();
+
+  private resetKeys(cmds: Cmd[]): Set<string> {
+    const keys = new Set<string>();
+    for (const c of cmds) {
+      if (c.k === 'reset') for (const { table: t, obj } of resetTargets(this.gen.tables, c)) keys.add(`${t.family} ${t.name} ${OBJECT_TYPES[obj.decl.type]} ${obj.decl.name}`);
+    }
+    return keys;
+  }
+
+  /** The resets of a batch the kernel refused: made on the current generation, and kept in its history. */
+  private resetNow(resets: (Cmd & { k: 'reset' })[], src: Source): void {
+    if (!resets.length) return;
+    this.lastResets = this.resetKeys(resets);
+    this.gen = this.build([...this.gen.parts, [{ k: 'handles', tables: 0, perTable: {}, span: { src, start: 0, end: 0 } }, ...resets]]).gen!;
   }
 
   /** Makes `g` (from prepare, on this generation) the current generation. */

@@ -744,11 +744,7 @@ export class Engine {
    * record. The listing prints these (`counter packets 3 bytes 180`).
    */
   liveStates(): { rules: LiveState[][]; objects: (LiveState | undefined)[] } {
-    const img = this.image;
-    if (!img || !this.program) return { rules: [], objects: [] };
-    const iv = new DataView(img.buffer, img.byteOffset, img.byteLength);
-    const secOff = (id: number) => iv.getUint32(abi.BC_HEADER_SIZE + (id - 1) * abi.BC_SECTION_ENTRY_SIZE + abi.SEC_OFFSET, true);
-    const code = this.codeBase();
+    if (!this.image || !this.program) return { rules: [], objects: [] };
     const at = (p: number): LiveState | undefined => {
       if (this.mem[p] === abi.Op.Counter) return { op: 'counter', packets: this.view.getBigUint64(p + abi.COUNTER_PKTS, true), bytes: this.view.getBigUint64(p + abi.COUNTER_BYTES, true) };
       if (this.mem[p] === abi.Op.Quota) return { op: 'quota', consumed: this.view.getBigUint64(p + abi.QUOTA_CONSUMED, true) };
@@ -763,12 +759,33 @@ export class Engine {
       }
       return out;
     });
-    const objsOff = secOff(abi.Section.Objects);
     const objects = this.program.objects.map((_, k) => {
-      const st = iv.getUint32(objsOff + k * abi.OBJ_RECORD_SIZE + abi.OBJ_STATE, true);
-      return st === abi.NONE32 ? undefined : at(code + st);
+      const p = this.objectState(k);
+      return p === undefined ? undefined : at(p);
     });
     return { rules, objects };
+  }
+
+  /** Address of named object `k`'s state record in the VM's code (its counter or quota instruction), if it has one. */
+  private objectState(k: number): number | undefined {
+    const img = this.image!;
+    const iv = new DataView(img.buffer, img.byteOffset, img.byteLength);
+    const objsOff = iv.getUint32(abi.BC_HEADER_SIZE + (abi.Section.Objects - 1) * abi.BC_SECTION_ENTRY_SIZE + abi.SEC_OFFSET, true);
+    const st = iv.getUint32(objsOff + k * abi.OBJ_RECORD_SIZE + abi.OBJ_STATE, true);
+    return st === abi.NONE32 ? undefined : this.codeBase() + st;
+  }
+
+  /** Named counters and quotas `objects` (indices in program.objects) start again from zero (`reset counters`). */
+  resetObjects(objects: number[]): void {
+    if (!this.image) return;
+    for (const k of objects) {
+      const p = this.objectState(k);
+      if (p === undefined) continue;
+      if (this.mem[p] === abi.Op.Counter) {
+        this.view.setBigUint64(p + abi.COUNTER_PKTS, 0n, true);
+        this.view.setBigUint64(p + abi.COUNTER_BYTES, 0n, true);
+      } else if (this.mem[p] === abi.Op.Quota) this.view.setBigUint64(p + abi.QUOTA_CONSUMED, 0n, true);
+    }
   }
 
   /**

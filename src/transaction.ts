@@ -22,6 +22,7 @@ export interface LoadTarget {
   load(image: Uint8Array): void;
   commitInPlace(steps: InPlaceStep[], program: () => Program): boolean;
   liveStates(): { rules: LiveState[][]; objects: (LiveState | undefined)[] };
+  resetObjects(objects: number[]): void;
 }
 
 /** The text an engine was loaded from, which a live ruleset starts with. */
@@ -57,13 +58,36 @@ export class Transactions {
   apply(text: string, name = 'transaction.nft'): Generation {
     // O(change) when the VM can make it in place (assembly/commit.ts), else the whole next generation.
     if (this.loaded && this.loaded === this.live.current && this.applyInPlace(text, name)) return this.loaded;
-    const g = this.live.prepare(text, name);
+    let g: Generation;
+    const running = this.loaded === this.live.current;
+    try {
+      g = this.live.prepare(text, name);
+    } catch (e) {
+      // nft resets before it sends the batch: a refused batch's resets happened (the live ruleset has them in its history).
+      if (running && this.live.lastResets.size) {
+        this.resetLoaded();
+        this.loaded = this.live.current;
+      }
+      throw e;
+    }
     this.carryState(g);
     this.engine.load(encodeBytecode(g.program));
     this.live.commit(g);
     this.loaded = this.live.current;
     this.indexes = indexesOf(this.loaded.program);
     return this.loaded;
+  }
+
+  /** Zeroes the running generation's named counters and quotas the last prepare reset. */
+  private resetLoaded(): void {
+    const g = this.loaded;
+    const keys = this.live.lastResets;
+    if (!g || !keys.size) return;
+    const ks: number[] = [];
+    g.program.objects.forEach((o, k) => {
+      if (keys.has(objKey(g, o))) ks.push(k);
+    });
+    this.engine.resetObjects(ks);
   }
 
   /** The loaded image's chain, set and object indices by table (in-place commits keep them; new anonymous sets come after). */
@@ -131,6 +155,8 @@ export class Transactions {
       if (st) objs.set(objKey(old, o), st);
     });
     for (const o of g.program.objects) {
+      // Reset by this transaction: from zero, as the generation declares it.
+      if (this.live.lastResets.has(objKey(g, o))) continue;
       const st = objs.get(objKey(g, o));
       if (st && o.state) writeStates([o.state], [st]);
     }

@@ -72,6 +72,30 @@ describe('Engine.apply', () => {
     expect(paths(e, pkts)).toEqual(v);
   });
 
+  it('`reset counters` zeroes the named counters and quotas the engine counted, before the batch: even a refused one', async () => {
+    const e = await engine();
+    e.apply('table ip t {\n\tcounter c { }\n\tcounter d { }\n\tquota q { over 1000 bytes }\n\tchain in {\n\t\ttype filter hook input priority 0;\n\t\tcounter name "c" counter name "d" quota name "q"\n\t}\n}\n', 'base.nft');
+    const pkt = rx(ipv4({ src: '10.0.0.9', dst: '10.0.0.1', l4: tcp({ dport: 80, flags: 0x02 }) }));
+    const named = () => [...e.list().matchAll(/(?:packets (\d+) bytes \d+|over 1000 bytes(?: used (\d+) bytes)?)\n/g)].map((m) => Number(m[1] ?? m[2] ?? 0));
+    e.evaluate([pkt, pkt]);
+    const [c, d, q] = named();
+    expect(c).toBe(2);
+    expect(d).toBe(2);
+    expect(q).toBeGreaterThan(0);
+    e.apply('reset counter ip t c', 'r1.nft');
+    expect(named()).toEqual([0, 2, q]);
+    e.evaluate([pkt]);
+    expect(named()).toEqual([1, 3, q + q / 2]);
+    // The kernel refuses the batch (no such chain), but nft had reset the quotas already.
+    expect(() => e.apply('reset quotas\nadd rule ip t nochain accept', 'r2.nft')).toThrowError(TransactionError);
+    expect(named()).toEqual([1, 3, 0]);
+    // A counter the file adds keeps its declared value; the one before it is reset.
+    e.apply('add counter ip t e { packets 7 bytes 70 }\nreset counters table ip t', 'r3.nft');
+    expect(named()).toEqual([0, 0, 0, 7]);
+    e.evaluate([pkt]);
+    expect(named()).toEqual([1, 1, q / 2, 7]);
+  });
+
   it('an engine running a bare image has nothing to apply changes to', async () => {
     const e = await engine();
     const ref = new LiveRuleset();

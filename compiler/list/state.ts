@@ -73,6 +73,32 @@ export function replayRuleset(r: CompileResult, problems?: ReplayProblem[], out?
   return [...rp.tables.values()];
 }
 
+/** The named counters or quotas a `reset` command names. */
+export function resetTargets(tables: Iterable<LTable>, c: Cmd & { k: 'reset' }): { table: LTable; obj: LTable['objs'][number] }[] {
+  const out: { table: LTable; obj: LTable['objs'][number] }[] = [];
+  for (const t of tables) {
+    if ((c.family && t.family !== c.family) || (c.table !== undefined && t.name !== c.table)) continue;
+    for (const o of t.objs) if (o.decl.type === c.type && (c.name === undefined || o.decl.name === c.name)) out.push({ table: t, obj: o });
+  }
+  return out;
+}
+
+/** Zeroed declarations by the one they zero: every replay of a history gets the same object (listings find live values by it). */
+const zeroed = new WeakMap<ObjDecl, ObjDecl>();
+
+/** A counter or quota declaration starting again from zero. */
+function resetDecl(d: ObjDecl): ObjDecl {
+  let z = zeroed.get(d);
+  if (z) return z;
+  const st = d.stmt;
+  if (st?.k === 'counter') z = { ...d, stmt: { ...st, packets: 0n, bytes: 0n } };
+  else if (st?.k === 'quota') z = { ...d, stmt: { ...st, used: 0n } };
+  else return d;
+  zeroed.set(d, z);
+  zeroed.set(z, z);
+  return z;
+}
+
 /**
  * The replay's state: tables by `family name`, the table handle counter and
  * the placement of the next rule. compiler/transaction.ts feeds a commit's
@@ -81,6 +107,8 @@ export function replayRuleset(r: CompileResult, problems?: ReplayProblem[], out?
 export class Replayer {
   private placement: Placement;
   private lastCmd: Cmd | undefined;
+  /** Named objects at the last transaction boundary (the ones a `reset` reaches). */
+  private before = new Set<LTable['objs'][number]>();
 
   constructor(readonly tables: Map<string, LTable>, public tableHandle: number, private readonly problems?: ReplayProblem[]) {}
 
@@ -145,9 +173,13 @@ export class Replayer {
           const t = tables.get(`${c.family} ${c.table}`);
           if (t) t.objs = t.objs.filter((x) => x.decl.name !== c.obj.name || x.decl.type !== c.obj.type);
         }
-        else if (c.k === 'flushRuleset') {
+        else if (c.k === 'reset') {
+          // nft resets before it sends the batch: what the file itself adds keeps its values.
+          for (const { obj } of resetTargets(tables.values(), c)) if (this.before.has(obj)) obj.decl = resetDecl(obj.decl);
+        } else if (c.k === 'flushRuleset') {
           for (const k of [...tables.keys()]) if (!c.family || k.startsWith(`${c.family} `)) tables.delete(k);
         } else if (c.k === 'handles') {
+          this.before = new Set([...tables.values()].flatMap((t) => t.objs));
           // Handles a rejected transaction took: the kernel's counters never go back.
           this.tableHandle += c.tables;
           for (const [k, n] of Object.entries(c.perTable)) {

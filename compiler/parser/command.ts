@@ -205,8 +205,39 @@ function command(p: Parser, verbTok: Token, verb: string): void {
       p.endOfLine();
       return;
     }
+    case 'counters':
+    case 'quotas':
+    case 'tables':
+    case 'chains':
+    case 'sets':
+    case 'maps':
+    case 'limits':
+    case 'flowtables': {
+      const type = obj.text === 'counters' ? 'counter' : obj.text === 'quotas' ? 'quota' : undefined;
+      if (verb === 'list') {
+        // A listing changes nothing; nft prints it (nftvm's `list` and shell show the ruleset).
+        p.cmds.push({ k: 'other', text: `list ${obj.text}`, span: p.spanFrom(verbTok) });
+        p.recover();
+        return;
+      }
+      if (verb !== 'reset' || !type) p.fail(obj);
+      let scope: { family: string; name?: string };
+      if (p.eat('table')) scope = familyAndName(p);
+      else scope = { family: p.t.kind === 'word' && FAMILIES.includes(p.t.text) ? p.next().text : '' };
+      p.cmds.push({ k: 'reset', type, family: scope.family, ...(scope.name !== undefined ? { table: scope.name } : {}), all: true, span: p.spanFrom(verbTok) });
+      p.endOfLine();
+      return;
+    }
     case 'counter':
     case 'quota':
+      if (verb === 'reset') {
+        const { family, name: table } = familyAndName(p);
+        const name = p.identifier();
+        p.cmds.push({ k: 'reset', type: obj.text, family, table, name, all: false, span: p.spanFrom(verbTok) });
+        p.endOfLine();
+        return;
+      }
+    // falls through
     case 'limit':
     case 'ct': {
       let type: string = obj.text;
