@@ -27,14 +27,16 @@ const COMMIT_EVERY_MS = 1;
 
 const wasm = await WebAssembly.compile(readFileSync(new URL('../build/nftvm.wasm', import.meta.url)));
 
-/** The issue's ruleset: `n` rules `ip saddr 10.A.B.C tcp dport N counter drop`; `set` adds the named set `ports` and `tcp dport @ports accept` after them. */
+/** The issue's ruleset: `n` rules `ip saddr 10.A.B.C tcp dport N counter drop`; `set` adds the named set `ports`, `tcp dport @ports accept` after them and a chain `sub` to jump to. */
 function ruleset(n: number, set = false): string {
   const l = ['table inet filter {'];
   if (set) l.push('  set ports { type inet_service; }');
   l.push('  chain input { type filter hook input priority 0; policy accept;');
   for (let i = 0; i < n; i++) l.push(`    ip saddr 10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255} tcp dport ${1 + (i % 60000)} counter drop`);
   if (set) l.push('    tcp dport @ports accept');
-  l.push('  }', '}');
+  l.push('  }');
+  if (set) l.push('  chain sub {', '    counter', '  }');
+  l.push('}');
   return l.join('\n') + '\n';
 }
 
@@ -132,11 +134,13 @@ function commits(e: Engine, cmd: (k: number) => string): Commits {
 
 const addRule = (k: number) => `add rule inet filter input tcp dport ${20000 + k} accept`;
 const addElement = (k: number) => `add element inet filter ports { ${30000 + k} }`;
+// In place too: the jump is validated by a walk of what `sub` reaches, not of the ruleset (assembly/jumps.ts).
+const addJump = (k: number) => `add rule inet filter input tcp dport ${40000 + k} jump sub`;
 const commitMedians = new Map<string, number>();
 
 {
   const s = 'commit latency (Engine.apply, one command per commit)';
-  const results = new Map<number, { warm: number; rule: Commits; elem: Commits }>();
+  const results = new Map<number, { warm: number; rule: Commits; elem: Commits; jump: Commits }>();
   for (const n of [SMALL, BIG]) {
     const e = await engine(n);
     e.load(ruleset(n, true), 'bench.nft');
@@ -144,11 +148,11 @@ const commitMedians = new Map<string, number>();
     const t0 = performance.now();
     e.apply('add element inet filter ports { 1 }', 'warmup.nft');
     const warm = performance.now() - t0;
-    results.set(n, { warm, rule: commits(e, addRule), elem: commits(e, addElement) });
+    results.set(n, { warm, rule: commits(e, addRule), elem: commits(e, addElement), jump: commits(e, addJump) });
   }
   const small = results.get(SMALL)!;
   const big = results.get(BIG)!;
-  for (const [what, key] of [['add rule inet filter input tcp dport P accept', 'rule'], ['add element inet filter ports { P }', 'elem']] as const) {
+  for (const [what, key] of [['add rule inet filter input tcp dport P accept', 'rule'], ['add element inet filter ports { P }', 'elem'], ['add rule inet filter input tcp dport P jump sub', 'jump']] as const) {
     const a = small[key];
     const b = big[key];
     commitMedians.set(key, b.median);
