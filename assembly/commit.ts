@@ -9,11 +9,12 @@
 // visible in both generations and retires deleted ones. Abort undoes the
 // marks. With evaluators on other threads (VM_SHARED) nothing moves under
 // them: a rule is only appended, and a chain out of room, an insertion
-// among rules or squeezing out dead rules is left to a whole load. What
-// this file cannot do in place (a chain or set definition, jumps, element
-// expressions, or no spare room) it refuses with LoadError.NoRoom, and the
-// host loads the whole next generation into the other slot instead
-// (load.ts).
+// among rules or squeezing out dead rules is left to a whole load. Rules
+// with jumps are checked by a walk of only what they reach (jumps.ts).
+// What this file cannot do in place (a chain or set definition, element
+// expressions, a jump past what the chain levels prove safe, or no spare
+// room) it refuses with LoadError.NoRoom, and the host loads the whole
+// next generation into the other slot instead (load.ts).
 // `add rule inet f input tcp dport 22 accept` → txBegin, txAddRule, txCommit.
 
 import {

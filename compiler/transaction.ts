@@ -162,9 +162,10 @@ export class LiveRuleset {
 
   /**
    * `text` as a transaction the VM can make in place, O(change): only rules
-   * added, inserted or deleted in existing chains (no jumps, maps of
-   * verdicts, dynamic sets or named objects) and elements of existing
-   * plain hash sets. The new commands are evaluated after the current
+   * added, inserted, replaced or deleted in existing chains (no dynamic
+   * sets or named objects), flushes of existing chains, base chains'
+   * policies, and elements of existing plain hash sets (added, deleted,
+   * flushed). The new commands are evaluated after the current
    * generation's (the compiler's state carries on) and replayed into its
    * tables. Anything else, or anything nft or the kernel would refuse,
    * returns undefined with nothing changed: prepare() then does it the
