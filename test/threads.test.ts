@@ -43,6 +43,10 @@ function stream(): string[] {
   out.push('flush chain inet f ssh\nadd rule inet f ssh accept');
   for (let k = 0; k < 4; k++) out.push(`add element inet f blocked { 10.0.0.${20 + k}, 10.0.0.${4 - (k & 1)} }`, `delete element inet f blocked { 10.0.0.${20 + k} }`);
   out.push('flush set inet f blocked');
+  // A policy per generation, and a jump checked by the walk of what it reaches.
+  out.push('add chain inet f input { type filter hook input priority filter; policy accept; }');
+  out.push('add rule inet f input tcp dport 8003 jump ssh');
+  out.push('add chain inet f input { type filter hook input priority filter; policy drop; }');
   return out;
 }
 
