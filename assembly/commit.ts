@@ -159,6 +159,60 @@ function chainSlot(ch: usize): bool {
   return true;
 }
 
+/** Checks the header of the patch image of `len` bytes in the image buffer: no tables, chains or objects, `rules` rules, room for its sets. */
+function patchBegin(len: u32, rules: u32): i32 {
+  loadWhere(LoadWhere.Image, 0, 0, 0, 0);
+  if (<usize>len > imageCap) return loadFail(LoadError.Truncated, len);
+  const err = checkHeader(len);
+  if (err) return err;
+  if (secCount[2] || secCount[3] || secCount[6] || secCount[7] != rules) return loadFail(LoadError.NoRoom, NoRoom.Kind);
+  const rs = rtRuleset;
+  if (<u64>load<u32>(rs, RS_NSETS) + secCount[4] > <u64>load<u32>(rs, RS_SET_CAP)) return loadFail(LoadError.NoRoom, NoRoom.Sets);
+  return 0;
+}
+
+/** Builds the patch's sets after the active ruleset's, above the slot's top (published by the caller: RS_TOP, RS_NSETS). */
+function patchSets(): i32 {
+  const rs = rtRuleset;
+  const sets = <usize>load<u32>(rs, RS_SETS);
+  const nsets = load<u32>(rs, RS_NSETS);
+  const nnew = secCount[4];
+  bumpRegion(<usize>load<u32>(rs, RS_TOP), <usize>load<u32>(rs, RS_END));
+  // The verifier knows the active ruleset (and the new sets) before the sets' elements check their verdicts.
+  verifyBegin(<usize>load<u32>(rs, RS_CHAINS), load<u32>(rs, RS_NCHAINS), sets, nsets + nnew, <usize>load<u32>(rs, RS_OBJECTS), load<u32>(rs, RS_NOBJECTS), <usize>load<u32>(rs, RS_STATE), load<u32>(rs, RS_NSTATE));
+  verifyResume(load<u32>(rs, RS_STATE_NEXT), txCtFamilies);
+  const tables = <usize>load<u32>(rs, RS_TABLES);
+  const ntables = load<u32>(rs, RS_NTABLES);
+  for (let k: u32 = 0; k < nnew; k++) {
+    const err = buildSet(k, setAddr(sets, nsets + k), tables, ntables);
+    if (err) return err;
+  }
+  return 0;
+}
+
+/**
+ * Adds the named sets of the patch image (`len` bytes: only sets and
+ * their elements) after the active ruleset's, the first at index `first`
+ * (the host's count: BadSet if the VM's differs). No packet reaches them until
+ * a rule of a later commit, or of this transaction, looks them up, so they
+ * need no generation bits; an aborted transaction leaves them unused until
+ * the next whole load, as the anonymous sets of its rules.
+ */
+export function txAddSets(len: u32, first: u32): i32 {
+  const rs = rtRuleset;
+  if (first != load<u32>(rs, RS_NSETS)) return loadFail(LoadError.BadSet, first);
+  let err = patchBegin(len, 0);
+  if (!err) err = patchSets();
+  if (err) return err;
+  // Element expressions need an area only a whole load lays out.
+  const nsets = load<u32>(rs, RS_NSETS);
+  for (let k: u32 = 0; k < secCount[4]; k++) if (load<u32>(setAddr(<usize>load<u32>(rs, RS_SETS), nsets + k), SD_EXPRS)) return loadFail(LoadError.NoRoom, NoRoom.Kind);
+  store<u32>(rs, <u32>bumpEnd(), RS_TOP);
+  store<u32>(rs, nsets + secCount[4], RS_NSETS);
+  store<u32>(rs, vStateNext, RS_STATE_NEXT);
+  return 0;
+}
+
 /**
  * Adds the rule of the patch image (`len` bytes in the image buffer: no
  * tables, chains or objects; its anonymous sets; one rule whose chain and
@@ -169,16 +223,12 @@ function chainSlot(ch: usize): bool {
  */
 export function txAddRule(len: u32, mode: u32, ref: u32): i32 {
   const rs = rtRuleset;
-  loadWhere(LoadWhere.Image, 0, 0, 0, 0);
-  if (<usize>len > imageCap) return loadFail(LoadError.Truncated, len);
-  let err = checkHeader(len);
+  let err = patchBegin(len, 1);
   if (err) return err;
-  if (secCount[2] || secCount[3] || secCount[6] || secCount[7] != 1) return loadFail(LoadError.NoRoom, NoRoom.Kind);
   if (txLen >= LOG_MAX) return loadFail(LoadError.NoRoom, NoRoom.Log);
   const sets = <usize>load<u32>(rs, RS_SETS);
   const nsets = load<u32>(rs, RS_NSETS);
   const nnew = secCount[4];
-  if (<u64>nsets + nnew > <u64>load<u32>(rs, RS_SET_CAP)) return loadFail(LoadError.NoRoom, NoRoom.Sets);
   const chains = <usize>load<u32>(rs, RS_CHAINS);
   const nchains = load<u32>(rs, RS_NCHAINS);
   const q = sec(7);
@@ -193,16 +243,8 @@ export function txAddRule(len: u32, mode: u32, ref: u32): i32 {
   if (load<u32>(q, RULE_CODE) != 0 || load<u32>(q, RULE_CODE_SIZE) != codeSize) return loadFail(LoadError.Truncated, load<u32>(q, RULE_CODE));
 
   // Everything new goes above the slot's top, which moves only when the rule is in.
-  bumpRegion(<usize>load<u32>(rs, RS_TOP), <usize>load<u32>(rs, RS_END));
-  const tables = <usize>load<u32>(rs, RS_TABLES);
-  const ntables = load<u32>(rs, RS_NTABLES);
-  // The verifier knows the active ruleset (and the new sets) before the sets' elements check their verdicts.
-  verifyBegin(chains, nchains, sets, nsets + nnew, <usize>load<u32>(rs, RS_OBJECTS), load<u32>(rs, RS_NOBJECTS), <usize>load<u32>(rs, RS_STATE), load<u32>(rs, RS_NSTATE));
-  verifyResume(load<u32>(rs, RS_STATE_NEXT), txCtFamilies);
-  for (let k: u32 = 0; k < nnew; k++) {
-    err = buildSet(k, setAddr(sets, nsets + k), tables, ntables);
-    if (err) return err;
-  }
+  err = patchSets();
+  if (err) return err;
   const at = bump(codeSize);
   if (bumpFailed()) return loadFail(LoadError.NoRoom, NoRoom.Memory);
   memory.copy(at, sec(8), codeSize);

@@ -259,9 +259,10 @@ export function encodeBytecode(p: Program): Uint8Array {
  * rule and its anonymous sets, its chain, set and object references
  * already the loaded ruleset's indices (`refs`; the rule's own sets are
  * `rule.anonSets`, numbered from `setBase`, the loaded ruleset's set count).
+ * Without a rule: named sets to add (txAddSets).
  */
-export function encodePatch(rule: ProgRule, anonSets: ProgSet[], setBase: number, refs: Omit<EncodeRefs, 'str'>): Uint8Array {
-  const p: Program = { tables: [], chains: [], sets: anonSets, objects: [], rules: [rule] };
+export function encodePatch(rule: ProgRule | undefined, anonSets: ProgSet[], setBase: number, refs: Omit<EncodeRefs, 'str'>): Uint8Array {
+  const p: Program = { tables: [], chains: [], sets: anonSets, objects: [], rules: rule ? [rule] : [] };
   const e = new Encoder(p, refs);
   const sets = new Writer(anonSets.length * abi.SET_RECORD_SIZE + 4);
   const elements = new Writer(anonSets.length * 32 + 4);
@@ -273,7 +274,7 @@ export function encodePatch(rule: ProgRule, anonSets: ProgSet[], setBase: number
   for (const s of anonSets) elementCount += s.elements.length;
   return e.finish([
     [new Writer(4), 0], [new Writer(4), 0], [sets, anonSets.length], [elements, elementCount],
-    [new Writer(4), 0], [rules, 1], [code, rule.insns.length],
+    [new Writer(4), 0], [rules, rule ? 1 : 0], [code, rule?.insns.length ?? 0],
   ]);
 }
 

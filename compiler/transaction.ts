@@ -12,7 +12,7 @@
 // transaction-checks.ts) and only then offered as the next generation. The
 // Engine loads that atomically.
 
-import type { Cmd } from './ast.js';
+import type { Cmd, Elem } from './ast.js';
 import { Diagnostics, formatDiagnostic, msg, type Diagnostic } from './diagnostics.js';
 import { compileSources, parseSource, type CompileOptions, type CompileResult, type CompiledRule, type Output } from './ruleset.js';
 import type { FileReader } from './parser/index.js';
@@ -69,7 +69,8 @@ export type InPlaceOp =
   | { k: 'flushChain'; table: LTable; chain: string }
   | { k: 'policy'; table: LTable; chain: string; policy: 'accept' | 'drop' }
   | { k: 'addElements' | 'delElements'; table: LTable; set: SetDef; elements: SetElem[] }
-  | { k: 'flushSet'; table: LTable; set: SetDef };
+  | { k: 'flushSet'; table: LTable; set: SetDef }
+  | { k: 'addSet'; table: LTable; set: SetDef; elements: SetElem[]; handle: number };
 
 /** A transaction checked and applied to the compiler's state, to be made in place: `done` once the VM has it, else `undo`. */
 export interface InPlace {
@@ -180,13 +181,16 @@ export class LiveRuleset {
     const boundary: Cmd = { k: 'handles', tables: this.consumed.tables, perTable: this.consumed.perTable, span: { src, start: 0, end: 0 } };
     const result = this.gen.result;
     const from = result.outputs.length;
-    const setCounts = [...result.tables.values()].map((t) => t.sets.size);
+    // Sets the compiler makes (meters, `add @s`) need a whole load; named sets the file declares do not.
+    const setsBefore = new Map([...result.tables].map(([k, t]) => [k, new Set(t.sets.keys())]));
+    const declared = new Set(cmds.flatMap((c) => (c.k === 'set' ? [`${c.family} ${c.table} ${c.set.name}`] : [])));
+    const madeSets = () => [...result.tables].some(([k, t]) => [...t.sets.keys()].some((n) => !setsBefore.get(k)?.has(n) && !declared.has(`${k} ${n}`)));
     const undo = () => {
       // The compiler's and the replay's state moved on: both again from the history.
       this.gen = this.build(this.gen.parts).gen!;
     };
     const errors = result.resume([boundary, ...cmds], this.opts);
-    if (errors.length || [...result.tables.values()].some((t, k) => t.sets.size !== setCounts[k])) {
+    if (errors.length || madeSets()) {
       undo();
       return undefined;
     }
@@ -355,15 +359,23 @@ function inPlaceCmd(c: Cmd, tables: Map<string, LTable>): boolean {
     const sameHook = d.hook ? !!ch.hook && JSON.stringify(resolveHook(c.family, d.hook)) === JSON.stringify(ch.hook) : d.policy === undefined;
     return sameHook && d.rules.every((r) => !r.insert && ruleInPlace(r.stmts));
   }
+  // A new named set or map: nothing reaches it before a rule does. The kernel's refusals of one
+  // (validate.ts: a long name, more elements than its size, timeouts without the flag) take the whole load.
+  if (c.k === 'set' && (c.op === 'add' || c.op === 'create')) {
+    const d = c.set;
+    return !t.sets.has(d.name) && d.size === undefined && d.name.length <= 64 && !timed(d.elems);
+  }
   const s = c.k === 'element' ? t.sets.get(c.set) : c.k === 'set' && c.op === 'flush' ? t.sets.get(c.set.name) : undefined;
   // Interval sets merge and split ranges; constant sets take no elements.
   if (!s || s.def.flags & (2 | 4)) return false;
   if (c.k !== 'element') return true;
   // A size limit needs the kernel's count.
   if (s.def.size !== undefined) return false;
-  const timeouts = c.elems.some((e) => e.timeout !== undefined || e.expires !== undefined);
-  return !timeouts || !!(s.def.flags & 0x10);
+  return !timed(c.elems) || !!(s.def.flags & 0x10);
 }
+
+/** Elements with a timeout or expiry (or nested ones, which may have them). */
+const timed = (elems: Elem[]) => elems.some((e) => e.timeout !== undefined || e.expires !== undefined || e.key.k === 'set');
 
 /** The in-place change an output makes (undefined: none; false: one the VM cannot make in place). */
 function inPlaceOp(o: Output, tables: Map<string, LTable>, placing: Placing | undefined): InPlaceOp | InPlaceOp[] | undefined | false {
@@ -402,8 +414,12 @@ function inPlaceOp(o: Output, tables: Map<string, LTable>, placing: Placing | un
     if (o.k === 'flushSet') return { k: 'flushSet', table: t, set: o.set };
     return { k: o.k === 'elements' ? 'addElements' : 'delElements', table: t, set: o.set, elements: o.elements };
   }
+  if (o.k === 'set') {
+    const t = tables.get(`${o.set.family} ${o.set.table}`);
+    return !!t && !t.sets.has(o.set.name) && { k: 'addSet', table: t, set: o.set, elements: o.elements, handle: t.next };
+  }
   // `chain` is the text of an `add chain` inPlaceCmd let through.
-  return o.k === 'set' || o.k === 'obj' ? false : undefined;
+  return o.k === 'obj' ? false : undefined;
 }
 
 /**

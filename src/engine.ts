@@ -255,6 +255,7 @@ interface Exports {
   txFlushChain(chain: number): number;
   txPolicy(chain: number, verdict: number): number;
   txFlushSet(set: number): number;
+  txAddSets(len: number, first: number): number;
   txAddElements(set: number, n: number, len: number): number;
   txDelElements(set: number, n: number, len: number): number;
   txCommit(finish: number): number;
@@ -270,6 +271,8 @@ export type InPlaceStep =
   /** a base chain's policy: abi Verdict.Accept or Drop */
   | { op: 'policy'; chain: number; verdict: number }
   | { op: 'flushSet'; set: number }
+  /** named sets: a patch image of sets and elements only */
+  | { op: 'addSets'; image: Uint8Array; first: number }
   | { op: 'addElements' | 'delElements'; set: number; count: number; records: Uint8Array };
 
 /** Decodes a CtEvent record: the entry snapshot at REC_B, its extension after it (when the table has one). */
@@ -577,11 +580,13 @@ export class Engine {
       else if (s.op === 'policy') rc = x.txPolicy(s.chain, s.verdict);
       else if (s.op === 'flushSet') rc = x.txFlushSet(s.set);
       else {
-        const bytes = s.op === 'addRule' ? s.image : s.records;
+        const bytes = s.op === 'addRule' || s.op === 'addSets' ? s.image : s.records;
         if (bytes.length > x.imageSize()) rc = abi.LoadError.Truncated;
         else {
           this.mem.set(bytes, img);
-          rc = s.op === 'addRule' ? x.txAddRule(bytes.length, s.mode, s.ref) : s.op === 'addElements' ? x.txAddElements(s.set, s.count, bytes.length) : x.txDelElements(s.set, s.count, bytes.length);
+          if (s.op === 'addRule') rc = x.txAddRule(bytes.length, s.mode, s.ref);
+          else if (s.op === 'addSets') rc = x.txAddSets(bytes.length, s.first);
+          else rc = s.op === 'addElements' ? x.txAddElements(s.set, s.count, bytes.length) : x.txDelElements(s.set, s.count, bytes.length);
         }
       }
       if (rc !== abi.LoadError.Ok) {

@@ -99,14 +99,28 @@ export class Transactions {
     const plan = this.live.planInPlace(text, name);
     if (!plan) return false;
     let nsets = idx.nsets;
+    // Named sets the transaction adds, by table: in the indexes once the VM has them.
+    const added = new Map<TableIndexes, Map<string, number>>();
+    const refsOf = (t: TableIndexes): TableIndexes => {
+      const m = added.get(t);
+      return m ? { ...t, set: (n) => m.get(n) ?? t.set(n) } : t;
+    };
     let steps: InPlaceStep[];
     try {
       steps = plan.ops.map((op): InPlaceStep => {
-        const t = idx.tables.get(`${op.table.family} ${op.table.name}`)!;
+        const base = idx.tables.get(`${op.table.family} ${op.table.name}`)!;
+        const t = refsOf(base);
         if (op.k === 'delRule') return { op: 'delRule', chain: t.chain(op.chain), handle: op.handle };
         if (op.k === 'flushChain') return { op: 'flushChain', chain: t.chain(op.chain) };
         if (op.k === 'policy') return { op: 'policy', chain: t.chain(op.chain), verdict: op.policy === 'drop' ? Verdict.Drop : Verdict.Accept };
         if (op.k === 'flushSet') return { op: 'flushSet', set: t.set(op.set.name) };
+        if (op.k === 'addSet') {
+          const k = nsets++;
+          const image = encodePatch(undefined, [{ ...progSet(t.index, op.handle, op.set), elements: op.elements }], k, t);
+          if (!added.has(base)) added.set(base, new Map());
+          added.get(base)!.set(op.set.name, k);
+          return { op: 'addSets', image, first: k };
+        }
         if (op.k === 'addRule') {
           const first = nsets;
           const anon = op.rule.anonSets.map((s, k) => ({ ...progSet(t.index, op.firstSet + k, s), elements: s.elements }));
@@ -131,6 +145,7 @@ export class Transactions {
     }
     plan.done();
     idx.nsets = nsets;
+    for (const [t, m] of added) for (const [n, k] of m) t.sets.set(n, k);
     return true;
   }
 
@@ -192,6 +207,8 @@ export class Transactions {
 /** Name → index resolution of one table of a loaded image. */
 interface TableIndexes {
   index: number;
+  /** Named sets by name (set() reads it). */
+  sets: Map<string, number>;
   chain(name: string): number;
   set(name: string): number;
   object(name: string): number;
@@ -218,7 +235,7 @@ function indexesOf(p: Program): LoadedIndexes {
   const tables = new Map<string, TableIndexes>();
   p.tables.forEach((t, k) => {
     const m = maps[k]!;
-    tables.set(`${t.family} ${t.name}`, { index: k, chain: find(m.chains, 'chain'), set: find(m.sets, 'set'), object: find(m.objects, 'object') });
+    tables.set(`${t.family} ${t.name}`, { index: k, sets: m.sets, chain: find(m.chains, 'chain'), set: find(m.sets, 'set'), object: find(m.objects, 'object') });
   });
   return { tables, nsets: p.sets.length };
 }

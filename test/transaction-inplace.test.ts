@@ -59,7 +59,7 @@ function randomStep(next: () => number, handles: number[]): string {
   const pick = <T>(xs: T[]) => xs[next() % xs.length]!;
   const port = 1000 + (next() % 4);
   const host = `10.0.0.${2 + (next() % 3)}`;
-  switch (next() % 16) {
+  switch (next() % 18) {
     case 0: return `add rule inet f input tcp dport ${port} counter accept`;
     case 1: return `insert rule inet f input ip saddr ${host} tcp dport { ${port}, 8080 } drop`;
     case 2: return handles.length ? `add rule inet f input position ${pick(handles)} ip saddr ${host} counter drop` : 'add rule inet f other accept';
@@ -76,7 +76,16 @@ function randomStep(next: () => number, handles: number[]): string {
     case 13: return `add rule inet f input tcp dport ${port} ${pick(['jump', 'goto'])} ${pick(['other', 'sub'])}`;
     // Sometimes a loop (other → sub → other), which the kernel refuses.
     case 14: return pick(['add rule inet f other jump sub', 'add rule inet f sub jump other', 'add rule inet f sub ip saddr 10.0.0.2 goto other']);
-    default: return `add rule inet f input udp dport vmap { ${port} : jump ${pick(['other', 'sub'])}, 53 : accept }`;
+    case 15: return `add rule inet f input udp dport vmap { ${port} : jump ${pick(['other', 'sub'])}, 53 : accept }`;
+    // New named sets and maps, and rules that use them, in one transaction.
+    case 16: {
+      const n = next() % 1000;
+      return `add set inet f s${n} { type ipv4_addr; elements = { ${host} } }\nadd rule inet f input ip saddr @s${n} tcp dport ${port} drop`;
+    }
+    default: {
+      const n = next() % 1000;
+      return `add map inet f m${n} { type inet_service : verdict; elements = { ${port} : jump sub } }\nadd rule inet f input tcp dport vmap @m${n}`;
+    }
   }
 }
 
@@ -133,7 +142,7 @@ describe('in-place commits', () => {
       if (want) refused++;
       else if (e.image === image) {
         inPlace++;
-        kinds.add(/jump|goto/.test(text) ? 'jumps' : text.split(' ').slice(0, 2).join(' '));
+        kinds.add(/jump|goto/.test(text) && !text.startsWith('add map') ? 'jumps' : text.split(' ').slice(0, 2).join(' '));
       }
       // The listing without counters (packets were only sent to the engine), and the packets' fates.
       expect(e.list({ handles: true }).replace(/counter packets \d+ bytes \d+/g, 'counter packets 0 bytes 0'), text).toBe(live.list({ handles: true }));
@@ -144,7 +153,7 @@ describe('in-place commits', () => {
     // The stream exercised both: commits made in place, and refusals.
     expect(inPlace).toBeGreaterThan(100);
     // Each kind of change among them (`add chain` of the base chain: its policy).
-    expect([...kinds].sort()).toEqual(['add chain', 'add element', 'add rule', 'delete element', 'delete rule', 'flush chain', 'flush set', 'insert rule', 'jumps', 'replace rule']);
+    expect([...kinds].sort()).toEqual(['add chain', 'add element', 'add map', 'add rule', 'add set', 'delete element', 'delete rule', 'flush chain', 'flush set', 'insert rule', 'jumps', 'replace rule']);
     expect(refused).toBeGreaterThan(3);
   });
 
@@ -232,6 +241,7 @@ describe('generation masks (assembly/commit.ts)', () => {
     txFlushChain(chain: number): number;
     txPolicy(chain: number, verdict: number): number;
     txFlushSet(set: number): number;
+    txAddSets(len: number, first: number): number;
     txAddElements(set: number, n: number, len: number): number;
     txCommit(finish: number): number;
     txAbort(): void;
@@ -306,15 +316,30 @@ describe('generation masks (assembly/commit.ts)', () => {
     const x = tx(e);
     const pkts = packets();
     const before = outcome(e, pkts);
-    const rule = encodePatch({ chain: 0, handle: 99, anonSets: [], insns: [] }, [], 6, { set: () => 0, object: () => 0, chain: () => 0 });
+    const refs = { set: () => 0, object: () => 0, chain: () => 0 };
+    const rule = encodePatch({ chain: 0, handle: 99, anonSets: [], insns: [] }, [], 6, refs);
+    const live = new LiveRuleset();
+    live.apply(BASE, 'base.nft');
+    // The map `marks` (with its element) as a set-only patch.
+    const sets = encodePatch(undefined, [live.current.program.sets[1]!], 6, refs);
+    // Whole, it goes in at the VM's set count only (each one in moves the count on).
+    new Uint8Array(x.memory.buffer).set(sets, x.imageAddr());
+    expect(x.txBegin()).toBe(abi.LoadError.Ok);
+    const rcs = Array.from({ length: 16 }, (_, k) => x.txAddSets(sets.length, k));
+    const k0 = rcs.indexOf(abi.LoadError.Ok);
+    expect(k0).toBeGreaterThan(2);
+    expect(rcs).toEqual([...Array<number>(k0).fill(abi.LoadError.BadSet), ...Array<number>(16 - k0).fill(abi.LoadError.Ok)]);
+    x.txAbort();
     const next = xorshift32(11);
-    for (let i = 0; i < 400; i++) {
+    for (let i = 0; i < 600; i++) {
       const mem = new Uint8Array(x.memory.buffer);
-      // Half mutated patch images, half random bytes.
-      const bytes = i & 1 ? Uint8Array.from({ length: next() % 300 }, () => next() & 0xff) : rule.map((b) => (next() % 16 ? b : next() & 0xff));
+      // A third mutated rule patches, a third mutated set patches, a third random bytes.
+      const patch = i % 3 ? (i % 3 === 1 ? rule : sets) : undefined;
+      const bytes = patch ? patch.map((b) => (next() % 16 ? b : next() & 0xff)) : Uint8Array.from({ length: next() % 300 }, () => next() & 0xff);
       mem.set(bytes, x.imageAddr());
       expect(x.txBegin()).toBe(abi.LoadError.Ok);
       x.txAddRule(bytes.length, next() % 5, next());
+      x.txAddSets(bytes.length, next() % 2 ? 6 : next() % 16);
       x.txAddElements(next() % 8, next() % 4, bytes.length);
       x.txDelElements(next() % 8, next() % 4, bytes.length);
       x.txAbort();
