@@ -156,6 +156,8 @@ function chainSlot(ch: usize): bool {
   store<u32>(ch, top, CH_FIRST);
   store<u32>(ch, cap, CH_CAP);
   store<u32>(rs, top + cap, RS_RULE_TOP);
+  // Skip and scan targets are rule indices: they move with the records (left behind, a skip would lead back into the old copy, and round again).
+  buildRuns(<usize>load<u32>(rs, RS_RULES), ch);
   return true;
 }
 
