@@ -213,6 +213,11 @@ export class LiveRuleset {
         return undefined;
       }
     }
+    // A set a rule still uses is the kernel's EBUSY, which the whole load reports.
+    if (inUse([...tables.values()], result, cmds).length) {
+      undo();
+      return undefined;
+    }
     return {
       ops,
       done: () => {
@@ -361,6 +366,8 @@ function inPlaceCmd(c: Cmd, tables: Map<string, LTable>): boolean {
   }
   // A new named set or map: nothing reaches it before a rule does. The kernel's refusals of one
   // (validate.ts: a long name, more elements than its size, timeouts without the flag) take the whole load.
+  // A deleted set no rule uses (inUse, after the replay) is out of every packet's reach already.
+  if (c.k === 'set' && (c.op === 'delete' || c.op === 'destroy')) return c.handle === undefined && t.sets.has(c.set.name);
   if (c.k === 'set' && (c.op === 'add' || c.op === 'create')) {
     const d = c.set;
     return !t.sets.has(d.name) && d.size === undefined && d.name.length <= 64 && !timed(d.elems);
