@@ -317,10 +317,9 @@ export function txAddRule(len: u32, mode: u32, ref: u32): i32 {
 
 /** Deletes the rule with `handle` from chain `c` in the next generation. */
 export function txDelRule(c: u32, handle: u32): i32 {
-  const rs = rtRuleset;
-  if (c >= load<u32>(rs, RS_NCHAINS)) return loadFail(LoadError.BadChain, c);
+  const ch = chainAt(c);
+  if (!ch) return LoadError.BadChain;
   if (txLen >= LOG_MAX) return loadFail(LoadError.NoRoom, NoRoom.Log);
-  const ch = <usize>load<u32>(rs, RS_CHAINS) + <usize>c * CH_SIZE;
   const next = cursor() ^ 1;
   const j = findRule(ch, handle, next);
   if (j < 0) return loadFail(LoadError.NoSuchObject, handle);
@@ -337,14 +336,18 @@ function jumpLevel(c: u32, next: u32): u32 {
   return level(c);
 }
 
+/** Chain record `c` of the active ruleset (an index already checked). */
+@inline function chainRecord(c: u32): usize {
+  return <usize>load<u32>(rtRuleset, RS_CHAINS) + <usize>c * CH_SIZE;
+}
+
 /** Chain record `c` of the active ruleset, 0 (BadChain said so) if there is none. */
 function chainAt(c: u32): usize {
-  const rs = rtRuleset;
-  if (c >= load<u32>(rs, RS_NCHAINS)) {
+  if (c >= load<u32>(rtRuleset, RS_NCHAINS)) {
     loadFail(LoadError.BadChain, c);
     return 0;
   }
-  return <usize>load<u32>(rs, RS_CHAINS) + <usize>c * CH_SIZE;
+  return chainRecord(c);
 }
 
 /** `flush chain`: every rule of chain `c` leaves the next generation. */
@@ -368,7 +371,7 @@ export function txFlushChain(c: u32): i32 {
  * them from (a flush aborted).
  */
 function chainSweep(c: u32, bit: u8, dead: bool): void {
-  const ch = <usize>load<u32>(rtRuleset, RS_CHAINS) + <usize>c * CH_SIZE;
+  const ch = chainRecord(c);
   const first = load<u32>(ch, CH_FIRST);
   for (let i: u32 = 0; i < load<u32>(ch, CH_COUNT); i++) {
     const r = ruleAt(first + i);
@@ -392,7 +395,7 @@ export function txPolicy(c: u32, verdict: u32): i32 {
 
 /** Copies chain `c`'s policy of generation `from` into generation `from ^ 1`'s byte. */
 function policyCopy(c: u32, from: u32): void {
-  const ch = <usize>load<u32>(rtRuleset, RS_CHAINS) + <usize>c * CH_SIZE;
+  const ch = chainRecord(c);
   store<u8>(ch + (from ^ 1), load<u8>(ch + from, CH_POLICY), CH_POLICY);
 }
 
@@ -591,7 +594,7 @@ function retireEntry(sd: usize, e: usize, linked: bool = true): void {
  */
 function loggedRule(i: i32, cur: u32): usize {
   const op = unchecked(txLog[i * 3]);
-  const ch = <usize>load<u32>(rtRuleset, RS_CHAINS) + <usize>unchecked(txLog[i * 3 + 1]) * CH_SIZE;
+  const ch = chainRecord(unchecked(txLog[i * 3 + 1]));
   const j = findRuleAny(ch, unchecked(txLog[i * 3 + 2]), op == TxOp.AddRule ? ruleBit(cur) : ruleBit(cur ^ 1));
   return j < 0 ? 0 : ruleAt(load<u32>(ch, CH_FIRST) + <u32>j);
 }
