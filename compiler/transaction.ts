@@ -25,6 +25,11 @@ import { OBJECT_TYPES, objectState, progSet, type Program, type ProgRule, type P
 import { resolveHook } from './chain.js';
 import { cacheOf, enoentHint, handleProblem, inUse, jumpDepth } from './transaction-checks.js';
 
+/** A named object's identity across generations: table, type (as in the image) and name. */
+export function objectKey(t: { family: string; name: string }, type: number, name: string): string {
+  return `${t.family} ${t.name} ${type} ${name}`;
+}
+
 /** A transaction nft or the kernel refused; `message` is nft's error text (every error, `file:line:col` each). */
 export class TransactionError extends Error {
   constructor(readonly diagnostics: Diagnostic[]) {
@@ -142,7 +147,7 @@ export class LiveRuleset {
   private resetKeys(cmds: Cmd[]): Set<string> {
     const keys = new Set<string>();
     for (const c of cmds) {
-      if (c.k === 'reset') for (const { table: t, obj } of resetTargets(this.gen.tables, c)) keys.add(`${t.family} ${t.name} ${OBJECT_TYPES[obj.decl.type]} ${obj.decl.name}`);
+      if (c.k === 'reset') for (const { table: t, obj } of resetTargets(this.gen.tables, c)) keys.add(objectKey(t, OBJECT_TYPES[obj.decl.type] ?? 0, obj.decl.name));
     }
     return keys;
   }

@@ -8,7 +8,7 @@
 import { BytecodeError, encodeBytecode, encodeElements, encodePatch } from '../compiler/bytecode.js';
 import { SetFlags, Verdict } from '../assembly/abi.js';
 import { printInsn, type Insn } from '../compiler/insn.js';
-import { LiveRuleset, type Generation } from '../compiler/transaction.js';
+import { LiveRuleset, objectKey, type Generation } from '../compiler/transaction.js';
 import type { ListOptions } from '../compiler/list.js';
 import type { ObjDecl } from '../compiler/ast.js';
 import { progSet, type ProgObject, type ProgRule, type Program } from '../compiler/program.js';
@@ -242,8 +242,7 @@ function indexesOf(p: Program): LoadedIndexes {
 
 /** A named object's identity across generations: table, type and name. */
 function objKey(g: Generation, o: ProgObject): string {
-  const t = g.program.tables[o.table]!;
-  return `${t.family} ${t.name} ${o.type} ${o.name}`;
+  return objectKey(g.program.tables[o.table]!, o.type, o.name);
 }
 
 /** Writes live counter and quota values into a rule's instructions (in instruction order). */
