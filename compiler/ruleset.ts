@@ -209,6 +209,7 @@ class Evaluator {
 
   private cmd(c: Cmd): void {
     this.out.push({ k: 'cmd', cmd: c });
+    if ((c.k === 'obj' && c.op !== 'reset' && c.op !== 'list') || (c.k === 'table' && (c.op === 'delete' || c.op === 'destroy')) || c.k === 'flushRuleset') this.objectsChanging();
     switch (c.k) {
       case 'table':
         if (c.op === 'add' || c.op === 'create') this.table(c.family, c.name, c.span, true);
@@ -293,7 +294,8 @@ class Evaluator {
         const t = this.tables.get(this.tableKeys.get(c.family)?.get(c.table) ?? '');
         if (!t) throw new CompileError(nameSpan(c.span, c.table), 'No such file or directory');
         // The kernel's error marks the whole command and the end of its line.
-        if (c.name !== undefined && !this.committedObjects.has(`${c.family} ${c.table} ${c.type} ${c.name}`)) throw new CompileError({ ...c.span, end: c.span.end + 1 }, 'Could not process rule: No such file or directory');
+        const existed = this.committedObjects ? this.committedObjects.has(`${c.family} ${c.table} ${c.type} ${c.name}`) : t.objects.get(c.name ?? '') === c.type;
+        if (c.name !== undefined && !existed) throw new CompileError({ ...c.span, end: c.span.end + 1 }, 'Could not process rule: No such file or directory');
         return;
       }
       case 'other':
@@ -357,11 +359,21 @@ class Evaluator {
   commitBoundary(): void {
     for (const [s, iv] of this.intervalSets) this.committed.set(s, new Set(iv.all));
     this.committedSets = new Set([...this.tables.values()].flatMap((t) => [...t.sets.values()]));
-    this.committedObjects = new Set([...this.tables].flatMap(([k, t]) => [...t.objects].map(([name, type]) => `${k} ${type} ${name}`)));
+    this.committedObjects = undefined;
   }
 
-  /** Named objects at the last boundary: what the kernel holds while nft runs the file's resets (before it sends the batch). */
-  private committedObjects = new Set<string>();
+  /**
+   * Named objects at the last boundary (`family table type name`): what the
+   * kernel holds while nft runs the file's resets, before it sends the
+   * batch. Taken when a command first changes objects after the boundary;
+   * undefined: none has, they are the tables' own. Before any boundary
+   * (a plain compile) there were none.
+   */
+  private committedObjects?: Set<string> = new Set();
+
+  private objectsChanging(): void {
+    this.committedObjects ??= new Set([...this.tables].flatMap(([k, t]) => [...t.objects].map(([name, type]) => `${k} ${type} ${name}`)));
+  }
 
   /** Keys of the elements each set holds (not interval sets), for `delete element`. */
   private held = new Map<SetDef, Set<string>>();

@@ -107,8 +107,8 @@ function resetDecl(d: ObjDecl): ObjDecl {
 export class Replayer {
   private placement: Placement;
   private lastCmd: Cmd | undefined;
-  /** Named objects at the last transaction boundary (the ones a `reset` reaches). */
-  private before = new Set<LTable['objs'][number]>();
+  /** Named objects made since the last transaction boundary (a `reset` reaches only the others). */
+  private readonly added = new Set<LTable['objs'][number]>();
 
   constructor(readonly tables: Map<string, LTable>, public tableHandle: number, private readonly problems?: ReplayProblem[]) {}
 
@@ -175,11 +175,11 @@ export class Replayer {
         }
         else if (c.k === 'reset') {
           // nft resets before it sends the batch: what the file itself adds keeps its values.
-          for (const { obj } of resetTargets(tables.values(), c)) if (this.before.has(obj)) obj.decl = resetDecl(obj.decl);
+          for (const { obj } of resetTargets(tables.values(), c)) if (!this.added.has(obj)) obj.decl = resetDecl(obj.decl);
         } else if (c.k === 'flushRuleset') {
           for (const k of [...tables.keys()]) if (!c.family || k.startsWith(`${c.family} `)) tables.delete(k);
         } else if (c.k === 'handles') {
-          this.before = new Set([...tables.values()].flatMap((t) => t.objs));
+          this.added.clear();
           // Handles a rejected transaction took: the kernel's counters never go back.
           this.tableHandle += c.tables;
           for (const [k, n] of Object.entries(c.perTable)) {
@@ -244,7 +244,9 @@ export class Replayer {
         const c = this.lastCmd;
         if (c?.k === 'obj') {
           const t = this.table(c.family, c.table);
-          t.objs.push({ decl: c.obj, handle: t.next++ });
+          const o = { decl: c.obj, handle: t.next++ };
+          t.objs.push(o);
+          this.added.add(o);
         } else if (c?.k === 'flowtable') {
           const t = this.table(c.family, c.table);
           t.flowtables.push({ decl: c.ft, handle: t.next++ });
