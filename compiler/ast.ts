@@ -177,5 +177,6 @@ export type Cmd =
   /**
    * Not nft syntax: handles a rejected transaction consumed (the kernel never
    * gives them back). compiler/transaction.ts inserts it between transactions.
+   * `gap`: not a boundary, the handles of commands compiler/history.ts dropped.
    */
-  | { k: 'handles'; tables: number; perTable: Record<string, number>; span: Span };
+  | { k: 'handles'; tables: number; perTable: Record<string, number>; span: Span; gap?: true };

@@ -8,7 +8,7 @@ import type { Cmd, RuleDecl, SetDecl } from './ast.js';
 import { CompileError, Diagnostics, formatDiagnostic, type Diagnostic } from './diagnostics.js';
 import { datatype, SET_TYPE_NAMES, withInterfaces, type Datatype } from './datatype.js';
 import { dataWords, printInsn, verdictText, type Insn } from './insn.js';
-import { RuleCompiler, type ChainCtx, type SetDef, type SetElem, type TableCtx } from './linearize.js';
+import { elemKey, RuleCompiler, type ChainCtx, type SetDef, type SetElem, type TableCtx } from './linearize.js';
 import { Parser, type FileReader } from './parser/index.js';
 import { buildElements, ELEM_INTERVAL_END, unknownSetMessage } from './sets.js';
 import type { Source, Span } from './source.js';
@@ -301,7 +301,7 @@ class Evaluator {
       case 'other':
         return;
       case 'handles':
-        this.commitBoundary();
+        if (!c.gap) this.commitBoundary();
         return;
     }
   }
@@ -584,11 +584,6 @@ function wordSep(c: number): boolean {
 /** `m` with key `from` renamed `to`, in the same place. */
 export function renameKey<V>(m: Map<string, V>, from: string, to: string, f: (v: V) => V): Map<string, V> {
   return new Map([...m].map(([k, v]) => (k === from ? [to, f(v)] : [k, v])));
-}
-
-/** An element's identity: its key (and key end) bytes. */
-function elemKey(e: SetElem): string {
-  return [...e.key, ...(e.keyEnd ?? [])].map((b) => b.join(',')).join('|');
 }
 
 function hex(k: Uint8Array[]): string {

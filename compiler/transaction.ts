@@ -24,6 +24,8 @@ import { listRuleset, type ListOptions } from './list.js';
 import { OBJECT_TYPES, objectState, progSet, type Program, type ProgRule, type ProgSet } from './program.js';
 import { resolveHook } from './chain.js';
 import { cacheOf, enoentHint, handleProblem, inUse, jumpDepth } from './transaction-checks.js';
+import { pruneHistory } from './history.js';
+import { encodeBytecode } from './bytecode.js';
 
 /** A named object's identity across generations: table, type (as in the image) and name. */
 export function objectKey(t: { family: string; name: string }, type: number, name: string): string {
@@ -45,10 +47,10 @@ export class Generation {
   constructor(
     /** Every accepted transaction's commands, this one last. */
     public parts: Cmd[][],
-    readonly result: CompileResult,
-    readonly tables: LTable[],
+    public result: CompileResult,
+    public tables: LTable[],
     /** The kernel's table handle counter after this generation. */
-    readonly tableHandle: number,
+    public tableHandle: number,
   ) {}
 
   /** The image to load; `rules[k]` is `ruleRefs[k]` (made when first asked for, again after an in-place commit). */
@@ -63,6 +65,15 @@ export class Generation {
   /** An in-place commit changed the tables. */
   changed(): void {
     this.image = undefined;
+  }
+
+  /** Takes the state of `g`, the same generation built from a shorter history (LiveRuleset.prune). */
+  rebase(g: Generation): void {
+    this.parts = g.parts;
+    this.result = g.result;
+    this.tables = g.tables;
+    this.tableHandle = g.tableHandle;
+    this.image = g.image;
   }
 }
 
@@ -93,15 +104,22 @@ interface Consumed {
 /** Options of a live ruleset: the include reader and the host's interfaces (`iif "eth0"`). */
 export interface LiveOptions extends CompileOptions {
   read?: FileReader;
+  /** Compiler outputs the history may reach before it is first pruned (default 4096; then twice what is left; 0: after every commit). */
+  pruneAfter?: number;
 }
 
 /** A live ruleset: the current generation and the way to the next. */
 export class LiveRuleset {
   private gen: Generation;
   private consumed: Consumed = { tables: 0, perTable: {} };
+  /** The history's size (compiler outputs) at which prune() runs next. */
+  private pruneAt: number;
+  /** Prunings made, and those refused because the shorter history built something else. */
+  readonly prunes = { made: 0, refused: 0 };
 
   constructor(private readonly opts: LiveOptions = {}) {
     this.gen = this.build([]).gen!;
+    this.pruneAt = opts.pruneAfter ?? 4096;
   }
 
   /** The current generation. */
@@ -164,6 +182,29 @@ export class LiveRuleset {
     g.parts = this.compact(g.parts);
     this.gen = g;
     this.consumed = { tables: 0, perTable: {} };
+    this.prune();
+  }
+
+  /**
+   * Keeps the history from growing without bound while commits come in place
+   * (each adds its commands): once it doubled since the last time, the
+   * commands later ones undid go (compiler/history.ts). The shorter history
+   * is built and used only if it gives the same generation: the same
+   * listing with handles, image and handle counters. O(history), at most
+   * once per doubling.
+   */
+  private prune(): void {
+    const g = this.gen;
+    const size = g.result.outputs.length;
+    if (size < this.pruneAt) return;
+    const parts = pruneHistory(g.parts, g.result.outputs);
+    const built = parts && this.build(parts);
+    if (built?.gen && !built.errors.length && sameGeneration(g, built.gen)) {
+      g.rebase(built.gen);
+      this.prunes.made++;
+    } else if (parts) this.prunes.refused++;
+    const min = this.opts.pruneAfter ?? 4096;
+    this.pruneAt = min && Math.max(min, 2 * g.result.outputs.length);
   }
 
   /**
@@ -229,6 +270,7 @@ export class LiveRuleset {
         this.gen.parts.push([boundary, ...cmds]);
         this.gen.changed();
         this.consumed = { tables: 0, perTable: {} };
+        this.prune();
       },
       undo,
     };
@@ -342,6 +384,16 @@ export class LiveRuleset {
     if (src) for (let k = 0; k < errors.length; k++) errors[k] = enoentHint(errors[k]!, parts[parts.length - 1]!, cacheOf(this.gen.tables, tables));
     return { gen, errors, sent: true };
   }
+}
+
+/** Whether two generations hold the same: handles, listing and image. */
+function sameGeneration(a: Generation, b: Generation): boolean {
+  if (a.tableHandle !== b.tableHandle || a.tables.length !== b.tables.length) return false;
+  if (a.tables.some((t, k) => t.next !== b.tables[k]!.next || t.handle !== b.tables[k]!.handle)) return false;
+  if (listRuleset(a.result, { handles: true }) !== listRuleset(b.result, { handles: true })) return false;
+  const x = encodeBytecode(a.program);
+  const y = encodeBytecode(b.program);
+  return x.length === y.length && x.every((v, k) => v === y[k]);
 }
 
 /** Statements an in-place commit cannot make: sets the packet path fills, named objects (state the commit would have to carry). */

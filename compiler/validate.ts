@@ -194,6 +194,7 @@ class Kernel {
       case 'other':
         return;
       case 'handles':
+        if (c.gap) return;
         // A transaction boundary: what exists now is in the kernel.
         for (const t of this.tables.values()) {
           for (const ch of t.chains.values()) ch.committed = true;

@@ -6,7 +6,7 @@
 // `add rule ip t c position 4 ...` → placed after the rule with handle 4.
 
 import type { ChainDecl, Cmd, FlowtableDecl, ObjDecl, SetDecl } from '../ast.js';
-import type { SetDef, SetElem } from '../linearize.js';
+import { elemKey, type SetDef, type SetElem } from '../linearize.js';
 import type { VerdictData } from '../insn.js';
 import type { CompileResult, CompiledRule, Output } from '../ruleset.js';
 import { resolveHook } from '../chain.js';
@@ -179,7 +179,7 @@ export class Replayer {
         } else if (c.k === 'flushRuleset') {
           for (const k of [...tables.keys()]) if (!c.family || k.startsWith(`${c.family} `)) tables.delete(k);
         } else if (c.k === 'handles') {
-          this.added.clear();
+          if (!c.gap) this.added.clear();
           // Handles a rejected transaction took: the kernel's counters never go back.
           this.tableHandle += c.tables;
           for (const [k, n] of Object.entries(c.perTable)) {
@@ -277,11 +277,6 @@ function renameChain(t: LTable, from: string, to: string): void {
     }
   }
   for (const s of t.sets.values()) for (const e of s.elements) fix(e.verdict);
-}
-
-/** An element's identity: its key (and key end) bytes. */
-function elemKey(e: SetElem): string {
-  return [...e.key, ...(e.keyEnd ?? [])].map((b) => b.join(',')).join('|');
 }
 
 /**
