@@ -78,6 +78,11 @@ export interface SetElem {
   obj?: string;
 }
 
+/** An element's identity: its key (and key end) bytes. */
+export function elemKey(e: SetElem): string {
+  return [...e.key, ...(e.keyEnd ?? [])].map((b) => b.join(',')).join('|');
+}
+
 /** What the rule compiler needs to know about the table around it. */
 export interface TableCtx {
   family: string;

@@ -7,7 +7,7 @@
 import * as abi from '../assembly/abi.js';
 import type { ObjDecl } from './ast.js';
 import type { Insn } from './insn.js';
-import type { SetDef, SetElem } from './linearize.js';
+import { elemKey, type SetDef, type SetElem } from './linearize.js';
 import { family, proto, timeoutValues } from './objects.js';
 import type { CompileResult } from './ruleset.js';
 
@@ -122,10 +122,6 @@ export function objectState(o: ObjDecl | undefined): Insn | undefined {
   }
   if (o?.type === 'ct helper') return { op: 'ct_helper', l3proto: family(o) ?? 0, l4proto: proto(o), helper: o.props.type ?? '' };
   return undefined;
-}
-
-function elemKey(e: SetElem): string {
-  return [...e.key, ...(e.keyEnd ?? [])].map((b) => b.join(',')).join('|');
 }
 
 /**
