@@ -19,6 +19,8 @@ export { TransactionError } from '../compiler/transaction.js';
 
 /** What Transactions needs of the engine: its atomic image load and the live counters. */
 export interface LoadTarget {
+  /** The image it runs. */
+  readonly image?: Uint8Array;
   load(image: Uint8Array): void;
   commitInPlace(steps: InPlaceStep[], program: () => Program): boolean;
   liveStates(): { rules: LiveState[][]; objects: (LiveState | undefined)[] };
@@ -47,7 +49,16 @@ export class Transactions {
   constructor(private readonly engine: LoadTarget, seed: Seed | undefined, opts: { read?: FileReader; interfaces?: ReadonlyMap<string, number> } = {}) {
     this.live = new LiveRuleset({ read: opts.read ?? seed?.read, interfaces: opts.interfaces });
     // The engine already runs the seed (loaded by Engine.load): only the state is rebuilt, not loaded again.
-    if (seed) this.live.apply(seed.text, seed.name);
+    if (!seed) return;
+    this.live.apply(seed.text, seed.name);
+    // The plain compile's image is most often this generation's byte for byte: then the
+    // engine runs it already, counters and all, and commits can be made in place from the first.
+    const running = engine.image;
+    const mine = encodeBytecode(this.live.current.program);
+    if (running?.length === mine.length && running.every((b, k) => b === mine[k])) {
+      this.loaded = this.live.current;
+      this.indexes = indexesOf(this.loaded.program);
+    }
   }
 
   /**

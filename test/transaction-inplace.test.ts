@@ -112,6 +112,22 @@ describe('in-place commits', () => {
     expect(e.image).not.toBe(image);
   });
 
+  it('start from an engine loaded with text: the first commit is in place too, and counts carry on', async () => {
+    const e = await engine();
+    e.load(BASE, 'base.nft');
+    const image = e.image;
+    const pkts = packets();
+    e.evaluate(pkts);
+    const counted = e.list().match(/tcp dport \{ 80, 443 \} counter packets (\d+)/)![1];
+    expect(Number(counted)).toBeGreaterThan(0);
+    e.apply('add rule inet f input tcp dport 1000 accept');
+    expect(e.image).toBe(image);
+    expect(e.list()).toContain(`tcp dport { 80, 443 } counter packets ${counted} `);
+    // Port 1000 from all but the blocked source.
+    const h = inputHandles(e.list({ handles: true })).at(-1)!;
+    expect(outcome(e, pkts).filter((o) => o.includes(`#${h} `))).toHaveLength(3);
+  });
+
   it('give every packet and the listing what the whole-load path gives, step by step', async () => {
     const e = await engine();
     const live = new LiveRuleset();
