@@ -140,9 +140,34 @@ const addElement = (k: number) => `add element inet filter ports { ${30000 + k} 
 const addJump = (k: number) => `add rule inet filter input tcp dport ${40000 + k} jump sub`;
 const commitMedians = new Map<string, number>();
 
+interface Pruning {
+  commits: number;
+  ms: number;
+  before: number;
+  after: number;
+}
+
+/**
+ * Commits (an element added, then deleted, again and again) until the live
+ * ruleset prunes its history: how many it took, the pruning commit's time,
+ * and the history's compiler outputs before and after.
+ */
+function pruning(e: Engine): Pruning | undefined {
+  const made = e.history()!.prunes.made;
+  for (let k = 0; k < 1_000_000; k++) {
+    const before = e.history()!.outputs;
+    const t0 = performance.now();
+    e.apply(`${k % 2 ? 'delete' : 'add'} element inet filter ports { 50000 }`, 'commit.nft');
+    const ms = performance.now() - t0;
+    const h = e.history()!;
+    if (h.prunes.made > made) return { commits: k + 1, ms, before, after: h.outputs };
+  }
+  return undefined;
+}
+
 {
   const s = 'commit latency (Engine.apply, one command per commit)';
-  const results = new Map<number, { warm: number; rule: Commits; elem: Commits; jump: Commits }>();
+  const results = new Map<number, { warm: number; rule: Commits; elem: Commits; jump: Commits; prune?: Pruning }>();
   // A function's frame: the module's, suspended at each await, would keep the last engine
   // (a 100,000-rule live ruleset, ~300 MB of heap) alive, and every later GC would mark it.
   const measure = async (n: number) => {
@@ -152,7 +177,7 @@ const commitMedians = new Map<string, number>();
     const t0 = performance.now();
     e.apply('add element inet filter ports { 1 }', 'warmup.nft');
     const warm = performance.now() - t0;
-    return { warm, rule: commits(e, addRule), elem: commits(e, addElement), jump: commits(e, addJump) };
+    return { warm, rule: commits(e, addRule), elem: commits(e, addElement), jump: commits(e, addJump), prune: pruning(e) };
   };
   for (const n of [SMALL, BIG]) results.set(n, await measure(n));
   const small = results.get(SMALL)!;
@@ -168,6 +193,13 @@ const commitMedians = new Map<string, number>();
       value: b.median.toFixed(0), baseline: a.median.toFixed(0), ratio: `${ratio.toFixed(1)}x`,
       floor: '≤ 50 µs, ≤ 2x', status: `${status(b.median <= 50)}, ${status(ratio <= 2)}`,
       note: `p90 ${b.p90.toFixed(0)} vs ${a.p90.toFixed(0)} µs; ${b.count} vs ${a.count} commits`,
+    });
+  }
+  const p = [small.prune, big.prune];
+  if (p[0] && p[1]) {
+    rows.push({
+      section: s, name: 'the commit that prunes the history (compiler/history.ts), ms', value: p[1].ms.toFixed(0), baseline: p[0].ms.toFixed(1), ratio: `${(p[1].ms / p[0].ms).toFixed(0)}x`, floor: '', status: '',
+      note: `after ${p[1].commits} vs ${p[0].commits} commits; history ${p[1].before} → ${p[1].after} vs ${p[0].before} → ${p[0].after} outputs`,
     });
   }
   rows.push({ section: s, name: 'first apply after load (builds the live ruleset), ms', value: big.warm.toFixed(0), baseline: small.warm.toFixed(1), ratio: `${(big.warm / small.warm).toFixed(0)}x`, floor: '', status: '', note: 'not in the medians above' });

@@ -5,7 +5,8 @@
 // `t.nft:1:21-26: Error: Could not process rule: No such file or directory`.
 //
 // The simplest correct shape, O(history) per commit: the state is the list of
-// transactions accepted so far (parsed once); a new one is compiled after
+// transactions accepted so far (parsed once, pruned of what later ones undid:
+// history.ts); a new one is compiled after
 // them, replayed into the kernel's tables with kernel-numbered handles
 // (list/state.ts), checked (compiler and validate.ts checks, handles named by
 // commands; deletions of objects in use, jump depth and loops in

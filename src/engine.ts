@@ -495,6 +495,17 @@ export class Engine {
     this.tx = tx;
   }
 
+  /**
+   * What the live ruleset keeps of its history to build whole loads: the
+   * transactions (parts) and compiler outputs left after the prunings of
+   * what later commits undid (compiler/history.ts); undefined before apply().
+   */
+  history(): { parts: number; outputs: number; prunes: { made: number; refused: number } } | undefined {
+    const live = this.tx?.live;
+    if (!live) return undefined;
+    return { parts: live.current.parts.length, outputs: live.current.result.outputs.length, prunes: { ...live.prunes } };
+  }
+
   /** The running ruleset as `nft list ruleset` prints it (`handles`: `-a`), with live counters after apply(). */
   list(opts: ListOptions = {}): string {
     this.tx ??= new Transactions(this, this.seed, { interfaces: this.ifaces });
