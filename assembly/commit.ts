@@ -148,6 +148,8 @@ function chainSlot(ch: usize): bool {
   if (n < load<u32>(ch, CH_CAP)) return true;
   // Evaluators on other threads may be walking the chain's records.
   if (sharedMemory()) return false;
+  // Dead records squeezed out make room where the chain is: a stream of adds and deletes would otherwise move it until the array's tail ran out.
+  if (chainSqueeze(ch)) return true;
   const cap = n * 2 + 8;
   const top = load<u32>(rs, RS_RULE_TOP);
   if (<u64>top + cap > <u64>load<u32>(rs, RS_RULE_CAP)) return false;
@@ -277,15 +279,14 @@ export function txAddRule(len: u32, mode: u32, ref: u32): i32 {
     const h = codeBelow(at, e, lc);
     if (h < 0 || lc + <u32>h >= <u32>NFT_JUMP_STACK_SIZE || visited(c)) return loadFail(LoadError.NoRoom, NoRoom.Jumps);
   }
-  let pos: i32 = mode == 1 ? 0 : <i32>load<u32>(ch, CH_COUNT);
-  if (mode >= 2) {
-    const j = findRule(ch, ref, next);
-    if (j < 0) return loadFail(LoadError.NoSuchObject, ref);
-    pos = mode == 2 ? j + 1 : j;
-  }
+  let pos = rulePos(ch, mode, ref, next);
+  if (pos < 0) return loadFail(LoadError.NoSuchObject, ref);
+  const count = load<u32>(ch, CH_COUNT);
   // Moving records under evaluators on other threads could show them one twice or not at all.
-  if (<u32>pos != load<u32>(ch, CH_COUNT) && sharedMemory()) return loadFail(LoadError.NoRoom, NoRoom.Rules);
+  if (<u32>pos != count && sharedMemory()) return loadFail(LoadError.NoRoom, NoRoom.Rules);
   if (!chainSlot(ch)) return loadFail(LoadError.NoRoom, NoRoom.Rules);
+  // Dead records squeezed out (chainSlot) moved the rules after them.
+  if (load<u32>(ch, CH_COUNT) != count) pos = rulePos(ch, mode, ref, next);
 
   // In: the rule's record, not in the current generation until the commit.
   specializeRule(at, e, sets);
@@ -313,6 +314,13 @@ export function txAddRule(len: u32, mode: u32, ref: u32): i32 {
   txCtFamilies = vCtFamilies;
   logPush(TxOp.AddRule, c, handle);
   return 0;
+}
+
+/** Index in chain record `ch` for a new rule placed by `mode` (txAddRule) next to the rule with handle `ref`; -1 if there is none. */
+function rulePos(ch: usize, mode: u32, ref: u32, next: u32): i32 {
+  if (mode < 2) return mode == 1 ? 0 : <i32>load<u32>(ch, CH_COUNT);
+  const j = findRule(ch, ref, next);
+  return j < 0 || mode == 3 ? j : j + 1;
 }
 
 /** Deletes the rule with `handle` from chain `c` in the next generation. */
@@ -701,15 +709,32 @@ function compactChains(): void {
     let dead: u32 = 0;
     for (let i: u32 = 0; i < n; i++) if ((load<u8>(ruleAt(first + i), RU_FFLAGS) & <u8>RuleGen.Dead) == <u8>RuleGen.Dead) dead++;
     if (dead * 4 < n && dead < 64) continue;
-    let w: u32 = 0;
-    for (let i: u32 = 0; i < n; i++) {
-      const r = ruleAt(first + i);
-      if ((load<u8>(r, RU_FFLAGS) & <u8>RuleGen.Dead) == <u8>RuleGen.Dead) continue;
-      if (w != i) memory.copy(ruleAt(first + w), r, RU_SIZE);
-      w++;
-    }
-    store<u32>(ch, w, CH_COUNT);
-    buildRuns(<usize>load<u32>(rs, RS_RULES), ch);
+    chainSqueeze(ch);
   }
   store<u32>(rs, 0, RS_WASTE);
+}
+
+/**
+ * Squeezes the dead records out of chain record `ch` (no evaluator on
+ * another thread may be walking it); how many went. Records of an open
+ * transaction stay: its log finds them by handle and mask, not by index.
+ */
+function chainSqueeze(ch: usize): u32 {
+  const rs = rtRuleset;
+  const first = load<u32>(ch, CH_FIRST);
+  const n = load<u32>(ch, CH_COUNT);
+  let w: u32 = 0;
+  for (let i: u32 = 0; i < n; i++) {
+    const r = ruleAt(first + i);
+    if ((load<u8>(r, RU_FFLAGS) & <u8>RuleGen.Dead) == <u8>RuleGen.Dead) continue;
+    if (w != i) memory.copy(ruleAt(first + w), r, RU_SIZE);
+    w++;
+  }
+  if (w == n) return 0;
+  store<u32>(ch, w, CH_COUNT);
+  buildRuns(<usize>load<u32>(rs, RS_RULES), ch);
+  // Only a trigger for compactChains (which clears it with dead records left in other chains): it does not go below zero.
+  const waste = load<u32>(rs, RS_WASTE);
+  store<u32>(rs, waste > n - w ? waste - (n - w) : 0, RS_WASTE);
+  return n - w;
 }
