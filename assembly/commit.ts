@@ -6,15 +6,17 @@
 // readGeneration) and skip what their generation lacks; the commit flips the
 // cursor in one store, then (txFinish: at once, or once no evaluator on
 // another thread can still be in the old generation) makes new records
-// visible in both generations and retires deleted ones. Abort undoes the
-// marks. With evaluators on other threads (VM_SHARED) nothing moves under
-// them: a rule is only appended, and a chain out of room, an insertion
-// among rules or squeezing out dead rules is left to a whole load. Rules
-// with jumps are checked by a walk of only what they reach (jumps.ts).
-// What this file cannot do in place (a chain or set definition, element
-// expressions, a jump past what the chain levels prove safe, or no spare
-// room) it refuses with LoadError.NoRoom, and the host loads the whole
-// next generation into the other slot instead (load.ts).
+// visible in both generations and retires deleted ones (a dead rule's code
+// bytes go to a later rule once another grace period has passed:
+// codeTake). Abort undoes the marks. With evaluators on other threads
+// (VM_SHARED) nothing moves under them: a rule is only appended, and a
+// chain out of room, an insertion among rules or squeezing out dead rules
+// is left to a whole load. Rules with jumps are checked by a walk of only
+// what they reach (jumps.ts). What this file cannot do in place (a chain
+// or set definition, element expressions, a jump past what the chain
+// levels prove safe, or no spare room) it refuses with LoadError.NoRoom,
+// and the host loads the whole next generation into the other slot
+// instead (load.ts).
 // `add rule inet f input tcp dport 22 accept` → txBegin, txAddRule, txCommit.
 
 import {
@@ -25,6 +27,7 @@ import {
 import {
   CH_CAP, CH_COUNT, CH_FAMILY, CH_FLAGS, CH_POLICY, CH_FIRST, CH_SIZE, CH_TABLE, EntryFlags, RS_CHAINS, RS_END, RS_NCHAINS, RS_NOBJECTS, RS_NSETS, RS_NSTATE, RS_NTABLES,
   RS_OBJECTS, RS_RULES, RS_RULE_CAP, RS_RULE_TOP, RS_SETS, RS_SET_CAP, RS_STATE, RS_STATE_NEXT, RS_TABLES, RS_TOP, RS_WASTE, RU_CHAIN, RU_CODE, RU_END,
+  RS_CODE, RS_CODE_SIZE, RS_CODE_FREE, RS_CODE_RETIRED, RS_CODE_RETIRED_AT, RS_CODE_RETIRED_LAST,
   RU_FFLAGS, RU_GKIND, RU_HANDLE, RU_SIZE, RU_SKIP, RuleGen, SD_FREE, SD_RETIRED, SD_RETIRED_AT, SD_BUCKETS, SD_CAPACITY, SD_COUNT, SD_DATA_KIND, SD_DLEN, SD_EFLAGS_AT, SD_ENTRIES, SD_ESTRIDE,
   SD_EXPIRES_AT, SD_EXPRS, SD_KIND, SD_KSTRIDE, SD_LIVE, SD_NFIELDS, SD_TIMEOUT, SetKind,
 } from './layout';
@@ -148,6 +151,8 @@ function chainSlot(ch: usize): bool {
   if (n < load<u32>(ch, CH_CAP)) return true;
   // Evaluators on other threads may be walking the chain's records.
   if (sharedMemory()) return false;
+  // Dead records squeezed out make room where the chain is: a stream of adds and deletes would otherwise move it until the array's tail ran out.
+  if (chainSqueeze(ch)) return true;
   const cap = n * 2 + 8;
   const top = load<u32>(rs, RS_RULE_TOP);
   if (<u64>top + cap > <u64>load<u32>(rs, RS_RULE_CAP)) return false;
@@ -228,7 +233,6 @@ export function txAddRule(len: u32, mode: u32, ref: u32): i32 {
   let err = patchBegin(len, 1);
   if (err) return err;
   if (txLen >= LOG_MAX) return loadFail(LoadError.NoRoom, NoRoom.Log);
-  const sets = <usize>load<u32>(rs, RS_SETS);
   const nsets = load<u32>(rs, RS_NSETS);
   const nnew = secCount[4];
   const chains = <usize>load<u32>(rs, RS_CHAINS);
@@ -244,11 +248,24 @@ export function txAddRule(len: u32, mode: u32, ref: u32): i32 {
   const codeSize = secSize[8];
   if (load<u32>(q, RULE_CODE) != 0 || load<u32>(q, RULE_CODE_SIZE) != codeSize) return loadFail(LoadError.Truncated, load<u32>(q, RULE_CODE));
 
-  // Everything new goes above the slot's top, which moves only when the rule is in.
+  // Everything new goes above the slot's top, which moves only when the rule is in; the code may go into a dead rule's bytes instead.
   err = patchSets();
   if (err) return err;
-  const at = bump(codeSize);
-  if (bumpFailed()) return loadFail(LoadError.NoRoom, NoRoom.Memory);
+  const at = codeTake(codeSize);
+  if (!at || bumpFailed()) return loadFail(LoadError.NoRoom, NoRoom.Memory);
+  err = placeRule(ch, c, handle, at, codeSize, mode, ref);
+  // A refused rule leaves the free code ranges as they were.
+  if (err) codeGiveBack();
+  return err;
+}
+
+/** txAddRule from the code copied to `at` on: verifies the rule and links its record into chain record `ch` (chain `c`). */
+function placeRule(ch: usize, c: u32, handle: u32, at: usize, codeSize: usize, mode: u32, ref: u32): i32 {
+  const rs = rtRuleset;
+  const sets = <usize>load<u32>(rs, RS_SETS);
+  const nsets = load<u32>(rs, RS_NSETS);
+  const nnew = secCount[4];
+  let err: i32 = 0;
   memory.copy(at, sec(8), codeSize);
   verifyRule(load<u32>(ch, CH_TABLE), load<u8>(ch, CH_FAMILY), nsets, nnew);
   let p = at;
@@ -277,15 +294,14 @@ export function txAddRule(len: u32, mode: u32, ref: u32): i32 {
     const h = codeBelow(at, e, lc);
     if (h < 0 || lc + <u32>h >= <u32>NFT_JUMP_STACK_SIZE || visited(c)) return loadFail(LoadError.NoRoom, NoRoom.Jumps);
   }
-  let pos: i32 = mode == 1 ? 0 : <i32>load<u32>(ch, CH_COUNT);
-  if (mode >= 2) {
-    const j = findRule(ch, ref, next);
-    if (j < 0) return loadFail(LoadError.NoSuchObject, ref);
-    pos = mode == 2 ? j + 1 : j;
-  }
+  let pos = rulePos(ch, mode, ref, next);
+  if (pos < 0) return loadFail(LoadError.NoSuchObject, ref);
+  const count = load<u32>(ch, CH_COUNT);
   // Moving records under evaluators on other threads could show them one twice or not at all.
-  if (<u32>pos != load<u32>(ch, CH_COUNT) && sharedMemory()) return loadFail(LoadError.NoRoom, NoRoom.Rules);
+  if (<u32>pos != count && sharedMemory()) return loadFail(LoadError.NoRoom, NoRoom.Rules);
   if (!chainSlot(ch)) return loadFail(LoadError.NoRoom, NoRoom.Rules);
+  // Dead records squeezed out (chainSlot) moved the rules after them.
+  if (load<u32>(ch, CH_COUNT) != count) pos = rulePos(ch, mode, ref, next);
 
   // In: the rule's record, not in the current generation until the commit.
   specializeRule(at, e, sets);
@@ -315,6 +331,13 @@ export function txAddRule(len: u32, mode: u32, ref: u32): i32 {
   return 0;
 }
 
+/** Index in chain record `ch` for a new rule placed by `mode` (txAddRule) next to the rule with handle `ref`; -1 if there is none. */
+function rulePos(ch: usize, mode: u32, ref: u32, next: u32): i32 {
+  if (mode < 2) return mode == 1 ? 0 : <i32>load<u32>(ch, CH_COUNT);
+  const j = findRule(ch, ref, next);
+  return j < 0 || mode == 3 ? j : j + 1;
+}
+
 /** Deletes the rule with `handle` from chain `c` in the next generation. */
 export function txDelRule(c: u32, handle: u32): i32 {
   const ch = chainAt(c);
@@ -324,7 +347,10 @@ export function txDelRule(c: u32, handle: u32): i32 {
   const j = findRule(ch, handle, next);
   if (j < 0) return loadFail(LoadError.NoSuchObject, handle);
   const r = ruleAt(load<u32>(ch, CH_FIRST) + <u32>j);
-  store<u8>(r, load<u8>(r, RU_FFLAGS) | ruleBit(next), RU_FFLAGS);
+  const f = load<u8>(r, RU_FFLAGS) | ruleBit(next);
+  store<u8>(r, f, RU_FFLAGS);
+  // Added by this transaction: in no generation now, so dead at once (neither the commit nor an abort finds it again).
+  if ((f & <u8>RuleGen.Dead) == <u8>RuleGen.Dead) ruleDead(r);
   logPush(TxOp.DelRule, c, handle);
   return 0;
 }
@@ -359,7 +385,11 @@ export function txFlushChain(c: u32): i32 {
   const first = load<u32>(ch, CH_FIRST);
   for (let i: u32 = 0; i < load<u32>(ch, CH_COUNT); i++) {
     const r = ruleAt(first + i);
-    store<u8>(r, load<u8>(r, RU_FFLAGS) | bit, RU_FFLAGS);
+    const f = load<u8>(r, RU_FFLAGS);
+    if ((f & <u8>RuleGen.Dead) == <u8>RuleGen.Dead) continue;
+    store<u8>(r, f | bit, RU_FFLAGS);
+    // Added by this transaction: dead at once, as in txDelRule.
+    if (f & ruleBit(cursor())) ruleDead(r);
   }
   logPush(TxOp.FlushChain, c, 0);
   return 0;
@@ -599,10 +629,131 @@ function loggedRule(i: i32, cur: u32): usize {
   return j < 0 ? 0 : ruleAt(load<u32>(ch, CH_FIRST) + <u32>j);
 }
 
-/** Marks rule record `r` dead (in no generation): its slot is squeezed out later (compactChains). */
+/** Marks rule record `r` dead (in no generation): its slot is squeezed out later (compactChains), its code retired (codeRetire). */
 function ruleDead(r: usize): void {
   store<u8>(r, load<u8>(r, RU_FFLAGS) | <u8>RuleGen.Dead, RU_FFLAGS);
   store<u32>(rtRuleset, load<u32>(rtRuleset, RS_WASTE) + 1, RS_WASTE);
+  codeRetire(<usize>load<u32>(r, RU_CODE), <usize>load<u32>(r, RU_END));
+}
+
+// Code ranges of dead rules (RS_CODE_RETIRED, then RS_CODE_FREE): each
+// range holds its u32 next and u32 bytes in its first 8 bytes, and is a
+// multiple of 8 bytes at an 8-byte boundary, as bump lays out code.
+
+/** Free ranges a rule's code looks through before it is bumped instead. */
+const CODE_WALK: i32 = 16;
+/** Fewer bytes than the smallest rule's code (a verdict immediate): a range left this small goes with the rule that took the rest (and is lost when it dies: codeRetire knows only its code's end). */
+const CODE_MIN: u32 = 16;
+
+/** The free range codeTake took for the rule being added (0: its code was bumped), the word that linked it, and its next and bytes before. */
+let takenRange: usize = 0;
+let takenLink: usize = 0;
+let takenNext: u32 = 0;
+let takenBytes: u32 = 0;
+/** What codeTake gave the rule: the whole range, or its last bytes (the range stays linked, shorter). */
+let takenWhole = false;
+
+/**
+ * The address for `size` bytes of a new rule's code: the first free range
+ * that fits exactly, else the first larger one (its last bytes; what is left
+ * stays linked), among the first CODE_WALK; else bumped (0: no room).
+ */
+function codeTake(size: usize): usize {
+  const rs = rtRuleset;
+  takenRange = 0;
+  const need = <u32>((size + 7) & ~7);
+  if (need) {
+    codePromote();
+    let link = rs + RS_CODE_FREE;
+    let fitLink: usize = 0;
+    for (let n = 0; n < CODE_WALK; n++) {
+      const f = <usize>load<u32>(link);
+      if (!f) break;
+      const bytes = load<u32>(f, 4);
+      if (bytes == need) {
+        fitLink = link;
+        break;
+      }
+      if (bytes > need && !fitLink) fitLink = link;
+      link = f;
+    }
+    if (fitLink) {
+      const f = <usize>load<u32>(fitLink);
+      takenRange = f;
+      takenLink = fitLink;
+      takenNext = load<u32>(f);
+      takenBytes = load<u32>(f, 4);
+      takenWhole = takenBytes - need < CODE_MIN;
+      if (takenWhole) {
+        store<u32>(fitLink, takenNext);
+        return f;
+      }
+      store<u32>(f, takenBytes - need, 4);
+      return f + takenBytes - need;
+    }
+  }
+  return bump(size);
+}
+
+/** Undoes codeTake for a refused rule: the range it took is free again, as it was. */
+function codeGiveBack(): void {
+  const f = takenRange;
+  if (!f) return;
+  takenRange = 0;
+  if (!takenWhole) {
+    store<u32>(f, takenBytes, 4);
+    return;
+  }
+  store<u32>(f, takenNext);
+  store<u32>(f, takenBytes, 4);
+  store<u32>(takenLink, <u32>f);
+}
+
+/** The retired code ranges join the free ones once a finish has passed since the last of them was retired (entrySlot's grace period). */
+function codePromote(): void {
+  const rs = rtRuleset;
+  const head = load<u32>(rs, RS_CODE_RETIRED);
+  if (!head || load<u32>(rs, RS_CODE_RETIRED_AT) == finishSeq) return;
+  store<u32>(<usize>load<u32>(rs, RS_CODE_RETIRED_LAST), load<u32>(rs, RS_CODE_FREE));
+  store<u32>(rs, head, RS_CODE_FREE);
+  store<u32>(rs, 0, RS_CODE_RETIRED);
+}
+
+/**
+ * Retires the code [`from`, `to`) of a rule that just died: no packet of
+ * the generations to come runs it, but an evaluator on another thread may
+ * still be in it until the next grace period ends (codePromote). A range
+ * next to the last one retired (a flushed chain's rules, bumped in order)
+ * is merged with it.
+ */
+function codeRetire(from: usize, to: usize): void {
+  const rs = rtRuleset;
+  const code = <usize>load<u32>(rs, RS_CODE);
+  // A loaded rule's code tiles the code section with its neighbours': only the 8-byte-aligned inside is its own. Bumped code owns up to the next boundary.
+  if (from >= code && from < code + <usize>load<u32>(rs, RS_CODE_SIZE)) {
+    from = (from + 7) & ~7;
+    to &= ~7;
+  } else to = (to + 7) & ~7;
+  if (to <= from) return;
+  const bytes = <u32>(to - from);
+  // Retired earlier: reusable now, and not held back by this one.
+  codePromote();
+  const head = <usize>load<u32>(rs, RS_CODE_RETIRED);
+  store<u32>(rs, finishSeq, RS_CODE_RETIRED_AT);
+  if (head && head + <usize>load<u32>(head, 4) == from) {
+    store<u32>(head, load<u32>(head, 4) + bytes, 4);
+    return;
+  }
+  if (head && to == head) {
+    store<u32>(from, load<u32>(head));
+    store<u32>(from, bytes + load<u32>(head, 4), 4);
+    if (load<u32>(rs, RS_CODE_RETIRED_LAST) == <u32>head) store<u32>(rs, <u32>from, RS_CODE_RETIRED_LAST);
+  } else {
+    store<u32>(from, <u32>head);
+    store<u32>(from, bytes, 4);
+    if (!head) store<u32>(rs, <u32>from, RS_CODE_RETIRED_LAST);
+  }
+  store<u32>(rs, <u32>from, RS_CODE_RETIRED);
 }
 
 /** Clears generation bit `bit` of element entry `e` of set `sd`. */
@@ -687,7 +838,7 @@ function findRuleAny(ch: usize, handle: u32, bit: u8): i32 {
   return -1;
 }
 
-/** Chains with many dead records get them squeezed out (their code stays unused until the next full load). */
+/** Chains with many dead records get them squeezed out (their code was retired when they died). */
 function compactChains(): void {
   const rs = rtRuleset;
   const chains = <usize>load<u32>(rs, RS_CHAINS);
@@ -701,15 +852,32 @@ function compactChains(): void {
     let dead: u32 = 0;
     for (let i: u32 = 0; i < n; i++) if ((load<u8>(ruleAt(first + i), RU_FFLAGS) & <u8>RuleGen.Dead) == <u8>RuleGen.Dead) dead++;
     if (dead * 4 < n && dead < 64) continue;
-    let w: u32 = 0;
-    for (let i: u32 = 0; i < n; i++) {
-      const r = ruleAt(first + i);
-      if ((load<u8>(r, RU_FFLAGS) & <u8>RuleGen.Dead) == <u8>RuleGen.Dead) continue;
-      if (w != i) memory.copy(ruleAt(first + w), r, RU_SIZE);
-      w++;
-    }
-    store<u32>(ch, w, CH_COUNT);
-    buildRuns(<usize>load<u32>(rs, RS_RULES), ch);
+    chainSqueeze(ch);
   }
   store<u32>(rs, 0, RS_WASTE);
+}
+
+/**
+ * Squeezes the dead records out of chain record `ch` (no evaluator on
+ * another thread may be walking it); how many went. Records of an open
+ * transaction stay: its log finds them by handle and mask, not by index.
+ */
+function chainSqueeze(ch: usize): u32 {
+  const rs = rtRuleset;
+  const first = load<u32>(ch, CH_FIRST);
+  const n = load<u32>(ch, CH_COUNT);
+  let w: u32 = 0;
+  for (let i: u32 = 0; i < n; i++) {
+    const r = ruleAt(first + i);
+    if ((load<u8>(r, RU_FFLAGS) & <u8>RuleGen.Dead) == <u8>RuleGen.Dead) continue;
+    if (w != i) memory.copy(ruleAt(first + w), r, RU_SIZE);
+    w++;
+  }
+  if (w == n) return 0;
+  store<u32>(ch, w, CH_COUNT);
+  buildRuns(<usize>load<u32>(rs, RS_RULES), ch);
+  // Only a trigger for compactChains (which clears it with dead records left in other chains): it does not go below zero.
+  const waste = load<u32>(rs, RS_WASTE);
+  store<u32>(rs, waste > n - w ? waste - (n - w) : 0, RS_WASTE);
+  return n - w;
 }

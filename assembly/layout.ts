@@ -58,8 +58,16 @@ export const RS_TOP = 84;
 export const RS_END = 88;
 /** u32 rule slots that dead rules and moved chains left unused (commit.ts compacts chains when it grows). */
 export const RS_WASTE = 92;
+/** u32 first free range of rule code for reuse (commit.ts; 0 = none): each holds u32 next and u32 bytes at its start. */
+export const RS_CODE_FREE = 96;
+/** u32 first code range of a dead rule, reusable once another grace period has passed (then it joins RS_CODE_FREE). */
+export const RS_CODE_RETIRED = 100;
+/** u32 last range of RS_CODE_RETIRED's list (the whole list joins the free list in one link). */
+export const RS_CODE_RETIRED_LAST = 104;
+/** u32 the commit finish (commit.ts finishSeq) that last retired a range to RS_CODE_RETIRED. */
+export const RS_CODE_RETIRED_AT = 108;
 /** bytes of the ruleset header. */
-export const RS_SIZE = 96;
+export const RS_SIZE = 112;
 
 /** Hook list slots by hook family. */
 export const HOOK_SLOT_IPV4 = 0;

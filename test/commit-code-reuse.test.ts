@@ -1,0 +1,281 @@
+// Code bytes of dead rules are reused (assembly/commit.ts codeTake,
+// codeRetire): streams of in-place commits that add and delete rules stay in
+// a ruleset slot with little room to spare, where, without reuse, every
+// added rule's code would take new bytes until the slot ran out and the
+// host fell back to a whole load. Each test checks the packets' verdicts on
+// the way, and that the code of the rules that stay (their counters) is
+// left alone by the rules that come and go around it. And dead rule records
+// make room in their chain (chainSlot): the same streams in a short chain
+// do not move it until the rule array's spare tail runs out.
+
+import { describe, expect, it } from 'vitest';
+import { encodeBytecode } from '../compiler/bytecode.js';
+import { LiveRuleset } from '../compiler/transaction.js';
+import * as abi from '../assembly/abi.js';
+import * as layout from '../assembly/layout.js';
+import type { Engine, PacketIn } from '../src/engine.js';
+import { engine, ipv4, rx, tcp } from './assembly/vm/helpers.js';
+
+/** Base chain `input` (policy drop) with `live` counted rules for ports 2000.., and a regular chain `sub` it jumps to. */
+function base(live: number): string {
+  const l = ['table inet f {', '\tchain input {', '\t\ttype filter hook input priority filter; policy drop;', '\t\tjump sub'];
+  for (let i = 0; i < live; i++) l.push(`\t\ttcp dport ${2000 + i} counter accept`);
+  l.push('\t}', '\tchain sub {', '\t}', '}');
+  return l.join('\n') + '\n';
+}
+
+/** Room for a few hundred bytes of rules above what the base ruleset needs. */
+const SPARE_BYTES = 6 << 10;
+
+/** An engine whose ruleset slot holds `text` and SPARE_BYTES more, with `text` applied; and the same ruleset as the compiler keeps it. */
+async function tight(text: string): Promise<{ e: Engine; live: LiveRuleset }> {
+  // The smallest slot that loads it, within 256 bytes.
+  let lo = 16 << 10;
+  let hi = 4 << 20;
+  while (hi - lo > 256) {
+    const mid = (lo + hi) >> 1;
+    const e = await engine({ rulesetBytes: mid });
+    try {
+      e.apply(text, 'base.nft');
+      hi = mid;
+    } catch {
+      lo = mid;
+    }
+  }
+  const e = await engine({ rulesetBytes: hi + SPARE_BYTES });
+  e.apply(text, 'base.nft');
+  const live = new LiveRuleset();
+  live.apply(text, 'base.nft');
+  return { e, live };
+}
+
+/** Applies `text` to the engine and to the compiler's copy. */
+function both(e: Engine, live: LiveRuleset, text: string): void {
+  e.apply(text);
+  live.apply(text);
+}
+
+const to = (dport: number): PacketIn => rx(ipv4({ src: '10.0.0.9', dst: '10.0.0.1', l4: tcp({ dport, flags: 0x02 }) }));
+
+/** Verdict and deciding rule of a packet to `dport`. */
+function fate(e: Engine, dport: number): [number, number] {
+  const r = e.evaluate([to(dport)]);
+  return [r.verdict(0), r.rule(0)];
+}
+
+/** Handle of the listed rule that starts with `start` (its matches, up to its counter). */
+function handleOf(e: Engine, start: string): number {
+  const m = new RegExp(`\\t${start} [^\\n]*# handle (\\d+)\\n`).exec(e.list({ handles: true }));
+  if (!m) throw new Error(`no rule ${start}`);
+  return Number(m[1]);
+}
+
+/** A rule's matches: its text before ` counter`. */
+const matches = (rule: string): string => rule.slice(0, rule.indexOf(' counter'));
+
+/** The packets' fates in `e` and in a fresh engine loaded with what the compiler says the ruleset is now. */
+async function sameAsFresh(e: Engine, live: LiveRuleset, ports: number[]): Promise<void> {
+  const fresh = await engine();
+  fresh.load(encodeBytecode(live.current.program));
+  for (const p of ports) expect(fate(e, p), `port ${p}`).toEqual(fate(fresh, p));
+}
+
+/** The VM's raw in-place exports (as test/transaction-inplace.test.ts), to send patches the host would not. */
+interface Tx {
+  memory: WebAssembly.Memory;
+  txBegin(): number;
+  txAddRule(len: number, mode: number, ref: number): number;
+  txAbort(): void;
+  imageAddr(): number;
+}
+
+const ACCEPT = abi.Verdict.Accept;
+const DROP = abi.Verdict.Drop;
+
+describe('code of deleted rules is reused (assembly/commit.ts)', () => {
+  it('add rule / delete rule cycles far beyond the spare bytes stay in place', async () => {
+    const { e, live } = await tight(base(4));
+    const image = e.image;
+    for (let i = 0; i < 400; i++) {
+      // Two sizes of rule, so that reused ranges are split too.
+      const port = 1000 + (i % 7);
+      const rule = i % 3 ? `tcp dport ${port} counter accept` : `ip saddr 10.0.0.9 tcp sport 40000 tcp dport ${port} counter accept`;
+      both(e, live, `add rule inet f input ${rule}`);
+      const h = handleOf(e, matches(rule));
+      expect(fate(e, port), rule).toEqual([ACCEPT, h]);
+      both(e, live, `delete rule inet f input handle ${h}`);
+      expect(fate(e, port), rule).toEqual([DROP, 0]);
+      expect(e.image, `cycle ${i}`).toBe(image);
+    }
+    expect(fate(e, 2003)).toEqual([ACCEPT, handleOf(e, 'tcp dport 2003')]);
+    await sameAsFresh(e, live, [1000, 1006, 2000, 2003, 2004]);
+  });
+
+  it('replace rule cycles stay in place', async () => {
+    const { e, live } = await tight(base(4));
+    const image = e.image;
+    both(e, live, 'add rule inet f input tcp dport 999 counter drop');
+    const h = handleOf(e, 'tcp dport 999');
+    for (let i = 0; i < 400; i++) {
+      const port = 1000 + (i % 5);
+      const rule = i % 2 ? `tcp dport ${port} counter drop` : `tcp sport 40000 tcp dport ${port} counter drop`;
+      both(e, live, `replace rule inet f input handle ${h} ${rule}`);
+      expect(fate(e, port), rule).toEqual([DROP, h]);
+      // The rule it replaced matches no more: the packet falls to the policy (drop, no rule).
+      expect(fate(e, 1000 + ((i + 4) % 5)), rule).toEqual([DROP, 0]);
+      expect(e.image, `cycle ${i}`).toBe(image);
+    }
+    await sameAsFresh(e, live, [999, 1000, 1003, 2000]);
+  });
+
+  it('flush chain cycles stay in place', async () => {
+    const { e, live } = await tight(base(4));
+    const image = e.image;
+    for (let i = 0; i < 300; i++) {
+      const port = 1000 + (i % 9);
+      // A rule added before the flush in the same transaction goes with it (in no generation: dead at once).
+      both(e, live, `add rule inet f sub tcp dport ${port + 2} counter accept\nflush chain inet f sub\nadd rule inet f sub tcp dport ${port} counter drop\nadd rule inet f sub tcp dport ${port + 1} counter accept`);
+      expect(fate(e, port)).toEqual([DROP, handleOf(e, `tcp dport ${port}`)]);
+      expect(fate(e, port + 1)).toEqual([ACCEPT, handleOf(e, `tcp dport ${port + 1}`)]);
+      expect(fate(e, port + 2)).toEqual([DROP, 0]);
+      expect(e.image, `cycle ${i}`).toBe(image);
+    }
+    await sameAsFresh(e, live, [1000, 1001, 1008, 1009, 2001]);
+  });
+
+  it('a rule refused after its code took a free range gives the range back as it was', async () => {
+    const { e, live } = await tight(base(4));
+    const image = e.image;
+    const x = (e as unknown as { x: Tx }).x;
+    // The patches of in-place `add rule`s as the host sends them, to send again refused.
+    const patches: Uint8Array[] = [];
+    const commit = e.commitInPlace.bind(e);
+    e.commitInPlace = (steps, program) => {
+      for (const st of steps) if (st.op === 'addRule') patches.push(st.image.slice());
+      return commit(steps, program);
+    };
+    const send = (steps: [Uint8Array, number, number][]): number[] => {
+      expect(x.txBegin()).toBe(abi.LoadError.Ok);
+      const rcs = steps.map(([p, mode, ref]) => {
+        new Uint8Array(x.memory.buffer).set(p, x.imageAddr());
+        return x.txAddRule(p.length, mode, ref);
+      });
+      x.txAbort();
+      return rcs;
+    };
+    both(e, live, 'add rule inet f input tcp dport 999 counter accept');
+    const ok = patches.pop()!;
+    both(e, live, `delete rule inet f input handle ${handleOf(e, 'tcp dport 999')}`);
+    // The same rule with an unknown opcode in its second record: the verifier refuses it after checking the first.
+    const bad = ok.slice();
+    const code = new DataView(bad.buffer).getUint32(abi.BC_HEADER_SIZE + (abi.Section.Code - 1) * abi.BC_SECTION_ENTRY_SIZE + abi.SEC_OFFSET, true);
+    bad[code + new DataView(bad.buffer).getUint16(code + 2, true)] = 0xfe;
+    for (let i = 0; i < 300; i++) {
+      const port = 1000 + (i % 7);
+      // Bigger than the refused rule (the free range it takes is split) or the same size (taken whole).
+      const rule = i % 2 ? `ip saddr 10.0.0.9 ip daddr 10.0.0.1 tcp sport 40000 tcp dport ${port} counter accept` : `tcp dport ${port} counter accept`;
+      both(e, live, `add rule inet f input ${rule}`);
+      const h = handleOf(e, matches(rule));
+      expect(fate(e, port)).toEqual([ACCEPT, h]);
+      both(e, live, `delete rule inet f input handle ${h}`);
+      // Placed after a rule that is not there; refused by the verifier; each after a rule of its own transaction took a range too (the abort retires that one).
+      expect(send([[ok, 2, 0x7fffffff]])).toEqual([abi.LoadError.NoSuchObject]);
+      expect(send([[bad, 0, 0]])[0]).not.toBe(abi.LoadError.Ok);
+      expect(send([[ok, 0, 0], [ok, 2, 0x7fffffff]])).toEqual([abi.LoadError.Ok, abi.LoadError.NoSuchObject]);
+      expect(send([[ok, 0, 0], [bad, 1, 0]])[1]).not.toBe(abi.LoadError.Ok);
+      expect(fate(e, port)).toEqual([DROP, 0]);
+      expect(fate(e, 999)).toEqual([DROP, 0]);
+      expect(e.image, `cycle ${i}`).toBe(image);
+    }
+    both(e, live, 'add rule inet f input tcp dport 1000 counter accept');
+    expect(fate(e, 1000)).toEqual([ACCEPT, handleOf(e, 'tcp dport 1000')]);
+    expect(e.image).toBe(image);
+    await sameAsFresh(e, live, [999, 1000, 1001, 2000, 2003]);
+  });
+
+  it('the code of a dead rule is reused only once another commit has finished after it died', async () => {
+    const { e, live } = await tight(base(2));
+    // Where the VM keeps the code of the rule with `handle` of chain 0 (input).
+    const codeAt = (handle: number): number => {
+      const v = new DataView((e as unknown as { x: Tx }).x.memory.buffer);
+      const rs = v.getUint32((e as unknown as { x: { ctlAddr(): number } }).x.ctlAddr() + abi.VM_ACTIVE, true);
+      const ch = v.getUint32(rs + layout.RS_CHAINS, true);
+      const rules = v.getUint32(rs + layout.RS_RULES, true);
+      for (let i = 0; i < v.getUint32(ch + layout.CH_COUNT, true); i++) {
+        const r = rules + (v.getUint32(ch + layout.CH_FIRST, true) + i) * layout.RU_SIZE;
+        if (v.getUint32(r + layout.RU_HANDLE, true) === handle && !(v.getUint8(r + layout.RU_FFLAGS) & layout.RuleGen.Dead)) return v.getUint32(r + layout.RU_CODE, true);
+      }
+      throw new Error(`no rule ${handle}`);
+    };
+    const cycle = (port: number): number => {
+      both(e, live, `add rule inet f input tcp dport ${port} counter accept`);
+      const h = handleOf(e, `tcp dport ${port}`);
+      const at = codeAt(h);
+      both(e, live, `delete rule inet f input handle ${h}`);
+      return at;
+    };
+    const a = cycle(1000);
+    // Dead since the last commit finished: an evaluator on another thread may have been in it until then.
+    const b = cycle(1001);
+    expect(b).not.toBe(a);
+    // A finish later (the delete of 1001's rule), 1000's bytes are free; 1001's are next.
+    expect(cycle(1002)).toBe(a);
+    expect(cycle(1003)).toBe(b);
+  });
+
+  it('counters of the rules that stay are intact after their neighbours came and went', async () => {
+    const { e, live } = await tight(base(8));
+    const image = e.image;
+    // Loaded rules deleted: their code is reused too. It tiles the loaded code section with its neighbours' (84 bytes each after a 16-byte `jump sub`): each of these ends 4 bytes into a word its neighbour's code starts.
+    for (const p of [2000, 2002, 2004]) both(e, live, `delete rule inet f input handle ${handleOf(e, `tcp dport ${p}`)}`);
+    const kept = [2001, 2003, 2005, 2006, 2007];
+    /** Packets sent to each rule that stays, by port. */
+    const sent = new Map<number, number>();
+    for (let i = 0; i < 300; i++) {
+      const port = 1000 + (i % 11);
+      // Three sizes; `counter accept` (40 bytes, a whole number of words) fills the end of a range it takes.
+      const rule = [`tcp dport ${port} counter accept`, `ip saddr 10.0.0.9 tcp dport ${port} counter accept`, 'counter accept'][i % 3]!;
+      both(e, live, `add rule inet f input ${rule}`);
+      const h = handleOf(e, i % 3 === 2 ? 'counter' : matches(rule));
+      expect(fate(e, port), rule).toEqual([ACCEPT, h]);
+      // Every tenth cycle a rule that stays, in a range the others come and go around.
+      if (i % 10 === 0) both(e, live, `add rule inet f input tcp dport ${3000 + i} counter accept`);
+      both(e, live, `delete rule inet f input handle ${h}`);
+      for (const p of [kept[i % kept.length]!, 3000 + i - (i % 10)]) {
+        e.evaluate(Array.from({ length: 1 + (i % 3) }, () => to(p)));
+        sent.set(p, (sent.get(p) ?? 0) + 1 + (i % 3));
+      }
+      expect(e.image, `cycle ${i}`).toBe(image);
+    }
+    const listed = e.list();
+    expect(sent.size).toBe(kept.length + 30);
+    for (const [p, n] of sent) expect(listed).toContain(`\ttcp dport ${p} counter packets ${n} bytes ${n * 40} accept\n`);
+    await sameAsFresh(e, live, [1000, 1005, 2000, 2001, 2003, 2007, 3000, 3290]);
+  });
+});
+
+describe('dead rule records make room (assembly/commit.ts chainSlot)', () => {
+  it('a short chain with rules coming and going anywhere in it stays where it is, in place', async () => {
+    // Room to spare in the slot: here the chain's rule slots are what runs out, if the dead records in them are not squeezed out.
+    const e = await engine();
+    const live = new LiveRuleset();
+    const text = 'table inet f {\n\tchain input {\n\t\ttype filter hook input priority filter; policy drop;\n\t\ttcp dport 2000 counter accept\n\t}\n}\n';
+    e.apply(text, 'base.nft');
+    live.apply(text, 'base.nft');
+    const image = e.image;
+    const kept = handleOf(e, 'tcp dport 2000');
+    for (let i = 0; i < 500; i++) {
+      const port = 1000 + (i % 13);
+      // At the end, at the start, after and before the rule that stays: each placed where the rules are once the dead ones are gone.
+      const how = i % 4;
+      const rule = how < 2 ? `tcp dport ${port} counter accept` : 'tcp dport 2000 counter drop';
+      both(e, live, [`add rule inet f input ${rule}`, `insert rule inet f input ${rule}`, `add rule inet f input position ${kept} ${rule}`, `insert rule inet f input position ${kept} ${rule}`][how]!);
+      const h = Number([...e.list({ handles: true }).matchAll(/# handle (\d+)\n/g)].map((m) => Number(m[1])).reduce((a, b) => Math.max(a, b)));
+      if (how < 2) expect(fate(e, port), rule).toEqual([ACCEPT, h]);
+      expect(fate(e, 2000), rule).toEqual(how === 3 ? [DROP, h] : [ACCEPT, kept]);
+      both(e, live, `delete rule inet f input handle ${h}`);
+      expect(e.image, `cycle ${i}`).toBe(image);
+    }
+    await sameAsFresh(e, live, [1000, 1012, 2000]);
+  });
+});
