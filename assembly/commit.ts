@@ -128,7 +128,8 @@ export function txBegin(): i32 {
  * Index in chain record `ch` of the rule with `handle` that the next
  * generation holds, -1 if none: the one the current generation holds too
  * if there are two (`replace` adds its rule, with the same handle, before
- * deleting the old one).
+ * deleting the old one), else the first of those this transaction added
+ * (a second `replace` of the handle goes after the first one's rule).
  */
 function findRule(ch: usize, handle: u32, next: u32): i32 {
   // From the end: where rules are most often added and deleted.
@@ -139,7 +140,7 @@ function findRule(ch: usize, handle: u32, next: u32): i32 {
     const f = load<u8>(r, RU_FFLAGS);
     if (load<u32>(r, RU_HANDLE) != handle || f & ruleBit(next)) continue;
     if (!(f & ruleBit(next ^ 1))) return i;
-    if (young < 0) young = i;
+    young = i;
   }
   return young;
 }
