@@ -233,8 +233,9 @@ export class LiveRuleset {
     const declared = new Set(cmds.flatMap((c) => (c.k === 'set' ? [`${c.family} ${c.table} ${c.set.name}`] : [])));
     const madeSets = () => [...result.tables].some(([k, t]) => [...t.sets.keys()].some((n) => !setsBefore.get(k)?.has(n) && !declared.has(`${k} ${n}`)));
     const undo = () => {
-      // The compiler's and the replay's state moved on: both again from the history.
-      this.gen = this.build(this.gen.parts).gen!;
+      // The compiler's and the replay's state moved on: both again from the history, into the same
+      // generation (the engine goes on running it, and making the next commits in place).
+      this.gen.rebase(this.build(this.gen.parts).gen!);
     };
     const errors = result.resume([boundary, ...cmds], this.opts);
     if (errors.length || madeSets()) {
@@ -387,10 +388,26 @@ export class LiveRuleset {
   }
 }
 
-/** Whether two generations hold the same: handles, listing and image. */
+/**
+ * Whether `b` holds what `a` holds: handles, listing and image. The values
+ * of `a`'s rule counters and quotas are copied into `b` first: an engine
+ * writes what its VM counted into the rules it lists (src/transaction.ts),
+ * while `b`'s start from what the commands declared.
+ */
 function sameGeneration(a: Generation, b: Generation): boolean {
   if (a.tableHandle !== b.tableHandle || a.tables.length !== b.tables.length) return false;
   if (a.tables.some((t, k) => t.next !== b.tables[k]!.next || t.handle !== b.tables[k]!.handle)) return false;
+  const ra = a.ruleRefs;
+  const rb = b.ruleRefs;
+  if (ra.length !== rb.length) return false;
+  ra.forEach((r, k) => {
+    const to = rb[k]!.rule.rule.insns;
+    r.rule.rule.insns.forEach((i, n) => {
+      const j = to[n];
+      if (i.op === 'counter' && j?.op === 'counter') [j.pkts, j.bytes] = [i.pkts, i.bytes];
+      else if (i.op === 'quota' && j?.op === 'quota') j.consumed = i.consumed;
+    });
+  });
   if (listRuleset(a.result, { handles: true }) !== listRuleset(b.result, { handles: true })) return false;
   const x = encodeBytecode(a.program);
   const y = encodeBytecode(b.program);

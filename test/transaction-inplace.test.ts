@@ -112,6 +112,55 @@ describe('in-place commits', () => {
     expect(e.image).not.toBe(image);
   });
 
+  it('stay in place across the prunings that keep the history bounded (compiler/history.ts)', async () => {
+    const e = await engine();
+    e.apply(BASE, 'base.nft');
+    const image = e.image;
+    const pkts = packets();
+    let most = 0;
+    for (let i = 0; i < 3000; i++) {
+      e.apply(`add rule inet f input tcp dport 1000 counter accept\nadd element inet f blocked { 10.0.0.3 }`);
+      const h = inputHandles(e.list({ handles: true })).at(-1)!;
+      // The new rule decides port 1000 from 10.0.0.2 and 10.0.0.200 (10.0.0.3 is blocked now, 10.0.0.66 always).
+      if (i % 500 === 0) expect(outcome(e, pkts).filter((o) => o.includes(`#${h} `))).toHaveLength(2);
+      e.apply(`delete rule inet f input handle ${h}\ndelete element inet f blocked { 10.0.0.3 }`);
+      most = Math.max(most, e.history()!.parts);
+    }
+    expect(e.image).toBe(image);
+    expect(e.history()!.prunes).toMatchObject({ refused: 0 });
+    expect(e.history()!.prunes.made).toBeGreaterThan(0);
+    // 6,000 commits; at most about the default threshold's worth (4,096 outputs, a few per commit) held at once.
+    expect(most).toBeLessThan(2000);
+    // The same as an engine loaded with the base ruleset (every rule and element since is gone).
+    const fresh = await engine();
+    fresh.load(BASE, 'base.nft');
+    expect(outcome(e, pkts)).toEqual(outcome(fresh, pkts));
+  });
+
+  it('replace one rule twice in one transaction: the second replacement is the rule', async () => {
+    const e = await engine();
+    e.apply(BASE, 'base.nft');
+    const image = e.image;
+    const h = inputHandles(e.list({ handles: true }))[4]!;
+    e.apply(`replace rule inet f input handle ${h} tcp dport 1000 accept\nreplace rule inet f input handle ${h} tcp dport 1001 accept`);
+    expect(e.image).toBe(image);
+    const pkts = packets();
+    const fresh = await engine();
+    fresh.load(e.list(), 'now.nft');
+    expect(outcome(e, pkts)).toEqual(outcome(fresh, pkts));
+    expect(outcome(e, pkts).filter((o) => o.includes(`#${h} `))).toHaveLength(3);
+  });
+
+  it('go on in place after a refused transaction', async () => {
+    const e = await engine();
+    e.apply(BASE, 'base.nft');
+    const image = e.image;
+    expect(() => e.apply('add rule inet f nowhere accept')).toThrow(TransactionError);
+    expect(() => e.apply('add rule inet f input tcp dport 1000 jump nowhere')).toThrow(TransactionError);
+    e.apply('add rule inet f input tcp dport 1000 accept');
+    expect(e.image).toBe(image);
+  });
+
   it('start from an engine loaded with text: the first commit is in place too, and counts carry on', async () => {
     const e = await engine();
     e.load(BASE, 'base.nft');
