@@ -105,9 +105,16 @@ interface Consumed {
 /** Options of a live ruleset: the include reader and the host's interfaces (`iif "eth0"`). */
 export interface LiveOptions extends CompileOptions {
   read?: FileReader;
-  /** Compiler outputs the history may reach before it is first pruned (default 4096; then twice what is left; 0: after every commit). */
+  /** Compiler outputs the history may reach before it is first pruned (default PRUNE_AFTER; then twice what is left; 0: after every commit). */
   pruneAfter?: number;
 }
+
+/**
+ * The history's compiler outputs before its first pruning: a pruning costs
+ * about a compile of what is left, so not too often (about 5,000 in-place
+ * commits of one command, some 6 MB of history).
+ */
+const PRUNE_AFTER = 16384;
 
 /** A live ruleset: the current generation and the way to the next. */
 export class LiveRuleset {
@@ -120,7 +127,7 @@ export class LiveRuleset {
 
   constructor(private readonly opts: LiveOptions = {}) {
     this.gen = this.build([]).gen!;
-    this.pruneAt = opts.pruneAfter ?? 4096;
+    this.pruneAt = opts.pruneAfter ?? PRUNE_AFTER;
   }
 
   /** The current generation. */
@@ -203,7 +210,7 @@ export class LiveRuleset {
       g.rebase(built.gen);
       this.prunes.made++;
     } else if (parts) this.prunes.refused++;
-    const min = this.opts.pruneAfter ?? 4096;
+    const min = this.opts.pruneAfter ?? PRUNE_AFTER;
     this.pruneAt = min && Math.max(min, 2 * g.result.outputs.length);
   }
 
