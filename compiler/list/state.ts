@@ -230,8 +230,17 @@ export class Replayer {
       case 'delElements': {
         const s = tables.get(`${o.set.family} ${o.set.table}`)?.sets.get(o.set.name);
         if (!s || s.def !== o.set) break;
-        const gone = new Set(o.elements.map(elemKey));
-        s.elements = s.elements.filter((e) => !gone.has(elemKey(e)));
+        const index = elementIndex(s);
+        for (const e of o.elements) {
+          const k = elemKey(e);
+          for (const x of index.keys.get(k) ?? []) {
+            const at = s.elements.lastIndexOf(x);
+            if (at < 0) continue;
+            s.elements.splice(at, 1);
+            index.len--;
+          }
+          index.keys.delete(k);
+        }
         break;
       }
       case 'flushSet': {
@@ -255,6 +264,26 @@ export class Replayer {
       }
     }
   }
+}
+
+/** A set's elements by key, as far as `len` of `arr` (appends are indexed when next asked for; another array is indexed again). */
+const elementIndexes = new WeakMap<LSet, { arr: SetElem[]; len: number; keys: Map<string, SetElem[]> }>();
+
+/** The elements of `s` by key: a deletion finds its elements without a key for every element of the set. */
+function elementIndex(s: LSet): { len: number; keys: Map<string, SetElem[]> } {
+  let index = elementIndexes.get(s);
+  if (!index || index.arr !== s.elements || index.len > s.elements.length) {
+    index = { arr: s.elements, len: 0, keys: new Map() };
+    elementIndexes.set(s, index);
+  }
+  for (; index.len < s.elements.length; index.len++) {
+    const e = s.elements[index.len]!;
+    const k = elemKey(e);
+    const same = index.keys.get(k);
+    if (same) same.push(e);
+    else index.keys.set(k, [e]);
+  }
+  return index;
 }
 
 /**
