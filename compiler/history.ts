@@ -20,12 +20,17 @@ interface Life {
   ended: boolean;
 }
 
-/** Handles a command took: the table counter and its table's counter. */
+/** Handles a command took from its table's counter (a command this file drops makes no table). */
 interface Took {
-  tables: number;
   table?: string;
   next: number;
 }
+
+/** A rule's life, with the `replace` that made what it is now. */
+type RuleLife = Life & { replaced?: Cmd };
+
+/** A life this file cannot follow from its start: it stays. */
+const keptLife = (): RuleLife => ({ cmds: [], kept: true, ended: false });
 
 /** Commands this file can drop: rule and element commands outside table blocks, chain and set flushes. */
 function droppableKind(c: Cmd): boolean {
@@ -61,24 +66,23 @@ export function pruneHistory(parts: Cmd[][], outputs: Output[]): Cmd[][] | undef
     if (!l) lives.set(c, (l = []));
     l.push(life);
   };
-  const end = (life: Life | undefined, c: Cmd | undefined) => {
-    if (!life) return;
+  const end = (life: Life, c: Cmd | undefined) => {
     join(life, c);
     life.ended = true;
   };
   /** Replacements made pointless by a later replacement or removal (whatever else happens to their rule). */
   const superseded = new Set<Cmd>();
-  const rules = new Map<string, Life & { replaced?: Cmd }>();
+  const rules = new Map<string, RuleLife>();
   /** Element lives by table, set and element key. */
   const elements = new Map<string, Map<string, Map<string, Life>>>();
   const ruleLife = (t: string, h: number) => {
     let l = rules.get(`${t} ${h}`);
     // A rule made where this file cannot follow it: kept.
-    if (!l) rules.set(`${t} ${h}`, (l = { cmds: [], kept: true, ended: false }));
+    if (!l) rules.set(`${t} ${h}`, (l = keptLife()));
     return l;
   };
   const endRule = (key: string, c: Cmd | undefined) => {
-    const l = rules.get(key) ?? { cmds: [], kept: true, ended: false };
+    const l = rules.get(key) ?? keptLife();
     if (l.replaced) superseded.add(l.replaced);
     end(l, c);
     rules.delete(key);
@@ -98,7 +102,7 @@ export function pruneHistory(parts: Cmd[][], outputs: Output[]): Cmd[][] | undef
   const rp = new Replayer(new Map(), 0);
   const took = new Map<Cmd, Took>();
   let cmd: Cmd | undefined;
-  let before: Took = { tables: 0, next: 0 };
+  let before: Took = { next: 0 };
   /** A command whose outputs this file does not follow: it stays. */
   const opaque = new Set<Cmd>();
   /** Element commands and set flushes no output has yet shown the effect of (an interval set's have none): they stay. */
@@ -106,12 +110,12 @@ export function pruneHistory(parts: Cmd[][], outputs: Output[]): Cmd[][] | undef
   const tableKey = (c: Cmd) => ('table' in c && typeof c.table === 'string' ? `${c.family} ${c.table}` : undefined);
   const counters = (c: Cmd | undefined): Took => {
     const table = c && tableKey(c);
-    return { tables: rp.tableHandle, table, next: (table && rp.tables.get(table)?.next) || 0 };
+    return { table, next: (table && rp.tables.get(table)?.next) || 0 };
   };
   const close = () => {
     if (!cmd) return;
     const after = counters(cmd);
-    took.set(cmd, { tables: after.tables - before.tables, table: after.table, next: after.next - before.next });
+    took.set(cmd, { table: after.table, next: after.next - before.next });
   };
 
   for (const o of outputs) {
@@ -123,13 +127,12 @@ export function pruneHistory(parts: Cmd[][], outputs: Output[]): Cmd[][] | undef
       const t = tableKey(c);
       if (c.k === 'element' || (c.k === 'set' && c.op === 'flush')) unseen.add(c);
       if (c.k === 'rule') {
-        const ch = rp.tables.get(t!)?.chains.get(c.chain);
         if (c.op === 'delete') endRule(`${t} ${c.handle}`, c);
         else {
           // A rule placed by another one's handle keeps that one; by index, every rule before it.
           const ref = c.position ?? c.handle;
           if (ref !== undefined && c.op !== 'replace') ruleLife(t!, ref).kept = true;
-          if (c.index !== undefined) for (const r of ch?.rules ?? []) ruleLife(t!, r.handle).kept = true;
+          if (c.index !== undefined) for (const r of rp.tables.get(t!)?.chains.get(c.chain)?.rules ?? []) ruleLife(t!, r.handle).kept = true;
         }
       } else if (c.k === 'chain' && (c.op === 'flush' || c.op === 'delete' || c.op === 'destroy')) {
         for (const r of rp.tables.get(t!)?.chains.get(c.chain.name)?.rules ?? []) endRule(`${t} ${r.handle}`, c);
@@ -156,7 +159,7 @@ export function pruneHistory(parts: Cmd[][], outputs: Output[]): Cmd[][] | undef
         if (l.replaced) superseded.add(l.replaced);
         l.replaced = c;
       } else {
-        const l: Life & { replaced?: Cmd } = { cmds: [], kept: false, ended: false };
+        const l: RuleLife = { cmds: [], kept: false, ended: false };
         join(l, c?.k === 'rule' ? c : undefined);
         rules.set(`${t} ${next + r.anonSets.length}`, l);
       }
@@ -178,7 +181,7 @@ export function pruneHistory(parts: Cmd[][], outputs: Output[]): Cmd[][] | undef
         const m = setLives(t, s.name);
         for (const e of o.elements) {
           const k = elemKey(e);
-          end(m.get(k) ?? { cmds: [], kept: true, ended: false }, c);
+          end(m.get(k) ?? keptLife(), c);
           m.delete(k);
         }
       } else {
@@ -235,8 +238,8 @@ export function pruneHistory(parts: Cmd[][], outputs: Output[]): Cmd[][] | undef
         continue;
       }
       const h = took.get(c)!;
-      if (!h.tables && !h.next) continue;
-      const gap: Handles = { k: 'handles', gap: true, tables: h.tables, perTable: h.table && h.next ? { [h.table]: h.next } : {}, span: c.span };
+      if (!h.table || !h.next) continue;
+      const gap: Handles = { k: 'handles', gap: true, tables: 0, perTable: { [h.table]: h.next }, span: c.span };
       const last = kept[kept.length - 1]!;
       if (last.k === 'handles' && last.gap) add(last, gap);
       else kept.push(gap);
