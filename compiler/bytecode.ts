@@ -228,6 +228,11 @@ class Encoder {
   }
 }
 
+/** Whether two images are the same bytes. */
+export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((v, k) => v === b[k]);
+}
+
 /** Encodes a program; throws a BytecodeError naming the item it cannot represent. */
 export function encodeBytecode(p: Program): Uint8Array {
   const e = new Encoder(p);

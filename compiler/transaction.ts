@@ -26,7 +26,7 @@ import { OBJECT_TYPES, objectState, progSet, type Program, type ProgRule, type P
 import { resolveHook } from './chain.js';
 import { cacheOf, enoentHint, handleProblem, inUse, jumpDepth } from './transaction-checks.js';
 import { pruneHistory } from './history.js';
-import { encodeBytecode } from './bytecode.js';
+import { encodeBytecode, sameBytes } from './bytecode.js';
 
 /** A named object's identity across generations: table, type (as in the image) and name. */
 export function objectKey(t: { family: string; name: string }, type: number, name: string): string {
@@ -416,9 +416,7 @@ function sameGeneration(a: Generation, b: Generation): boolean {
       else if (i.op === 'quota' && j?.op === 'quota') j.consumed = i.consumed;
     });
   });
-  const x = encodeBytecode(a.program);
-  const y = encodeBytecode(b.program);
-  return x.length === y.length && x.every((v, k) => v === y[k]);
+  return sameBytes(encodeBytecode(a.program), encodeBytecode(b.program));
 }
 
 /** Statements an in-place commit cannot make: sets the packet path fills, named objects (state the commit would have to carry). */

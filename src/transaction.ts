@@ -5,7 +5,7 @@
 // exactly the old or exactly the new ruleset. The kernel's counterpart is
 // nf_tables_commit. `engine.apply('add rule inet f input tcp dport 80 accept')`.
 
-import { BytecodeError, encodeBytecode, encodeElements, encodePatch } from '../compiler/bytecode.js';
+import { BytecodeError, encodeBytecode, encodeElements, encodePatch, sameBytes } from '../compiler/bytecode.js';
 import { SetFlags, Verdict } from '../assembly/abi.js';
 import { printInsn, type Insn } from '../compiler/insn.js';
 import { LiveRuleset, objectKey, type Generation } from '../compiler/transaction.js';
@@ -53,9 +53,7 @@ export class Transactions {
     this.live.apply(seed.text, seed.name);
     // The plain compile's image is most often this generation's byte for byte: then the
     // engine runs it already, counters and all, and commits can be made in place from the first.
-    const running = engine.image;
-    const mine = encodeBytecode(this.live.current.program);
-    if (running?.length === mine.length && running.every((b, k) => b === mine[k])) {
+    if (engine.image && sameBytes(engine.image, encodeBytecode(this.live.current.program))) {
       this.loaded = this.live.current;
       this.indexes = indexesOf(this.loaded.program);
     }
