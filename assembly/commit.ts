@@ -22,20 +22,20 @@
 import {
   DYNSET_EXPR_COUNT, ElemHas, ELEM_DATA_LEN, ELEM_FLAGS, ELEM_HAS, ELEM_KEY, ELEM_KEY_COUNT, ELEM_SIZE, IMMEDIATE_DREG, IMMEDIATE_VERDICT_CODE, LoadError, LoadWhere,
   LOOKUP_DREG, Op, RULE_CHAIN, RULE_CODE, RULE_CODE_SIZE, RULE_HANDLE, RULE_SET_COUNT, RULE_SET_FIRST, SetData, VM_ERR_INSN, VM_ERR_KIND, VM_GEN_CURSOR,
-  CTC_FAMILIES, Verdict, ChainFlags, NFT_JUMP_STACK_SIZE,
+  CTC_FAMILIES, Verdict, ChainFlags, NFT_JUMP_STACK_SIZE, NONE32,
 } from './abi';
 import {
-  CH_CAP, CH_COUNT, CH_FAMILY, CH_FLAGS, CH_POLICY, CH_FIRST, CH_SIZE, CH_TABLE, EntryFlags, RS_CHAINS, RS_END, RS_NCHAINS, RS_NOBJECTS, RS_NSETS, RS_NSTATE, RS_NTABLES,
-  RS_OBJECTS, RS_RULES, RS_RULE_CAP, RS_RULE_TOP, RS_SETS, RS_SET_CAP, RS_STATE, RS_STATE_NEXT, RS_TABLES, RS_TOP, RS_WASTE, RU_CHAIN, RU_CODE, RU_END,
+  CH_CAP, CH_COUNT, CH_FAMILY, CH_FLAGS, CH_FREE_AT, CH_GEN, CH_HANDLE, CH_POLICY, CH_FIRST, CH_SIZE, CH_TABLE, EntryFlags, RS_CHAINS, RS_END, RS_NCHAINS, RS_NOBJECTS, RS_NSETS, RS_NSTATE, RS_NTABLES,
+  RS_OBJECTS, RS_RULES, RS_RULE_CAP, RS_CHAIN_CAP, RS_RULE_TOP, RS_SETS, RS_SET_CAP, RS_STATE, RS_STATE_NEXT, RS_TABLES, RS_TOP, RS_WASTE, RU_CHAIN, RU_CODE, RU_END,
   RS_CODE, RS_CODE_SIZE, RS_CODE_FREE, RS_CODE_RETIRED, RS_CODE_RETIRED_AT, RS_CODE_RETIRED_LAST,
   RU_FFLAGS, RU_GKIND, RU_HANDLE, RU_SIZE, RU_SKIP, RuleGen, SD_FREE, SD_RETIRED, SD_RETIRED_AT, SD_BUCKETS, SD_CAPACITY, SD_COUNT, SD_DATA_KIND, SD_DLEN, SD_EFLAGS_AT, SD_ENTRIES, SD_ESTRIDE,
-  SD_EXPIRES_AT, SD_EXPRS, SD_KIND, SD_KSTRIDE, SD_LIVE, SD_NFIELDS, SD_TIMEOUT, SetKind,
+  SD_EXPIRES_AT, SD_EXPRS, SD_KIND, SD_KSTRIDE, SD_LIVE, SD_NFIELDS, SD_TIMEOUT, SetKind, TB_FAMILY, TB_SIZE,
 } from './layout';
 import { ctl, image, imageCap, loadFail, loadWhere, rtRuleset, sharedMemory, storeShared, generationStep } from './mem';
 import { buildRule, buildRuns } from './fast';
 import { specializeRule } from './specialize';
 import { verifyBegin, verifyInsn, verifyResume, verifyRule, vCtFamilies, vSize, vStateNext } from './verify';
-import { buildSet, bump, bumpEnd, bumpFailed, bumpRegion, checkHeader, fillEntry, sec, secCount, secSize } from './load';
+import { buildSet, bump, bumpEnd, bumpFailed, bumpRegion, chainRoom, checkHeader, fillEntry, sec, secCount, secSize } from './load';
 import { entryLive, EXPIRES_RELATIVE, hashAdd, hashFind, hashUnlink, setAddr, setEpoch } from './set/set';
 import { pTstamp } from './packet';
 import { ctc } from './ct/entry';
@@ -51,6 +51,8 @@ const enum NoRoom {
   Entries = 6,
   /** a jump past the depth limit or into a loop by the levels an in-place check knows (jumps.ts) */
   Jumps = 7,
+  /** no free chain record at the index the host asked for (chainFree) */
+  Chains = 8,
 }
 
 /** Transaction log entries: what to finish at commit or undo at abort. */
@@ -65,6 +67,10 @@ const enum TxOp {
   FlushSet = 6,
   /** a base chain's policy changed in the next generation */
   Policy = 7,
+  /** a regular chain joined the next generation */
+  AddChain = 8,
+  /** a regular chain (its rules gone already) left the next generation */
+  DelChain = 9,
 }
 
 const LOG_MAX: i32 = 4096;
@@ -411,6 +417,89 @@ function chainSweep(c: u32, bit: u8, dead: bool): void {
     if (dead) ruleDead(r);
     else store<u8>(r, f & ~bit, RU_FFLAGS);
   }
+}
+
+// Regular chains an in-place commit adds and deletes (kernel: nft_chain's
+// genmask). No packet reaches a regular chain but by a jump, and validation
+// (the host's, then the verifier's and jumps.ts's) keeps every jump of a
+// generation on chains it holds: the generation bits say what a generation
+// holds for the commit, the finish and the host's views. A deleted chain's
+// record, with its rule room, goes to a later new chain once another finish
+// has passed (the grace period of code ranges and set entries).
+
+/** Whether record `c` may take a new chain: the next one of the array, or a free (Dead) record a finish has passed since. */
+function chainReusable(c: u32): bool {
+  const rs = rtRuleset;
+  const n = load<u32>(rs, RS_NCHAINS);
+  if (c >= n) return c == n && c < load<u32>(rs, RS_CHAIN_CAP);
+  const ch = chainRecord(c);
+  return load<u8>(ch, CH_GEN) == <u8>RuleGen.Dead && finishSeq >= load<u32>(ch, CH_FREE_AT);
+}
+
+/** 1 if chain record `c` may take a chain that txAddChain adds (the host picks the index: its rules' jumps name it). */
+export function chainFree(c: u32): i32 {
+  return rtRuleset && chainReusable(c) ? 1 : 0;
+}
+
+/**
+ * Adds regular chain `c` of table `table` with `handle` to the next
+ * generation, at a record chainFree offered. A reused record keeps its
+ * rule room; a new one takes room from the rule array's tail.
+ */
+export function txAddChain(c: u32, table: u32, handle: u32): i32 {
+  const rs = rtRuleset;
+  if (txLen >= LOG_MAX) return loadFail(LoadError.NoRoom, NoRoom.Log);
+  if (table >= load<u32>(rs, RS_NTABLES)) return loadFail(LoadError.BadTable, table, 0);
+  if (!chainReusable(c)) return loadFail(LoadError.NoRoom, NoRoom.Chains);
+  const n = load<u32>(rs, RS_NCHAINS);
+  const ch = chainRecord(c);
+  let first = load<u32>(ch, CH_FIRST);
+  let cap = load<u32>(ch, CH_CAP);
+  if (c == n) {
+    cap = chainRoom(0);
+    first = load<u32>(rs, RS_RULE_TOP);
+    if (<u64>first + cap > <u64>load<u32>(rs, RS_RULE_CAP)) return loadFail(LoadError.NoRoom, NoRoom.Rules);
+    store<u32>(rs, first + cap, RS_RULE_TOP);
+  }
+  memory.fill(ch, 0, CH_SIZE);
+  store<u32>(ch, table, CH_TABLE);
+  store<u32>(ch, first, CH_FIRST);
+  store<u32>(ch, cap, CH_CAP);
+  store<u8>(ch, load<u8>(<usize>load<u32>(rs, RS_TABLES) + <usize>table * TB_SIZE, TB_FAMILY), CH_FAMILY);
+  store<u32>(ch, handle, CH_HANDLE);
+  store<u8>(ch, <u8>Verdict.Accept, CH_POLICY);
+  store<u8>(ch, <u8>Verdict.Accept, CH_POLICY + 1);
+  store<u8>(ch, ruleBit(cursor()), CH_GEN);
+  // The record is whole before the count shows it to another thread.
+  if (c == n) storeShared(rs + RS_NCHAINS, n + 1);
+  logPush(TxOp.AddChain, c, 0);
+  return 0;
+}
+
+/** Deletes regular chain `c`, whose rules have left the next generation (txFlushChain), from the next generation. */
+export function txDelChain(c: u32): i32 {
+  const ch = chainAt(c);
+  if (!ch) return LoadError.BadChain;
+  if (load<u8>(ch, CH_FLAGS) & ChainFlags.Base) return loadFail(LoadError.NoRoom, NoRoom.Kind);
+  if (txLen >= LOG_MAX) return loadFail(LoadError.NoRoom, NoRoom.Log);
+  const bit = ruleBit(cursor() ^ 1);
+  const g = load<u8>(ch, CH_GEN);
+  if (g & bit) return loadFail(LoadError.NoSuchObject, c);
+  const first = load<u32>(ch, CH_FIRST);
+  for (let i: u32 = 0; i < load<u32>(ch, CH_COUNT); i++) if (!(load<u8>(ruleAt(first + i), RU_FFLAGS) & bit)) return loadFail(LoadError.NoRoom, NoRoom.Kind);
+  store<u8>(ch, g | bit, CH_GEN);
+  // Added by this transaction: in no generation now, and not free before the finish or abort says so.
+  if ((g | bit) == <u8>RuleGen.Dead) store<u32>(ch, NONE32, CH_FREE_AT);
+  logPush(TxOp.DelChain, c, 0);
+  return 0;
+}
+
+/** Chain record `c` is free (Dead, its dead rule records dropped) from finish `at` on. */
+function chainDead(c: u32, at: u32): void {
+  const ch = chainRecord(c);
+  store<u8>(ch, <u8>RuleGen.Dead, CH_GEN);
+  store<u32>(ch, 0, CH_COUNT);
+  store<u32>(ch, at, CH_FREE_AT);
 }
 
 /** A base chain's policy (`verdict`: Verdict.Accept or Drop) in the next generation. */
@@ -800,6 +889,11 @@ export function txFinish(): void {
     else if (op == TxOp.DelElem) retireEntry(a, b);
     else if (op == TxOp.FlushChain) chainSweep(<u32>a, ruleBit(old ^ 1), true);
     else if (op == TxOp.FlushSet) entrySweep(a, ENTRY_GEN, EntryFlags.Live | entryBit(old ^ 1), 0, 0);
+    else if (op == TxOp.AddChain) {
+      const ch = chainRecord(<u32>a);
+      const g = load<u8>(ch, CH_GEN);
+      if (g != <u8>RuleGen.Dead) store<u8>(ch, g & ~ruleBit(old), CH_GEN);
+    } else if (op == TxOp.DelChain) chainDead(<u32>a, finishSeq + 1);
     else policyCopy(<u32>a, old ^ 1);
   }
   txLen = 0;
@@ -823,7 +917,12 @@ export function txAbort(): void {
     else if (op == TxOp.DelElem) entryClearBit(a, b, entryBit(cur ^ 1));
     else if (op == TxOp.FlushChain) chainSweep(<u32>a, ruleBit(cur ^ 1), false);
     else if (op == TxOp.FlushSet) entrySweep(a, ENTRY_GEN, EntryFlags.Live | entryBit(cur ^ 1), 0, entryBit(cur ^ 1));
-    else policyCopy(<u32>a, cur);
+    // Never seen by a packet: free at once.
+    else if (op == TxOp.AddChain) chainDead(<u32>a, finishSeq);
+    else if (op == TxOp.DelChain) {
+      const ch = chainRecord(<u32>a);
+      store<u8>(ch, load<u8>(ch, CH_GEN) & ~ruleBit(cur ^ 1), CH_GEN);
+    } else policyCopy(<u32>a, cur);
   }
   txLen = 0;
 }

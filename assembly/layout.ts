@@ -66,8 +66,10 @@ export const RS_CODE_RETIRED = 100;
 export const RS_CODE_RETIRED_LAST = 104;
 /** u32 the commit finish (commit.ts finishSeq) that last retired a range to RS_CODE_RETIRED. */
 export const RS_CODE_RETIRED_AT = 108;
+/** u32 chain records allocated (the chain array holds RS_CHAIN_CAP; in-place commits add chains after RS_NCHAINS). */
+export const RS_CHAIN_CAP = 112;
 /** bytes of the ruleset header. */
-export const RS_SIZE = 112;
+export const RS_SIZE = 116;
 
 /** Hook list slots by hook family. */
 export const HOOK_SLOT_IPV4 = 0;
@@ -119,8 +121,12 @@ export const CH_WORK = 28;
 export const CH_CAP = 32;
 /** u8 × 2: policy verdict (accept when none given) of generation 0, then 1 (read at CH_POLICY + cursor). */
 export const CH_POLICY = 36;
+/** u8 generation mask (RuleGen): a chain an in-place commit adds or deletes (commit.ts); Dead: a free record. */
+export const CH_GEN = 38;
+/** u32 (a Dead record) the commit finish from which a new chain may take the record (commit.ts chainFree). */
+export const CH_FREE_AT = 40;
 /** bytes of a chain record. */
-export const CH_SIZE = 40;
+export const CH_SIZE = 44;
 
 // Rule record.
 /** u32 address of the first instruction. */

@@ -19,7 +19,7 @@ import {
   CH_COUNT, CH_DEVICES, CH_FAMILY, CH_FIRST, CH_FLAGS, CH_HANDLE, CH_HOOK, CH_POLICY, CH_PRIO, CH_SIZE, CH_TABLE, CH_LEVEL, CH_WORK, EntryFlags,
   HOOK_NUM, HOOK_SLOTS, HOOK_SLOT_ARP, HOOK_SLOT_BRIDGE, HOOK_SLOT_IPV4, HOOK_SLOT_IPV6, HOOK_SLOT_NETDEV, OB_SIZE, OB_STATE, OB_TABLE,
   OB_TYPE, RS_CHAINS, RS_CODE, RS_CODE_SIZE, RS_HOOKS, RS_HOOK_CHAINS, RS_NCHAINS, RS_NOBJECTS, RS_NRULES, RS_NSETS, RS_NSTATE,
-  RS_NTABLES, RS_OBJECTS, RS_RULES, RS_RULE_CAP, RS_RULE_TOP, RS_SET_CAP, RS_STATE_NEXT, RS_TOP, RS_END, RS_WASTE, CH_CAP, RS_SETS, RS_SIZE, RS_STATE, RS_STRINGS, RS_TABLES, RU_CHAIN, RU_CODE, RU_END, RU_HANDLE, RU_SIZE,
+  RS_NTABLES, RS_OBJECTS, RS_RULES, RS_RULE_CAP, RS_CHAIN_CAP, RS_RULE_TOP, RS_SET_CAP, RS_STATE_NEXT, RS_TOP, RS_END, RS_WASTE, CH_CAP, RS_SETS, RS_SIZE, RS_STATE, RS_STRINGS, RS_TABLES, RU_CHAIN, RU_CODE, RU_END, RU_HANDLE, RU_SIZE,
   SD_BUCKETS, SD_CAPACITY, SD_CATCHALL, SD_COUNT, SD_DATA_AT, SD_DATA_KIND, SD_DLEN, SD_EFLAGS_AT, SD_ENTRIES, SD_ESTRIDE,
   SD_EXPIRES_AT, SD_EXPRS, SD_OBJ_TYPE, SD_XSTRIDE, SD_FIELD_LEN, SD_FLAGS, SD_KEYEND_AT, SD_KIND, SD_KLEN, SD_KSTRIDE, SD_LIVE, SD_MASK, SD_NFIELDS, SD_SIZE,
   SD_TABLE, SD_TIMEOUT, SetKind, TB_FAMILY, TB_SIZE,
@@ -39,6 +39,8 @@ import { CH_FLAG_NAT } from './layout';
 const SPARE_STATE: u32 = 64;
 const SPARE_SETS: u32 = 64;
 const SPARE_RULES: u32 = 64;
+/** Chain records kept free for chains in-place commits add (commit.ts txAddChain), and each one's rule room. */
+const SPARE_CHAINS: u32 = 64;
 /** Rule slots a chain gets at least. */
 const CHAIN_ROOM_MIN: u32 = 8;
 /** Rule slots for a chain of `n` rules: room to append an eighth more (and CHAIN_ROOM_MIN) before it must move. */
@@ -578,7 +580,8 @@ export function loadImage(len: u32): i32 {
   // Chains.
   if (!recordsOk(3, CHAIN_RECORD_SIZE)) return loadFail(LoadError.Truncated, secOff[3]);
   const nchains = secCount[3];
-  const chains = bump(<usize>nchains * CH_SIZE);
+  const chainCap = nchains + SPARE_CHAINS + (nchains >> 3);
+  const chains = bump(<usize>chainCap * CH_SIZE);
   if (oom) return oomFail();
   err = buildChains(chains, nchains, ntables, tables, strings);
   if (err) return err;
@@ -602,7 +605,7 @@ export function loadImage(len: u32): i32 {
   const nrules = secCount[7];
   // Each chain gets room to grow (chainRoom), and the array a tail for chains that outgrow theirs.
   if (nrules > (<u32>slotCap) / RU_SIZE) return loadFail(LoadError.OutOfMemory, <u32>(nrules * RU_SIZE), <u32>slotCap);
-  const ruleCap = nrules + (nrules >> 3) + nchains * (CHAIN_ROOM_MIN + 1) + SPARE_RULES + (nrules >> 3);
+  const ruleCap = nrules + (nrules >> 3) + nchains * (CHAIN_ROOM_MIN + 1) + SPARE_RULES + (nrules >> 3) + SPARE_CHAINS * CHAIN_ROOM_MIN;
   const rules = bump(<usize>ruleCap * RU_SIZE);
   if (oom) return oomFail();
   memory.copy(code, sec(8), codeSize);
@@ -724,6 +727,7 @@ export function loadImage(len: u32): i32 {
   store<u32>(rs, <u32>state, RS_STATE);
   store<u32>(rs, stateCap, RS_NSTATE);
   store<u32>(rs, ruleCap, RS_RULE_CAP);
+  store<u32>(rs, chainCap, RS_CHAIN_CAP);
   store<u32>(rs, first, RS_RULE_TOP);
   store<u32>(rs, setCap, RS_SET_CAP);
   store<u32>(rs, vStateNext, RS_STATE_NEXT);

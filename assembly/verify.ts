@@ -10,7 +10,7 @@ import {
   RegRole, REG_OPERANDS, HASH_TYPE, HashType, REG_OPERAND_COLS, RT_KEY_LEN, SetData, SetFlags, Tail, Verdict, DYNSET_EXPR_COUNT, VM_STATE_SLOT_SIZE,
   ObjectType, OBJREF_TYPE, OBJREF_OBJ, LOOKUP_SET, NUMGEN_TYPE, NumgenType,
 } from './abi';
-import { CH_FAMILY, CH_FLAGS, CH_SIZE, CH_TABLE, OB_SIZE, OB_TYPE, SD_DATA_KIND, SD_DLEN, SD_EXPRS, SD_FLAGS, SD_KLEN, SD_TABLE } from './layout';
+import { CH_FAMILY, CH_FLAGS, CH_GEN, CH_SIZE, CH_TABLE, RuleGen, OB_SIZE, OB_TYPE, SD_DATA_KIND, SD_DLEN, SD_EXPRS, SD_FLAGS, SD_KLEN, SD_TABLE } from './layout';
 import { loadFail, sharedMemory } from './mem';
 import { setAddr } from './set/set';
 import { checkBitwise } from './insn/bitwise';
@@ -115,6 +115,8 @@ export function checkVerdict(code: i32, chain: u32): i32 {
       const c = vChains + <usize>chain * CH_SIZE;
       if (load<u32>(c, CH_TABLE) != vTable) return loadFail(LoadError.OtherTable, chain, 1);
       if (load<u8>(c, CH_FLAGS) & ChainFlags.Base) return loadFail(LoadError.JumpToBase, chain);
+      // A free record (an in-place commit deleted its chain: commit.ts) is no chain.
+      if (load<u8>(c, CH_GEN) == <u8>RuleGen.Dead) return loadFail(LoadError.BadChain, chain);
       return 0;
     }
   }

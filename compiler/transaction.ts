@@ -19,7 +19,7 @@ import { compileSources, parseSource, type CompileOptions, type CompileResult, t
 import type { FileReader } from './parser/index.js';
 import type { Source } from './source.js';
 import { validateBatch } from './validate.js';
-import { Replayer, replayRuleset, resetTargets, type LRule, type LTable, type ReplayProblem } from './list/state.js';
+import { Replayer, replayRuleset, resetTargets, type LChain, type LRule, type LTable, type ReplayProblem } from './list/state.js';
 import type { SetDef, SetElem } from './linearize.js';
 import { listRuleset, type ListOptions } from './list.js';
 import { OBJECT_TYPES, objectState, progSet, type Program, type ProgRule, type ProgSet } from './program.js';
@@ -54,13 +54,21 @@ export class Generation {
     public tableHandle: number,
   ) {}
 
+  /**
+   * The VM's chain records after in-place commits added or deleted chains
+   * (`family table chain` each, undefined: a free record); the program
+   * lists chains in this order, so that its chain indices are the VM's.
+   * Unset: the order a whole load gives them (programOfTables).
+   */
+  chainOrder?: readonly (string | undefined)[];
+
   /** The image to load; `rules[k]` is `ruleRefs[k]` (made when first asked for, again after an in-place commit). */
   get program(): Program {
-    return (this.image ??= programOfTables(this.tables, this.result)).program;
+    return (this.image ??= programOfTables(this.tables, this.result, this.chainOrder)).program;
   }
 
   get ruleRefs(): { table: LTable; rule: LRule }[] {
-    return (this.image ??= programOfTables(this.tables, this.result)).ruleRefs;
+    return (this.image ??= programOfTables(this.tables, this.result, this.chainOrder)).ruleRefs;
   }
 
   /** An in-place commit changed the tables. */
@@ -83,16 +91,24 @@ export type InPlaceOp =
   /** `mode` 0 at the end, 1 at the start, 2 after the rule with handle `ref`, 3 before it */
   | { k: 'addRule'; table: LTable; chain: string; rule: CompiledRule; handle: number; mode: 0 | 1 | 2 | 3; ref: number; /** handle of its first anonymous set */ firstSet: number }
   | { k: 'delRule'; table: LTable; chain: string; handle: number }
+  /** a new regular chain */
+  | { k: 'addChain'; table: LTable; chain: string; handle: number }
+  /** a regular chain whose rules a flushChain op before it removed */
+  | { k: 'delChain'; table: LTable; chain: string }
   | { k: 'flushChain'; table: LTable; chain: string }
   | { k: 'policy'; table: LTable; chain: string; policy: 'accept' | 'drop' }
   | { k: 'addElements' | 'delElements'; table: LTable; set: SetDef; elements: SetElem[] }
   | { k: 'flushSet'; table: LTable; set: SetDef }
   | { k: 'addSet'; table: LTable; set: SetDef; elements: SetElem[]; handle: number };
 
-/** A transaction checked and applied to the compiler's state, to be made in place: `done` once the VM has it, else `undo`. */
+/**
+ * A transaction checked and applied to the compiler's state, to be made in
+ * place: `done` once the VM has it (with its chain records' order when
+ * chains came or went: Generation.chainOrder), else `undo`.
+ */
 export interface InPlace {
   ops: InPlaceOp[];
-  done(): void;
+  done(chainOrder?: readonly (string | undefined)[]): void;
   undo(): void;
 }
 
@@ -206,6 +222,8 @@ export class LiveRuleset {
     if (size < this.pruneAt) return;
     const parts = pruneHistory(g.parts, g.result.outputs);
     const built = parts && this.build(parts);
+    // The VM's chain order is not the history's: both in it.
+    if (built?.gen) built.gen.chainOrder = g.chainOrder;
     if (built?.gen && !built.errors.length && sameGeneration(g, built.gen)) {
       g.rebase(built.gen);
       this.prunes.made++;
@@ -230,7 +248,7 @@ export class LiveRuleset {
     const diags = new Diagnostics();
     const cmds = parseSource(src, diags, this.opts.read);
     const tables = new Map(this.gen.tables.map((t) => [`${t.family} ${t.name}`, t] as [string, LTable]));
-    if (diags.count || !cmds.length || !cmds.every((c) => inPlaceCmd(c, tables))) return undefined;
+    if (diags.count || !cmds.length || !cmds.every((c) => inPlaceCmd(c, tables)) || !chainsOnce(cmds)) return undefined;
     const boundary: Cmd = { k: 'handles', tables: this.consumed.tables, perTable: this.consumed.perTable, span: { src, start: 0, end: 0 } };
     const result = this.gen.result;
     const from = result.outputs.length;
@@ -274,8 +292,9 @@ export class LiveRuleset {
     }
     return {
       ops,
-      done: () => {
+      done: (chainOrder) => {
         this.gen.parts.push([boundary, ...cmds]);
+        if (chainOrder) this.gen.chainOrder = [...chainOrder];
         this.gen.changed();
         this.consumed = { tables: 0, perTable: {} };
         this.prune();
@@ -437,10 +456,15 @@ function inPlaceCmd(c: Cmd, tables: Map<string, LTable>): boolean {
   }
   if (c.k === 'chain') {
     const ch = t.chains.get(c.chain.name);
+    const d = c.chain;
+    // A new regular chain: no packet reaches it before a jump does. validate.ts's refusals of one
+    // (a long name, a policy) take the whole load.
+    if (!ch && (c.op === 'add' || c.op === 'create')) return !d.hook && d.policy === undefined && d.name.length <= 64 && d.rules.every((r) => !r.insert && ruleInPlace(r.stmts));
+    // A regular chain deleted by name (whether anything still jumps to it: inUse, after the replay); `destroy` of none is nothing.
+    if (c.op === 'delete' || c.op === 'destroy') return c.handle === undefined && (ch ? !ch.hook : c.op === 'destroy');
     if (!ch || (c.op !== 'add' && c.op !== 'flush')) return false;
     if (c.op === 'flush') return true;
     // An existing chain: its policy, comment and rules may change in place, not its hook (validate.ts has those errors).
-    const d = c.chain;
     const sameHook = d.hook ? !!ch.hook && JSON.stringify(resolveHook(c.family, d.hook)) === JSON.stringify(ch.hook) : d.policy === undefined;
     return sameHook && d.rules.every((r) => !r.insert && ruleInPlace(r.stmts));
   }
@@ -461,6 +485,22 @@ function inPlaceCmd(c: Cmd, tables: Map<string, LTable>): boolean {
   return !timed(c.elems) || !!(s.def.flags & 0x10);
 }
 
+/**
+ * Each chain named by at most one chain command: `create` after `add`, or a
+ * chain deleted and added again, is for the whole load's checks (validate.ts)
+ * and replay.
+ */
+function chainsOnce(cmds: Cmd[]): boolean {
+  const seen = new Set<string>();
+  for (const c of cmds) {
+    if (c.k !== 'chain') continue;
+    const k = `${c.family} ${c.table} ${c.chain.name}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+  }
+  return true;
+}
+
 /** Elements with a timeout or expiry (or nested ones, which may have them). */
 const timed = (elems: Elem[]) => elems.some((e) => e.timeout !== undefined || e.expires !== undefined || e.key.k === 'set');
 
@@ -471,7 +511,11 @@ function inPlaceOp(o: Output, tables: Map<string, LTable>, placing: Placing | un
     if (c.k === 'rule' && c.op === 'delete') return { k: 'delRule', table: tables.get(`${c.family} ${c.table}`)!, chain: c.chain, handle: c.handle! };
     if (c.k !== 'chain') return undefined;
     const t = tables.get(`${c.family} ${c.table}`)!;
-    if (c.op === 'flush') return { k: 'flushChain', table: t, chain: c.chain.name };
+    const name = c.chain.name;
+    if (c.op === 'flush') return { k: 'flushChain', table: t, chain: name };
+    // Replayed after this: the table does not hold a new chain yet, nor its handle (t.next).
+    if (c.op === 'delete' || c.op === 'destroy') return t.chains.has(name) ? [{ k: 'flushChain', table: t, chain: name }, { k: 'delChain', table: t, chain: name }] : undefined;
+    if (!t.chains.has(name)) return { k: 'addChain', table: t, chain: name, handle: t.next };
     return c.chain.policy ? { k: 'policy', table: t, chain: c.chain.name, policy: c.chain.policy } : undefined;
   }
   if (o.k === 'rule') {
@@ -513,22 +557,51 @@ function inPlaceOp(o: Output, tables: Map<string, LTable>, placing: Placing | un
  * The VM image of replayed tables: chains, objects, named sets with their
  * current elements, and each chain's rules in the kernel's order, all with
  * the kernel's handles (so a verdict's rule handle is the one `-a` lists).
+ * Chains come table by table, or in `order` (Generation.chainOrder: the
+ * VM's records after in-place commits, a free one as a chain named '' with
+ * no rules; then the anonymous sets come after every named one).
  */
-export function programOfTables(tables: LTable[], result: CompileResult): { program: Program; ruleRefs: { table: LTable; rule: LRule }[] } {
+export function programOfTables(tables: LTable[], result: CompileResult, order?: readonly (string | undefined)[]): { program: Program; ruleRefs: { table: LTable; rule: LRule }[] } {
   const p: Program = { tables: [], chains: [], sets: [], objects: [], rules: [] };
   const ruleRefs: { table: LTable; rule: LRule }[] = [];
-  for (const t of tables) {
-    const ti = p.tables.length;
-    p.tables.push({ family: t.family, name: t.name });
-    const chainIndex = new Map<string, number>();
-    for (const c of t.chains.values()) {
-      chainIndex.set(c.name, p.chains.length);
-      p.chains.push({
-        table: ti, name: c.name, handle: c.handle,
-        ...(c.hook ? { hook: { type: c.hook.type, hook: c.hook.hook, prio: c.hook.prio, devices: [...c.hook.devices] } } : {}),
-        ...(c.policy !== undefined ? { policy: c.policy } : {}),
+  const chainIndex = new Map<LChain, number>();
+  const placed: { ti: number; t: LTable; c: LChain }[] = [];
+  const addChain = (ti: number, t: LTable, c: LChain) => {
+    chainIndex.set(c, p.chains.length);
+    placed.push({ ti, t, c });
+    p.chains.push({
+      table: ti, name: c.name, handle: c.handle,
+      ...(c.hook ? { hook: { type: c.hook.type, hook: c.hook.hook, prio: c.hook.prio, devices: [...c.hook.devices] } } : {}),
+      ...(c.policy !== undefined ? { policy: c.policy } : {}),
+    });
+  };
+  const addRules = ({ ti, t, c }: { ti: number; t: LTable; c: LChain }) => {
+    for (const lr of c.rules) {
+      const anonSets: number[] = [];
+      lr.rule.anonSets.forEach((s, k) => {
+        anonSets.push(p.sets.length);
+        const set: ProgSet = { ...progSet(ti, lr.handle - lr.rule.anonSets.length + k, s), elements: s.elements };
+        p.sets.push(set);
       });
+      const rule: ProgRule = { chain: chainIndex.get(c)!, handle: lr.handle, anonSets, insns: lr.rule.insns };
+      if (lr.rule.comment !== undefined) rule.comment = lr.rule.comment;
+      p.rules.push(rule);
+      ruleRefs.push({ table: t, rule: lr });
     }
+  };
+  if (order && tables.length) {
+    const byKey = new Map<string, { ti: number; t: LTable; c: LChain }>();
+    tables.forEach((t, ti) => t.chains.forEach((c) => byKey.set(`${t.family} ${t.name} ${c.name}`, { ti, t, c })));
+    for (const k of order) {
+      const at = k === undefined ? undefined : byKey.get(k);
+      if (at) addChain(at.ti, at.t, at.c);
+      else p.chains.push({ table: 0, name: '', handle: 0 });
+    }
+  }
+  tables.forEach((t, ti) => {
+    p.tables.push({ family: t.family, name: t.name });
+    const from = placed.length;
+    for (const c of t.chains.values()) if (!chainIndex.has(c)) addChain(ti, t, c);
     for (const o of t.objs) {
       const state = objectState(o.decl);
       p.objects.push({ table: ti, name: o.decl.name, handle: o.handle, type: OBJECT_TYPES[o.decl.type] ?? 0, ...(state ? { state } : {}) });
@@ -539,20 +612,8 @@ export function programOfTables(tables: LTable[], result: CompileResult): { prog
     for (const [name, def] of ct?.sets ?? []) {
       if (!t.sets.has(name) && !def.anonymous) p.sets.push({ ...progSet(ti, 0, def), elements: [...def.elements] });
     }
-    for (const c of t.chains.values()) {
-      for (const lr of c.rules) {
-        const anonSets: number[] = [];
-        lr.rule.anonSets.forEach((s, k) => {
-          anonSets.push(p.sets.length);
-          const set: ProgSet = { ...progSet(ti, lr.handle - lr.rule.anonSets.length + k, s), elements: s.elements };
-          p.sets.push(set);
-        });
-        const rule: ProgRule = { chain: chainIndex.get(c.name)!, handle: lr.handle, anonSets, insns: lr.rule.insns };
-        if (lr.rule.comment !== undefined) rule.comment = lr.rule.comment;
-        p.rules.push(rule);
-        ruleRefs.push({ table: t, rule: lr });
-      }
-    }
-  }
+    if (!order) placed.slice(from).forEach(addRules);
+  });
+  if (order) placed.forEach(addRules);
   return { program: p, ruleRefs };
 }

@@ -252,6 +252,9 @@ interface Exports {
   txBegin(): number;
   txAddRule(len: number, mode: number, ref: number): number;
   txDelRule(chain: number, handle: number): number;
+  txAddChain(chain: number, table: number, handle: number): number;
+  txDelChain(chain: number): number;
+  chainFree(chain: number): number;
   txFlushChain(chain: number): number;
   txPolicy(chain: number, verdict: number): number;
   txFlushSet(set: number): number;
@@ -267,6 +270,10 @@ interface Exports {
 export type InPlaceStep =
   | { op: 'addRule'; image: Uint8Array; mode: number; ref: number }
   | { op: 'delRule'; chain: number; handle: number }
+  /** a regular chain at record `chain` (one chainFree offered) */
+  | { op: 'addChain'; chain: number; table: number; handle: number }
+  /** a regular chain whose rules a flushChain step removed */
+  | { op: 'delChain'; chain: number }
   | { op: 'flushChain'; chain: number }
   /** a base chain's policy: abi Verdict.Accept or Drop */
   | { op: 'policy'; chain: number; verdict: number }
@@ -587,6 +594,8 @@ export class Engine {
     for (const s of steps) {
       let rc: number;
       if (s.op === 'delRule') rc = x.txDelRule(s.chain, s.handle);
+      else if (s.op === 'addChain') rc = x.txAddChain(s.chain, s.table, s.handle);
+      else if (s.op === 'delChain') rc = x.txDelChain(s.chain);
       else if (s.op === 'flushChain') rc = x.txFlushChain(s.chain);
       else if (s.op === 'policy') rc = x.txPolicy(s.chain, s.verdict);
       else if (s.op === 'flushSet') rc = x.txFlushSet(s.set);
@@ -610,6 +619,15 @@ export class Engine {
     let cached: Program | undefined;
     this.programOf = () => (cached ??= program());
     return true;
+  }
+
+  /**
+   * Whether an in-place commit may put a new chain at record `chain`: the
+   * next record of the array, or one whose chain a commit deleted and a
+   * grace period has passed since (assembly/commit.ts chainFree).
+   */
+  chainFree(chain: number): boolean {
+    return this.x.chainFree(chain) === 1;
   }
 
   /**

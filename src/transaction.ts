@@ -23,6 +23,8 @@ export interface LoadTarget {
   readonly image?: Uint8Array;
   load(image: Uint8Array): void;
   commitInPlace(steps: InPlaceStep[], program: () => Program): boolean;
+  /** Whether an in-place commit may put a new chain at record `chain`. */
+  chainFree(chain: number): boolean;
   liveStates(): { rules: LiveState[][]; objects: (LiveState | undefined)[] };
   resetObjects(objects: number[]): void;
 }
@@ -108,17 +110,46 @@ export class Transactions {
     const plan = this.live.planInPlace(text, name);
     if (!plan) return false;
     let nsets = idx.nsets;
-    // Named sets the transaction adds, by table: in the indexes once the VM has them.
+    // Named sets and chains the transaction adds, and chains it deletes, by table: in the indexes once the VM has them.
     const added = new Map<TableIndexes, Map<string, number>>();
+    const chains = new Map<TableIndexes, Map<string, number | undefined>>();
+    const order = [...idx.chainOrder];
+    const taken = new Set<number>();
     const refsOf = (t: TableIndexes): TableIndexes => {
       const m = added.get(t);
-      return m ? { ...t, set: (n) => m.get(n) ?? t.set(n) } : t;
+      const c = chains.get(t);
+      return {
+        ...t,
+        set: m ? (n) => m.get(n) ?? t.set(n) : t.set,
+        chain: c ? (n) => {
+          if (!c.has(n)) return t.chain(n);
+          const k = c.get(n);
+          if (k === undefined) throw new BytecodeError(`chain ${n} was deleted`);
+          return k;
+        } : t.chain,
+      };
     };
+    const chainsOf = (t: TableIndexes) => chains.get(t) ?? chains.set(t, new Map()).get(t)!;
     let steps: InPlaceStep[];
     try {
       steps = plan.ops.map((op): InPlaceStep => {
         const base = idx.tables.get(`${op.table.family} ${op.table.name}`)!;
         const t = refsOf(base);
+        if (op.k === 'addChain') {
+          // A record a deleted chain left (once the VM says its grace period is over), else the next one.
+          let k = idx.freeChains.find((f) => !taken.has(f) && this.engine.chainFree(f));
+          if (k === undefined) for (k = order.length; taken.has(k); k++);
+          taken.add(k);
+          order[k] = `${op.table.family} ${op.table.name} ${op.chain}`;
+          chainsOf(base).set(op.chain, k);
+          return { op: 'addChain', chain: k, table: t.index, handle: op.handle };
+        }
+        if (op.k === 'delChain') {
+          const k = t.chain(op.chain);
+          order[k] = undefined;
+          chainsOf(base).set(op.chain, undefined);
+          return { op: 'delChain', chain: k };
+        }
         if (op.k === 'delRule') return { op: 'delRule', chain: t.chain(op.chain), handle: op.handle };
         if (op.k === 'flushChain') return { op: 'flushChain', chain: t.chain(op.chain) };
         if (op.k === 'policy') return { op: 'policy', chain: t.chain(op.chain), verdict: op.policy === 'drop' ? Verdict.Drop : Verdict.Accept };
@@ -152,9 +183,22 @@ export class Transactions {
       plan.undo();
       return false;
     }
-    plan.done();
+    const moved = chains.size > 0;
+    plan.done(moved ? order : undefined);
     idx.nsets = nsets;
     for (const [t, m] of added) for (const [n, k] of m) t.sets.set(n, k);
+    for (const [t, m] of chains) {
+      for (const [n, k] of m) {
+        if (k === undefined) {
+          idx.freeChains.push(t.chain(n));
+          t.chains.delete(n);
+        } else t.chains.set(n, k);
+      }
+    }
+    if (moved) {
+      idx.chainOrder = order;
+      idx.freeChains = idx.freeChains.filter((k) => !taken.has(k));
+    }
     return true;
   }
 
@@ -218,6 +262,8 @@ interface TableIndexes {
   index: number;
   /** Named sets by name (set() reads it). */
   sets: Map<string, number>;
+  /** Chains by name (chain() reads it). */
+  chains: Map<string, number>;
   chain(name: string): number;
   set(name: string): number;
   object(name: string): number;
@@ -227,6 +273,10 @@ interface LoadedIndexes {
   tables: Map<string, TableIndexes>;
   /** Sets the VM holds (in-place commits add anonymous ones at the end). */
   nsets: number;
+  /** The VM's chain records (Generation.chainOrder). */
+  chainOrder: (string | undefined)[];
+  /** Records whose chains in-place commits deleted: a new chain takes one once the VM says it may (Engine.chainFree). */
+  freeChains: number[];
 }
 
 function indexesOf(p: Program): LoadedIndexes {
@@ -244,9 +294,10 @@ function indexesOf(p: Program): LoadedIndexes {
   const tables = new Map<string, TableIndexes>();
   p.tables.forEach((t, k) => {
     const m = maps[k]!;
-    tables.set(`${t.family} ${t.name}`, { index: k, sets: m.sets, chain: find(m.chains, 'chain'), set: find(m.sets, 'set'), object: find(m.objects, 'object') });
+    tables.set(`${t.family} ${t.name}`, { index: k, sets: m.sets, chains: m.chains, chain: find(m.chains, 'chain'), set: find(m.sets, 'set'), object: find(m.objects, 'object') });
   });
-  return { tables, nsets: p.sets.length };
+  const chainOrder = p.chains.map((c) => `${p.tables[c.table]!.family} ${p.tables[c.table]!.name} ${c.name}`);
+  return { tables, nsets: p.sets.length, chainOrder, freeChains: [] };
 }
 
 /** A named object's identity across generations: table, type and name. */

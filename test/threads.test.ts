@@ -39,10 +39,14 @@ function stream(): string[] {
   }
   out.push('insert rule inet f input ip saddr 10.0.0.3 drop');
   out.push('add chain inet f web\nadd rule inet f web ip saddr 10.0.0.4 drop\nadd rule inet f web accept\nadd element inet f svc { 8443 : jump web }');
+  // A chain comes in place, goes, and a later one takes its record.
+  out.push('add chain inet f tmp\nadd rule inet f tmp ip saddr 10.0.0.5 drop\nadd rule inet f tmp accept\nadd element inet f svc { 8000 : jump tmp }');
+  out.push('delete element inet f svc { 8000 }\ndelete chain inet f tmp');
   out.push('delete element inet f blocked { 10.0.0.66 }');
   out.push('flush chain inet f ssh\nadd rule inet f ssh accept');
   for (let k = 0; k < 4; k++) out.push(`add element inet f blocked { 10.0.0.${20 + k}, 10.0.0.${4 - (k & 1)} }`, `delete element inet f blocked { 10.0.0.${20 + k} }`);
   out.push('flush set inet f blocked');
+  out.push('add chain inet f tmp2 { ip saddr 10.0.0.2 drop; }\nadd element inet f svc { 8000 : jump tmp2 }');
   // A policy per generation, and a jump checked by the walk of what it reaches.
   out.push('add chain inet f input { type filter hook input priority filter; policy accept; }');
   out.push('add rule inet f input tcp dport 8003 jump ssh');
@@ -81,7 +85,8 @@ describe('evaluator threads over a shared memory', () => {
     ref.apply(BASE, 'base.nft');
     pool = await EvaluatorPool.start(e, shared, 2, { batchBytes: 1 << 20, recordBytes: 64 << 10 });
     const pkts = packets();
-    const programs = new Map<number, Program>([[e.generation & 0xffff, ref.current.program]]);
+    // The engine's own view: chain indices as the VM has them (chains added in place come after the others).
+    const programs = new Map<number, Program>([[e.generation & 0xffff, e.program!]]);
     const stop = new SharedArrayBuffer(4);
     const runs = [0, 1].map((i) => pool!.run(i, { packets: pkts, stop, outcomes: true }));
     let inPlace = 0;
@@ -91,7 +96,7 @@ describe('evaluator threads over a shared memory', () => {
       e.apply(text, `step${k + 1}.nft`);
       ref.apply(text, `step${k + 1}.nft`);
       if (e.image === before) inPlace++;
-      programs.set(e.generation & 0xffff, ref.current.program);
+      programs.set(e.generation & 0xffff, e.program!);
     }
     await sleep(3);
     Atomics.store(new Int32Array(stop), 0, 1);

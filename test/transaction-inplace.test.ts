@@ -59,7 +59,7 @@ function randomStep(next: () => number, handles: number[]): string {
   const pick = <T>(xs: T[]) => xs[next() % xs.length]!;
   const port = 1000 + (next() % 4);
   const host = `10.0.0.${2 + (next() % 3)}`;
-  switch (next() % 20) {
+  switch (next() % 23) {
     case 0: return `add rule inet f input tcp dport ${port} counter accept`;
     case 1: return `insert rule inet f input ip saddr ${host} tcp dport { ${port}, 8080 } drop`;
     case 2: return handles.length ? `add rule inet f input position ${pick(handles)} ip saddr ${host} counter drop` : 'add rule inet f other accept';
@@ -77,6 +77,13 @@ function randomStep(next: () => number, handles: number[]): string {
     // Sometimes a loop (other → sub → other), which the kernel refuses.
     case 14: return pick(['add rule inet f other jump sub', 'add rule inet f sub jump other', 'add rule inet f sub ip saddr 10.0.0.2 goto other']);
     case 15: return `add rule inet f input udp dport vmap { ${port} : jump ${pick(['other', 'sub'])}, 53 : accept }`;
+    // Regular chains come, with rules and jumps to them, and go (refused while a rule still jumps to one).
+    case 20: {
+      const c = `c${next() % 4}`;
+      return `add chain inet f ${c}\nadd rule inet f ${c} tcp dport ${port} counter drop\nadd rule inet f input ip saddr ${host} ${pick(['jump', 'goto'])} ${c}`;
+    }
+    case 21: return `add chain inet f c${next() % 4} { ip saddr ${host} accept; }\nadd rule inet f input udp dport vmap { ${port} : jump c${next() % 4} }`;
+    case 22: return `delete chain inet f c${next() % 4}`;
     // New named sets and maps, and rules that use them, in one transaction.
     case 16: {
       const n = next() % 1000;
@@ -107,8 +114,12 @@ describe('in-place commits', () => {
     e.apply('add element inet f blocked { 10.0.0.2 }');
     e.apply('delete rule inet f input handle 6');
     expect(e.image).toBe(image);
-    // A chain is not something a commit makes in place: the whole next generation is loaded.
-    e.apply('add chain inet f more');
+    // Regular chains come and go in place too.
+    e.apply('add chain inet f more\nadd rule inet f more tcp dport 1001 accept\nadd rule inet f input jump more');
+    e.apply('flush chain inet f input\ndelete chain inet f more');
+    expect(e.image).toBe(image);
+    // A base chain is not something a commit makes in place: the whole next generation is loaded.
+    e.apply('add chain inet f out { type filter hook output priority 0; }');
     expect(e.image).not.toBe(image);
   });
 
@@ -210,7 +221,7 @@ describe('in-place commits', () => {
       if (want) refused++;
       else if (e.image === image) {
         inPlace++;
-        kinds.add(/jump|goto/.test(text) && !text.startsWith('add map') ? 'jumps' : text.split(' ').slice(0, 2).join(' '));
+        kinds.add(text.startsWith('add chain inet f c') ? 'new chain' : /jump|goto/.test(text) && !text.startsWith('add map') ? 'jumps' : text.split(' ').slice(0, 2).join(' '));
       }
       // The listing without counters (packets were only sent to the engine), and the packets' fates.
       expect(e.list({ handles: true }).replace(/counter packets \d+ bytes \d+/g, 'counter packets 0 bytes 0'), text).toBe(live.list({ handles: true }));
@@ -221,7 +232,7 @@ describe('in-place commits', () => {
     // The stream exercised both: commits made in place, and refusals.
     expect(inPlace).toBeGreaterThan(100);
     // Each kind of change among them (`add chain` of the base chain: its policy).
-    expect([...kinds].sort()).toEqual(['add chain', 'add element', 'add map', 'add rule', 'add set', 'delete element', 'delete rule', 'delete set', 'flush chain', 'flush set', 'insert rule', 'jumps', 'replace rule']);
+    expect([...kinds].sort()).toEqual(['add chain', 'add element', 'add map', 'add rule', 'add set', 'delete chain', 'delete element', 'delete rule', 'delete set', 'flush chain', 'flush set', 'insert rule', 'jumps', 'new chain', 'replace rule']);
     expect(refused).toBeGreaterThan(3);
   });
 

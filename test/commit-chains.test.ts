@@ -1,0 +1,172 @@
+// Regular chains added and deleted in place (assembly/commit.ts txAddChain,
+// txDelChain; LiveRuleset.planInPlace; src/transaction.ts): the VM keeps
+// every chain record's index, so the engine's view of the ruleset
+// (Generation.chainOrder) must list chains in the VM's order, not the
+// tables': names in verdicts and the counters of the listing depend on it.
+// A deleted chain's record goes to a later chain after a grace period.
+
+import { describe, expect, it } from 'vitest';
+import { LiveRuleset, TransactionError } from '../compiler/transaction.js';
+import * as abi from '../assembly/abi.js';
+import type { Engine, PacketIn } from '../src/engine.js';
+import { engine, ipv4, rx, tcp } from './assembly/vm/helpers.js';
+
+const TWO_TABLES = `table inet f {
+	chain input {
+		type filter hook input priority filter; policy accept;
+		tcp dport 1 counter accept
+	}
+	chain sub {
+		tcp dport 2 counter drop
+	}
+}
+table ip g {
+	chain input {
+		type filter hook input priority 10; policy accept;
+		tcp dport 3 counter jump gsub
+	}
+	chain gsub {
+		tcp dport 3 counter drop
+	}
+}
+`;
+
+const syn = (dport: number, src = '10.0.0.2'): PacketIn => rx(ipv4({ src, dst: '10.0.0.1', l4: tcp({ dport, flags: 0x02 }) }));
+const ports = [1, 2, 3, 4, 5, 6, 7];
+
+/** Verdict and deciding chain#rule of each packet. */
+function outcome(e: Engine, pkts: PacketIn[]): string[] {
+  const r = e.evaluate(pkts);
+  return pkts.map((_, i) => `${r.verdict(i)} ${e.chainName(r.chain(i)) ?? '-'}#${r.rule(i)}`);
+}
+
+/** An engine loaded with `text` by a whole load, after the same packets. */
+async function fresh(text: string, pkts: PacketIn[]): Promise<Engine> {
+  const f = await engine();
+  f.load(text, 'fresh.nft');
+  f.evaluate(pkts);
+  return f;
+}
+
+describe('regular chains made in place', () => {
+  it('in any table: verdicts name the chain that decided, and the listing counts what each rule saw', async () => {
+    const e = await engine();
+    e.apply(TWO_TABLES, 'base.nft');
+    const image = e.image;
+    // The new chain's record comes after table g's chains in the VM, while a whole load puts it in table f.
+    e.apply('add chain inet f c4\nadd rule inet f c4 tcp dport 4 counter drop\nadd rule inet f input jump c4');
+    e.apply('add chain ip g c5 { tcp dport 5 counter drop; }\nadd rule ip g input jump c5');
+    e.apply('add chain inet f c6\nadd rule inet f c6 tcp dport 6 counter drop\nadd rule inet f sub tcp dport 6 counter\nadd rule inet f input jump sub\nadd rule inet f input jump c6');
+    expect(e.image).toBe(image);
+    const pkts = ports.map((p) => syn(p));
+    const deciders = (o: string[]) => o.map((x) => x.replace(/#.*/, ''));
+    const got = outcome(e, pkts);
+    // Port 1 is accepted by f, then meets g's input policy; 7 meets both policies.
+    expect(deciders(got)).toEqual(['1 input', '0 sub', '0 gsub', '0 c4', '0 c5', '0 c6', '1 input']);
+    // With the kernel's handles (the table's counter: chain c4 took 5, its rule 6; c5 took 5 of g, c6 8 of f).
+    expect(got).toEqual(['1 input#0', '0 sub#4', '0 gsub#4', '0 c4#6', '0 c5#6', '0 c6#9', '1 input#0']);
+    const f = await fresh(e.list().replace(/counter packets \d+ bytes \d+/g, 'counter'), pkts);
+    expect(e.list()).toBe(f.list());
+    // A deleted chain leaves a free record behind (the rules jumping to it went first).
+    e.apply('delete rule inet f input handle 7\ndelete chain inet f c4');
+    e.apply('add rule ip g input tcp dport 7 counter drop');
+    expect(e.image).toBe(image);
+    const counted = e.list();
+    const now = outcome(e, pkts);
+    expect(deciders(now)).toEqual(['1 input', '0 sub', '0 gsub', '1 input', '0 c5', '0 c6', '0 input']);
+    expect(now[6]).toBe('0 input#8');
+    // Every counter, the new chains' included, as a whole load's that starts from the same counts.
+    expect(e.list()).toBe((await fresh(counted, pkts)).list());
+  });
+
+  it('take the records deleted chains left: add/delete cycles far beyond the spare records stay in place', async () => {
+    const e = await engine();
+    e.apply(TWO_TABLES, 'base.nft');
+    const image = e.image;
+    const pkts = [syn(9), syn(1)];
+    for (let i = 0; i < 300; i++) {
+      e.apply(`add chain inet f k${i}\nadd rule inet f k${i} tcp dport 9 counter drop\ninsert rule inet f input jump k${i}`);
+      expect(outcome(e, pkts)[0]).toMatch(new RegExp(`^0 k${i}#`));
+      const h = e.list({ handles: true }).match(/jump k\d+ # handle (\d+)/)![1];
+      e.apply(`delete rule inet f input handle ${h}\ndelete chain inet f k${i}`);
+    }
+    expect(e.image).toBe(image);
+    expect(outcome(e, pkts)).toEqual(['1 input#0', '1 input#0']);
+    expect(e.list()).toBe((await fresh(TWO_TABLES, Array<PacketIn>(301).fill(syn(1)))).list());
+  });
+
+  it('refused (a chain still jumped to, one that is not there) as the whole load refuses them, leaving the listing as it was', async () => {
+    const e = await engine();
+    const live = new LiveRuleset();
+    e.apply(TWO_TABLES, 'base.nft');
+    live.apply(TWO_TABLES, 'base.nft');
+    const image = e.image;
+    for (const text of ['delete chain inet f sub\nadd rule inet f input jump sub', 'add rule inet f input jump sub\ndelete chain inet f sub', 'delete chain ip g gsub', 'delete chain inet f nothere']) {
+      const before = e.list({ handles: true });
+      let want = '';
+      try {
+        live.apply(text, 't.nft');
+      } catch (err) {
+        want = (err as Error).message;
+      }
+      expect(() => e.apply(text, 't.nft'), text).toThrow(TransactionError);
+      expect(() => e.apply(text, 't.nft')).toThrow(want);
+      expect(e.list({ handles: true })).toBe(before);
+    }
+    // `destroy` of a chain that is not there is no error; of one that is, a deletion.
+    e.apply('destroy chain inet f nothere\ndestroy chain inet f sub');
+    expect(e.list()).not.toContain('chain sub');
+    expect(e.image).toBe(image);
+  });
+});
+
+describe('chain records (assembly/commit.ts)', () => {
+  interface Tx {
+    txBegin(): number;
+    txAddChain(chain: number, table: number, handle: number): number;
+    txDelChain(chain: number): number;
+    txFlushChain(chain: number): number;
+    txDelRule(chain: number, handle: number): number;
+    chainFree(chain: number): number;
+    txCommit(finish: number): number;
+    txAbort(): void;
+  }
+  const tx = (e: Engine) => (e as unknown as { x: Tx }).x;
+
+  it('a new chain is hidden until the commit; abort frees its record at once, a deletion after a grace period', async () => {
+    const e = await engine();
+    e.load(TWO_TABLES, 'base.nft');
+    const x = tx(e);
+    // Records 0-3 hold the loaded chains; 4 is the next one.
+    expect([0, 3, 4, 5].map((c) => x.chainFree(c))).toEqual([0, 0, 1, 0]);
+    expect(x.txBegin()).toBe(abi.LoadError.Ok);
+    expect(x.txAddChain(4, 9, 50)).toBe(abi.LoadError.BadTable);
+    expect(x.txAddChain(5, 0, 50)).toBe(abi.LoadError.NoRoom);
+    expect(x.txAddChain(4, 0, 50)).toBe(abi.LoadError.Ok);
+    expect(x.chainFree(4)).toBe(0);
+    x.txAbort();
+    expect(x.chainFree(4)).toBe(1);
+    // A chain with rules in the next generation, or a base chain, is not deleted here.
+    expect(x.txBegin()).toBe(abi.LoadError.Ok);
+    expect(x.txDelChain(1)).toBe(abi.LoadError.NoRoom);
+    expect(x.txDelChain(0)).toBe(abi.LoadError.NoRoom);
+    expect(x.txDelChain(9)).toBe(abi.LoadError.BadChain);
+    expect(x.txFlushChain(1)).toBe(abi.LoadError.Ok);
+    expect(x.txDelChain(1)).toBe(abi.LoadError.Ok);
+    expect(x.txDelChain(1)).toBe(abi.LoadError.NoSuchObject);
+    x.txCommit(1);
+    // Free from the finish after the next one on: a packet of the old generation may still be in it until then.
+    expect(x.chainFree(1)).toBe(0);
+    expect(x.txBegin()).toBe(abi.LoadError.Ok);
+    expect(x.txAddChain(1, 0, 51)).toBe(abi.LoadError.NoRoom);
+    x.txCommit(1);
+    expect(x.chainFree(1)).toBe(1);
+    expect(x.txBegin()).toBe(abi.LoadError.Ok);
+    expect(x.txAddChain(1, 0, 51)).toBe(abi.LoadError.Ok);
+    expect(x.txDelChain(1)).toBe(abi.LoadError.Ok);
+    // Added and deleted in one transaction: in no generation, and free only once the commit is finished.
+    expect(x.chainFree(1)).toBe(0);
+    x.txCommit(1);
+    expect(x.chainFree(1)).toBe(0);
+  });
+});
