@@ -12,9 +12,10 @@
 // (VM_SHARED) nothing moves under them: a rule is only appended, and a
 // chain out of room, an insertion among rules or squeezing out dead rules
 // is left to a whole load. Rules with jumps are checked by a walk of only
-// what they reach (jumps.ts). What this file cannot do in place (a chain
-// or set definition, element expressions, a jump past what the chain
-// levels prove safe, or no spare room) it refuses with LoadError.NoRoom,
+// what they reach (jumps.ts), and so are verdict map elements that jump.
+// Regular chains come and go with generation bits of their own. What this
+// file cannot do in place (a base chain, element expressions, a jump past
+// what the chain levels prove safe, or no spare room) it refuses with LoadError.NoRoom,
 // and the host loads the whole next generation into the other slot
 // instead (load.ts).
 // `add rule inet f input tcp dport 22 accept` → txBegin, txAddRule, txCommit.
@@ -29,7 +30,7 @@ import {
   RS_OBJECTS, RS_RULES, RS_RULE_CAP, RS_CHAIN_CAP, RS_RULE_TOP, RS_SETS, RS_SET_CAP, RS_STATE, RS_STATE_NEXT, RS_TABLES, RS_TOP, RS_WASTE, RU_CHAIN, RU_CODE, RU_END,
   RS_CODE, RS_CODE_SIZE, RS_CODE_FREE, RS_CODE_RETIRED, RS_CODE_RETIRED_AT, RS_CODE_RETIRED_LAST,
   RU_FFLAGS, RU_GKIND, RU_HANDLE, RU_SIZE, RU_SKIP, RuleGen, SD_FREE, SD_RETIRED, SD_RETIRED_AT, SD_BUCKETS, SD_CAPACITY, SD_COUNT, SD_DATA_KIND, SD_DLEN, SD_EFLAGS_AT, SD_ENTRIES, SD_ESTRIDE,
-  SD_EXPIRES_AT, SD_EXPRS, SD_KIND, SD_KSTRIDE, SD_LIVE, SD_NFIELDS, SD_TIMEOUT, SetKind, TB_FAMILY, TB_SIZE,
+  SD_EXPIRES_AT, SD_EXPRS, SD_DATA_AT, SD_TABLE, SD_KIND, SD_KSTRIDE, SD_LIVE, SD_NFIELDS, SD_TIMEOUT, SetKind, TB_FAMILY, TB_SIZE,
 } from './layout';
 import { ctl, image, imageCap, loadFail, loadWhere, rtRuleset, sharedMemory, storeShared, generationStep } from './mem';
 import { buildRule, buildRuns } from './fast';
@@ -39,7 +40,7 @@ import { buildSet, bump, bumpEnd, bumpFailed, bumpRegion, chainRoom, checkHeader
 import { entryLive, EXPIRES_RELATIVE, hashAdd, hashFind, hashUnlink, setAddr, setEpoch } from './set/set';
 import { pTstamp } from './packet';
 import { ctc } from './ct/entry';
-import { codeBelow, jumpWalkBegin, level, raiseBelow, visited } from './jumps';
+import { codeBelow, elementJumpOk, jumpWalkBegin, level, raiseBelow, visited } from './jumps';
 
 /** What NoRoom says (ARG1). */
 const enum NoRoom {
@@ -545,8 +546,6 @@ function elementSize(sd: usize, pos: usize, end: usize, keysOnly: bool): usize {
   }
   if (has & ElemHas.Verdict) {
     if (dkind != SetData.Verdict) return 0;
-    const v = load<i32>(pos + need);
-    if (v == Verdict.Jump || v == Verdict.Goto) return 0;
     need += 8;
   }
   if (!keysOnly && dkind != SetData.None && !(has & (ElemHas.Data | ElemHas.Verdict))) return 0;
@@ -571,6 +570,14 @@ function elementsTx(k: u32, n: u32, len: u32, del: bool): i32 {
   const end = image + len;
   const flagsAt = <usize>load<u16>(sd, SD_EFLAGS_AT);
   const cur = cursor();
+  const rs = rtRuleset;
+  const sets = <usize>load<u32>(rs, RS_SETS);
+  // A verdict's chain is checked against the active ruleset's (the verifier's), and its jumps by a walk of what they reach (jumps.ts).
+  if (!del) {
+    verifyBegin(<usize>load<u32>(rs, RS_CHAINS), load<u32>(rs, RS_NCHAINS), sets, load<u32>(rs, RS_NSETS), <usize>load<u32>(rs, RS_OBJECTS), load<u32>(rs, RS_NOBJECTS), <usize>load<u32>(rs, RS_STATE), load<u32>(rs, RS_NSTATE));
+    const table = load<u32>(sd, SD_TABLE);
+    verifyRule(table, load<u8>(<usize>load<u32>(rs, RS_TABLES) + <usize>table * TB_SIZE, TB_FAMILY), 0, 0);
+  }
   let pos = image;
   for (let j: u32 = 0; j < n; j++) {
     loadWhere(LoadWhere.Element, 0, 0, k, j);
@@ -583,12 +590,23 @@ function elementsTx(k: u32, n: u32, len: u32, del: bool): i32 {
       if (!old || pending) return loadFail(LoadError.NoSuchObject, 0);
       store<u32>(old + flagsAt, load<u32>(old + flagsAt) | entryBit(cur ^ 1));
       logPush(TxOp.DelElem, <u32>sd, <u32>old);
-    } else if (old) {
-      if (pending || !entryLive(sd, old, pTstamp)) return loadFail(LoadError.NoRoom, NoRoom.Kind);
     } else {
-      const e = newEntry(sd, pos, cur);
-      if (!e) return <i32>load<u32>(ctl, VM_ERR_KIND);
-      logPush(TxOp.AddElem, <u32>sd, <u32>e);
+      if (old) {
+        if (pending || !entryLive(sd, old, pTstamp)) return loadFail(LoadError.NoRoom, NoRoom.Kind);
+      } else {
+        const e = newEntry(sd, pos, cur);
+        if (!e) return <i32>load<u32>(ctl, VM_ERR_KIND);
+        logPush(TxOp.AddElem, <u32>sd, <u32>e);
+      }
+      // The kernel checks a jump's loops and depth even when the element is there already (nft_validate_register_store).
+      if (load<u8>(pos, ELEM_HAS) & ElemHas.Verdict) {
+        const v = pos + ELEM_KEY + <usize>load<u16>(sd, SD_KSTRIDE);
+        const code = load<i32>(v);
+        if (code == Verdict.Jump || code == Verdict.Goto) {
+          jumpWalkBegin(<usize>load<u32>(rs, RS_CHAINS), load<u32>(rs, RS_NCHAINS), <usize>load<u32>(rs, RS_RULES), sets, ruleBit(cur ^ 1), entryBit(cur ^ 1));
+          if (!elementJumpOk(sd, load<u32>(v, 4))) return loadFail(LoadError.NoRoom, NoRoom.Jumps);
+        }
+      }
     }
     pos += size;
   }

@@ -10,7 +10,7 @@
 // `jump tcp_in` in `input` (level 0) to a chain 3 jumps deep: 0 + 1 + 3 < 16.
 
 import { FastOp, IMMEDIATE_DREG, IMMEDIATE_VERDICT_CHAIN, IMMEDIATE_VERDICT_CODE, LOOKUP_DREG, LOOKUP_SET, NFT_JUMP_STACK_SIZE, Op, Verdict } from './abi';
-import { CH_COUNT, CH_FIRST, CH_LEVEL, CH_SIZE, CH_WORK, EntryFlags, RU_CODE, RU_END, RU_FFLAGS, RU_SIZE, SD_CATCHALL, SD_COUNT, SD_DATA_AT, SD_EFLAGS_AT, SD_ENTRIES, SD_ESTRIDE } from './layout';
+import { CH_COUNT, CH_FIRST, CH_LEVEL, CH_SIZE, CH_WORK, EntryFlags, RU_CODE, RU_END, RU_FFLAGS, RU_SIZE, SD_CATCHALL, SD_COUNT, SD_DATA_AT, SD_EFLAGS_AT, SD_ENTRIES, SD_ESTRIDE, SD_LEVEL } from './layout';
 import { setAddr } from './set/set';
 
 let gChains: usize = 0;
@@ -22,6 +22,9 @@ let gSkip: u8 = 0;
 let gSkipEntry: u32 = 0;
 /** The walk raises levels (raise) instead of measuring heights (height). */
 let gRaising = false;
+/** A set whose lookup the walk must not reach (elementJumpOk: a loop back through it), and whether it did. */
+let gWatch: usize = 0;
+let gWatchHit = false;
 
 /** Starts a walk of the ruleset whose chain, rule and set arrays are given: every chain unvisited. */
 export function jumpWalkBegin(chains: usize, nchains: u32, rules: usize, sets: usize, skip: u8, skipEntry: u32): void {
@@ -40,6 +43,9 @@ export function jumpWalkBegin(chains: usize, nchains: u32, rules: usize, sets: u
 
 /** The edges of a set's entries that jump or goto (a verdict map): the highest step + 1; -1 stops. */
 function setBelow(sd: usize, depth: u32): i32 {
+  if (sd == gWatch) gWatchHit = true;
+  // The deepest lookup of the set: where an element added later jumps from.
+  if (gRaising && <u32>load<u8>(sd, SD_LEVEL) < depth + 1) store<u8>(sd, <u8>(depth + 1), SD_LEVEL);
   let h: i32 = 0;
   const n = load<u32>(sd, SD_COUNT);
   const stride = <usize>load<u16>(sd, SD_ESTRIDE);
@@ -146,4 +152,24 @@ export function raiseFromBase(c: u32): void {
   gRaising = true;
   raise(c, 0);
   gRaising = false;
+}
+
+/**
+ * Whether an element of verdict map `sd` may jump to chain `c` (an in-place
+ * commit, after jumpWalkBegin): from the deepest chain that looks the map
+ * up, `c` and what it reaches stay under the limit, and nothing it reaches
+ * looks the map up again (a loop). Raises `c`'s level then.
+ */
+export function elementJumpOk(sd: usize, c: u32): bool {
+  const l = <u32>load<u8>(sd, SD_LEVEL);
+  const depth = l ? l - 1 : 0;
+  gWatch = sd;
+  gWatchHit = false;
+  const h = height(c, depth + 1);
+  gWatch = 0;
+  if (h < 0 || gWatchHit || depth + <u32>h + 1 >= <u32>NFT_JUMP_STACK_SIZE) return false;
+  gRaising = true;
+  raise(c, depth + 1);
+  gRaising = false;
+  return true;
 }

@@ -246,6 +246,8 @@ export const SD_FREE = 88;
 export const SD_RETIRED = 92;
 /** u32 the commit finish (commit.ts finishSeq) that last retired an entry to SD_RETIRED. */
 export const SD_RETIRED_AT = 96;
+/** u8 (jumps.ts) the longest path from a base chain to a chain that looks the set up, + 1; 0: none reached one. */
+export const SD_LEVEL = 100;
 /** bytes of a set descriptor. */
 export const SD_SIZE = 104;
 

@@ -120,6 +120,79 @@ describe('regular chains made in place', () => {
   });
 });
 
+describe('verdict map elements that jump, made in place (assembly/jumps.ts elementJumpOk)', () => {
+  const DISPATCH = `table inet f {
+	map cust {
+		type ipv4_addr : verdict
+	}
+	chain input {
+		type filter hook input priority filter; policy accept;
+		ip saddr vmap @cust
+	}
+}
+`;
+
+  it('a chain per customer, reached through the map: added and deleted with their elements, in place', async () => {
+    const e = await engine();
+    e.apply(DISPATCH, 'base.nft');
+    let image = e.image;
+    let reloads = 0;
+    for (let i = 0; i < 200; i++) {
+      const a = `10.1.${i >> 8}.${i & 255}`;
+      e.apply(`add chain inet f cust${i}\nadd rule inet f cust${i} tcp dport ${i} counter accept\nadd rule inet f cust${i} drop\nadd element inet f cust { ${a} : jump cust${i} }`);
+      // Every third customer stays.
+      if (i % 3) e.apply(`delete element inet f cust { ${a} }\ndelete chain inet f cust${i}`);
+      if (e.image !== image) reloads++;
+      image = e.image;
+    }
+    // 333 commits: the 67 chains kept outgrow the spare records a load leaves (64) once.
+    expect(reloads).toBe(1);
+    const pkts = [syn(3, '10.1.0.3'), syn(4, '10.1.0.3'), syn(4, '10.1.0.4'), syn(198, '10.1.0.198')];
+    expect(outcome(e, pkts).map((o) => o.replace(/#\d+/, ''))).toEqual(['1 cust3', '0 cust3', '1 input', '1 cust198']);
+    expect(e.list({ handles: true })).toBe((() => {
+      const live = new LiveRuleset();
+      live.apply(DISPATCH, 'base.nft');
+      for (let i = 0; i < 200; i++) {
+        const a = `10.1.${i >> 8}.${i & 255}`;
+        live.apply(`add chain inet f cust${i}\nadd rule inet f cust${i} tcp dport ${i} counter accept\nadd rule inet f cust${i} drop\nadd element inet f cust { ${a} : jump cust${i} }`);
+        if (i % 3) live.apply(`delete element inet f cust { ${a} }\ndelete chain inet f cust${i}`);
+      }
+      return live.list({ handles: true });
+    })().replace(/tcp dport 3 counter packets 0 bytes 0/, 'tcp dport 3 counter packets 1 bytes 40').replace(/tcp dport 198 counter packets 0 bytes 0/, 'tcp dport 198 counter packets 1 bytes 40'));
+  });
+
+  it('refused as the kernel refuses them: a loop back through the map, a path 16 jumps deep', async () => {
+    // input → vmap @cust → d1 → d2 → … → d14: the map is looked up at level 0, d14 is 14 jumps down.
+    let deep = DISPATCH;
+    for (let k = 1; k <= 14; k++) deep += `add chain inet f d${k}\n`;
+    for (let k = 1; k < 14; k++) deep += `add rule inet f d${k} jump d${k + 1}\n`;
+    deep += 'add element inet f cust { 10.0.0.1 : jump d1 }\nadd chain inet f loop\nadd rule inet f loop ip saddr vmap @cust\nadd chain inet f d15\n';
+    const e = await engine();
+    const live = new LiveRuleset();
+    e.apply(deep, 'base.nft');
+    live.apply(deep, 'base.nft');
+    const image = e.image;
+    // 15 jumps deep is within the limit: in place.
+    e.apply('add rule inet f d14 jump d15');
+    live.apply('add rule inet f d14 jump d15');
+    expect(e.image).toBe(image);
+    for (const text of ['add element inet f cust { 10.0.0.2 : jump loop }', 'add element inet f cust { 10.0.0.1 : jump loop }', 'add chain inet f d16\nadd rule inet f d15 jump d16']) {
+      let want = '';
+      try {
+        live.apply(text, 't.nft');
+      } catch (err) {
+        want = (err as Error).message;
+      }
+      const before = e.list({ handles: true });
+      expect(want, text).toMatch(/Error: Could not process rule/);
+      expect(() => e.apply(text, 't.nft')).toThrow(want);
+      expect(e.list({ handles: true })).toBe(before);
+    }
+    expect(e.image).toBe(image);
+    expect(outcome(e, [syn(80, '10.0.0.1')])).toEqual(['1 input#0']);
+  });
+});
+
 describe('chain records (assembly/commit.ts)', () => {
   interface Tx {
     txBegin(): number;

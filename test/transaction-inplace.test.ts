@@ -59,7 +59,7 @@ function randomStep(next: () => number, handles: number[]): string {
   const pick = <T>(xs: T[]) => xs[next() % xs.length]!;
   const port = 1000 + (next() % 4);
   const host = `10.0.0.${2 + (next() % 3)}`;
-  switch (next() % 23) {
+  switch (next() % 26) {
     case 0: return `add rule inet f input tcp dport ${port} counter accept`;
     case 1: return `insert rule inet f input ip saddr ${host} tcp dport { ${port}, 8080 } drop`;
     case 2: return handles.length ? `add rule inet f input position ${pick(handles)} ip saddr ${host} counter drop` : 'add rule inet f other accept';
@@ -84,6 +84,10 @@ function randomStep(next: () => number, handles: number[]): string {
     }
     case 21: return `add chain inet f c${next() % 4} { ip saddr ${host} accept; }\nadd rule inet f input udp dport vmap { ${port} : jump c${next() % 4} }`;
     case 22: return `delete chain inet f c${next() % 4}`;
+    // A verdict map's jumps: to chains that may look the map up again (a loop, refused).
+    case 23: return `add element inet f vm { ${port} : ${pick(['jump', 'goto'])} ${pick(['sub', 'other', 'c0', 'c1'])} }`;
+    case 24: return `delete element inet f vm { ${port} }`;
+    case 25: return `add rule inet f ${pick(['sub', 'c0', 'c1'])} tcp dport vmap @vm`;
     // New named sets and maps, and rules that use them, in one transaction.
     case 16: {
       const n = next() % 1000;
@@ -192,7 +196,7 @@ describe('in-place commits', () => {
     const e = await engine();
     const live = new LiveRuleset();
     // A second regular chain for jumps between regular chains (and loops).
-    const base = `${BASE}add chain inet f sub\nadd rule inet f sub tcp dport 1001 drop\n`;
+    const base = `${BASE}add chain inet f sub\nadd rule inet f sub tcp dport 1001 drop\nadd map inet f vm { type inet_service : verdict; }\nadd rule inet f input tcp dport vmap @vm\n`;
     e.apply(base, 'base.nft');
     live.apply(base, 'base.nft');
     const pkts = packets();
@@ -200,7 +204,7 @@ describe('in-place commits', () => {
     let inPlace = 0;
     const kinds = new Set<string>();
     let refused = 0;
-    for (let step = 0; step < 160; step++) {
+    for (let step = 0; step < 220; step++) {
       const text = randomStep(next, inputHandles(live.list({ handles: true })));
       const image = e.image;
       let want: string | undefined;
