@@ -74,8 +74,9 @@ export class Transactions {
     let g: Generation;
     const running = this.loaded === this.live.current;
     try {
-      // What list and reset commands print shows the VM's counter values of the running generation.
-      g = this.live.prepare(text, name, running ? this.liveListing(listing) : listing);
+      // What list and reset commands print shows the VM's counter values of the running generation
+      // (read only when the text, or a file it includes, may hold such a command).
+      g = this.live.prepare(text, name, running && /\b(list|reset|include)\b/.test(text) ? this.liveListing(listing) : listing);
     } catch (e) {
       // nft resets before it sends the batch: a refused batch's resets happened (the live ruleset has them in its history).
       if (running && this.live.lastResets.size) {
