@@ -7,7 +7,7 @@ import type { CompileResult, CompiledRule } from './ruleset.js';
 import type { SetDef } from './linearize.js';
 import type { ObjDecl } from './ast.js';
 import { delinearizeRule, type DCtx } from './delinearize/index.js';
-import { replayRuleset } from './list/state.js';
+import { replayRuleset, type LChain, type LTable } from './list/state.js';
 import { objDecl, setDecl } from './list/decl.js';
 
 const STD_PRIO: Record<string, number> = { raw: -300, mangle: -150, dstnat: -100, filter: 0, security: 50, srcnat: 100 };
@@ -45,41 +45,73 @@ export interface ListOptions {
   handles?: boolean;
   /** Named objects to list as given here instead (live counter and quota values). */
   objects?: ReadonlyMap<ObjDecl, ObjDecl>;
+  /** Interval sets to list as nft's cache holds a declaration it sent: every start and end a value (compiler/list-commands.ts). */
+  raw?: ReadonlySet<SetDef>;
 }
 
 /** Prints a compiled ruleset as `nft [-a] list ruleset` does after loading it. */
 export function listRuleset(r: CompileResult, opts: ListOptions = {}): string {
-  const h = (n: number) => (opts.handles ? ` # handle ${n}` : '');
   let o = '';
-  for (const t of replayRuleset(r)) {
-    // Sets a rule creates itself (meters) exist only in the compiler's table.
-    const sets = new Map([...(r.tables.get(`${t.family} ${t.name}`)?.sets ?? []), ...[...t.sets].map(([k, v]) => [k, v.def] as const)]);
-    // nft 1.0.6 cannot read back a set keyed by ct label (datatype 30) and stops reading the table's sets
-    // there: lookups in it and every later set are left out of the listing.
-    const bad = t.setOrder.findIndex((x) => (x.keyParts ?? [{ type: x.keyType }]).some((p) => p.type.name === 'ct_label'));
-    const unlisted = new Set(bad < 0 ? [] : t.setOrder.slice(bad));
-    const counterSets = new Set([...t.sets.values()].filter((x) => x.decl?.counter).map((x) => x.def.name));
-    const items: string[] = [];
-    const dynsets = new Set<string>();
-    for (const ch of t.chains.values()) for (const lr of ch.rules) for (const i of lr.rule.insns) if (i.op === 'dynset') dynsets.add(i.set);
-    for (const ob of t.objs) items.push(objDecl(opts.objects?.get(ob.decl) ?? ob.decl, t.family, h(ob.handle)));
-    for (const s of t.sets.values()) if (!s.def.anonymous) items.push(setDecl(s, h(s.handle), dynsets.has(s.def.name)));
-    for (const ch of t.chains.values()) {
-      let c = `\tchain ${ch.name} {${h(ch.handle)}\n`;
-      if (ch.comment !== undefined) c += `\t\tcomment "${ch.comment}"\n`;
-      if (ch.hook) {
-        const hk = ch.hook;
-        const dev = hk.devices.length === 1 ? ` device "${hk.devices[0]}"` : hk.devices.length ? ` devices = { ${hk.devices.map((d) => `"${d}"`).join(', ')} }` : '';
-        c += `\t\ttype ${hk.type} hook ${hk.hook}${dev} priority ${prioText(t.family, hk.hook, hk.prio)}; policy ${ch.policy ?? 'accept'};\n`;
-      }
-      for (const rule of ch.rules) c += `\t\t${ruleText(rule.rule, sets, { counterSets, unlisted })}${h(rule.handle)}\n`;
-      items.push(c + '\t}\n');
-    }
-    let head = '';
-    if (t.flags.length) head += `\tflags ${t.flags.join(',')}\n`;
-    if (t.comment !== undefined) head += `\tcomment "${t.comment}"\n`;
-    if (t.flags.length && items.length) head += '\n';
-    o += `table ${t.family} ${t.name} {${h(t.handle)}\n${head}${items.join('\n')}}\n`;
-  }
+  for (const t of replayRuleset(r)) o += tableText(t, r, opts);
   return o;
+}
+
+/** Sets rules of `t` may name: its named sets and those a rule creates itself (meters, only in the compiler's table). */
+function tableSets(t: LTable, r: CompileResult | undefined): Map<string, SetDef> {
+  return new Map([...(r?.tables.get(`${t.family} ${t.name}`)?.sets ?? []), ...[...t.sets].map(([k, v]) => [k, v.def] as const)]);
+}
+
+/** How the rules of `t` print: sets nft cannot read back and sets with counters. */
+function ruleExtra(t: LTable): Pick<DCtx, 'counterSets' | 'unlisted'> {
+  // nft 1.0.6 cannot read back a set keyed by ct label (datatype 30) and stops reading the table's sets
+  // there: lookups in it and every later set are left out of the listing.
+  const bad = t.setOrder.findIndex((x) => (x.keyParts ?? [{ type: x.keyType }]).some((p) => p.type.name === 'ct_label'));
+  const unlisted = new Set(bad < 0 ? [] : t.setOrder.slice(bad));
+  const counterSets = new Set([...t.sets.values()].filter((x) => x.decl?.counter).map((x) => x.def.name));
+  return { counterSets, unlisted };
+}
+
+/** Sets that rules of `t` fill (`add @s`, `update @s`): listed with a size. */
+export function dynamicSets(t: LTable): Set<string> {
+  const dynsets = new Set<string>();
+  for (const ch of t.chains.values()) for (const lr of ch.rules) for (const i of lr.rule.insns) if (i.op === 'dynset') dynsets.add(i.set);
+  return dynsets;
+}
+
+/**
+ * A chain as listed, with its rules when `r` is given (the compile result
+ * for meters; null: none). A policy of '' is not printed: a chain nft's
+ * cache took from a command that named none (compiler/list-commands.ts).
+ */
+export function chainText(t: LTable, ch: LChain, opts: ListOptions, r: CompileResult | undefined | null): string {
+  const h = (n: number) => (opts.handles ? ` # handle ${n}` : '');
+  let c = `\tchain ${ch.name} {${h(ch.handle)}\n`;
+  if (ch.comment !== undefined) c += `\t\tcomment "${ch.comment}"\n`;
+  if (ch.hook) {
+    const hk = ch.hook;
+    const dev = hk.devices.length === 1 ? ` device "${hk.devices[0]}"` : hk.devices.length ? ` devices = { ${hk.devices.map((d) => `"${d}"`).join(', ')} }` : '';
+    const policy = ch.policy === '' ? '' : ` policy ${ch.policy ?? 'accept'};`;
+    c += `\t\ttype ${hk.type} hook ${hk.hook}${dev} priority ${prioText(t.family, hk.hook, hk.prio)};${policy}\n`;
+  }
+  if (r !== null) {
+    const sets = tableSets(t, r);
+    const extra = ruleExtra(t);
+    for (const rule of ch.rules) c += `\t\t${ruleText(rule.rule, sets, extra)}${h(rule.handle)}\n`;
+  }
+  return c + '\t}\n';
+}
+
+/** A table as `nft list ruleset` and `nft list table` print it. */
+export function tableText(t: LTable, r: CompileResult | undefined, opts: ListOptions = {}): string {
+  const h = (n: number) => (opts.handles ? ` # handle ${n}` : '');
+  const items: string[] = [];
+  const dynsets = dynamicSets(t);
+  for (const ob of t.objs) items.push(objDecl(opts.objects?.get(ob.decl) ?? ob.decl, t.family, h(ob.handle)));
+  for (const s of t.sets.values()) if (!s.def.anonymous) items.push(setDecl(s, h(s.handle), dynsets.has(s.def.name), !!opts.raw?.has(s.def)));
+  for (const ch of t.chains.values()) items.push(chainText(t, ch, opts, r));
+  let head = '';
+  if (t.flags.length) head += `\tflags ${t.flags.join(',')}\n`;
+  if (t.comment !== undefined) head += `\tcomment "${t.comment}"\n`;
+  if (t.flags.length && items.length) head += '\n';
+  return `table ${t.family} ${t.name} {${h(t.handle)}\n${head}${items.join('\n')}}\n`;
 }

@@ -248,7 +248,7 @@ class Evaluator {
         return;
       case 'set':
         if (c.op === 'add' || c.op === 'create') this.set(c.family, c.table, c.set, c.span);
-        else {
+        else if (c.op !== 'list') {
           const t = this.table(c.family, c.table, c.span, false);
           const s = t.sets.get(c.set.name);
           if (!s) throw new CompileError(wordSpan(c.span, c.set.name), `Could not process rule: No such file or directory`);

@@ -26,6 +26,7 @@ import { OBJECT_TYPES, objectState, progSet, type Program, type ProgRule, type P
 import { resolveHook } from './chain.js';
 import { cacheOf, enoentHint, handleProblem, inUse, jumpDepth } from './transaction-checks.js';
 import { pruneHistory } from './history.js';
+import { listCommands, printsSomething } from './list-commands.js';
 import { encodeBytecode, sameBytes } from './bytecode.js';
 
 /** A named object's identity across generations: table, type (as in the image) and name. */
@@ -35,7 +36,11 @@ export function objectKey(t: { family: string; name: string }, type: number, nam
 
 /** A transaction nft or the kernel refused; `message` is nft's error text (every error, `file:line:col` each). */
 export class TransactionError extends Error {
-  constructor(readonly diagnostics: Diagnostic[]) {
+  constructor(
+    readonly diagnostics: Diagnostic[],
+    /** What the file's `list` and `reset` commands printed before the kernel refused the batch (compiler/list-commands.ts). */
+    readonly printed = '',
+  ) {
     super(diagnostics.map(formatDiagnostic).join('').replace(/\n$/, ''));
     this.name = 'TransactionError';
   }
@@ -84,6 +89,9 @@ export class Generation {
     this.tableHandle = g.tableHandle;
     this.image = g.image;
   }
+
+  /** What the transaction's `list` and `reset` commands print, as nft prints it (compiler/list-commands.ts). */
+  printed = '';
 }
 
 /** A change the VM makes in place (assembly/commit.ts), in the kernel's tables' terms. */
@@ -152,7 +160,7 @@ export class LiveRuleset {
   }
 
   /** Checks `text` as one transaction on top of the current generation; throws TransactionError if nft or the kernel would refuse it. */
-  prepare(text: string, name = 'transaction.nft'): Generation {
+  prepare(text: string, name = 'transaction.nft', listing: ListOptions = {}): Generation {
     const src: Source = { name, text };
     const diags = new Diagnostics();
     const cmds = parseSource(src, diags, this.opts.read);
@@ -164,18 +172,28 @@ export class LiveRuleset {
     const parts = [...this.gen.parts, [boundary, ...cmds]];
     const { gen, errors, sent } = this.build(parts, src);
     this.lastResets = new Set();
+    // nft prints listings while it builds the batch, before the kernel answers (compiler/list-commands.ts).
+    const shown = printsSomething(cmds) ? listCommands(cmds, this.gen.tables, this.gen.result, gen?.result.outputs, listing) : undefined;
+    if (shown?.errors.length) {
+      // nft's own errors: it sends nothing.
+      const own = errors.filter((e) => !e.message.startsWith('Could not process rule:'));
+      throw new TransactionError([...shown.errors, ...own].sort((a, b) => a.span.start - b.span.start));
+    }
+    const printedBefore = (stop?: Cmd) => (shown?.printed ?? []).filter((p) => !stop || p.cmd.span.start < stop.span.start).map((p) => p.text).join('');
     if (errors.length) {
       // A reset the kernel refused stops nft before it sends the batch: that error alone.
       const resets = cmds.filter((c) => c.k === 'reset');
       const failed = errors.filter((e) => resets.some((c) => c.span.src === e.span.src && c.span.start === e.span.start && e.span.end >= c.span.end));
-      if (failed.length) throw new TransactionError(failed);
+      const stop = resets.find((c) => failed.some((e) => e.span.start === c.span.start));
+      if (failed.length) throw new TransactionError(failed, sent ? printedBefore(stop) : '');
       if (sent && gen) {
         this.account(gen, errors);
         this.resetNow(resets as (Cmd & { k: 'reset' })[], src);
       }
-      throw new TransactionError(errors);
+      throw new TransactionError(errors, sent ? printedBefore() : '');
     }
     this.lastResets = this.resetKeys(cmds);
+    gen!.printed = printedBefore();
     return gen!;
   }
 
@@ -323,8 +341,8 @@ export class LiveRuleset {
   }
 
   /** prepare + commit. */
-  apply(text: string, name?: string): Generation {
-    const g = this.prepare(text, name);
+  apply(text: string, name?: string, listing?: ListOptions): Generation {
+    const g = this.prepare(text, name, listing);
     this.commit(g);
     return g;
   }

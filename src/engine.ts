@@ -492,14 +492,17 @@ export class Engine {
    * `flush chain ...`) to the running ruleset as one transaction, as `nft -f`
    * does: all or nothing, atomically (src/transaction.ts). Throws
    * TransactionError with nft's error text, leaving the ruleset untouched.
+   * Returns what the file's `list` and `reset` commands print with nft
+   * (`handles`: as `nft -a -f`); a refused file's is TransactionError.printed.
    */
-  apply(text: string, name = 'transaction.nft', read?: FileReader): void {
+  apply(text: string, name = 'transaction.nft', read?: FileReader, listing: ListOptions = {}): string {
     this.notAttached('apply()');
     // An image loaded as bytes has no source to apply changes to.
     if (!this.tx && !this.seed && this.image) throw new EngineLoadError('apply() needs a ruleset loaded from text (load(text)) or built by apply() itself, not a bytecode image');
     const tx = this.tx ?? new Transactions(this, this.seed, { read, interfaces: this.ifaces });
-    tx.apply(text, name);
+    const g = tx.apply(text, name, listing);
     this.tx = tx;
+    return g.printed;
   }
 
   /**

@@ -66,13 +66,19 @@ export class Transactions {
    * Throws TransactionError (or EngineLoadError if the VM refuses the image)
    * and then leaves the running ruleset and the listing as they were.
    */
-  apply(text: string, name = 'transaction.nft'): Generation {
+  apply(text: string, name = 'transaction.nft', listing: ListOptions = {}): Generation {
     // O(change) when the VM can make it in place (assembly/commit.ts), else the whole next generation.
-    if (this.loaded && this.loaded === this.live.current && this.applyInPlace(text, name)) return this.loaded;
+    if (this.loaded && this.loaded === this.live.current && this.applyInPlace(text, name)) {
+      // In place: no list or reset commands (they take the whole path), nothing printed.
+      this.loaded.printed = '';
+      return this.loaded;
+    }
     let g: Generation;
     const running = this.loaded === this.live.current;
     try {
-      g = this.live.prepare(text, name);
+      // What list and reset commands print shows the VM's counter values of the running generation
+      // (read only when the text, or a file it includes, may hold such a command).
+      g = this.live.prepare(text, name, running && /\b(list|reset|include)\b/.test(text) ? this.liveListing(listing) : listing);
     } catch (e) {
       // nft resets before it sends the batch: a refused batch's resets happened (the live ruleset has them in its history).
       if (running && this.live.lastResets.size) {
@@ -245,14 +251,18 @@ export class Transactions {
     return out;
   }
 
+  /** Listing options with the VM's values: written into the running generation's rules, named objects mapped. */
+  private liveListing(opts: ListOptions): ListOptions {
+    const g = this.live.current;
+    const states = this.engine.liveStates().rules;
+    g.ruleRefs.forEach((r, k) => writeStates(r.rule.rule.insns, states[k] ?? []));
+    return { ...opts, objects: this.liveObjects(g) };
+  }
+
   /** `nft list ruleset [-a]` of the current generation, with the VM's counter values where the engine runs it. */
   list(opts: ListOptions = {}): string {
     const g = this.live.current;
-    if (this.loaded === g) {
-      const states = this.engine.liveStates().rules;
-      g.ruleRefs.forEach((r, k) => writeStates(r.rule.rule.insns, states[k] ?? []));
-      return this.live.list({ ...opts, objects: this.liveObjects(g) });
-    }
+    if (this.loaded === g) return this.live.list(this.liveListing(opts));
     return this.live.list(opts);
   }
 }

@@ -64,7 +64,7 @@ function elementsBlock(items: string[], perLine: number): string {
 }
 
 /** A named set or map as listed; `dynset` when a rule adds to it (the kernel then sizes it). */
-export function setDecl(ls: LSet, handle: string, dynset: boolean): string {
+export function setDecl(ls: LSet, handle: string, dynset: boolean, raw = false): string {
   const s = ls.def;
   const d = ls.decl;
   const kind = s.dataType || s.objMap ? 'map' : 'set';
@@ -86,7 +86,11 @@ export function setDecl(ls: LSet, handle: string, dynset: boolean): string {
   if (s.comment !== undefined) o += `\t\tcomment "${s.comment}"\n`;
   if (ls.elements.length) {
     const v = vtsOfSet(s);
-    const items = elementTexts(s, ls.elements, v.key, v.data, undefined, { counter: !!d?.counter, timeout: s.flags & 0x10 ? s.timeout ?? 0 : undefined });
+    // `raw`: an interval set as nft's cache holds the declaration it sent, every start and end a value.
+    const plain = raw && v.key.length === 1 && !!(s.flags & 4);
+    const def = plain ? { ...s, flags: s.flags & ~4 } : s;
+    const elements = plain ? ls.elements.map((e) => ({ ...e, flags: e.flags & ~1 })) : ls.elements;
+    const items = elementTexts(def, elements, v.key, v.data, undefined, { counter: !!d?.counter, timeout: s.flags & 0x10 ? s.timeout ?? 0 : undefined });
     const t = v.key.length > 1 ? '' : v.key[0]!.type;
     o += elementsBlock(items, FIVE.has(t) ? 5 : TWO.has(t) ? 2 : 1);
   }

@@ -253,6 +253,8 @@ export class Replayer {
         const c = this.lastCmd;
         if (c?.k === 'obj') {
           const t = this.table(c.family, c.table);
+          // `add` of an object the table has: the kernel keeps it (its handle and its values).
+          if (t.objs.some((x) => x.decl.name === c.obj.name && x.decl.type === c.obj.type)) break;
           const o = { decl: c.obj, handle: t.next++ };
           t.objs.push(o);
           this.added.add(o);

@@ -215,9 +215,8 @@ function command(p: Parser, verbTok: Token, verb: string): void {
     case 'flowtables': {
       const type = obj.text === 'counters' ? 'counter' : obj.text === 'quotas' ? 'quota' : undefined;
       if (verb === 'list') {
-        // A listing changes nothing; nft prints it (nftvm's `list` and shell show the ruleset).
-        p.cmds.push({ k: 'other', text: `list ${obj.text}`, span: p.spanFrom(verbTok) });
-        p.recover();
+        // A listing changes nothing; nft prints it (compiler/list-commands.ts).
+        listScope(p, verbTok, obj.text);
         return;
       }
       if (verb !== 'reset' || !type) p.fail(obj);
@@ -257,10 +256,29 @@ function command(p: Parser, verbTok: Token, verb: string): void {
       return;
     }
     case 'ruleset':
+      if (verb === 'list') {
+        listScope(p, verbTok, 'ruleset');
+        return;
+      }
       p.cmds.push({ k: 'other', text: `${verb} ruleset`, span: p.spanFrom(verbTok) });
       p.recover();
       return;
     default:
       p.fail(obj);
   }
+}
+
+/**
+ * `list counters [FAMILY]`, `list counters table [FAMILY] TABLE`, `list
+ * ruleset [FAMILY]` (the object word already consumed): an `other` command
+ * whose text names the scope in full (`list counters table ip t`).
+ */
+function listScope(p: Parser, verbTok: Token, what: string): void {
+  let text = `list ${what}`;
+  const table = what !== 'ruleset' && what !== 'tables' && p.eat('table');
+  const fam = p.t.kind === 'word' && FAMILIES.includes(p.t.text) ? p.next().text : table ? 'ip' : undefined;
+  if (table) text += ` table ${fam} ${p.identifier()}`;
+  else if (fam) text += ` ${fam}`;
+  p.cmds.push({ k: 'other', text, span: p.spanFrom(verbTok) });
+  p.endOfLine();
 }

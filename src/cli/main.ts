@@ -13,6 +13,7 @@ import { runCommand, traceCommand } from './run.js';
 import { benchCommand } from './bench.js';
 import { shellCommand, stdinLines } from './shell.js';
 import { LiveRuleset, TransactionError } from '../../compiler/transaction.js';
+import { printsSomething } from '../../compiler/list-commands.js';
 
 const USAGE = `usage: nftvm <command> [options]
 
@@ -25,7 +26,9 @@ commands:
                  as 'nft -f FILE; nft list ruleset' prints it; -a adds the
                  handles like 'nft -a list ruleset'. Several files are
                  applied in order, one transaction each, as 'nft -f F1;
-                 nft -f F2; ...' would (handles continue from one to the next)
+                 nft -f F2; ...' would (handles continue from one to the next);
+                 what list and reset commands in the files print comes first,
+                 as 'nft [-a] -f' prints it
   shell RULESET [CAPTURE HOST OPTIONS]
                  a shell on a live engine running RULESET: each line of nft
                  commands is one transaction (a '{' line opens a longer one,
@@ -210,20 +213,22 @@ async function replayMain(cmd: string, rest: string[], io: Io): Promise<number> 
 }
 
 /** `nftvm list F1 F2 ...`: each file one transaction on the ruleset the ones before left (compiler/transaction.ts). */
-function listTransactions(files: string[], handles: boolean, out: (s: string) => void, err: (s: string) => void): number {
+function listTransactions(files: string[], handles: boolean, out: (s: string) => void, err: (s: string) => void, first?: string): number {
   const live = new LiveRuleset({ read: includeReader });
   for (const file of files) {
     let text: string;
     try {
-      text = readInput(file);
+      text = first !== undefined && files.length === 1 ? first : readInput(file);
     } catch (e) {
       err(`Error: Could not process rule: No such file or directory\n${file}: ${(e as Error).message}\n`);
       return 1;
     }
     try {
-      live.apply(text, file === '-' ? '/dev/stdin' : file);
+      // What the file's list and reset commands print, as `nft [-a] -f FILE` prints it.
+      out(live.apply(text, file === '-' ? '/dev/stdin' : file, { handles }).printed);
     } catch (e) {
       if (!(e instanceof TransactionError)) throw e;
+      out(e.printed);
       err(e.message + '\n');
       return 1;
     }
@@ -275,6 +280,8 @@ export function main(argv: string[], out: (s: string) => void, err: (s: string) 
     return 1;
   }
   const r = compileRuleset({ name: file === '-' ? '/dev/stdin' : file, text }, includeReader);
+  // A file with list or reset commands prints them: applied as a transaction.
+  if (cmd === 'list' && printsSomething(r.cmds)) return listTransactions([file], handles, out, err, text);
   if (r.diagnostics.length) {
     err(renderDiagnostics(r.diagnostics));
     return 1;

@@ -53,10 +53,14 @@ class Session {
     try {
       this.gen = this.tx.apply(text, name);
       this.names = undefined;
+      // What its list and reset commands print, as nft -f prints it.
+      this.io.out(this.gen.printed);
     } catch (e) {
       this.failed++;
-      if (e instanceof TransactionError) this.io.err(e.message + '\n');
-      else this.io.err(`${name}: ${(e as Error).message}\n`);
+      if (e instanceof TransactionError) {
+        this.io.out(e.printed);
+        this.io.err(e.message + '\n');
+      } else this.io.err(`${name}: ${(e as Error).message}\n`);
     }
   }
 
@@ -210,6 +214,7 @@ export async function shellCommand(argv: string[], io: Io, read: FileReader, lin
   let gen: Generation;
   try {
     gen = tx.apply(text, a.ruleset);
+    io.out(gen.printed);
   } catch (e) {
     throw new Error((e as Error).message);
   }
