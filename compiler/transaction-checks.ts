@@ -7,7 +7,7 @@ import type { Cmd } from './ast.js';
 import { msg, type Diagnostic } from './diagnostics.js';
 import type { CompileResult, CompiledRule } from './ruleset.js';
 import type { Source, Span } from './source.js';
-import type { LTable } from './list/state.js';
+import type { LChain, LRule, LTable } from './list/state.js';
 import type { SetDef } from './linearize.js';
 import { suggest } from './misspell.js';
 
@@ -112,6 +112,34 @@ function refsOf(r: CompiledRule, sets: Map<string, SetDef>): { sets: string[]; c
   return out;
 }
 
+/** What a chain's rules name themselves (sets; chains by jumps, gotos and anonymous verdict maps), and the rules that was for. */
+const ownRefsOf = new WeakMap<LChain, { rules: LRule[]; sets: Set<string>; chains: Set<string> }>();
+
+/**
+ * ownRefsOf of chain `ch`, made again only when its rules changed: a
+ * deletion in place checks every chain of the table, and most of them
+ * (100,000 rules, say) stay as they were from one commit to the next.
+ */
+function ownRefs(ch: LChain): { sets: Set<string>; chains: Set<string> } {
+  const had = ownRefsOf.get(ch);
+  if (had && sameRules(had.rules, ch.rules)) return had;
+  const out = { rules: [...ch.rules], sets: new Set<string>(), chains: new Set<string>() };
+  const named = new Map<string, SetDef>();
+  for (const lr of ch.rules) {
+    const refs = refsOf(lr.rule, named);
+    for (const x of refs.sets) out.sets.add(x);
+    for (const x of refs.chains) out.chains.add(x);
+  }
+  ownRefsOf.set(ch, out);
+  return out;
+}
+
+function sameRules(a: LRule[], b: LRule[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let k = 0; k < a.length; k++) if (a[k] !== b[k]) return false;
+  return true;
+}
+
 /** Named sets of a table with their current elements (a verdict map's jumps are in its elements). */
 function tableSets(t: LTable): Map<string, SetDef> {
   return new Map([...t.sets.values()].map((s) => [s.def.name, { ...s.def, elements: s.elements }]));
@@ -136,11 +164,9 @@ export function inUse(tables: LTable[], result: CompileResult, cmds: Cmd[]): Dia
     const name = c.k === 'set' ? c.set.name : c.chain.name;
     // Deleted and not declared again later in the same transaction.
     if (c.k === 'set' ? t.sets.has(name) : t.chains.has(name)) continue;
-    const sets = tableSets(t);
-    const used = [...t.chains.values()].some((ch) => ch.rules.some((lr) => {
-      const refs = refsOf(lr.rule, sets);
-      return (c.k === 'set' ? refs.sets : refs.chains).includes(name);
-    })) || (c.k === 'chain' && [...sets.values()].some((s) => s.elements.some((e) => e.verdict?.chain === name)));
+    // A chain is also used by a named verdict map's elements, whether or not a rule looks the map up.
+    const used = [...t.chains.values()].some((ch) => ownRefs(ch)[c.k === 'set' ? 'sets' : 'chains'].has(name)) ||
+      (c.k === 'chain' && [...t.sets.values()].some((s) => s.def.verdictMap && s.elements.some((e) => e.verdict?.chain === name)));
     if (used) errors.push({ span: nameIn(c, name), message: msg.kernel('Device or resource busy') });
   }
   void result;
