@@ -29,13 +29,13 @@ const COMMIT_EVERY_MS = 1;
 
 const wasm = await WebAssembly.compile(readFileSync(new URL('../build/nftvm.wasm', import.meta.url)));
 
-/** The issue's ruleset: `n` rules `ip saddr 10.A.B.C tcp dport N counter drop`; `set` adds the named set `ports`, `tcp dport @ports accept` after them and a chain `sub` to jump to. */
+/** The issue's ruleset: `n` rules `ip saddr 10.A.B.C tcp dport N counter drop`; `set` adds the named set `ports`, `tcp dport @ports accept` after them, a chain `sub` to jump to and a verdict map `cust` of chains per source. */
 function ruleset(n: number, set = false): string {
   const l = ['table inet filter {'];
-  if (set) l.push('  set ports { type inet_service; }');
+  if (set) l.push('  set ports { type inet_service; }', '  map cust { type ipv4_addr : verdict; }');
   l.push('  chain input { type filter hook input priority 0; policy accept;');
   for (let i = 0; i < n; i++) l.push(`    ip saddr 10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255} tcp dport ${1 + (i % 60000)} counter drop`);
-  if (set) l.push('    tcp dport @ports accept');
+  if (set) l.push('    tcp dport @ports accept', '    ip saddr vmap @cust');
   l.push('  }');
   if (set) l.push('  chain sub {', '    counter', '  }');
   l.push('}');
@@ -138,6 +138,12 @@ const addRule = (k: number) => `add rule inet filter input tcp dport ${20000 + k
 const addElement = (k: number) => `add element inet filter ports { ${30000 + k} }`;
 // In place too: the jump is validated by a walk of what `sub` reaches, not of the ruleset (assembly/jumps.ts).
 const addJump = (k: number) => `add rule inet filter input tcp dport ${40000 + k} jump sub`;
+// A chain per customer, reached through a verdict map: made (chain, rule, element), then deleted again (a deleted chain's record goes to a later one).
+const customer = (k: number) => {
+  const c = `cust${k >> 1}`;
+  const e = `cust { 10.200.${(k >> 9) & 255}.${(k >> 1) & 255} }`;
+  return k % 2 ? `delete element inet filter ${e}\ndelete chain inet filter ${c}` : `add chain inet filter ${c}\nadd rule inet filter ${c} counter accept\nadd element inet filter ${e.replace(' }', ` : jump ${c} }`)}`;
+};
 const commitMedians = new Map<string, number>();
 
 interface Pruning {
@@ -167,7 +173,7 @@ function pruning(e: Engine): Pruning | undefined {
 
 {
   const s = 'commit latency (Engine.apply, one command per commit)';
-  const results = new Map<number, { warm: number; rule: Commits; elem: Commits; jump: Commits; prune?: Pruning }>();
+  const results = new Map<number, { warm: number; rule: Commits; elem: Commits; jump: Commits; chain: Commits; prune?: Pruning }>();
   // A function's frame: the module's, suspended at each await, would keep the last engine
   // (a 100,000-rule live ruleset, ~300 MB of heap) alive, and every later GC would mark it.
   const measure = async (n: number) => {
@@ -177,12 +183,12 @@ function pruning(e: Engine): Pruning | undefined {
     const t0 = performance.now();
     e.apply('add element inet filter ports { 1 }', 'warmup.nft');
     const warm = performance.now() - t0;
-    return { warm, rule: commits(e, addRule), elem: commits(e, addElement), jump: commits(e, addJump), prune: pruning(e) };
+    return { warm, rule: commits(e, addRule), elem: commits(e, addElement), jump: commits(e, addJump), chain: commits(e, customer), prune: pruning(e) };
   };
   for (const n of [SMALL, BIG]) results.set(n, await measure(n));
   const small = results.get(SMALL)!;
   const big = results.get(BIG)!;
-  for (const [what, key] of [['add rule inet filter input tcp dport P accept', 'rule'], ['add element inet filter ports { P }', 'elem'], ['add rule inet filter input tcp dport P jump sub', 'jump']] as const) {
+  for (const [what, key] of [['add rule inet filter input tcp dport P accept', 'rule'], ['add element inet filter ports { P }', 'elem'], ['add rule inet filter input tcp dport P jump sub', 'jump'], ['a chain per customer: add chain, its rule, a vmap element; next commit deletes them', 'chain']] as const) {
     const a = small[key];
     const b = big[key];
     commitMedians.set(key, b.median);
@@ -191,7 +197,8 @@ function pruning(e: Engine): Pruning | undefined {
       section: s,
       name: `${what}: ${BIG.toLocaleString('en-US')} vs ${SMALL} rules, median µs`,
       value: b.median.toFixed(0), baseline: a.median.toFixed(0), ratio: `${ratio.toFixed(1)}x`,
-      floor: '≤ 50 µs, ≤ 2x', status: `${status(b.median <= 50)}, ${status(ratio <= 2)}`,
+      // The issue's floors are for one rule or element; a chain per customer is three commands.
+      floor: key === 'chain' ? '' : '≤ 50 µs, ≤ 2x', status: key === 'chain' ? '' : `${status(b.median <= 50)}, ${status(ratio <= 2)}`,
       note: `p90 ${b.p90.toFixed(0)} vs ${a.p90.toFixed(0)} µs; ${b.count} vs ${a.count} commits`,
     });
   }
