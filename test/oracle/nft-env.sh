@@ -1,5 +1,5 @@
 # Sourced by the recorders that run nft in `unshare -n` namespaces
-# (record-compile.sh, record-list.sh, record-transactions.sh): checks that
+# (record-compile.sh, record-list.sh, record-transactions.sh, record-list-commands.sh): checks that
 # we are root, that nft is nftables 1.0.6 and that namespaces can be made,
 # and sets nft_bin, nft_version and origin (the fixtures' first line).
 # The sourcing script defines die() and passes its arguments: `. nft-env.sh "$@"`.
@@ -16,3 +16,16 @@ case $nft_version in
 esac
 unshare -n true 2>/dev/null || die "unshare -n failed (no permission to create a network namespace?)"
 origin="# recorded by test/oracle/$(basename "$0"): $nft_version on kernel $(uname -r)"
+
+# Sets names: the sequences of $corpus (directories with a base.nft) named in the arguments, else every one.
+sequence_names() {
+  names=()
+  if [[ $# -eq 0 ]]; then
+    for d in "$corpus"/*/; do d=${d%/}; names+=("${d##*/}"); done
+  else
+    for arg in "$@"; do
+      [[ -f $corpus/$arg/base.nft ]] || die "no such sequence: '$arg'"
+      names+=("$arg")
+    done
+  fi
+}

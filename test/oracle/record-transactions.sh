@@ -28,15 +28,7 @@ fixtures="$root/test/fixtures/transactions"
 
 . "$here/nft-env.sh" "$@"
 
-names=()
-if [[ $# -eq 0 ]]; then
-  for d in "$corpus"/*/; do d=${d%/}; names+=("${d##*/}"); done
-else
-  for arg in "$@"; do
-    [[ -f $corpus/$arg/base.nft ]] || die "no such sequence: '$arg'"
-    names+=("$arg")
-  done
-fi
+sequence_names "$@"
 
 for name in "${names[@]}"; do
   out="$fixtures/$name"
