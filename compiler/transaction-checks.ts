@@ -158,7 +158,8 @@ export function inUse(tables: LTable[], result: CompileResult, cmds: Cmd[]): Dia
       if (used) errors.push({ span: nameIn(c, name), message: msg.kernel('Device or resource busy') });
       continue;
     }
-    if ((c.k !== 'set' && c.k !== 'chain') || c.op !== 'delete') continue;
+    // `destroy` of one that is there is a deletion (kernel: nf_tables_delchain and nf_tables_delset for both messages).
+    if ((c.k !== 'set' && c.k !== 'chain') || (c.op !== 'delete' && c.op !== 'destroy')) continue;
     const t = byKey.get(`${c.family} ${c.table}`);
     if (!t) continue;
     const name = c.k === 'set' ? c.set.name : c.chain.name;

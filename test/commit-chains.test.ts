@@ -101,7 +101,7 @@ describe('regular chains made in place', () => {
     e.apply(TWO_TABLES, 'base.nft');
     live.apply(TWO_TABLES, 'base.nft');
     const image = e.image;
-    for (const text of ['delete chain inet f sub\nadd rule inet f input jump sub', 'add rule inet f input jump sub\ndelete chain inet f sub', 'delete chain ip g gsub', 'delete chain inet f nothere']) {
+    for (const text of ['delete chain inet f sub\nadd rule inet f input jump sub', 'add rule inet f input jump sub\ndelete chain inet f sub', 'delete chain ip g gsub', 'delete chain inet f nothere', 'add rule inet f input jump sub\ndestroy chain inet f sub']) {
       const before = e.list({ handles: true });
       let want = '';
       try {
