@@ -118,6 +118,8 @@ export function pruneHistory(parts: Cmd[][], outputs: Output[]): Cmd[][] | undef
   const chains = new Map<string, Life>();
   const sets = new Map<string, Life>();
   const objs = new Map<string, Life>();
+  /** Chains `destroy chain` removed: the compiler knows their names until a table removal or `delete chain`. */
+  const destroyed = new Set<string>();
   /** The life of what `key` names now; a fresh kept one when this file did not see it made. */
   const named = (m: Map<string, Life>, key: string) => m.get(key) ?? keptLife();
   const ruleLife = (t: string, h: number) => {
@@ -187,14 +189,15 @@ export function pruneHistory(parts: Cmd[][], outputs: Output[]): Cmd[][] | undef
     for (const k of [...rules.keys()]) if (gone(k.slice(0, k.lastIndexOf(' ')))) endRule(k);
     if (!whole) return;
     for (const [k, byTable] of elements) if (gone(k)) for (const s of [...byTable.keys()]) endSet(k, s);
+    const inGone = (k: string) => gone(k.split(' ', 2).join(' '));
     for (const m of [chains, sets, objs]) {
       for (const [k, l] of [...m]) {
-        const rest = k.split(' ');
-        if (!gone(`${rest[0]} ${rest[1]}`)) continue;
+        if (!inGone(k)) continue;
         l.ended = true;
         m.delete(k);
       }
     }
+    for (const k of [...destroyed]) if (inGone(k)) destroyed.delete(k);
   };
 
   for (const o of outputs) {
@@ -220,7 +223,8 @@ export function pruneHistory(parts: Cmd[][], outputs: Output[]): Cmd[][] | undef
         const key = `${t} ${c.chain.name}`;
         if (c.op === 'add' || c.op === 'create') {
           // A chain made here; `add chain` of an existing one changes it, and goes only with it. Base chains stay.
-          if (!tab?.chains.has(c.chain.name)) chains.set(key, newLife());
+          // One made where a destroyed chain was stays: the compiler still knew the name, and its removal is what forgot it.
+          if (!tab?.chains.has(c.chain.name)) chains.set(key, newLife(destroyed.delete(key)));
           own(chains, key, c);
           if (c.chain.hook) named(chains, key).kept = true;
         } else if (c.op === 'delete' || c.op === 'destroy' || c.op === 'rename') {
@@ -231,6 +235,8 @@ export function pruneHistory(parts: Cmd[][], outputs: Output[]): Cmd[][] | undef
           // no longer say which chain they meant. The compiler keeps a destroyed chain's name: a
           // history without it would compile differently.
           if (c.op !== 'delete') l.kept = true;
+          if (c.op === 'destroy') destroyed.add(key);
+          else destroyed.delete(key);
           if (c.op === 'rename') chains.set(`${t} ${c.newName}`, l);
           else {
             l.ended = true;
@@ -301,16 +307,17 @@ export function pruneHistory(parts: Cmd[][], outputs: Output[]): Cmd[][] | undef
       const s = o.set;
       const t = `${s.family} ${s.table}`;
       if (o.k === 'elements' || o.k === 'set') refer(t, c, refsOf([], o.elements));
+      // Another kind of command (`add set` of an existing set adds its elements) stays, or goes with its set;
+      // the elements it touched go only with it.
+      const foreign = o.k !== 'set' && c?.k !== (o.k === 'flushSet' ? 'set' : 'element');
+      if (foreign && c) opaque.add(c);
+      else if (o.k !== 'set') unseen.delete(c!);
       // Interval sets merge and split what their commands name: kept whole.
-      if (s.flags & 4 || (o.k !== 'set' && c?.k !== (o.k === 'flushSet' ? 'set' : 'element'))) {
+      if (s.flags & 4) {
         if (c) opaque.add(c);
-        if (s.flags & 4) for (const l of elements.get(t)?.get(s.name)?.values() ?? []) l.kept = true;
-      } else if (o.k === 'flushSet') {
-        unseen.delete(c!);
-        endSet(t, s.name, c);
-      }
+        for (const l of elements.get(t)?.get(s.name)?.values() ?? []) l.kept = true;
+      } else if (o.k === 'flushSet') endSet(t, s.name, c);
       else if (o.k === 'delElements') {
-        unseen.delete(c!);
         const m = setLives(t, s.name);
         for (const e of o.elements) {
           const k = elemKey(e);
@@ -318,7 +325,6 @@ export function pruneHistory(parts: Cmd[][], outputs: Output[]): Cmd[][] | undef
           m.delete(k);
         }
       } else {
-        if (o.k === 'elements') unseen.delete(c!);
         const m = setLives(t, s.name);
         for (const e of o.elements) {
           const k = elemKey(e);
