@@ -6,8 +6,8 @@
 // it stays the kernel's. `add rule ... ; delete rule ... handle 7` → one gap
 // of 1. The caller checks the result against the full history before using it.
 
-import type { Cmd } from './ast.js';
-import { elemKey, type SetElem } from './linearize.js';
+import type { Cmd, Elem } from './ast.js';
+import { elemKey, type SetDef, type SetElem } from './linearize.js';
 import type { CompiledRule, Output } from './ruleset.js';
 import { Replayer } from './list/state.js';
 
@@ -40,6 +40,40 @@ function droppableKind(c: Cmd): boolean {
   if (c.k === 'rule' || c.k === 'element') return true;
   if (c.k === 'chain' || c.k === 'set' || c.k === 'obj') return c.op !== 'list' && c.op !== 'reset';
   return false;
+}
+
+/** The text of an element's key (`10.1.0.0/16`), or undefined when it may mean something else elsewhere (`$net`). */
+function keyText(e: Elem): string | undefined {
+  const text = e.key.span.src.text.slice(e.key.span.start, e.key.span.end).trim();
+  return text && !text.includes('$') ? text : undefined;
+}
+
+/**
+ * How an interval set's element texts become ranges: IPv4 addresses, prefixes and ranges by their
+ * numbers (`10.1.0.0/16` is `10.1.0.0-10.1.255.255`); other keys by what `add element` of the text
+ * alone output.
+ */
+function rangesOf(s: SetDef): Map<string, string> | 'ipv4' {
+  return s.keyType.name === 'ipv4_addr' && (s.keyParts?.length ?? 1) === 1 ? 'ipv4' : new Map();
+}
+
+/** `10.1.0.0/16`, `10.1.0.0-10.1.255.255` or `10.1.0.1` as `first-last`; undefined for anything else (host bits in a prefix too). */
+function ipv4Range(text: string): string | undefined {
+  const num = (a: string) => {
+    const b = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(a)?.slice(1).map(Number);
+    return b && b.every((x) => x < 256) ? b.reduce((n, x) => n * 256 + x, 0) : undefined;
+  };
+  const [a, b] = text.split(/\s*-\s*/);
+  const [addr, len] = a!.split('/');
+  const lo = num(addr!);
+  if (lo === undefined || (b !== undefined && len !== undefined)) return undefined;
+  if (b !== undefined) {
+    const hi = num(b);
+    return hi !== undefined && lo <= hi ? `${lo}-${hi}` : undefined;
+  }
+  if (len === undefined) return `${lo}-${lo}`;
+  const size = /^\d{1,2}$/.test(len) && +len <= 32 ? 2 ** (32 - +len) : 0;
+  return size && lo % size === 0 ? `${lo}-${lo + size - 1}` : undefined;
 }
 
 /** Chains (jumps, gotos, verdict maps), sets (lookups, maps, dynsets) and objects (objrefs, object maps) a rule or elements name. */
@@ -118,6 +152,50 @@ export function pruneHistory(parts: Cmd[][], outputs: Output[]): Cmd[][] | undef
   const chains = new Map<string, Life>();
   const sets = new Map<string, Life>();
   const objs = new Map<string, Life>();
+  /**
+   * Interval sets' elements in the compiler's order (an `add` appends; a `delete` takes the first of the
+   * same range): each with its key's text and, when one `add element` of it alone made it, its life;
+   * `ranges` are what the texts seen added alone became (an element's range is its output). Undefined:
+   * lost track (`add set` of an existing set, a deletion this file cannot place) until a flush.
+   */
+  const intervals = new Map<string, { held: { text?: string; life?: Life }[]; ranges: Map<string, string> | 'ipv4'; pending: boolean } | undefined>();
+  /** The interval set under `key` is followed no more: what it holds stays. */
+  const lose = (key: string) => {
+    for (const h of intervals.get(key)?.held ?? []) if (h.life) h.life.kept = true;
+    intervals.set(key, undefined);
+  };
+  /** `c` deletes elements of the interval set under `key`: each takes the first held one of its range. */
+  const deleteInterval = (key: string, c: Cmd & { k: 'element' }) => {
+    const iv = intervals.get(key);
+    const rangeOf = (text: string | undefined) => (text === undefined || !iv ? undefined : iv.ranges === 'ipv4' ? ipv4Range(text) : iv.ranges.get(text));
+    const placed = !!iv && c.elems.every((e) => {
+      const range = rangeOf(keyText(e));
+      if (range === undefined) return false;
+      const at = iv.held.findIndex((h) => {
+        const r = rangeOf(h.text);
+        return r === range || r === undefined;
+      });
+      // `destroy` of what the set does not hold changes nothing; it stays.
+      if (at < 0 && c.op === 'destroy') end(keptLife(), c);
+      if (at < 0) return c.op === 'destroy';
+      if (rangeOf(iv.held[at]!.text) === undefined) return false;
+      // One that a command of more elements made stays, and so does the deletion.
+      end(iv.held.splice(at, 1)[0]!.life ?? keptLife(), c);
+      return true;
+    });
+    if (placed) unseen.delete(c);
+    else lose(key);
+  };
+  /** Interval sets removed with the set or table: what they held ends with it. */
+  const dropIntervals = (gone: (k: string) => boolean) => {
+    for (const [k, iv] of [...intervals]) {
+      if (!gone(k)) continue;
+      for (const h of iv?.held ?? []) if (h.life) h.life.ended = true;
+      intervals.delete(k);
+    }
+  };
+  /** Set commands that made their set. */
+  const made = new Set<Cmd>();
   /** Chains `destroy chain` removed: the compiler knows their names until a table removal or `delete chain`. */
   const destroyed = new Set<string>();
   /** The life of what `key` names now; a fresh kept one when this file did not see it made. */
@@ -198,6 +276,42 @@ export function pruneHistory(parts: Cmd[][], outputs: Output[]): Cmd[][] | undef
       }
     }
     for (const k of [...destroyed]) if (inGone(k)) destroyed.delete(k);
+    dropIntervals(inGone);
+  };
+
+  /**
+   * An interval set's output. The compiler merges and splits ranges, so only an `add element` of one
+   * element is followed (its output is the range), until a delete of the same key text takes it;
+   * a declaration's elements, flushes and the rest stay.
+   */
+  const interval = (o: Output & { set: SetDef }, c: Cmd | undefined, foreign: boolean) => {
+    const key = `${o.set.family} ${o.set.table} ${o.set.name}`;
+    if (c) opaque.add(c);
+    for (const l of elements.get(key.slice(0, key.lastIndexOf(' ')))?.get(o.set.name)?.values() ?? []) l.kept = true;
+    const iv = intervals.get(key);
+    if (o.k === 'flushSet' && !foreign) {
+      lose(key);
+      intervals.set(key, { held: [], ranges: iv?.ranges ?? rangesOf(o.set), pending: false });
+    } else if (o.k === 'set') {
+      if (c?.k !== 'set' || !made.has(c)) lose(key);
+      else intervals.set(key, { held: c.set.elems.map((e) => ({ text: keyText(e) })), ranges: rangesOf(o.set), pending: c.set.elems.length > 0 });
+    } else if (o.k === 'elements' && iv && c?.k === 'set' && c.op !== 'flush') {
+      // `add set` of a set an earlier transaction made adds the declaration's elements, as an `add element` would.
+      iv.held.push(...c.set.elems.map((e) => ({ text: keyText(e) })));
+      iv.pending = false;
+    } else if (o.k !== 'elements' || foreign || !iv || c?.k !== 'element') lose(key);
+    else {
+      const texts = c.elems.map(keyText);
+      // (The first `add` after a declaration also carries the declaration's elements.)
+      if (c.elems.length === 1 && texts[0] !== undefined && !iv.pending) {
+        const life = newLife();
+        join(life, c);
+        iv.held.push({ text: texts[0], life });
+        if (iv.ranges !== 'ipv4') iv.ranges.set(texts[0], o.elements.map(elemKey).join(' '));
+        opaque.delete(c);
+      } else iv.held.push(...texts.map((text) => ({ text })));
+      iv.pending = false;
+    }
   };
 
   for (const o of outputs) {
@@ -249,7 +363,10 @@ export function pruneHistory(parts: Cmd[][], outputs: Output[]): Cmd[][] | undef
       } else if (c.k === 'set') {
         const key = `${t} ${c.set.name}`;
         if (c.op === 'add' || c.op === 'create') {
-          if (!tab?.sets.has(c.set.name)) sets.set(key, newLife());
+          if (!tab?.sets.has(c.set.name)) {
+            sets.set(key, newLife());
+            made.add(c);
+          }
           own(sets, key, c);
         } else if (c.op === 'delete' || c.op === 'destroy') {
           const l = named(sets, key);
@@ -257,9 +374,15 @@ export function pruneHistory(parts: Cmd[][], outputs: Output[]): Cmd[][] | undef
           l.ended = true;
           sets.delete(key);
           endSet(t!, c.set.name);
+          dropIntervals((k) => k === key);
         } else if (c.op === 'flush') ofSet.push([c, named(sets, key)]);
         else need(named(sets, key), c);
-      } else if (c.k === 'element') ofSet.push([c, named(sets, `${t} ${c.set}`)]);
+      } else if (c.k === 'element') {
+        const key = `${t} ${c.set}`;
+        ofSet.push([c, named(sets, key)]);
+        // An interval set's deletion has no output.
+        if ((c.op === 'delete' || c.op === 'destroy') && (tab?.sets.get(c.set)?.def.flags ?? 0) & 4) deleteInterval(key, c);
+      }
       else if (c.k === 'obj') {
         const key = `${t} ${c.obj.name}`;
         const same = (x: { decl: { name: string } }) => x.decl.name === c.obj.name;
@@ -312,11 +435,8 @@ export function pruneHistory(parts: Cmd[][], outputs: Output[]): Cmd[][] | undef
       const foreign = o.k !== 'set' && c?.k !== (o.k === 'flushSet' ? 'set' : 'element');
       if (foreign && c) opaque.add(c);
       else if (o.k !== 'set') unseen.delete(c!);
-      // Interval sets merge and split what their commands name: kept whole.
-      if (s.flags & 4) {
-        if (c) opaque.add(c);
-        for (const l of elements.get(t)?.get(s.name)?.values() ?? []) l.kept = true;
-      } else if (o.k === 'flushSet') endSet(t, s.name, c);
+      if (s.flags & 4) interval(o, c, foreign);
+      else if (o.k === 'flushSet') endSet(t, s.name, c);
       else if (o.k === 'delElements') {
         const m = setLives(t, s.name);
         for (const e of o.elements) {
