@@ -1,10 +1,11 @@
 // The history a live ruleset keeps (compiler/transaction.ts: the accepted
 // transactions, replayed to build each whole load) without what no longer
-// matters: a rule, an element, a chain, a set or map, a named object added
-// and later removed, a replacement replaced again. Each command dropped
-// leaves the handles it took behind (a `handles` gap), so every handle after
-// it stays the kernel's. `add rule ... ; delete rule ... handle 7` → one gap
-// of 1. The caller checks the result against the full history before using it.
+// matters: a rule, an element (of interval sets too), a regular chain, a set
+// or map, a named object added and later removed, with what only concerned
+// it; a replacement replaced again. Each command dropped leaves the handles it
+// took behind (a `handles` gap), so every handle after it stays the kernel's.
+// `add chain ip t c; add rule ip t c accept; delete chain ip t c` → one gap of 2.
+// The caller checks the result against the full history before using it.
 
 import type { Cmd, Elem } from './ast.js';
 import { elemKey, type SetDef, type SetElem } from './linearize.js';
@@ -60,7 +61,8 @@ function rangesOf(s: SetDef): Map<string, string> | 'ipv4' {
 /** `10.1.0.0/16`, `10.1.0.0-10.1.255.255` or `10.1.0.1` as `first-last`; undefined for anything else (host bits in a prefix too). */
 function ipv4Range(text: string): string | undefined {
   const num = (a: string) => {
-    const b = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(a)?.slice(1).map(Number);
+    // (Octets with leading zeros may be read as octal: left alone.)
+    const b = /^(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})$/.exec(a)?.slice(1).map(Number);
     return b && b.every((x) => x < 256) ? b.reduce((n, x) => n * 256 + x, 0) : undefined;
   };
   const [a, b] = text.split(/\s*-\s*/);
@@ -72,7 +74,7 @@ function ipv4Range(text: string): string | undefined {
     return hi !== undefined && lo <= hi ? `${lo}-${hi}` : undefined;
   }
   if (len === undefined) return `${lo}-${lo}`;
-  const size = /^\d{1,2}$/.test(len) && +len <= 32 ? 2 ** (32 - +len) : 0;
+  const size = /^(0|[1-9]\d?)$/.test(len) && +len <= 32 ? 2 ** (32 - +len) : 0;
   return size && lo % size === 0 ? `${lo}-${lo + size - 1}` : undefined;
 }
 
