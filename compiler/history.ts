@@ -139,7 +139,8 @@ export function pruneHistory(parts: Cmd[][], outputs: Output[]): Cmd[][] | undef
   /** `c` concerned the life: the life goes only with it (`c` may go on its own). */
   const need = (life: Life, c: Cmd | undefined) => {
     if (!candidate(c)) life.kept = true;
-    else require(life, c);
+    // (A kept life never goes: nothing to take away when `c` cannot go.)
+    else if (!life.kept) require(life, c);
   };
   const end = (life: Life, c: Cmd | undefined) => {
     join(life, c);

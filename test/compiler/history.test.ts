@@ -87,7 +87,7 @@ describe('a pruned history', () => {
     expect(refused).toBeGreaterThan(10);
     expect(pruned.prunes.refused).toBe(0);
     expect(pruned.prunes.made).toBeGreaterThan(40);
-    // What is left of the history: what made the rules and elements still there, and the rest (chains, sets, resets) as it was.
+    // What is left of the history: what made the rules, elements, chains and sets still there, and what pins them (resets, renames, ...).
     expect(pruned.current.result.outputs.length * 1.5).toBeLessThan(whole.current.result.outputs.length);
   });
 
