@@ -161,6 +161,25 @@ describe('verdict map elements that jump, made in place (assembly/jumps.ts eleme
     })().replace(/tcp dport 3 counter packets 0 bytes 0/, 'tcp dport 3 counter packets 1 bytes 40').replace(/tcp dport 198 counter packets 0 bytes 0/, 'tcp dport 198 counter packets 1 bytes 40'));
   });
 
+  it('stay in place across the prunings of a long stream, which drop the chains that came and went (compiler/history.ts)', async () => {
+    const e = await engine();
+    e.apply(DISPATCH, 'base.nft');
+    const image = e.image;
+    let most = 0;
+    for (let k = 0; k < 2500; k++) {
+      const a = `10.200.${k >> 8}.${k & 255}`;
+      e.apply(`add chain inet f c${k}\nadd rule inet f c${k} counter accept\nadd element inet f cust { ${a} : jump c${k} }`);
+      e.apply(`delete element inet f cust { ${a} }\ndelete chain inet f c${k}`);
+      most = Math.max(most, e.history()!.parts);
+    }
+    expect(e.image).toBe(image);
+    expect(e.history()!.prunes).toMatchObject({ refused: 0 });
+    expect(e.history()!.prunes.made).toBeGreaterThan(0);
+    // 5,000 commits of about four outputs: the first pruning comes at 16,384.
+    expect(most).toBeLessThan(4500);
+    expect(e.history()!.parts).toBeLessThan(most);
+  });
+
   it('refused as the kernel refuses them: a loop back through the map, a path 16 jumps deep', async () => {
     // input → vmap @cust → d1 → d2 → … → d14: the map is looked up at level 0, d14 is 14 jumps down.
     let deep = DISPATCH;
