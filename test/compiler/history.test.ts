@@ -61,29 +61,41 @@ function randomStep(rand: () => number, listing: string, i: number): string {
   return `delete chain inet f c${i % 2}`;
 }
 
+/**
+ * Applies `n` commits (`step(i, listing with handles)` gives each one's
+ * text) to a live ruleset pruned after every commit and to one never
+ * pruned, both from `base`; after each, both must refuse it with the same
+ * error or accept it, and list and encode the same, with no pruning refused.
+ */
+function pruneAlongside(base: string, n: number, step: (i: number, listing: string) => string): { pruned: LiveRuleset; whole: LiveRuleset; refused: number } {
+  const pruned = new LiveRuleset({ pruneAfter: 0 });
+  const whole = new LiveRuleset({ pruneAfter: Infinity });
+  for (const l of [pruned, whole]) l.apply(base, 'base.nft');
+  let refused = 0;
+  for (let i = 0; i < n; i++) {
+    const text = step(i, whole.list({ handles: true }));
+    const errors = [whole, pruned].map((l) => {
+      try {
+        l.apply(text, `step${i}.nft`);
+        return undefined;
+      } catch (e) {
+        if (!(e instanceof TransactionError)) throw e;
+        return e.message;
+      }
+    });
+    expect(errors[1], text).toBe(errors[0]);
+    if (errors[0]) refused++;
+    expect(pruned.list({ handles: true }), `${i}: ${text}`).toBe(whole.list({ handles: true }));
+    expect(encodeBytecode(pruned.current.program), `${i}: ${text}`).toEqual(encodeBytecode(whole.current.program));
+    expect(pruned.prunes.refused, `${i}: ${text}`).toBe(0);
+  }
+  return { pruned, whole, refused };
+}
+
 describe('a pruned history', () => {
   it('builds, after every commit of a random stream, the generation the whole history builds', () => {
     const rand = unitRng(11);
-    const pruned = new LiveRuleset({ pruneAfter: 0 });
-    const whole = new LiveRuleset({ pruneAfter: Infinity });
-    for (const l of [pruned, whole]) l.apply(BASE, 'base.nft');
-    let refused = 0;
-    for (let i = 0; i < 400; i++) {
-      const text = randomStep(rand, whole.list({ handles: true }), i);
-      const errors = [whole, pruned].map((l) => {
-        try {
-          l.apply(text, `step${i}.nft`);
-          return undefined;
-        } catch (e) {
-          if (!(e instanceof TransactionError)) throw e;
-          return e.message;
-        }
-      });
-      expect(errors[1], text).toBe(errors[0]);
-      if (errors[0]) refused++;
-      expect(pruned.list({ handles: true }), `${i}: ${text}`).toBe(whole.list({ handles: true }));
-      expect(encodeBytecode(pruned.current.program), `${i}: ${text}`).toEqual(encodeBytecode(whole.current.program));
-    }
+    const { pruned, whole, refused } = pruneAlongside(BASE, 400, (i, listing) => randomStep(rand, listing, i));
     expect(refused).toBeGreaterThan(10);
     expect(pruned.prunes.refused).toBe(0);
     expect(pruned.prunes.made).toBeGreaterThan(40);
@@ -213,27 +225,7 @@ function makers(parts: { k: string; op?: string }[][], k: 'chain' | 'set' | 'obj
 describe('a pruned history of chains, sets and objects', () => {
   it('builds, after every commit of a random stream, the generation the whole history builds', () => {
     const rand = unitRng(5);
-    const pruned = new LiveRuleset({ pruneAfter: 0 });
-    const whole = new LiveRuleset({ pruneAfter: Infinity });
-    for (const l of [pruned, whole]) l.apply(TABLE, 'base.nft');
-    let refused = 0;
-    for (let i = 0; i < 500; i++) {
-      const text = objectStep(rand, whole.list({ handles: true }), i);
-      const errors = [whole, pruned].map((l) => {
-        try {
-          l.apply(text, `step${i}.nft`);
-          return undefined;
-        } catch (e) {
-          if (!(e instanceof TransactionError)) throw e;
-          return e.message;
-        }
-      });
-      expect(errors[1], text).toBe(errors[0]);
-      if (errors[0]) refused++;
-      expect(pruned.list({ handles: true }), `${i}: ${text}`).toBe(whole.list({ handles: true }));
-      expect(encodeBytecode(pruned.current.program), `${i}: ${text}`).toEqual(encodeBytecode(whole.current.program));
-      expect(pruned.prunes.refused, `${i}: ${text}`).toBe(0);
-    }
+    const { pruned, whole, refused } = pruneAlongside(TABLE, 500, (i, listing) => objectStep(rand, listing, i));
     expect(refused).toBeGreaterThan(20);
     expect(refused).toBeLessThan(250);
     expect(pruned.prunes.made).toBeGreaterThan(80);
@@ -258,16 +250,12 @@ describe('a pruned history of chains, sets and objects', () => {
   }
 }
 `;
-    const pruned = new LiveRuleset({ pruneAfter: 0 });
-    const whole = new LiveRuleset({ pruneAfter: Infinity });
-    for (const l of [pruned, whole]) l.apply(base, 'base.nft');
     const intervalCmds = (l: LiveRuleset) => l.current.parts.flat().filter((c) => c.k === 'element').length;
-    for (let i = 0; i < 400; i++) {
+    const { pruned, whole } = pruneAlongside(base, 400, () => {
       const x = 1 + Math.floor(rand() * 6);
       const net = rand() < 0.7 ? `10.${x}.0.0/16` : `10.${x}.0.0-10.${x}.255.255`;
       const r = rand();
-      const text =
-        r < 0.25 ? `add element ip t nets { ${net} }`
+      return r < 0.25 ? `add element ip t nets { ${net} }`
         : r < 0.45 ? `delete element ip t nets { ${net} }`
         : r < 0.5 ? `add element ip t nets { ${net}, 10.${x + 10}.0.0/16 }`
         : r < 0.53 ? `define n = ${net}\n${rand() < 0.5 ? 'add' : 'delete'} element ip t nets { $n }`
@@ -277,20 +265,7 @@ describe('a pruned history of chains, sets and objects', () => {
         : r < 0.8 ? `add element ip t iv { ${net} : jump c${rand() < 0.5 ? 1 : 2} }`
         : r < 0.95 ? `delete element ip t iv { ${net} }`
         : `add set ip t nets { type ipv4_addr; flags interval; elements = { 10.${x}.0.0/16 } }`;
-      const errors = [whole, pruned].map((l) => {
-        try {
-          l.apply(text, `step${i}.nft`);
-          return undefined;
-        } catch (e) {
-          if (!(e instanceof TransactionError)) throw e;
-          return e.message;
-        }
-      });
-      expect(errors[1], text).toBe(errors[0]);
-      expect(pruned.list({ handles: true }), `${i}: ${text}`).toBe(whole.list({ handles: true }));
-      expect(encodeBytecode(pruned.current.program), `${i}: ${text}`).toEqual(encodeBytecode(whole.current.program));
-      expect(pruned.prunes.refused, `${i}: ${text}`).toBe(0);
-    }
+    });
     // Half the element commands went (kept: those of several elements, `$n`, what a flush or `add set` took, ...).
     expect(intervalCmds(pruned) * 1.5).toBeLessThan(intervalCmds(whole));
   });
