@@ -30,7 +30,7 @@ import {
   RS_OBJECTS, RS_RULES, RS_RULE_CAP, RS_CHAIN_CAP, RS_RULE_TOP, RS_SETS, RS_SET_CAP, RS_STATE, RS_STATE_NEXT, RS_TABLES, RS_TOP, RS_WASTE, RU_CHAIN, RU_CODE, RU_END,
   RS_CODE, RS_CODE_SIZE, RS_CODE_FREE, RS_CODE_RETIRED, RS_CODE_RETIRED_AT, RS_CODE_RETIRED_LAST,
   RU_FFLAGS, RU_GKIND, RU_HANDLE, RU_SIZE, RU_SKIP, RuleGen, SD_FREE, SD_RETIRED, SD_RETIRED_AT, SD_BUCKETS, SD_CAPACITY, SD_COUNT, SD_DATA_KIND, SD_DLEN, SD_EFLAGS_AT, SD_ENTRIES, SD_ESTRIDE,
-  SD_EXPIRES_AT, SD_EXPRS, SD_DATA_AT, SD_TABLE, SD_KIND, SD_KSTRIDE, SD_LIVE, SD_NFIELDS, SD_TIMEOUT, SetKind, TB_FAMILY, TB_SIZE,
+  SD_EXPIRES_AT, SD_EXPRS, SD_TABLE, SD_KIND, SD_KSTRIDE, SD_LIVE, SD_NFIELDS, SD_TIMEOUT, SetKind, TB_FAMILY, TB_SIZE,
 } from './layout';
 import { ctl, image, imageCap, loadFail, loadWhere, rtRuleset, sharedMemory, storeShared, generationStep } from './mem';
 import { buildRule, buildRuns } from './fast';
@@ -194,7 +194,7 @@ function patchSets(): i32 {
   const nnew = secCount[4];
   bumpRegion(<usize>load<u32>(rs, RS_TOP), <usize>load<u32>(rs, RS_END));
   // The verifier knows the active ruleset (and the new sets) before the sets' elements check their verdicts.
-  verifyBegin(<usize>load<u32>(rs, RS_CHAINS), load<u32>(rs, RS_NCHAINS), sets, nsets + nnew, <usize>load<u32>(rs, RS_OBJECTS), load<u32>(rs, RS_NOBJECTS), <usize>load<u32>(rs, RS_STATE), load<u32>(rs, RS_NSTATE));
+  verifyActive(nsets + nnew);
   verifyResume(load<u32>(rs, RS_STATE_NEXT), txCtFamilies);
   const tables = <usize>load<u32>(rs, RS_TABLES);
   const ntables = load<u32>(rs, RS_NTABLES);
@@ -297,8 +297,10 @@ function placeRule(ch: usize, c: u32, handle: u32, at: usize, codeSize: usize, m
   }
   const next = cursor() ^ 1;
   // Only what the rule's targets reach is walked, in the next generation (jumps.ts).
-  const lc = jumps ? jumpLevel(c, next) : 0;
+  let lc: u32 = 0;
   if (jumps) {
+    walkNext();
+    lc = level(c);
     const h = codeBelow(at, e, lc);
     if (h < 0 || lc + <u32>h >= <u32>NFT_JUMP_STACK_SIZE || visited(c)) return loadFail(LoadError.NoRoom, NoRoom.Jumps);
   }
@@ -363,11 +365,22 @@ export function txDelRule(c: u32, handle: u32): i32 {
   return 0;
 }
 
-/** Starts a walk of the next generation's jump graph (jumps.ts); chain `c`'s level. */
-function jumpLevel(c: u32, next: u32): u32 {
+/** Starts a walk of the next generation's jump graph (jumps.ts) in the active ruleset. */
+function walkNext(): void {
   const rs = rtRuleset;
+  const next = cursor() ^ 1;
   jumpWalkBegin(<usize>load<u32>(rs, RS_CHAINS), load<u32>(rs, RS_NCHAINS), <usize>load<u32>(rs, RS_RULES), <usize>load<u32>(rs, RS_SETS), ruleBit(next), entryBit(next));
-  return level(c);
+}
+
+/** The verifier over the active ruleset, with `nsets` sets (new ones of a patch included). */
+function verifyActive(nsets: u32): void {
+  const rs = rtRuleset;
+  verifyBegin(<usize>load<u32>(rs, RS_CHAINS), load<u32>(rs, RS_NCHAINS), <usize>load<u32>(rs, RS_SETS), nsets, <usize>load<u32>(rs, RS_OBJECTS), load<u32>(rs, RS_NOBJECTS), <usize>load<u32>(rs, RS_STATE), load<u32>(rs, RS_NSTATE));
+}
+
+/** The family of table `t` of the active ruleset. */
+function tableFamily(t: u32): u8 {
+  return load<u8>(<usize>load<u32>(rtRuleset, RS_TABLES) + <usize>t * TB_SIZE, TB_FAMILY);
 }
 
 /** Chain record `c` of the active ruleset (an index already checked). */
@@ -466,7 +479,7 @@ export function txAddChain(c: u32, table: u32, handle: u32): i32 {
   store<u32>(ch, table, CH_TABLE);
   store<u32>(ch, first, CH_FIRST);
   store<u32>(ch, cap, CH_CAP);
-  store<u8>(ch, load<u8>(<usize>load<u32>(rs, RS_TABLES) + <usize>table * TB_SIZE, TB_FAMILY), CH_FAMILY);
+  store<u8>(ch, tableFamily(table), CH_FAMILY);
   store<u32>(ch, handle, CH_HANDLE);
   store<u8>(ch, <u8>Verdict.Accept, CH_POLICY);
   store<u8>(ch, <u8>Verdict.Accept, CH_POLICY + 1);
@@ -571,12 +584,11 @@ function elementsTx(k: u32, n: u32, len: u32, del: bool): i32 {
   const flagsAt = <usize>load<u16>(sd, SD_EFLAGS_AT);
   const cur = cursor();
   const rs = rtRuleset;
-  const sets = <usize>load<u32>(rs, RS_SETS);
   // A verdict's chain is checked against the active ruleset's (the verifier's), and its jumps by a walk of what they reach (jumps.ts).
   if (!del) {
-    verifyBegin(<usize>load<u32>(rs, RS_CHAINS), load<u32>(rs, RS_NCHAINS), sets, load<u32>(rs, RS_NSETS), <usize>load<u32>(rs, RS_OBJECTS), load<u32>(rs, RS_NOBJECTS), <usize>load<u32>(rs, RS_STATE), load<u32>(rs, RS_NSTATE));
+    verifyActive(load<u32>(rs, RS_NSETS));
     const table = load<u32>(sd, SD_TABLE);
-    verifyRule(table, load<u8>(<usize>load<u32>(rs, RS_TABLES) + <usize>table * TB_SIZE, TB_FAMILY), 0, 0);
+    verifyRule(table, tableFamily(table), 0, 0);
   }
   let pos = image;
   for (let j: u32 = 0; j < n; j++) {
@@ -603,7 +615,7 @@ function elementsTx(k: u32, n: u32, len: u32, del: bool): i32 {
         const v = pos + ELEM_KEY + <usize>load<u16>(sd, SD_KSTRIDE);
         const code = load<i32>(v);
         if (code == Verdict.Jump || code == Verdict.Goto) {
-          jumpWalkBegin(<usize>load<u32>(rs, RS_CHAINS), load<u32>(rs, RS_NCHAINS), <usize>load<u32>(rs, RS_RULES), sets, ruleBit(cur ^ 1), entryBit(cur ^ 1));
+          walkNext();
           if (!elementJumpOk(sd, load<u32>(v, 4))) return loadFail(LoadError.NoRoom, NoRoom.Jumps);
         }
       }
