@@ -41,11 +41,19 @@ export const enum FastGuard {
  */
 export const GUARD_CLASSES: u32 = 15;
 
+/** The class of an nfproto: ipv4, ipv6, other. */
+@inline function nfClass(nfp: i32): u32 {
+  return nfp == 2 ? 0 : nfp == 10 ? 1 : 2;
+}
+
+/** The class of an l4proto: tcp, udp, icmp, icmpv6, other or none (-1). */
+@inline function l4Class(l4: i32): u32 {
+  return l4 == 6 ? 0 : l4 == 17 ? 1 : l4 == 1 ? 2 : l4 == 58 ? 3 : 4;
+}
+
 /** The guard class of a packet of nfproto `nfp` and l4proto `l4` (-1: none). */
 @inline export function guardClass(nfp: i32, l4: i32): u32 {
-  const n: u32 = nfp == 2 ? 0 : nfp == 10 ? 1 : 2;
-  const t: u32 = l4 == 6 ? 0 : l4 == 17 ? 1 : l4 == 1 ? 2 : l4 == 58 ? 3 : 4;
-  return n * 5 + t;
+  return nfClass(nfp) * 5 + l4Class(l4);
 }
 
 /** Whether the guard of `rule` may pass for some packet of class `c` (no guard: yes). */
@@ -53,13 +61,9 @@ function guardMayPass(rule: usize, c: u32): bool {
   const g = <i32>load<u8>(rule, RU_GKIND);
   if (!g) return true;
   const v = load<i32>(rule, RU_GVAL);
-  if (g == FastGuard.Nfproto) {
-    const n: u32 = v == 2 ? 0 : v == 10 ? 1 : 2;
-    return c / 5 == n;
-  }
+  if (g == FastGuard.Nfproto) return c / 5 == nfClass(v);
   // A value without a class of its own can only be met by the "other" class.
-  const t: u32 = v == 6 ? 0 : v == 17 ? 1 : v == 1 ? 2 : v == 58 ? 3 : 4;
-  return c % 5 == t;
+  return c % 5 == l4Class(v);
 }
 
 /** RU_FFLAGS bits. */
