@@ -29,6 +29,11 @@ import { pruneHistory } from './history.js';
 import { listCommands, printsSomething } from './list-commands.js';
 import { encodeBytecode, sameBytes } from './bytecode.js';
 
+/** A chain's identity in Generation.chainOrder: table and name. */
+export function chainKey(t: { family: string; name: string }, chain: string): string {
+  return `${t.family} ${t.name} ${chain}`;
+}
+
 /** A named object's identity across generations: table, type (as in the image) and name. */
 export function objectKey(t: { family: string; name: string }, type: number, name: string): string {
   return `${t.family} ${t.name} ${type} ${name}`;
@@ -609,7 +614,7 @@ export function programOfTables(tables: LTable[], result: CompileResult, order?:
   };
   if (order && tables.length) {
     const byKey = new Map<string, { ti: number; t: LTable; c: LChain }>();
-    tables.forEach((t, ti) => t.chains.forEach((c) => byKey.set(`${t.family} ${t.name} ${c.name}`, { ti, t, c })));
+    tables.forEach((t, ti) => t.chains.forEach((c) => byKey.set(chainKey(t, c.name), { ti, t, c })));
     for (const k of order) {
       const at = k === undefined ? undefined : byKey.get(k);
       if (at) addChain(at.ti, at.t, at.c);

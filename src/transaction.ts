@@ -8,7 +8,7 @@
 import { BytecodeError, encodeBytecode, encodeElements, encodePatch, sameBytes } from '../compiler/bytecode.js';
 import { SetFlags, Verdict } from '../assembly/abi.js';
 import { printInsn, type Insn } from '../compiler/insn.js';
-import { LiveRuleset, objectKey, type Generation } from '../compiler/transaction.js';
+import { chainKey, LiveRuleset, objectKey, type Generation } from '../compiler/transaction.js';
 import type { ListOptions } from '../compiler/list.js';
 import type { ObjDecl } from '../compiler/ast.js';
 import { progSet, type ProgObject, type ProgRule, type Program } from '../compiler/program.js';
@@ -146,7 +146,7 @@ export class Transactions {
           let k = idx.freeChains.find((f) => !taken.has(f) && this.engine.chainFree(f));
           if (k === undefined) for (k = order.length; taken.has(k); k++);
           taken.add(k);
-          order[k] = `${op.table.family} ${op.table.name} ${op.chain}`;
+          order[k] = chainKey(op.table, op.chain);
           chainsOf(base).set(op.chain, k);
           return { op: 'addChain', chain: k, table: t.index, handle: op.handle };
         }
@@ -306,7 +306,7 @@ function indexesOf(p: Program): LoadedIndexes {
     const m = maps[k]!;
     tables.set(`${t.family} ${t.name}`, { index: k, sets: m.sets, chains: m.chains, chain: find(m.chains, 'chain'), set: find(m.sets, 'set'), object: find(m.objects, 'object') });
   });
-  const chainOrder = p.chains.map((c) => `${p.tables[c.table]!.family} ${p.tables[c.table]!.name} ${c.name}`);
+  const chainOrder = p.chains.map((c) => chainKey(p.tables[c.table]!, c.name));
   return { tables, nsets: p.sets.length, chainOrder, freeChains: [] };
 }
 
