@@ -15,7 +15,7 @@ import type { CompileResult, Output } from './ruleset.js';
 import type { SetDef, SetElem } from './linearize.js';
 import { chainText, dynamicSets, tableText, type ListOptions } from './list.js';
 import { objDecl, setDecl } from './list/decl.js';
-import type { LChain, LSet, LTable } from './list/state.js';
+import { resetTargets, type LChain, type LSet, type LTable } from './list/state.js';
 import { resolveHook } from './chain.js';
 import { suggest } from './misspell.js';
 import { FAMILIES } from './parser/tables.js';
@@ -254,14 +254,9 @@ export function listCommands(cmds: Cmd[], kernel: LTable[], current: CompileResu
   for (const c of cmds) {
     let text: string | undefined;
     if (c.k === 'reset') {
-      for (const k of kernel) {
-        if (!inScope(k, c.family, c.table)) continue;
+      for (const { table: k, obj: ob } of resetTargets(kernel, c)) {
         const t = tableOf(k.family, k.name);
-        if (!t) continue;
-        for (const ob of k.objs) {
-          if (ob.decl.type !== c.type || (c.name !== undefined && ob.decl.name !== c.name)) continue;
-          if (!t.objs.some((x) => x.decl.name === ob.decl.name && x.decl.type === ob.decl.type)) t.objs = [...t.objs, ob];
-        }
+        if (t && !t.objs.some((x) => x.decl.name === ob.decl.name && x.decl.type === ob.decl.type)) t.objs = [...t.objs, ob];
       }
       text = objs(c.type, c.family, c.table, c.name);
     } else if (!isList(c)) continue;
