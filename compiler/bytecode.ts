@@ -7,7 +7,7 @@
 import * as abi from '../assembly/abi.js';
 import { NONE32, NONE8, Section } from '../assembly/abi.js';
 import { BytecodeError, Reader, Writer } from './bytecode-io.js';
-import { DataSlab, decodeInsn, encodeInsn, recordSize, type DecodeRefs, type EncodeRefs } from './bytecode-insn.js';
+import { decodeInsn, encodeInsn, recordSize, type DecodeRefs, type EncodeRefs } from './bytecode-insn.js';
 import { decodeElement, decodeSet, encodeElement, encodeSet } from './bytecode-set.js';
 import type { ProgChain, ProgObject, ProgRule, ProgSet, Program } from './program.js';
 import type { SetElem } from './linearize.js';
@@ -492,8 +492,6 @@ class Decoder {
   private insnIndex = 0;
   private readonly ruleWhere = () => `rule ${this.ruleHandle}`;
   private readonly insnWhere = () => `insn ${this.insnIndex} of rule ${this.ruleHandle}`;
-  /** Rules' data operands, as views of shared buffers. */
-  private readonly data = new DataSlab();
 
   readRules(): void {
     const r = this.r;
@@ -527,7 +525,7 @@ class Decoder {
       for (let j = 0; j < n; j++) {
         this.insnIndex = j;
         const size = recordSize(r, pc, end, iw);
-        rule.insns[j] = decodeInsn(r, pc, size, refs, iw, false, this.data);
+        rule.insns[j] = decodeInsn(r, pc, size, refs, iw, false, true);
         pc += size;
       }
       if (pc !== end) throw new BytecodeError(`${end - pc} bytes after the last instruction of ${where()} at offset ${pc}`);
