@@ -14,7 +14,7 @@ import type { Span } from './source.js';
 import type { CompileResult, Output } from './ruleset.js';
 import type { SetDef, SetElem } from './linearize.js';
 import { chainText, dynamicSets, tableText, type ListOptions } from './list.js';
-import { objDecl, setDecl } from './list/decl.js';
+import { isMap, objDecl, setDecl } from './list/decl.js';
 import { resetTargets, type LChain, type LSet, type LTable } from './list/state.js';
 import { resolveHook } from './chain.js';
 import { suggest } from './misspell.js';
@@ -290,9 +290,4 @@ export function listCommands(cmds: Cmd[], kernel: LTable[], current: CompileResu
     if (text !== undefined) printed.push({ cmd: c, text });
   }
   return { errors, printed };
-}
-
-/** A map (`list map` names one, `list set` a set). */
-function isMap(s: SetDef): boolean {
-  return !!(s.dataType || s.objMap || s.verdictMap);
 }
