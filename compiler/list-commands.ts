@@ -13,7 +13,7 @@ import type { Diagnostic } from './diagnostics.js';
 import type { Span } from './source.js';
 import type { CompileResult, Output } from './ruleset.js';
 import type { SetDef, SetElem } from './linearize.js';
-import { chainText, dynamicSets, tableText, type ListOptions } from './list.js';
+import { chainText, dynamicSets, handleNote, tableText, type ListOptions } from './list.js';
 import { isMap, objDecl, setDecl } from './list/decl.js';
 import { resetTargets, type LChain, type LSet, type LTable } from './list/state.js';
 import { resolveHook } from './chain.js';
@@ -240,7 +240,7 @@ export function listCommands(cmds: Cmd[], kernel: LTable[], current: CompileResu
   const tables = () => [...cache.values()];
   const inScope = (t: LTable, family?: string, table?: string) => (!family || t.family === family) && (table === undefined || t.name === table);
   const header = (t: LTable) => `table ${t.family} ${t.name} {\n`;
-  const h = (n: number) => (opts.handles ? ` # handle ${n}` : '');
+  const h = handleNote(opts);
   const objs = (type: string, family?: string, table?: string, name?: string) => {
     let o = '';
     for (const t of tables()) {
