@@ -44,9 +44,13 @@ function encoding<T>(where: () => string, f: () => T): T {
   try {
     return f();
   } catch (e) {
-    if (e instanceof BytecodeError) throw new BytecodeError(`cannot encode ${where()}: ${e.message}`);
-    throw e;
+    throw encodeFailure(e, where());
   }
+}
+
+/** `e` to throw again: a BytecodeError says what was being encoded (`cannot encode insn 2 of rule 4: ...`). */
+function encodeFailure(e: unknown, what: string): unknown {
+  return e instanceof BytecodeError ? new BytecodeError(`cannot encode ${what}: ${e.message}`) : e;
 }
 
 // ---------------------------------------------------------------------------
@@ -181,8 +185,7 @@ class Encoder {
         w.u16(q + abi.RULE_INSN_COUNT, r.insns.length, 'instruction count');
         for (j = 0; j < r.insns.length; j++) encodeInsn(code, r.insns[j]!, refs);
       } catch (e) {
-        if (e instanceof BytecodeError) throw new BytecodeError(`cannot encode ${j < 0 ? where() : `insn ${j} of rule ${r.handle}`}: ${e.message}`);
-        throw e;
+        throw encodeFailure(e, j < 0 ? where() : `insn ${j} of rule ${r.handle}`);
       }
       w.u32(q + abi.RULE_CODE, start);
       w.u32(q + abi.RULE_CODE_SIZE, code.len - start);
