@@ -226,7 +226,7 @@ function command(p: Parser, verbTok: Token, verb: string): void {
       let scope: { family: string; name?: string };
       if (p.eat('table')) scope = familyAndName(p);
       else scope = { family: optionalFamily(p) ?? '' };
-      p.cmds.push({ k: 'reset', type, family: scope.family, ...(scope.name !== undefined ? { table: scope.name } : {}), all: true, span: p.spanFrom(verbTok) });
+      p.cmds.push({ k: 'reset', type, family: scope.family, ...(scope.name !== undefined ? { table: scope.name } : {}), span: p.spanFrom(verbTok) });
       p.endOfLine();
       return;
     }
@@ -235,7 +235,7 @@ function command(p: Parser, verbTok: Token, verb: string): void {
       if (verb === 'reset') {
         const { family, name: table } = familyAndName(p);
         const name = p.identifier();
-        p.cmds.push({ k: 'reset', type: obj.text, family, table, name, all: false, span: p.spanFrom(verbTok) });
+        p.cmds.push({ k: 'reset', type: obj.text, family, table, name, span: p.spanFrom(verbTok) });
         p.endOfLine();
         return;
       }
