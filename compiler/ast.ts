@@ -170,9 +170,9 @@ export type Cmd =
   /**
    * `reset counters [FAMILY]`, `reset counters table [FAMILY] TABLE`,
    * `reset counter [FAMILY] TABLE NAME` (and quotas): named counters and
-   * quotas start again from zero. `all`: the plural form.
+   * quotas start again from zero. Without a name: the plural form.
    */
-  | { k: 'reset'; type: 'counter' | 'quota'; family: string; table?: string; name?: string; all: boolean; span: Span }
+  | { k: 'reset'; type: 'counter' | 'quota'; family: string; table?: string; name?: string; span: Span }
   | { k: 'other'; text: string; span: Span }
   /**
    * Not nft syntax: handles a rejected transaction consumed (the kernel never

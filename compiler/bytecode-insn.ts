@@ -7,6 +7,7 @@
 import * as abi from '../assembly/abi.js';
 import { NONE32, NONE8, Op, OPS, Tail } from '../assembly/abi.js';
 import { align4, BytecodeError, type Reader, type Writer } from './bytecode-io.js';
+import { smallBytes } from './datatype.js';
 import type { Insn, VerdictData } from './insn.js';
 
 /** A symbolic operand stored as a number (key names, nat kinds, families). */
@@ -383,23 +384,14 @@ export function recordSize(r: Reader, pos: number, end: number, where: () => str
 }
 
 /**
- * Copies of data operands (cmp data, bitwise masks ...) handed out as views
- * of shared 16 KiB buffers: an ArrayBuffer per operand was a quarter of a
- * decoded image's heap. A view keeps only its own buffer alive.
+ * A copy of `len` data-operand bytes (cmp data, bitwise masks ...) at `q`, a
+ * view of a shared buffer (smallBytes): an ArrayBuffer per operand was a
+ * quarter of a decoded image's heap.
  */
-export class DataSlab {
-  private buf = new Uint8Array(0);
-  private used = 0;
-  take(r: Reader, q: number, len: number): Uint8Array {
-    if (this.used + len > this.buf.length) {
-      this.buf = new Uint8Array(Math.max(16384, len));
-      this.used = 0;
-    }
-    const at = this.used;
-    for (let i = 0; i < len; i++) this.buf[at + i] = r.buf[q + i]!;
-    this.used = at + len;
-    return this.buf.subarray(at, at + len);
-  }
+function sharedCopy(r: Reader, q: number, len: number): Uint8Array {
+  const out = smallBytes(len);
+  for (let i = 0; i < len; i++) out[i] = r.buf[q + i]!;
+  return out;
 }
 
 function badAt(what: string, where: () => string): BytecodeError {
@@ -407,7 +399,7 @@ function badAt(what: string, where: () => string): BytecodeError {
 }
 
 /** Decodes the record at `pos`, already checked by recordSize. */
-export function decodeInsn(r: Reader, pos: number, size: number, refs: DecodeRefs, where: () => string, nested = false, block?: DataSlab): Insn {
+export function decodeInsn(r: Reader, pos: number, size: number, refs: DecodeRefs, where: () => string, nested = false, shared = false): Insn {
   const name = insnOp(r, pos);
   const s = spec(name);
   // `{}` has room for four properties in the object itself; `{ op }` has one, the rest in a separate array.
@@ -459,7 +451,7 @@ export function decodeInsn(r: Reader, pos: number, size: number, refs: DecodeRef
     const len = r.u8(pos + OPS[s.op]!.lenAt);
     let q = pos + OPS[s.op]!.size;
     for (let k = 0; k < s.data.length; k++) {
-      insn[s.data[k]!] = block ? block.take(r, q, len) : r.bytes(q, len);
+      insn[s.data[k]!] = shared ? sharedCopy(r, q, len) : r.bytes(q, len);
       q += align4(len);
     }
     if (s.lenField !== undefined) insn[s.lenField] = len;

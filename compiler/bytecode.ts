@@ -7,7 +7,7 @@
 import * as abi from '../assembly/abi.js';
 import { NONE32, NONE8, Section } from '../assembly/abi.js';
 import { BytecodeError, Reader, Writer } from './bytecode-io.js';
-import { DataSlab, decodeInsn, encodeInsn, recordSize, type DecodeRefs, type EncodeRefs } from './bytecode-insn.js';
+import { decodeInsn, encodeInsn, recordSize, type DecodeRefs, type EncodeRefs } from './bytecode-insn.js';
 import { decodeElement, decodeSet, encodeElement, encodeSet } from './bytecode-set.js';
 import type { ProgChain, ProgObject, ProgRule, ProgSet, Program } from './program.js';
 import type { SetElem } from './linearize.js';
@@ -44,9 +44,13 @@ function encoding<T>(where: () => string, f: () => T): T {
   try {
     return f();
   } catch (e) {
-    if (e instanceof BytecodeError) throw new BytecodeError(`cannot encode ${where()}: ${e.message}`);
-    throw e;
+    throw encodeFailure(e, where());
   }
+}
+
+/** `e` to throw again: a BytecodeError says what was being encoded (`cannot encode insn 2 of rule 4: ...`). */
+function encodeFailure(e: unknown, what: string): unknown {
+  return e instanceof BytecodeError ? new BytecodeError(`cannot encode ${what}: ${e.message}`) : e;
 }
 
 // ---------------------------------------------------------------------------
@@ -181,8 +185,7 @@ class Encoder {
         w.u16(q + abi.RULE_INSN_COUNT, r.insns.length, 'instruction count');
         for (j = 0; j < r.insns.length; j++) encodeInsn(code, r.insns[j]!, refs);
       } catch (e) {
-        if (e instanceof BytecodeError) throw new BytecodeError(`cannot encode ${j < 0 ? where() : `insn ${j} of rule ${r.handle}`}: ${e.message}`);
-        throw e;
+        throw encodeFailure(e, j < 0 ? where() : `insn ${j} of rule ${r.handle}`);
       }
       w.u32(q + abi.RULE_CODE, start);
       w.u32(q + abi.RULE_CODE_SIZE, code.len - start);
@@ -492,8 +495,6 @@ class Decoder {
   private insnIndex = 0;
   private readonly ruleWhere = () => `rule ${this.ruleHandle}`;
   private readonly insnWhere = () => `insn ${this.insnIndex} of rule ${this.ruleHandle}`;
-  /** Rules' data operands, as views of shared buffers. */
-  private readonly data = new DataSlab();
 
   readRules(): void {
     const r = this.r;
@@ -527,7 +528,7 @@ class Decoder {
       for (let j = 0; j < n; j++) {
         this.insnIndex = j;
         const size = recordSize(r, pc, end, iw);
-        rule.insns[j] = decodeInsn(r, pc, size, refs, iw, false, this.data);
+        rule.insns[j] = decodeInsn(r, pc, size, refs, iw, false, true);
         pc += size;
       }
       if (pc !== end) throw new BytecodeError(`${end - pc} bytes after the last instruction of ${where()} at offset ${pc}`);

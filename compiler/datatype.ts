@@ -465,9 +465,10 @@ export function parseLiteral(type: Datatype, text: string, tok: string): Value |
   return `Could not parse ${type.desc}`;
 }
 
-// Constants of compiled rules are a few bytes each; an ArrayBuffer apiece was an
-// eighth of a compiled 100,000-rule file's heap. They are views of shared 4 KiB
-// buffers instead (a view keeps only its own buffer alive).
+// Constants of compiled rules (and data operands of decoded ones, bytecode-insn.ts)
+// are a few bytes each; an ArrayBuffer apiece was an eighth of a compiled
+// 100,000-rule file's heap. They are views of shared 4 KiB buffers instead (a
+// view keeps only its own buffer alive).
 let slab = new Uint8Array(0);
 let slabUsed = 0;
 

@@ -288,9 +288,10 @@ export function pruneHistory(parts: Cmd[][], outputs: Output[]): Cmd[][] | undef
    * a declaration's elements, flushes and the rest stay.
    */
   const interval = (o: Output & { set: SetDef }, c: Cmd | undefined, foreign: boolean) => {
-    const key = `${o.set.family} ${o.set.table} ${o.set.name}`;
+    const t = `${o.set.family} ${o.set.table}`;
+    const key = `${t} ${o.set.name}`;
     if (c) opaque.add(c);
-    for (const l of elements.get(key.slice(0, key.lastIndexOf(' ')))?.get(o.set.name)?.values() ?? []) l.kept = true;
+    for (const l of elements.get(t)?.get(o.set.name)?.values() ?? []) l.kept = true;
     const iv = intervals.get(key);
     if (o.k === 'flushSet' && !foreign) {
       lose(key);

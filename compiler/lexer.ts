@@ -107,7 +107,7 @@ export class Lexer {
   /** One string per distinct word: the tree keeps words (`saddr`, `drop`) of every rule, and a slice each was a copy each. */
   private readonly words = new Map<string, string>();
   /** The eof token has been produced. */
-  done = false;
+  private done = false;
   constructor(private readonly src: Source) {}
 
   /** Appends tokens to `out` until it holds `max` or the source ends (then eof too). */

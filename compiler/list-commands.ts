@@ -13,9 +13,9 @@ import type { Diagnostic } from './diagnostics.js';
 import type { Span } from './source.js';
 import type { CompileResult, Output } from './ruleset.js';
 import type { SetDef, SetElem } from './linearize.js';
-import { chainText, dynamicSets, tableText, type ListOptions } from './list.js';
-import { objDecl, setDecl } from './list/decl.js';
-import type { LChain, LSet, LTable } from './list/state.js';
+import { chainText, dynamicSets, handleNote, tableText, type ListOptions } from './list.js';
+import { isMap, objDecl, setDecl } from './list/decl.js';
+import { resetTargets, type LChain, type LSet, type LTable } from './list/state.js';
 import { resolveHook } from './chain.js';
 import { suggest } from './misspell.js';
 import { FAMILIES } from './parser/tables.js';
@@ -240,7 +240,7 @@ export function listCommands(cmds: Cmd[], kernel: LTable[], current: CompileResu
   const tables = () => [...cache.values()];
   const inScope = (t: LTable, family?: string, table?: string) => (!family || t.family === family) && (table === undefined || t.name === table);
   const header = (t: LTable) => `table ${t.family} ${t.name} {\n`;
-  const h = (n: number) => (opts.handles ? ` # handle ${n}` : '');
+  const h = handleNote(opts);
   const objs = (type: string, family?: string, table?: string, name?: string) => {
     let o = '';
     for (const t of tables()) {
@@ -254,14 +254,9 @@ export function listCommands(cmds: Cmd[], kernel: LTable[], current: CompileResu
   for (const c of cmds) {
     let text: string | undefined;
     if (c.k === 'reset') {
-      for (const k of kernel) {
-        if (!inScope(k, c.family, c.table)) continue;
+      for (const { table: k, obj: ob } of resetTargets(kernel, c)) {
         const t = tableOf(k.family, k.name);
-        if (!t) continue;
-        for (const ob of k.objs) {
-          if (ob.decl.type !== c.type || (c.name !== undefined && ob.decl.name !== c.name)) continue;
-          if (!t.objs.some((x) => x.decl.name === ob.decl.name && x.decl.type === ob.decl.type)) t.objs = [...t.objs, ob];
-        }
+        if (t && !t.objs.some((x) => x.decl.name === ob.decl.name && x.decl.type === ob.decl.type)) t.objs = [...t.objs, ob];
       }
       text = objs(c.type, c.family, c.table, c.name);
     } else if (!isList(c)) continue;
@@ -295,9 +290,4 @@ export function listCommands(cmds: Cmd[], kernel: LTable[], current: CompileResu
     if (text !== undefined) printed.push({ cmd: c, text });
   }
   return { errors, printed };
-}
-
-/** A map (`list map` names one, `list set` a set). */
-function isMap(s: SetDef): boolean {
-  return !!(s.dataType || s.objMap || s.verdictMap);
 }

@@ -49,6 +49,11 @@ export interface ListOptions {
   raw?: ReadonlySet<SetDef>;
 }
 
+/** The ` # handle N` an item is listed with under `nft -a` (opts.handles), else nothing. */
+export function handleNote(opts: ListOptions): (n: number) => string {
+  return (n) => (opts.handles ? ` # handle ${n}` : '');
+}
+
 /** Prints a compiled ruleset as `nft [-a] list ruleset` does after loading it. */
 export function listRuleset(r: CompileResult, opts: ListOptions = {}): string {
   let o = '';
@@ -84,7 +89,7 @@ export function dynamicSets(t: LTable): Set<string> {
  * cache took from a command that named none (compiler/list-commands.ts).
  */
 export function chainText(t: LTable, ch: LChain, opts: ListOptions, r: CompileResult | undefined | null): string {
-  const h = (n: number) => (opts.handles ? ` # handle ${n}` : '');
+  const h = handleNote(opts);
   let c = `\tchain ${ch.name} {${h(ch.handle)}\n`;
   if (ch.comment !== undefined) c += `\t\tcomment "${ch.comment}"\n`;
   if (ch.hook) {
@@ -103,7 +108,7 @@ export function chainText(t: LTable, ch: LChain, opts: ListOptions, r: CompileRe
 
 /** A table as `nft list ruleset` and `nft list table` print it. */
 export function tableText(t: LTable, r: CompileResult | undefined, opts: ListOptions = {}): string {
-  const h = (n: number) => (opts.handles ? ` # handle ${n}` : '');
+  const h = handleNote(opts);
   const items: string[] = [];
   const dynsets = dynamicSets(t);
   for (const ob of t.objs) items.push(objDecl(opts.objects?.get(ob.decl) ?? ob.decl, t.family, h(ob.handle)));

@@ -291,7 +291,7 @@ class Evaluator {
       case 'reset': {
         if (c.table === undefined) return;
         // nft finds a missing table in its cache (its own error, at the name); the kernel a missing object.
-        const t = this.tables.get(this.tableKeys.get(c.family)?.get(c.table) ?? '');
+        const t = this.tables.get(`${c.family} ${c.table}`);
         if (!t) throw new CompileError(nameSpan(c.span, c.table), 'No such file or directory');
         // The kernel's error marks the whole command and the end of its line.
         const existed = this.committedObjects ? this.committedObjects.has(`${c.family} ${c.table} ${c.type} ${c.name}`) : t.objects.get(c.name ?? '') === c.type;

@@ -63,11 +63,16 @@ function elementsBlock(items: string[], perLine: number): string {
   return s + ' }\n';
 }
 
+/** Whether a set is a map (listed as `map`; `list map` names one, `list set` a set). */
+export function isMap(s: SetDef): boolean {
+  return !!(s.dataType || s.objMap);
+}
+
 /** A named set or map as listed; `dynset` when a rule adds to it (the kernel then sizes it). */
 export function setDecl(ls: LSet, handle: string, dynset: boolean, raw = false): string {
   const s = ls.def;
   const d = ls.decl;
-  const kind = s.dataType || s.objMap ? 'map' : 'set';
+  const kind = isMap(s) ? 'map' : 'set';
   let o = `\t${kind} ${s.name} {${handle}\n\t\t${typeLine(s, d)}\n`;
   if (d?.policy === 'memory' && !(s.flags & 2)) o += '\t\tpolicy memory\n';
   const size = s.size ?? (dynset ? 65535 : undefined);

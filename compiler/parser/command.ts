@@ -41,8 +41,7 @@ export function parseTopCommand(p: Parser): void {
       if (p.peek().text === 'ruleset') {
         p.next();
         p.next();
-        let family: string | undefined;
-        if (p.t.kind === 'word' && FAMILIES.includes(p.t.text)) family = p.next().text;
+        const family = optionalFamily(p);
         p.cmds.push({ k: 'flushRuleset', family, span: p.spanFrom(t) });
         p.endOfLine();
         return;
@@ -99,11 +98,15 @@ export function parseDefine(p: Parser, redefine = false): void {
   p.endOfLine();
 }
 
+/** A family word (`ip`, `inet` ...), consumed if the current token is one. */
+function optionalFamily(p: Parser): string | undefined {
+  return p.t.kind === 'word' && FAMILIES.includes(p.t.text) ? p.next().text : undefined;
+}
+
 /** `[family] name` of a table (the family defaults to ip). */
 export function familyAndName(p: Parser): { family: string; name: string } {
-  let family = 'ip';
   // Family names are keywords: `table ip {` lacks the name, it is not table "ip".
-  if (p.t.kind === 'word' && FAMILIES.includes(p.t.text)) family = p.next().text;
+  const family = optionalFamily(p) ?? 'ip';
   return { family, name: p.identifier('string') };
 }
 
@@ -222,8 +225,8 @@ function command(p: Parser, verbTok: Token, verb: string): void {
       if (verb !== 'reset' || !type) p.fail(obj);
       let scope: { family: string; name?: string };
       if (p.eat('table')) scope = familyAndName(p);
-      else scope = { family: p.t.kind === 'word' && FAMILIES.includes(p.t.text) ? p.next().text : '' };
-      p.cmds.push({ k: 'reset', type, family: scope.family, ...(scope.name !== undefined ? { table: scope.name } : {}), all: true, span: p.spanFrom(verbTok) });
+      else scope = { family: optionalFamily(p) ?? '' };
+      p.cmds.push({ k: 'reset', type, family: scope.family, ...(scope.name !== undefined ? { table: scope.name } : {}), span: p.spanFrom(verbTok) });
       p.endOfLine();
       return;
     }
@@ -232,7 +235,7 @@ function command(p: Parser, verbTok: Token, verb: string): void {
       if (verb === 'reset') {
         const { family, name: table } = familyAndName(p);
         const name = p.identifier();
-        p.cmds.push({ k: 'reset', type: obj.text, family, table, name, all: false, span: p.spanFrom(verbTok) });
+        p.cmds.push({ k: 'reset', type: obj.text, family, table, name, span: p.spanFrom(verbTok) });
         p.endOfLine();
         return;
       }
@@ -276,7 +279,7 @@ function command(p: Parser, verbTok: Token, verb: string): void {
 function listScope(p: Parser, verbTok: Token, what: string): void {
   let text = `list ${what}`;
   const table = what !== 'ruleset' && what !== 'tables' && p.eat('table');
-  const fam = p.t.kind === 'word' && FAMILIES.includes(p.t.text) ? p.next().text : table ? 'ip' : undefined;
+  const fam = optionalFamily(p) ?? (table ? 'ip' : undefined);
   if (table) text += ` table ${fam} ${p.identifier()}`;
   else if (fam) text += ` ${fam}`;
   p.cmds.push({ k: 'other', text, span: p.spanFrom(verbTok) });
