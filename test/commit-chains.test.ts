@@ -256,9 +256,12 @@ describe('chain records (assembly/commit.ts)', () => {
     expect(x.txBegin()).toBe(abi.LoadError.Ok);
     expect(x.txAddChain(1, 0, 51)).toBe(abi.LoadError.Ok);
     expect(x.txDelChain(1)).toBe(abi.LoadError.Ok);
-    // Added and deleted in one transaction: in no generation, and free only once the commit is finished.
+    // Added and deleted in one transaction: in no generation, and free from the finish after this commit's on, as any deleted chain.
     expect(x.chainFree(1)).toBe(0);
     x.txCommit(1);
     expect(x.chainFree(1)).toBe(0);
+    expect(x.txBegin()).toBe(abi.LoadError.Ok);
+    x.txCommit(1);
+    expect(x.chainFree(1)).toBe(1);
   });
 });
