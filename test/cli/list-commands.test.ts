@@ -4,21 +4,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
+import { runCli as run } from './run.js';
 
 const corpus = join(__dirname, '../corpus/list-commands');
 const fixtures = join(__dirname, '../fixtures/list-commands');
 const examples = join(__dirname, '../../examples');
-
-async function run(argv: string[], lines: string[] = []) {
-  let out = '';
-  let err = '';
-  async function* input() {
-    yield* lines;
-  }
-  const code = await main(argv, (s) => (out += s), (s) => (err += s), { lines: input() });
-  return { code, out, err };
-}
 
 /** A fixture without its origin line. */
 const fixture = (name: string, file: string) => readFileSync(join(fixtures, name, file), 'utf8').split('\n').slice(1).join('\n');
