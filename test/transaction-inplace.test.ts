@@ -11,6 +11,7 @@ import { LiveRuleset, TransactionError } from '../compiler/transaction.js';
 import * as abi from '../assembly/abi.js';
 import type { Engine, PacketIn } from '../src/engine.js';
 import { engine, ipv4, rx, tcp, udp } from './assembly/vm/helpers.js';
+import { outcome as liveOutcome } from './live-base.js';
 import { xorshift32 } from './rng.js';
 
 const BASE = `table inet f {
@@ -49,10 +50,7 @@ function packets(): PacketIn[] {
 }
 
 /** Verdict, deciding rule and mark of each packet. */
-function outcome(e: Engine, pkts: PacketIn[]): string[] {
-  const r = e.evaluate(pkts);
-  return pkts.map((_, i) => `${r.verdict(i)} ${e.chainName(r.chain(i)) ?? '-'}#${r.rule(i)} mark ${r.mark(i)}`);
-}
+const outcome = (e: Engine, pkts: PacketIn[]): string[] => liveOutcome(e, pkts, { mark: true });
 
 /** A random transaction of the kinds commit.ts makes in place (and some that the kernel refuses). */
 function randomStep(next: () => number, handles: number[]): string {
