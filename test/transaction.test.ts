@@ -65,11 +65,7 @@ describe('Engine.apply', () => {
     const before = e.list({ handles: true });
     expect(before).toMatch(/counter packets [1-9]/);
     expect(() => e.apply('add rule inet f input tcp dport 25 accept\nadd rule inet f nosuch accept', 'bad.nft')).toThrowError(TransactionError);
-    try {
-      e.apply('add rule inet f ssh jump ssh', 'loop.nft');
-    } catch (err) {
-      expect((err as Error).message.split('\n')[0]).toBe('loop.nft:1:1-28: Error: Could not process rule: Too many links');
-    }
+    expect(() => e.apply('add rule inet f ssh jump ssh', 'loop.nft')).toThrowError(/^loop\.nft:1:1-28: Error: Could not process rule: Too many links(\n|$)/);
     expect(e.list({ handles: true })).toBe(before);
     expect(paths(e, pkts)).toEqual(v);
   });
