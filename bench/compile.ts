@@ -5,6 +5,7 @@
 // compiling a 100-rule ruleset. Run: `npm run bench`. Prints a table.
 
 import { cpus } from 'node:os';
+import { printTables } from './table.js';
 import { decodeBytecode, encodeBytecode, programOf } from '../compiler/bytecode.js';
 import { tokenize } from '../compiler/lexer.js';
 import { compileRuleset, renderDiagnostics, type CompileResult } from '../compiler/ruleset.js';
@@ -118,10 +119,6 @@ const rows: [string, number, Timing][] = [
 const rate = (n: number, s: number) => Math.round(n / s).toLocaleString('en-US');
 const header = ['case', 'rules', 'seconds', 'rules/s', 'µs/rule', 'best rules/s'];
 const body = rows.map(([name, n, t]) => [name, String(n), t.median.toFixed(4), rate(n, t.median), ((t.median * 1e6) / n).toFixed(2), rate(n, t.best)]);
-const widths = header.map((h, c) => Math.max(h.length, ...body.map((r) => r[c]!.length)));
-const line = (cells: string[]) => '| ' + cells.map((x, c) => (c === 0 ? x.padEnd(widths[c]!) : x.padStart(widths[c]!))).join(' | ') + ' |';
 console.log(`nftvm compiler benchmark — node ${process.version}, ${cpus()[0]?.model ?? 'unknown cpu'}, one thread; wall-clock median (and best) of ${REPS} runs after ${WARMUP} warm-up runs`);
 console.log(`ruleset: ${RULES} rules, ${big.length} bytes of source, ${program.sets.length} sets (${program.sets.filter((s) => s.anonymous).length} anonymous); image: ${image.length} bytes (${(image.length / RULES).toFixed(1)} bytes/rule)`);
-console.log(line(header));
-console.log('|' + widths.map((w, c) => (c === 0 ? '-'.repeat(w + 2) : '-'.repeat(w + 1) + ':')).join('|') + '|');
-for (const r of body) console.log(line(r));
+printTables(header, body.map((cells) => ({ section: '', cells })), () => false);

@@ -2,7 +2,7 @@
 // Markdown table whose first column and `left` columns are left-aligned and
 // the others right-aligned (numbers).
 
-/** Prints `rows` (section, cells) as one table per section, under `header`. */
+/** Prints `rows` (section, cells) as one table per section, under `header`, each after a line naming its section (none for the section `''`). */
 export function printTables(header: string[], rows: { section: string; cells: string[] }[], left: (c: number) => boolean): void {
   let section = '';
   const table: string[][] = [];

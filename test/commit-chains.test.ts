@@ -10,6 +10,7 @@ import { LiveRuleset, TransactionError } from '../compiler/transaction.js';
 import * as abi from '../assembly/abi.js';
 import type { Engine, PacketIn } from '../src/engine.js';
 import { engine, ipv4, rx, tcp } from './assembly/vm/helpers.js';
+import { outcome } from './live-base.js';
 
 const TWO_TABLES = `table inet f {
 	chain input {
@@ -33,12 +34,6 @@ table ip g {
 
 const syn = (dport: number, src = '10.0.0.2'): PacketIn => rx(ipv4({ src, dst: '10.0.0.1', l4: tcp({ dport, flags: 0x02 }) }));
 const ports = [1, 2, 3, 4, 5, 6, 7];
-
-/** Verdict and deciding chain#rule of each packet. */
-function outcome(e: Engine, pkts: PacketIn[]): string[] {
-  const r = e.evaluate(pkts);
-  return pkts.map((_, i) => `${r.verdict(i)} ${e.chainName(r.chain(i)) ?? '-'}#${r.rule(i)}`);
-}
 
 /** An engine loaded with `text` by a whole load, after the same packets. */
 async function fresh(text: string, pkts: PacketIn[]): Promise<Engine> {
@@ -109,6 +104,8 @@ describe('regular chains made in place', () => {
       } catch (err) {
         want = (err as Error).message;
       }
+      // The compiler refuses it too (an empty want would match any message).
+      expect(want, text).toMatch(/^t\.nft:\d+:\d+-\d+: Error: /);
       expect(() => e.apply(text, 't.nft'), text).toThrow(TransactionError);
       expect(() => e.apply(text, 't.nft')).toThrow(want);
       expect(e.list({ handles: true })).toBe(before);
@@ -256,9 +253,12 @@ describe('chain records (assembly/commit.ts)', () => {
     expect(x.txBegin()).toBe(abi.LoadError.Ok);
     expect(x.txAddChain(1, 0, 51)).toBe(abi.LoadError.Ok);
     expect(x.txDelChain(1)).toBe(abi.LoadError.Ok);
-    // Added and deleted in one transaction: in no generation, and free only once the commit is finished.
+    // Added and deleted in one transaction: in no generation, and free from the finish after this commit's on, as any deleted chain.
     expect(x.chainFree(1)).toBe(0);
     x.txCommit(1);
     expect(x.chainFree(1)).toBe(0);
+    expect(x.txBegin()).toBe(abi.LoadError.Ok);
+    x.txCommit(1);
+    expect(x.chainFree(1)).toBe(1);
   });
 });

@@ -1,5 +1,9 @@
-// The ruleset the live-engine tests start from (transaction.test.ts,
-// threads.test.ts): a named set, a verdict map jumping to a chain, counters.
+// What the live-engine tests share: the ruleset transaction.test.ts and
+// threads.test.ts start from (a named set, a verdict map jumping to a chain,
+// counters), and each packet's outcome as the in-place commit tests compare
+// it (commit-chains.test.ts, transaction-inplace.test.ts): `0 input#6 mark 0`.
+
+import type { Engine, PacketIn } from '../src/engine.js';
 
 export const BASE = `table inet f {
 	set blocked {
@@ -23,3 +27,9 @@ export const BASE = `table inet f {
 	}
 }
 `;
+
+/** Each packet's verdict and the chain#rule that decided it (`0 input#6`; chain `-` if none), and its mark when `mark`. */
+export function outcome(e: Engine, pkts: PacketIn[], o: { mark?: boolean } = {}): string[] {
+  const r = e.evaluate(pkts);
+  return pkts.map((_, i) => `${r.verdict(i)} ${e.chainName(r.chain(i)) ?? '-'}#${r.rule(i)}${o.mark ? ` mark ${r.mark(i)}` : ''}`);
+}

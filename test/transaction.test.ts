@@ -65,11 +65,7 @@ describe('Engine.apply', () => {
     const before = e.list({ handles: true });
     expect(before).toMatch(/counter packets [1-9]/);
     expect(() => e.apply('add rule inet f input tcp dport 25 accept\nadd rule inet f nosuch accept', 'bad.nft')).toThrowError(TransactionError);
-    try {
-      e.apply('add rule inet f ssh jump ssh', 'loop.nft');
-    } catch (err) {
-      expect((err as Error).message.split('\n')[0]).toBe('loop.nft:1:1-28: Error: Could not process rule: Too many links');
-    }
+    expect(() => e.apply('add rule inet f ssh jump ssh', 'loop.nft')).toThrowError(/^loop\.nft:1:1-28: Error: Could not process rule: Too many links(\n|$)/);
     expect(e.list({ handles: true })).toBe(before);
     expect(paths(e, pkts)).toEqual(v);
   });
@@ -83,7 +79,8 @@ describe('Engine.apply', () => {
     const [c, d, q = 0] = named();
     expect(c).toBe(2);
     expect(d).toBe(2);
-    expect(q).toBeGreaterThan(0);
+    // Two 40-byte packets (IPv4 + TCP, no options).
+    expect(q).toBe(80);
     e.apply('reset counter ip t c', 'r1.nft');
     expect(named()).toEqual([0, 2, q]);
     e.evaluate([pkt]);

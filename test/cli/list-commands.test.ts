@@ -4,21 +4,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
+import { runCli as run } from './run.js';
 
 const corpus = join(__dirname, '../corpus/list-commands');
 const fixtures = join(__dirname, '../fixtures/list-commands');
 const examples = join(__dirname, '../../examples');
-
-async function run(argv: string[], lines: string[] = []) {
-  let out = '';
-  let err = '';
-  async function* input() {
-    yield* lines;
-  }
-  const code = await main(argv, (s) => (out += s), (s) => (err += s), { lines: input() });
-  return { code, out, err };
-}
 
 /** A fixture without its origin line. */
 const fixture = (name: string, file: string) => readFileSync(join(fixtures, name, file), 'utf8').split('\n').slice(1).join('\n');
@@ -42,6 +32,7 @@ describe('nftvm list F1 F2 ... prints what the files\' list and reset commands p
 
   it('one file with list commands: its printing (nft\'s cache: no policy, no rules), then the ruleset', async () => {
     const r = await run(['list', join(corpus, 'chain-block', 'step1.nft')]);
+    expect(r.err).toBe('');
     expect(r.code).toBe(0);
     const listing = 'table ip n {\n\tcounter c {\n\t\tpackets 5 bytes 10\n\t}\n\n\tchain c1 {\n\t\ttype filter hook input priority filter; policy accept;\n\t\tcounter packets 0 bytes 0 accept\n\t\tdrop\n\t}\n\n\tchain c2 {\n\t\ttype filter hook output priority filter + 10; policy drop;\n\t}\n}\n';
     const cached = 'table ip n {\n\tcounter c {\n\t\tpackets 5 bytes 10\n\t}\n\n\tchain c1 {\n\t\ttype filter hook input priority filter;\n\t}\n\n\tchain c2 {\n\t\ttype filter hook output priority filter + 10; policy drop;\n\t}\n}\n';
@@ -50,6 +41,8 @@ describe('nftvm list F1 F2 ... prints what the files\' list and reset commands p
 
   it('one file without them: the ruleset alone, as before', async () => {
     const r = await run(['list', join(corpus, 'kinds', 'base.nft')]);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
     expect(r.out).toBe(fixture('kinds', 'base.list-a').replace(/ # handle \d+/g, ''));
   });
 });
@@ -64,6 +57,7 @@ describe('nftvm shell prints what list and reset commands print', () => {
       'list tables',
     ]);
     expect(r.err).toBe('');
+    expect(r.code).toBe(0);
     const chain = /^table inet filter \{\n\tchain input \{\n[^]*?\n\t\}\n\}\n/m.exec(r.out)?.[0];
     expect(chain).toBeDefined();
     const counted = [...chain!.matchAll(/counter packets (\d+) bytes (\d+)/g)].map((m) => m[0]);

@@ -3,21 +3,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
+import { runCli as run } from './run.js';
 
 const corpus = join(__dirname, '../corpus/transactions');
 const fixtures = join(__dirname, '../fixtures/transactions');
 const examples = join(__dirname, '../../examples');
-
-async function run(argv: string[], lines: string[] = []) {
-  let out = '';
-  let err = '';
-  async function* input() {
-    yield* lines;
-  }
-  const code = await main(argv, (s) => (out += s), (s) => (err += s), { lines: input() });
-  return { code, out, err };
-}
 
 describe('nftvm list F1 F2 ...', () => {
   it('applies the files in order, as nft -f one after the other, handles included', async () => {

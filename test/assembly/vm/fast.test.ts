@@ -115,6 +115,9 @@ function sameOutcome(fast: Engine, slow: Engine, ps: PacketIn[], text: string): 
   return a;
 }
 
+/** Packets of `o` a rule decided (not the policy, not past the chains). */
+const decidedBy = (o: ReturnType<typeof outcome>): number => o.rows.filter((x) => x[3] !== 0).length;
+
 describe('rule summaries (fast.ts) against the interpreter', () => {
   it('random rulesets and packets: same verdicts, records and counters', async () => {
     const r = rng(Number(process.env.NFTVM_FAST_SEED ?? 4242));
@@ -125,16 +128,17 @@ describe('rule summaries (fast.ts) against the interpreter', () => {
       rules += text.split('\n').length;
       const [fast, slow] = await pair(text);
       const ps = packets(r, 150);
-      const a = sameOutcome(fast, slow, ps, text);
-      decided += a.rows.filter((x) => x[3] !== 0).length;
+      decided += decidedBy(sameOutcome(fast, slow, ps, text));
     }
     expect(rules).toBeGreaterThan(1000);
-    expect(decided).toBeGreaterThan(100);
+    // About half the packets (4,808 of 9,000 with the default seed).
+    expect(decided).toBeGreaterThan(2000);
   });
 
   it('scan runs (same guard and load, one eq check, a verdict): random runs, packets and entry points', async () => {
     const r = rng(Number(process.env.NFTVM_FAST_SEED ?? 777));
     const pick = <T>(xs: readonly T[]): T => xs[r() % xs.length]!;
+    let decided = 0;
     for (let round = 0; round < 30; round++) {
       const line = (): string => {
         const shape = pick(['tcp dport', 'udp dport', 'th dport', 'ip saddr', 'ip ttl', 'meta l4proto', 'meta nfproto', 'tcp sport']);
@@ -157,8 +161,10 @@ ${lines.map((l) => `  ${l}\n`).join('')} }
 }`;
       const [fast, slow] = await pair(text);
       const ps = packets(r, 200);
-      sameOutcome(fast, slow, ps, text);
+      decided += decidedBy(sameOutcome(fast, slow, ps, text));
     }
+    // Rules decide many of the packets: the comparison is not of policies alone.
+    expect(decided).toBeGreaterThan(1000);
   });
 
   it('runs of rules with the same guard are skipped as a whole, with the same trace', async () => {
@@ -188,6 +194,7 @@ ${lines.map((l) => `  ${l}\n`).join('')} }
     const host: HostModel = { ...HOST, interfaces: [...HOST.interfaces, { index: 4, name: 'veryveryverylon' }, { index: 5, name: 'veryveryverylom' }] };
     const oct = (): number => pick([0, 1, 2, 3, 9, 10, 127, 128, 254, 255]);
     const addr = (): string => `10.${oct()}.${oct()}.${oct()}`;
+    let decided = 0;
     for (let round = 0; round < 40; round++) {
       // Interval sets across the small-set limit: prefixes, ranges, single addresses, maybe a timeout.
       const size = pick([1, 2, 3, 5, 7, 8, 9, 12, 20]);
@@ -219,8 +226,10 @@ ${lines.map((l) => `  ${l}\n`).join('')} }
         const iif = pick([0, 1, 2, 3, 4, 5]);
         ps.push(iif ? { data: ether(ip), iif, tstamp: BigInt(pick([1, 2, 9])) * 1_000_000_000n } : { data: ip, tstamp: BigInt(pick([1, 9])) * 1_000_000_000n });
       }
-      sameOutcome(fast, slow, ps, text);
+      decided += decidedBy(sameOutcome(fast, slow, ps, text));
     }
+    // Rules decide many of the packets: the comparison is not of policies alone.
+    expect(decided).toBeGreaterThan(400);
   });
   it('guard classes: rules whose guard fails for the packet are stepped over with the same verdicts, records and counters', async () => {
     const r = rng(Number(process.env.NFTVM_FAST_SEED ?? 31337));
@@ -235,6 +244,7 @@ ${lines.map((l) => `  ${l}\n`).join('')} }
       if (k < 7 && family !== 'netdev') return `${pick(family === 'ip6' ? ['ip6 saddr 2001:db8::2', 'ip6 nexthdr tcp'] : ['ip saddr 10.0.0.2', 'ip6 saddr 2001:db8::2', 'ip protocol tcp'])} ${verdict}`;
       return `${pick(['meta mark 1', 'counter', 'meta pkttype host', 'iifname "eth0"'])} ${verdict}`;
     };
+    let decided = 0;
     for (let round = 0; round < 40; round++) {
       let text = '';
       for (const family of ['inet', 'ip6', 'netdev']) {
@@ -257,8 +267,10 @@ ${lines.map((l) => `  ${l}\n`).join('')} }
         else ip = ipv4({ l4: tcp({ dport: 22 }) }).subarray(0, 20 + (r() % 6));
         ps.push({ data: ether(ip, ip[0]! >> 4 === 6 ? { type: 0x86dd } : {}), iif: pick([1, 2]), mark: r() % 2 });
       }
-      sameOutcome(fast, slow, ps, text);
+      decided += decidedBy(sameOutcome(fast, slow, ps, text));
     }
+    // Rules decide many of the packets: the comparison is not of policies alone.
+    expect(decided).toBeGreaterThan(1500);
   });
   it('meta values in hash sets and ordering compares (ranges) of payload: same as the interpreter', async () => {
     const r = rng(Number(process.env.NFTVM_FAST_SEED ?? 2718));
@@ -267,6 +279,7 @@ ${lines.map((l) => `  ${l}\n`).join('')} }
       'meta nfproto { ipv4 }', 'meta protocol { ip, ip6 }', 'meta length { 40, 48, 60 }', 'meta iif { 1, 2 }', 'meta oif { 3 }'];
     const RANGE = ['tcp dport 1024-65535', 'udp dport 33434-33524', 'tcp dport < 1024', 'tcp dport > 80', 'tcp dport <= 22', 'tcp dport >= 65535', 'tcp dport < 0', 'udp dport > 65535',
       'ip ttl < 64', 'ip ttl > 1', 'ip ttl <= 255', 'ip saddr 10.0.0.0-10.0.0.9', 'ip saddr > 10.0.0.5', 'th dport 1-100', 'ip6 hoplimit 2-63', 'udp sport >= 32768', 'ip ttl 0-0'];
+    let decided = 0;
     for (let round = 0; round < 40; round++) {
       const lines: string[] = [];
       for (let k = 0; k < 14; k++) {
@@ -295,7 +308,9 @@ ${lines.map((l) => `  ${l}\n`).join('')} }
         const frame = ether(ip, ip[0]! >> 4 === 6 ? { type: 0x86dd } : {});
         ps.push(r() % 5 ? { data: frame, iif: pick([1, 2, 3]), mark: pick([0, 1, 2, 7, 0x100]), pkttype: pick([0, 1, 2]) } : { data: ip, mark: pick([0, 2]) });
       }
-      sameOutcome(fast, slow, ps, text);
+      decided += decidedBy(sameOutcome(fast, slow, ps, text));
     }
+    // Rules decide many of the packets: the comparison is not of policies alone.
+    expect(decided).toBeGreaterThan(800);
   });
 });
