@@ -29,3 +29,12 @@ sequence_names() {
     done
   fi
 }
+
+# Sets out (the sequence's fixture directory, emptied) and steps (base, step1, step2, ..., step10: numeric order) of sequence $1.
+sequence_start() {
+  out="$fixtures/$1"
+  rm -rf "$out"
+  mkdir -p "$out"
+  steps=(base)
+  for f in $(cd "$corpus/$1" && ls step*.nft 2>/dev/null | sort -V); do steps+=("${f%.nft}"); done
+}

@@ -33,11 +33,7 @@ fixtures="$root/test/fixtures/list-commands"
 sequence_names "$@"
 
 for name in "${names[@]}"; do
-  out="$fixtures/$name"
-  rm -rf "$out"
-  mkdir -p "$out"
-  steps=(base)
-  for f in $(cd "$corpus/$name" && ls step*.nft 2>/dev/null | sort -V); do steps+=("${f%.nft}"); done
+  sequence_start "$name"
   for mode in plain handles; do
     (cd "$corpus/$name" && NFT="$nft_bin" OUT="$out" ORIGIN="$origin" MODE="$mode" unshare -n bash -c '
       for s in "$@"; do

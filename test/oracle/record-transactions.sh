@@ -31,12 +31,7 @@ fixtures="$root/test/fixtures/transactions"
 sequence_names "$@"
 
 for name in "${names[@]}"; do
-  out="$fixtures/$name"
-  rm -rf "$out"
-  mkdir -p "$out"
-  # Steps in numeric order: base, step1, step2, ..., step10.
-  steps=(base)
-  for f in $(cd "$corpus/$name" && ls step*.nft 2>/dev/null | sort -V); do steps+=("${f%.nft}"); done
+  sequence_start "$name"
   (cd "$corpus/$name" && NFT="$nft_bin" OUT="$out" ORIGIN="$origin" unshare -n bash -c '
     for s in "$@"; do
       if "$NFT" -f "$s.nft" 2>"$OUT/$s.stderr"; then
