@@ -83,6 +83,13 @@ export function elemKey(e: SetElem): string {
   return [...e.key, ...(e.keyEnd ?? [])].map((b) => b.join(',')).join('|');
 }
 
+/** What an element maps its key to (data bytes, verdict or object name; '' in a plain set). */
+export function elemData(e: SetElem): string {
+  if (e.obj !== undefined) return `obj ${e.obj}`;
+  if (e.verdict) return `verdict ${e.verdict.verdict} ${e.verdict.chain ?? ''}`;
+  return e.data ? `data ${e.data.join(',')}` : '';
+}
+
 /** What the rule compiler needs to know about the table around it. */
 export interface TableCtx {
   family: string;

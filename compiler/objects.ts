@@ -2,11 +2,20 @@
 // prints them in debug output (libnftnl's object printers):
 // `table (null) name (null) use 0 [ counter pkts 0 bytes 0 ]`.
 
+import * as abi from '../assembly/abi.js';
 import type { ObjDecl } from './ast.js';
 import { CompileError } from './diagnostics.js';
 import { INET_PROTOS } from './datatype.js';
 
 const L3PROTO: Record<string, number> = { ip: 2, ip6: 10, inet: 1, arp: 3, bridge: 7, netdev: 5 };
+
+/** NFT_OBJECT_* by the object keyword of the nft language. */
+export const OBJECT_TYPES: Readonly<Record<string, number>> = {
+  counter: abi.ObjectType.Counter, quota: abi.ObjectType.Quota, 'ct helper': abi.ObjectType.CtHelper,
+  limit: abi.ObjectType.Limit, connlimit: abi.ObjectType.Connlimit, tunnel: abi.ObjectType.Tunnel,
+  'ct timeout': abi.ObjectType.CtTimeout, secmark: abi.ObjectType.Secmark,
+  'ct expectation': abi.ObjectType.CtExpect, synproxy: abi.ObjectType.Synproxy,
+};
 
 /** ct timeout states in kernel order with nft's defaults (seconds). */
 export const TIMEOUT_STATES: Record<string, [string, number][]> = {

@@ -8,7 +8,7 @@ import * as abi from '../assembly/abi.js';
 import type { ObjDecl } from './ast.js';
 import type { Insn } from './insn.js';
 import { elemKey, type SetDef, type SetElem } from './linearize.js';
-import { family, proto, timeoutValues } from './objects.js';
+import { family, OBJECT_TYPES, proto, timeoutValues } from './objects.js';
 import type { CompileResult } from './ruleset.js';
 
 /** A table. */
@@ -77,14 +77,6 @@ export interface Program {
   objects: ProgObject[];
   rules: ProgRule[];
 }
-
-/** NFT_OBJECT_* by the object keyword of the nft language. */
-export const OBJECT_TYPES: Readonly<Record<string, number>> = {
-  counter: abi.ObjectType.Counter, quota: abi.ObjectType.Quota, 'ct helper': abi.ObjectType.CtHelper,
-  limit: abi.ObjectType.Limit, connlimit: abi.ObjectType.Connlimit, tunnel: abi.ObjectType.Tunnel,
-  'ct timeout': abi.ObjectType.CtTimeout, secmark: abi.ObjectType.Secmark,
-  'ct expectation': abi.ObjectType.CtExpect, synproxy: abi.ObjectType.Synproxy,
-};
 
 type TableState = CompileResult['tables'] extends Map<string, infer T> ? T : never;
 

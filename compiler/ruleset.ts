@@ -8,12 +8,12 @@ import type { Cmd, RuleDecl, SetDecl } from './ast.js';
 import { CompileError, Diagnostics, formatDiagnostic, type Diagnostic } from './diagnostics.js';
 import { datatype, SET_TYPE_NAMES, withInterfaces, type Datatype } from './datatype.js';
 import { dataWords, printInsn, verdictText, type Insn } from './insn.js';
-import { elemKey, RuleCompiler, type ChainCtx, type SetDef, type SetElem, type TableCtx } from './linearize.js';
+import { elemData, elemKey, RuleCompiler, type ChainCtx, type SetDef, type SetElem, type TableCtx } from './linearize.js';
 import { Parser, type FileReader } from './parser/index.js';
 import { buildElements, ELEM_INTERVAL_END, unknownSetMessage } from './sets.js';
 import type { Source, Span } from './source.js';
 import { chainLine, flowtableLine, resolveHook } from './chain.js';
-import { objLine } from './objects.js';
+import { OBJECT_TYPES, objLine } from './objects.js';
 import { typeofSpec } from './typeof.js';
 
 /** Named sets declared with `counter`: each element carries a counter expression. */
@@ -329,7 +329,8 @@ class Evaluator {
     }
     if (d.counter) SET_COUNTER.set(def, true);
     t.sets.set(d.name, def);
-    const els = d.elems.length ? this.elements(t, def, d.elems) : [];
+    this.held.set(def, new Map());
+    const els = !d.elems.length ? [] : def.flags & 4 ? this.elements(t, def, d.elems) : this.admit(t, def, d.elems, false).add;
     // A constant set is sent with its element count (netlink elements, interval
     // ends included) as size and no policy (nftables src/mnl.c mnl_nft_set_add).
     if (def.flags & 2) {
@@ -375,17 +376,68 @@ class Evaluator {
     this.committedObjects ??= new Set([...this.tables].flatMap(([k, t]) => [...t.objects].map(([name, type]) => `${k} ${type} ${name}`)));
   }
 
-  /** Keys of the elements each set holds (not interval sets), for `delete element`. */
-  private held = new Map<SetDef, Set<string>>();
+  /** The elements each set holds (not interval sets): key to what it maps to (elemData), for the kernel's element checks. */
+  private held = new Map<SetDef, Map<string, string>>();
 
-  private heldKeys(s: SetDef): Set<string> {
+  private heldKeys(s: SetDef): Map<string, string> {
     let h = this.held.get(s);
     if (!h) {
-      h = new Set();
+      h = new Map();
       this.held.set(s, h);
-      for (const o of this.out) if ((o.k === 'set' || o.k === 'elements') && o.set === s) for (const e of o.elements) h.add(elemKey(e));
+      for (const o of this.out) if ((o.k === 'set' || o.k === 'elements') && o.set === s) for (const e of o.elements) h.set(elemKey(e), elemData(e));
     }
     return h;
+  }
+
+  /**
+   * Elements joining plain set `s` as the kernel takes them (nf_tables_api.c
+   * nft_add_set_elem): an object map's element must name an object of the
+   * map's type (ENOENT); a key the set holds is nothing to do if it maps to
+   * the same, EEXIST if to something else (or for `create`); a set with a
+   * size takes no more (ENFILE; deleted elements made room). In a set with
+   * timeouts the same element again takes its new timeout (`renew`: held
+   * elements it replaces). Returns the elements to send; an error points at
+   * the element.
+   */
+  private admit(t: TableState, s: SetDef, elems: SetDecl['elems'], create: boolean): { add: SetElem[]; renew: SetElem[] } {
+    const els = this.elements(t, s, elems);
+    const held = this.heldKeys(s);
+    const sized = s.size !== undefined && !(s.flags & 2);
+    const add: SetElem[] = [];
+    const renew: SetElem[] = [];
+    const added = new Map<string, number>();
+    for (let k = 0; k < els.length; k++) {
+      const e = els[k]!;
+      const key = elemKey(e);
+      const had = held.get(key);
+      let errno: string | undefined;
+      if (s.objMap && OBJECT_TYPES[t.objects.get(e.obj ?? '') ?? ''] !== s.objMap) errno = 'No such file or directory';
+      else if (had !== undefined) errno = create || had !== elemData(e) ? 'File exists' : undefined;
+      else if (sized && held.size >= s.size!) errno = 'Too many open files in system';
+      if (errno) throw new CompileError(this.sourceOf(t, s, elems, k).key.span, `Could not process rule: ${errno}`);
+      if (had !== undefined) {
+        if (!(s.flags & 0x10)) continue;
+        const at = added.get(key);
+        if (at !== undefined) add[at] = e;
+        else {
+          renew.push(e);
+          added.set(key, add.push(e) - 1);
+        }
+        continue;
+      }
+      held.set(key, elemData(e));
+      added.set(key, add.push(e) - 1);
+    }
+    return { add, renew };
+  }
+
+  /** The element of `elems` that made element `k` of their encoding (one may make several). */
+  private sourceOf(t: TableState, s: SetDef, elems: SetDecl['elems'], k: number): SetDecl['elems'][number] {
+    for (const el of elems) {
+      k -= this.elements(t, s, [el]).length;
+      if (k < 0) return el;
+    }
+    return elems[elems.length - 1]!;
   }
 
   private flushSet(s: SetDef): void {
@@ -395,7 +447,7 @@ class Evaluator {
       iv.pending = [];
       iv.out.elements = [];
     }
-    this.held.set(s, new Set());
+    this.held.set(s, new Map());
     this.out.push({ k: 'flushSet', set: s });
   }
 
@@ -447,19 +499,9 @@ class Evaluator {
   private addElements(t: TableState, s: SetDef, elems: SetDecl['elems'], create = false): void {
     const iv = this.intervalSets.get(s);
     if (!iv) {
-      // `create element` of an element the set holds: the kernel's EEXIST, at the element.
-      if (create) {
-        const held = this.heldKeys(s);
-        for (const el of elems) {
-          const ks = this.elements(t, s, [el]).map(elemKey);
-          if (ks.some((k) => held.has(k))) throw new CompileError(el.key.span, `Could not process rule: File exists`);
-          for (const k of ks) held.add(k);
-        }
-      }
-      const els = this.elements(t, s, elems);
-      const held = this.held.get(s);
-      if (held) for (const e of els) held.add(elemKey(e));
-      this.out.push({ k: 'elements', set: s, elements: els });
+      const { add, renew } = this.admit(t, s, elems, create);
+      if (renew.length) this.out.push({ k: 'delElements', set: s, elements: renew });
+      this.out.push({ k: 'elements', set: s, elements: add });
       return;
     }
     // Only an earlier transaction's elements are the kernel's: within one file nft merges.
@@ -498,9 +540,10 @@ class Evaluator {
       // A single value keeps its own width (`typeof ... : vlan id` data is 2 bytes, big-endian).
       def.dataBits = dt.parts.length > 1 ? dt.bits : dt.parts[0]!.bits;
       if (dt.parts.length > 1) def.dataParts = dt.parts;
-      if (['counter', 'quota', 'limit'].includes(d.dataType.k === 'type' ? d.dataType.names[0]! : '')) {
+      const obj = d.dataType.k === 'type' ? d.dataType.names[0]! : '';
+      if (['counter', 'quota', 'limit'].includes(obj)) {
         def.flags = (def.flags & ~8) | 0x40;
-        def.objMap = ({ counter: 1, quota: 2, limit: 4 } as Record<string, number>)[(d.dataType as { names: string[] }).names[0]!];
+        def.objMap = OBJECT_TYPES[obj];
       }
     }
     return def;

@@ -8,7 +8,8 @@ import { msg, type Diagnostic } from './diagnostics.js';
 import type { CompileResult, CompiledRule } from './ruleset.js';
 import type { Source, Span } from './source.js';
 import type { LChain, LRule, LTable } from './list/state.js';
-import type { SetDef } from './linearize.js';
+import type { SetDef, SetElem } from './linearize.js';
+import { OBJECT_TYPES } from './objects.js';
 import { suggest } from './misspell.js';
 
 /** The kernel's jump stack depth (NFT_JUMP_STACK_SIZE): a chain this many jumps from a base chain is refused. */
@@ -154,7 +155,11 @@ export function inUse(tables: LTable[], result: CompileResult, cmds: Cmd[]): Dia
       const t = byKey.get(`${c.family} ${c.table}`);
       const name = c.obj.name;
       if (!t || t.objs.some((o) => o.decl.name === name)) continue;
-      const used = [...t.chains.values()].some((ch) => ch.rules.some((lr) => lr.rule.insns.some((i) => i.op === 'objref' && i.name === name)));
+      // Named by a rule, or by an element of an object map (named, or a rule's own).
+      const type = OBJECT_TYPES[c.obj.type];
+      const names = (s: SetDef, elements: SetElem[]) => s.objMap === type && elements.some((e) => e.obj === name);
+      const used = [...t.chains.values()].some((ch) => ch.rules.some((lr) => lr.rule.insns.some((i) => i.op === 'objref' && i.type === type && i.name === name) || lr.rule.anonSets.some((s) => names(s, s.elements)))) ||
+        [...t.sets.values()].some((s) => names(s.def, s.elements));
       if (used) errors.push({ span: nameIn(c, name), message: msg.kernel('Device or resource busy') });
       continue;
     }

@@ -22,7 +22,8 @@ import { validateBatch } from './validate.js';
 import { Replayer, replayRuleset, resetTargets, type LChain, type LRule, type LTable, type ReplayProblem } from './list/state.js';
 import type { SetDef, SetElem } from './linearize.js';
 import { listRuleset, type ListOptions } from './list.js';
-import { OBJECT_TYPES, objectState, progSet, type Program, type ProgRule, type ProgSet } from './program.js';
+import { OBJECT_TYPES } from './objects.js';
+import { objectState, progSet, type Program, type ProgRule, type ProgSet } from './program.js';
 import { resolveHook } from './chain.js';
 import { cacheOf, enoentHint, handleProblem, inUse, jumpDepth } from './transaction-checks.js';
 import { pruneHistory } from './history.js';
@@ -492,7 +493,7 @@ function inPlaceCmd(c: Cmd, tables: Map<string, LTable>): boolean {
     return sameHook && d.rules.every((r) => !r.insert && ruleInPlace(r.stmts));
   }
   // A new named set or map: nothing reaches it before a rule does. The kernel's refusals of one
-  // (validate.ts: a long name, more elements than its size, timeouts without the flag) take the whole load.
+  // (a long name, more elements than its size, timeouts without the flag) take the whole load.
   // A deleted set no rule uses (inUse, after the replay) is out of every packet's reach already.
   if (c.k === 'set' && (c.op === 'delete' || c.op === 'destroy')) return c.handle === undefined && t.sets.has(c.set.name);
   if (c.k === 'set' && (c.op === 'add' || c.op === 'create')) {

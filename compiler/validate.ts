@@ -47,8 +47,6 @@ interface KChain {
 interface KSet {
   constant: boolean;
   timeout: boolean;
-  size?: number;
-  count: number;
   /** Made by an earlier transaction. */
   committed?: boolean;
 }
@@ -158,8 +156,6 @@ class Kernel {
         const s = t?.sets.get(c.set);
         if (!t || !s) return;
         if (c.op === 'add' || c.op === 'create') this.elements(t, s, c.elems, false, c.span);
-        // Deleted elements make room again in a set with a size.
-        else s.count = Math.max(0, s.count - flatElems(c.elems).length);
         return;
       }
       case 'obj': {
@@ -288,7 +284,7 @@ class Kernel {
     let s = t.sets.get(d.name);
     if (s && c.op === 'create') return this.refuse(at(), EEXIST);
     if (!s) {
-      s = { constant: d.flags.includes('constant'), timeout: d.flags.includes('timeout') || d.timeout !== undefined, size: d.size, count: 0 };
+      s = { constant: d.flags.includes('constant'), timeout: d.flags.includes('timeout') || d.timeout !== undefined };
       t.sets.set(d.name, s);
       t.handle++;
     }
@@ -302,10 +298,8 @@ class Kernel {
       // A constant set an earlier transaction made is busy (the whole command); one made in this batch is full.
       if (s.constant && !withSet && s.committed && cmdSpan) return this.refuse(lineSpan(cmdSpan), EBUSY);
       if (s.constant && !withSet) return this.refuse(key, ENFILE);
-      if (s.size !== undefined && s.count >= s.size) return this.refuse(key, ENFILE);
       if ((el.timeout !== undefined || el.expires !== undefined) && !s.timeout) return this.refuse(key, EINVAL);
       if (el.data?.k === 'verdict' && el.data.chain !== undefined && !this.jumpOk(t, el.data.chain, () => key)) return;
-      s.count++;
     }
   }
 
@@ -350,7 +344,8 @@ class Kernel {
       case 'match':
         return this.anonVerdicts(t, s.r);
       case 'objref':
-        if (s.name === undefined || t.objects.has(`${s.type} ${s.name}`)) return true;
+        if (s.name === undefined) return this.anonObjects(t, s.type, s.map);
+        if (t.objects.has(`${s.type} ${s.name}`)) return true;
         this.refuse(this.nameSpan(s.span, s.name), ENOENT);
         return false;
       case 'flowoffload':
@@ -368,6 +363,18 @@ class Kernel {
       default:
         return true;
     }
+  }
+
+  /** The objects an anonymous object map names are looked up as its elements are added. */
+  private anonObjects(t: KTable, type: string, map: Expr | undefined): boolean {
+    if (map?.k !== 'map' || map.map.k !== 'set') return true;
+    for (const el of flatElems(map.map.elems)) {
+      if (el.data?.k === 'sym' && !t.objects.has(`${type} ${el.data.text}`)) {
+        this.refuse(el.key.span, ENOENT);
+        return false;
+      }
+    }
+    return true;
   }
 
   /** Jumps inside an anonymous verdict map are checked as its elements are added. */

@@ -7,9 +7,8 @@ import { datatype } from '../datatype.js';
 import type { RuleCompiler } from '../linearize.js';
 import { netlinkReg } from '../regs.js';
 import { setFor } from '../expr/set.js';
+import { OBJECT_TYPES } from '../objects.js';
 
-/** Object types (NFT_OBJECT_*) by nft keyword. */
-const OBJECT_TYPES: Record<string, number> = { counter: 1, quota: 2, 'ct helper': 3, limit: 4, 'ct timeout': 7, secmark: 8, 'ct expectation': 9, synproxy: 10 };
 
 /** `counter name x`, `ct helper set "ftp"`, `quota name tcp dport map { ... }`. */
 export function objrefStmt(rc: RuleCompiler, s: Stmt & { k: 'objref' }): void {

@@ -123,6 +123,25 @@ describe('the history of a live ruleset', () => {
   });
 });
 
+describe('elements added again', () => {
+  // Recorded on Linux 6.18 (nft 1.0.6): an element of a timeout set added again takes the new
+  // timeout, or none; expiry times run with the clock, so this is not a corpus step.
+  it('in a set with timeouts, take the new timeout', () => {
+    const live = new LiveRuleset();
+    live.apply('table ip t { set s { type ipv4_addr; flags timeout; elements = { 10.0.0.1 timeout 1h, 10.0.0.2 timeout 1h }; }; }\n');
+    live.apply('add element ip t s { 10.0.0.1 timeout 2h }\nadd element ip t s { 10.0.0.2 }\n');
+    expect(live.list()).toContain('elements = { 10.0.0.1 timeout 2h expires 2h, 10.0.0.2 }');
+  });
+
+  it('in a plain map, are one element (the corpus: element-clash)', () => {
+    const live = new LiveRuleset();
+    live.apply('table ip t { map m { type ipv4_addr : mark; elements = { 10.0.0.1 : 1 }; }; }\n');
+    for (let i = 0; i < 3; i++) live.apply('add element ip t m { 10.0.0.1 : 1, 10.0.0.2 : 2 }\n');
+    expect(live.list()).toContain('elements = { 10.0.0.1 : 0x00000001, 10.0.0.2 : 0x00000002 }');
+    expect(() => live.apply('add element ip t m { 10.0.0.2 : 3 }\n')).toThrow(/:1:22-29: Error: Could not process rule: File exists/);
+  });
+});
+
 describe('mutated transactions', () => {
   it('either apply or fail with nft-style errors, leaving the listing as it was', () => {
     const rnd = unitRng(20261121);
