@@ -462,8 +462,8 @@ function sameGeneration(a: Generation, b: Generation): boolean {
   return sameBytes(encodeBytecode(a.program), encodeBytecode(b.program));
 }
 
-/** Statements an in-place commit cannot make: sets the packet path fills, named objects (state the commit would have to carry). */
-const NOT_IN_PLACE = new Set(['objref', 'flowoffload', 'dynset', 'meter']);
+/** Statements an in-place commit cannot make: sets the packet path fills, flowtables. */
+const NOT_IN_PLACE = new Set(['flowoffload', 'dynset', 'meter']);
 
 /** Where the rule of a command goes (a rule command, or an `add chain` block's rules). */
 type Placing = Pick<Cmd & { k: 'rule' }, 'op' | 'chain'> & Partial<Pick<Cmd & { k: 'rule' }, 'handle' | 'position' | 'index'>>;
@@ -547,7 +547,7 @@ function inPlaceOp(o: Output, tables: Map<string, LTable>, placing: Placing | un
     const t = tables.get(`${r.family} ${r.table}`);
     const ch = t?.chains.get(r.chain);
     if (!t || !ch || !placing || placing.chain !== r.chain) return false;
-    if (r.insns.some((i) => i.op === 'dynset' || i.op === 'objref')) return false;
+    if (r.insns.some((i) => i.op === 'dynset')) return false;
     if (placing.op === 'replace') {
       // In after the old rule, with its handle; then the old one out (commit.ts findRule tells them apart).
       const h = placing.handle!;

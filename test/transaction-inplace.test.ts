@@ -57,7 +57,7 @@ function randomStep(next: () => number, handles: number[]): string {
   const pick = <T>(xs: T[]) => xs[next() % xs.length]!;
   const port = 1000 + (next() % 4);
   const host = `10.0.0.${2 + (next() % 3)}`;
-  switch (next() % 26) {
+  switch (next() % 30) {
     case 0: return `add rule inet f input tcp dport ${port} counter accept`;
     case 1: return `insert rule inet f input ip saddr ${host} tcp dport { ${port}, 8080 } drop`;
     case 2: return handles.length ? `add rule inet f input position ${pick(handles)} ip saddr ${host} counter drop` : 'add rule inet f other accept';
@@ -86,6 +86,11 @@ function randomStep(next: () => number, handles: number[]): string {
     case 23: return `add element inet f vm { ${port} : ${pick(['jump', 'goto'])} ${pick(['sub', 'other', 'c0', 'c1'])} }`;
     case 24: return `delete element inet f vm { ${port} }`;
     case 25: return `add rule inet f ${pick(['sub', 'c0', 'c1'])} tcp dport vmap @vm`;
+    // Rules and map elements that name objects (and objects the table lacks: refused).
+    case 26: return `add rule inet f input tcp dport ${port} ${pick(['counter name hits', 'quota name big', 'counter name nosuch'])}`;
+    case 27: return `add rule inet f input counter name tcp dport map @counted`;
+    case 28: return `add element inet f counted { ${port} : "${pick(['hits', 'hits', 'big'])}" }`;
+    case 29: return `delete element inet f counted { ${port} }`;
     // New named sets and maps, and rules that use them, in one transaction.
     case 16: {
       const n = next() % 1000;
@@ -194,7 +199,9 @@ describe('in-place commits', () => {
     const e = await engine();
     const live = new LiveRuleset();
     // A second regular chain for jumps between regular chains (and loops).
-    const base = `${BASE}add chain inet f sub\nadd rule inet f sub tcp dport 1001 drop\nadd map inet f vm { type inet_service : verdict; }\nadd rule inet f input tcp dport vmap @vm\n`;
+    const base = `${BASE}add chain inet f sub\nadd rule inet f sub tcp dport 1001 drop\nadd map inet f vm { type inet_service : verdict; }\nadd rule inet f input tcp dport vmap @vm\n` +
+      // Named objects, for rules and map elements that name them.
+      'add counter inet f hits\nadd quota inet f big { over 1000 mbytes; }\nadd map inet f counted { type inet_service : counter; elements = { 22 : "hits" }; }\n';
     e.apply(base, 'base.nft');
     live.apply(base, 'base.nft');
     const pkts = packets();
@@ -223,10 +230,12 @@ describe('in-place commits', () => {
       if (want) refused++;
       else if (e.image === image) {
         inPlace++;
-        kinds.add(text.startsWith('add chain inet f c') ? 'new chain' : /jump|goto/.test(text) && !text.startsWith('add map') ? 'jumps' : text.split(' ').slice(0, 2).join(' '));
+        kinds.add(text.startsWith('add chain inet f c') ? 'new chain' : /jump|goto/.test(text) && !text.startsWith('add map') ? 'jumps' : /counted|name/.test(text) ? 'objects' : text.split(' ').slice(0, 2).join(' '));
       }
       // The listing without counters (packets were only sent to the engine), and the packets' fates.
-      expect(e.list({ handles: true }).replace(/counter packets \d+ bytes \d+/g, 'counter packets 0 bytes 0'), text).toBe(live.list({ handles: true }));
+      // Named counters and quotas count too: their values, and the quota's `used`, go.
+      const unused = (l: string) => l.replace(/packets \d+ bytes \d+/g, 'packets 0 bytes 0').replace(/ used \d+ \w+/g, '');
+      expect(unused(e.list({ handles: true })), text).toBe(unused(live.list({ handles: true })));
       const fresh = await engine();
       fresh.load(encodeBytecode(live.current.program));
       expect(outcome(e, pkts), text).toEqual(outcome(fresh, pkts));
@@ -234,7 +243,7 @@ describe('in-place commits', () => {
     // The stream exercised both: commits made in place, and refusals.
     expect(inPlace).toBeGreaterThan(100);
     // Each kind of change among them (`add chain` of the base chain: its policy).
-    expect([...kinds].sort()).toEqual(['add chain', 'add element', 'add map', 'add rule', 'add set', 'delete chain', 'delete element', 'delete rule', 'delete set', 'flush chain', 'flush set', 'insert rule', 'jumps', 'new chain', 'replace rule']);
+    expect([...kinds].sort()).toEqual(['add chain', 'add element', 'add map', 'add rule', 'add set', 'delete chain', 'delete element', 'delete rule', 'delete set', 'flush chain', 'flush set', 'insert rule', 'jumps', 'new chain', 'objects', 'replace rule']);
     expect(refused).toBeGreaterThan(3);
   });
 
