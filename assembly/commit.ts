@@ -21,7 +21,7 @@
 // `add rule inet f input tcp dport 22 accept` → txBegin, txAddRule, txCommit.
 
 import {
-  DYNSET_EXPR_COUNT, ElemHas, ELEM_DATA_LEN, ELEM_FLAGS, ELEM_HAS, ELEM_KEY, ELEM_KEY_COUNT, ELEM_SIZE, IMMEDIATE_DREG, IMMEDIATE_VERDICT_CODE, LoadError, LoadWhere,
+  DYNSET_EXPR_COUNT, OBJ_RECORD_SIZE, OBJ_STATE, OBJ_TABLE, OBJ_TYPE, ElemHas, ELEM_DATA_LEN, ELEM_FLAGS, ELEM_HAS, ELEM_KEY, ELEM_KEY_COUNT, ELEM_SIZE, IMMEDIATE_DREG, IMMEDIATE_VERDICT_CODE, LoadError, LoadWhere,
   LOOKUP_DREG, Op, RULE_CHAIN, RULE_CODE, RULE_CODE_SIZE, RULE_HANDLE, RULE_SET_COUNT, RULE_SET_FIRST, SetData, VM_ERR_INSN, VM_ERR_KIND, VM_GEN_CURSOR,
   CTC_FAMILIES, Verdict, ChainFlags, NFT_JUMP_STACK_SIZE, NONE32,
 } from './abi';
@@ -30,16 +30,17 @@ import {
   RS_OBJECTS, RS_RULES, RS_RULE_CAP, RS_CHAIN_CAP, RS_RULE_TOP, RS_SETS, RS_SET_CAP, RS_STATE, RS_STATE_NEXT, RS_TABLES, RS_TOP, RS_WASTE, RU_CHAIN, RU_CODE, RU_END,
   RS_CODE, RS_CODE_SIZE, RS_CODE_FREE, RS_CODE_RETIRED, RS_CODE_RETIRED_AT, RS_CODE_RETIRED_LAST,
   RU_FFLAGS, RU_GKIND, RU_HANDLE, RU_SIZE, RU_SKIP, RuleGen, SD_FREE, SD_RETIRED, SD_RETIRED_AT, SD_BUCKETS, SD_CAPACITY, SD_COUNT, SD_DATA_KIND, SD_DLEN, SD_EFLAGS_AT, SD_ENTRIES, SD_ESTRIDE,
-  SD_EXPIRES_AT, SD_EXPRS, SD_TABLE, SD_KIND, SD_KSTRIDE, SD_LIVE, SD_NFIELDS, SD_TIMEOUT, SetKind, TB_FAMILY, TB_SIZE,
+  OB_FREE_AT, OB_GEN, OB_SIZE, OB_STATE, OB_TABLE, OB_TYPE, RS_OBJ_CAP, SD_EXPIRES_AT, SD_EXPRS, SD_OBJ_TYPE, SD_TABLE, SD_KIND, SD_KSTRIDE, SD_LIVE, SD_NFIELDS, SD_TIMEOUT, SetKind, TB_FAMILY, TB_SIZE,
 } from './layout';
 import { ctl, image, imageCap, loadFail, loadWhere, rtRuleset, sharedMemory, storeShared, generationStep } from './mem';
 import { buildRule, buildRuns } from './fast';
 import { specializeRule } from './specialize';
-import { verifyBegin, verifyInsn, verifyResume, verifyRule, vCtFamilies, vSize, vStateNext } from './verify';
-import { buildSet, bump, bumpEnd, bumpFailed, bumpRegion, chainRoom, checkHeader, fillEntry, sec, secCount, secSize } from './load';
+import { verifyBegin, verifyInsn, verifyResume, verifyRule, verifyState, vCtFamilies, vSize, vStateNext } from './verify';
+import { buildSet, bump, bumpEnd, bumpFailed, bumpRegion, chainRoom, checkHeader, fillEntry, recordsOk, sec, secCount, secSize } from './load';
 import { entryLive, EXPIRES_RELATIVE, hashAdd, hashFind, hashUnlink, setAddr, setEpoch } from './set/set';
 import { pTstamp } from './packet';
 import { ctc } from './ct/entry';
+import { objOk } from './insn/objref';
 import { codeBelow, elementJumpOk, jumpWalkBegin, level, raiseBelow, visited } from './jumps';
 
 /** What NoRoom says (ARG1). */
@@ -54,6 +55,8 @@ const enum NoRoom {
   Jumps = 7,
   /** no free chain record at the index the host asked for (chainFree) */
   Chains = 8,
+  /** no free object record at the index the host asked for (objectFree) */
+  Objects = 9,
 }
 
 /** Transaction log entries: what to finish at commit or undo at abort. */
@@ -72,6 +75,10 @@ const enum TxOp {
   AddChain = 8,
   /** a regular chain (its rules gone already) left the next generation */
   DelChain = 9,
+  /** a named object joined the next generation */
+  AddObject = 10,
+  /** a named object nothing names any more left the next generation */
+  DelObject = 11,
 }
 
 const LOG_MAX: i32 = 4096;
@@ -516,6 +523,114 @@ function chainDead(c: u32, at: u32): void {
   store<u32>(ch, at, CH_FREE_AT);
 }
 
+// Named objects come and go like regular chains: OB_GEN marks the
+// generations an object is not in. No packet reaches an object but through
+// a rule or map element that names it, and the host deletes only objects
+// nothing names (the kernel's EBUSY), so the packet path never reads the
+// marks; they say which records the verifier may let rules name and which
+// are free. A deleted object's record and state bytes go to a later object
+// after the grace period, as a chain's.
+
+@inline function objectRecord(k: u32): usize {
+  return <usize>load<u32>(rtRuleset, RS_OBJECTS) + <usize>k * OB_SIZE;
+}
+
+/** Whether record `k` may take a new object: the next one of the array, or a free (Dead) record a finish has passed since. */
+function objectReusable(k: u32): bool {
+  const rs = rtRuleset;
+  const n = load<u32>(rs, RS_NOBJECTS);
+  if (k >= n) return k == n && k < load<u32>(rs, RS_OBJ_CAP);
+  const o = objectRecord(k);
+  return load<u8>(o, OB_GEN) == <u8>RuleGen.Dead && finishSeq >= load<u32>(o, OB_FREE_AT);
+}
+
+/** 1 if object record `k` may take an object that txAddObject adds (the host picks the index: the rules that name the object hold it). */
+export function objectFree(k: u32): i32 {
+  return rtRuleset && objectReusable(k) ? 1 : 0;
+}
+
+/**
+ * Adds the named object of the patch image (`len` bytes in the image
+ * buffer: one object record and its state record, nothing else) to the
+ * next generation at record `k`, which objectFree offered.
+ */
+export function txAddObject(len: u32, k: u32): i32 {
+  const rs = rtRuleset;
+  loadWhere(LoadWhere.Object, 0, 0, k, 0);
+  if (<usize>len > imageCap) return loadFail(LoadError.Truncated, len);
+  let err = checkHeader(len);
+  if (err) return err;
+  if (secCount[2] || secCount[3] || secCount[4] || secCount[7] || secCount[6] != 1 || !recordsOk(6, OBJ_RECORD_SIZE)) return loadFail(LoadError.NoRoom, NoRoom.Kind);
+  if (txLen >= LOG_MAX) return loadFail(LoadError.NoRoom, NoRoom.Log);
+  if (!objectReusable(k)) return loadFail(LoadError.NoRoom, NoRoom.Objects);
+  const q = sec(6);
+  const table = load<u32>(q, OBJ_TABLE);
+  if (table >= load<u32>(rs, RS_NTABLES)) return loadFail(LoadError.BadTable, table, 0);
+  const type = load<u8>(q, OBJ_TYPE);
+  const size = secSize[8];
+  let at: usize = 0;
+  if (load<u32>(q, OBJ_STATE) != NONE32) {
+    if (load<u32>(q, OBJ_STATE) != 0) return loadFail(LoadError.BadObject, k);
+    bumpRegion(<usize>load<u32>(rs, RS_TOP), <usize>load<u32>(rs, RS_END));
+    at = codeTake(size);
+    if (!at || bumpFailed()) return loadFail(LoadError.NoRoom, NoRoom.Memory);
+    memory.copy(at, sec(8), size);
+    verifyActive(load<u32>(rs, RS_NSETS));
+    verifyResume(load<u32>(rs, RS_STATE_NEXT), txCtFamilies);
+    err = verifyState(at, <u32>size, type, tableFamily(table));
+    if (!err && <usize>vSize != size) err = loadFail(LoadError.Truncated, vSize);
+    if (err) {
+      codeGiveBack();
+      return err;
+    }
+    store<u32>(rs, <u32>bumpEnd(), RS_TOP);
+    store<u32>(rs, vStateNext, RS_STATE_NEXT);
+    txCtFamilies = vCtFamilies;
+  } else if (size) return loadFail(LoadError.Truncated, <u32>size);
+  const o = objectRecord(k);
+  store<u32>(o, <u32>at, OB_STATE);
+  store<u8>(o, type, OB_TYPE);
+  store<u32>(o, table, OB_TABLE);
+  store<u8>(o, ruleBit(cursor()), OB_GEN);
+  // The record is whole before the count shows it to another thread.
+  const n = load<u32>(rs, RS_NOBJECTS);
+  if (k == n) storeShared(rs + RS_NOBJECTS, n + 1);
+  logPush(TxOp.AddObject, k, 0);
+  return 0;
+}
+
+/** Deletes named object `k` (which nothing in the next generation names) from the next generation. */
+export function txDelObject(k: u32): i32 {
+  const rs = rtRuleset;
+  if (!rs || k >= load<u32>(rs, RS_NOBJECTS)) return loadFail(LoadError.BadObject, k);
+  if (txLen >= LOG_MAX) return loadFail(LoadError.NoRoom, NoRoom.Log);
+  const o = objectRecord(k);
+  const bit = ruleBit(cursor() ^ 1);
+  const g = load<u8>(o, OB_GEN);
+  if (g & bit) return loadFail(LoadError.NoSuchObject, k);
+  store<u8>(o, g | bit, OB_GEN);
+  // Added by this transaction: in no generation now, and not free before the finish or abort says so.
+  if ((g | bit) == <u8>RuleGen.Dead) store<u32>(o, NONE32, OB_FREE_AT);
+  logPush(TxOp.DelObject, k, 0);
+  return 0;
+}
+
+/** Whether an element of the verifier's table may name object `k` in generation `g`: one of the table and `type`, in `g`. */
+function objectOk(k: u32, type: u32, g: u32): bool {
+  return objOk(k, type) && !(load<u8>(objectRecord(k), OB_GEN) & ruleBit(g));
+}
+
+/** Object record `k` is free from finish `at` on; its state bytes go to later code (codeRetire's grace period). */
+function objectDead(k: u32, at: u32): void {
+  const o = objectRecord(k);
+  const st = <usize>load<u32>(o, OB_STATE);
+  if (st) codeRetire(st, st + <usize>load<u16>(st, 2));
+  // No state: the verifier lets nothing name it again.
+  store<u32>(o, 0, OB_STATE);
+  store<u8>(o, <u8>RuleGen.Dead, OB_GEN);
+  store<u32>(o, at, OB_FREE_AT);
+}
+
 /** A base chain's policy (`verdict`: Verdict.Accept or Drop) in the next generation. */
 export function txPolicy(c: u32, verdict: u32): i32 {
   const ch = chainAt(c);
@@ -552,16 +667,18 @@ function elementSize(sd: usize, pos: usize, end: usize, keysOnly: bool): usize {
   if (has & ~(ElemHas.Data | ElemHas.Verdict | ElemHas.Timeout | ElemHas.Expires | ElemHas.Comment)) return 0;
   let need = <usize>ELEM_KEY + <usize>load<u16>(sd, SD_KSTRIDE);
   const dkind = <i32>load<u8>(sd, SD_DATA_KIND);
+  const objType = load<u8>(sd, SD_OBJ_TYPE);
   if (has & ElemHas.Data) {
+    // An object map's data: the object's index.
     const edlen = <u32>load<u8>(pos, ELEM_DATA_LEN);
-    if (dkind != SetData.Value || edlen == 0 || edlen > <u32>load<u8>(sd, SD_DLEN)) return 0;
+    if (objType ? edlen != 4 : dkind != SetData.Value || edlen == 0 || edlen > <u32>load<u8>(sd, SD_DLEN)) return 0;
     need += (edlen + 3) & ~3;
   }
   if (has & ElemHas.Verdict) {
     if (dkind != SetData.Verdict) return 0;
     need += 8;
   }
-  if (!keysOnly && dkind != SetData.None && !(has & (ElemHas.Data | ElemHas.Verdict))) return 0;
+  if (!keysOnly && (dkind != SetData.None || objType) && !(has & (ElemHas.Data | ElemHas.Verdict))) return 0;
   if (has & ElemHas.Timeout) need += 8;
   if (has & ElemHas.Expires) need += 8;
   if (has & ElemHas.Comment) need += 4;
@@ -610,6 +727,9 @@ function elementsTx(k: u32, n: u32, len: u32, del: bool): i32 {
         if (!e) return <i32>load<u32>(ctl, VM_ERR_KIND);
         logPush(TxOp.AddElem, <u32>sd, <u32>e);
       }
+      // An object map's element names an object of the map's table and type, in the next generation.
+      const objType = <u32>load<u8>(sd, SD_OBJ_TYPE);
+      if (objType && !objectOk(load<u32>(pos + ELEM_KEY + <usize>load<u16>(sd, SD_KSTRIDE)), objType, cur ^ 1)) return loadFail(LoadError.BadObject, load<u32>(pos + ELEM_KEY + <usize>load<u16>(sd, SD_KSTRIDE)));
       // The kernel checks a jump's loops and depth even when the element is there already (nft_validate_register_store).
       if (load<u8>(pos, ELEM_HAS) & ElemHas.Verdict) {
         const v = pos + ELEM_KEY + <usize>load<u16>(sd, SD_KSTRIDE);
@@ -924,6 +1044,11 @@ export function txFinish(): void {
       const g = load<u8>(ch, CH_GEN);
       if (g != <u8>RuleGen.Dead) store<u8>(ch, g & ~ruleBit(old), CH_GEN);
     } else if (op == TxOp.DelChain) chainDead(<u32>a, finishSeq + 1);
+    else if (op == TxOp.AddObject) {
+      const o = objectRecord(<u32>a);
+      const g = load<u8>(o, OB_GEN);
+      if (g != <u8>RuleGen.Dead) store<u8>(o, g & ~ruleBit(old), OB_GEN);
+    } else if (op == TxOp.DelObject) objectDead(<u32>a, finishSeq + 1);
     else policyCopy(<u32>a, old ^ 1);
   }
   txLen = 0;
@@ -952,6 +1077,10 @@ export function txAbort(): void {
     else if (op == TxOp.DelChain) {
       const ch = chainRecord(<u32>a);
       store<u8>(ch, load<u8>(ch, CH_GEN) & ~ruleBit(cur ^ 1), CH_GEN);
+    } else if (op == TxOp.AddObject) objectDead(<u32>a, finishSeq);
+    else if (op == TxOp.DelObject) {
+      const o = objectRecord(<u32>a);
+      store<u8>(o, load<u8>(o, OB_GEN) & ~ruleBit(cur ^ 1), OB_GEN);
     } else policyCopy(<u32>a, cur);
   }
   txLen = 0;

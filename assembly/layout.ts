@@ -68,8 +68,10 @@ export const RS_CODE_RETIRED_LAST = 104;
 export const RS_CODE_RETIRED_AT = 108;
 /** u32 chain records allocated (the chain array holds RS_CHAIN_CAP; in-place commits add chains after RS_NCHAINS). */
 export const RS_CHAIN_CAP = 112;
+/** u32 object records allocated (the object array holds RS_OBJ_CAP; in-place commits add objects after RS_NOBJECTS). */
+export const RS_OBJ_CAP = 116;
 /** bytes of the ruleset header. */
-export const RS_SIZE = 116;
+export const RS_SIZE = 120;
 
 /** Hook list slots by hook family. */
 export const HOOK_SLOT_IPV4 = 0;
@@ -172,10 +174,14 @@ export const RU_SIZE = 136;
 export const OB_STATE = 0;
 /** u8 ObjectType. */
 export const OB_TYPE = 4;
+/** u8 RuleGen bits: the generations the object is not in (an in-place commit's; Dead: a free record). */
+export const OB_GEN = 5;
 /** u32 table index. */
 export const OB_TABLE = 8;
+/** u32 a free (Dead) record takes a new object from this commit finish on (commit.ts objectReusable). */
+export const OB_FREE_AT = 12;
 /** bytes of an object record. */
-export const OB_SIZE = 12;
+export const OB_SIZE = 16;
 
 /** How a set finds its elements. */
 export enum SetKind {

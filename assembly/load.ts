@@ -19,7 +19,7 @@ import {
   CH_COUNT, CH_DEVICES, CH_FAMILY, CH_FIRST, CH_FLAGS, CH_HANDLE, CH_HOOK, CH_POLICY, CH_PRIO, CH_SIZE, CH_TABLE, CH_LEVEL, CH_WORK, EntryFlags,
   HOOK_NUM, HOOK_SLOTS, HOOK_SLOT_ARP, HOOK_SLOT_BRIDGE, HOOK_SLOT_IPV4, HOOK_SLOT_IPV6, HOOK_SLOT_NETDEV, OB_SIZE, OB_STATE, OB_TABLE,
   OB_TYPE, RS_CHAINS, RS_CODE, RS_CODE_SIZE, RS_HOOKS, RS_HOOK_CHAINS, RS_NCHAINS, RS_NOBJECTS, RS_NRULES, RS_NSETS, RS_NSTATE,
-  RS_NTABLES, RS_OBJECTS, RS_RULES, RS_RULE_CAP, RS_CHAIN_CAP, RS_RULE_TOP, RS_SET_CAP, RS_STATE_NEXT, RS_TOP, RS_END, RS_WASTE, CH_CAP, RS_SETS, RS_SIZE, RS_STATE, RS_STRINGS, RS_TABLES, RU_CHAIN, RU_CODE, RU_END, RU_HANDLE, RU_SIZE,
+  RS_NTABLES, RS_OBJECTS, RS_OBJ_CAP, RS_RULES, RS_RULE_CAP, RS_CHAIN_CAP, RS_RULE_TOP, RS_SET_CAP, RS_STATE_NEXT, RS_TOP, RS_END, RS_WASTE, CH_CAP, RS_SETS, RS_SIZE, RS_STATE, RS_STRINGS, RS_TABLES, RU_CHAIN, RU_CODE, RU_END, RU_HANDLE, RU_SIZE,
   SD_BUCKETS, SD_CAPACITY, SD_CATCHALL, SD_COUNT, SD_DATA_AT, SD_DATA_KIND, SD_DLEN, SD_EFLAGS_AT, SD_ENTRIES, SD_ESTRIDE,
   SD_EXPIRES_AT, SD_EXPRS, SD_OBJ_TYPE, SD_XSTRIDE, SD_FIELD_LEN, SD_FLAGS, SD_KEYEND_AT, SD_KIND, SD_KLEN, SD_KSTRIDE, SD_LIVE, SD_MASK, SD_NFIELDS, SD_SIZE,
   SD_TABLE, SD_TIMEOUT, SetKind, TB_FAMILY, TB_SIZE,
@@ -41,6 +41,8 @@ const SPARE_SETS: u32 = 64;
 const SPARE_RULES: u32 = 64;
 /** Chain records kept free for chains in-place commits add (commit.ts txAddChain), and each one's rule room. */
 const SPARE_CHAINS: u32 = 64;
+/** Object records kept free for named objects in-place commits add (commit.ts txAddObject). */
+const SPARE_OBJECTS: u32 = 64;
 /** Rule slots a chain gets at least. */
 const CHAIN_ROOM_MIN: u32 = 8;
 /** Rule slots for a chain of `n` rules: room to append an eighth more (and CHAIN_ROOM_MIN) before it must move. */
@@ -143,7 +145,7 @@ export function checkHeader(len: u32): i32 {
 }
 
 /** Fixed-size records of section `id` fill it exactly. */
-function recordsOk(id: i32, size: u32): bool {
+export function recordsOk(id: i32, size: u32): bool {
   return <u64>secCount[id] * size == <u64>secSize[id];
 }
 
@@ -600,7 +602,8 @@ export function loadImage(len: u32): i32 {
   const sets = bump(<usize>setCap * SD_SIZE);
   if (!recordsOk(6, OBJ_RECORD_SIZE)) return loadFail(LoadError.Truncated, secOff[6]);
   const nobjects = secCount[6];
-  const objects = bump(<usize>nobjects * OB_SIZE);
+  const objCap = nobjects + SPARE_OBJECTS + (nobjects >> 3);
+  const objects = bump(<usize>objCap * OB_SIZE);
   if (!recordsOk(7, RULE_RECORD_SIZE)) return loadFail(LoadError.Truncated, secOff[7]);
   const nrules = secCount[7];
   // Each chain gets room to grow (chainRoom), and the array a tail for chains that outgrow theirs.
@@ -609,6 +612,7 @@ export function loadImage(len: u32): i32 {
   const rules = bump(<usize>ruleCap * RU_SIZE);
   if (oom) return oomFail();
   memory.copy(code, sec(8), codeSize);
+  memory.fill(objects, 0, <usize>nobjects * OB_SIZE);
   verifyBegin(chains, nchains, sets, nsets, objects, nobjects, state, stateCap);
 
   // Sets before rules: lookups check their key and data lengths.
@@ -728,6 +732,7 @@ export function loadImage(len: u32): i32 {
   store<u32>(rs, stateCap, RS_NSTATE);
   store<u32>(rs, ruleCap, RS_RULE_CAP);
   store<u32>(rs, chainCap, RS_CHAIN_CAP);
+  store<u32>(rs, objCap, RS_OBJ_CAP);
   store<u32>(rs, first, RS_RULE_TOP);
   store<u32>(rs, setCap, RS_SET_CAP);
   store<u32>(rs, vStateNext, RS_STATE_NEXT);

@@ -267,22 +267,25 @@ export function encodeBytecode(p: Program): Uint8Array {
  * rule and its anonymous sets, its chain, set and object references
  * already the loaded ruleset's indices (`refs`; the rule's own sets are
  * `rule.anonSets`, numbered from `setBase`, the loaded ruleset's set count).
- * Without a rule: named sets to add (txAddSets).
+ * Without a rule: named sets to add (txAddSets), or a named object with
+ * its state (txAddObject).
  */
-export function encodePatch(rule: ProgRule | undefined, anonSets: ProgSet[], setBase: number, refs: Omit<EncodeRefs, 'str'>): Uint8Array {
-  const p: Program = { tables: [], chains: [], sets: anonSets, objects: [], rules: rule ? [rule] : [] };
+export function encodePatch(rule: ProgRule | undefined, anonSets: ProgSet[], setBase: number, refs: Omit<EncodeRefs, 'str'>, objs: ProgObject[] = []): Uint8Array {
+  const p: Program = { tables: [], chains: [], sets: anonSets, objects: objs, rules: rule ? [rule] : [] };
   const e = new Encoder(p, refs);
   const sets = new Writer(anonSets.length * abi.SET_RECORD_SIZE + 4);
   const elements = new Writer(anonSets.length * 32 + 4);
+  const objects = new Writer(objs.length * abi.OBJ_RECORD_SIZE + 4);
   const rules = new Writer(abi.RULE_RECORD_SIZE);
   const code = new Writer(64);
   e.sets(sets, elements);
+  e.objects(objects, code);
   e.rules(rules, code, setBase);
   let elementCount = 0;
   for (const s of anonSets) elementCount += s.elements.length;
   return e.finish([
     [new Writer(4), 0], [new Writer(4), 0], [sets, anonSets.length], [elements, elementCount],
-    [new Writer(4), 0], [rules, rule ? 1 : 0], [code, rule?.insns.length ?? 0],
+    [objects, objs.length], [rules, rule ? 1 : 0], [code, objs.filter((o) => o.state).length + (rule?.insns.length ?? 0)],
   ]);
 }
 

@@ -13,7 +13,7 @@
 // transaction-checks.ts) and only then offered as the next generation. The
 // Engine loads that atomically.
 
-import type { Cmd, Elem } from './ast.js';
+import type { Cmd, Elem, ObjDecl } from './ast.js';
 import { Diagnostics, formatDiagnostic, msg, type Diagnostic } from './diagnostics.js';
 import { compileSources, parseSource, type CompileOptions, type CompileResult, type CompiledRule, type Output } from './ruleset.js';
 import type { FileReader } from './parser/index.js';
@@ -23,14 +23,14 @@ import { Replayer, replayRuleset, resetTargets, type LChain, type LRule, type LT
 import type { SetDef, SetElem } from './linearize.js';
 import { listRuleset, type ListOptions } from './list.js';
 import { OBJECT_TYPES } from './objects.js';
-import { objectState, progSet, type Program, type ProgRule, type ProgSet } from './program.js';
+import { objectState, progSet, type Program, type ProgObject, type ProgRule, type ProgSet } from './program.js';
 import { resolveHook } from './chain.js';
 import { cacheOf, enoentHint, handleProblem, inUse, jumpDepth } from './transaction-checks.js';
 import { pruneHistory } from './history.js';
 import { listCommands, printsSomething } from './list-commands.js';
 import { encodeBytecode, sameBytes } from './bytecode.js';
 
-/** A chain's identity in Generation.chainOrder: table and name. */
+/** A chain's identity in VmOrder.chains: table and name. */
 export function chainKey(t: { family: string; name: string }, chain: string): string {
   return `${t.family} ${t.name} ${chain}`;
 }
@@ -65,21 +65,16 @@ export class Generation {
     public tableHandle: number,
   ) {}
 
-  /**
-   * The VM's chain records after in-place commits added or deleted chains
-   * (`family table chain` each, undefined: a free record); the program
-   * lists chains in this order, so that its chain indices are the VM's.
-   * Unset: the order a whole load gives them (programOfTables).
-   */
-  chainOrder?: readonly (string | undefined)[];
+  /** The VM's chain and object records after in-place commits added or deleted some; unset: a whole load's order. */
+  order?: VmOrder;
 
   /** The image to load; `rules[k]` is `ruleRefs[k]` (made when first asked for, again after an in-place commit). */
   get program(): Program {
-    return (this.image ??= programOfTables(this.tables, this.result, this.chainOrder)).program;
+    return (this.image ??= programOfTables(this.tables, this.result, this.order)).program;
   }
 
   get ruleRefs(): { table: LTable; rule: LRule }[] {
-    return (this.image ??= programOfTables(this.tables, this.result, this.chainOrder)).ruleRefs;
+    return (this.image ??= programOfTables(this.tables, this.result, this.order)).ruleRefs;
   }
 
   /** An in-place commit changed the tables. */
@@ -100,6 +95,17 @@ export class Generation {
   printed = '';
 }
 
+/**
+ * The VM's chain and named object records after in-place commits added or
+ * deleted some (chainKey / objectKey each, undefined: a free record): the
+ * program lists them in this order, so that its indices are the VM's.
+ * Unset: the order a whole load gives them (programOfTables).
+ */
+export interface VmOrder {
+  chains?: readonly (string | undefined)[];
+  objects?: readonly (string | undefined)[];
+}
+
 /** A change the VM makes in place (assembly/commit.ts), in the kernel's tables' terms. */
 export type InPlaceOp =
   /** `mode` 0 at the end, 1 at the start, 2 after the rule with handle `ref`, 3 before it */
@@ -113,16 +119,20 @@ export type InPlaceOp =
   | { k: 'policy'; table: LTable; chain: string; policy: 'accept' | 'drop' }
   | { k: 'addElements' | 'delElements'; table: LTable; set: SetDef; elements: SetElem[] }
   | { k: 'flushSet'; table: LTable; set: SetDef }
-  | { k: 'addSet'; table: LTable; set: SetDef; elements: SetElem[]; handle: number };
+  | { k: 'addSet'; table: LTable; set: SetDef; elements: SetElem[]; handle: number }
+  /** a new counter, quota or limit */
+  | { k: 'addObject'; table: LTable; obj: ObjDecl; handle: number }
+  /** an object nothing names any more */
+  | { k: 'delObject'; table: LTable; type: string; name: string };
 
 /**
  * A transaction checked and applied to the compiler's state, to be made in
- * place: `done` once the VM has it (with its chain records' order when
- * chains came or went: Generation.chainOrder), else `undo`.
+ * place: `done` once the VM has it (with its records' order when chains or
+ * objects came or went: Generation.order), else `undo`.
  */
 export interface InPlace {
   ops: InPlaceOp[];
-  done(chainOrder?: readonly (string | undefined)[]): void;
+  done(order?: VmOrder): void;
   undo(): void;
 }
 
@@ -246,8 +256,8 @@ export class LiveRuleset {
     if (size < this.pruneAt) return;
     const parts = pruneHistory(g.parts, g.result.outputs);
     const built = parts && this.build(parts);
-    // The VM's chain order is not the history's: both in it.
-    if (built?.gen) built.gen.chainOrder = g.chainOrder;
+    // The VM's chain and object order is not the history's: both in it.
+    if (built?.gen) built.gen.order = g.order;
     if (built?.gen && !built.errors.length && sameGeneration(g, built.gen)) {
       g.rebase(built.gen);
       this.prunes.made++;
@@ -272,7 +282,7 @@ export class LiveRuleset {
     const diags = new Diagnostics();
     const cmds = parseSource(src, diags, this.opts.read);
     const tables = new Map(this.gen.tables.map((t) => [`${t.family} ${t.name}`, t] as [string, LTable]));
-    if (diags.count || !cmds.length || !cmds.every((c) => inPlaceCmd(c, tables)) || !chainsOnce(cmds)) return undefined;
+    if (diags.count || !cmds.length || !cmds.every((c) => inPlaceCmd(c, tables)) || !namedOnce(cmds)) return undefined;
     const boundary: Cmd = { k: 'handles', tables: this.consumed.tables, perTable: this.consumed.perTable, span: { src, start: 0, end: 0 } };
     const result = this.gen.result;
     const from = result.outputs.length;
@@ -316,9 +326,9 @@ export class LiveRuleset {
     }
     return {
       ops,
-      done: (chainOrder) => {
+      done: (order) => {
         this.gen.parts.push([boundary, ...cmds]);
-        if (chainOrder) this.gen.chainOrder = [...chainOrder];
+        if (order) this.gen.order = { ...this.gen.order, ...order };
         this.gen.changed();
         this.consumed = { tables: 0, perTable: {} };
         this.prune();
@@ -465,6 +475,11 @@ function sameGeneration(a: Generation, b: Generation): boolean {
 /** Statements an in-place commit cannot make: sets the packet path fills, flowtables. */
 const NOT_IN_PLACE = new Set(['flowoffload', 'dynset', 'meter']);
 
+/** Named objects an in-place commit adds and deletes (the others track connections: a whole load). */
+const IN_PLACE_OBJECTS = new Set(['counter', 'quota', 'limit']);
+
+type LObject = LTable['objs'][number];
+
 /** Where the rule of a command goes (a rule command, or an `add chain` block's rules). */
 type Placing = Pick<Cmd & { k: 'rule' }, 'op' | 'chain'> & Partial<Pick<Cmd & { k: 'rule' }, 'handle' | 'position' | 'index'>>;
 
@@ -478,6 +493,9 @@ function inPlaceCmd(c: Cmd, tables: Map<string, LTable>): boolean {
     if (c.op === 'delete' || c.op === 'replace') return c.handle !== undefined && (c.op === 'delete' || ruleInPlace(c.rule.stmts));
     return ruleInPlace(c.rule.stmts);
   }
+  // Named counters, quotas and limits: nothing reaches a new one before a rule or map element names it,
+  // and one goes only once nothing does (inUse, after the replay). validate.ts's refusal (a long name) takes the whole load.
+  if (c.k === 'obj') return IN_PLACE_OBJECTS.has(c.obj.type) && c.obj.name.length <= 64 && c.op !== 'reset' && c.op !== 'list';
   if (c.k === 'chain') {
     const ch = t.chains.get(c.chain.name);
     const d = c.chain;
@@ -510,15 +528,15 @@ function inPlaceCmd(c: Cmd, tables: Map<string, LTable>): boolean {
 }
 
 /**
- * Each chain named by at most one chain command: `create` after `add`, or a
- * chain deleted and added again, is for the whole load's checks (validate.ts)
- * and replay.
+ * Each chain and object named by at most one command of its kind: `create`
+ * after `add`, or one deleted and added again, is for the whole load's
+ * checks (validate.ts) and replay.
  */
-function chainsOnce(cmds: Cmd[]): boolean {
+function namedOnce(cmds: Cmd[]): boolean {
   const seen = new Set<string>();
   for (const c of cmds) {
-    if (c.k !== 'chain') continue;
-    const k = `${c.family} ${c.table} ${c.chain.name}`;
+    if (c.k !== 'chain' && c.k !== 'obj') continue;
+    const k = c.k === 'chain' ? `chain ${c.family} ${c.table} ${c.chain.name}` : `${c.obj.type} ${c.family} ${c.table} ${c.obj.name}`;
     if (seen.has(k)) return false;
     seen.add(k);
   }
@@ -533,6 +551,13 @@ function inPlaceOp(o: Output, tables: Map<string, LTable>, placing: Placing | un
   if (o.k === 'cmd') {
     const c = o.cmd;
     if (c.k === 'rule' && c.op === 'delete') return { k: 'delRule', table: tables.get(`${c.family} ${c.table}`)!, chain: c.chain, handle: c.handle! };
+    if (c.k === 'obj') {
+      // Replayed after this: a new object takes handle t.next; `add` of one the table has keeps it.
+      const t = tables.get(`${c.family} ${c.table}`)!;
+      const has = t.objs.some((o) => o.decl.name === c.obj.name && o.decl.type === c.obj.type);
+      if (c.op === 'add' || c.op === 'create') return has ? undefined : { k: 'addObject', table: t, obj: c.obj, handle: t.next };
+      return has ? { k: 'delObject', table: t, type: c.obj.type, name: c.obj.name } : undefined;
+    }
     if (c.k !== 'chain') return undefined;
     const t = tables.get(`${c.family} ${c.table}`)!;
     const name = c.chain.name;
@@ -573,19 +598,26 @@ function inPlaceOp(o: Output, tables: Map<string, LTable>, placing: Placing | un
     const t = tables.get(`${o.set.family} ${o.set.table}`);
     return !!t && !t.sets.has(o.set.name) && { k: 'addSet', table: t, set: o.set, elements: o.elements, handle: t.next };
   }
-  // `chain` is the text of an `add chain` inPlaceCmd let through.
-  return o.k === 'obj' ? false : undefined;
+  // `chain` is the text of an `add chain` inPlaceCmd let through, `obj` of an object command.
+  return undefined;
+}
+
+/** A named object as the VM image lists it (its state record: the counter, quota or limit it starts with). */
+export function progObject(table: number, decl: ObjDecl, handle: number): ProgObject {
+  const state = objectState(decl);
+  return { table, name: decl.name, handle, type: OBJECT_TYPES[decl.type] ?? 0, ...(state ? { state } : {}) };
 }
 
 /**
  * The VM image of replayed tables: chains, objects, named sets with their
  * current elements, and each chain's rules in the kernel's order, all with
  * the kernel's handles (so a verdict's rule handle is the one `-a` lists).
- * Chains come table by table, or in `order` (Generation.chainOrder: the
- * VM's records after in-place commits, a free one as a chain named '' with
- * no rules; then the anonymous sets come after every named one).
+ * Chains and objects come table by table, or in `order` (Generation.order:
+ * the VM's records after in-place commits, a free one as a chain or object
+ * named ''; with a chain order the anonymous sets come after every named one).
  */
-export function programOfTables(tables: LTable[], result: CompileResult, order?: readonly (string | undefined)[]): { program: Program; ruleRefs: { table: LTable; rule: LRule }[] } {
+export function programOfTables(tables: LTable[], result: CompileResult, vmOrder?: VmOrder): { program: Program; ruleRefs: { table: LTable; rule: LRule }[] } {
+  const order = vmOrder?.chains;
   const p: Program = { tables: [], chains: [], sets: [], objects: [], rules: [] };
   const ruleRefs: { table: LTable; rule: LRule }[] = [];
   const chainIndex = new Map<LChain, number>();
@@ -622,14 +654,25 @@ export function programOfTables(tables: LTable[], result: CompileResult, order?:
       else p.chains.push({ table: 0, name: '', handle: 0 });
     }
   }
+  const objectsPlaced = new Set<LObject>();
+  const addObject = (ti: number, o: LObject) => {
+    objectsPlaced.add(o);
+    p.objects.push(progObject(ti, o.decl, o.handle));
+  };
+  if (vmOrder?.objects) {
+    const byKey = new Map<string, { ti: number; o: LObject }>();
+    tables.forEach((t, ti) => t.objs.forEach((o) => byKey.set(objectKey(t, OBJECT_TYPES[o.decl.type] ?? 0, o.decl.name), { ti, o })));
+    for (const k of vmOrder.objects) {
+      const at = k === undefined ? undefined : byKey.get(k);
+      if (at) addObject(at.ti, at.o);
+      else p.objects.push({ table: 0, name: '', handle: 0, type: 0 });
+    }
+  }
   tables.forEach((t, ti) => {
     p.tables.push({ family: t.family, name: t.name });
     const from = placed.length;
     for (const c of t.chains.values()) if (!chainIndex.has(c)) addChain(ti, t, c);
-    for (const o of t.objs) {
-      const state = objectState(o.decl);
-      p.objects.push({ table: ti, name: o.decl.name, handle: o.handle, type: OBJECT_TYPES[o.decl.type] ?? 0, ...(state ? { state } : {}) });
-    }
+    for (const o of t.objs) if (!objectsPlaced.has(o)) addObject(ti, o);
     for (const s of t.sets.values()) p.sets.push({ ...progSet(ti, s.handle, s.def), elements: [...s.elements] });
     // Sets a rule creates itself (meters, `add @s`) live only in the compiler's table.
     const ct = result.tables.get(`${t.family} ${t.name}`);

@@ -255,6 +255,9 @@ interface Exports {
   txAddChain(chain: number, table: number, handle: number): number;
   txDelChain(chain: number): number;
   chainFree(chain: number): number;
+  txAddObject(len: number, object: number): number;
+  txDelObject(object: number): number;
+  objectFree(object: number): number;
   txFlushChain(chain: number): number;
   txPolicy(chain: number, verdict: number): number;
   txFlushSet(set: number): number;
@@ -280,6 +283,10 @@ export type InPlaceStep =
   | { op: 'flushSet'; set: number }
   /** named sets: a patch image of sets and elements only */
   | { op: 'addSets'; image: Uint8Array; first: number }
+  /** a named object at record `object` (one objectFree offered): a patch image of the object and its state only */
+  | { op: 'addObject'; image: Uint8Array; object: number }
+  /** a named object nothing names any more */
+  | { op: 'delObject'; object: number }
   | { op: 'addElements' | 'delElements'; set: number; count: number; records: Uint8Array };
 
 /** Decodes a CtEvent record: the entry snapshot at REC_B, its extension after it (when the table has one). */
@@ -602,13 +609,15 @@ export class Engine {
       else if (s.op === 'flushChain') rc = x.txFlushChain(s.chain);
       else if (s.op === 'policy') rc = x.txPolicy(s.chain, s.verdict);
       else if (s.op === 'flushSet') rc = x.txFlushSet(s.set);
+      else if (s.op === 'delObject') rc = x.txDelObject(s.object);
       else {
-        const bytes = s.op === 'addRule' || s.op === 'addSets' ? s.image : s.records;
+        const bytes = s.op === 'addRule' || s.op === 'addSets' || s.op === 'addObject' ? s.image : s.records;
         if (bytes.length > x.imageSize()) rc = abi.LoadError.Truncated;
         else {
           this.mem.set(bytes, img);
           if (s.op === 'addRule') rc = x.txAddRule(bytes.length, s.mode, s.ref);
           else if (s.op === 'addSets') rc = x.txAddSets(bytes.length, s.first);
+          else if (s.op === 'addObject') rc = x.txAddObject(bytes.length, s.object);
           else rc = s.op === 'addElements' ? x.txAddElements(s.set, s.count, bytes.length) : x.txDelElements(s.set, s.count, bytes.length);
         }
       }
@@ -631,6 +640,11 @@ export class Engine {
    */
   chainFree(chain: number): boolean {
     return this.x.chainFree(chain) === 1;
+  }
+
+  /** Whether an in-place commit may put a new named object at record `object` (assembly/commit.ts objectFree). */
+  objectFree(object: number): boolean {
+    return this.x.objectFree(object) === 1;
   }
 
   /**
@@ -755,11 +769,6 @@ export class Engine {
     return { mem: this.mem, base: this.x.batchAddr(), size: this.x.batchSize() };
   }
 
-  /** Address of the active ruleset's code copy: image code offset + this = the record in the VM. */
-  private codeBase(): number {
-    return this.view.getUint32(this.x.ctlAddr() + abi.VM_CODE, true);
-  }
-
   /** The counter of every rule that has one: rule handle → packets and bytes (first counter of the rule). */
   ruleCounters(): Map<number, { chain: string; packets: bigint; bytes: bigint }> {
     const out = new Map<number, { chain: string; packets: bigint; bytes: bigint }>();
@@ -803,13 +812,13 @@ export class Engine {
     return { rules, objects };
   }
 
-  /** Address of named object `k`'s state record in the VM's code (its counter or quota instruction), if it has one. */
+  /** Address of named object `k`'s state record in the VM (its counter or quota instruction), if it has one (in-place commits put new ones anywhere). */
   private objectState(k: number): number | undefined {
-    const img = this.image!;
-    const iv = new DataView(img.buffer, img.byteOffset, img.byteLength);
-    const objsOff = iv.getUint32(abi.BC_HEADER_SIZE + (abi.Section.Objects - 1) * abi.BC_SECTION_ENTRY_SIZE + abi.SEC_OFFSET, true);
-    const st = iv.getUint32(objsOff + k * abi.OBJ_RECORD_SIZE + abi.OBJ_STATE, true);
-    return st === abi.NONE32 ? undefined : this.codeBase() + st;
+    const v = this.view;
+    const rs = v.getUint32(this.x.ctlAddr() + abi.VM_ACTIVE, true);
+    if (!rs || k >= v.getUint32(rs + layout.RS_NOBJECTS, true)) return undefined;
+    const st = v.getUint32(v.getUint32(rs + layout.RS_OBJECTS, true) + k * layout.OB_SIZE + layout.OB_STATE, true);
+    return st || undefined;
   }
 
   /** Named counters and quotas `objects` (indices in program.objects) start again from zero (`reset counters`). */

@@ -8,7 +8,8 @@
 import { BytecodeError, encodeBytecode, encodeElements, encodePatch, sameBytes } from '../compiler/bytecode.js';
 import { SetFlags, Verdict } from '../assembly/abi.js';
 import { printInsn, type Insn } from '../compiler/insn.js';
-import { chainKey, LiveRuleset, objectKey, type Generation } from '../compiler/transaction.js';
+import { chainKey, LiveRuleset, objectKey, progObject, type Generation } from '../compiler/transaction.js';
+import { OBJECT_TYPES } from '../compiler/objects.js';
 import type { ListOptions } from '../compiler/list.js';
 import type { ObjDecl } from '../compiler/ast.js';
 import { progSet, type ProgObject, type ProgRule, type Program } from '../compiler/program.js';
@@ -25,6 +26,8 @@ export interface LoadTarget {
   commitInPlace(steps: InPlaceStep[], program: () => Program): boolean;
   /** Whether an in-place commit may put a new chain at record `chain`. */
   chainFree(chain: number): boolean;
+  /** Whether an in-place commit may put a new named object at record `object`. */
+  objectFree(object: number): boolean;
   liveStates(): { rules: LiveState[][]; objects: (LiveState | undefined)[] };
   resetObjects(objects: number[]): void;
 }
@@ -116,45 +119,60 @@ export class Transactions {
     const plan = this.live.planInPlace(text, name);
     if (!plan) return false;
     let nsets = idx.nsets;
-    // Named sets and chains the transaction adds, and chains it deletes, by table: in the indexes once the VM has them.
+    // Named sets, chains and objects the transaction adds, and chains and objects it deletes, by table: in the indexes once the VM has them.
     const added = new Map<TableIndexes, Map<string, number>>();
     const chains = new Map<TableIndexes, Map<string, number | undefined>>();
-    const order = [...idx.chainOrder];
-    const taken = new Set<number>();
-    const refsOf = (t: TableIndexes): TableIndexes => {
-      const m = added.get(t);
-      const c = chains.get(t);
-      return {
-        ...t,
-        set: m ? (n) => m.get(n) ?? t.set(n) : t.set,
-        chain: c ? (n) => {
-          if (!c.has(n)) return t.chain(n);
-          const k = c.get(n);
-          if (k === undefined) throw new BytecodeError(`chain ${n} was deleted`);
-          return k;
-        } : t.chain,
-      };
+    const objects = new Map<TableIndexes, Map<string, number | undefined>>();
+    const order = { chains: [...idx.chainOrder], objects: [...idx.objectOrder] };
+    const taken = { chains: new Set<number>(), objects: new Set<number>() };
+    /** `find` with this transaction's additions and deletions `m` first. */
+    const changed = (m: Map<string, number | undefined> | undefined, find: (n: string) => number, what: string) => m ? (n: string) => {
+      if (!m.has(n)) return find(n);
+      const k = m.get(n);
+      if (k === undefined) throw new BytecodeError(`${what} ${n} was deleted`);
+      return k;
+    } : find;
+    const refsOf = (t: TableIndexes): TableIndexes => ({
+      ...t,
+      set: changed(added.get(t), t.set, 'set'),
+      chain: changed(chains.get(t), t.chain, 'chain'),
+      object: changed(objects.get(t), t.object, 'object'),
+    });
+    const changesOf = (m: Map<TableIndexes, Map<string, number | undefined>>, t: TableIndexes) => m.get(t) ?? m.set(t, new Map()).get(t)!;
+    /** A record for a new chain or object: one a deletion left (once the VM says its grace period is over), else the next one. */
+    const record = (kind: 'chains' | 'objects', free: number[], ok: (k: number) => boolean, key: string) => {
+      let k = free.find((f) => !taken[kind].has(f) && ok(f));
+      if (k === undefined) for (k = order[kind].length; taken[kind].has(k); k++);
+      taken[kind].add(k);
+      order[kind][k] = key;
+      return k;
     };
-    const chainsOf = (t: TableIndexes) => chains.get(t) ?? chains.set(t, new Map()).get(t)!;
     let steps: InPlaceStep[];
     try {
       steps = plan.ops.map((op): InPlaceStep => {
         const base = idx.tables.get(`${op.table.family} ${op.table.name}`)!;
         const t = refsOf(base);
         if (op.k === 'addChain') {
-          // A record a deleted chain left (once the VM says its grace period is over), else the next one.
-          let k = idx.freeChains.find((f) => !taken.has(f) && this.engine.chainFree(f));
-          if (k === undefined) for (k = order.length; taken.has(k); k++);
-          taken.add(k);
-          order[k] = chainKey(op.table, op.chain);
-          chainsOf(base).set(op.chain, k);
+          const k = record('chains', idx.freeChains, (f) => this.engine.chainFree(f), chainKey(op.table, op.chain));
+          changesOf(chains, base).set(op.chain, k);
           return { op: 'addChain', chain: k, table: t.index, handle: op.handle };
         }
         if (op.k === 'delChain') {
           const k = t.chain(op.chain);
-          order[k] = undefined;
-          chainsOf(base).set(op.chain, undefined);
+          order.chains[k] = undefined;
+          changesOf(chains, base).set(op.chain, undefined);
           return { op: 'delChain', chain: k };
+        }
+        if (op.k === 'addObject') {
+          const k = record('objects', idx.freeObjects, (f) => this.engine.objectFree(f), objectKey(op.table, OBJECT_TYPES[op.obj.type] ?? 0, op.obj.name));
+          changesOf(objects, base).set(op.obj.name, k);
+          return { op: 'addObject', object: k, image: encodePatch(undefined, [], 0, t, [progObject(t.index, op.obj, op.handle)]) };
+        }
+        if (op.k === 'delObject') {
+          const k = t.object(op.name);
+          order.objects[k] = undefined;
+          changesOf(objects, base).set(op.name, undefined);
+          return { op: 'delObject', object: k };
         }
         if (op.k === 'delRule') return { op: 'delRule', chain: t.chain(op.chain), handle: op.handle };
         if (op.k === 'flushChain') return { op: 'flushChain', chain: t.chain(op.chain) };
@@ -189,22 +207,24 @@ export class Transactions {
       plan.undo();
       return false;
     }
-    const moved = chains.size > 0;
-    plan.done(moved ? order : undefined);
+    plan.done({ ...(chains.size ? { chains: order.chains } : {}), ...(objects.size ? { objects: order.objects } : {}) });
     idx.nsets = nsets;
     for (const [t, m] of added) for (const [n, k] of m) t.sets.set(n, k);
-    for (const [t, m] of chains) {
-      for (const [n, k] of m) {
-        if (k === undefined) {
-          idx.freeChains.push(t.chain(n));
-          t.chains.delete(n);
-        } else t.chains.set(n, k);
+    const settle = (m: Map<TableIndexes, Map<string, number | undefined>>, kind: 'chains' | 'objects', free: number[]) => {
+      for (const [t, names] of m) {
+        for (const [n, k] of names) {
+          if (k === undefined) {
+            free.push(t[kind].get(n)!);
+            t[kind].delete(n);
+          } else t[kind].set(n, k);
+        }
       }
-    }
-    if (moved) {
-      idx.chainOrder = order;
-      idx.freeChains = idx.freeChains.filter((k) => !taken.has(k));
-    }
+      return m.size ? free.filter((k) => !taken[kind].has(k)) : free;
+    };
+    idx.freeChains = settle(chains, 'chains', idx.freeChains);
+    idx.freeObjects = settle(objects, 'objects', idx.freeObjects);
+    if (chains.size) idx.chainOrder = order.chains;
+    if (objects.size) idx.objectOrder = order.objects;
     return true;
   }
 
@@ -274,6 +294,8 @@ interface TableIndexes {
   sets: Map<string, number>;
   /** Chains by name (chain() reads it). */
   chains: Map<string, number>;
+  /** Named objects by name (object() reads it). */
+  objects: Map<string, number>;
   chain(name: string): number;
   set(name: string): number;
   object(name: string): number;
@@ -287,6 +309,9 @@ interface LoadedIndexes {
   chainOrder: (string | undefined)[];
   /** Records whose chains in-place commits deleted: a new chain takes one once the VM says it may (Engine.chainFree). */
   freeChains: number[];
+  /** The VM's object records (Generation.order), and those deleted objects left (Engine.objectFree). */
+  objectOrder: (string | undefined)[];
+  freeObjects: number[];
 }
 
 function indexesOf(p: Program): LoadedIndexes {
@@ -304,10 +329,11 @@ function indexesOf(p: Program): LoadedIndexes {
   const tables = new Map<string, TableIndexes>();
   p.tables.forEach((t, k) => {
     const m = maps[k]!;
-    tables.set(`${t.family} ${t.name}`, { index: k, sets: m.sets, chains: m.chains, chain: find(m.chains, 'chain'), set: find(m.sets, 'set'), object: find(m.objects, 'object') });
+    tables.set(`${t.family} ${t.name}`, { index: k, sets: m.sets, chains: m.chains, objects: m.objects, chain: find(m.chains, 'chain'), set: find(m.sets, 'set'), object: find(m.objects, 'object') });
   });
   const chainOrder = p.chains.map((c) => chainKey(p.tables[c.table]!, c.name));
-  return { tables, nsets: p.sets.length, chainOrder, freeChains: [] };
+  const objectOrder = p.objects.map((o) => objectKey(p.tables[o.table]!, o.type, o.name));
+  return { tables, nsets: p.sets.length, chainOrder, freeChains: [], objectOrder, freeObjects: [] };
 }
 
 /** A named object's identity across generations: table, type and name. */

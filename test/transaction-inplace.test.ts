@@ -57,7 +57,7 @@ function randomStep(next: () => number, handles: number[]): string {
   const pick = <T>(xs: T[]) => xs[next() % xs.length]!;
   const port = 1000 + (next() % 4);
   const host = `10.0.0.${2 + (next() % 3)}`;
-  switch (next() % 30) {
+  switch (next() % 34) {
     case 0: return `add rule inet f input tcp dport ${port} counter accept`;
     case 1: return `insert rule inet f input ip saddr ${host} tcp dport { ${port}, 8080 } drop`;
     case 2: return handles.length ? `add rule inet f input position ${pick(handles)} ip saddr ${host} counter drop` : 'add rule inet f other accept';
@@ -91,6 +91,14 @@ function randomStep(next: () => number, handles: number[]): string {
     case 27: return `add rule inet f input counter name tcp dport map @counted`;
     case 28: return `add element inet f counted { ${port} : "${pick(['hits', 'hits', 'big'])}" }`;
     case 29: return `delete element inet f counted { ${port} }`;
+    // Objects come and go, named by new rules and map elements (and busy while something names one: refused).
+    case 30: {
+      const o = `o${next() % 3}`;
+      return pick([`add counter inet f ${o}`, `add counter inet f ${o}\nadd rule inet f input udp dport ${port} counter name ${o}`, `add counter inet f ${o}\nadd element inet f counted { ${port} : "${o}" }`]);
+    }
+    case 31: return pick([`add quota inet f q${next() % 2} { over ${1 + (next() % 9)} kbytes; }`, `add limit inet f l${next() % 2} { rate ${1 + (next() % 9)}/second; }`]);
+    case 32: return `add rule inet f input tcp dport ${port} ${pick(['quota name q0', 'quota name q1', 'limit name l0', 'limit name l1'])} drop`;
+    case 33: return `delete ${pick(['counter inet f o0', 'counter inet f o1', 'counter inet f o2', 'quota inet f q0', 'limit inet f l1', 'counter inet f hits'])}`;
     // New named sets and maps, and rules that use them, in one transaction.
     case 16: {
       const n = next() % 1000;
@@ -230,7 +238,7 @@ describe('in-place commits', () => {
       if (want) refused++;
       else if (e.image === image) {
         inPlace++;
-        kinds.add(text.startsWith('add chain inet f c') ? 'new chain' : /jump|goto/.test(text) && !text.startsWith('add map') ? 'jumps' : /counted|name/.test(text) ? 'objects' : text.split(' ').slice(0, 2).join(' '));
+        kinds.add(text.startsWith('add chain inet f c') ? 'new chain' : /jump|goto/.test(text) && !text.startsWith('add map') ? 'jumps' : /^(add|delete) (counter|quota|limit)/.test(text) ? 'named object' : /counted|name/.test(text) ? 'objects' : text.split(' ').slice(0, 2).join(' '));
       }
       // The listing without counters (packets were only sent to the engine), and the packets' fates.
       // Named counters and quotas count too: their values, and the quota's `used`, go.
@@ -243,7 +251,7 @@ describe('in-place commits', () => {
     // The stream exercised both: commits made in place, and refusals.
     expect(inPlace).toBeGreaterThan(100);
     // Each kind of change among them (`add chain` of the base chain: its policy).
-    expect([...kinds].sort()).toEqual(['add chain', 'add element', 'add map', 'add rule', 'add set', 'delete chain', 'delete element', 'delete rule', 'delete set', 'flush chain', 'flush set', 'insert rule', 'jumps', 'new chain', 'objects', 'replace rule']);
+    expect([...kinds].sort()).toEqual(['add chain', 'add element', 'add map', 'add rule', 'add set', 'delete chain', 'delete element', 'delete rule', 'delete set', 'flush chain', 'flush set', 'insert rule', 'jumps', 'named object', 'new chain', 'objects', 'replace rule']);
     expect(refused).toBeGreaterThan(3);
   });
 

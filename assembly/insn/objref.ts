@@ -31,8 +31,8 @@ export function checkObjref(insn: usize): i32 {
   return type == ObjectType.CtTimeout ? checkPolicyIndex(k) : 0;
 }
 
-/** An object map element's object: of the set's table and type, with a state the VM runs (a ct timeout's index fits CTE_USED). */
-function objOk(k: u32, type: u32): bool {
+/** An object map element's object: of the set's table and type (the verifier's), with a state the VM runs (a ct timeout's index fits CTE_USED). */
+export function objOk(k: u32, type: u32): bool {
   if (k >= vNobjects) return false;
   const o = vObjects + <usize>k * OB_SIZE;
   if (type == ObjectType.CtTimeout && k + 1 > <u32>CTE_USED_POLICY_MAX) return false;
