@@ -157,6 +157,9 @@ export interface FlowtableDecl {
   span: Span;
 }
 
+/** What a `list` command of many things lists (`list counters` → 'counters'). */
+export type ListWhat = 'ruleset' | 'tables' | 'chains' | 'sets' | 'maps' | 'counters' | 'quotas' | 'limits' | 'ct helpers' | 'flowtables';
+
 /** One command of a file, in order (a `table` block expands to several). */
 export type Cmd =
   | { k: 'table'; op: 'add' | 'create' | 'delete' | 'destroy' | 'flush' | 'list'; family: string; name: string; flags?: string[]; comment?: string; span: Span; block: boolean; /** Number of following commands that came from the block's body. */ body?: number; /** `delete table ip handle 2`: named by handle (name ''). */ handle?: number }
@@ -173,6 +176,14 @@ export type Cmd =
    * quotas start again from zero. Without a name: the plural form.
    */
   | { k: 'reset'; type: 'counter' | 'quota'; family: string; table?: string; name?: string; span: Span }
+  /**
+   * `list ruleset [FAMILY]`, `list counters [FAMILY]`, `list counters table
+   * [FAMILY] TABLE`, `list ct helpers table [FAMILY] TABLE` ...: family ''
+   * lists every family, table '' every table (strings, not optional: code
+   * reading the table of any command that has one takes this one too).
+   */
+  | { k: 'list'; what: ListWhat; family: string; table: string; span: Span }
+  /** `VERB ruleset` other than list and flush: nothing to do. */
   | { k: 'other'; text: string; span: Span }
   /**
    * Not nft syntax: handles a rejected transaction consumed (the kernel never
