@@ -72,7 +72,8 @@ function fetchOf(cmds: Cmd[]): Fetch {
     // that one of its chains or sets); the other listings leave the filter as it was.
     if (c.k === 'table') f = { ...f, family: c.family, table: c.name };
     else if (c.k === 'chain') f = { ...f, family: c.family, table: c.table, chain: c.chain.name };
-    else if (c.k === 'set') f = { ...f, family: c.family, table: c.table, set: c.set.name };
+    // `list meter` fetches every set of its table.
+    else if (c.k === 'set') f = { ...f, family: c.family, table: c.table, set: c.meter ? undefined : c.set.name };
     else if (c.k === 'flowtable') f = { ...f, family: c.family, table: c.table };
     if (c.k !== 'list' || !['tables', 'chains', 'sets', 'maps'].includes(c.what)) objects = true;
   }
@@ -84,18 +85,36 @@ function cachedChain(ch: LChain): LChain {
   return { ...ch, ...(ch.hook ? { policy: ch.policy ?? 'accept' } : {}) };
 }
 
-/** The kernel's tables as nft fetched them. */
-function fetch(kernel: LTable[], f: Fetch): LTable[] {
-  if (f.flushed) return [];
-  return kernel
+/** Whether a set is one a rule's `meter` made. */
+function isMeter(s: SetDef): boolean {
+  return !!s.anonymous && !!(s.flags & 0x20);
+}
+
+/** The meters of a kernel table in handle order (without elements: packets fill them). */
+function kernelMeters(t: LTable): LSet[] {
+  const out: LSet[] = [];
+  for (const ch of t.chains.values()) for (const r of ch.rules) r.rule.anonSets.forEach((def, i) => isMeter(def) && out.push({ def, handle: r.anonHandles[i]!, elements: [] }));
+  return out.sort((a, b) => a.handle - b.handle);
+}
+
+/** The kernel's tables as nft fetched them, and their meters (a rule of the file adds none to the cache). */
+function fetch(kernel: LTable[], f: Fetch): { tables: LTable[]; meters: Map<LTable, LSet[]> } {
+  const meters = new Map<LTable, LSet[]>();
+  if (f.flushed) return { tables: [], meters };
+  const tables = kernel
     .filter((t) => f.table === undefined || (t.family === f.family && t.name === f.table))
-    .map((t) => ({
-      ...t,
-      chains: new Map([...t.chains].filter(([n]) => f.chain === undefined || n === f.chain).map(([n, ch]) => [n, cachedChain(ch)] as [string, LChain])),
-      sets: new Map([...t.sets].filter(([n]) => f.set === undefined || n === f.set).map(([n, s]) => [n, { ...s, elements: [...s.elements] }] as [string, LSet])),
-      objs: f.objects ? t.objs : [],
-      flowtables: [...t.flowtables],
-    }));
+    .map((k) => {
+      const t: LTable = {
+        ...k,
+        chains: new Map([...k.chains].filter(([n]) => f.chain === undefined || n === f.chain).map(([n, ch]) => [n, cachedChain(ch)] as [string, LChain])),
+        sets: new Map([...k.sets].filter(([n]) => f.set === undefined || n === f.set).map(([n, s]) => [n, { ...s, elements: [...s.elements] }] as [string, LSet])),
+        objs: f.objects ? k.objs : [],
+        flowtables: [...k.flowtables],
+      };
+      meters.set(t, kernelMeters(k).filter((m) => f.set === undefined || m.def.name === f.set));
+      return t;
+    });
+  return { tables, meters };
 }
 
 /** The sets the compiler declared, by the command that declared them. */
@@ -133,7 +152,9 @@ const ENOENT = 'No such file or directory';
  */
 export function listCommands(cmds: Cmd[], kernel: LTable[], current: CompileResult | undefined, outputs: Output[] | undefined, opts: ListOptions = {}): Listing {
   const f = fetchOf(cmds);
-  const cache = new Map(fetch(kernel, f).map((t) => [`${t.family} ${t.name}`, t] as [string, LTable]));
+  const fetched = fetch(kernel, f);
+  const cache = new Map(fetched.tables.map((t) => [`${t.family} ${t.name}`, t] as [string, LTable]));
+  const meters = (t: LTable) => fetched.meters.get(t) ?? [];
   const sets = declaredSets(outputs);
   const raw = new Set<SetDef>();
   const declared = new Set<ObjDecl>();
@@ -180,7 +201,14 @@ export function listCommands(cmds: Cmd[], kernel: LTable[], current: CompileResu
         if (c.op === 'list') {
           const s = t?.sets.get(name);
           if (!t) missingTable(c, c.family, c.table);
-          else if (!s || isMap(s.def) !== c.set.map) errors.push({ span: nameAt(c, 1), message: ENOENT });
+          else if (c.meter) {
+            if (!meters(t).some((m) => m.def.name === name)) {
+              // nft suggests a set or map, never a meter.
+              const all = [...cache.values()].flatMap((x) => [...x.sets.values()].filter((y) => !y.def.anonymous).map((y) => ({ t: x, s: y })));
+              const near = suggest(name, all, (x) => x.s.def.name);
+              errors.push({ span: nameAt(c, 1), message: ENOENT + (near ? `; did you mean ${isMap(near.s.def) ? 'map' : 'set'} \u2018${near.s.def.name}\u2019 in table ${near.t.family} \u2018${near.t.name}\u2019?` : '') });
+            }
+          } else if (!s || isMap(s.def) !== c.set.map) errors.push({ span: nameAt(c, 1), message: ENOENT });
         } else if (!t) break;
         else if (c.op === 'add' || c.op === 'create') {
           const d = sets.get(c);
@@ -267,8 +295,8 @@ export function listCommands(cmds: Cmd[], kernel: LTable[], current: CompileResu
       text = t && ch ? header(t) + chainText(t, ch, opts, current) + '}\n' : '';
     } else if (c.k === 'set') {
       const t = tableOf(c.family, c.table);
-      const s = t?.sets.get(c.set.name);
-      text = t && s ? header(t) + setDecl(s, h(s.handle), dynamicSets(t).has(s.def.name), raw.has(s.def)) + '}\n' : '';
+      const s = c.meter ? t && meters(t).find((m) => m.def.name === c.set.name) : t?.sets.get(c.set.name);
+      text = t && s ? header(t) + setDecl(s, h(s.handle), c.meter || dynamicSets(t).has(s.def.name), raw.has(s.def)) + '}\n' : '';
     } else if (c.k === 'obj') text = objs(c.obj.type, c.family, c.table, c.obj.name);
     else if (c.k === 'flowtable') {
       const t = tableOf(c.family, c.table);
@@ -281,6 +309,7 @@ export function listCommands(cmds: Cmd[], kernel: LTable[], current: CompileResu
       if (c.what === 'ruleset') text = scoped.map((t) => tableText(t, current, opts)).join('');
       else if (c.what === 'tables') text = scoped.map((t) => `table ${t.family} ${t.name}\n`).join('');
       else if (c.what === 'chains') text = scoped.map((t) => header(t) + [...t.chains.values()].map((ch) => chainText(t, ch, opts, null)).join('') + '}\n').join('');
+      else if (c.what === 'meters') text = scoped.map((t) => header(t) + meters(t).map((m) => setDecl(m, h(m.handle), true)).join('') + '}\n').join('');
       else if (c.what === 'flowtables') text = scoped.map((t) => header(t) + t.flowtables.map((ft) => flowtableText(t, ft, opts)).join('') + '}\n').join('');
       else if (c.what === 'sets' || c.what === 'maps') {
         const maps = c.what === 'maps';

@@ -72,7 +72,8 @@ export function isMap(s: SetDef): boolean {
 export function setDecl(ls: LSet, handle: string, dynset: boolean, raw = false): string {
   const s = ls.def;
   const d = ls.decl;
-  const kind = isMap(s) ? 'map' : 'set';
+  // The only anonymous sets listed on their own are meters (`list meters`).
+  const kind = s.anonymous ? 'meter' : isMap(s) ? 'map' : 'set';
   let o = `\t${kind} ${s.name} {${handle}\n\t\t${typeLine(s, d)}\n`;
   if (d?.policy === 'memory' && !(s.flags & 2)) o += '\t\tpolicy memory\n';
   const size = s.size ?? (dynset ? 65535 : undefined);

@@ -184,6 +184,15 @@ function command(p: Parser, verbTok: Token, verb: string): void {
       p.endOfLine();
       return;
     }
+    case 'meter': {
+      if (verb !== 'list') p.fail(obj);
+      const { family, name: table } = familyAndName(p);
+      const name = p.identifier();
+      const set: SetDecl = { name, map: false, flags: [], elems: [], stmts: [], span: p.spanFrom(verbTok) };
+      p.cmds.push({ k: 'set', op: 'list', family, table, set, meter: true, span: p.spanFrom(verbTok) });
+      p.endOfLine();
+      return;
+    }
     case 'set':
     case 'map': {
       const hf = handleForm(p, verb, true);
@@ -216,7 +225,8 @@ function command(p: Parser, verbTok: Token, verb: string): void {
     case 'sets':
     case 'maps':
     case 'limits':
-    case 'flowtables': {
+    case 'flowtables':
+    case 'meters': {
       if (verb === 'list') {
         // A listing changes nothing; nft prints it (compiler/list-commands.ts).
         listScope(p, verbTok, obj.text as ListWhat);

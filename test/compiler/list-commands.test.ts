@@ -220,7 +220,10 @@ describe('each kind of list and reset command', () => {
     expect(parsed('list counters table t\n')).toEqual({ what: 'counters', family: 'ip', table: 't' });
     expect(parsed('list ct helpers table inet f\n')).toEqual({ what: 'ct helpers', family: 'inet', table: 'f' });
     expect(parsed('list flowtables ip\n')).toEqual({ what: 'flowtables', family: 'ip', table: '' });
+    expect(parsed('list meters\n')).toEqual({ what: 'meters', family: '', table: '' });
     expect(parsed('list ct helper ip t h\n')).toBe('obj');
+    const meter = parseSource({ name: 'f.nft', text: 'list meter ip t m\n' }, new Diagnostics())[0]!;
+    expect(meter).toMatchObject({ k: 'set', op: 'list', meter: true, set: { name: 'm' } });
   });
   it('list ct helpers and list flowtables', () => {
     expect(printed('add ct helper inet f h { type "ftp" protocol tcp; }\nlist ct helpers table inet f\n')).toBe('table inet f {\n\tct helper h {\n\t\ttype "ftp" protocol tcp\n\t\tl3proto unknown\n\t}\n}\n');
