@@ -9,6 +9,7 @@
 // Run: `npm run bench:threads`.
 
 import { printTables } from './table.js';
+import { percentile } from './stats.js';
 import { readFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { xorshift32 } from '../test/rng.js';
@@ -75,7 +76,7 @@ async function phase(threads: number, commits: boolean): Promise<{ pps: number; 
   Atomics.store(new Int32Array(stop), 0, 1);
   const replies = await Promise.all(runs);
   const ms = Math.max(...replies.map((r) => r.ms));
-  return { pps: (replies.reduce((s, r) => s + r.packets, 0) * 1000) / ms, commits: made, commitUs: us.sort((a, b) => a - b) };
+  return { pps: (replies.reduce((s, r) => s + r.packets, 0) * 1000) / ms, commits: made, commitUs: us };
 }
 
 const s = `20-rule server ruleset, ${BATCH}-frame batches of 64-byte frames, ${PHASE_MS / 1000} s per row`;
@@ -84,7 +85,7 @@ rows.push({ section: s, name: '1 evaluator thread (shared build)', pps: t1.pps, 
 const t2 = await phase(2, false);
 rows.push({ section: s, name: '2 evaluator threads', pps: t2.pps, baseline: t1.pps, note: 'baseline: 1 thread' });
 const commitRow = (threads: number, t: Awaited<ReturnType<typeof phase>>, quiet: number) => {
-  const q = (f: number) => (t.commitUs[Math.floor(t.commitUs.length * f)] ?? 0).toFixed(0);
+  const q = (p: number) => percentile(t.commitUs, p).toFixed(0);
   rows.push({
     section: s, name: `${threads} evaluator thread${threads > 1 ? 's' : ''}, ${((t.commits * 1000) / PHASE_MS).toFixed(0)} commits/s in this thread`, pps: t.pps, baseline: quiet,
     note: `baseline: ${threads} without commits; commit median ${q(0.5)} µs, p90 ${q(0.9)} µs (grace period included)`,

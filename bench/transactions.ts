@@ -6,6 +6,7 @@
 // the same loop without commits. Run: `npm run bench:tx`. Prints a table.
 
 import { printTables } from './table.js';
+import { percentile } from './stats.js';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -47,11 +48,7 @@ async function engine(n: number): Promise<Engine> {
   return Engine.create({ wasm, host: SERVER_HOST, conntrack: false, rulesetBytes: big ? 256 << 20 : 16 << 20, imageBytes: big ? 64 << 20 : 4 << 20 });
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
-const pct = (xs: number[], p: number): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.ceil(p * s.length) - 1)]!;
-};
+const median = (xs: number[]): number => percentile(xs, 0.5);
 
 interface Row {
   section: string;
@@ -131,7 +128,7 @@ function commits(e: Engine, cmd: (k: number) => string): Commits {
     e.apply(text, 'commit.nft');
     us.push((performance.now() - t0) * 1000);
   }
-  return { median: median(us), p90: pct(us, 0.9), count: us.length };
+  return { median: median(us), p90: percentile(us, 0.9), count: us.length };
 }
 
 const addRule = (k: number) => `add rule inet filter input tcp dport ${20000 + k} accept`;

@@ -157,12 +157,15 @@ export interface FlowtableDecl {
   span: Span;
 }
 
+/** What a `list` command of many things lists (`list counters` → 'counters'). */
+export type ListWhat = 'ruleset' | 'tables' | 'chains' | 'sets' | 'maps' | 'counters' | 'quotas' | 'limits' | 'ct helpers' | 'flowtables' | 'meters';
+
 /** One command of a file, in order (a `table` block expands to several). */
 export type Cmd =
   | { k: 'table'; op: 'add' | 'create' | 'delete' | 'destroy' | 'flush' | 'list'; family: string; name: string; flags?: string[]; comment?: string; span: Span; block: boolean; /** Number of following commands that came from the block's body. */ body?: number; /** `delete table ip handle 2`: named by handle (name ''). */ handle?: number }
   | { k: 'chain'; op: 'add' | 'create' | 'delete' | 'destroy' | 'flush' | 'list' | 'rename'; family: string; table: string; chain: ChainDecl; span: Span; /** `rename chain`: the new name. */ newName?: string; /** `delete chain ip t handle 2`: named by handle (name ''). */ handle?: number }
   | { k: 'rule'; op: 'add' | 'insert' | 'replace' | 'delete'; family: string; table: string; chain: string; rule: RuleDecl; handle?: number; index?: number; position?: number; span: Span }
-  | { k: 'set'; op: 'add' | 'create' | 'delete' | 'destroy' | 'flush' | 'list'; family: string; table: string; set: SetDecl; span: Span; /** `delete set ip t handle 3`: named by handle (name ''). */ handle?: number }
+  | { k: 'set'; op: 'add' | 'create' | 'delete' | 'destroy' | 'flush' | 'list'; family: string; table: string; set: SetDecl; span: Span; /** `delete set ip t handle 3`: named by handle (name ''). */ handle?: number; /** `list meter F T NAME`: the set a rule's meter made. */ meter?: true }
   | { k: 'element'; op: 'add' | 'create' | 'delete' | 'destroy'; family: string; table: string; set: string; elems: Elem[]; span: Span }
   | { k: 'obj'; op: 'add' | 'create' | 'delete' | 'destroy' | 'reset' | 'list'; family: string; table: string; obj: ObjDecl; span: Span }
   | { k: 'flowtable'; op: 'add' | 'create' | 'delete' | 'destroy' | 'list'; family: string; table: string; ft: FlowtableDecl; span: Span }
@@ -173,6 +176,14 @@ export type Cmd =
    * quotas start again from zero. Without a name: the plural form.
    */
   | { k: 'reset'; type: 'counter' | 'quota'; family: string; table?: string; name?: string; span: Span }
+  /**
+   * `list ruleset [FAMILY]`, `list counters [FAMILY]`, `list counters table
+   * [FAMILY] TABLE`, `list ct helpers table [FAMILY] TABLE` ...: family ''
+   * lists every family, table '' every table (strings, not optional: code
+   * reading the table of any command that has one takes this one too).
+   */
+  | { k: 'list'; what: ListWhat; family: string; table: string; span: Span }
+  /** `VERB ruleset` other than list and flush: nothing to do. */
   | { k: 'other'; text: string; span: Span }
   /**
    * Not nft syntax: handles a rejected transaction consumed (the kernel never

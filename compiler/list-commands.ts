@@ -8,13 +8,13 @@
 // elements), printed after every command of the file was evaluated.
 // `add table ip x` + `list ruleset` → the kernel's tables, then `table ip x {\n}`.
 
-import type { Cmd, ObjDecl } from './ast.js';
+import type { Cmd, ListWhat, ObjDecl } from './ast.js';
 import type { Diagnostic } from './diagnostics.js';
 import type { Span } from './source.js';
 import type { CompileResult, Output } from './ruleset.js';
 import type { SetDef, SetElem } from './linearize.js';
-import { chainText, dynamicSets, handleNote, tableText, type ListOptions } from './list.js';
-import { isMap, objDecl, setDecl } from './list/decl.js';
+import { chainText, dynamicSets, flowtableText, handleNote, objText, tableText, type ListOptions } from './list.js';
+import { isMap, setDecl } from './list/decl.js';
 import { resetTargets, type LChain, type LSet, type LTable } from './list/state.js';
 import { resolveHook } from './chain.js';
 import { suggest } from './misspell.js';
@@ -32,25 +32,9 @@ export interface Listing {
   printed: Printed[];
 }
 
-/** The scope of a plural listing or reset: `list counters inet`, `list sets table ip t`. */
-interface Scope {
-  what: string;
-  family?: string;
-  table?: string;
-}
-
-/** `list counters table ip t` → its scope (undefined: not a listing nftvm prints). */
-function pluralScope(c: Cmd): Scope | undefined {
-  if (c.k !== 'other') return undefined;
-  const w = c.text.split(' ');
-  if (w[0] !== 'list') return undefined;
-  if (w[2] === 'table') return { what: w[1]!, family: w[3], table: w[4] };
-  return { what: w[1]!, ...(w[2] !== undefined ? { family: w[2] } : {}) };
-}
-
 /** A `list` command (nft's CMD_LIST). */
 function isList(c: Cmd): boolean {
-  return c.k === 'other' ? c.text.startsWith('list ') : 'op' in c && c.op === 'list';
+  return c.k === 'list' || ('op' in c && c.op === 'list');
 }
 
 /** Whether the file has a command that prints. */
@@ -59,7 +43,7 @@ export function printsSomething(cmds: Cmd[]): boolean {
 }
 
 /** Object types of the plural listings. */
-const PLURAL_OBJ: Record<string, ObjDecl['type']> = { counters: 'counter', quotas: 'quota', limits: 'limit' };
+const PLURAL_OBJ: Partial<Record<ListWhat, ObjDecl['type']>> = { counters: 'counter', quotas: 'quota', limits: 'limit', 'ct helpers': 'ct helper' };
 
 /** What nft fetches from the kernel at the start (cache.c): the filter a run of list commands at the end sets, and whether objects are fetched. */
 interface Fetch {
@@ -84,13 +68,14 @@ function fetchOf(cmds: Cmd[]): Fetch {
     if (c.k === 'rule' || c.k === 'element' || ('op' in c && (c.op === 'delete' || c.op === 'destroy'))) objects = true;
     if (c.k === 'chain' && c.chain.rules.length) objects = true;
     if (!isList(c)) continue;
-    // A listing of one table, chain, set or object fetches its table only (and of a chain or a set, only
-    // that one of its chains or sets); the plural ones fetch every table.
+    // A listing of one table, chain, set or flowtable fetches its table only (and of a chain or a set, only
+    // that one of its chains or sets); the other listings leave the filter as it was.
     if (c.k === 'table') f = { ...f, family: c.family, table: c.name };
     else if (c.k === 'chain') f = { ...f, family: c.family, table: c.table, chain: c.chain.name };
-    else if (c.k === 'set') f = { ...f, family: c.family, table: c.table, set: c.set.name };
-    else if (c.k === 'obj' || c.k === 'flowtable') f = { ...f, family: c.family, table: c.table };
-    if (c.k !== 'other' || !['tables', 'chains', 'sets', 'maps'].includes(pluralScope(c)!.what)) objects = true;
+    // `list meter` fetches every set of its table.
+    else if (c.k === 'set') f = { ...f, family: c.family, table: c.table, set: c.meter ? undefined : c.set.name };
+    else if (c.k === 'flowtable') f = { ...f, family: c.family, table: c.table };
+    if (c.k !== 'list' || !['tables', 'chains', 'sets', 'maps'].includes(c.what)) objects = true;
   }
   return { ...f, objects, flushed };
 }
@@ -100,17 +85,36 @@ function cachedChain(ch: LChain): LChain {
   return { ...ch, ...(ch.hook ? { policy: ch.policy ?? 'accept' } : {}) };
 }
 
-/** The kernel's tables as nft fetched them. */
-function fetch(kernel: LTable[], f: Fetch): LTable[] {
-  if (f.flushed) return [];
-  return kernel
+/** Whether a set is one a rule's `meter` made. */
+function isMeter(s: SetDef): boolean {
+  return !!s.anonymous && !!(s.flags & 0x20);
+}
+
+/** The meters of a kernel table in handle order (without elements: packets fill them). */
+function kernelMeters(t: LTable): LSet[] {
+  const out: LSet[] = [];
+  for (const ch of t.chains.values()) for (const r of ch.rules) r.rule.anonSets.forEach((def, i) => isMeter(def) && out.push({ def, handle: r.anonHandles[i]!, elements: [] }));
+  return out.sort((a, b) => a.handle - b.handle);
+}
+
+/** The kernel's tables as nft fetched them, and their meters (a rule of the file adds none to the cache). */
+function fetch(kernel: LTable[], f: Fetch): { tables: LTable[]; meters: Map<LTable, LSet[]> } {
+  const meters = new Map<LTable, LSet[]>();
+  if (f.flushed) return { tables: [], meters };
+  const tables = kernel
     .filter((t) => f.table === undefined || (t.family === f.family && t.name === f.table))
-    .map((t) => ({
-      ...t,
-      chains: new Map([...t.chains].filter(([n]) => f.chain === undefined || n === f.chain).map(([n, ch]) => [n, cachedChain(ch)] as [string, LChain])),
-      sets: new Map([...t.sets].filter(([n]) => f.set === undefined || n === f.set).map(([n, s]) => [n, { ...s, elements: [...s.elements] }] as [string, LSet])),
-      objs: f.objects ? t.objs : [],
-    }));
+    .map((k) => {
+      const t: LTable = {
+        ...k,
+        chains: new Map([...k.chains].filter(([n]) => f.chain === undefined || n === f.chain).map(([n, ch]) => [n, cachedChain(ch)] as [string, LChain])),
+        sets: new Map([...k.sets].filter(([n]) => f.set === undefined || n === f.set).map(([n, s]) => [n, { ...s, elements: [...s.elements] }] as [string, LSet])),
+        objs: f.objects ? k.objs : [],
+        flowtables: [...k.flowtables],
+      };
+      meters.set(t, kernelMeters(k).filter((m) => f.set === undefined || m.def.name === f.set));
+      return t;
+    });
+  return { tables, meters };
 }
 
 /** The sets the compiler declared, by the command that declared them. */
@@ -133,7 +137,7 @@ function words(span: Span): { text: string; start: number; end: number }[] {
 function nameAt(c: Cmd, which: 0 | 1): Span {
   const ws = words(c.span);
   let i = c.k === 'obj' && c.obj.type.startsWith('ct ') ? 3 : 2;
-  if (c.k === 'other' && ws[2]?.text === 'table') i = 3;
+  if (c.k === 'list') i = c.what === 'ct helpers' ? 4 : 3;
   if (ws[i] && FAMILIES.includes(ws[i]!.text)) i++;
   const w = ws[i + which] ?? ws[ws.length - 1]!;
   return { src: c.span.src, start: w.start, end: w.end };
@@ -148,10 +152,13 @@ const ENOENT = 'No such file or directory';
  */
 export function listCommands(cmds: Cmd[], kernel: LTable[], current: CompileResult | undefined, outputs: Output[] | undefined, opts: ListOptions = {}): Listing {
   const f = fetchOf(cmds);
-  const cache = new Map(fetch(kernel, f).map((t) => [`${t.family} ${t.name}`, t] as [string, LTable]));
+  const fetched = fetch(kernel, f);
+  const cache = new Map(fetched.tables.map((t) => [`${t.family} ${t.name}`, t] as [string, LTable]));
+  const meters = (t: LTable) => fetched.meters.get(t) ?? [];
   const sets = declaredSets(outputs);
   const raw = new Set<SetDef>();
-  opts = { ...opts, raw };
+  const declared = new Set<ObjDecl>();
+  opts = { ...opts, raw, declared };
   const errors: Diagnostic[] = [];
   const tableOf = (family: string, name: string) => cache.get(`${family} ${name}`);
   const missingTable = (c: Cmd, family: string, name: string) => {
@@ -194,7 +201,14 @@ export function listCommands(cmds: Cmd[], kernel: LTable[], current: CompileResu
         if (c.op === 'list') {
           const s = t?.sets.get(name);
           if (!t) missingTable(c, c.family, c.table);
-          else if (!s || isMap(s.def) !== c.set.map) errors.push({ span: nameAt(c, 1), message: ENOENT });
+          else if (c.meter) {
+            if (!meters(t).some((m) => m.def.name === name)) {
+              // nft suggests a set or map, never a meter.
+              const all = [...cache.values()].flatMap((x) => [...x.sets.values()].filter((y) => !y.def.anonymous).map((y) => ({ t: x, s: y })));
+              const near = suggest(name, all, (x) => x.s.def.name);
+              errors.push({ span: nameAt(c, 1), message: ENOENT + (near ? `; did you mean ${isMap(near.s.def) ? 'map' : 'set'} \u2018${near.s.def.name}\u2019 in table ${near.t.family} \u2018${near.t.name}\u2019?` : '') });
+            }
+          } else if (!s || isMap(s.def) !== c.set.map) errors.push({ span: nameAt(c, 1), message: ENOENT });
         } else if (!t) break;
         else if (c.op === 'add' || c.op === 'create') {
           const d = sets.get(c);
@@ -216,20 +230,32 @@ export function listCommands(cmds: Cmd[], kernel: LTable[], current: CompileResu
         if (c.op === 'list') {
           if (!t) missingTable(c, c.family, c.table);
           else if (!t.objs.some(same)) {
-            const all = [...cache.values()].flatMap((x) => x.objs.filter((o) => o.decl.type === c.obj.type).map((o) => ({ t: x, o })));
+            // nft suggests objects of any type.
+            const all = [...cache.values()].flatMap((x) => x.objs.map((o) => ({ t: x, o })));
             const near = suggest(c.obj.name, all, (x) => x.o.decl.name);
             errors.push({ span: nameAt(c, 1), message: ENOENT + (near ? `; did you mean obj \u2018${near.o.decl.name}\u2019 in table ${near.t.family} \u2018${near.t.name}\u2019?` : '') });
           }
         } else if (!t) break;
-        else if ((c.op === 'add' || c.op === 'create') && !t.objs.some(same)) t.objs = [...t.objs, { decl: c.obj, handle: 0 }];
-        else if (c.op === 'delete' || c.op === 'destroy') t.objs = t.objs.filter((o) => !same(o));
+        else if ((c.op === 'add' || c.op === 'create') && !t.objs.some(same)) {
+          t.objs = [...t.objs, { decl: c.obj, handle: 0 }];
+          declared.add(c.obj);
+        } else if (c.op === 'delete' || c.op === 'destroy') t.objs = t.objs.filter((o) => !same(o));
         break;
       }
-      case 'other': {
-        const s = pluralScope(c);
-        if (s?.table !== undefined && !tableOf(s.family!, s.table)) missingTable(c, s.family!, s.table);
+      case 'flowtable': {
+        const t = tableOf(c.family, c.table);
+        const same = (x: { decl: { name: string } }) => x.decl.name === c.ft.name;
+        if (c.op === 'list') {
+          if (!t) missingTable(c, c.family, c.table);
+          else if (!t.flowtables.some(same)) errors.push({ span: nameAt(c, 1), message: ENOENT });
+        } else if (!t) break;
+        else if ((c.op === 'add' || c.op === 'create') && !t.flowtables.some(same)) t.flowtables = [...t.flowtables, { decl: c.ft, handle: 0 }];
+        else if (c.op === 'delete' || c.op === 'destroy') t.flowtables = t.flowtables.filter((x) => !same(x));
         break;
       }
+      case 'list':
+        if (c.table && !tableOf(c.family, c.table)) missingTable(c, c.family, c.table);
+        break;
     }
   }
   if (errors.length) return { errors, printed: [] };
@@ -246,7 +272,7 @@ export function listCommands(cmds: Cmd[], kernel: LTable[], current: CompileResu
     for (const t of tables()) {
       if (!inScope(t, family, table) || !t.objs.length) continue;
       o += header(t);
-      for (const ob of t.objs) if (ob.decl.type === type && (name === undefined || ob.decl.name === name)) o += objDecl(opts.objects?.get(ob.decl) ?? ob.decl, t.family, h(ob.handle));
+      for (const ob of t.objs) if (ob.decl.type === type && (name === undefined || ob.decl.name === name)) o += objText(t, ob, opts);
       o += '}\n';
     }
     return o;
@@ -269,23 +295,30 @@ export function listCommands(cmds: Cmd[], kernel: LTable[], current: CompileResu
       text = t && ch ? header(t) + chainText(t, ch, opts, current) + '}\n' : '';
     } else if (c.k === 'set') {
       const t = tableOf(c.family, c.table);
-      const s = t?.sets.get(c.set.name);
-      text = t && s ? header(t) + setDecl(s, h(s.handle), dynamicSets(t).has(s.def.name), raw.has(s.def)) + '}\n' : '';
+      const s = c.meter ? t && meters(t).find((m) => m.def.name === c.set.name) : t?.sets.get(c.set.name);
+      text = t && s ? header(t) + setDecl(s, h(s.handle), c.meter || dynamicSets(t).has(s.def.name), raw.has(s.def)) + '}\n' : '';
     } else if (c.k === 'obj') text = objs(c.obj.type, c.family, c.table, c.obj.name);
-    else if (c.k === 'other') {
-      const s = pluralScope(c)!;
-      const scoped = tables().filter((t) => inScope(t, s.family, s.table));
-      if (s.what === 'ruleset') text = scoped.map((t) => tableText(t, current, opts)).join('');
-      else if (s.what === 'tables') text = scoped.map((t) => `table ${t.family} ${t.name}\n`).join('');
-      else if (s.what === 'chains') text = scoped.map((t) => header(t) + [...t.chains.values()].map((ch) => chainText(t, ch, opts, null)).join('') + '}\n').join('');
-      else if (s.what === 'sets' || s.what === 'maps') {
-        const maps = s.what === 'maps';
+    else if (c.k === 'flowtable') {
+      const t = tableOf(c.family, c.table);
+      const ft = t?.flowtables.find((x) => x.decl.name === c.ft.name);
+      text = t && ft ? header(t) + flowtableText(t, ft, opts) + '}\n' : '';
+    } else if (c.k === 'list') {
+      // `list sets table ip t` lists every table of the family.
+      const scoped = tables().filter((t) => inScope(t, c.family, c.what === 'sets' ? undefined : c.table || undefined));
+      const type = PLURAL_OBJ[c.what];
+      if (c.what === 'ruleset') text = scoped.map((t) => tableText(t, current, opts)).join('');
+      else if (c.what === 'tables') text = scoped.map((t) => `table ${t.family} ${t.name}\n`).join('');
+      else if (c.what === 'chains') text = scoped.map((t) => header(t) + [...t.chains.values()].map((ch) => chainText(t, ch, opts, null)).join('') + '}\n').join('');
+      else if (c.what === 'meters') text = scoped.map((t) => header(t) + meters(t).map((m) => setDecl(m, h(m.handle), true)).join('') + '}\n').join('');
+      else if (c.what === 'flowtables') text = scoped.map((t) => header(t) + t.flowtables.map((ft) => flowtableText(t, ft, opts)).join('') + '}\n').join('');
+      else if (c.what === 'sets' || c.what === 'maps') {
+        const maps = c.what === 'maps';
         text = scoped.map((t) => {
           const dyn = dynamicSets(t);
           const listed = [...t.sets.values()].filter((x) => !x.def.anonymous && !x.def.objMap && isMap(x.def) === maps);
           return header(t) + listed.map((x) => setDecl(x, h(x.handle), dyn.has(x.def.name), raw.has(x.def))).join('') + '}\n';
         }).join('');
-      } else if (PLURAL_OBJ[s.what]) text = objs(PLURAL_OBJ[s.what]!, s.family, s.table);
+      } else if (type) text = objs(type, c.family, c.table || undefined);
     }
     if (text !== undefined) printed.push({ cmd: c, text });
   }

@@ -5,7 +5,7 @@
 
 import type { CompileResult, CompiledRule } from './ruleset.js';
 import type { SetDef } from './linearize.js';
-import type { ObjDecl } from './ast.js';
+import type { FlowtableDecl, ObjDecl } from './ast.js';
 import { delinearizeRule, type DCtx } from './delinearize/index.js';
 import { replayRuleset, type LChain, type LTable } from './list/state.js';
 import { objDecl, setDecl } from './list/decl.js';
@@ -47,6 +47,8 @@ export interface ListOptions {
   objects?: ReadonlyMap<ObjDecl, ObjDecl>;
   /** Interval sets to list as nft's cache holds a declaration it sent: every start and end a value (compiler/list-commands.ts). */
   raw?: ReadonlySet<SetDef>;
+  /** Named objects nft's cache holds as the file declared them: a missing l3proto is `unknown` (the kernel fills it in). */
+  declared?: ReadonlySet<ObjDecl>;
 }
 
 /** The ` # handle N` an item is listed with under `nft -a` (opts.handles), else nothing. */
@@ -59,6 +61,25 @@ export function listRuleset(r: CompileResult, opts: ListOptions = {}): string {
   let o = '';
   for (const t of replayRuleset(r)) o += tableText(t, r, opts);
   return o;
+}
+
+/** A named object of `t` as listed. */
+export function objText(t: LTable, ob: { decl: ObjDecl; handle: number }, opts: ListOptions): string {
+  return objDecl(opts.objects?.get(ob.decl) ?? ob.decl, opts.declared?.has(ob.decl) ? 'unknown' : t.family, handleNote(opts)(ob.handle));
+}
+
+/**
+ * A flowtable of `t` as listed. Its devices are not: nft 1.0.6 printed none
+ * for flowtables a file declared (the recording kernel has no flowtables, so
+ * how it lists the kernel's own is unrecorded).
+ */
+export function flowtableText(t: LTable, ft: { decl: FlowtableDecl; handle: number }, opts: ListOptions): string {
+  const d = ft.decl;
+  const hook = d.hook ?? 'ingress';
+  let o = `\tflowtable ${d.name} {${handleNote(opts)(ft.handle)}\n\t\thook ${hook} priority ${prioText(t.family, hook, d.prio)}\n`;
+  if (d.flags.length) o += `\t\tflags ${d.flags.join(',')}\n`;
+  if (d.counter) o += '\t\tcounter\n';
+  return o + '\t}\n';
 }
 
 /** Sets rules of `t` may name: its named sets and those a rule creates itself (meters, only in the compiler's table). */
@@ -111,7 +132,7 @@ export function tableText(t: LTable, r: CompileResult | undefined, opts: ListOpt
   const h = handleNote(opts);
   const items: string[] = [];
   const dynsets = dynamicSets(t);
-  for (const ob of t.objs) items.push(objDecl(opts.objects?.get(ob.decl) ?? ob.decl, t.family, h(ob.handle)));
+  for (const ob of t.objs) items.push(objText(t, ob, opts));
   for (const s of t.sets.values()) if (!s.def.anonymous) items.push(setDecl(s, h(s.handle), dynsets.has(s.def.name), !!opts.raw?.has(s.def)));
   for (const ch of t.chains.values()) items.push(chainText(t, ch, opts, r));
   let head = '';

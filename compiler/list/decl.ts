@@ -72,7 +72,8 @@ export function isMap(s: SetDef): boolean {
 export function setDecl(ls: LSet, handle: string, dynset: boolean, raw = false): string {
   const s = ls.def;
   const d = ls.decl;
-  const kind = isMap(s) ? 'map' : 'set';
+  // The only anonymous sets listed on their own are meters (`list meters`).
+  const kind = s.anonymous ? 'meter' : isMap(s) ? 'map' : 'set';
   let o = `\t${kind} ${s.name} {${handle}\n\t\t${typeLine(s, d)}\n`;
   if (d?.policy === 'memory' && !(s.flags & 2)) o += '\t\tpolicy memory\n';
   const size = s.size ?? (dynset ? 65535 : undefined);
@@ -104,8 +105,8 @@ export function setDecl(ls: LSet, handle: string, dynset: boolean, raw = false):
 
 const L4: Record<string, string> = { 6: 'tcp', 17: 'udp' };
 
-/** A named object as listed (the table's family stands in for a missing `l3proto`). */
-export function objDecl(o: ObjDecl, family: string, handle: string): string {
+/** A named object as listed; `l3proto` stands in for a missing one (the table's family, as the kernel fills it in). */
+export function objDecl(o: ObjDecl, l3proto: string, handle: string): string {
   const s = o.stmt;
   const p = o.props;
   const proto = p.protocol === undefined ? '' : L4[p.protocol] ?? p.protocol;
@@ -121,17 +122,17 @@ export function objDecl(o: ObjDecl, family: string, handle: string): string {
       if (s?.k === 'limit') body = `\t\t${limitText({ op: 'limit', rate: s.rate, unit: s.unit, burst: s.burst, bytes: s.bytes, flags: s.over ? 1 : 0 }).replace(/^limit /, '')}\n`;
       break;
     case 'ct helper':
-      body = `\t\ttype "${p.type?.replace(/^"(.*)"$/, '$1')}" protocol ${proto}\n\t\tl3proto ${p.l3proto ?? family}\n`;
+      body = `\t\ttype "${p.type?.replace(/^"(.*)"$/, '$1')}" protocol ${proto}\n\t\tl3proto ${p.l3proto ?? l3proto}\n`;
       break;
     case 'ct timeout': {
       const states = TIMEOUT_STATES[proto] ?? [];
       const set = new Map((o.policy ?? []).map((x) => [x.state, x.value]));
       const changed = states.filter(([n, def]) => set.has(n) && set.get(n) !== def).map(([n]) => `${n} : ${set.get(n)}`);
-      body = `\t\tprotocol ${proto}\n\t\tl3proto ${p.l3proto ?? family}\n\t\tpolicy = { ${changed.join(', ')} }\n`;
+      body = `\t\tprotocol ${proto}\n\t\tl3proto ${p.l3proto ?? l3proto}\n\t\tpolicy = { ${changed.join(', ')} }\n`;
       break;
     }
     case 'ct expectation':
-      body = `\t\tprotocol ${proto}\n\t\tdport ${p.dport ?? 0}\n\t\ttimeout ${timeText(Number(p.timeout ?? 0))}\n\t\tsize ${p.size ?? 0}\n\t\tl3proto ${p.l3proto ?? family}\n`;
+      body = `\t\tprotocol ${proto}\n\t\tdport ${p.dport ?? 0}\n\t\ttimeout ${timeText(Number(p.timeout ?? 0))}\n\t\tsize ${p.size ?? 0}\n\t\tl3proto ${p.l3proto ?? l3proto}\n`;
       break;
     case 'synproxy': {
       const flags = ['timestamp', 'sack-perm'].filter((f) => f in p);

@@ -15,6 +15,8 @@ import { resolveHook } from '../chain.js';
 export interface LRule {
   handle: number;
   rule: CompiledRule;
+  /** Handles of the rule's anonymous sets (rule.anonSets, meters among them): the kernel numbers them before the rule. */
+  anonHandles: number[];
 }
 
 /** A chain as listed: declaration, handle, rules in order. */
@@ -192,16 +194,17 @@ export class Replayer {
       case 'rule': {
         const rule = o.rule;
         const t = this.table(rule.family, rule.table);
+        const anonHandles: number[] = [];
         for (const a of rule.anonSets) {
           t.setOrder.push(a);
-          t.next++;
+          anonHandles.push(t.next++);
         }
         const ch = t.chains.get(rule.chain);
         if (!ch) break;
         const p = this.placement?.chain === rule.chain ? this.placement : undefined;
         // A replacement keeps the handle of the rule it replaces; a rule whose
         // reference is missing is refused before it gets a handle.
-        const lr: LRule = { handle: p?.op === 'replace' ? p.handle! : t.next, rule };
+        const lr: LRule = { handle: p?.op === 'replace' ? p.handle! : t.next, rule, anonHandles };
         if (!place(ch, lr, p)) {
           if (p) problems?.push({ cmd: p.cmd as Cmd & { k: 'rule' } });
         } else if (p?.op !== 'replace') t.next++;

@@ -3,7 +3,7 @@
 // verb + object commands, whose blocks are parsed in block.ts.
 // Example: `add rule inet t c tcp dport 22 accept`.
 
-import type { ChainDecl, Expr, ObjDecl, SetDecl } from '../ast.js';
+import type { ChainDecl, Expr, ListWhat, ObjDecl, SetDecl } from '../ast.js';
 import { CompileError, msg } from '../diagnostics.js';
 import { tokSpan, type Token } from '../lexer.js';
 import { parseChainBody, parseFlowtable, parseObjBody, parseSetBody, parseTableBlock } from './block.js';
@@ -129,6 +129,7 @@ function handleForm(p: Parser, verb: string, withTable: boolean): { family: stri
 /** `VERB OBJECT ...` (`add rule ...`, `delete table ...`), the verb already consumed. */
 function command(p: Parser, verbTok: Token, verb: string): void {
   const obj = p.word('table, chain, rule, set, map, element or an object');
+  if (verb === 'reset' && !RESET_OBJECTS.includes(obj.text)) p.fail(obj, 'counter or counters or quotas or quota');
   switch (obj.text) {
     case 'table': {
       if (verb === 'add' || verb === 'create') {
@@ -183,6 +184,15 @@ function command(p: Parser, verbTok: Token, verb: string): void {
       p.endOfLine();
       return;
     }
+    case 'meter': {
+      if (verb !== 'list') p.fail(obj);
+      const { family, name: table } = familyAndName(p);
+      const name = p.identifier();
+      const set: SetDecl = { name, map: false, flags: [], elems: [], stmts: [], span: p.spanFrom(verbTok) };
+      p.cmds.push({ k: 'set', op: 'list', family, table, set, meter: true, span: p.spanFrom(verbTok) });
+      p.endOfLine();
+      return;
+    }
     case 'set':
     case 'map': {
       const hf = handleForm(p, verb, true);
@@ -215,14 +225,16 @@ function command(p: Parser, verbTok: Token, verb: string): void {
     case 'sets':
     case 'maps':
     case 'limits':
-    case 'flowtables': {
-      const type = obj.text === 'counters' ? 'counter' : obj.text === 'quotas' ? 'quota' : undefined;
+    case 'flowtables':
+    case 'meters': {
       if (verb === 'list') {
         // A listing changes nothing; nft prints it (compiler/list-commands.ts).
-        listScope(p, verbTok, obj.text);
+        listScope(p, verbTok, obj.text as ListWhat);
         return;
       }
-      if (verb !== 'reset' || !type) p.fail(obj);
+      if (verb !== 'reset') p.fail(obj);
+      // RESET_OBJECTS let only these two plurals through.
+      const type = obj.text === 'counters' ? 'counter' : 'quota';
       let scope: { family: string; name?: string };
       if (p.eat('table')) scope = familyAndName(p);
       else scope = { family: optionalFamily(p) ?? '' };
@@ -243,7 +255,18 @@ function command(p: Parser, verbTok: Token, verb: string): void {
     case 'limit':
     case 'ct': {
       let type: string = obj.text;
-      if (type === 'ct') type = 'ct ' + p.word().text;
+      if (type === 'ct') {
+        const kind = p.word();
+        if (verb === 'list' && !['timeout', 'expectation', 'helper', 'helpers'].includes(kind.text)) p.fail(kind, 'timeout or expectation or helper or helpers');
+        if (kind.text === 'helpers' && verb === 'list') {
+          p.expect('table');
+          const { family, name: table } = familyAndName(p);
+          p.cmds.push({ k: 'list', what: 'ct helpers', family, table, span: p.spanFrom(verbTok) });
+          p.endOfLine();
+          return;
+        }
+        type = 'ct ' + kind.text;
+      }
       const { family, name: table } = familyAndName(p);
       const name = p.identifier();
       const o = parseObjBody(p, type as ObjDecl['type'], name, verbTok, p.eat('{'));
@@ -271,17 +294,19 @@ function command(p: Parser, verbTok: Token, verb: string): void {
   }
 }
 
+/** The objects `reset` takes (nft 1.0.6 resets nothing else). */
+const RESET_OBJECTS = ['counter', 'counters', 'quotas', 'quota'];
+
+/** The plural listings that take `table [FAMILY] TABLE` (the others only a family). */
+const TABLE_SCOPED = ['counters', 'quotas', 'limits', 'sets'];
+
 /**
  * `list counters [FAMILY]`, `list counters table [FAMILY] TABLE`, `list
- * ruleset [FAMILY]` (the object word already consumed): an `other` command
- * whose text names the scope in full (`list counters table ip t`).
+ * ruleset [FAMILY]` (the object word already consumed).
  */
-function listScope(p: Parser, verbTok: Token, what: string): void {
-  let text = `list ${what}`;
-  const table = what !== 'ruleset' && what !== 'tables' && p.eat('table');
-  const fam = optionalFamily(p) ?? (table ? 'ip' : undefined);
-  if (table) text += ` table ${fam} ${p.identifier()}`;
-  else if (fam) text += ` ${fam}`;
-  p.cmds.push({ k: 'other', text, span: p.spanFrom(verbTok) });
+function listScope(p: Parser, verbTok: Token, what: ListWhat): void {
+  const table = TABLE_SCOPED.includes(what) && p.eat('table');
+  const family = optionalFamily(p) ?? (table ? 'ip' : '');
+  p.cmds.push({ k: 'list', what, family, table: table ? p.identifier() : '', span: p.spanFrom(verbTok) });
   p.endOfLine();
 }

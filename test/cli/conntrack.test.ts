@@ -10,19 +10,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
+import { runCli } from './run.js';
 import { readGaps } from '../known-gaps.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const FIX = join(ROOT, 'test/fixtures/trace');
 const dir = mkdtempSync(join(tmpdir(), 'nftvm-ct-'));
-
-async function run(...argv: string[]) {
-  let out = '';
-  let err = '';
-  const code = await main(argv, (s) => (out += s), (s) => (err += s));
-  return { code, out, err };
-}
 
 const files = (name: string) => [join(FIX, name, 'ruleset.nft'), join(FIX, name, 'capture.pcap'), '--host', join(FIX, name, 'host.json')];
 const body = (file: string) => readFileSync(file, 'utf8').split('\n').filter((l) => l && !l.startsWith('#'));
@@ -46,7 +39,7 @@ describe('nftvm run --events --conntrack against the kernel', () => {
       // Listed when the kernel listed: `# listed at` of conntrack.txt.
       const ctFile = readFileSync(join(FIX, name, 'conntrack.txt'), 'utf8');
       const listedAt = /# listed at (\d+\.\d+)/.exec(ctFile)![1]!;
-      const r = await run('run', ...files(name), '--events', '--conntrack-at', listedAt);
+      const r = await runCli(['run', ...files(name), '--events', '--conntrack-at', listedAt]);
       expect(r.code).toBe(0);
       const lines = r.out.split('\n');
       // Events come first, as they happen, in the kernel's order.
@@ -74,7 +67,7 @@ describe('nftvm run --events --conntrack against the kernel', () => {
 
   it('examples/server.nft on examples/server.pcap: the kernel\'s table (examples/server-conntrack.txt)', async () => {
     const ex = (f: string) => join(ROOT, 'examples', f);
-    const r = await run('run', ex('server.nft'), ex('server.pcap'), '--host', ex('server-host.json'), '--conntrack');
+    const r = await runCli(['run', ex('server.nft'), ex('server.pcap'), '--host', ex('server-host.json'), '--conntrack']);
     expect(r.code).toBe(0);
     const lines = r.out.split('\n');
     const ours = lines.slice(lines.findIndex((l) => l.startsWith('conntrack table at ')) + 1).filter(Boolean).map(splitTimeout);
@@ -91,7 +84,7 @@ describe('nftvm run --events --conntrack against the kernel', () => {
   });
 
   it('--json: the table and the events as data', async () => {
-    const r = await run('run', ...files('ct-tcp-handshake'), '--events', '--json');
+    const r = await runCli(['run', ...files('ct-tcp-handshake'), '--events', '--json']);
     expect(r.code).toBe(0);
     const j = JSON.parse(r.out) as {
       conntrack: { at: string; entries: { state: string; assured: boolean; orig: { sport: number }; text: string }[]; stats: { entries: number } };
@@ -111,7 +104,7 @@ describe('nftvm run --events --conntrack against the kernel', () => {
   });
 
   it('without --conntrack and --events: no table, no events, nothing on stderr', async () => {
-    const r = await run('run', ...files('ct-tcp-handshake'));
+    const r = await runCli(['run', ...files('ct-tcp-handshake')]);
     expect(r.code).toBe(0);
     expect(r.err).toBe('');
     expect(r.out).not.toContain('conntrack table');
@@ -119,7 +112,7 @@ describe('nftvm run --events --conntrack against the kernel', () => {
   });
 
   it('--events and --conntrack belong to run', async () => {
-    const r = await run('trace', ...files('ct-tcp-handshake'), '--events');
+    const r = await runCli(['trace', ...files('ct-tcp-handshake'), '--events']);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/^nftvm trace: --events is an option of 'nftvm run'\n/);
   });
@@ -140,7 +133,7 @@ describe('host.json "sysctl" and "conntrack_max"', () => {
 
   it('a timeout sysctl sets the table\'s timeout', async () => {
     const host = hostWith(name, { sysctl: { 'net.netfilter.nf_conntrack_tcp_timeout_time_wait': 7, 'net.netfilter.nf_conntrack_tcp_timeout_syn_sent': '100' } });
-    const r = await run('run', rules, cap, '--host', host, '--conntrack', '--events');
+    const r = await runCli(['run', rules, cap, '--host', host, '--conntrack', '--events']);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/\t    \[NEW\] tcp      6 100 SYN_SENT /);
     expect(r.out).toMatch(/\t \[UPDATE\] tcp      6 7 TIME_WAIT /);
@@ -149,7 +142,7 @@ describe('host.json "sysctl" and "conntrack_max"', () => {
 
   it('nf_conntrack_acct = 1: packets= and bytes= per direction', async () => {
     const host = hostWith(name, { sysctl: { 'net.netfilter.nf_conntrack_acct': 1 } });
-    const r = await run('run', rules, cap, '--host', host, '--conntrack');
+    const r = await runCli(['run', rules, cap, '--host', host, '--conntrack']);
     expect(r.code).toBe(0);
     // 7 packets (390 bytes) from the client, 6 (345) from the host: the input and output chains' counters.
     expect(r.out).toMatch(/\ntcp      6 120 TIME_WAIT src=10\.99\.1\.2 dst=10\.99\.1\.1 sport=40100 dport=8080 packets=7 bytes=390 src=10\.99\.1\.1 dst=10\.99\.1\.2 sport=8080 dport=40100 packets=6 bytes=345 \[ASSURED\] mark=0 use=1\n/);
@@ -158,23 +151,23 @@ describe('host.json "sysctl" and "conntrack_max"', () => {
   it('a ruleset reading ct packets turns accounting on, as the kernel does', async () => {
     const f = join(dir, 'acct.nft');
     writeFileSync(f, 'table inet filter {\n\tchain input {\n\t\ttype filter hook input priority filter; policy accept;\n\t\tct packets > 1000000 drop\n\t}\n}\n');
-    const r = await run('run', f, cap, '--host', join(FIX, name, 'host.json'), '--conntrack');
+    const r = await runCli(['run', f, cap, '--host', join(FIX, name, 'host.json'), '--conntrack']);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/ dport=8080 packets=7 bytes=390 src=10\.99\.1\.1 dst=10\.99\.1\.2 sport=8080 dport=40100 packets=6 bytes=345 \[ASSURED\] mark=0 use=1\n/);
-    const plain = await run('run', ...files(name), '--conntrack');
+    const plain = await runCli(['run', ...files(name), '--conntrack']);
     expect(plain.out).not.toContain('packets=');
   });
 
   it('an unknown sysctl: the file, the key and what is known', async () => {
     const host = hostWith(name, { sysctl: { 'net.netfilter.nf_conntrack_udp_timout': 5 } });
-    const r = await run('run', rules, cap, '--host', host);
+    const r = await runCli(['run', rules, cap, '--host', host]);
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/^nftvm run: .*\.json: "sysctl": unknown sysctl 'net\.netfilter\.nf_conntrack_udp_timout' \(known: .*net\.netfilter\.nf_conntrack_udp_timeout, /);
   });
 
   it('"conntrack_buckets": rounded up to a multiple of 512; nf_conntrack_max keeps its default unless given', async () => {
     const stats = async (extra: Record<string, unknown>) => {
-      const r = await run('run', rules, cap, '--host', hostWith(name, extra), '--json');
+      const r = await runCli(['run', rules, cap, '--host', hostWith(name, extra), '--json']);
       return (JSON.parse(r.out) as { conntrack: { stats: { buckets: number; max: number } } }).conntrack.stats;
     };
     expect(await stats({ conntrack_buckets: 600 })).toMatchObject({ buckets: 1024, max: 262144 });
@@ -183,14 +176,14 @@ describe('host.json "sysctl" and "conntrack_max"', () => {
 
   it('"conntrack_max" must be a positive integer', async () => {
     const host = hostWith(name, { conntrack_max: -3 });
-    const r = await run('run', rules, cap, '--host', host);
+    const r = await runCli(['run', rules, cap, '--host', host]);
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/"conntrack_max" must be a positive integer, not -3\n$/);
   });
 
   it('conntrack_max: a full table drops the new connection (no entry, no event)', async () => {
     const host = hostWith('ct-icmp-echo', { conntrack_max: 2 });
-    const r = await run('run', join(FIX, 'ct-icmp-echo', 'ruleset.nft'), join(FIX, 'ct-icmp-echo', 'capture.pcap'), '--host', host, '--conntrack', '--json');
+    const r = await runCli(['run', join(FIX, 'ct-icmp-echo', 'ruleset.nft'), join(FIX, 'ct-icmp-echo', 'capture.pcap'), '--host', host, '--conntrack', '--json']);
     expect(r.code).toBe(0);
     const j = JSON.parse(r.out) as { conntrack: { entries: unknown[]; stats: { max: number; drop: number } } };
     expect(j.conntrack.stats.max).toBe(2);
@@ -201,7 +194,7 @@ describe('host.json "sysctl" and "conntrack_max"', () => {
 
 describe('nftvm bench keeps the table across passes', () => {
   it('runs a conntrack ruleset', async () => {
-    const r = await run('bench', ...files('ct-tcp-handshake'), '--seconds', '0.2', '--json');
+    const r = await runCli(['bench', ...files('ct-tcp-handshake'), '--seconds', '0.2', '--json']);
     expect(r.code).toBe(0);
     const j = JSON.parse(r.out) as { passes: number; evaluations: number };
     expect(j.passes).toBeGreaterThan(1);

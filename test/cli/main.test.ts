@@ -3,14 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
-
-function run(...argv: string[]) {
-  let out = '';
-  let err = '';
-  const code = main(argv, (s) => (out += s), (s) => (err += s));
-  return { code, out, err };
-}
+import { runCli } from './run.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'nftvm-cli-'));
 const good = join(dir, 'good.nft');
@@ -19,8 +12,8 @@ const bad = join(dir, 'bad.nft');
 writeFileSync(bad, 'table ip t {\n\tchain c {\n\t\ttcp dport 65536 accept\n\t\tip saddr 10.0.0.0/40 drop\n\t}\n}\n');
 
 describe('nftvm compile FILE', () => {
-  it('prints the bytecode as nft --debug=netlink does', () => {
-    const r = run('compile', good);
+  it('prints the bytecode as nft --debug=netlink does', async () => {
+    const r = await runCli(['compile', good]);
     expect(r.code).toBe(0);
     expect(r.out).toBe(
       'ip (null) (null) use 0 type filter hook input prio 0 packets 0 bytes 0\n' +
@@ -29,75 +22,75 @@ describe('nftvm compile FILE', () => {
         '  [ immediate reg 0 accept ]\n\n',
     );
   });
-  it('reports every error in nft style and exits 1', () => {
-    const r = run('compile', bad);
+  it('reports every error in nft style and exits 1', async () => {
+    const r = await runCli(['compile', bad]);
     expect(r.code).toBe(1);
     expect(r.out).toBe('');
     expect(r.err).toContain(`${bad}:3:13-17: Error: Service out of range\n\t\ttcp dport 65536 accept\n\t\t          ^^^^^\n`);
     expect(r.err).toContain(`${bad}:4:12-22: Error: Prefix length 40 is invalid for type of 32 bits width`);
   });
-  it('a missing file is an error, not a crash', () => {
-    const r = run('compile', join(dir, 'nope.nft'));
+  it('a missing file is an error, not a crash', async () => {
+    const r = await runCli(['compile', join(dir, 'nope.nft')]);
     expect(r.code).toBe(1);
     expect(r.err).toContain('nope.nft');
   });
 });
 
 describe('nftvm check FILE', () => {
-  it('exits 0 and prints nothing for a ruleset nft accepts', () => {
-    expect(run('check', good)).toEqual({ code: 0, out: '', err: '' });
+  it('exits 0 and prints nothing for a ruleset nft accepts', async () => {
+    expect(await runCli(['check', good])).toEqual({ code: 0, out: '', err: '' });
   });
-  it('exits 1 with the errors for one nft rejects', () => {
-    const r = run('check', bad);
+  it('exits 1 with the errors for one nft rejects', async () => {
+    const r = await runCli(['check', bad]);
     expect(r.code).toBe(1);
     expect(r.err.match(/Error:/g)?.length).toBe(2);
   });
 });
 
 describe('nftvm list [-a] FILE', () => {
-  it('prints the ruleset as nft list ruleset does after nft -f FILE', () => {
-    const r = run('list', good);
+  it('prints the ruleset as nft list ruleset does after nft -f FILE', async () => {
+    const r = await runCli(['list', good]);
     expect(r).toEqual({
       code: 0,
       out: 'table ip t {\n\tchain c {\n\t\ttype filter hook input priority filter; policy drop;\n\t\ttcp dport 22 accept\n\t}\n}\n',
       err: '',
     });
   });
-  it('-a adds the handles as nft -a list ruleset does', () => {
-    const r = run('list', '-a', good);
+  it('-a adds the handles as nft -a list ruleset does', async () => {
+    const r = await runCli(['list', '-a', good]);
     expect(r.code).toBe(0);
     expect(r.out).toBe(
       'table ip t { # handle 1\n\tchain c { # handle 1\n\t\ttype filter hook input priority filter; policy drop;\n' +
         '\t\ttcp dport 22 accept # handle 2\n\t}\n}\n',
     );
   });
-  it('lists nothing and exits 1 when nft would refuse the file', () => {
-    const r = run('list', bad);
+  it('lists nothing and exits 1 when nft would refuse the file', async () => {
+    const r = await runCli(['list', bad]);
     expect(r.code).toBe(1);
     expect(r.out).toBe('');
     expect(r.err).toContain('Error: Service out of range');
   });
-  it('expects a FILE; several are applied in order, one transaction each', () => {
-    expect(run('list', '-a').code).toBe(2);
+  it('expects a FILE; several are applied in order, one transaction each', async () => {
+    expect((await runCli(['list', '-a'])).code).toBe(2);
     // As `nft -f good.nft; nft -f good.nft`: the table block adds its rule again.
-    const r = run('list', '-a', good, good);
+    const r = await runCli(['list', '-a', good, good]);
     expect(r.code).toBe(0);
     expect(r.out).toContain('\t\ttcp dport 22 accept # handle 2\n\t\ttcp dport 22 accept # handle 3\n');
   });
 });
 
 describe('usage', () => {
-  it('help prints the commands', () => {
-    const r = run('help');
+  it('help prints the commands', async () => {
+    const r = await runCli(['help']);
     expect(r.code).toBe(0);
     expect(r.out).toContain('compile FILE');
     expect(r.out).toContain('check FILE');
     expect(r.out).toContain('list [-a] FILE');
   });
-  it('an unknown command exits 2', () => {
-    expect(run('frobnicate').code).toBe(2);
+  it('an unknown command exits 2', async () => {
+    expect((await runCli(['frobnicate'])).code).toBe(2);
   });
-  it('a missing FILE exits 2', () => {
-    expect(run('compile').code).toBe(2);
+  it('a missing FILE exits 2', async () => {
+    expect((await runCli(['compile'])).code).toBe(2);
   });
 });
