@@ -487,6 +487,8 @@ const ruleInPlace = (stmts: { k: string }[]) => stmts.every((st) => !NOT_IN_PLAC
 
 /** A command an in-place commit may hold (the rest of the checks come with its outputs). */
 function inPlaceCmd(c: Cmd, tables: Map<string, LTable>): boolean {
+  // `flush table`: every chain's rules (not its sets: the kernel's NFT_MSG_DELRULE without a chain).
+  if (c.k === 'table') return c.op === 'flush' && tables.has(`${c.family} ${c.name}`);
   const t = 'table' in c && typeof c.table === 'string' ? tables.get(`${c.family} ${c.table}`) : undefined;
   if (!t) return false;
   if (c.k === 'rule') {
@@ -551,6 +553,10 @@ function inPlaceOp(o: Output, tables: Map<string, LTable>, placing: Placing | un
   if (o.k === 'cmd') {
     const c = o.cmd;
     if (c.k === 'rule' && c.op === 'delete') return { k: 'delRule', table: tables.get(`${c.family} ${c.table}`)!, chain: c.chain, handle: c.handle! };
+    if (c.k === 'table') {
+      const t = tables.get(`${c.family} ${c.name}`)!;
+      return [...t.chains.keys()].map((chain) => ({ k: 'flushChain', table: t, chain }));
+    }
     if (c.k === 'obj') {
       // Replayed after this: a new object takes handle t.next; `add` of one the table has keeps it.
       const t = tables.get(`${c.family} ${c.table}`)!;

@@ -57,7 +57,7 @@ function randomStep(next: () => number, handles: number[]): string {
   const pick = <T>(xs: T[]) => xs[next() % xs.length]!;
   const port = 1000 + (next() % 4);
   const host = `10.0.0.${2 + (next() % 3)}`;
-  switch (next() % 34) {
+  switch (next() % 35) {
     case 0: return `add rule inet f input tcp dport ${port} counter accept`;
     case 1: return `insert rule inet f input ip saddr ${host} tcp dport { ${port}, 8080 } drop`;
     case 2: return handles.length ? `add rule inet f input position ${pick(handles)} ip saddr ${host} counter drop` : 'add rule inet f other accept';
@@ -98,6 +98,7 @@ function randomStep(next: () => number, handles: number[]): string {
     }
     case 31: return pick([`add quota inet f q${next() % 2} { over ${1 + (next() % 9)} kbytes; }`, `add limit inet f l${next() % 2} { rate ${1 + (next() % 9)}/second; }`]);
     case 32: return `add rule inet f input tcp dport ${port} ${pick(['quota name q0', 'quota name q1', 'limit name l0', 'limit name l1'])} drop`;
+    case 34: return 'flush table inet f';
     case 33: return `delete ${pick(['counter inet f o0', 'counter inet f o1', 'counter inet f o2', 'quota inet f q0', 'limit inet f l1', 'counter inet f hits'])}`;
     // New named sets and maps, and rules that use them, in one transaction.
     case 16: {
@@ -217,7 +218,7 @@ describe('in-place commits', () => {
     let inPlace = 0;
     const kinds = new Set<string>();
     let refused = 0;
-    for (let step = 0; step < 220; step++) {
+    for (let step = 0; step < 280; step++) {
       const text = randomStep(next, inputHandles(live.list({ handles: true })));
       const image = e.image;
       let want: string | undefined;
@@ -251,7 +252,7 @@ describe('in-place commits', () => {
     // The stream exercised both: commits made in place, and refusals.
     expect(inPlace).toBeGreaterThan(100);
     // Each kind of change among them (`add chain` of the base chain: its policy).
-    expect([...kinds].sort()).toEqual(['add chain', 'add element', 'add map', 'add rule', 'add set', 'delete chain', 'delete element', 'delete rule', 'delete set', 'flush chain', 'flush set', 'insert rule', 'jumps', 'named object', 'new chain', 'objects', 'replace rule']);
+    expect([...kinds].sort()).toEqual(['add chain', 'add element', 'add map', 'add rule', 'add set', 'delete chain', 'delete element', 'delete rule', 'delete set', 'flush chain', 'flush set', 'flush table', 'insert rule', 'jumps', 'named object', 'new chain', 'objects', 'replace rule']);
     expect(refused).toBeGreaterThan(3);
   });
 
