@@ -9,8 +9,8 @@ import {
   PKT_SIZE, PKT_TSTAMP, RECORDS_COUNT, RECORDS_DATA, RECORDS_DROPPED, ResFlags, RES_CHAIN, RES_FLAGS, RES_HOOK, RES_HOOK_INDEX, RES_MARK,
   RES_GEN, RES_PRIORITY, RES_RULE, RES_SIZE, RES_VERDICT, Verdict,
 } from './abi';
-import { CH_DEVICES, CH_FAMILY, CH_FLAG_NAT, CH_FLAGS, CH_PRIO, CH_SIZE, HOOK_NUM, HOOK_SLOT_ARP, HOOK_SLOT_BRIDGE, HOOK_SLOT_IPV4, HOOK_SLOT_IPV6, HOOK_SLOT_NETDEV, RS_HOOKS, RS_HOOK_CHAINS } from './layout';
-import { batch, batchBegin, batchCap, batchEnd, hookCopy, readGeneration, records, recordsCap, rtChains, rtRuleset, seenGeneration } from './mem';
+import { CH_DEVICES, CH_FAMILY, CH_FLAG_NAT, CH_FLAGS, CH_GEN, CH_PRIO, CH_SIZE, HOOK_NUM, HOOK_SLOT_ARP, HOOK_SLOT_BRIDGE, HOOK_SLOT_IPV4, HOOK_SLOT_IPV6, HOOK_SLOT_NETDEV, HOOK_LIST_AT, RS_HOOKS } from './layout';
+import { batch, batchBegin, batchCap, batchEnd, genSkip, hookCopy, readGeneration, records, recordsCap, rtChains, rtRuleset, seenGeneration } from './mem';
 import { rtNatChains } from './load';
 import { ifaceOf } from './insn/meta';
 import { route, routeIf, routeType, RTN_LOCAL, RTN_UNICAST } from './insn/fib';
@@ -66,8 +66,10 @@ function ctHook(hook: i32, nfproto: i32, iif: u32, oif: u32): i32 {
 
 /** nf_hook_slow: the base chains of one hook in priority order; ACCEPT unless one decides otherwise. */
 function runHook(slot: i32, hook: i32, iif: u32, oif: u32): i32 {
-  const h = <usize>load<u32>(rtRuleset, RS_HOOKS) + (<usize>(slot * HOOK_NUM + (slot == HOOK_SLOT_NETDEV ? 5 : hook)) << 3);
-  const list = <usize>load<u32>(rtRuleset, RS_HOOK_CHAINS) + (<usize>load<u32>(h) << 2);
+  // One read of the hook block: a commit may publish a new one (commit.ts hooksRebuild).
+  const hooks = <usize>load<u32>(rtRuleset, RS_HOOKS);
+  const h = hooks + (<usize>(slot * HOOK_NUM + (slot == HOOK_SLOT_NETDEV ? 5 : hook)) << 3);
+  const list = hooks + HOOK_LIST_AT + (<usize>load<u32>(h) << 2);
   const n = load<u32>(h, 4);
   for (let i: u32 = 0; i < n; i++) {
     const v = runChain(slot, hook, load<u32>(list + (<usize>i << 2)), iif, oif);
@@ -79,6 +81,8 @@ function runHook(slot: i32, hook: i32, iif: u32, oif: u32): i32 {
 /** One base chain of a hook: CONTINUE when the chain does not apply (netdev device, family). */
 @inline function runChain(slot: i32, hook: i32, c: u32, iif: u32, oif: u32): i32 {
   const ch = rtChains + <usize>c * CH_SIZE;
+  // A base chain an in-place commit adds or deletes is on the list in both generations (commit.ts).
+  if (<u32>load<u8>(ch, CH_GEN) & genSkip) return Verdict.Accept;
   const fam = <i32>load<u8>(ch, CH_FAMILY);
   let nfproto = fam;
   if (slot == HOOK_SLOT_NETDEV) {
@@ -106,8 +110,10 @@ function runHook(slot: i32, hook: i32, iif: u32, oif: u32): i32 {
 function runHookCt(slot: i32, hook: i32, iif: u32, oif: u32, ct: i32): i32 {
   let natRan = false;
   let defragRan = false;
-  const h = <usize>load<u32>(rtRuleset, RS_HOOKS) + (<usize>(slot * HOOK_NUM + (slot == HOOK_SLOT_NETDEV ? 5 : hook)) << 3);
-  const list = <usize>load<u32>(rtRuleset, RS_HOOK_CHAINS) + (<usize>load<u32>(h) << 2);
+  // One read of the hook block: a commit may publish a new one (commit.ts hooksRebuild).
+  const hooks = <usize>load<u32>(rtRuleset, RS_HOOKS);
+  const h = hooks + (<usize>(slot * HOOK_NUM + (slot == HOOK_SLOT_NETDEV ? 5 : hook)) << 3);
+  const list = hooks + HOOK_LIST_AT + (<usize>load<u32>(h) << 2);
   const n = load<u32>(h, 4);
   for (let i: u32 = 0; i < n; i++) {
     const c = load<u32>(list + (<usize>i << 2));
@@ -181,7 +187,7 @@ function natHook(slot: i32, hook: i32, list: usize, i: u32, n: u32, iif: u32, oi
     for (let j = i; j < n; j++) {
       const c = load<u32>(list + (<usize>j << 2));
       const ch = rtChains + <usize>c * CH_SIZE;
-      if (!(load<u8>(ch, CH_FLAGS) & CH_FLAG_NAT)) continue;
+      if (!(load<u8>(ch, CH_FLAGS) & CH_FLAG_NAT) || <u32>load<u8>(ch, CH_GEN) & genSkip) continue;
       const fam = <i32>load<u8>(ch, CH_FAMILY);
       setHookContext(hook, fam == Family.Inet ? (v4 ? Family.Ipv4 : Family.Ipv6) : fam, iif, oif);
       const v = doChain(c);

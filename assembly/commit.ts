@@ -23,10 +23,10 @@
 import {
   DYNSET_EXPR_COUNT, OBJ_RECORD_SIZE, OBJ_STATE, OBJ_TABLE, OBJ_TYPE, ElemHas, ELEM_DATA_LEN, ELEM_FLAGS, ELEM_HAS, ELEM_KEY, ELEM_KEY_COUNT, ELEM_SIZE, IMMEDIATE_DREG, IMMEDIATE_VERDICT_CODE, LoadError, LoadWhere,
   LOOKUP_DREG, Op, RULE_CHAIN, RULE_CODE, RULE_CODE_SIZE, RULE_HANDLE, RULE_SET_COUNT, RULE_SET_FIRST, SetData, VM_ERR_INSN, VM_ERR_KIND, VM_GEN_CURSOR,
-  CTC_FAMILIES, Verdict, ChainFlags, NFT_JUMP_STACK_SIZE, NONE32,
+  CTC_FAMILIES, Verdict, ChainFlags, Family, NFT_JUMP_STACK_SIZE, NONE32,
 } from './abi';
 import {
-  CH_CAP, CH_COUNT, CH_FAMILY, CH_FLAGS, CH_FREE_AT, CH_GEN, CH_HANDLE, CH_POLICY, CH_FIRST, CH_SIZE, CH_TABLE, EntryFlags, RS_CHAINS, RS_END, RS_NCHAINS, RS_NOBJECTS, RS_NSETS, RS_NSTATE, RS_NTABLES,
+  CH_CAP, CH_COUNT, CH_FAMILY, CH_FLAG_NAT, CH_FLAGS, CH_FREE_AT, CH_GEN, CH_HANDLE, CH_HOOK, CH_PRIO, HOOK_LIST_AT, HOOK_NUM, HOOK_SLOTS, RS_HOOKS, CH_POLICY, CH_FIRST, CH_SIZE, CH_TABLE, EntryFlags, RS_CHAINS, RS_END, RS_NCHAINS, RS_NOBJECTS, RS_NSETS, RS_NSTATE, RS_NTABLES,
   RS_OBJECTS, RS_RULES, RS_RULE_CAP, RS_CHAIN_CAP, RS_RULE_TOP, RS_SETS, RS_SET_CAP, RS_STATE, RS_STATE_NEXT, RS_TABLES, RS_TOP, RS_WASTE, RU_CHAIN, RU_CODE, RU_END,
   RS_CODE, RS_CODE_SIZE, RS_CODE_FREE, RS_CODE_RETIRED, RS_CODE_RETIRED_AT, RS_CODE_RETIRED_LAST,
   RU_FFLAGS, RU_GKIND, RU_HANDLE, RU_SIZE, RU_SKIP, RuleGen, SD_FREE, SD_RETIRED, SD_RETIRED_AT, SD_BUCKETS, SD_CAPACITY, SD_COUNT, SD_DATA_KIND, SD_DLEN, SD_EFLAGS_AT, SD_ENTRIES, SD_ESTRIDE,
@@ -36,7 +36,7 @@ import { ctl, image, imageCap, loadFail, loadWhere, rtRuleset, sharedMemory, sto
 import { buildRule, buildRuns } from './fast';
 import { specializeRule } from './specialize';
 import { verifyBegin, verifyInsn, verifyResume, verifyRule, verifyState, vCtFamilies, vSize, vStateNext } from './verify';
-import { buildSet, bump, bumpEnd, bumpFailed, bumpRegion, chainRoom, checkHeader, fillEntry, recordsOk, sec, secCount, secSize } from './load';
+import { buildSet, bump, bumpEnd, bumpFailed, bumpRegion, chainRoom, checkHeader, fillEntry, hookOk, hookSlot, hookSlot2, recordsOk, sec, secCount, secSize } from './load';
 import { entryLive, EXPIRES_RELATIVE, hashAdd, hashFind, hashUnlink, setAddr, setEpoch } from './set/set';
 import { pTstamp } from './packet';
 import { ctc } from './ct/entry';
@@ -448,13 +448,17 @@ function chainSweep(c: u32, bit: u8, dead: bool): void {
 // record, with its rule room, goes to a later new chain once another finish
 // has passed (the grace period of code ranges and set entries).
 
-/** Whether record `c` may take a new chain: the next one of the array, or a free (Dead) record a finish has passed since. */
+/**
+ * Whether record `c` may take a new chain: the next one of the array, or a
+ * free (Dead) record a finish has passed since. A base chain's record stays
+ * on its hook list (skipped: Dead) until the next whole load, so it is not reused.
+ */
 function chainReusable(c: u32): bool {
   const rs = rtRuleset;
   const n = load<u32>(rs, RS_NCHAINS);
   if (c >= n) return c == n && c < load<u32>(rs, RS_CHAIN_CAP);
   const ch = chainRecord(c);
-  return load<u8>(ch, CH_GEN) == <u8>RuleGen.Dead && finishSeq >= load<u32>(ch, CH_FREE_AT);
+  return load<u8>(ch, CH_GEN) == <u8>RuleGen.Dead && !(load<u8>(ch, CH_FLAGS) & ChainFlags.Base) && finishSeq >= load<u32>(ch, CH_FREE_AT);
 }
 
 /** 1 if chain record `c` may take a chain that txAddChain adds (the host picks the index: its rules' jumps name it). */
@@ -497,11 +501,79 @@ export function txAddChain(c: u32, table: u32, handle: u32): i32 {
   return 0;
 }
 
-/** Deletes regular chain `c`, whose rules have left the next generation (txFlushChain), from the next generation. */
+/**
+ * Adds base chain `c` (as txAddChain) on hook `hook` at priority `prio`
+ * with `policy` (Verdict.Accept or Drop). Its hook list gets it at once:
+ * packets of the current generation skip it (CH_GEN) until the commit. A
+ * nat chain, or one that needs devices (netdev, inet ingress), takes a whole load.
+ */
+export function txAddBaseChain(c: u32, table: u32, handle: u32, hook: u32, prio: i32, policy: u32): i32 {
+  if (table >= load<u32>(rtRuleset, RS_NTABLES)) return loadFail(LoadError.BadTable, table, 0);
+  const family = <u32>tableFamily(table);
+  if (family == Family.Netdev || (family == Family.Inet && hook == 5) || !hookOk(family, hook) || policy > 1) return loadFail(LoadError.NoRoom, NoRoom.Kind);
+  const err = txAddChain(c, table, handle);
+  if (err) return err;
+  const ch = chainRecord(c);
+  store<u8>(ch, <u8>hook, CH_HOOK);
+  store<i32>(ch, prio, CH_PRIO);
+  store<u8>(ch, <u8>policy, CH_POLICY);
+  store<u8>(ch, <u8>policy, CH_POLICY + 1);
+  // Refused: the log's AddChain frees the record when the host aborts.
+  if (!hooksRebuild(c)) return loadFail(LoadError.NoRoom, NoRoom.Memory);
+  store<u8>(ch, <u8>ChainFlags.Base, CH_FLAGS);
+  return 0;
+}
+
+/**
+ * Publishes the active ruleset's hook lists again, in a new block (one
+ * store: an evaluator reads the old block or the new one, whole), without
+ * the chains deleted since (Dead) and with base chain `add` where the
+ * kernel puts a new hook: before the first one of its priority or higher
+ * (nf_hook_entries_grow). The old block is left to the next whole load.
+ */
+function hooksRebuild(add: u32): bool {
+  const rs = rtRuleset;
+  const old = <usize>load<u32>(rs, RS_HOOKS);
+  const nslots = HOOK_SLOTS * HOOK_NUM;
+  let total: u32 = 2;
+  for (let s = 0; s < nslots; s++) total += load<u32>(old + (<usize>s << 3), 4);
+  bumpRegion(<usize>load<u32>(rs, RS_TOP), <usize>load<u32>(rs, RS_END));
+  const hooks = bump(<usize>HOOK_LIST_AT + <usize>total * 4);
+  if (!hooks) return false;
+  const ch = chainRecord(add);
+  const s1 = hookSlot(load<u8>(ch, CH_FAMILY), load<u8>(ch, CH_HOOK));
+  const s2 = hookSlot2;
+  const prio = load<i32>(ch, CH_PRIO);
+  let at: u32 = 0;
+  for (let s = 0; s < nslots; s++) {
+    const first = load<u32>(old + (<usize>s << 3));
+    const n = load<u32>(old + (<usize>s << 3), 4);
+    const start = at;
+    let placed = s != s1 && s != s2;
+    for (let i: u32 = 0; i < n; i++) {
+      const c = load<u32>(old + HOOK_LIST_AT + (<usize>(first + i) << 2));
+      const cr = chainRecord(c);
+      if (load<u8>(cr, CH_GEN) == <u8>RuleGen.Dead) continue;
+      if (!placed && load<i32>(cr, CH_PRIO) >= prio) {
+        store<u32>(hooks + HOOK_LIST_AT + (<usize>(at++) << 2), add);
+        placed = true;
+      }
+      store<u32>(hooks + HOOK_LIST_AT + (<usize>(at++) << 2), c);
+    }
+    if (!placed) store<u32>(hooks + HOOK_LIST_AT + (<usize>(at++) << 2), add);
+    store<u32>(hooks + (<usize>s << 3), start);
+    store<u32>(hooks + (<usize>s << 3), at - start, 4);
+  }
+  store<u32>(rs, <u32>bumpEnd(), RS_TOP);
+  storeShared(rs + RS_HOOKS, <u32>hooks);
+  return true;
+}
+
+/** Deletes chain `c`, whose rules have left the next generation (txFlushChain), from the next generation (a nat base chain: a whole load). */
 export function txDelChain(c: u32): i32 {
   const ch = chainAt(c);
   if (!ch) return LoadError.BadChain;
-  if (load<u8>(ch, CH_FLAGS) & ChainFlags.Base) return loadFail(LoadError.NoRoom, NoRoom.Kind);
+  if (load<u8>(ch, CH_FLAGS) & CH_FLAG_NAT) return loadFail(LoadError.NoRoom, NoRoom.Kind);
   if (txLen >= LOG_MAX) return loadFail(LoadError.NoRoom, NoRoom.Log);
   const bit = ruleBit(cursor() ^ 1);
   const g = load<u8>(ch, CH_GEN);

@@ -32,10 +32,14 @@ export const RS_CODE = 40;
 export const RS_CODE_SIZE = 44;
 /** u32 address of the copy of the string section. */
 export const RS_STRINGS = 48;
-/** u32 address of the hook lists: HOOK_SLOTS × HOOK_NUM entries of (u32 first, u32 count) into RS_HOOK_CHAINS. */
+/**
+ * u32 address of the hook lists: HOOK_SLOTS × HOOK_NUM entries of (u32
+ * first, u32 count) into the u32 chain indices at HOOK_LIST_AT after them.
+ * One block, so that a commit publishes new lists with one store.
+ */
 export const RS_HOOKS = 52;
-/** u32 address of the u32 chain indices of all hook lists. */
-export const RS_HOOK_CHAINS = 56;
+/** u32 object records allocated (the object array holds RS_OBJ_CAP; in-place commits add objects after RS_NOBJECTS). */
+export const RS_OBJ_CAP = 56;
 /** u32 address of the VM state slots (VM_STATE_SLOT_SIZE each). */
 export const RS_STATE = 60;
 /** u32 number of state slots. */
@@ -68,10 +72,8 @@ export const RS_CODE_RETIRED_LAST = 104;
 export const RS_CODE_RETIRED_AT = 108;
 /** u32 chain records allocated (the chain array holds RS_CHAIN_CAP; in-place commits add chains after RS_NCHAINS). */
 export const RS_CHAIN_CAP = 112;
-/** u32 object records allocated (the object array holds RS_OBJ_CAP; in-place commits add objects after RS_NOBJECTS). */
-export const RS_OBJ_CAP = 116;
 /** bytes of the ruleset header. */
-export const RS_SIZE = 120;
+export const RS_SIZE = 116;
 
 /** Hook list slots by hook family. */
 export const HOOK_SLOT_IPV4 = 0;
@@ -87,6 +89,8 @@ export const HOOK_SLOT_NETDEV = 4;
 export const HOOK_SLOTS = 5;
 /** hook numbers per slot (InetHook 0..5). */
 export const HOOK_NUM = 6;
+/** Offset of the chain indices in the hook block (RS_HOOKS), after its (first, count) entries. */
+export const HOOK_LIST_AT = HOOK_SLOTS * HOOK_NUM * 8;
 
 // Table record.
 /** u8 Family. */

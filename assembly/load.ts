@@ -18,7 +18,7 @@ import {
 import {
   CH_COUNT, CH_DEVICES, CH_FAMILY, CH_FIRST, CH_FLAGS, CH_HANDLE, CH_HOOK, CH_POLICY, CH_PRIO, CH_SIZE, CH_TABLE, CH_LEVEL, CH_WORK, EntryFlags,
   HOOK_NUM, HOOK_SLOTS, HOOK_SLOT_ARP, HOOK_SLOT_BRIDGE, HOOK_SLOT_IPV4, HOOK_SLOT_IPV6, HOOK_SLOT_NETDEV, OB_SIZE, OB_STATE, OB_TABLE,
-  OB_TYPE, RS_CHAINS, RS_CODE, RS_CODE_SIZE, RS_HOOKS, RS_HOOK_CHAINS, RS_NCHAINS, RS_NOBJECTS, RS_NRULES, RS_NSETS, RS_NSTATE,
+  OB_TYPE, RS_CHAINS, RS_CODE, RS_CODE_SIZE, RS_HOOKS, HOOK_LIST_AT, RS_NCHAINS, RS_NOBJECTS, RS_NRULES, RS_NSETS, RS_NSTATE,
   RS_NTABLES, RS_OBJECTS, RS_OBJ_CAP, RS_RULES, RS_RULE_CAP, RS_CHAIN_CAP, RS_RULE_TOP, RS_SET_CAP, RS_STATE_NEXT, RS_TOP, RS_END, RS_WASTE, CH_CAP, RS_SETS, RS_SIZE, RS_STATE, RS_STRINGS, RS_TABLES, RU_CHAIN, RU_CODE, RU_END, RU_HANDLE, RU_SIZE,
   SD_BUCKETS, SD_CAPACITY, SD_CATCHALL, SD_COUNT, SD_DATA_AT, SD_DATA_KIND, SD_DLEN, SD_EFLAGS_AT, SD_ENTRIES, SD_ESTRIDE,
   SD_EXPIRES_AT, SD_EXPRS, SD_OBJ_TYPE, SD_XSTRIDE, SD_FIELD_LEN, SD_FLAGS, SD_KEYEND_AT, SD_KIND, SD_KLEN, SD_KSTRIDE, SD_LIVE, SD_MASK, SD_NFIELDS, SD_SIZE,
@@ -150,7 +150,7 @@ export function recordsOk(id: i32, size: u32): bool {
 }
 
 /** Valid hook numbers per family. */
-function hookOk(family: u32, hook: u32): bool {
+export function hookOk(family: u32, hook: u32): bool {
   if (family == Family.Netdev) return hook <= 1;
   if (family == Family.Arp) return hook <= 2;
   if (family == Family.Inet) return hook <= 5;
@@ -418,7 +418,7 @@ export function fillEntry(sd: usize, e: usize, pos: usize, rel: u64): i32 {
 }
 
 /** Hook list slot(s) of a base chain: returns slot*HOOK_NUM+hook, second (inet) via hookSlot2, -1 none. */
-let hookSlot2: i32 = -1;
+export let hookSlot2: i32 = -1;
 /**
  * Sizes the expression records of one element at [p, end) (counter, quota,
  * limit, last): (record bytes << 16) | per-entry bytes (each limit with its
@@ -471,7 +471,7 @@ function dynsetExprArea(insn: usize, sets: usize): i32 {
   return 0;
 }
 
-function hookSlot(family: u32, hook: u32): i32 {
+export function hookSlot(family: u32, hook: u32): i32 {
   hookSlot2 = -1;
   switch (family) {
     case Family.Ipv4: return HOOK_SLOT_IPV4 * HOOK_NUM + hook;
@@ -506,11 +506,10 @@ function sortHookList(list: usize, n: u32, chains: usize): void {
 
 function buildHooks(rs: usize, chains: usize, n: u32): i32 {
   const nslots = HOOK_SLOTS * HOOK_NUM;
-  const hooks = bump(<usize>nslots * 8);
-  const list = bump(<usize>(n * 2 + 1) * 4);
+  const hooks = bump(<usize>HOOK_LIST_AT + <usize>(n * 2 + 1) * 4);
   if (oom) return oomFail();
+  const list = hooks + HOOK_LIST_AT;
   store<u32>(rs, <u32>hooks, RS_HOOKS);
-  store<u32>(rs, <u32>list, RS_HOOK_CHAINS);
   for (let k: u32 = 0; k < n; k++) {
     const c = chains + <usize>k * CH_SIZE;
     if (!(load<u8>(c, CH_FLAGS) & ChainFlags.Base)) continue;

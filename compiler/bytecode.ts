@@ -27,6 +27,11 @@ const SECTION_NAMES = ['', 'strings', 'tables', 'chains', 'sets', 'elements', 'o
 const SECTIONS_END = abi.BC_HEADER_SIZE + abi.SECTION_COUNT * abi.BC_SECTION_ENTRY_SIZE;
 
 /** Hook names by number; the numbering depends on the family. */
+/** abi hook number of hook `hook` of `family` (the image's CHAIN_HOOK). */
+export function hookNumber(family: string, hook: string): number {
+  return indexIn(hooksOf(family), hook, 'hook');
+}
+
 function hooksOf(family: string): string[] {
   if (family === 'netdev') return ['ingress', 'egress'];
   if (family === 'arp') return ['input', 'output', 'forward'];

@@ -111,8 +111,8 @@ export type InPlaceOp =
   /** `mode` 0 at the end, 1 at the start, 2 after the rule with handle `ref`, 3 before it */
   | { k: 'addRule'; table: LTable; chain: string; rule: CompiledRule; handle: number; mode: 0 | 1 | 2 | 3; ref: number; /** handle of its first anonymous set */ firstSet: number }
   | { k: 'delRule'; table: LTable; chain: string; handle: number }
-  /** a new regular chain */
-  | { k: 'addChain'; table: LTable; chain: string; handle: number }
+  /** a new chain (`base`: a filter chain's hook, priority and policy) */
+  | { k: 'addChain'; table: LTable; chain: string; handle: number; base?: { hook: string; prio: number; policy: 'accept' | 'drop' } }
   /** a regular chain whose rules a flushChain op before it removed */
   | { k: 'delChain'; table: LTable; chain: string }
   | { k: 'flushChain'; table: LTable; chain: string }
@@ -501,11 +501,15 @@ function inPlaceCmd(c: Cmd, tables: Map<string, LTable>): boolean {
   if (c.k === 'chain') {
     const ch = t.chains.get(c.chain.name);
     const d = c.chain;
-    // A new regular chain: no packet reaches it before a jump does. validate.ts's refusals of one
-    // (a long name, a policy) take the whole load.
-    if (!ch && (c.op === 'add' || c.op === 'create')) return !d.hook && d.policy === undefined && d.name.length <= 64 && d.rules.every((r) => !r.insert && ruleInPlace(r.stmts));
-    // A regular chain deleted by name (whether anything still jumps to it: inUse, after the replay); `destroy` of none is nothing.
-    if (c.op === 'delete' || c.op === 'destroy') return c.handle === undefined && (ch ? !ch.hook : c.op === 'destroy');
+    // A new regular chain: no packet reaches it before a jump does. A new filter base chain: packets
+    // skip it until the commit (commit.ts txAddBaseChain); nat chains and chains on devices take a whole
+    // load. validate.ts's refusals (a long name, a regular chain's policy) take the whole load too.
+    if (!ch && (c.op === 'add' || c.op === 'create')) {
+      const base = !d.hook || (d.hook.type === 'filter' && !d.hook.devices.length && c.family !== 'netdev' && d.hook.hook !== 'ingress');
+      return base && (d.policy === undefined || !!d.hook) && d.name.length <= 64 && d.rules.every((r) => !r.insert && ruleInPlace(r.stmts));
+    }
+    // A chain deleted by name (whether anything still jumps to it: inUse, after the replay); `destroy` of none is nothing.
+    if (c.op === 'delete' || c.op === 'destroy') return c.handle === undefined && (ch ? ch.hook?.type !== 'nat' : c.op === 'destroy');
     if (!ch || (c.op !== 'add' && c.op !== 'flush')) return false;
     if (c.op === 'flush') return true;
     // An existing chain: its policy, comment and rules may change in place, not its hook (validate.ts has those errors).
@@ -570,7 +574,10 @@ function inPlaceOp(o: Output, tables: Map<string, LTable>, placing: Placing | un
     if (c.op === 'flush') return { k: 'flushChain', table: t, chain: name };
     // Replayed after this: the table does not hold a new chain yet, nor its handle (t.next).
     if (c.op === 'delete' || c.op === 'destroy') return t.chains.has(name) ? [{ k: 'flushChain', table: t, chain: name }, { k: 'delChain', table: t, chain: name }] : undefined;
-    if (!t.chains.has(name)) return { k: 'addChain', table: t, chain: name, handle: t.next };
+    if (!t.chains.has(name)) {
+      const h = c.chain.hook && resolveHook(c.family, c.chain.hook);
+      return { k: 'addChain', table: t, chain: name, handle: t.next, ...(h ? { base: { hook: h.hook, prio: h.prio, policy: c.chain.policy ?? 'accept' } } : {}) };
+    }
     return c.chain.policy ? { k: 'policy', table: t, chain: c.chain.name, policy: c.chain.policy } : undefined;
   }
   if (o.k === 'rule') {

@@ -5,7 +5,7 @@
 // exactly the old or exactly the new ruleset. The kernel's counterpart is
 // nf_tables_commit. `engine.apply('add rule inet f input tcp dport 80 accept')`.
 
-import { BytecodeError, encodeBytecode, encodeElements, encodePatch, sameBytes } from '../compiler/bytecode.js';
+import { BytecodeError, encodeBytecode, encodeElements, encodePatch, hookNumber, sameBytes } from '../compiler/bytecode.js';
 import { SetFlags, Verdict } from '../assembly/abi.js';
 import { printInsn, type Insn } from '../compiler/insn.js';
 import { chainKey, LiveRuleset, objectKey, progObject, type Generation } from '../compiler/transaction.js';
@@ -155,7 +155,8 @@ export class Transactions {
         if (op.k === 'addChain') {
           const k = record('chains', idx.freeChains, (f) => this.engine.chainFree(f), chainKey(op.table, op.chain));
           changesOf(chains, base).set(op.chain, k);
-          return { op: 'addChain', chain: k, table: t.index, handle: op.handle };
+          const hook = op.base && { hook: hookNumber(op.table.family, op.base.hook), prio: op.base.prio, policy: op.base.policy === 'drop' ? Verdict.Drop : Verdict.Accept };
+          return { op: 'addChain', chain: k, table: t.index, handle: op.handle, ...(hook ? { base: hook } : {}) };
         }
         if (op.k === 'delChain') {
           const k = t.chain(op.chain);

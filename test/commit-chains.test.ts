@@ -213,6 +213,7 @@ describe('chain records (assembly/commit.ts)', () => {
   interface Tx {
     txBegin(): number;
     txAddChain(chain: number, table: number, handle: number): number;
+    txAddBaseChain(chain: number, table: number, handle: number, hook: number, prio: number, policy: number): number;
     txDelChain(chain: number): number;
     txFlushChain(chain: number): number;
     txDelRule(chain: number, handle: number): number;
@@ -260,5 +261,38 @@ describe('chain records (assembly/commit.ts)', () => {
     expect(x.txBegin()).toBe(abi.LoadError.Ok);
     x.txCommit(1);
     expect(x.chainFree(1)).toBe(1);
+  });
+
+  it('a new base chain is on its hook at once, skipped by packets until the commit; abort or deletion leaves it skipped for good', async () => {
+    const e = await engine();
+    e.load(TWO_TABLES, 'base.nft');
+    const x = tx(e);
+    const web = [syn(80)];
+    expect(outcome(e, web)[0]).toMatch(/^1 /);
+    const input = 1;
+    // Nat and device chains are a whole load's; a table that is not there, a hook the family lacks, are refused.
+    expect(x.txBegin()).toBe(abi.LoadError.Ok);
+    expect(x.txAddBaseChain(4, 9, 50, input, -10, abi.Verdict.Drop)).toBe(abi.LoadError.BadTable);
+    expect(x.txAddBaseChain(4, 0, 50, 5, -10, abi.Verdict.Drop)).toBe(abi.LoadError.NoRoom);
+    expect(x.txAddBaseChain(4, 0, 50, input, -10, abi.Verdict.Drop)).toBe(abi.LoadError.Ok);
+    expect(outcome(e, web)[0]).toMatch(/^1 /);
+    x.txAbort();
+    expect(outcome(e, web)[0]).toMatch(/^1 /);
+    // The aborted chain's record stays on the hook list, skipped: it is not reused.
+    expect(x.chainFree(4)).toBe(0);
+    expect(x.txBegin()).toBe(abi.LoadError.Ok);
+    expect(x.txAddBaseChain(5, 0, 51, input, -10, abi.Verdict.Drop)).toBe(abi.LoadError.Ok);
+    expect(outcome(e, web)[0]).toMatch(/^1 /);
+    x.txCommit(1);
+    // Its policy drops the packet before inet f's input chain (priority 0) sees it.
+    expect(outcome(e, web)[0]).toMatch(/^0 /);
+    expect(x.txBegin()).toBe(abi.LoadError.Ok);
+    expect(x.txDelChain(5)).toBe(abi.LoadError.Ok);
+    expect(outcome(e, web)[0]).toMatch(/^0 /);
+    x.txCommit(1);
+    expect(outcome(e, web)[0]).toMatch(/^1 /);
+    x.txBegin();
+    x.txCommit(1);
+    expect(x.chainFree(5)).toBe(0);
   });
 });
