@@ -141,13 +141,18 @@ function ofParts(parts: Cmd[][], outputs: Output[]): boolean {
  */
 export function pruneHistory(parts: Cmd[][], outputs: Output[]): Cmd[][] | undefined {
   const inBlock = new Set<Cmd>();
+  let droppable = false;
+  for (const p of parts) {
+    for (let i = 0; i < p.length; i++) {
+      const c = p[i]!;
+      if (c.k === 'table' && c.block) for (let j = 1; j <= (c.body ?? 0); j++) inBlock.add(p[i + j]!);
+      else if (!droppable && droppableKind(c) && !inBlock.has(c)) droppable = true;
+    }
+  }
+  // Nothing but what stays (a ruleset just loaded, in table blocks): nothing to go by either.
+  if (!droppable) return undefined;
   // Outputs of another history (commit's compaction shortened the parts): nothing to go by.
   if (!ofParts(parts, outputs)) return undefined;
-  for (const p of parts) {
-    p.forEach((c, i) => {
-      if (c.k === 'table' && c.block) for (let j = 1; j <= (c.body ?? 0); j++) inBlock.add(p[i + j]!);
-    });
-  }
   /** The commands the outputs name, in order (a command's number is its place here), and what is known of each. */
   const seen: Cmd[] = [];
   const flags: number[] = [];

@@ -478,7 +478,11 @@ function sameValue(x: unknown, y: unknown): boolean {
     for (let k = 0; k < x.length; k++) if (!sameValue(x[k], y[k])) return false;
     return true;
   }
-  if (x instanceof Uint8Array) return y instanceof Uint8Array && sameBytes(x, y);
+  if (x instanceof Uint8Array) {
+    if (!(y instanceof Uint8Array) || x.length !== y.length) return false;
+    for (let k = 0; k < x.length; k++) if (x[k] !== y[k]) return false;
+    return true;
+  }
   const proto = Object.getPrototypeOf(x);
   if (proto !== Object.prototype || Object.getPrototypeOf(y) !== proto) return false;
   const xo = x as Record<string, unknown>;
