@@ -22,19 +22,34 @@ interface Life {
   /** Something that must stay made or removed it (a table block, a base chain), or a kept command refers to it. */
   kept: boolean;
   ended: boolean;
+  /** Its number among the lives. */
+  id: number;
 }
 
 /** Handles a command took from its table's counter (a command this file drops makes no table). */
 interface Took {
-  table?: string;
+  table: string;
   next: number;
 }
 
-/** A rule's life, with the `replace` that made what it is now. */
-type RuleLife = Life & { replaced?: Cmd };
+/** A rule's life, with the `replace` that made what it is now (its command's number). */
+type RuleLife = Life & { replaced?: number };
 
-/** What goes only if everything it requires goes: a command or a life. */
-type Node = Cmd | Life;
+/**
+ * What this file learnt of a command (flags by the command's number: its
+ * place among the commands the outputs name).
+ */
+const CANDIDATE = 1;
+/** A command whose outputs this file does not follow. */
+const OPAQUE = 2;
+/** An element command or set flush no output has yet shown the effect of. */
+const UNSEEN = 4;
+/** A command that goes with a chain, set or object (its own commands): only with it. */
+const BOUND = 8;
+/** A replacement made pointless by a later replacement or removal. */
+const SUPERSEDED = 16;
+/** A `replace rule` command. */
+const REPLACE = 32;
 
 /** Commands this file can drop: rule and element commands, and chain, set and object commands that make, remove, rename or flush. */
 function droppableKind(c: Cmd): boolean {
@@ -78,19 +93,45 @@ function ipv4Range(text: string): string | undefined {
   return size && lo % size === 0 ? `${lo}-${lo + size - 1}` : undefined;
 }
 
-/** Chains (jumps, gotos, verdict maps), sets (lookups, maps, dynsets) and objects (objrefs, object maps) a rule or elements name. */
-function refsOf(insns: CompiledRule['insns'], elements: SetElem[]): { chains: string[]; sets: string[]; objs: string[] } {
-  const out = { chains: [] as string[], sets: [] as string[], objs: [] as string[] };
+/** What a rule or element names: a chain (jumps, gotos, verdict maps), a set (lookups, maps, dynsets) or an object (objrefs, object maps). */
+type RefKind = 'chain' | 'set' | 'obj';
+
+/** Calls `f` with each chain, set and object the instructions or the elements name. */
+function eachRef(insns: CompiledRule['insns'], elements: SetElem[], f: (kind: RefKind, name: string) => void): void {
   for (const i of insns) {
-    if (i.op === 'immediate_verdict' && i.v.chain !== undefined) out.chains.push(i.v.chain);
-    else if (i.op === 'lookup' || i.op === 'dynset' || i.op === 'objref_map') out.sets.push(i.set);
-    else if (i.op === 'objref') out.objs.push(i.name);
+    if (i.op === 'immediate_verdict' && i.v.chain !== undefined) f('chain', i.v.chain);
+    else if (i.op === 'lookup' || i.op === 'dynset' || i.op === 'objref_map') f('set', i.set);
+    else if (i.op === 'objref') f('obj', i.name);
   }
   for (const e of elements) {
-    if (e.verdict?.chain !== undefined) out.chains.push(e.verdict.chain);
-    if (e.obj !== undefined) out.objs.push(e.obj);
+    if (e.verdict?.chain !== undefined) f('chain', e.verdict.chain);
+    if (e.obj !== undefined) f('obj', e.obj);
   }
-  return out;
+}
+
+/**
+ * Whether every command the outputs name is one of the parts' (the compiler
+ * goes through the parts in order, so a walk of both is enough: a small part
+ * is searched, a large one looked up).
+ */
+function ofParts(parts: Cmd[][], outputs: Output[]): boolean {
+  let k = 0;
+  let big: Set<Cmd> | undefined;
+  const holds = (c: Cmd) => {
+    const p = parts[k]!;
+    if (p.length <= 16) return p.includes(c);
+    big ??= new Set(p);
+    return big.has(c);
+  };
+  for (const o of outputs) {
+    if (o.k !== 'cmd') continue;
+    while (k < parts.length && !holds(o.cmd)) {
+      k++;
+      big = undefined;
+    }
+    if (k === parts.length) return false;
+  }
+  return true;
 }
 
 /**
@@ -100,54 +141,66 @@ function refsOf(insns: CompiledRule['insns'], elements: SetElem[]): { chains: st
  */
 export function pruneHistory(parts: Cmd[][], outputs: Output[]): Cmd[][] | undefined {
   const inBlock = new Set<Cmd>();
-  const all = new Set(parts.flat());
-  // Outputs of another history (commit's compaction shortened the parts): nothing to go by.
-  if (outputs.some((o) => o.k === 'cmd' && !all.has(o.cmd))) return undefined;
+  let droppable = false;
   for (const p of parts) {
-    p.forEach((c, i) => {
+    for (let i = 0; i < p.length; i++) {
+      const c = p[i]!;
       if (c.k === 'table' && c.block) for (let j = 1; j <= (c.body ?? 0); j++) inBlock.add(p[i + j]!);
-    });
+      else if (!droppable && droppableKind(c) && !inBlock.has(c)) droppable = true;
+    }
   }
-  /** Chain, set and object commands made where their table did not exist yet. */
-  const newTable = new Set<Cmd>();
-  const candidate = (c: Cmd | undefined): c is Cmd => !!c && droppableKind(c) && !inBlock.has(c) && !newTable.has(c);
-
-  // What goes only if what it requires goes: `users` are the edges back, from what is required to what requires it.
-  const users = new Map<Node, Node[]>();
-  const lifeList: Life[] = [];
-  const require = (from: Node, to: Node) => {
-    let u = users.get(to);
-    if (!u) users.set(to, (u = []));
-    u.push(from);
+  // Nothing but what stays (a ruleset just loaded, in table blocks): nothing to go by either.
+  if (!droppable) return undefined;
+  // Outputs of another history (commit's compaction shortened the parts): nothing to go by.
+  if (!ofParts(parts, outputs)) return undefined;
+  /** The commands the outputs name, in order (a command's number is its place here), and what is known of each. */
+  const seen: Cmd[] = [];
+  const flags: number[] = [];
+  let cmd: Cmd | undefined;
+  /** The current command's number. */
+  let cur = -1;
+  /** The number of `c`, which is always the command whose outputs are being read. */
+  const at = (c: Cmd | undefined) => {
+    if (c === undefined) return undefined;
+    if (c !== cmd) throw new Error('pruneHistory: a command other than the current one');
+    return cur;
   };
+  /** A command (by number) this file can drop: droppable, not in a table block nor made where its table did not exist yet. */
+  const candidate = (i: number | undefined): i is number => i !== undefined && (flags[i]! & CANDIDATE) !== 0;
+  const mark = (c: Cmd | undefined, flag: number, on = true) => {
+    const i = at(c);
+    if (i !== undefined) flags[i] = on ? flags[i]! | flag : flags[i]! & ~flag;
+  };
+
+  // What goes only if what it requires goes, as numbered nodes: command i is 2i, life j is 2j + 1.
+  // `joins` are pairs that go only together, `needs` pairs (x, y) where x goes only if y goes.
+  const joins: number[] = [];
+  const needs: number[] = [];
+  const lifeList: Life[] = [];
   const newLife = (kept = false): RuleLife => {
-    const l = { kept, ended: false };
+    const l = { kept, ended: false, id: lifeList.length };
     lifeList.push(l);
     return l;
   };
   /** A life this file cannot follow from its start: it stays. */
   const keptLife = () => newLife(true);
-  /** `c` is one of the life's own commands: each goes only with the other. */
-  const join = (life: Life, c: Cmd | undefined) => {
-    if (!candidate(c)) {
-      life.kept = true;
-      return;
-    }
-    require(life, c);
-    require(c, life);
+  /** Command `i` is one of the life's own commands: each goes only with the other. */
+  const joinAt = (life: Life, i: number | undefined) => {
+    if (!candidate(i)) life.kept = true;
+    else joins.push(2 * life.id + 1, 2 * i);
   };
-  /** `c` concerned the life: the life goes only with it (`c` may go on its own). */
-  const need = (life: Life, c: Cmd | undefined) => {
-    if (!candidate(c)) life.kept = true;
+  const join = (life: Life, c: Cmd | undefined) => joinAt(life, at(c));
+  /** Command `i` concerned the life: the life goes only with it (`c` may go on its own). */
+  const needAt = (life: Life, i: number | undefined) => {
+    if (!candidate(i)) life.kept = true;
     // (A kept life never goes: nothing to take away when `c` cannot go.)
-    else if (!life.kept) require(life, c);
+    else if (!life.kept) needs.push(2 * life.id + 1, 2 * i);
   };
+  const need = (life: Life, c: Cmd | undefined) => needAt(life, at(c));
   const end = (life: Life, c: Cmd | undefined) => {
     join(life, c);
     life.ended = true;
   };
-  /** Replacements made pointless by a later replacement or removal (whatever else happens to their rule). */
-  const superseded = new Set<Cmd>();
   const rules = new Map<string, RuleLife>();
   /** Element lives by table, set and element key. */
   const elements = new Map<string, Map<string, Map<string, Life>>>();
@@ -186,7 +239,7 @@ export function pruneHistory(parts: Cmd[][], outputs: Output[]): Cmd[][] | undef
       end(iv.held.splice(at, 1)[0]!.life ?? keptLife(), c);
       return true;
     });
-    if (placed) unseen.delete(c);
+    if (placed) mark(c, UNSEEN, false);
     else lose(key);
   };
   /** Interval sets removed with the set or table: what they held ends with it. */
@@ -212,7 +265,7 @@ export function pruneHistory(parts: Cmd[][], outputs: Output[]): Cmd[][] | undef
   /** A rule removed: by `c` (which then goes only with it), or by something that removed more (`c` undefined). */
   const endRule = (key: string, c?: Cmd) => {
     const l = rules.get(key) ?? keptLife();
-    if (l.replaced) superseded.add(l.replaced);
+    if (l.replaced !== undefined) flags[l.replaced]! |= SUPERSEDED;
     if (c) end(l, c);
     else l.ended = true;
     rules.delete(key);
@@ -231,39 +284,42 @@ export function pruneHistory(parts: Cmd[][], outputs: Output[]): Cmd[][] | undef
     }
     elements.get(t)?.delete(s);
   };
-  /** Commands that name `refs` (in table `t`): what they name goes only with them. */
-  const refer = (t: string, c: Cmd | undefined, refs: ReturnType<typeof refsOf>) => {
-    for (const n of refs.chains) need(named(chains, `${t} ${n}`), c);
-    for (const n of refs.sets) need(named(sets, `${t} ${n}`), c);
-    for (const n of refs.objs) need(named(objs, `${t} ${n}`), c);
+  /** Commands that name chains, sets or objects (in table `t`) with their instructions or elements: what they name goes only with them. */
+  const refer = (t: string, c: Cmd | undefined, insns: CompiledRule['insns'], elements: SetElem[]) => {
+    eachRef(insns, elements, (kind, n) => need(named(kind === 'chain' ? chains : kind === 'set' ? sets : objs, `${t} ${n}`), c));
   };
 
   const rp = new Replayer(new Map(), 0);
+  /** Handles the commands took (those that took none are not in it). */
   const took = new Map<Cmd, Took>();
-  let cmd: Cmd | undefined;
-  let before: Took = { next: 0 };
-  /** A command whose outputs this file does not follow: it stays, unless it goes with the set it concerned. */
-  const opaque = new Set<Cmd>();
-  /** Element commands and set flushes no output has yet shown the effect of (an interval set's have none): likewise. */
-  const unseen = new Set<Cmd>();
-  /** Element commands and set flushes with the set they concerned (tied to it once it is known whether they are followed). */
-  const ofSet: [Cmd, Life][] = [];
-  /** Commands that go with a chain, set or object (its own commands): only with it. */
-  const bound = new Set<Cmd>();
-  const tableKey = (c: Cmd) => ('table' in c && typeof c.table === 'string' ? `${c.family} ${c.table}` : undefined);
-  const counters = (c: Cmd | undefined): Took => {
-    const table = c && tableKey(c);
-    return { table, next: (table && rp.tables.get(table)?.next) || 0 };
+  /** The current command's table (`family name`) and its handle counter before it. */
+  let cmdTable: string | undefined;
+  let before = 0;
+  // A command whose outputs this file does not follow (OPAQUE) stays, unless it goes with the set it concerned;
+  // so do element commands and set flushes no output has yet shown the effect of (UNSEEN: an interval set's have none).
+  /** Element commands and set flushes (by number) with the set they concerned (tied to it once it is known whether they are followed). */
+  const ofSetCmd: number[] = [];
+  const ofSetLife: Life[] = [];
+  /** `family table` keys, made once per pair. */
+  const tableKeys = new Map<string, Map<string, string>>();
+  const keyOf = (family: string, table: string) => {
+    let byName = tableKeys.get(family);
+    if (!byName) tableKeys.set(family, (byName = new Map()));
+    let key = byName.get(table);
+    if (key === undefined) byName.set(table, (key = `${family} ${table}`));
+    return key;
   };
+  const tableKey = (c: Cmd) => ('table' in c && typeof c.table === 'string' ? keyOf(c.family, c.table) : undefined);
+  const counter = (table: string | undefined) => (table && rp.tables.get(table)?.next) || 0;
   const close = () => {
     if (!cmd) return;
-    const after = counters(cmd);
-    took.set(cmd, { table: after.table, next: after.next - before.next });
+    const next = counter(cmdTable) - before;
+    if (cmdTable && next) took.set(cmd, { table: cmdTable, next });
   };
   /** `c` is one of the own commands of the life `m` has under `key`. */
   const own = (m: Map<string, Life>, key: string, c: Cmd) => {
     join(named(m, key), c);
-    bound.add(c);
+    mark(c, BOUND);
   };
   /** What leaves with a table or a family's ruleset (`gone` says which tables) ends without the command that removed it. */
   const removeTables = (gone: (k: string) => boolean, whole: boolean) => {
@@ -290,7 +346,7 @@ export function pruneHistory(parts: Cmd[][], outputs: Output[]): Cmd[][] | undef
   const interval = (o: Output & { set: SetDef }, c: Cmd | undefined, foreign: boolean) => {
     const t = `${o.set.family} ${o.set.table}`;
     const key = `${t} ${o.set.name}`;
-    if (c) opaque.add(c);
+    mark(c, OPAQUE);
     for (const l of elements.get(t)?.get(o.set.name)?.values() ?? []) l.kept = true;
     const iv = intervals.get(key);
     if (o.k === 'flushSet' && !foreign) {
@@ -312,7 +368,7 @@ export function pruneHistory(parts: Cmd[][], outputs: Output[]): Cmd[][] | undef
         join(life, c);
         iv.held.push({ text: texts[0], life });
         if (iv.ranges !== 'ipv4') iv.ranges.set(texts[0], o.elements.map(elemKey).join(' '));
-        opaque.delete(c);
+        mark(c, OPAQUE, false);
       } else iv.held.push(...texts.map((text) => ({ text })));
       iv.pending = false;
     }
@@ -323,11 +379,18 @@ export function pruneHistory(parts: Cmd[][], outputs: Output[]): Cmd[][] | undef
       close();
       const c = o.cmd;
       cmd = c;
-      before = counters(c);
+      cur = seen.length;
+      seen.push(c);
       const t = tableKey(c);
+      cmdTable = t;
+      before = counter(t);
       const tab = t ? rp.tables.get(t) : undefined;
-      if ((c.k === 'chain' || c.k === 'set' || c.k === 'obj') && !tab) newTable.add(c);
-      if (c.k === 'element' || (c.k === 'set' && c.op === 'flush')) unseen.add(c);
+      // Chain, set and object commands made where their table did not exist yet stay.
+      const newTable = (c.k === 'chain' || c.k === 'set' || c.k === 'obj') && !tab;
+      let f = droppableKind(c) && !inBlock.has(c) && !newTable ? CANDIDATE : 0;
+      if (c.k === 'element' || (c.k === 'set' && c.op === 'flush')) f |= UNSEEN;
+      if (c.k === 'rule' && c.op === 'replace') f |= REPLACE;
+      flags.push(f);
       if (c.k === 'rule') {
         need(named(chains, `${t} ${c.chain}`), c);
         if (c.op === 'delete') endRule(`${t} ${c.handle}`, c);
@@ -379,11 +442,15 @@ export function pruneHistory(parts: Cmd[][], outputs: Output[]): Cmd[][] | undef
           sets.delete(key);
           endSet(t!, c.set.name);
           dropIntervals((k) => k === key);
-        } else if (c.op === 'flush') ofSet.push([c, named(sets, key)]);
+        } else if (c.op === 'flush') {
+          ofSetCmd.push(cur);
+          ofSetLife.push(named(sets, key));
+        }
         else need(named(sets, key), c);
       } else if (c.k === 'element') {
         const key = `${t} ${c.set}`;
-        ofSet.push([c, named(sets, key)]);
+        ofSetCmd.push(cur);
+        ofSetLife.push(named(sets, key));
         // An interval set's deletion has no output.
         if ((c.op === 'delete' || c.op === 'destroy') && (tab?.sets.get(c.set)?.def.flags ?? 0) & 4) deleteInterval(key, c);
       }
@@ -414,31 +481,36 @@ export function pruneHistory(parts: Cmd[][], outputs: Output[]): Cmd[][] | undef
     const c = cmd;
     if (o.k === 'rule') {
       const r = o.rule;
-      const t = `${r.family} ${r.table}`;
+      const t = keyOf(r.family, r.table);
       const next = rp.tables.get(t)?.next ?? 1;
       rp.feed(o);
-      refer(t, c, refsOf(r.insns, r.anonSets.flatMap((s) => s.elements)));
+      refer(t, c, r.insns, []);
+      for (const s of r.anonSets) refer(t, c, [], s.elements);
       if (c?.k === 'rule' && c.op === 'replace') {
         const l = ruleLife(t, c.handle!);
-        if (l.replaced) superseded.add(l.replaced);
-        l.replaced = c;
+        if (l.replaced !== undefined) flags[l.replaced]! |= SUPERSEDED;
+        l.replaced = cur;
       } else {
-        const l = newLife();
-        // Rules of an `add chain ... { ... }` go only with that command.
-        join(l, c?.k === 'rule' || c?.k === 'chain' ? c : undefined);
-        rules.set(`${t} ${next + r.anonSets.length}`, l);
+        // Rules of an `add chain ... { ... }` go only with that command. A rule no command of which
+        // can go has no life here: a rule without one is kept (ruleLife, endRule).
+        const by = at(c?.k === 'rule' || c?.k === 'chain' ? c : undefined);
+        if (candidate(by)) {
+          const l = newLife();
+          joinAt(l, by);
+          rules.set(`${t} ${next + r.anonSets.length}`, l);
+        }
       }
       continue;
     }
     if (o.k === 'elements' || o.k === 'delElements' || o.k === 'flushSet' || o.k === 'set') {
       const s = o.set;
-      const t = `${s.family} ${s.table}`;
-      if (o.k === 'elements' || o.k === 'set') refer(t, c, refsOf([], o.elements));
+      const t = keyOf(s.family, s.table);
+      if (o.k === 'elements' || o.k === 'set') refer(t, c, [], o.elements);
       // Another kind of command (`add set` of an existing set adds its elements) stays, or goes with its set;
       // the elements it touched go only with it.
       const foreign = o.k !== 'set' && c?.k !== (o.k === 'flushSet' ? 'set' : 'element');
-      if (foreign && c) opaque.add(c);
-      else if (o.k !== 'set') unseen.delete(c!);
+      if (foreign) mark(c, OPAQUE);
+      else if (o.k !== 'set') mark(c, UNSEEN, false);
       if (s.flags & 4) interval(o, c, foreign);
       else if (o.k === 'flushSet') endSet(t, s.name, c);
       else if (o.k === 'delElements') {
@@ -458,40 +530,78 @@ export function pruneHistory(parts: Cmd[][], outputs: Output[]): Cmd[][] | undef
           join(l, o.k === 'elements' || c?.k === 'set' ? c : undefined);
         }
       }
-    } else if (!(o.k === 'chain' && c?.k === 'chain') && !(o.k === 'obj' && c?.k === 'obj') && c) opaque.add(c);
+    } else if (!(o.k === 'chain' && c?.k === 'chain') && !(o.k === 'obj' && c?.k === 'obj')) mark(c, OPAQUE);
     rp.feed(o);
   }
   close();
 
-  const followed = (c: Cmd) => !opaque.has(c) && !unseen.has(c);
+  const followed = (i: number) => (flags[i]! & (OPAQUE | UNSEEN)) === 0;
   // An element command or set flush this file follows may go on its own; one it does not, only with its set.
-  for (const [c, l] of ofSet) {
-    if (followed(c)) need(l, c);
+  for (let k = 0; k < ofSetCmd.length; k++) {
+    const i = ofSetCmd[k]!;
+    const l = ofSetLife[k]!;
+    if (followed(i)) needAt(l, i);
     else {
-      join(l, c);
-      bound.add(c);
+      joinAt(l, i);
+      flags[i]! |= BOUND;
     }
   }
 
   // What may go: superseded replacements, and every command and life all of whose requirements may go
   // (the largest such sets: take away what cannot go, then what requires it, until nothing changes).
-  const goes = new Set<Node>();
-  // (A replacement goes only when superseded: it belongs to no life.)
-  for (const c of took.keys()) {
-    if (!candidate(c) || !(followed(c) || bound.has(c))) continue;
-    if (c.k === 'rule' && c.op === 'replace' ? superseded.has(c) : true) goes.add(c);
+  // What goes only together is one node (the root of its union-find tree).
+  const n = 2 * Math.max(seen.length, lifeList.length);
+  const parent = new Int32Array(n);
+  for (let x = 0; x < n; x++) parent[x] = x;
+  const root = (x: number) => {
+    let r = x;
+    while (parent[r] !== r) r = parent[r]!;
+    while (parent[x] !== r) {
+      const up = parent[x]!;
+      parent[x] = r;
+      x = up;
+    }
+    return r;
+  };
+  for (let k = 0; k < joins.length; k += 2) {
+    const a = root(joins[k]!);
+    const b = root(joins[k + 1]!);
+    if (a !== b) parent[a] = b;
   }
-  for (const l of lifeList) if (l.ended && !l.kept) goes.add(l);
-  const work: Node[] = [...users.keys()].filter((x) => !goes.has(x));
+  const goes = new Uint8Array(n).fill(1);
+  // (A replacement goes only when superseded: it belongs to no life.)
+  for (let i = 0; i < seen.length; i++) {
+    const f = flags[i]!;
+    const may = (f & CANDIDATE) !== 0 && (followed(i) || (f & BOUND) !== 0) && ((f & REPLACE) === 0 || (f & SUPERSEDED) !== 0);
+    if (!may) goes[root(2 * i)] = 0;
+  }
+  for (let j = 0; j < lifeList.length; j++) {
+    const l = lifeList[j]!;
+    if (!l.ended || l.kept) goes[root(2 * j + 1)] = 0;
+  }
+  for (let x = 2 * seen.length; x < n; x += 2) goes[root(x)] = 0;
+  for (let x = 2 * lifeList.length + 1; x < n; x += 2) goes[root(x)] = 0;
+  // `users` of y: the x of each need (x, y), by root, as one array (`from` indexes it by y).
+  const from = new Int32Array(n + 1);
+  for (let k = 0; k < needs.length; k += 2) from[root(needs[k + 1]!) + 1]!++;
+  for (let x = 0; x < n; x++) from[x + 1]! += from[x]!;
+  const users = new Int32Array(needs.length / 2);
+  const fill = from.slice(0, n);
+  for (let k = 0; k < needs.length; k += 2) users[fill[root(needs[k + 1]!)]!++] = root(needs[k]!);
+  const work: number[] = [];
+  for (let x = 0; x < n; x++) if (parent[x] === x && !goes[x] && from[x + 1]! > from[x]!) work.push(x);
   while (work.length) {
     const x = work.pop()!;
-    for (const u of users.get(x) ?? []) {
-      if (!goes.has(u)) continue;
-      goes.delete(u);
+    for (let k = from[x]!; k < from[x + 1]!; k++) {
+      const u = users[k]!;
+      if (!goes[u]) continue;
+      goes[u] = 0;
       work.push(u);
     }
   }
-  if (![...took.keys()].some((c) => goes.has(c))) return undefined;
+  const gone = new Set<Cmd>();
+  for (let i = 0; i < seen.length; i++) if (goes[root(2 * i)]) gone.add(seen[i]!);
+  if (!gone.size) return undefined;
 
   // The parts again: a gap for the handles of what went. A part left with only its boundary and gaps
   // joins the next part's boundary (nothing happens between the two).
@@ -505,16 +615,19 @@ export function pruneHistory(parts: Cmd[][], outputs: Output[]): Cmd[][] | undef
   for (const [i, p] of parts.entries()) {
     const b = p[0];
     if (b?.k !== 'handles' || b.gap) return undefined;
-    const boundary: Handles = { ...b, perTable: { ...b.perTable } };
+    // (Only a carry changes a boundary; the parts stay as they were.)
+    const boundary: Handles = carry ? { ...b, perTable: { ...b.perTable } } : b;
     if (carry) add(boundary, carry);
     const kept: Cmd[] = [boundary];
-    for (const c of p.slice(1)) {
-      if (!goes.has(c)) {
-        kept.push(c);
+    for (let j = 1; j < p.length; j++) {
+      const c = p[j]!;
+      if (!gone.has(c)) {
+        // (A gap of an earlier pruning may grow: a copy, so that `parts` stay as they were.)
+        kept.push(c.k === 'handles' && c.gap ? { ...c, perTable: { ...c.perTable } } : c);
         continue;
       }
-      const h = took.get(c)!;
-      if (!h.table || !h.next) continue;
+      const h = took.get(c);
+      if (!h) continue;
       const gap: Handles = { k: 'handles', gap: true, tables: 0, perTable: { [h.table]: h.next }, span: c.span };
       const last = kept[kept.length - 1]!;
       if (last.k === 'handles' && last.gap) add(last, gap);

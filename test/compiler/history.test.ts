@@ -121,6 +121,23 @@ describe('a pruned history', () => {
     for (const l of [live, fresh]) l.apply(`${l === fresh ? BASE : ''}add rule inet f input accept`);
     expect(ruleHandles(live.list({ handles: true }), 'input').at(-1)).toBe(ruleHandles(fresh.list({ handles: true }), 'input').at(-1)! + 2000);
   });
+
+  it('leaves the history it prunes as it was (a gap that grows is a copy), should the shorter one be refused', () => {
+    const live = new LiveRuleset({ pruneAfter: 0 });
+    live.apply(BASE, 'base.nft');
+    live.apply('add rule inet f input tcp dport 1 accept\nadd rule inet f input tcp dport 2 accept');
+    const [first, second] = ruleHandles(live.list({ handles: true }), 'input').slice(-2);
+    // The first rule goes: its handle leaves a gap in the part that still adds the second.
+    live.apply(`delete rule inet f input handle ${first}`);
+    const before = live.current.parts;
+    const gaps = () => JSON.stringify(before.flat().filter((c) => c.k === 'handles' && c.gap).map((c) => c.k === 'handles' && c.perTable));
+    const was = gaps();
+    expect(was).toBe('[{"inet f":1}]');
+    // The second goes too: its handle joins that gap, in the new history only.
+    live.apply(`delete rule inet f input handle ${second}`);
+    expect(live.prunes.made).toBeGreaterThan(1);
+    expect(gaps()).toBe(was);
+  });
 });
 
 
