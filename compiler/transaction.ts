@@ -267,15 +267,16 @@ export class LiveRuleset {
   }
 
   /**
-   * `text` as a transaction the VM can make in place, O(change): only rules
-   * added, inserted, replaced or deleted in existing chains (no dynamic
-   * sets or named objects), flushes of existing chains, base chains'
-   * policies, and elements of existing plain hash sets (added, deleted,
-   * flushed). The new commands are evaluated after the current
-   * generation's (the compiler's state carries on) and replayed into its
-   * tables. Anything else, or anything nft or the kernel would refuse,
-   * returns undefined with nothing changed: prepare() then does it the
-   * whole way and finds the error.
+   * `text` as a transaction the VM can make in place, O(change): rules
+   * added, inserted, replaced or deleted (no dynamic sets), chains and
+   * tables flushed, base chains' policies, elements of plain hash sets
+   * (added, deleted, flushed), named sets, regular and filter base chains,
+   * counters, quotas and limits added or deleted (inPlaceCmd says which).
+   * The new commands are evaluated after the current generation's (the
+   * compiler's state carries on) and replayed into its tables. Anything
+   * else, or anything nft or the kernel would refuse, returns undefined
+   * with nothing changed: prepare() then does it the whole way and finds
+   * the error.
    */
   planInPlace(text: string, name = 'transaction.nft'): InPlace | undefined {
     const src: Source = { name, text };
