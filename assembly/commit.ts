@@ -30,7 +30,7 @@ import {
   RS_OBJECTS, RS_RULES, RS_RULE_CAP, RS_CHAIN_CAP, RS_RULE_TOP, RS_SETS, RS_SET_CAP, RS_STATE, RS_STATE_NEXT, RS_TABLES, RS_TOP, RS_WASTE, RU_CHAIN, RU_CODE, RU_END,
   RS_CODE, RS_CODE_SIZE, RS_CODE_FREE, RS_CODE_RETIRED, RS_CODE_RETIRED_AT, RS_CODE_RETIRED_LAST,
   RU_FFLAGS, RU_GKIND, RU_HANDLE, RU_SIZE, RU_SKIP, RuleGen, SD_FREE, SD_RETIRED, SD_RETIRED_AT, SD_BUCKETS, SD_CAPACITY, SD_COUNT, SD_DATA_KIND, SD_DLEN, SD_EFLAGS_AT, SD_ENTRIES, SD_ESTRIDE,
-  OB_FREE_AT, OB_GEN, OB_SIZE, OB_STATE, OB_TABLE, OB_TYPE, RS_OBJ_CAP, SD_EXPIRES_AT, SD_EXPRS, SD_OBJ_TYPE, SD_TABLE, SD_KIND, SD_KSTRIDE, SD_LIVE, SD_NFIELDS, SD_TIMEOUT, SetKind, TB_FAMILY, TB_SIZE,
+  OB_FREE_AT, OB_GEN, OB_SIZE, OB_STATE, OB_TABLE, OB_TYPE, RS_OBJ_CAP, SD_EXPIRES_AT, SD_EXPRS, SD_OBJ_TYPE, SD_TABLE, SD_KIND, SD_KSTRIDE, SD_LIVE, SD_NFIELDS, SD_TIMEOUT, SetKind, TB_FAMILY, TB_FREE_AT, TB_GEN, TB_SIZE, RS_TABLE_CAP,
 } from './layout';
 import { ctl, image, imageCap, loadFail, loadWhere, rtRuleset, sharedMemory, storeShared, generationStep } from './mem';
 import { buildRule, buildRuns } from './fast';
@@ -57,6 +57,8 @@ const enum NoRoom {
   Chains = 8,
   /** no free object record at the index the host asked for (objectFree) */
   Objects = 9,
+  /** no spare table record */
+  Tables = 10,
 }
 
 /** Transaction log entries: what to finish at commit or undo at abort. */
@@ -79,6 +81,10 @@ const enum TxOp {
   AddObject = 10,
   /** a named object nothing names any more left the next generation */
   DelObject = 11,
+  /** a table joined the next generation */
+  AddTable = 12,
+  /** a table, emptied already, left the next generation */
+  DelTable = 13,
 }
 
 const LOG_MAX: i32 = 4096;
@@ -448,17 +454,13 @@ function chainSweep(c: u32, bit: u8, dead: bool): void {
 // record, with its rule room, goes to a later new chain once another finish
 // has passed (the grace period of code ranges and set entries).
 
-/**
- * Whether record `c` may take a new chain: the next one of the array, or a
- * free (Dead) record a finish has passed since. A base chain's record stays
- * on its hook list (skipped: Dead) until the next whole load, so it is not reused.
- */
+/** Whether record `c` may take a new chain: the next one of the array, or a free (Dead) record a finish has passed since. */
 function chainReusable(c: u32): bool {
   const rs = rtRuleset;
   const n = load<u32>(rs, RS_NCHAINS);
   if (c >= n) return c == n && c < load<u32>(rs, RS_CHAIN_CAP);
   const ch = chainRecord(c);
-  return load<u8>(ch, CH_GEN) == <u8>RuleGen.Dead && !(load<u8>(ch, CH_FLAGS) & ChainFlags.Base) && finishSeq >= load<u32>(ch, CH_FREE_AT);
+  return load<u8>(ch, CH_GEN) == <u8>RuleGen.Dead && finishSeq >= load<u32>(ch, CH_FREE_AT);
 }
 
 /** 1 if chain record `c` may take a chain that txAddChain adds (the host picks the index: its rules' jumps name it). */
@@ -474,10 +476,12 @@ export function chainFree(c: u32): i32 {
 export function txAddChain(c: u32, table: u32, handle: u32): i32 {
   const rs = rtRuleset;
   if (txLen >= LOG_MAX) return loadFail(LoadError.NoRoom, NoRoom.Log);
-  if (table >= load<u32>(rs, RS_NTABLES)) return loadFail(LoadError.BadTable, table, 0);
+  if (!tableNext(table)) return loadFail(LoadError.BadTable, table, 0);
   if (!chainReusable(c)) return loadFail(LoadError.NoRoom, NoRoom.Chains);
   const n = load<u32>(rs, RS_NCHAINS);
   const ch = chainRecord(c);
+  // A deleted base chain stays on its hook list (skipped) until the lists are published again without it.
+  if (c < n && load<u8>(ch, CH_FLAGS) & ChainFlags.Base && !hooksRebuild(NONE32)) return loadFail(LoadError.NoRoom, NoRoom.Memory);
   let first = load<u32>(ch, CH_FIRST);
   let cap = load<u32>(ch, CH_CAP);
   if (c == n) {
@@ -527,23 +531,29 @@ export function txAddBaseChain(c: u32, table: u32, handle: u32, hook: u32, prio:
 /**
  * Publishes the active ruleset's hook lists again, in a new block (one
  * store: an evaluator reads the old block or the new one, whole), without
- * the chains deleted since (Dead) and with base chain `add` where the
- * kernel puts a new hook: before the first one of its priority or higher
- * (nf_hook_entries_grow). The old block is left to the next whole load.
+ * the chains deleted since (Dead) and with base chain `add` (NONE32: none)
+ * where the kernel puts a new hook: before the first one of its priority
+ * or higher (nf_hook_entries_grow). The old block's bytes go to later code
+ * after the grace period, as a dead rule's (no evaluator reads it by then).
  */
 function hooksRebuild(add: u32): bool {
   const rs = rtRuleset;
   const old = <usize>load<u32>(rs, RS_HOOKS);
   const nslots = HOOK_SLOTS * HOOK_NUM;
-  let total: u32 = 2;
-  for (let s = 0; s < nslots; s++) total += load<u32>(old + (<usize>s << 3), 4);
+  let had: u32 = 0;
+  for (let s = 0; s < nslots; s++) had += load<u32>(old + (<usize>s << 3), 4);
   bumpRegion(<usize>load<u32>(rs, RS_TOP), <usize>load<u32>(rs, RS_END));
-  const hooks = bump(<usize>HOOK_LIST_AT + <usize>total * 4);
+  const hooks = bump(<usize>HOOK_LIST_AT + <usize>(had + 2) * 4);
   if (!hooks) return false;
-  const ch = chainRecord(add);
-  const s1 = hookSlot(load<u8>(ch, CH_FAMILY), load<u8>(ch, CH_HOOK));
-  const s2 = hookSlot2;
-  const prio = load<i32>(ch, CH_PRIO);
+  let s1 = -1;
+  let s2 = -1;
+  let prio: i32 = 0;
+  if (add != NONE32) {
+    const ch = chainRecord(add);
+    s1 = hookSlot(load<u8>(ch, CH_FAMILY), load<u8>(ch, CH_HOOK));
+    s2 = hookSlot2;
+    prio = load<i32>(ch, CH_PRIO);
+  }
   let at: u32 = 0;
   for (let s = 0; s < nslots; s++) {
     const first = load<u32>(old + (<usize>s << 3));
@@ -566,6 +576,7 @@ function hooksRebuild(add: u32): bool {
   }
   store<u32>(rs, <u32>bumpEnd(), RS_TOP);
   storeShared(rs + RS_HOOKS, <u32>hooks);
+  codeRetire(old, old + HOOK_LIST_AT + <usize>had * 4);
   return true;
 }
 
@@ -593,6 +604,72 @@ function chainDead(c: u32, at: u32): void {
   store<u8>(ch, <u8>RuleGen.Dead, CH_GEN);
   store<u32>(ch, 0, CH_COUNT);
   store<u32>(ch, at, CH_FREE_AT);
+}
+
+// Tables come and go with the same two bits (TB_GEN). A table reaches
+// packets only through its base chains, which come and go on their own,
+// so the bits only say where the host may add chains, sets and objects.
+
+@inline function tableRecord(k: u32): usize {
+  return <usize>load<u32>(rtRuleset, RS_TABLES) + <usize>k * TB_SIZE;
+}
+
+/** Whether table `k` is in the next generation (what a transaction adds may go into it). */
+function tableNext(k: u32): bool {
+  return k < load<u32>(rtRuleset, RS_NTABLES) && !(load<u8>(tableRecord(k), TB_GEN) & ruleBit(cursor() ^ 1));
+}
+
+/** Whether record `k` may take a new table: the next one of the array, or a free (Dead) record a finish has passed since. */
+function tableReusable(k: u32): bool {
+  const rs = rtRuleset;
+  const n = load<u32>(rs, RS_NTABLES);
+  if (k >= n) return k == n && k < load<u32>(rs, RS_TABLE_CAP);
+  const t = tableRecord(k);
+  return load<u8>(t, TB_GEN) == <u8>RuleGen.Dead && finishSeq >= load<u32>(t, TB_FREE_AT);
+}
+
+/** 1 if table record `k` may take a table that txAddTable adds. */
+export function tableFree(k: u32): i32 {
+  return rtRuleset && tableReusable(k) ? 1 : 0;
+}
+
+/** Adds table `k` (a record tableFree offered) of `family` (abi Family) to the next generation. */
+export function txAddTable(k: u32, family: u32): i32 {
+  const rs = rtRuleset;
+  if (!rs) return loadFail(LoadError.NoRoom, NoRoom.Kind);
+  if (txLen >= LOG_MAX) return loadFail(LoadError.NoRoom, NoRoom.Log);
+  const n = load<u32>(rs, RS_NTABLES);
+  if (!tableReusable(k)) return loadFail(LoadError.NoRoom, NoRoom.Tables);
+  if (family != Family.Inet && family != Family.Ipv4 && family != Family.Arp && family != Family.Netdev && family != Family.Bridge && family != Family.Ipv6) return loadFail(LoadError.BadTable, k, family);
+  const t = tableRecord(k);
+  store<u8>(t, <u8>family, TB_FAMILY);
+  store<u8>(t, ruleBit(cursor()), TB_GEN);
+  if (k == n) storeShared(rs + RS_NTABLES, n + 1);
+  logPush(TxOp.AddTable, k, 0);
+  return 0;
+}
+
+/** Deletes table `k`, whose chains, sets and objects the host deleted first, from the next generation. */
+export function txDelTable(k: u32): i32 {
+  const rs = rtRuleset;
+  if (!rs || k >= load<u32>(rs, RS_NTABLES)) return loadFail(LoadError.BadTable, k, 0);
+  if (txLen >= LOG_MAX) return loadFail(LoadError.NoRoom, NoRoom.Log);
+  const t = tableRecord(k);
+  const bit = ruleBit(cursor() ^ 1);
+  const g = load<u8>(t, TB_GEN);
+  if (g & bit) return loadFail(LoadError.NoSuchObject, k);
+  store<u8>(t, g | bit, TB_GEN);
+  // Added by this transaction: in no generation now, and not free before the finish or abort says so.
+  if ((g | bit) == <u8>RuleGen.Dead) store<u32>(t, NONE32, TB_FREE_AT);
+  logPush(TxOp.DelTable, k, 0);
+  return 0;
+}
+
+/** Table record `k` is free from finish `at` on (what was in it went before it: their records are Dead). */
+function tableDead(k: u32, at: u32): void {
+  const t = tableRecord(k);
+  store<u8>(t, <u8>RuleGen.Dead, TB_GEN);
+  store<u32>(t, at, TB_FREE_AT);
 }
 
 // Named objects come and go like regular chains: OB_GEN marks the
@@ -637,7 +714,7 @@ export function txAddObject(len: u32, k: u32): i32 {
   if (!objectReusable(k)) return loadFail(LoadError.NoRoom, NoRoom.Objects);
   const q = sec(6);
   const table = load<u32>(q, OBJ_TABLE);
-  if (table >= load<u32>(rs, RS_NTABLES)) return loadFail(LoadError.BadTable, table, 0);
+  if (!tableNext(table)) return loadFail(LoadError.BadTable, table, 0);
   const type = load<u8>(q, OBJ_TYPE);
   const size = secSize[8];
   let at: usize = 0;
@@ -1121,6 +1198,11 @@ export function txFinish(): void {
       const g = load<u8>(o, OB_GEN);
       if (g != <u8>RuleGen.Dead) store<u8>(o, g & ~ruleBit(old), OB_GEN);
     } else if (op == TxOp.DelObject) objectDead(<u32>a, finishSeq + 1);
+    else if (op == TxOp.AddTable) {
+      const t = tableRecord(<u32>a);
+      const g = load<u8>(t, TB_GEN);
+      if (g != <u8>RuleGen.Dead) store<u8>(t, g & ~ruleBit(old), TB_GEN);
+    } else if (op == TxOp.DelTable) tableDead(<u32>a, finishSeq + 1);
     else policyCopy(<u32>a, old ^ 1);
   }
   txLen = 0;
@@ -1153,6 +1235,10 @@ export function txAbort(): void {
     else if (op == TxOp.DelObject) {
       const o = objectRecord(<u32>a);
       store<u8>(o, load<u8>(o, OB_GEN) & ~ruleBit(cur ^ 1), OB_GEN);
+    } else if (op == TxOp.AddTable) tableDead(<u32>a, finishSeq);
+    else if (op == TxOp.DelTable) {
+      const t = tableRecord(<u32>a);
+      store<u8>(t, load<u8>(t, TB_GEN) & ~ruleBit(cur ^ 1), TB_GEN);
     } else policyCopy(<u32>a, cur);
   }
   txLen = 0;

@@ -72,8 +72,10 @@ export const RS_CODE_RETIRED_LAST = 104;
 export const RS_CODE_RETIRED_AT = 108;
 /** u32 chain records allocated (the chain array holds RS_CHAIN_CAP; in-place commits add chains after RS_NCHAINS). */
 export const RS_CHAIN_CAP = 112;
+/** u32 table records allocated (the table array holds RS_TABLE_CAP; in-place commits add tables after RS_NTABLES). */
+export const RS_TABLE_CAP = 116;
 /** bytes of the ruleset header. */
-export const RS_SIZE = 116;
+export const RS_SIZE = 120;
 
 /** Hook list slots by hook family. */
 export const HOOK_SLOT_IPV4 = 0;
@@ -95,8 +97,12 @@ export const HOOK_LIST_AT = HOOK_SLOTS * HOOK_NUM * 8;
 // Table record.
 /** u8 Family. */
 export const TB_FAMILY = 0;
+/** u8 RuleGen bits: the generations the table is not in (an in-place commit's; Dead: a free record). */
+export const TB_GEN = 1;
+/** u32 a free (Dead) record takes a new table from this commit finish on (commit.ts tableFree). */
+export const TB_FREE_AT = 4;
 /** bytes of a table record. */
-export const TB_SIZE = 4;
+export const TB_SIZE = 8;
 
 // Chain record.
 /** u32 table index. */

@@ -19,7 +19,7 @@ import {
   CH_COUNT, CH_DEVICES, CH_FAMILY, CH_FIRST, CH_FLAGS, CH_HANDLE, CH_HOOK, CH_POLICY, CH_PRIO, CH_SIZE, CH_TABLE, CH_LEVEL, CH_WORK, EntryFlags,
   HOOK_NUM, HOOK_SLOTS, HOOK_SLOT_ARP, HOOK_SLOT_BRIDGE, HOOK_SLOT_IPV4, HOOK_SLOT_IPV6, HOOK_SLOT_NETDEV, OB_SIZE, OB_STATE, OB_TABLE,
   OB_TYPE, RS_CHAINS, RS_CODE, RS_CODE_SIZE, RS_HOOKS, HOOK_LIST_AT, RS_NCHAINS, RS_NOBJECTS, RS_NRULES, RS_NSETS, RS_NSTATE,
-  RS_NTABLES, RS_OBJECTS, RS_OBJ_CAP, RS_RULES, RS_RULE_CAP, RS_CHAIN_CAP, RS_RULE_TOP, RS_SET_CAP, RS_STATE_NEXT, RS_TOP, RS_END, RS_WASTE, CH_CAP, RS_SETS, RS_SIZE, RS_STATE, RS_STRINGS, RS_TABLES, RU_CHAIN, RU_CODE, RU_END, RU_HANDLE, RU_SIZE,
+  RS_NTABLES, RS_OBJECTS, RS_OBJ_CAP, RS_TABLE_CAP, RS_RULES, RS_RULE_CAP, RS_CHAIN_CAP, RS_RULE_TOP, RS_SET_CAP, RS_STATE_NEXT, RS_TOP, RS_END, RS_WASTE, CH_CAP, RS_SETS, RS_SIZE, RS_STATE, RS_STRINGS, RS_TABLES, RU_CHAIN, RU_CODE, RU_END, RU_HANDLE, RU_SIZE,
   SD_BUCKETS, SD_CAPACITY, SD_CATCHALL, SD_COUNT, SD_DATA_AT, SD_DATA_KIND, SD_DLEN, SD_EFLAGS_AT, SD_ENTRIES, SD_ESTRIDE,
   SD_EXPIRES_AT, SD_EXPRS, SD_OBJ_TYPE, SD_XSTRIDE, SD_FIELD_LEN, SD_FLAGS, SD_KEYEND_AT, SD_KIND, SD_KLEN, SD_KSTRIDE, SD_LIVE, SD_MASK, SD_NFIELDS, SD_SIZE,
   SD_TABLE, SD_TIMEOUT, SetKind, TB_FAMILY, TB_SIZE,
@@ -41,6 +41,8 @@ const SPARE_SETS: u32 = 64;
 const SPARE_RULES: u32 = 64;
 /** Chain records kept free for chains in-place commits add (commit.ts txAddChain), and each one's rule room. */
 const SPARE_CHAINS: u32 = 64;
+/** Table records kept free for tables in-place commits add (commit.ts txAddTable). */
+const SPARE_TABLES: u32 = 16;
 /** Object records kept free for named objects in-place commits add (commit.ts txAddObject). */
 const SPARE_OBJECTS: u32 = 64;
 /** Rule slots a chain gets at least. */
@@ -565,7 +567,8 @@ export function loadImage(len: u32): i32 {
   // Tables.
   if (!recordsOk(2, TABLE_RECORD_SIZE)) return loadFail(LoadError.Truncated, secOff[2]);
   const ntables = secCount[2];
-  const tables = bump(<usize>ntables * TB_SIZE);
+  const tableCap = ntables + SPARE_TABLES;
+  const tables = bump(<usize>tableCap * TB_SIZE);
   if (oom) return oomFail();
   for (let k: u32 = 0; k < ntables; k++) {
     loadWhere(LoadWhere.Table, 0, 0, k, 0);
@@ -732,6 +735,7 @@ export function loadImage(len: u32): i32 {
   store<u32>(rs, ruleCap, RS_RULE_CAP);
   store<u32>(rs, chainCap, RS_CHAIN_CAP);
   store<u32>(rs, objCap, RS_OBJ_CAP);
+  store<u32>(rs, tableCap, RS_TABLE_CAP);
   store<u32>(rs, first, RS_RULE_TOP);
   store<u32>(rs, setCap, RS_SET_CAP);
   store<u32>(rs, vStateNext, RS_STATE_NEXT);

@@ -27,6 +27,13 @@ const SECTION_NAMES = ['', 'strings', 'tables', 'chains', 'sets', 'elements', 'o
 const SECTIONS_END = abi.BC_HEADER_SIZE + abi.SECTION_COUNT * abi.BC_SECTION_ENTRY_SIZE;
 
 /** Hook names by number; the numbering depends on the family. */
+/** abi Family of table family `family` (the image's TABLE_FAMILY). */
+export function familyNumber(family: string): number {
+  const f = FAMILIES.get(family);
+  if (f === undefined) throw new BytecodeError(`unknown family '${family}'`);
+  return f;
+}
+
 /** abi hook number of hook `hook` of `family` (the image's CHAIN_HOOK). */
 export function hookNumber(family: string, hook: string): number {
   return indexIn(hooksOf(family), hook, 'hook');

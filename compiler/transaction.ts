@@ -102,6 +102,8 @@ export class Generation {
  * Unset: the order a whole load gives them (programOfTables).
  */
 export interface VmOrder {
+  /** `family name` each */
+  tables?: readonly (string | undefined)[];
   chains?: readonly (string | undefined)[];
   objects?: readonly (string | undefined)[];
 }
@@ -123,7 +125,11 @@ export type InPlaceOp =
   /** a new counter, quota or limit */
   | { k: 'addObject'; table: LTable; obj: ObjDecl; handle: number }
   /** an object nothing names any more */
-  | { k: 'delObject'; table: LTable; type: string; name: string };
+  | { k: 'delObject'; table: LTable; type: string; name: string }
+  /** a new table (ops after it name it as `table`, once replayed) */
+  | { k: 'addTable'; family: string; name: string }
+  /** a table whose chains and objects ops before it deleted */
+  | { k: 'delTable'; table: LTable };
 
 /**
  * A transaction checked and applied to the compiler's state, to be made in
@@ -283,7 +289,12 @@ export class LiveRuleset {
     const diags = new Diagnostics();
     const cmds = parseSource(src, diags, this.opts.read);
     const tables = new Map(this.gen.tables.map((t) => [`${t.family} ${t.name}`, t] as [string, LTable]));
-    if (diags.count || !cmds.length || !cmds.every((c) => inPlaceCmd(c, tables)) || !namedOnce(cmds)) return undefined;
+    // Commands in a table the file adds are checked against an empty one.
+    const checked = new Map(tables);
+    for (const c of cmds) {
+      if (c.k === 'table' && (c.op === 'add' || c.op === 'create') && !checked.has(`${c.family} ${c.name}`)) checked.set(`${c.family} ${c.name}`, emptyTable(c.family, c.name));
+    }
+    if (diags.count || !cmds.length || !cmds.every((c) => inPlaceCmd(c, checked, tables)) || !namedOnce(cmds)) return undefined;
     const boundary: Cmd = { k: 'handles', tables: this.consumed.tables, perTable: this.consumed.perTable, span: { src, start: 0, end: 0 } };
     const result = this.gen.result;
     const from = result.outputs.length;
@@ -329,6 +340,9 @@ export class LiveRuleset {
       ops,
       done: (order) => {
         this.gen.parts.push([boundary, ...cmds]);
+        // Tables the replay added or deleted, and the kernel's table handle counter.
+        this.gen.tables = [...tables.values()];
+        this.gen.tableHandle = rp.tableHandle;
         if (order) this.gen.order = { ...this.gen.order, ...order };
         this.gen.changed();
         this.consumed = { tables: 0, perTable: {} };
@@ -520,10 +534,31 @@ type Placing = Pick<Cmd & { k: 'rule' }, 'op' | 'chain'> & Partial<Pick<Cmd & { 
 
 const ruleInPlace = (stmts: { k: string }[]) => stmts.every((st) => !NOT_IN_PLACE.has(st.k));
 
-/** A command an in-place commit may hold (the rest of the checks come with its outputs). */
-function inPlaceCmd(c: Cmd, tables: Map<string, LTable>): boolean {
-  // `flush table`: every chain's rules (not its sets: the kernel's NFT_MSG_DELRULE without a chain).
-  if (c.k === 'table') return c.op === 'flush' && tables.has(`${c.family} ${c.name}`);
+/** A table with nothing in it yet. */
+function emptyTable(family: string, name: string): LTable {
+  return { family, name, handle: 0, flags: [], chains: new Map(), sets: new Map(), objs: [], flowtables: [], next: 1, setOrder: [] };
+}
+
+/**
+ * A command an in-place commit may hold (the rest of the checks come with
+ * its outputs); `tables`: the running ones with empty ones for those the
+ * file adds, `running`: the running ones.
+ */
+function inPlaceCmd(c: Cmd, tables: Map<string, LTable>, running: Map<string, LTable>): boolean {
+  if (c.k === 'table') {
+    const t = running.get(`${c.family} ${c.name}`);
+    // `flush table`: every chain's rules (not its sets: the kernel's NFT_MSG_DELRULE without a chain).
+    if (c.op === 'flush') return !!t;
+    // A new table, or `add` of one that is there: without flags (a dormant table keeps its chains off their hooks).
+    if (c.op === 'add' || c.op === 'create') return !c.flags?.length && c.handle === undefined && c.name.length <= 64;
+    // A table deleted with all it holds, as long as each of its chains and objects could go in place.
+    if (c.op === 'delete' || c.op === 'destroy') {
+      if (c.handle !== undefined) return false;
+      if (!t) return c.op === 'destroy';
+      return !t.flags.length && !t.flowtables.length && [...t.chains.values()].every((ch) => ch.hook?.type !== 'nat') && t.objs.every((o) => IN_PLACE_OBJECTS.has(o.decl.type));
+    }
+    return false;
+  }
   const t = 'table' in c && typeof c.table === 'string' ? tables.get(`${c.family} ${c.table}`) : undefined;
   if (!t) return false;
   if (c.k === 'rule') {
@@ -569,15 +604,16 @@ function inPlaceCmd(c: Cmd, tables: Map<string, LTable>): boolean {
 }
 
 /**
- * Each chain and object named by at most one command of its kind: `create`
- * after `add`, or one deleted and added again, is for the whole load's
- * checks (validate.ts) and replay.
+ * Each table, chain and object named by at most one command of its kind:
+ * `create` after `add`, or one deleted and added again, is for the whole
+ * load's checks (validate.ts) and replay.
  */
 function namedOnce(cmds: Cmd[]): boolean {
   const seen = new Set<string>();
   for (const c of cmds) {
-    if (c.k !== 'chain' && c.k !== 'obj') continue;
-    const k = c.k === 'chain' ? `chain ${c.family} ${c.table} ${c.chain.name}` : `${c.obj.type} ${c.family} ${c.table} ${c.obj.name}`;
+    // A table's block holds its chains: the table command itself counts only when it is not one.
+    if (c.k !== 'chain' && c.k !== 'obj' && (c.k !== 'table' || c.op === 'flush')) continue;
+    const k = c.k === 'table' ? `table ${c.family} ${c.name}` : c.k === 'chain' ? `chain ${c.family} ${c.table} ${c.chain.name}` : `${c.obj.type} ${c.family} ${c.table} ${c.obj.name}`;
     if (seen.has(k)) return false;
     seen.add(k);
   }
@@ -593,8 +629,17 @@ function inPlaceOp(o: Output, tables: Map<string, LTable>, placing: Placing | un
     const c = o.cmd;
     if (c.k === 'rule' && c.op === 'delete') return { k: 'delRule', table: tables.get(`${c.family} ${c.table}`)!, chain: c.chain, handle: c.handle! };
     if (c.k === 'table') {
-      const t = tables.get(`${c.family} ${c.name}`)!;
-      return [...t.chains.keys()].map((chain) => ({ k: 'flushChain', table: t, chain }));
+      // Replayed after this: a new table is not in `tables` yet.
+      const t = tables.get(`${c.family} ${c.name}`);
+      if (c.op === 'add' || c.op === 'create') return t ? undefined : { k: 'addTable', family: c.family, name: c.name };
+      if (!t) return undefined;
+      const flushes = [...t.chains.keys()].map((chain): InPlaceOp => ({ k: 'flushChain', table: t, chain }));
+      if (c.op === 'flush') return flushes;
+      // Deleted: every rule out, then every chain and object, then the table.
+      return [
+        ...flushes, ...[...t.chains.keys()].map((chain): InPlaceOp => ({ k: 'delChain', table: t, chain })),
+        ...t.objs.map((o): InPlaceOp => ({ k: 'delObject', table: t, type: o.decl.type, name: o.decl.name })), { k: 'delTable', table: t },
+      ];
     }
     if (c.k === 'obj') {
       // Replayed after this: a new object takes handle t.next; `add` of one the table has keeps it.
@@ -667,6 +712,21 @@ export function progObject(table: number, decl: ObjDecl, handle: number): ProgOb
 export function programOfTables(tables: LTable[], result: CompileResult, vmOrder?: VmOrder): { program: Program; ruleRefs: { table: LTable; rule: LRule }[] } {
   const order = vmOrder?.chains;
   const p: Program = { tables: [], chains: [], sets: [], objects: [], rules: [] };
+  // Each table's index: the VM's (a free record as a table named ''), else the tables' order.
+  const tableIndex = new Map<LTable, number>();
+  if (vmOrder?.tables) {
+    const byKey = new Map(tables.map((t) => [`${t.family} ${t.name}`, t]));
+    for (const k of vmOrder.tables) {
+      const t = k === undefined ? undefined : byKey.get(k);
+      if (t) tableIndex.set(t, p.tables.length);
+      p.tables.push(t ? { family: t.family, name: t.name } : { family: k?.split(' ')[0] ?? 'ip', name: '' });
+    }
+  }
+  for (const t of tables) {
+    if (tableIndex.has(t)) continue;
+    tableIndex.set(t, p.tables.length);
+    p.tables.push({ family: t.family, name: t.name });
+  }
   const ruleRefs: { table: LTable; rule: LRule }[] = [];
   const chainIndex = new Map<LChain, number>();
   const placed: { ti: number; t: LTable; c: LChain }[] = [];
@@ -695,7 +755,7 @@ export function programOfTables(tables: LTable[], result: CompileResult, vmOrder
   };
   if (order && tables.length) {
     const byKey = new Map<string, { ti: number; t: LTable; c: LChain }>();
-    tables.forEach((t, ti) => t.chains.forEach((c) => byKey.set(chainKey(t, c.name), { ti, t, c })));
+    tables.forEach((t) => t.chains.forEach((c) => byKey.set(chainKey(t, c.name), { ti: tableIndex.get(t)!, t, c })));
     for (const k of order) {
       const at = k === undefined ? undefined : byKey.get(k);
       if (at) addChain(at.ti, at.t, at.c);
@@ -709,15 +769,15 @@ export function programOfTables(tables: LTable[], result: CompileResult, vmOrder
   };
   if (vmOrder?.objects) {
     const byKey = new Map<string, { ti: number; o: LObject }>();
-    tables.forEach((t, ti) => t.objs.forEach((o) => byKey.set(objectKey(t, OBJECT_TYPES[o.decl.type] ?? 0, o.decl.name), { ti, o })));
+    tables.forEach((t) => t.objs.forEach((o) => byKey.set(objectKey(t, OBJECT_TYPES[o.decl.type] ?? 0, o.decl.name), { ti: tableIndex.get(t)!, o })));
     for (const k of vmOrder.objects) {
       const at = k === undefined ? undefined : byKey.get(k);
       if (at) addObject(at.ti, at.o);
       else p.objects.push({ table: 0, name: '', handle: 0, type: 0 });
     }
   }
-  tables.forEach((t, ti) => {
-    p.tables.push({ family: t.family, name: t.name });
+  tables.forEach((t) => {
+    const ti = tableIndex.get(t)!;
     const from = placed.length;
     for (const c of t.chains.values()) if (!chainIndex.has(c)) addChain(ti, t, c);
     for (const o of t.objs) if (!objectsPlaced.has(o)) addObject(ti, o);

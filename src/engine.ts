@@ -259,6 +259,9 @@ interface Exports {
   txAddObject(len: number, object: number): number;
   txDelObject(object: number): number;
   objectFree(object: number): number;
+  txAddTable(table: number, family: number): number;
+  txDelTable(table: number): number;
+  tableFree(table: number): number;
   txFlushChain(chain: number): number;
   txPolicy(chain: number, verdict: number): number;
   txFlushSet(set: number): number;
@@ -288,6 +291,10 @@ export type InPlaceStep =
   | { op: 'addObject'; image: Uint8Array; object: number }
   /** a named object nothing names any more */
   | { op: 'delObject'; object: number }
+  /** a table at record `table` (one tableFree offered); `family`: abi Family */
+  | { op: 'addTable'; table: number; family: number }
+  /** a table whose chains and objects steps before it deleted */
+  | { op: 'delTable'; table: number }
   | { op: 'addElements' | 'delElements'; set: number; count: number; records: Uint8Array };
 
 /** Decodes a CtEvent record: the entry snapshot at REC_B, its extension after it (when the table has one). */
@@ -611,6 +618,8 @@ export class Engine {
       else if (s.op === 'policy') rc = x.txPolicy(s.chain, s.verdict);
       else if (s.op === 'flushSet') rc = x.txFlushSet(s.set);
       else if (s.op === 'delObject') rc = x.txDelObject(s.object);
+      else if (s.op === 'addTable') rc = x.txAddTable(s.table, s.family);
+      else if (s.op === 'delTable') rc = x.txDelTable(s.table);
       else {
         const bytes = s.op === 'addRule' || s.op === 'addSets' || s.op === 'addObject' ? s.image : s.records;
         if (bytes.length > x.imageSize()) rc = abi.LoadError.Truncated;
@@ -646,6 +655,11 @@ export class Engine {
   /** Whether an in-place commit may put a new named object at record `object` (assembly/commit.ts objectFree). */
   objectFree(object: number): boolean {
     return this.x.objectFree(object) === 1;
+  }
+
+  /** Whether an in-place commit may put a new table at record `table` (assembly/commit.ts tableFree). */
+  tableFree(table: number): boolean {
+    return this.x.tableFree(table) === 1;
   }
 
   /**

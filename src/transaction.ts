@@ -5,7 +5,7 @@
 // exactly the old or exactly the new ruleset. The kernel's counterpart is
 // nf_tables_commit. `engine.apply('add rule inet f input tcp dport 80 accept')`.
 
-import { BytecodeError, encodeBytecode, encodeElements, encodePatch, hookNumber, sameBytes } from '../compiler/bytecode.js';
+import { BytecodeError, encodeBytecode, encodeElements, encodePatch, familyNumber, hookNumber, sameBytes } from '../compiler/bytecode.js';
 import { SetFlags, Verdict } from '../assembly/abi.js';
 import { printInsn, type Insn } from '../compiler/insn.js';
 import { chainKey, LiveRuleset, objectKey, progObject, type Generation } from '../compiler/transaction.js';
@@ -28,6 +28,8 @@ export interface LoadTarget {
   chainFree(chain: number): boolean;
   /** Whether an in-place commit may put a new named object at record `object`. */
   objectFree(object: number): boolean;
+  /** Whether an in-place commit may put a new table at record `table`. */
+  tableFree(table: number): boolean;
   liveStates(): { rules: LiveState[][]; objects: (LiveState | undefined)[] };
   resetObjects(objects: number[]): void;
 }
@@ -123,8 +125,11 @@ export class Transactions {
     const added = new Map<TableIndexes, Map<string, number>>();
     const chains = new Map<TableIndexes, Map<string, number | undefined>>();
     const objects = new Map<TableIndexes, Map<string, number | undefined>>();
-    const order = { chains: [...idx.chainOrder], objects: [...idx.objectOrder] };
-    const taken = { chains: new Set<number>(), objects: new Set<number>() };
+    const order = { tables: [...idx.tableOrder], chains: [...idx.chainOrder], objects: [...idx.objectOrder] };
+    // Tables the transaction adds and deletes, by `family name`.
+    const newTables = new Map<string, TableIndexes>();
+    const goneTables = new Set<string>();
+    const taken = { tables: new Set<number>(), chains: new Set<number>(), objects: new Set<number>() };
     /** `find` with this transaction's additions and deletions `m` first. */
     const changed = (m: Map<string, number | undefined> | undefined, find: (n: string) => number, what: string) => m ? (n: string) => {
       if (!m.has(n)) return find(n);
@@ -139,8 +144,8 @@ export class Transactions {
       object: changed(objects.get(t), t.object, 'object'),
     });
     const changesOf = (m: Map<TableIndexes, Map<string, number | undefined>>, t: TableIndexes) => m.get(t) ?? m.set(t, new Map()).get(t)!;
-    /** A record for a new chain or object: one a deletion left (once the VM says its grace period is over), else the next one. */
-    const record = (kind: 'chains' | 'objects', free: number[], ok: (k: number) => boolean, key: string) => {
+    /** A record for a new table, chain or object: one a deletion left (once the VM says its grace period is over), else the next one. */
+    const record = (kind: 'tables' | 'chains' | 'objects', free: number[], ok: (k: number) => boolean, key: string) => {
       let k = free.find((f) => !taken[kind].has(f) && ok(f));
       if (k === undefined) for (k = order[kind].length; taken[kind].has(k); k++);
       taken[kind].add(k);
@@ -150,8 +155,19 @@ export class Transactions {
     let steps: InPlaceStep[];
     try {
       steps = plan.ops.map((op): InPlaceStep => {
-        const base = idx.tables.get(`${op.table.family} ${op.table.name}`)!;
+        if (op.k === 'addTable') {
+          const k = record('tables', idx.freeTables, (f) => this.engine.tableFree(f), `${op.family} ${op.name}`);
+          newTables.set(`${op.family} ${op.name}`, tableIndexes(k));
+          return { op: 'addTable', table: k, family: familyNumber(op.family) };
+        }
+        const key = `${op.table.family} ${op.table.name}`;
+        const base = idx.tables.get(key) ?? newTables.get(key)!;
         const t = refsOf(base);
+        if (op.k === 'delTable') {
+          order.tables[t.index] = undefined;
+          goneTables.add(key);
+          return { op: 'delTable', table: t.index };
+        }
         if (op.k === 'addChain') {
           const k = record('chains', idx.freeChains, (f) => this.engine.chainFree(f), chainKey(op.table, op.chain));
           changesOf(chains, base).set(op.chain, k);
@@ -208,7 +224,9 @@ export class Transactions {
       plan.undo();
       return false;
     }
-    plan.done({ ...(chains.size ? { chains: order.chains } : {}), ...(objects.size ? { objects: order.objects } : {}) });
+    const tablesMoved = newTables.size > 0 || goneTables.size > 0;
+    plan.done({ ...(tablesMoved ? { tables: order.tables } : {}), ...(chains.size ? { chains: order.chains } : {}), ...(objects.size ? { objects: order.objects } : {}) });
+    for (const [k, t] of newTables) idx.tables.set(k, t);
     idx.nsets = nsets;
     for (const [t, m] of added) for (const [n, k] of m) t.sets.set(n, k);
     const settle = (m: Map<TableIndexes, Map<string, number | undefined>>, kind: 'chains' | 'objects', free: number[]) => {
@@ -226,6 +244,14 @@ export class Transactions {
     idx.freeObjects = settle(objects, 'objects', idx.freeObjects);
     if (chains.size) idx.chainOrder = order.chains;
     if (objects.size) idx.objectOrder = order.objects;
+    for (const k of goneTables) {
+      idx.freeTables.push(idx.tables.get(k)!.index);
+      idx.tables.delete(k);
+    }
+    if (tablesMoved) {
+      idx.tableOrder = order.tables;
+      idx.freeTables = idx.freeTables.filter((k) => !taken.tables.has(k));
+    }
     return true;
   }
 
@@ -310,31 +336,40 @@ interface LoadedIndexes {
   chainOrder: (string | undefined)[];
   /** Records whose chains in-place commits deleted: a new chain takes one once the VM says it may (Engine.chainFree). */
   freeChains: number[];
+  /** The VM's table records (Generation.order), and those deleted tables left (Engine.tableFree). */
+  tableOrder: (string | undefined)[];
+  freeTables: number[];
   /** The VM's object records (Generation.order), and those deleted objects left (Engine.objectFree). */
   objectOrder: (string | undefined)[];
   freeObjects: number[];
 }
 
-function indexesOf(p: Program): LoadedIndexes {
-  const maps = p.tables.map(() => ({ chains: new Map<string, number>(), sets: new Map<string, number>(), objects: new Map<string, number>() }));
-  p.chains.forEach((c, k) => maps[c.table]!.chains.set(c.name, k));
-  p.sets.forEach((s, k) => {
-    if (!(s.flags & SetFlags.Anonymous)) maps[s.table]!.sets.set(s.name, k);
-  });
-  p.objects.forEach((o, k) => maps[o.table]!.objects.set(o.name, k));
+/** Table `index` of the VM, with nothing in it yet. */
+function tableIndexes(index: number): TableIndexes {
   const find = (m: Map<string, number>, what: string) => (name: string) => {
     const k = m.get(name);
     if (k === undefined) throw new BytecodeError(`no ${what} ${name} in the loaded image`);
     return k;
   };
-  const tables = new Map<string, TableIndexes>();
-  p.tables.forEach((t, k) => {
-    const m = maps[k]!;
-    tables.set(`${t.family} ${t.name}`, { index: k, sets: m.sets, chains: m.chains, objects: m.objects, chain: find(m.chains, 'chain'), set: find(m.sets, 'set'), object: find(m.objects, 'object') });
+  const sets = new Map<string, number>();
+  const chains = new Map<string, number>();
+  const objects = new Map<string, number>();
+  return { index, sets, chains, objects, chain: find(chains, 'chain'), set: find(sets, 'set'), object: find(objects, 'object') };
+}
+
+function indexesOf(p: Program): LoadedIndexes {
+  const all = p.tables.map((_, k) => tableIndexes(k));
+  p.chains.forEach((c, k) => all[c.table]!.chains.set(c.name, k));
+  p.sets.forEach((s, k) => {
+    if (!(s.flags & SetFlags.Anonymous)) all[s.table]!.sets.set(s.name, k);
   });
+  p.objects.forEach((o, k) => all[o.table]!.objects.set(o.name, k));
+  const tables = new Map<string, TableIndexes>();
+  p.tables.forEach((t, k) => tables.set(`${t.family} ${t.name}`, all[k]!));
+  const tableOrder = p.tables.map((t) => `${t.family} ${t.name}`);
   const chainOrder = p.chains.map((c) => chainKey(p.tables[c.table]!, c.name));
   const objectOrder = p.objects.map((o) => objectKey(p.tables[o.table]!, o.type, o.name));
-  return { tables, nsets: p.sets.length, chainOrder, freeChains: [], objectOrder, freeObjects: [] };
+  return { tables, nsets: p.sets.length, tableOrder, freeTables: [], chainOrder, freeChains: [], objectOrder, freeObjects: [] };
 }
 
 /** A named object's identity across generations: table, type and name. */

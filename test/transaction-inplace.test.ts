@@ -57,7 +57,7 @@ function randomStep(next: () => number, handles: number[]): string {
   const pick = <T>(xs: T[]) => xs[next() % xs.length]!;
   const port = 1000 + (next() % 4);
   const host = `10.0.0.${2 + (next() % 3)}`;
-  switch (next() % 37) {
+  switch (next() % 39) {
     case 0: return `add rule inet f input tcp dport ${port} counter accept`;
     case 1: return `insert rule inet f input ip saddr ${host} tcp dport { ${port}, 8080 } drop`;
     case 2: return handles.length ? `add rule inet f input position ${pick(handles)} ip saddr ${host} counter drop` : 'add rule inet f other accept';
@@ -97,11 +97,19 @@ function randomStep(next: () => number, handles: number[]): string {
       return pick([`add counter inet f ${o}`, `add counter inet f ${o}\nadd rule inet f input udp dport ${port} counter name ${o}`, `add counter inet f ${o}\nadd element inet f counted { ${port} : "${o}" }`]);
     }
     case 31: return pick([`add quota inet f q${next() % 2} { over ${1 + (next() % 9)} kbytes; }`, `add limit inet f l${next() % 2} { rate ${1 + (next() % 9)}/second; }`]);
-    case 32: return `add rule inet f input tcp dport ${port} ${pick(['quota name q0', 'quota name q1', 'limit name l0', 'limit name l1'])} drop`;
+    // Without a verdict: the engine's quotas and limits have seen packets the whole load's have not.
+    case 32: return `add rule inet f input tcp dport ${port} ${pick(['quota name q0', 'quota name q1', 'limit name l0', 'limit name l1'])} counter`;
     case 34: return 'flush table inet f';
     // Base chains come (before, between or after input's priority, with a rule or not) and go.
     case 35: return `add chain inet f b${next() % 2} { type filter hook input priority ${pick([-10, 0, 10])}; policy ${pick(['accept', 'drop'])}; ${pick(['', `tcp dport ${port} accept; `, `ip saddr ${host} counter drop; `])}}`;
     case 36: return `delete chain inet f b${next() % 2}`;
+    // Tables come, with a base chain, a regular chain or an object, and go with all they hold.
+    case 37: return pick([
+      'add table ip x',
+      `table ip x { chain in { type filter hook input priority ${pick([-5, 5])}; policy accept; ip saddr ${host} counter drop; } }`,
+      'add table ip x\nadd chain ip x c\nadd counter ip x n\nadd rule ip x c counter name n',
+    ]);
+    case 38: return 'delete table ip x';
     case 33: return `delete ${pick(['counter inet f o0', 'counter inet f o1', 'counter inet f o2', 'quota inet f q0', 'limit inet f l1', 'counter inet f hits'])}`;
     // New named sets and maps, and rules that use them, in one transaction.
     case 16: {
@@ -245,7 +253,7 @@ describe('in-place commits', () => {
       if (want) refused++;
       else if (e.image === image) {
         inPlace++;
-        kinds.add(/^add chain inet f b/.test(text) ? 'new base chain' : text.startsWith('delete chain inet f b') ? 'delete base chain' : text.startsWith('add chain inet f c') ? 'new chain' : /jump|goto/.test(text) && !text.startsWith('add map') ? 'jumps' : /^(add|delete) (counter|quota|limit)/.test(text) ? 'named object' : /counted|name/.test(text) ? 'objects' : text.split(' ').slice(0, 2).join(' '));
+        kinds.add(/^(add )?table ip x/.test(text) ? 'new table' : /^add chain inet f b/.test(text) ? 'new base chain' : text.startsWith('delete chain inet f b') ? 'delete base chain' : text.startsWith('add chain inet f c') ? 'new chain' : /jump|goto/.test(text) && !text.startsWith('add map') ? 'jumps' : /^(add|delete) (counter|quota|limit)/.test(text) ? 'named object' : /counted|name/.test(text) ? 'objects' : text.split(' ').slice(0, 2).join(' '));
       }
       // The listing without counters (packets were only sent to the engine), and the packets' fates.
       // Named counters and quotas count too: their values, and the quota's `used`, go.
@@ -258,7 +266,7 @@ describe('in-place commits', () => {
     // The stream exercised both: commits made in place, and refusals.
     expect(inPlace).toBeGreaterThan(100);
     // Each kind of change among them (`add chain` of the base chain: its policy).
-    expect([...kinds].sort()).toEqual(['add chain', 'add element', 'add map', 'add rule', 'add set', 'delete base chain', 'delete chain', 'delete element', 'delete rule', 'delete set', 'flush chain', 'flush set', 'flush table', 'insert rule', 'jumps', 'named object', 'new base chain', 'new chain', 'objects', 'replace rule']);
+    expect([...kinds].sort()).toEqual(['add chain', 'add element', 'add map', 'add rule', 'add set', 'delete base chain', 'delete chain', 'delete element', 'delete rule', 'delete set', 'delete table', 'flush chain', 'flush set', 'flush table', 'insert rule', 'jumps', 'named object', 'new base chain', 'new chain', 'new table', 'objects', 'replace rule']);
     expect(refused).toBeGreaterThan(3);
   });
 
