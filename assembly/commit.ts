@@ -454,13 +454,48 @@ function chainSweep(c: u32, bit: u8, dead: bool): void {
 // record, with its rule room, goes to a later new chain once another finish
 // has passed (the grace period of code ranges and set entries).
 
-/** Whether record `c` may take a new chain: the next one of the array, or a free (Dead) record a finish has passed since. */
+// Chain, object and table records share one life: RuleGen bits in a byte
+// (`gen`: its address), and the finish a free (Dead) record may be taken
+// again from (`freeAt`).
+
+/** Whether record `k` of an array holding `n` of `cap` may take a new item: the next one, or a free record a finish has passed since. */
+function recordReusable(k: u32, n: u32, cap: u32, gen: usize, freeAt: usize): bool {
+  if (k >= n) return k == n && k < cap;
+  return load<u8>(gen) == <u8>RuleGen.Dead && finishSeq >= load<u32>(freeAt);
+}
+
+/** Marks a record "not in the next generation"; false if it is not in it. One this transaction added is in none now, and not free before the finish or abort says so. */
+function recordDelete(gen: usize, freeAt: usize): bool {
+  const bit = ruleBit(cursor() ^ 1);
+  const g = load<u8>(gen);
+  if (g & bit) return false;
+  store<u8>(gen, g | bit);
+  if ((g | bit) == <u8>RuleGen.Dead) store<u32>(freeAt, NONE32);
+  return true;
+}
+
+/** The finish of an addition: the record is in both generations (`old`: the one it was not in), unless this transaction deleted it too. */
+function recordJoined(gen: usize, old: u32): void {
+  const g = load<u8>(gen);
+  if (g != <u8>RuleGen.Dead) store<u8>(gen, g & ~ruleBit(old));
+}
+
+/** The record is free from finish `at` on. */
+function recordFree(gen: usize, freeAt: usize, at: u32): void {
+  store<u8>(gen, <u8>RuleGen.Dead);
+  store<u32>(freeAt, at);
+}
+
+/** An aborted deletion: the record is in the next generation (`next`) again. */
+@inline function recordKept(gen: usize, next: u32): void {
+  store<u8>(gen, load<u8>(gen) & ~ruleBit(next));
+}
+
+/** Whether record `c` may take a new chain. */
 function chainReusable(c: u32): bool {
   const rs = rtRuleset;
-  const n = load<u32>(rs, RS_NCHAINS);
-  if (c >= n) return c == n && c < load<u32>(rs, RS_CHAIN_CAP);
   const ch = chainRecord(c);
-  return load<u8>(ch, CH_GEN) == <u8>RuleGen.Dead && finishSeq >= load<u32>(ch, CH_FREE_AT);
+  return recordReusable(c, load<u32>(rs, RS_NCHAINS), load<u32>(rs, RS_CHAIN_CAP), ch + CH_GEN, ch + CH_FREE_AT);
 }
 
 /** 1 if chain record `c` may take a chain that txAddChain adds (the host picks the index: its rules' jumps name it). */
@@ -587,13 +622,10 @@ export function txDelChain(c: u32): i32 {
   if (load<u8>(ch, CH_FLAGS) & CH_FLAG_NAT) return loadFail(LoadError.NoRoom, NoRoom.Kind);
   if (txLen >= LOG_MAX) return loadFail(LoadError.NoRoom, NoRoom.Log);
   const bit = ruleBit(cursor() ^ 1);
-  const g = load<u8>(ch, CH_GEN);
-  if (g & bit) return loadFail(LoadError.NoSuchObject, c);
+  if (load<u8>(ch, CH_GEN) & bit) return loadFail(LoadError.NoSuchObject, c);
   const first = load<u32>(ch, CH_FIRST);
   for (let i: u32 = 0; i < load<u32>(ch, CH_COUNT); i++) if (!(load<u8>(ruleAt(first + i), RU_FFLAGS) & bit)) return loadFail(LoadError.NoRoom, NoRoom.Kind);
-  store<u8>(ch, g | bit, CH_GEN);
-  // Added by this transaction: in no generation now, and not free before the finish or abort says so.
-  if ((g | bit) == <u8>RuleGen.Dead) store<u32>(ch, NONE32, CH_FREE_AT);
+  recordDelete(ch + CH_GEN, ch + CH_FREE_AT);
   logPush(TxOp.DelChain, c, 0);
   return 0;
 }
@@ -601,9 +633,8 @@ export function txDelChain(c: u32): i32 {
 /** Chain record `c` is free (Dead, its dead rule records dropped) from finish `at` on. */
 function chainDead(c: u32, at: u32): void {
   const ch = chainRecord(c);
-  store<u8>(ch, <u8>RuleGen.Dead, CH_GEN);
   store<u32>(ch, 0, CH_COUNT);
-  store<u32>(ch, at, CH_FREE_AT);
+  recordFree(ch + CH_GEN, ch + CH_FREE_AT, at);
 }
 
 // Tables come and go with the same two bits (TB_GEN). A table reaches
@@ -619,13 +650,11 @@ function tableNext(k: u32): bool {
   return k < load<u32>(rtRuleset, RS_NTABLES) && !(load<u8>(tableRecord(k), TB_GEN) & ruleBit(cursor() ^ 1));
 }
 
-/** Whether record `k` may take a new table: the next one of the array, or a free (Dead) record a finish has passed since. */
+/** Whether record `k` may take a new table. */
 function tableReusable(k: u32): bool {
   const rs = rtRuleset;
-  const n = load<u32>(rs, RS_NTABLES);
-  if (k >= n) return k == n && k < load<u32>(rs, RS_TABLE_CAP);
   const t = tableRecord(k);
-  return load<u8>(t, TB_GEN) == <u8>RuleGen.Dead && finishSeq >= load<u32>(t, TB_FREE_AT);
+  return recordReusable(k, load<u32>(rs, RS_NTABLES), load<u32>(rs, RS_TABLE_CAP), t + TB_GEN, t + TB_FREE_AT);
 }
 
 /** 1 if table record `k` may take a table that txAddTable adds. */
@@ -655,21 +684,9 @@ export function txDelTable(k: u32): i32 {
   if (!rs || k >= load<u32>(rs, RS_NTABLES)) return loadFail(LoadError.BadTable, k, 0);
   if (txLen >= LOG_MAX) return loadFail(LoadError.NoRoom, NoRoom.Log);
   const t = tableRecord(k);
-  const bit = ruleBit(cursor() ^ 1);
-  const g = load<u8>(t, TB_GEN);
-  if (g & bit) return loadFail(LoadError.NoSuchObject, k);
-  store<u8>(t, g | bit, TB_GEN);
-  // Added by this transaction: in no generation now, and not free before the finish or abort says so.
-  if ((g | bit) == <u8>RuleGen.Dead) store<u32>(t, NONE32, TB_FREE_AT);
+  if (!recordDelete(t + TB_GEN, t + TB_FREE_AT)) return loadFail(LoadError.NoSuchObject, k);
   logPush(TxOp.DelTable, k, 0);
   return 0;
-}
-
-/** Table record `k` is free from finish `at` on (what was in it went before it: their records are Dead). */
-function tableDead(k: u32, at: u32): void {
-  const t = tableRecord(k);
-  store<u8>(t, <u8>RuleGen.Dead, TB_GEN);
-  store<u32>(t, at, TB_FREE_AT);
 }
 
 // Named objects come and go like regular chains: OB_GEN marks the
@@ -684,13 +701,11 @@ function tableDead(k: u32, at: u32): void {
   return <usize>load<u32>(rtRuleset, RS_OBJECTS) + <usize>k * OB_SIZE;
 }
 
-/** Whether record `k` may take a new object: the next one of the array, or a free (Dead) record a finish has passed since. */
+/** Whether record `k` may take a new object. */
 function objectReusable(k: u32): bool {
   const rs = rtRuleset;
-  const n = load<u32>(rs, RS_NOBJECTS);
-  if (k >= n) return k == n && k < load<u32>(rs, RS_OBJ_CAP);
   const o = objectRecord(k);
-  return load<u8>(o, OB_GEN) == <u8>RuleGen.Dead && finishSeq >= load<u32>(o, OB_FREE_AT);
+  return recordReusable(k, load<u32>(rs, RS_NOBJECTS), load<u32>(rs, RS_OBJ_CAP), o + OB_GEN, o + OB_FREE_AT);
 }
 
 /** 1 if object record `k` may take an object that txAddObject adds (the host picks the index: the rules that name the object hold it). */
@@ -754,12 +769,7 @@ export function txDelObject(k: u32): i32 {
   if (!rs || k >= load<u32>(rs, RS_NOBJECTS)) return loadFail(LoadError.BadObject, k);
   if (txLen >= LOG_MAX) return loadFail(LoadError.NoRoom, NoRoom.Log);
   const o = objectRecord(k);
-  const bit = ruleBit(cursor() ^ 1);
-  const g = load<u8>(o, OB_GEN);
-  if (g & bit) return loadFail(LoadError.NoSuchObject, k);
-  store<u8>(o, g | bit, OB_GEN);
-  // Added by this transaction: in no generation now, and not free before the finish or abort says so.
-  if ((g | bit) == <u8>RuleGen.Dead) store<u32>(o, NONE32, OB_FREE_AT);
+  if (!recordDelete(o + OB_GEN, o + OB_FREE_AT)) return loadFail(LoadError.NoSuchObject, k);
   logPush(TxOp.DelObject, k, 0);
   return 0;
 }
@@ -776,8 +786,7 @@ function objectDead(k: u32, at: u32): void {
   if (st) codeRetire(st, st + <usize>load<u16>(st, 2));
   // No state: the verifier lets nothing name it again.
   store<u32>(o, 0, OB_STATE);
-  store<u8>(o, <u8>RuleGen.Dead, OB_GEN);
-  store<u32>(o, at, OB_FREE_AT);
+  recordFree(o + OB_GEN, o + OB_FREE_AT, at);
 }
 
 /** A base chain's policy (`verdict`: Verdict.Accept or Drop) in the next generation. */
@@ -1188,21 +1197,12 @@ export function txFinish(): void {
     else if (op == TxOp.DelElem) retireEntry(a, b);
     else if (op == TxOp.FlushChain) chainSweep(<u32>a, ruleBit(old ^ 1), true);
     else if (op == TxOp.FlushSet) entrySweep(a, ENTRY_GEN, EntryFlags.Live | entryBit(old ^ 1), 0, 0);
-    else if (op == TxOp.AddChain) {
-      const ch = chainRecord(<u32>a);
-      const g = load<u8>(ch, CH_GEN);
-      if (g != <u8>RuleGen.Dead) store<u8>(ch, g & ~ruleBit(old), CH_GEN);
-    } else if (op == TxOp.DelChain) chainDead(<u32>a, finishSeq + 1);
-    else if (op == TxOp.AddObject) {
-      const o = objectRecord(<u32>a);
-      const g = load<u8>(o, OB_GEN);
-      if (g != <u8>RuleGen.Dead) store<u8>(o, g & ~ruleBit(old), OB_GEN);
-    } else if (op == TxOp.DelObject) objectDead(<u32>a, finishSeq + 1);
-    else if (op == TxOp.AddTable) {
-      const t = tableRecord(<u32>a);
-      const g = load<u8>(t, TB_GEN);
-      if (g != <u8>RuleGen.Dead) store<u8>(t, g & ~ruleBit(old), TB_GEN);
-    } else if (op == TxOp.DelTable) tableDead(<u32>a, finishSeq + 1);
+    else if (op == TxOp.AddChain) recordJoined(chainRecord(<u32>a) + CH_GEN, old);
+    else if (op == TxOp.DelChain) chainDead(<u32>a, finishSeq + 1);
+    else if (op == TxOp.AddObject) recordJoined(objectRecord(<u32>a) + OB_GEN, old);
+    else if (op == TxOp.DelObject) objectDead(<u32>a, finishSeq + 1);
+    else if (op == TxOp.AddTable) recordJoined(tableRecord(<u32>a) + TB_GEN, old);
+    else if (op == TxOp.DelTable) recordFree(tableRecord(<u32>a) + TB_GEN, tableRecord(<u32>a) + TB_FREE_AT, finishSeq + 1);
     else policyCopy(<u32>a, old ^ 1);
   }
   txLen = 0;
@@ -1228,18 +1228,12 @@ export function txAbort(): void {
     else if (op == TxOp.FlushSet) entrySweep(a, ENTRY_GEN, EntryFlags.Live | entryBit(cur ^ 1), 0, entryBit(cur ^ 1));
     // Never seen by a packet: free at once.
     else if (op == TxOp.AddChain) chainDead(<u32>a, finishSeq);
-    else if (op == TxOp.DelChain) {
-      const ch = chainRecord(<u32>a);
-      store<u8>(ch, load<u8>(ch, CH_GEN) & ~ruleBit(cur ^ 1), CH_GEN);
-    } else if (op == TxOp.AddObject) objectDead(<u32>a, finishSeq);
-    else if (op == TxOp.DelObject) {
-      const o = objectRecord(<u32>a);
-      store<u8>(o, load<u8>(o, OB_GEN) & ~ruleBit(cur ^ 1), OB_GEN);
-    } else if (op == TxOp.AddTable) tableDead(<u32>a, finishSeq);
-    else if (op == TxOp.DelTable) {
-      const t = tableRecord(<u32>a);
-      store<u8>(t, load<u8>(t, TB_GEN) & ~ruleBit(cur ^ 1), TB_GEN);
-    } else policyCopy(<u32>a, cur);
+    else if (op == TxOp.DelChain) recordKept(chainRecord(<u32>a) + CH_GEN, cur ^ 1);
+    else if (op == TxOp.AddObject) objectDead(<u32>a, finishSeq);
+    else if (op == TxOp.DelObject) recordKept(objectRecord(<u32>a) + OB_GEN, cur ^ 1);
+    else if (op == TxOp.AddTable) recordFree(tableRecord(<u32>a) + TB_GEN, tableRecord(<u32>a) + TB_FREE_AT, finishSeq);
+    else if (op == TxOp.DelTable) recordKept(tableRecord(<u32>a) + TB_GEN, cur ^ 1);
+    else policyCopy(<u32>a, cur);
   }
   txLen = 0;
 }
