@@ -184,7 +184,6 @@ export type Cmd =
    */
   | { k: 'list'; what: ListWhat; family: string; table: string; span: Span }
   /** `VERB ruleset` other than list and flush: nothing to do. */
-  | { k: 'other'; text: string; span: Span }
   /**
    * Not nft syntax: handles a rejected transaction consumed (the kernel never
    * gives them back). compiler/transaction.ts inserts it between transactions.

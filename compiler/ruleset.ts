@@ -298,8 +298,6 @@ class Evaluator {
         if (c.name !== undefined && !existed) throw new CompileError({ ...c.span, end: c.span.end + 1 }, 'Could not process rule: No such file or directory');
         return;
       }
-      case 'other':
-        return;
       case 'handles':
         if (!c.gap) this.commitBoundary();
         return;

@@ -31,7 +31,7 @@ const JUMP_STACK = 16;
 export function enoentHint(d: Diagnostic, cmds: Cmd[], tables: LTable[]): Diagnostic {
   if (d.message !== msg.kernel('No such file or directory')) return d;
   const c = cmds.find((x) => x.span.src === d.span.src && x.span.start <= d.span.start && d.span.end <= x.span.end && x.k !== 'handles');
-  if (!c || c.k === 'flushRuleset' || c.k === 'other' || c.k === 'handles' || c.k === 'reset') return d;
+  if (!c || c.k === 'flushRuleset' || c.k === 'handles' || c.k === 'reset') return d;
   const tableName = c.k === 'table' ? c.name : c.table;
   const hint = (text: string) => ({ span: d.span, message: `No such file or directory; did you mean ${text}?` });
   const chainHint = (x: { t: LTable; ch: { name: string } }) => hint(`chain \u2018${x.ch.name}\u2019 in table ${x.t.family} \u2018${x.t.name}\u2019`);

@@ -187,8 +187,6 @@ class Kernel {
       case 'flushRuleset':
         for (const k of [...this.tables.keys()]) if (!c.family || k.startsWith(`${c.family} `)) this.tables.delete(k);
         return;
-      case 'other':
-        return;
       case 'handles':
         if (c.gap) return;
         // A transaction boundary: what exists now is in the kernel.

@@ -258,6 +258,7 @@ function command(p: Parser, verbTok: Token, verb: string): void {
       if (type === 'ct') {
         const kind = p.word();
         if (verb === 'list' && !['timeout', 'expectation', 'helper', 'helpers'].includes(kind.text)) p.fail(kind, 'timeout or expectation or helper or helpers');
+        if (verb !== 'list' && !['timeout', 'expectation', 'helper'].includes(kind.text)) p.fail(kind, 'timeout or expectation or helper');
         if (kind.text === 'helpers' && verb === 'list') {
           p.expect('table');
           const { family, name: table } = familyAndName(p);
@@ -282,12 +283,9 @@ function command(p: Parser, verbTok: Token, verb: string): void {
       return;
     }
     case 'ruleset':
-      if (verb === 'list') {
-        listScope(p, verbTok, 'ruleset');
-        return;
-      }
-      p.cmds.push({ k: 'other', text: `${verb} ruleset`, span: p.spanFrom(verbTok) });
-      p.recover();
+      // nft 1.0.6 lists and flushes a ruleset, nothing else: its grammar's error names what each verb takes.
+      if (verb !== 'list') p.fail(obj, ({ add: 'string', destroy: 'string', insert: 'rule', replace: 'rule' } as Record<string, string>)[verb]);
+      listScope(p, verbTok, 'ruleset');
       return;
     default:
       p.fail(obj);

@@ -367,6 +367,8 @@ function meterStmt(p: Parser, t: Token): Stmt {
   const key = parseExpr(p, true);
   let timeout: number | undefined;
   if (p.eat('timeout')) timeout = p.time();
+  // A meter does something with what it keys: nft's grammar wants a statement.
+  if (p.is('}')) p.fail(p.t);
   const stmts: Stmt[] = [];
   while (!p.is('}')) {
     if (p.atStmtEnd()) p.fail(p.t, "'}'");
