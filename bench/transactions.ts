@@ -30,13 +30,17 @@ const COMMIT_EVERY_MS = 1;
 
 const wasm = await WebAssembly.compile(readFileSync(new URL('../build/nftvm.wasm', import.meta.url)));
 
-/** The issue's ruleset: `n` rules `ip saddr 10.A.B.C tcp dport N counter drop`; `set` adds the named set `ports`, `tcp dport @ports accept` after them, a chain `sub` to jump to and a verdict map `cust` of chains per source. */
+/**
+ * The issue's ruleset: `n` rules `ip saddr 10.A.B.C tcp dport N counter drop`; `set` adds the named set
+ * `ports`, `tcp dport @ports accept` after them, a chain `sub` to jump to, a verdict map `cust` of chains
+ * per source and an object map `caps` of quotas per source.
+ */
 function ruleset(n: number, set = false): string {
   const l = ['table inet filter {'];
-  if (set) l.push('  set ports { type inet_service; }', '  map cust { type ipv4_addr : verdict; }');
+  if (set) l.push('  set ports { type inet_service; }', '  map cust { type ipv4_addr : verdict; }', '  map caps { type ipv4_addr : quota; }');
   l.push('  chain input { type filter hook input priority 0; policy accept;');
   for (let i = 0; i < n; i++) l.push(`    ip saddr 10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255} tcp dport ${1 + (i % 60000)} counter drop`);
-  if (set) l.push('    tcp dport @ports accept', '    ip saddr vmap @cust');
+  if (set) l.push('    tcp dport @ports accept', '    ip saddr vmap @cust', '    quota name ip saddr map @caps drop');
   l.push('  }');
   if (set) l.push('  chain sub {', '    counter', '  }');
   l.push('}');
@@ -141,6 +145,12 @@ const customer = (k: number) => {
   const e = `cust { 10.200.${(k >> 9) & 255}.${(k >> 1) & 255} }`;
   return k % 2 ? `delete element inet filter ${e}\ndelete chain inet filter ${c}` : `add chain inet filter ${c}\nadd rule inet filter ${c} counter accept\nadd element inet filter ${e.replace(' }', ` : jump ${c} }`)}`;
 };
+// A quota per customer, named by an object map: made (quota, element), then deleted again (a deleted object's record goes to a later one).
+const quota = (k: number) => {
+  const q = `q${k >> 1}`;
+  const e = `caps { 10.201.${(k >> 9) & 255}.${(k >> 1) & 255} }`;
+  return k % 2 ? `delete element inet filter ${e}\ndelete quota inet filter ${q}` : `add quota inet filter ${q} { over 10 mbytes; }\nadd element inet filter ${e.replace(' }', ` : "${q}" }`)}`;
+};
 const commitMedians = new Map<string, number>();
 
 interface Pruning {
@@ -170,7 +180,7 @@ function pruning(e: Engine): Pruning | undefined {
 
 {
   const s = 'commit latency (Engine.apply, one command per commit)';
-  const results = new Map<number, { warm: number; rule: Commits; elem: Commits; jump: Commits; chain: Commits; prune?: Pruning }>();
+  const results = new Map<number, { warm: number; rule: Commits; elem: Commits; jump: Commits; chain: Commits; quota: Commits; prune?: Pruning }>();
   // A function's frame: the module's, suspended at each await, would keep the last engine
   // (a 100,000-rule live ruleset, ~300 MB of heap) alive, and every later GC would mark it.
   const measure = async (n: number) => {
@@ -180,12 +190,12 @@ function pruning(e: Engine): Pruning | undefined {
     const t0 = performance.now();
     e.apply('add element inet filter ports { 1 }', 'warmup.nft');
     const warm = performance.now() - t0;
-    return { warm, rule: commits(e, addRule), elem: commits(e, addElement), jump: commits(e, addJump), chain: commits(e, customer), prune: pruning(e) };
+    return { warm, rule: commits(e, addRule), elem: commits(e, addElement), jump: commits(e, addJump), chain: commits(e, customer), quota: commits(e, quota), prune: pruning(e) };
   };
   for (const n of [SMALL, BIG]) results.set(n, await measure(n));
   const small = results.get(SMALL)!;
   const big = results.get(BIG)!;
-  for (const [what, key] of [['add rule inet filter input tcp dport P accept', 'rule'], ['add element inet filter ports { P }', 'elem'], ['add rule inet filter input tcp dport P jump sub', 'jump'], ['a chain per customer: add chain, its rule, a vmap element; next commit deletes them', 'chain']] as const) {
+  for (const [what, key] of [['add rule inet filter input tcp dport P accept', 'rule'], ['add element inet filter ports { P }', 'elem'], ['add rule inet filter input tcp dport P jump sub', 'jump'], ['a chain per customer: add chain, its rule, a vmap element; next commit deletes them', 'chain'], ['a quota per customer: add quota, an object map element; next commit deletes them', 'quota']] as const) {
     const a = small[key];
     const b = big[key];
     commitMedians.set(key, b.median);
@@ -194,8 +204,8 @@ function pruning(e: Engine): Pruning | undefined {
       section: s,
       name: `${what}: ${BIG.toLocaleString('en-US')} vs ${SMALL} rules, median µs`,
       value: b.median.toFixed(0), baseline: a.median.toFixed(0), ratio: `${ratio.toFixed(1)}x`,
-      // The issue's floors are for one rule or element; a chain per customer is three commands.
-      floor: key === 'chain' ? '' : '≤ 50 µs, ≤ 2x', status: key === 'chain' ? '' : `${status(b.median <= 50)}, ${status(ratio <= 2)}`,
+      // The issue's floors are for one rule or element; a customer's commit is several commands.
+      floor: key === 'chain' || key === 'quota' ? '' : '≤ 50 µs, ≤ 2x', status: key === 'chain' || key === 'quota' ? '' : `${status(b.median <= 50)}, ${status(ratio <= 2)}`,
       note: `p90 ${b.p90.toFixed(0)} vs ${a.p90.toFixed(0)} µs; ${b.count} vs ${a.count} commits`,
     });
   }

@@ -8,7 +8,7 @@ import { msg, type Diagnostic } from './diagnostics.js';
 import type { CompileResult, CompiledRule } from './ruleset.js';
 import type { Source, Span } from './source.js';
 import type { LChain, LRule, LTable } from './list/state.js';
-import type { SetDef, SetElem } from './linearize.js';
+import type { SetDef } from './linearize.js';
 import { OBJECT_TYPES } from './objects.js';
 import { suggest } from './misspell.js';
 
@@ -113,23 +113,25 @@ function refsOf(r: CompiledRule, sets: Map<string, SetDef>): { sets: string[]; c
   return out;
 }
 
-/** What a chain's rules name themselves (sets; chains by jumps, gotos and anonymous verdict maps), and the rules that was for. */
-const ownRefsOf = new WeakMap<LChain, { rules: LRule[]; sets: Set<string>; chains: Set<string> }>();
+/** What a chain's rules name themselves (sets; chains by jumps, gotos and anonymous verdict maps; objects as `type name`), and the rules that was for. */
+const ownRefsOf = new WeakMap<LChain, { rules: LRule[]; sets: Set<string>; chains: Set<string>; objects: Set<string> }>();
 
 /**
  * ownRefsOf of chain `ch`, made again only when its rules changed: a
  * deletion in place checks every chain of the table, and most of them
  * (100,000 rules, say) stay as they were from one commit to the next.
  */
-function ownRefs(ch: LChain): { sets: Set<string>; chains: Set<string> } {
+function ownRefs(ch: LChain): { sets: Set<string>; chains: Set<string>; objects: Set<string> } {
   const had = ownRefsOf.get(ch);
   if (had && sameRules(had.rules, ch.rules)) return had;
-  const out = { rules: [...ch.rules], sets: new Set<string>(), chains: new Set<string>() };
+  const out = { rules: [...ch.rules], sets: new Set<string>(), chains: new Set<string>(), objects: new Set<string>() };
   const named = new Map<string, SetDef>();
   for (const lr of ch.rules) {
     const refs = refsOf(lr.rule, named);
     for (const x of refs.sets) out.sets.add(x);
     for (const x of refs.chains) out.chains.add(x);
+    for (const i of lr.rule.insns) if (i.op === 'objref') out.objects.add(`${i.type} ${i.name}`);
+    for (const s of lr.rule.anonSets) if (s.objMap) for (const e of s.elements) if (e.obj !== undefined) out.objects.add(`${s.objMap} ${e.obj}`);
   }
   ownRefsOf.set(ch, out);
   return out;
@@ -155,11 +157,10 @@ export function inUse(tables: LTable[], result: CompileResult, cmds: Cmd[]): Dia
       const t = byKey.get(`${c.family} ${c.table}`);
       const name = c.obj.name;
       if (!t || t.objs.some((o) => o.decl.name === name)) continue;
-      // Named by a rule, or by an element of an object map (named, or a rule's own).
+      // Named by a rule, or by an element of an object map (a rule's own, or a named one).
       const type = OBJECT_TYPES[c.obj.type];
-      const names = (s: SetDef, elements: SetElem[]) => s.objMap === type && elements.some((e) => e.obj === name);
-      const used = [...t.chains.values()].some((ch) => ch.rules.some((lr) => lr.rule.insns.some((i) => i.op === 'objref' && i.type === type && i.name === name) || lr.rule.anonSets.some((s) => names(s, s.elements)))) ||
-        [...t.sets.values()].some((s) => names(s.def, s.elements));
+      const used = [...t.chains.values()].some((ch) => ownRefs(ch).objects.has(`${type} ${name}`)) ||
+        [...t.sets.values()].some((s) => s.def.objMap === type && s.elements.some((e) => e.obj === name));
       if (used) errors.push({ span: nameIn(c, name), message: msg.kernel('Device or resource busy') });
       continue;
     }
