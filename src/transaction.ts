@@ -332,7 +332,7 @@ interface LoadedIndexes {
   tables: Map<string, TableIndexes>;
   /** Sets the VM holds (in-place commits add anonymous ones at the end). */
   nsets: number;
-  /** The VM's chain records (Generation.chainOrder). */
+  /** The VM's chain records (Generation.order). */
   chainOrder: (string | undefined)[];
   /** Records whose chains in-place commits deleted: a new chain takes one once the VM says it may (Engine.chainFree). */
   freeChains: number[];

@@ -1,7 +1,7 @@
 // Regular chains added and deleted in place (assembly/commit.ts txAddChain,
 // txDelChain; LiveRuleset.planInPlace; src/transaction.ts): the VM keeps
 // every chain record's index, so the engine's view of the ruleset
-// (Generation.chainOrder) must list chains in the VM's order, not the
+// (Generation.order) must list chains in the VM's order, not the
 // tables': names in verdicts and the counters of the listing depend on it.
 // A deleted chain's record goes to a later chain after a grace period.
 
