@@ -85,6 +85,8 @@ const enum TxOp {
   AddTable = 12,
   /** a table, emptied already, left the next generation */
   DelTable = 13,
+  /** hook lists published again: the old block's bytes (address, length) go to later code at the finish */
+  HookBlock = 14,
 }
 
 const LOG_MAX: i32 = 4096;
@@ -569,7 +571,8 @@ export function txAddBaseChain(c: u32, table: u32, handle: u32, hook: u32, prio:
  * the chains deleted since (Dead) and with base chain `add` (NONE32: none)
  * where the kernel puts a new hook: before the first one of its priority
  * or higher (nf_hook_entries_grow). The old block's bytes go to later code
- * after the grace period, as a dead rule's (no evaluator reads it by then).
+ * at the finish, as a dead rule's (no evaluator reads it after the grace
+ * period; one on another thread may be reading it now). False: no room.
  */
 function hooksRebuild(add: u32): bool {
   const rs = rtRuleset;
@@ -578,6 +581,7 @@ function hooksRebuild(add: u32): bool {
   let had: u32 = 0;
   for (let s = 0; s < nslots; s++) had += load<u32>(old + (<usize>s << 3), 4);
   bumpRegion(<usize>load<u32>(rs, RS_TOP), <usize>load<u32>(rs, RS_END));
+  if (txLen >= LOG_MAX) return false;
   const hooks = bump(<usize>HOOK_LIST_AT + <usize>(had + 2) * 4);
   if (!hooks) return false;
   let s1 = -1;
@@ -611,7 +615,7 @@ function hooksRebuild(add: u32): bool {
   }
   store<u32>(rs, <u32>bumpEnd(), RS_TOP);
   storeShared(rs + RS_HOOKS, <u32>hooks);
-  codeRetire(old, old + HOOK_LIST_AT + <usize>had * 4);
+  logPush(TxOp.HookBlock, <u32>old, HOOK_LIST_AT + had * 4);
   return true;
 }
 
@@ -1203,6 +1207,7 @@ export function txFinish(): void {
     else if (op == TxOp.DelObject) objectDead(<u32>a, finishSeq + 1);
     else if (op == TxOp.AddTable) recordJoined(tableRecord(<u32>a) + TB_GEN, old);
     else if (op == TxOp.DelTable) recordFree(tableRecord(<u32>a) + TB_GEN, tableRecord(<u32>a) + TB_FREE_AT, finishSeq + 1);
+    else if (op == TxOp.HookBlock) codeRetire(a, a + b);
     else policyCopy(<u32>a, old ^ 1);
   }
   txLen = 0;
@@ -1233,6 +1238,8 @@ export function txAbort(): void {
     else if (op == TxOp.DelObject) recordKept(objectRecord(<u32>a) + OB_GEN, cur ^ 1);
     else if (op == TxOp.AddTable) recordFree(tableRecord(<u32>a) + TB_GEN, tableRecord(<u32>a) + TB_FREE_AT, finishSeq);
     else if (op == TxOp.DelTable) recordKept(tableRecord(<u32>a) + TB_GEN, cur ^ 1);
+    // The new lists stay published (what the aborted chain added is skipped); the old block may still be read: left to the next load.
+    else if (op == TxOp.HookBlock) continue;
     else policyCopy(<u32>a, cur);
   }
   txLen = 0;
