@@ -6,6 +6,7 @@
 // A deleted chain's record goes to a later chain after a grace period.
 
 import { describe, expect, it } from 'vitest';
+import { encodePatch } from '../compiler/bytecode.js';
 import { LiveRuleset, TransactionError } from '../compiler/transaction.js';
 import * as abi from '../assembly/abi.js';
 import type { Engine, PacketIn } from '../src/engine.js';
@@ -217,6 +218,8 @@ describe('chain records (assembly/commit.ts)', () => {
     txDelChain(chain: number): number;
     txFlushChain(chain: number): number;
     txDelRule(chain: number, handle: number): number;
+    txAddRule(len: number, mode: number, ref: number): number;
+    imageAddr(): number;
     chainFree(chain: number): number;
     txCommit(finish: number): number;
     txAbort(): void;
@@ -291,13 +294,16 @@ describe('chain records (assembly/commit.ts)', () => {
     expect(outcome(e, web)[0]).toMatch(/^0 /);
     x.txCommit(1);
     expect(outcome(e, web)[0]).toMatch(/^1 /);
-    // Free after a grace period; a regular chain that takes it is off the hook lists.
+    // Free after a grace period; a regular chain that takes it is off the hook lists: its `drop` is never run.
     expect(x.chainFree(4)).toBe(0);
     x.txBegin();
     x.txCommit(1);
     expect(x.chainFree(4)).toBe(1);
     expect(x.txBegin()).toBe(abi.LoadError.Ok);
     expect(x.txAddChain(4, 0, 52)).toBe(abi.LoadError.Ok);
+    const drop = encodePatch({ chain: 4, handle: 53, anonSets: [], insns: [{ op: 'immediate_verdict', v: { verdict: 'drop' } }] }, [], 0, { chain: () => 4, set: () => 0, object: () => 0 });
+    (e as unknown as { mem: Uint8Array }).mem.set(drop, x.imageAddr());
+    expect(x.txAddRule(drop.length, 0, 0)).toBe(abi.LoadError.Ok);
     x.txCommit(1);
     expect(outcome(e, web)[0]).toMatch(/^1 input#/);
   });
