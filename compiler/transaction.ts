@@ -19,7 +19,7 @@ import { compileSources, parseSource, type CompileOptions, type CompileResult, t
 import type { FileReader } from './parser/index.js';
 import type { Source } from './source.js';
 import { validateBatch } from './validate.js';
-import { Replayer, replayRuleset, resetTargets, type LChain, type LRule, type LTable, type ReplayProblem } from './list/state.js';
+import { newTable, Replayer, replayRuleset, resetTargets, type LChain, type LRule, type LTable, type ReplayProblem } from './list/state.js';
 import type { SetDef, SetElem } from './linearize.js';
 import { listRuleset, type ListOptions } from './list.js';
 import { OBJECT_TYPES } from './objects.js';
@@ -292,7 +292,7 @@ export class LiveRuleset {
     // Commands in a table the file adds are checked against an empty one.
     const checked = new Map(tables);
     for (const c of cmds) {
-      if (c.k === 'table' && (c.op === 'add' || c.op === 'create') && !checked.has(`${c.family} ${c.name}`)) checked.set(`${c.family} ${c.name}`, emptyTable(c.family, c.name));
+      if (c.k === 'table' && (c.op === 'add' || c.op === 'create') && !checked.has(`${c.family} ${c.name}`)) checked.set(`${c.family} ${c.name}`, newTable(c.family, c.name, 0));
     }
     if (diags.count || !cmds.length || !cmds.every((c) => inPlaceCmd(c, checked, tables)) || !namedOnce(cmds)) return undefined;
     const boundary: Cmd = { k: 'handles', tables: this.consumed.tables, perTable: this.consumed.perTable, span: { src, start: 0, end: 0 } };
@@ -534,11 +534,6 @@ type Placing = Pick<Cmd & { k: 'rule' }, 'op' | 'chain'> & Partial<Pick<Cmd & { 
 
 const ruleInPlace = (stmts: { k: string }[]) => stmts.every((st) => !NOT_IN_PLACE.has(st.k));
 
-/** A table with nothing in it yet. */
-function emptyTable(family: string, name: string): LTable {
-  return { family, name, handle: 0, flags: [], chains: new Map(), sets: new Map(), objs: [], flowtables: [], next: 1, setOrder: [] };
-}
-
 /**
  * A command an in-place commit may hold (the rest of the checks come with
  * its outputs); `tables`: the running ones with empty ones for those the
@@ -719,7 +714,7 @@ export function programOfTables(tables: LTable[], result: CompileResult, vmOrder
     for (const k of vmOrder.tables) {
       const t = k === undefined ? undefined : byKey.get(k);
       if (t) tableIndex.set(t, p.tables.length);
-      p.tables.push(t ? { family: t.family, name: t.name } : { family: k?.split(' ')[0] ?? 'ip', name: '' });
+      p.tables.push(t ? { family: t.family, name: t.name } : { family: 'ip', name: '' });
     }
   }
   for (const t of tables) {

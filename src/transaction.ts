@@ -225,7 +225,9 @@ export class Transactions {
       return false;
     }
     const tablesMoved = newTables.size > 0 || goneTables.size > 0;
-    plan.done({ ...(tablesMoved ? { tables: order.tables } : {}), ...(chains.size ? { chains: order.chains } : {}), ...(objects.size ? { objects: order.objects } : {}) });
+    // The VM's order of what came or went (nothing: the generation keeps its order).
+    const moved = { ...(tablesMoved ? { tables: order.tables } : {}), ...(chains.size ? { chains: order.chains } : {}), ...(objects.size ? { objects: order.objects } : {}) };
+    plan.done(Object.keys(moved).length ? moved : undefined);
     for (const [k, t] of newTables) idx.tables.set(k, t);
     idx.nsets = nsets;
     for (const [t, m] of added) for (const [n, k] of m) t.sets.set(n, k);

@@ -106,6 +106,11 @@ function resetDecl(d: ObjDecl): ObjDecl {
  * the placement of the next rule. compiler/transaction.ts feeds a commit's
  * outputs to one made over the current tables.
  */
+/** A table with nothing in it yet. */
+export function newTable(family: string, name: string, handle: number): LTable {
+  return { family, name, handle, flags: [], chains: new Map(), sets: new Map(), objs: [], flowtables: [], next: 1, setOrder: [] };
+}
+
 export class Replayer {
   private placement: Placement;
   private lastCmd: Cmd | undefined;
@@ -118,7 +123,7 @@ export class Replayer {
     const key = `${family} ${name}`;
     let t = this.tables.get(key);
     if (!t) {
-      t = { family, name, handle: ++this.tableHandle, flags: [], chains: new Map(), sets: new Map(), objs: [], flowtables: [], next: 1, setOrder: [] };
+      t = newTable(family, name, ++this.tableHandle);
       this.tables.set(key, t);
     }
     return t;
