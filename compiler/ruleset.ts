@@ -403,7 +403,8 @@ class Evaluator {
     const sized = s.size !== undefined && !(s.flags & 2);
     const add: SetElem[] = [];
     const renew: SetElem[] = [];
-    const added = new Map<string, number>();
+    // Where each key went in `add`, for a timeout set's renewals (a big plain set needs no second map).
+    const added = s.flags & 0x10 ? new Map<string, number>() : undefined;
     for (let k = 0; k < els.length; k++) {
       const e = els[k]!;
       const key = elemKey(e);
@@ -414,7 +415,7 @@ class Evaluator {
       else if (sized && held.size >= s.size!) errno = 'Too many open files in system';
       if (errno) throw new CompileError(this.sourceOf(t, s, elems, k).key.span, `Could not process rule: ${errno}`);
       if (had !== undefined) {
-        if (!(s.flags & 0x10)) continue;
+        if (!added) continue;
         const at = added.get(key);
         if (at !== undefined) add[at] = e;
         else {
@@ -424,7 +425,8 @@ class Evaluator {
         continue;
       }
       held.set(key, elemData(e));
-      added.set(key, add.push(e) - 1);
+      added?.set(key, add.length);
+      add.push(e);
     }
     return { add, renew };
   }
