@@ -23,20 +23,20 @@
 import {
   DYNSET_EXPR_COUNT, OBJ_RECORD_SIZE, OBJ_STATE, OBJ_TABLE, OBJ_TYPE, ElemHas, ELEM_DATA_LEN, ELEM_FLAGS, ELEM_HAS, ELEM_KEY, ELEM_KEY_COUNT, ELEM_SIZE, IMMEDIATE_DREG, IMMEDIATE_VERDICT_CODE, LoadError, LoadWhere,
   LOOKUP_DREG, Op, RULE_CHAIN, RULE_CODE, RULE_CODE_SIZE, RULE_HANDLE, RULE_SET_COUNT, RULE_SET_FIRST, SetData, VM_ERR_INSN, VM_ERR_KIND, VM_GEN_CURSOR,
-  CTC_FAMILIES, Verdict, ChainFlags, Family, NFT_JUMP_STACK_SIZE, NONE32,
+  CTC_FAMILIES, Verdict, ChainFlags, Family, NFT_JUMP_STACK_SIZE, NONE32, SetFlags,
 } from './abi';
 import {
   CH_CAP, CH_COUNT, CH_FAMILY, CH_FLAG_NAT, CH_FLAGS, CH_FREE_AT, CH_GEN, CH_HANDLE, CH_HOOK, CH_PRIO, HOOK_LIST_AT, HOOK_NUM, HOOK_SLOTS, RS_HOOKS, CH_POLICY, CH_FIRST, CH_SIZE, CH_TABLE, EntryFlags, RS_CHAINS, RS_END, RS_NCHAINS, RS_NOBJECTS, RS_NSETS, RS_NSTATE, RS_NTABLES,
   RS_OBJECTS, RS_RULES, RS_RULE_CAP, RS_CHAIN_CAP, RS_RULE_TOP, RS_SETS, RS_SET_CAP, RS_STATE, RS_STATE_NEXT, RS_TABLES, RS_TOP, RS_WASTE, RU_CHAIN, RU_CODE, RU_END,
   RS_CODE, RS_CODE_SIZE, RS_CODE_FREE, RS_CODE_RETIRED, RS_CODE_RETIRED_AT, RS_CODE_RETIRED_LAST,
-  RU_FFLAGS, RU_GKIND, RU_HANDLE, RU_SIZE, RU_SKIP, RuleGen, SD_FREE, SD_RETIRED, SD_RETIRED_AT, SD_BUCKETS, SD_CAPACITY, SD_COUNT, SD_DATA_KIND, SD_DLEN, SD_EFLAGS_AT, SD_ENTRIES, SD_ESTRIDE,
+  RU_FFLAGS, RU_GKIND, RU_HANDLE, RU_SETS, RU_SIZE, RU_SKIP, RuleGen, SD_FLAGS, SD_FREE_AT, SD_GEN, SD_MEM_END, SD_SIZE, SD_FREE, SD_RETIRED, SD_RETIRED_AT, SD_BUCKETS, SD_CAPACITY, SD_COUNT, SD_DATA_KIND, SD_DLEN, SD_EFLAGS_AT, SD_ENTRIES, SD_ESTRIDE,
   OB_FREE_AT, OB_GEN, OB_SIZE, OB_STATE, OB_TABLE, OB_TYPE, RS_OBJ_CAP, SD_EXPIRES_AT, SD_EXPRS, SD_OBJ_TYPE, SD_TABLE, SD_KIND, SD_KSTRIDE, SD_LIVE, SD_NFIELDS, SD_TIMEOUT, SetKind, TB_FAMILY, TB_FREE_AT, TB_GEN, TB_SIZE, RS_TABLE_CAP,
 } from './layout';
 import { ctl, image, imageCap, loadFail, loadWhere, rtRuleset, sharedMemory, storeShared, generationStep } from './mem';
 import { buildRule, buildRuns } from './fast';
 import { specializeRule } from './specialize';
 import { verifyBegin, verifyInsn, verifyResume, verifyRule, verifyState, vCtFamilies, vSize, vStateNext } from './verify';
-import { buildSet, bump, bumpEnd, bumpFailed, bumpRegion, chainRoom, checkHeader, fillEntry, hookOk, hookSlot, hookSlot2, recordsOk, sec, secCount, secSize } from './load';
+import { bump, bumpEnd, bumpFailed, bumpRegion, chainRoom, checkHeader, fillEntry, hookOk, hookSlot, hookSlot2, recordsOk, ruleSets, sec, secCount, secSize, setBytes, setFill, setLayout } from './load';
 import { entryLive, EXPIRES_RELATIVE, hashAdd, hashFind, hashUnlink, setAddr, setEpoch } from './set/set';
 import { pTstamp } from './packet';
 import { ctc } from './ct/entry';
@@ -87,6 +87,10 @@ const enum TxOp {
   DelTable = 13,
   /** hook lists published again: the old block's bytes (address, length) go to later code at the finish */
   HookBlock = 14,
+  /** a named set joined the next generation (a rule's anonymous sets come and go with the rule) */
+  AddSet = 15,
+  /** a named set no rule looks up any more left the next generation */
+  DelSet = 16,
 }
 
 const LOG_MAX: i32 = 4096;
@@ -189,57 +193,95 @@ function chainSlot(ch: usize): bool {
   return true;
 }
 
-/** Checks the header of the patch image of `len` bytes in the image buffer: no tables, chains or objects, `rules` rules, room for its sets. */
+/** Checks the header of the patch image of `len` bytes in the image buffer: no tables, chains or objects, `rules` rules. */
 function patchBegin(len: u32, rules: u32): i32 {
   loadWhere(LoadWhere.Image, 0, 0, 0, 0);
   if (<usize>len > imageCap) return loadFail(LoadError.Truncated, len);
   const err = checkHeader(len);
   if (err) return err;
   if (secCount[2] || secCount[3] || secCount[6] || secCount[7] != rules) return loadFail(LoadError.NoRoom, NoRoom.Kind);
-  const rs = rtRuleset;
-  if (<u64>load<u32>(rs, RS_NSETS) + secCount[4] > <u64>load<u32>(rs, RS_SET_CAP)) return loadFail(LoadError.NoRoom, NoRoom.Sets);
   return 0;
 }
 
-/** Builds the patch's sets after the active ruleset's, above the slot's top (published by the caller: RS_TOP, RS_NSETS). */
-function patchSets(): i32 {
+/**
+ * Builds the patch's sets at descriptors `first` on (published by the
+ * caller: RS_TOP, RS_NSETS), "not in the current generation": each one's
+ * memory from a dead set's or rule's bytes (codeTake), else above the
+ * slot's top. A set that fails leaves the ones before it to setsUndo.
+ */
+function patchSets(first: u32): i32 {
   const rs = rtRuleset;
   const sets = <usize>load<u32>(rs, RS_SETS);
-  const nsets = load<u32>(rs, RS_NSETS);
   const nnew = secCount[4];
+  setsBuilt = 0;
+  if (!setRunFree(first, nnew)) return loadFail(LoadError.NoRoom, NoRoom.Sets);
   bumpRegion(<usize>load<u32>(rs, RS_TOP), <usize>load<u32>(rs, RS_END));
   // The verifier knows the active ruleset (and the new sets) before the sets' elements check their verdicts.
-  verifyActive(nsets + nnew);
+  verifyActive(setsAfter(first, nnew));
   verifyResume(load<u32>(rs, RS_STATE_NEXT), txCtFamilies);
   const tables = <usize>load<u32>(rs, RS_TABLES);
   const ntables = load<u32>(rs, RS_NTABLES);
+  const gen = ruleBit(cursor());
   for (let k: u32 = 0; k < nnew; k++) {
-    const err = buildSet(k, setAddr(sets, nsets + k), tables, ntables);
+    const sd = setAddr(sets, first + k);
+    setsBuilt = k + 1;
+    memory.fill(sd, 0, SD_SIZE);
+    store<u8>(sd, <u8>RuleGen.Dead, SD_GEN);
+    let err = setLayout(k, sd, tables, ntables);
+    if (err) return err;
+    const at = codeTake(setBytes);
+    if (!at || bumpFailed()) return loadFail(LoadError.NoRoom, NoRoom.Memory);
+    memory.fill(at, 0, setBytes);
+    err = setFill(k, sd, at);
+    store<u8>(sd, gen, SD_GEN);
     if (err) return err;
   }
   return 0;
 }
 
+/** Descriptors patchSets has written to (setsUndo frees them again). */
+let setsBuilt: u32 = 0;
+
+/** The active ruleset's set count once sets `first` .. `first` + `n` - 1 are in. */
+function setsAfter(first: u32, n: u32): u32 {
+  const nsets = load<u32>(rtRuleset, RS_NSETS);
+  return first + n > nsets ? first + n : nsets;
+}
+
+/** Undoes patchSets for a refused patch: its descriptors are free again, and memory taken below the slot's top goes back (after a grace period, as a dead set's). */
+function setsUndo(first: u32): void {
+  const rs = rtRuleset;
+  const top = <usize>load<u32>(rs, RS_TOP);
+  for (let k: u32 = 0; k < setsBuilt; k++) {
+    const sd = setAddr(<usize>load<u32>(rs, RS_SETS), first + k);
+    // Bumped above the unpublished top: nothing to give back.
+    if (<usize>load<u32>(sd, SD_ENTRIES) >= top) store<u32>(sd, 0, SD_ENTRIES);
+    setDead(sd, finishSeq);
+  }
+}
+
 /**
  * Adds the named sets of the patch image (`len` bytes: only sets and
- * their elements) after the active ruleset's, the first at index `first`
- * (the host's count: BadSet if the VM's differs). No packet reaches them until
- * a rule of a later commit, or of this transaction, looks them up, so they
- * need no generation bits; an aborted transaction leaves them unused until
- * the next whole load, as the anonymous sets of its rules.
+ * their elements) to the next generation, the first at descriptor `first`
+ * (one setFree offered, or the next). No packet reaches them before a rule
+ * that looks them up, of this transaction or a later one.
  */
 export function txAddSets(len: u32, first: u32): i32 {
   const rs = rtRuleset;
-  if (first != load<u32>(rs, RS_NSETS)) return loadFail(LoadError.BadSet, first);
   let err = patchBegin(len, 0);
-  if (!err) err = patchSets();
   if (err) return err;
+  if (txLen + <i32>secCount[4] > LOG_MAX) return loadFail(LoadError.NoRoom, NoRoom.Log);
+  err = patchSets(first);
   // Element expressions need an area only a whole load lays out.
-  const nsets = load<u32>(rs, RS_NSETS);
-  for (let k: u32 = 0; k < secCount[4]; k++) if (load<u32>(setAddr(<usize>load<u32>(rs, RS_SETS), nsets + k), SD_EXPRS)) return loadFail(LoadError.NoRoom, NoRoom.Kind);
+  for (let k: u32 = 0; !err && k < secCount[4]; k++) if (load<u32>(setAddr(<usize>load<u32>(rs, RS_SETS), first + k), SD_EXPRS)) err = loadFail(LoadError.NoRoom, NoRoom.Kind);
+  if (err) {
+    setsUndo(first);
+    return err;
+  }
   store<u32>(rs, <u32>bumpEnd(), RS_TOP);
-  store<u32>(rs, nsets + secCount[4], RS_NSETS);
+  store<u32>(rs, setsAfter(first, secCount[4]), RS_NSETS);
   store<u32>(rs, vStateNext, RS_STATE_NEXT);
+  for (let k: u32 = 0; k < secCount[4]; k++) logPush(TxOp.AddSet, first + k, 0);
   return 0;
 }
 
@@ -256,7 +298,6 @@ export function txAddRule(len: u32, mode: u32, ref: u32): i32 {
   let err = patchBegin(len, 1);
   if (err) return err;
   if (txLen >= LOG_MAX) return loadFail(LoadError.NoRoom, NoRoom.Log);
-  const nsets = load<u32>(rs, RS_NSETS);
   const nnew = secCount[4];
   const chains = <usize>load<u32>(rs, RS_CHAINS);
   const nchains = load<u32>(rs, RS_NCHAINS);
@@ -267,30 +308,33 @@ export function txAddRule(len: u32, mode: u32, ref: u32): i32 {
   if (c >= nchains) return loadFail(LoadError.BadChain, c);
   const ch = chains + <usize>c * CH_SIZE;
   const scount = <u32>load<u16>(q, RULE_SET_COUNT);
-  if (scount != nnew || (scount && load<u32>(q, RULE_SET_FIRST) != nsets)) return loadFail(LoadError.BadSet, load<u32>(q, RULE_SET_FIRST));
+  // The rule's anonymous sets: at descriptors the host chose (setFree), which the rule's lookups name.
+  const first = scount ? load<u32>(q, RULE_SET_FIRST) : 0;
+  if (scount != nnew || !ruleSets(first, scount) && scount) return loadFail(LoadError.BadSet, first);
   const codeSize = secSize[8];
   if (load<u32>(q, RULE_CODE) != 0 || load<u32>(q, RULE_CODE_SIZE) != codeSize) return loadFail(LoadError.Truncated, load<u32>(q, RULE_CODE));
 
-  // Everything new goes above the slot's top, which moves only when the rule is in; the code may go into a dead rule's bytes instead.
-  err = patchSets();
-  if (err) return err;
-  const at = codeTake(codeSize);
-  if (!at || bumpFailed()) return loadFail(LoadError.NoRoom, NoRoom.Memory);
-  err = placeRule(ch, c, handle, at, codeSize, mode, ref);
-  // A refused rule leaves the free code ranges as they were.
-  if (err) codeGiveBack();
+  // Everything new goes into dead rules' and sets' bytes, else above the slot's top, which moves only when the rule is in.
+  err = patchSets(first);
+  if (!err) {
+    const at = codeTake(codeSize);
+    if (!at || bumpFailed()) err = loadFail(LoadError.NoRoom, NoRoom.Memory);
+    else err = placeRule(ch, c, handle, at, codeSize, mode, ref, first);
+    // A refused rule leaves the free code ranges as they were (its sets' bytes come back a grace period later).
+    if (err && at) codeGiveBack();
+  }
+  if (err) setsUndo(first);
   return err;
 }
 
 /** txAddRule from the code copied to `at` on: verifies the rule and links its record into chain record `ch` (chain `c`). */
-function placeRule(ch: usize, c: u32, handle: u32, at: usize, codeSize: usize, mode: u32, ref: u32): i32 {
+function placeRule(ch: usize, c: u32, handle: u32, at: usize, codeSize: usize, mode: u32, ref: u32, setFirst: u32): i32 {
   const rs = rtRuleset;
   const sets = <usize>load<u32>(rs, RS_SETS);
-  const nsets = load<u32>(rs, RS_NSETS);
   const nnew = secCount[4];
   let err: i32 = 0;
   memory.copy(at, sec(8), codeSize);
-  verifyRule(load<u32>(ch, CH_TABLE), load<u8>(ch, CH_FAMILY), nsets, nnew);
+  verifyRule(load<u32>(ch, CH_TABLE), load<u8>(ch, CH_FAMILY), setFirst, nnew);
   let p = at;
   const e = at + codeSize;
   let i: u32 = 0;
@@ -340,6 +384,7 @@ function placeRule(ch: usize, c: u32, handle: u32, at: usize, codeSize: usize, m
   store<u32>(r, handle, RU_HANDLE);
   store<u32>(r, c, RU_CHAIN);
   store<u8>(r, ruleBit(cursor()), RU_FFLAGS);
+  store<u32>(r, ruleSets(setFirst, nnew), RU_SETS);
   buildRule(r, sets);
   if (jumps) raiseBelow(at, e, lc);
   // The record is whole before the count shows it to another thread's evaluator.
@@ -349,7 +394,7 @@ function placeRule(ch: usize, c: u32, handle: u32, at: usize, codeSize: usize, m
     if (load<u8>(r, RU_GKIND)) store<u32>(r, first + pos + 1, RU_SKIP);
   } else buildRuns(<usize>load<u32>(rs, RS_RULES), ch);
   store<u32>(rs, <u32>bumpEnd(), RS_TOP);
-  store<u32>(rs, nsets + nnew, RS_NSETS);
+  store<u32>(rs, setsAfter(setFirst, nnew), RS_NSETS);
   store<u32>(rs, vStateNext, RS_STATE_NEXT);
   txCtFamilies = vCtFamilies;
   logPush(TxOp.AddRule, c, handle);
@@ -693,6 +738,59 @@ export function txDelTable(k: u32): i32 {
   return 0;
 }
 
+// Sets come and go with the same two bits (SD_GEN): a named set by its
+// own commands, a rule's anonymous sets with the rule (RU_SETS). No packet
+// reaches a set but through a rule or element of its generation, so the
+// packet path never reads them. A dead set's descriptor goes to a later set,
+// and its memory (entries, element expressions, buckets: one range) to later
+// sets, rules and objects, after the grace period.
+
+@inline function setRecord(k: u32): usize {
+  return setAddr(<usize>load<u32>(rtRuleset, RS_SETS), k);
+}
+
+/** Whether descriptors `first` .. `first` + `n` - 1 may take new sets: dead ones a finish has passed since, or the next ones. */
+function setRunFree(first: u32, n: u32): bool {
+  const rs = rtRuleset;
+  const nsets = load<u32>(rs, RS_NSETS);
+  if (!n) return true;
+  if (first > nsets || <u64>first + n > <u64>load<u32>(rs, RS_SET_CAP)) return false;
+  for (let k = first; k < first + n && k < nsets; k++) {
+    const sd = setRecord(k);
+    if (!recordReusable(k, nsets, 0, sd + SD_GEN, sd + SD_FREE_AT)) return false;
+  }
+  return true;
+}
+
+/** 1 if descriptors `first` .. `first` + `n` - 1 may take the sets a patch adds (the host picks them: the rule's lookups name them). */
+export function setFree(first: u32, n: u32): i32 {
+  return rtRuleset && setRunFree(first, n) ? 1 : 0;
+}
+
+/** Deletes named set `k` (which no rule of the next generation looks up) from the next generation. */
+export function txDelSet(k: u32): i32 {
+  const rs = rtRuleset;
+  if (!rs || k >= load<u32>(rs, RS_NSETS)) return loadFail(LoadError.BadSet, k);
+  if (txLen >= LOG_MAX) return loadFail(LoadError.NoRoom, NoRoom.Log);
+  const sd = setRecord(k);
+  if (load<u32>(sd, SD_FLAGS) & SetFlags.Anonymous) return loadFail(LoadError.BadSet, k);
+  if (!recordDelete(sd + SD_GEN, sd + SD_FREE_AT)) return loadFail(LoadError.NoSuchObject, k);
+  logPush(TxOp.DelSet, k, 0);
+  return 0;
+}
+
+/** Set `sd` is free from finish `at` on; its memory goes to later sets, rules and objects (codeRetire's grace period). */
+function setDead(sd: usize, at: u32): void {
+  const from = <usize>load<u32>(sd, SD_ENTRIES);
+  const to = <usize>load<u32>(sd, SD_MEM_END);
+  if (from && to > from) codeRetire(from, to);
+  store<u32>(sd, 0, SD_ENTRIES);
+  store<u32>(sd, 0, SD_MEM_END);
+  store<u32>(sd, 0, SD_COUNT);
+  store<u32>(sd, 0, SD_LIVE);
+  recordFree(sd + SD_GEN, sd + SD_FREE_AT, at);
+}
+
 // Named objects come and go like regular chains: OB_GEN marks the
 // generations an object is not in. No packet reaches an object but through
 // a rule or map element that names it, and the host deletes only objects
@@ -815,7 +913,7 @@ function elementSet(k: u32): usize {
   const rs = rtRuleset;
   if (k >= load<u32>(rs, RS_NSETS)) return 0;
   const sd = setAddr(<usize>load<u32>(rs, RS_SETS), k);
-  if (load<u8>(sd, SD_KIND) != SetKind.Hash || load<u32>(sd, SD_EXPRS)) return 0;
+  if (load<u8>(sd, SD_KIND) != SetKind.Hash || load<u32>(sd, SD_EXPRS) || load<u8>(sd, SD_GEN) & ruleBit(cursor() ^ 1)) return 0;
   return sd;
 }
 
@@ -1031,11 +1129,22 @@ function loggedRule(i: i32, cur: u32): usize {
   return j < 0 ? 0 : ruleAt(load<u32>(ch, CH_FIRST) + <u32>j);
 }
 
-/** Marks rule record `r` dead (in no generation): its slot is squeezed out later (compactChains), its code retired (codeRetire). */
+/** Marks rule record `r` dead (in no generation): its slot is squeezed out later (compactChains), its code and anonymous sets retired. */
 function ruleDead(r: usize): void {
   store<u8>(r, load<u8>(r, RU_FFLAGS) | <u8>RuleGen.Dead, RU_FFLAGS);
   store<u32>(rtRuleset, load<u32>(rtRuleset, RS_WASTE) + 1, RS_WASTE);
   codeRetire(<usize>load<u32>(r, RU_CODE), <usize>load<u32>(r, RU_END));
+  const own = load<u32>(r, RU_SETS);
+  const sets = <usize>load<u32>(rtRuleset, RS_SETS);
+  for (let k: u32 = 0; k < own >> 24; k++) setDead(setAddr(sets, (own & 0xffffff) + k), finishSeq + 1);
+  store<u32>(r, 0, RU_SETS);
+}
+
+/** The finish of a rule's addition: its anonymous sets are in both generations too (`old`: the one they were not in). */
+function ruleSetsJoined(r: usize, old: u32): void {
+  const own = load<u32>(r, RU_SETS);
+  const sets = <usize>load<u32>(rtRuleset, RS_SETS);
+  for (let k: u32 = 0; k < own >> 24; k++) recordJoined(setAddr(sets, (own & 0xffffff) + k) + SD_GEN, old);
 }
 
 // Code ranges of dead rules (RS_CODE_RETIRED, then RS_CODE_FREE): each
@@ -1195,8 +1304,10 @@ export function txFinish(): void {
     if (op == TxOp.AddRule || op == TxOp.DelRule) {
       const r = loggedRule(i, old);
       if (!r) continue;
-      if (op == TxOp.AddRule) store<u8>(r, load<u8>(r, RU_FFLAGS) & ~ruleBit(old), RU_FFLAGS);
-      else ruleDead(r);
+      if (op == TxOp.AddRule) {
+        store<u8>(r, load<u8>(r, RU_FFLAGS) & ~ruleBit(old), RU_FFLAGS);
+        ruleSetsJoined(r, old);
+      } else ruleDead(r);
     } else if (op == TxOp.AddElem) entryClearBit(a, b, entryBit(old));
     else if (op == TxOp.DelElem) retireEntry(a, b);
     else if (op == TxOp.FlushChain) chainSweep(<u32>a, ruleBit(old ^ 1), true);
@@ -1208,6 +1319,8 @@ export function txFinish(): void {
     else if (op == TxOp.AddTable) recordJoined(tableRecord(<u32>a) + TB_GEN, old);
     else if (op == TxOp.DelTable) recordFree(tableRecord(<u32>a) + TB_GEN, tableRecord(<u32>a) + TB_FREE_AT, finishSeq + 1);
     else if (op == TxOp.HookBlock) codeRetire(a, a + b);
+    else if (op == TxOp.AddSet) recordJoined(setRecord(<u32>a) + SD_GEN, old);
+    else if (op == TxOp.DelSet) setDead(setRecord(<u32>a), finishSeq + 1);
     else policyCopy(<u32>a, old ^ 1);
   }
   txLen = 0;
@@ -1240,6 +1353,8 @@ export function txAbort(): void {
     else if (op == TxOp.DelTable) recordKept(tableRecord(<u32>a) + TB_GEN, cur ^ 1);
     // The new lists stay published (what the aborted chain added is skipped); the old block may still be read: left to the next load.
     else if (op == TxOp.HookBlock) continue;
+    else if (op == TxOp.AddSet) setDead(setRecord(<u32>a), finishSeq);
+    else if (op == TxOp.DelSet) recordKept(setRecord(<u32>a) + SD_GEN, cur ^ 1);
     else policyCopy(<u32>a, cur);
   }
   txLen = 0;

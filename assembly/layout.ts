@@ -174,6 +174,8 @@ export const RU_MAX_CHECKS = 3;
 export const RU_CHECK_SIZE = 24;
 /** u32 end (rule index) of the scan run this rule starts or is in, 0 if none: rules of the chain with the same guard, one eq check of the same load and mask, and a verdict. */
 export const RU_SCAN = 40;
+/** u32 the rule's anonymous sets: the first's index in the low 24 bits, their count above (0: none, or not recorded); they die with the rule (commit.ts). */
+export const RU_SETS = 116;
 /** u8[GUARD_CLASSES] (fast.ts) rules to advance by after this one when it BREAKs or continues, by the packet's guard class: the rules in between have a guard that fails for every packet of the class (1 = the next rule; at most 255). */
 export const RU_NEXT = 120;
 /** bytes of a rule record. */
@@ -264,8 +266,14 @@ export const SD_RETIRED = 92;
 export const SD_RETIRED_AT = 96;
 /** u8 (jumps.ts) the longest path from a base chain to a chain that looks the set up, + 1; 0: none reached one. */
 export const SD_LEVEL = 100;
+/** u8 RuleGen bits: the generations the set is not in (an in-place commit's; Dead: a free descriptor). */
+export const SD_GEN = 101;
+/** u32 a free (Dead) descriptor takes a new set from this commit finish on (commit.ts setReusable). */
+export const SD_FREE_AT = 104;
+/** u32 end of the set's memory, which starts at SD_ENTRIES (load.ts setFill): what its death retires (commit.ts). */
+export const SD_MEM_END = 108;
 /** bytes of a set descriptor. */
-export const SD_SIZE = 104;
+export const SD_SIZE = 112;
 
 /** Entry flags (u32 at SD_EFLAGS_AT). */
 export enum EntryFlags {

@@ -19,9 +19,9 @@ import {
   CH_COUNT, CH_DEVICES, CH_FAMILY, CH_FIRST, CH_FLAGS, CH_HANDLE, CH_HOOK, CH_POLICY, CH_PRIO, CH_SIZE, CH_TABLE, CH_LEVEL, CH_WORK, EntryFlags,
   HOOK_NUM, HOOK_SLOTS, HOOK_SLOT_ARP, HOOK_SLOT_BRIDGE, HOOK_SLOT_IPV4, HOOK_SLOT_IPV6, HOOK_SLOT_NETDEV, OB_SIZE, OB_STATE, OB_TABLE,
   OB_TYPE, RS_CHAINS, RS_CODE, RS_CODE_SIZE, RS_HOOKS, HOOK_LIST_AT, RS_NCHAINS, RS_NOBJECTS, RS_NRULES, RS_NSETS, RS_NSTATE,
-  RS_NTABLES, RS_OBJECTS, RS_OBJ_CAP, RS_TABLE_CAP, RS_RULES, RS_RULE_CAP, RS_CHAIN_CAP, RS_RULE_TOP, RS_SET_CAP, RS_STATE_NEXT, RS_TOP, RS_END, RS_WASTE, CH_CAP, RS_SETS, RS_SIZE, RS_STATE, RS_STRINGS, RS_TABLES, RU_CHAIN, RU_CODE, RU_END, RU_HANDLE, RU_SIZE,
+  RS_NTABLES, RS_OBJECTS, RS_OBJ_CAP, RS_TABLE_CAP, RS_RULES, RS_RULE_CAP, RS_CHAIN_CAP, RS_RULE_TOP, RS_SET_CAP, RS_STATE_NEXT, RS_TOP, RS_END, RS_WASTE, CH_CAP, RS_SETS, RS_SIZE, RS_STATE, RS_STRINGS, RS_TABLES, RU_CHAIN, RU_CODE, RU_END, RU_HANDLE, RU_SETS, RU_SIZE,
   SD_BUCKETS, SD_CAPACITY, SD_CATCHALL, SD_COUNT, SD_DATA_AT, SD_DATA_KIND, SD_DLEN, SD_EFLAGS_AT, SD_ENTRIES, SD_ESTRIDE,
-  SD_EXPIRES_AT, SD_EXPRS, SD_OBJ_TYPE, SD_XSTRIDE, SD_FIELD_LEN, SD_FLAGS, SD_KEYEND_AT, SD_KIND, SD_KLEN, SD_KSTRIDE, SD_LIVE, SD_MASK, SD_NFIELDS, SD_SIZE,
+  SD_EXPIRES_AT, SD_EXPRS, SD_OBJ_TYPE, SD_XSTRIDE, SD_FIELD_LEN, SD_FLAGS, SD_KEYEND_AT, SD_KIND, SD_KLEN, SD_KSTRIDE, SD_LIVE, SD_MASK, SD_NFIELDS, SD_MEM_END, SD_SIZE,
   SD_TABLE, SD_TIMEOUT, SetKind, TB_FAMILY, TB_SIZE,
 } from './layout';
 import { activate, ctl, image, imageCap, loadFail, loadWhere, slot0, slot1, slotCap, rtRuleset, generationStep } from './mem';
@@ -201,8 +201,29 @@ function buildChains(chains: usize, n: u32, ntables: u32, tables: usize, strings
   return 0;
 }
 
-/** Builds set `k`: descriptor and elements (sd is zeroed). */
+/** RU_SETS of a rule whose anonymous sets are `count` from `first` on (0: too many to record; they stay until the next load). */
+export function ruleSets(first: u32, count: u32): u32 {
+  return count && first < 1 << 24 && count < 256 ? first | count << 24 : 0;
+}
+
+/** Builds set `k`: descriptor and elements (sd is zeroed), its memory bumped. */
 export function buildSet(k: u32, sd: usize, tables: usize, ntables: u32): i32 {
+  const err = setLayout(k, sd, tables, ntables);
+  if (err) return err;
+  const at = bump(setBytes);
+  if (oom) return oomFail();
+  return setFill(k, sd, at);
+}
+
+/** Bytes of the set setLayout laid out last: its entries, element expressions and buckets, in one range (SD_ENTRIES to SD_MEM_END). */
+export let setBytes: usize = 0;
+
+/**
+ * Checks set `k`'s record and elements and fills descriptor `sd` (zeroed)
+ * but for its memory, whose size it leaves in setBytes: a commit may take
+ * it from a dead set's (commit.ts).
+ */
+export function setLayout(k: u32, sd: usize, tables: usize, ntables: u32): i32 {
   loadWhere(LoadWhere.Set, 0, 0, k, 0);
   const q = sec(4) + <usize>k * SET_RECORD_SIZE;
   const table = load<u32>(q, SET_TABLE);
@@ -234,7 +255,6 @@ export function buildSet(k: u32, sd: usize, tables: usize, ntables: u32): i32 {
   if (elOff > secSize[5]) return loadFail(LoadError.BadElement, k, 0);
   let pos = sec(5) + elOff;
   let anyEnd = false;
-  let catchall = false;
   let xstride: u32 = 0;
   // Object maps: each element's data is the u32 index of its object (checked by the objref map that uses the set).
   const objType = <u32>load<u8>(q, SET_OBJ_TYPE);
@@ -250,7 +270,6 @@ export function buildSet(k: u32, sd: usize, tables: usize, ntables: u32): i32 {
     if (efl & ~(SetElemFlags.Catchall | SetElemFlags.IntervalEnd)) return loadFail(LoadError.BadElement, k, j);
     // Element expressions (a counter per element): hash sets only (interval sets sort their entries).
     if (has & ElemHas.Exprs && flags & SetFlags.Interval) return loadFail(LoadError.Unsupported, 0);
-    if (efl & SetElemFlags.Catchall) catchall = true;
     let need: usize = ELEM_KEY + (nkey ? kstride : 0);
     if (has & ElemHas.KeyEnd) {
       need += nkey ? <usize>kstride : 0;
@@ -311,26 +330,45 @@ export function buildSet(k: u32, sd: usize, tables: usize, ntables: u32): i32 {
   store<u16>(sd, <u16>flagsAt, SD_EFLAGS_AT);
   store<u32>(sd, cap, SD_CAPACITY);
   store<u64>(sd, flags & SetFlags.Timeout ? load<u64>(q, SET_TIMEOUT) * 1000000 : 0, SD_TIMEOUT);
-  // One spare entry: the catch-all, or scratch for sorting.
-  const entries = bump(<usize>(cap + 1) * estride);
-  if (oom) return oomFail();
-  store<u32>(sd, <u32>entries, SD_ENTRIES);
+  // A spare entry for the catch-all, and for an interval set the sort's scratch after it.
+  let bytes = (<usize>cap + (kind == SetKind.Interval ? 2 : 1)) * estride;
   if (xstride) {
-    const area = bump(<usize>(cap + 1) * xstride);
-    if (oom) return oomFail();
-    store<u32>(sd, <u32>area, SD_EXPRS);
     store<u32>(sd, xstride, SD_XSTRIDE);
+    bytes += ((<usize>cap + 1) * xstride + 7) & ~7;
   }
   if (kind == SetKind.Hash) {
     let nb: u32 = 8;
     while (nb < cap * 2 && nb < (1 << 30)) nb <<= 1;
-    const buckets = bump(<usize>nb * 4);
-    if (oom) return oomFail();
-    store<u32>(sd, <u32>buckets, SD_BUCKETS);
     store<u32>(sd, nb - 1, SD_MASK);
+    bytes += <usize>nb * 4;
   }
+  setBytes = bytes;
+  return 0;
+}
 
-  pos = sec(5) + elOff;
+/** Fills set `k` (laid out by setLayout) into its `setBytes` of zeroed memory at `at`: entries, then element expressions, then buckets. */
+export function setFill(k: u32, sd: usize, at: usize): i32 {
+  const q = sec(4) + <usize>k * SET_RECORD_SIZE;
+  const flags = load<u32>(sd, SD_FLAGS);
+  const kind = <i32>load<u8>(sd, SD_KIND);
+  const cap = load<u32>(sd, SD_CAPACITY);
+  const estride = <usize>load<u16>(sd, SD_ESTRIDE);
+  const xstride = <usize>load<u32>(sd, SD_XSTRIDE);
+  const n = load<u32>(q, SET_ELEM_COUNT);
+  const entries = at;
+  let p = at + (<usize>cap + (kind == SetKind.Interval ? 2 : 1)) * estride;
+  store<u32>(sd, <u32>entries, SD_ENTRIES);
+  if (xstride) {
+    store<u32>(sd, <u32>p, SD_EXPRS);
+    p += ((<usize>cap + 1) * xstride + 7) & ~7;
+  }
+  if (kind == SetKind.Hash) {
+    store<u32>(sd, <u32>p, SD_BUCKETS);
+    p += (<usize>load<u32>(sd, SD_MASK) + 1) * 4;
+  }
+  store<u32>(sd, <u32>p, SD_MEM_END);
+
+  let pos = sec(5) + load<u32>(q, SET_ELEM_OFFSET);
   let count: u32 = 0;
   for (let j: u32 = 0; j < n; j++) {
     loadWhere(LoadWhere.Element, 0, 0, k, j);
@@ -354,14 +392,7 @@ export function buildSet(k: u32, sd: usize, tables: usize, ntables: u32): i32 {
   }
   store<u32>(sd, count, SD_COUNT);
   store<u32>(sd, count, SD_LIVE);
-  if (kind == SetKind.Interval && count > 1) {
-    // Scratch for the sort: the catch-all slot, or the spare entry when there is none.
-    if (catchall) {
-      const tmp = bump(estride);
-      if (oom) return oomFail();
-      sortEntries(sd, tmp);
-    } else sortEntries(sd, entries + <usize>cap * estride);
-  }
+  if (kind == SetKind.Interval && count > 1) sortEntries(sd, entries + (<usize>cap + 1) * estride);
   return 0;
 }
 
@@ -691,6 +722,7 @@ export function loadImage(len: u32): i32 {
     store<u32>(r, <u32>e, RU_END);
     store<u32>(r, handle, RU_HANDLE);
     store<u32>(r, c, RU_CHAIN);
+    store<u32>(r, ruleSets(sfirst, scount), RU_SETS);
     cursor += size;
   }
   loadWhere(LoadWhere.Image, 0, 0, 0, 0);

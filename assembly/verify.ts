@@ -10,7 +10,7 @@ import {
   RegRole, REG_OPERANDS, HASH_TYPE, HashType, REG_OPERAND_COLS, RT_KEY_LEN, SetData, SetFlags, Tail, Verdict, DYNSET_EXPR_COUNT, VM_STATE_SLOT_SIZE,
   ObjectType, OBJREF_TYPE, OBJREF_OBJ, LOOKUP_SET, NUMGEN_TYPE, NumgenType,
 } from './abi';
-import { CH_FAMILY, CH_FLAGS, CH_GEN, CH_SIZE, CH_TABLE, RuleGen, OB_SIZE, OB_TYPE, SD_DATA_KIND, SD_DLEN, SD_EXPRS, SD_FLAGS, SD_KLEN, SD_TABLE } from './layout';
+import { CH_FAMILY, CH_FLAGS, CH_GEN, CH_SIZE, CH_TABLE, RuleGen, OB_SIZE, OB_TYPE, SD_DATA_KIND, SD_DLEN, SD_EXPRS, SD_FLAGS, SD_GEN, SD_KLEN, SD_TABLE } from './layout';
 import { loadFail, sharedMemory } from './mem';
 import { setAddr } from './set/set';
 import { checkBitwise } from './insn/bitwise';
@@ -127,6 +127,8 @@ export function checkVerdict(code: i32, chain: u32): i32 {
 export function checkSetRef(k: u32): i32 {
   if (k >= vNsets) return loadFail(LoadError.BadSet, k);
   const sd = setAddr(vSets, k);
+  // A free descriptor (an in-place commit's set died: commit.ts) is no set.
+  if (load<u8>(sd, SD_GEN) == <u8>RuleGen.Dead) return loadFail(LoadError.BadSet, k);
   if (load<u32>(sd, SD_TABLE) != vTable) return loadFail(LoadError.OtherTable, k, 2);
   if (load<u32>(sd, SD_FLAGS) & SetFlags.Anonymous && (k < vSetFirst || k >= vSetFirst + vSetCount)) return loadFail(LoadError.BadSet, k);
   return 0;

@@ -122,6 +122,8 @@ export type InPlaceOp =
   | { k: 'addElements' | 'delElements'; table: LTable; set: SetDef; elements: SetElem[] }
   | { k: 'flushSet'; table: LTable; set: SetDef }
   | { k: 'addSet'; table: LTable; set: SetDef; elements: SetElem[]; handle: number }
+  /** a named set no rule looks up any more */
+  | { k: 'delSet'; table: LTable; set: string }
   /** a new counter, quota or limit */
   | { k: 'addObject'; table: LTable; obj: ObjDecl; handle: number }
   /** an object nothing names any more */
@@ -599,7 +601,7 @@ function inPlaceCmd(c: Cmd, tables: Map<string, LTable>, running: Map<string, LT
 }
 
 /**
- * Each table, chain and object named by at most one command of its kind:
+ * Each table, chain, set and object named by at most one command of its kind:
  * `create` after `add`, or one deleted and added again, is for the whole
  * load's checks (validate.ts) and replay.
  */
@@ -607,8 +609,8 @@ function namedOnce(cmds: Cmd[]): boolean {
   const seen = new Set<string>();
   for (const c of cmds) {
     // A table's block holds its chains: the table command itself counts only when it is not one.
-    if (c.k !== 'chain' && c.k !== 'obj' && (c.k !== 'table' || c.op === 'flush')) continue;
-    const k = c.k === 'table' ? `table ${c.family} ${c.name}` : c.k === 'chain' ? `chain ${c.family} ${c.table} ${c.chain.name}` : `${c.obj.type} ${c.family} ${c.table} ${c.obj.name}`;
+    if (c.k !== 'chain' && c.k !== 'obj' && (c.k !== 'table' || c.op === 'flush') && (c.k !== 'set' || c.op === 'flush')) continue;
+    const k = c.k === 'table' ? `table ${c.family} ${c.name}` : c.k === 'chain' ? `chain ${c.family} ${c.table} ${c.chain.name}` : c.k === 'set' ? `set ${c.family} ${c.table} ${c.set.name}` : `${c.obj.type} ${c.family} ${c.table} ${c.obj.name}`;
     if (seen.has(k)) return false;
     seen.add(k);
   }
@@ -630,9 +632,10 @@ function inPlaceOp(o: Output, tables: Map<string, LTable>, placing: Placing | un
       if (!t) return undefined;
       const flushes = [...t.chains.keys()].map((chain): InPlaceOp => ({ k: 'flushChain', table: t, chain }));
       if (c.op === 'flush') return flushes;
-      // Deleted: every rule out, then every chain and object, then the table.
+      // Deleted: every rule out, then every chain, set and object, then the table.
       return [
         ...flushes, ...[...t.chains.keys()].map((chain): InPlaceOp => ({ k: 'delChain', table: t, chain })),
+        ...[...t.sets.keys()].map((set): InPlaceOp => ({ k: 'delSet', table: t, set })),
         ...t.objs.map((o): InPlaceOp => ({ k: 'delObject', table: t, type: o.decl.type, name: o.decl.name })), { k: 'delTable', table: t },
       ];
     }
@@ -642,6 +645,10 @@ function inPlaceOp(o: Output, tables: Map<string, LTable>, placing: Placing | un
       const has = t.objs.some((o) => o.decl.name === c.obj.name && o.decl.type === c.obj.type);
       if (c.op === 'add' || c.op === 'create') return has ? undefined : { k: 'addObject', table: t, obj: c.obj, handle: t.next };
       return has ? { k: 'delObject', table: t, type: c.obj.type, name: c.obj.name } : undefined;
+    }
+    if (c.k === 'set' && (c.op === 'delete' || c.op === 'destroy')) {
+      const t = tables.get(`${c.family} ${c.table}`)!;
+      return t.sets.has(c.set.name) ? { k: 'delSet', table: t, set: c.set.name } : undefined;
     }
     if (c.k !== 'chain') return undefined;
     const t = tables.get(`${c.family} ${c.table}`)!;

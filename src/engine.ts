@@ -258,6 +258,8 @@ interface Exports {
   chainFree(chain: number): number;
   txAddObject(len: number, object: number): number;
   txDelObject(object: number): number;
+  txDelSet(set: number): number;
+  setFree(first: number, n: number): number;
   objectFree(object: number): number;
   txAddTable(table: number, family: number): number;
   txDelTable(table: number): number;
@@ -285,8 +287,10 @@ export type InPlaceStep =
   /** a base chain's policy: abi Verdict.Accept or Drop */
   | { op: 'policy'; chain: number; verdict: number }
   | { op: 'flushSet'; set: number }
-  /** named sets: a patch image of sets and elements only */
+  /** named sets at descriptors `first` on (setFree offered them): a patch image of sets and elements only */
   | { op: 'addSets'; image: Uint8Array; first: number }
+  /** a named set no rule looks up any more */
+  | { op: 'delSet'; set: number }
   /** a named object at record `object` (one objectFree offered): a patch image of the object and its state only */
   | { op: 'addObject'; image: Uint8Array; object: number }
   /** a named object nothing names any more */
@@ -618,6 +622,7 @@ export class Engine {
       else if (s.op === 'policy') rc = x.txPolicy(s.chain, s.verdict);
       else if (s.op === 'flushSet') rc = x.txFlushSet(s.set);
       else if (s.op === 'delObject') rc = x.txDelObject(s.object);
+      else if (s.op === 'delSet') rc = x.txDelSet(s.set);
       else if (s.op === 'addTable') rc = x.txAddTable(s.table, s.family);
       else if (s.op === 'delTable') rc = x.txDelTable(s.table);
       else {
@@ -650,6 +655,11 @@ export class Engine {
    */
   chainFree(chain: number): boolean {
     return this.x.chainFree(chain) === 1;
+  }
+
+  /** Whether an in-place commit may put `n` new sets (named, or a rule's anonymous ones) at descriptors `first` on (assembly/commit.ts setFree). */
+  setFree(first: number, n: number): boolean {
+    return this.x.setFree(first, n) === 1;
   }
 
   /** Whether an in-place commit may put a new named object at record `object` (assembly/commit.ts objectFree). */

@@ -30,6 +30,8 @@ export interface LoadTarget {
   objectFree(object: number): boolean;
   /** Whether an in-place commit may put a new table at record `table`. */
   tableFree(table: number): boolean;
+  /** Whether an in-place commit may put `n` new sets at descriptors `first` on. */
+  setFree(first: number, n: number): boolean;
   liveStates(): { rules: LiveState[][]; objects: (LiveState | undefined)[] };
   resetObjects(objects: number[]): void;
 }
@@ -121,8 +123,39 @@ export class Transactions {
     const plan = this.live.planInPlace(text, name);
     if (!plan) return false;
     let nsets = idx.nsets;
-    // Named sets, chains and objects the transaction adds, and chains and objects it deletes, by table: in the indexes once the VM has them.
-    const added = new Map<TableIndexes, Map<string, number>>();
+    /** Descriptors for `n` new sets: a run a dead set or rule left (once the VM says its grace period is over; the oldest first), else the next ones. */
+    const takenSets = new Set<number>();
+    const setRun = (n: number) => {
+      let first = -1;
+      for (let i = 0; i < Math.min(idx.freeSets.length, 16) && first < 0; i++) {
+        const f = idx.freeSets[i]!;
+        let clash = false;
+        for (let k = f; k < f + n; k++) clash ||= takenSets.has(k) || k >= nsets;
+        if (!clash && this.engine.setFree(f, n)) first = f;
+      }
+      if (first < 0) {
+        first = nsets;
+        nsets += n;
+      }
+      for (let k = first; k < first + n; k++) takenSets.add(k);
+      return first;
+    };
+    // Anonymous sets of rules by chain and handle, as the transaction leaves them (copied per chain), and the descriptors it frees.
+    const ruleSets = new Map<number, Map<number, SetRun[]>>();
+    const rulesOf = (c: number) => ruleSets.get(c) ?? ruleSets.set(c, new Map(idx.ruleSets.get(c))).get(c)!;
+    const freed: number[] = [];
+    const free = (run: SetRun) => {
+      if (run) for (let k = run[0]; k < run[0] + run[1]; k++) freed.push(k);
+    };
+    /** The rule with `handle` leaves chain `c`: the oldest of its runs (a replaced rule's, before its replacement's). */
+    const ruleGone = (c: number, handle: number) => {
+      const m = rulesOf(c);
+      const [head, ...rest] = m.get(handle) ?? [];
+      free(head ?? null);
+      if (rest.some((r) => r)) m.set(handle, rest);
+      else m.delete(handle);
+    };
+    const added = new Map<TableIndexes, Map<string, number | undefined>>();
     const chains = new Map<TableIndexes, Map<string, number | undefined>>();
     const objects = new Map<TableIndexes, Map<string, number | undefined>>();
     const order = { tables: [...idx.tableOrder], chains: [...idx.chainOrder], objects: [...idx.objectOrder] };
@@ -191,23 +224,42 @@ export class Transactions {
           changesOf(objects, base).set(op.name, undefined);
           return { op: 'delObject', object: k };
         }
-        if (op.k === 'delRule') return { op: 'delRule', chain: t.chain(op.chain), handle: op.handle };
-        if (op.k === 'flushChain') return { op: 'flushChain', chain: t.chain(op.chain) };
+        if (op.k === 'delRule') {
+          const c = t.chain(op.chain);
+          ruleGone(c, op.handle);
+          return { op: 'delRule', chain: c, handle: op.handle };
+        }
+        if (op.k === 'flushChain') {
+          const c = t.chain(op.chain);
+          const m = rulesOf(c);
+          for (const runs of m.values()) runs.forEach(free);
+          m.clear();
+          return { op: 'flushChain', chain: c };
+        }
         if (op.k === 'policy') return { op: 'policy', chain: t.chain(op.chain), verdict: op.policy === 'drop' ? Verdict.Drop : Verdict.Accept };
         if (op.k === 'flushSet') return { op: 'flushSet', set: t.set(op.set.name) };
         if (op.k === 'addSet') {
-          const k = nsets++;
+          const k = setRun(1);
           const image = encodePatch(undefined, [{ ...progSet(t.index, op.handle, op.set), elements: op.elements }], k, t);
-          if (!added.has(base)) added.set(base, new Map());
-          added.get(base)!.set(op.set.name, k);
+          changesOf(added, base).set(op.set.name, k);
           return { op: 'addSets', image, first: k };
         }
+        if (op.k === 'delSet') {
+          const k = t.set(op.set);
+          freed.push(k);
+          changesOf(added, base).set(op.set, undefined);
+          return { op: 'delSet', set: k };
+        }
         if (op.k === 'addRule') {
-          const first = nsets;
           const anon = op.rule.anonSets.map((s, k) => ({ ...progSet(t.index, op.firstSet + k, s), elements: s.elements }));
-          nsets += anon.length;
-          const rule: ProgRule = { chain: t.chain(op.chain), handle: op.handle, anonSets: anon.map((_, k) => first + k), insns: op.rule.insns };
+          const first = anon.length ? setRun(anon.length) : 0;
+          const c = t.chain(op.chain);
+          const rule: ProgRule = { chain: c, handle: op.handle, anonSets: anon.map((_, k) => first + k), insns: op.rule.insns };
           if (op.rule.comment !== undefined) rule.comment = op.rule.comment;
+          // `replace` adds its rule with the old one's handle, before the old one goes (ruleGone).
+          const m = rulesOf(c);
+          const runs: SetRun[] = [...(op.mode === 2 && op.ref === op.handle ? m.get(op.handle) ?? [null] : []), anon.length ? [first, anon.length] : null];
+          if (runs.some((r) => r)) m.set(op.handle, runs);
           return { op: 'addRule', image: encodePatch(rule, anon, first, t), mode: op.mode, ref: op.ref };
         }
         const set = progSet(t.index, 0, op.set);
@@ -230,7 +282,9 @@ export class Transactions {
     plan.done(Object.keys(moved).length ? moved : undefined);
     for (const [k, t] of newTables) idx.tables.set(k, t);
     idx.nsets = nsets;
-    for (const [t, m] of added) for (const [n, k] of m) t.sets.set(n, k);
+    for (const [t, m] of added) for (const [n, k] of m) k === undefined ? t.sets.delete(n) : t.sets.set(n, k);
+    for (const [c, m] of ruleSets) m.size ? idx.ruleSets.set(c, m) : idx.ruleSets.delete(c);
+    if (takenSets.size || freed.length) idx.freeSets = [...idx.freeSets.filter((k) => !takenSets.has(k)), ...freed];
     const settle = (m: Map<TableIndexes, Map<string, number | undefined>>, kind: 'chains' | 'objects', free: number[]) => {
       for (const [t, names] of m) {
         for (const [n, k] of names) {
@@ -330,10 +384,17 @@ interface TableIndexes {
   object(name: string): number;
 }
 
+/** A rule's anonymous sets: the first descriptor and how many (null: none). */
+type SetRun = [number, number] | null;
+
 interface LoadedIndexes {
   tables: Map<string, TableIndexes>;
-  /** Sets the VM holds (in-place commits add anonymous ones at the end). */
+  /** Set descriptors the VM has used (new sets go after them, or into free ones). */
   nsets: number;
+  /** Descriptors dead sets and rules left, oldest first: a new set takes one once the VM says it may (Engine.setFree). */
+  freeSets: number[];
+  /** Anonymous sets of the VM's rules that have any, by chain index and handle (a rule being replaced and its replacement: two). */
+  ruleSets: Map<number, Map<number, SetRun[]>>;
   /** The VM's chain records (Generation.order). */
   chainOrder: (string | undefined)[];
   /** Records whose chains in-place commits deleted: a new chain takes one once the VM says it may (Engine.chainFree). */
@@ -371,7 +432,12 @@ function indexesOf(p: Program): LoadedIndexes {
   const tableOrder = p.tables.map((t) => `${t.family} ${t.name}`);
   const chainOrder = p.chains.map((c) => chainKey(p.tables[c.table]!, c.name));
   const objectOrder = p.objects.map((o) => objectKey(p.tables[o.table]!, o.type, o.name));
-  return { tables, nsets: p.sets.length, tableOrder, freeTables: [], chainOrder, freeChains: [], objectOrder, freeObjects: [] };
+  const ruleSets = new Map<number, Map<number, SetRun[]>>();
+  for (const r of p.rules) {
+    // The VM records (RU_SETS) and frees only these (assembly/load.ts ruleSets).
+    if (r.anonSets.length && r.anonSets.length < 256 && r.anonSets[0]! < 1 << 24) (ruleSets.get(r.chain) ?? ruleSets.set(r.chain, new Map()).get(r.chain)!).set(r.handle, [[r.anonSets[0]!, r.anonSets.length]]);
+  }
+  return { tables, nsets: p.sets.length, freeSets: [], ruleSets, tableOrder, freeTables: [], chainOrder, freeChains: [], objectOrder, freeObjects: [] };
 }
 
 /** A named object's identity across generations: table, type and name. */

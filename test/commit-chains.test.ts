@@ -310,12 +310,11 @@ describe('chain records (assembly/commit.ts)', () => {
 });
 
 describe('tables made in place', () => {
-  /**
-   * Table x with a counter, a base chain that drops one address and a regular chain (not a set: a
-   * deleted set's memory waits for the next whole load).
-   */
-  const addX = (i: number) => `add table ip x\nadd counter ip x n\nadd chain ip x filter { type filter hook input priority -5; policy accept; }\n` +
-    `add chain ip x sub\nadd rule ip x sub counter\nadd rule ip x filter ip saddr 10.0.0.${(i % 200) + 1} counter name n jump sub\nadd rule ip x filter ip saddr 10.0.0.${(i % 200) + 1} drop\n`;
+  /** Table x with a counter, a set, a base chain that drops one address (and, through its set and an anonymous one, two ports) and a regular chain. */
+  const addX = (i: number) => `add table ip x\nadd counter ip x n\nadd set ip x ports { type inet_service; elements = { ${7000 + i} }; }\n` +
+    `add chain ip x filter { type filter hook input priority -5; policy accept; }\n` +
+    `add chain ip x sub\nadd rule ip x sub counter\nadd rule ip x filter ip saddr 10.0.0.${(i % 200) + 1} counter name n jump sub\nadd rule ip x filter ip saddr 10.0.0.${(i % 200) + 1} drop\n` +
+    `add rule ip x filter tcp dport @ports drop\nadd rule ip x filter tcp dport { 8000, ${8001 + i} } drop\n`;
 
   it('come with their objects and chains and go with them: cycles far beyond the spare records stay in place, as the whole load gives', async () => {
     const e = await engine();
@@ -336,8 +335,9 @@ describe('tables made in place', () => {
     e.apply(addX(7));
     live.apply(addX(7));
     expect(e.image).toBe(image);
-    // 10.0.0.8 is in x's set: dropped by x's base chain (priority -5) before inet f's input sees it.
-    expect(outcome(e, [syn(1, '10.0.0.8'), syn(1, '10.0.0.9')]).map((o) => o.replace(/#\d+/, ''))).toEqual(['0 filter', '1 input']);
+    // 10.0.0.8, port 7007 (in x's set) and 8008 (in its anonymous set): dropped by x's base chain (priority -5) before inet f's input sees them.
+    const pkts = [syn(1, '10.0.0.8'), syn(1, '10.0.0.9'), syn(7007), syn(8008), syn(7006), syn(8007)];
+    expect(outcome(e, pkts).map((o) => o.replace(/#\d+/, ''))).toEqual(['0 filter', '1 input', '0 filter', '0 filter', '1 input', '1 input']);
     const counted = (l: string) => l.replace(/(counter n \{ # handle \d+\n\t\tpackets) 0 bytes 0/, '$1 1 bytes 40');
     expect(e.list({ handles: true }).replace(/(tcp dport 1 counter) packets \d+ bytes \d+/, '$1 packets 0 bytes 0').replace(/(chain sub \{ # handle \d+\n\t\tcounter) packets 1 bytes 40/, '$1 packets 0 bytes 0')).toBe(counted(live.list({ handles: true })));
   });

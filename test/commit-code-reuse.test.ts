@@ -6,10 +6,12 @@
 // the way, and that the code of the rules that stay (their counters) is
 // left alone by the rules that come and go around it. And dead rule records
 // make room in their chain (chainSlot): the same streams in a short chain
-// do not move it until the rule array's spare tail runs out.
+// do not move it until the rule array's spare tail runs out. Sets come
+// back the same way: the descriptor and the memory of a deleted named set,
+// and of a dead rule's anonymous sets, go to later sets (setDead).
 
 import { describe, expect, it } from 'vitest';
-import { encodeBytecode } from '../compiler/bytecode.js';
+import { encodeBytecode, encodePatch } from '../compiler/bytecode.js';
 import { LiveRuleset } from '../compiler/transaction.js';
 import * as abi from '../assembly/abi.js';
 import * as layout from '../assembly/layout.js';
@@ -27,8 +29,8 @@ function base(live: number): string {
 /** Room for a few hundred bytes of rules above what the base ruleset needs. */
 const SPARE_BYTES = 6 << 10;
 
-/** An engine whose ruleset slot holds `text` and SPARE_BYTES more, with `text` applied; and the same ruleset as the compiler keeps it. */
-async function tight(text: string): Promise<{ e: Engine; live: LiveRuleset }> {
+/** An engine whose ruleset slot holds `text` and `spare` bytes more, with `text` applied; and the same ruleset as the compiler keeps it. */
+async function tight(text: string, spare = SPARE_BYTES): Promise<{ e: Engine; live: LiveRuleset }> {
   // The smallest slot that loads it, within 256 bytes.
   let lo = 16 << 10;
   let hi = 4 << 20;
@@ -42,7 +44,7 @@ async function tight(text: string): Promise<{ e: Engine; live: LiveRuleset }> {
       lo = mid;
     }
   }
-  const e = await engine({ rulesetBytes: hi + SPARE_BYTES });
+  const e = await engine({ rulesetBytes: hi + spare });
   e.apply(text, 'base.nft');
   const live = new LiveRuleset();
   live.apply(text, 'base.nft');
@@ -85,8 +87,13 @@ interface Tx {
   memory: WebAssembly.Memory;
   txBegin(): number;
   txAddRule(len: number, mode: number, ref: number): number;
+  txAddSets(len: number, first: number): number;
+  txDelSet(set: number): number;
+  setFree(first: number, n: number): number;
+  txCommit(finish: number): number;
   txAbort(): void;
   imageAddr(): number;
+  ctlAddr(): number;
 }
 
 const ACCEPT = abi.Verdict.Accept;
@@ -277,5 +284,127 @@ describe('dead rule records make room (assembly/commit.ts chainSlot)', () => {
       expect(e.image, `cycle ${i}`).toBe(image);
     }
     await sameAsFresh(e, live, [1000, 1012, 2000]);
+  });
+});
+
+describe('sets of dead rules and deleted named sets are reused (assembly/commit.ts setDead)', () => {
+  it('rules with anonymous sets: add / delete cycles far beyond the spare descriptors and bytes stay in place', async () => {
+    const { e, live } = await tight(base(4));
+    const image = e.image;
+    for (let i = 0; i < 300; i++) {
+      const port = 1000 + (i % 7);
+      // A hash set, an interval set, and two sets of one rule (a run of two descriptors).
+      const rule = [
+        `tcp dport { ${port}, ${port + 100}, ${port + 200} } counter accept`,
+        `tcp dport { ${port}-${port + 1}, 3000-3010 } counter accept`,
+        `ip saddr { 10.0.0.8, 10.0.0.9 } tcp dport { 5, ${port} } counter accept`,
+      ][i % 3]!;
+      both(e, live, `add rule inet f input ${rule}`);
+      const h = handleOf(e, matches(rule));
+      expect(fate(e, port), rule).toEqual([ACCEPT, h]);
+      both(e, live, `delete rule inet f input handle ${h}`);
+      expect(fate(e, port), rule).toEqual([DROP, 0]);
+      expect(e.image, `cycle ${i}`).toBe(image);
+    }
+    await sameAsFresh(e, live, [5, 1000, 1006, 1106, 2000, 3005]);
+  });
+
+  it('replace and flush take the rules\' sets with them', async () => {
+    const { e, live } = await tight(base(4));
+    const image = e.image;
+    both(e, live, 'add rule inet f input tcp dport { 999 } counter drop');
+    const h = handleOf(e, 'tcp dport 999');
+    for (let i = 0; i < 300; i++) {
+      const port = 1000 + (i % 5);
+      both(e, live, `replace rule inet f input handle ${h} tcp dport { ${port}, ${port + 50} } counter drop`);
+      expect(fate(e, port)).toEqual([DROP, h]);
+      // The rule it replaced matches no more: the packet falls to the policy (drop, no rule).
+      expect(fate(e, 1000 + ((i + 4) % 5))).toEqual([DROP, 0]);
+      // Three rules with sets in the chain `input` jumps to, flushed.
+      for (const p of [4000, 4001, 4002]) both(e, live, `add rule inet f sub tcp dport { ${p}, ${p + 10} } counter accept`);
+      expect(fate(e, 4002)).toEqual([ACCEPT, handleOf(e, 'tcp dport { 4002,')]);
+      both(e, live, 'flush chain inet f sub');
+      expect(fate(e, 4002)).toEqual([DROP, 0]);
+      expect(e.image, `cycle ${i}`).toBe(image);
+    }
+    await sameAsFresh(e, live, [999, 1000, 1004, 1054, 4000, 2000]);
+  });
+
+  it('named sets: add / delete cycles stay in place, and a reused descriptor holds only its new set\'s elements', async () => {
+    // A named set has room for elements to come (about 100 KB here): a slot with room for three more.
+    const { e, live } = await tight(base(4), 300 << 10);
+    const image = e.image;
+    for (let i = 0; i < 300; i++) {
+      const port = 1000 + i;
+      both(e, live, `add set inet f s${i} { type inet_service; elements = { ${port}, ${port + 5000} } }\nadd rule inet f input tcp dport @s${i} counter accept`);
+      const h = handleOf(e, `tcp dport @s${i}`);
+      expect(fate(e, port + 5000)).toEqual([ACCEPT, h]);
+      both(e, live, `delete rule inet f input handle ${h}\ndelete set inet f s${i}`);
+      expect(fate(e, port)).toEqual([DROP, 0]);
+      // An empty set in a descriptor that held elements: none of them match.
+      both(e, live, `add set inet f empty { type inet_service; }\nadd rule inet f input tcp dport @empty counter accept`);
+      expect(fate(e, port)).toEqual([DROP, 0]);
+      expect(fate(e, port - 1)).toEqual([DROP, 0]);
+      both(e, live, `delete rule inet f input handle ${handleOf(e, 'tcp dport @empty')}\ndelete set inet f empty`);
+      expect(e.image, `cycle ${i}`).toBe(image);
+    }
+    await sameAsFresh(e, live, [1000, 1299, 6299, 2000]);
+  });
+
+  it('a set\'s generation bits: new sets hidden from the current generation, deleted ones dead after the finish and free one finish later, aborted ones free at once', async () => {
+    const e = await engine();
+    e.apply('table inet f {\n\tset s {\n\t\ttype inet_service\n\t\telements = { 22 }\n\t}\n\tchain input {\n\t\ttype filter hook input priority filter; policy drop;\n\t}\n}\n', 'base.nft');
+    const x = (e as unknown as { x: Tx }).x;
+    const view = () => new DataView(x.memory.buffer);
+    const rs = () => view().getUint32(x.ctlAddr() + abi.VM_ACTIVE, true);
+    const gen = (k: number) => view().getUint8(view().getUint32(rs() + layout.RS_SETS, true) + k * layout.SD_SIZE + layout.SD_GEN);
+    const cursor = () => view().getUint32(x.ctlAddr() + abi.VM_GEN_CURSOR, true) & 1;
+    const notIn = (g: number) => layout.RuleGen.Gen0Inactive << g;
+    const live = new LiveRuleset();
+    live.apply('table inet f { set t { type inet_service; elements = { 80 }; }; }', 'x.nft');
+    const refs = { set: () => 0, object: () => 0, chain: () => 0 };
+    const patch = encodePatch(undefined, [live.current.program.sets[0]!], 1, refs);
+    const send = (bytes: Uint8Array) => new Uint8Array(x.memory.buffer).set(bytes, x.imageAddr());
+    // Set 1 (the next descriptor) added: not in the current generation until the commit.
+    expect(x.setFree(0, 1)).toBe(0);
+    expect(x.setFree(1, 1)).toBe(1);
+    expect(x.txBegin()).toBe(abi.LoadError.Ok);
+    send(patch);
+    expect(x.txAddSets(patch.length, 1)).toBe(abi.LoadError.Ok);
+    expect(gen(1)).toBe(notIn(cursor()));
+    x.txCommit(1);
+    expect(gen(1)).toBe(0);
+    // Deleted: not in the next generation, then dead; a rule may not look it up.
+    expect(x.txBegin()).toBe(abi.LoadError.Ok);
+    expect(x.txDelSet(1)).toBe(abi.LoadError.Ok);
+    expect(gen(1)).toBe(notIn(cursor() ^ 1));
+    expect(x.txDelSet(1)).toBe(abi.LoadError.NoSuchObject);
+    x.txCommit(1);
+    expect(gen(1)).toBe(layout.RuleGen.Dead);
+    const lookup = encodePatch({ chain: 0, handle: 9, anonSets: [], insns: [
+      { op: 'payload', base: 2, offset: 2, len: 2, dreg: 1 }, { op: 'lookup', sreg: 1, set: 't', inv: false },
+      { op: 'immediate_verdict', v: { verdict: 'accept' } },
+    ] }, [], 0, { ...refs, set: () => 1 });
+    expect(x.txBegin()).toBe(abi.LoadError.Ok);
+    send(lookup);
+    expect(x.txAddRule(lookup.length, 0, 0)).toBe(abi.LoadError.BadSet);
+    x.txAbort();
+    // Free only once another commit has finished (an evaluator on another thread may have been reading it).
+    expect(x.setFree(1, 1)).toBe(0);
+    expect(x.txBegin()).toBe(abi.LoadError.Ok);
+    x.txCommit(1);
+    expect(x.setFree(1, 1)).toBe(1);
+    // Added again, then aborted: free at once (no packet ever reached it).
+    expect(x.txBegin()).toBe(abi.LoadError.Ok);
+    send(patch);
+    expect(x.txAddSets(patch.length, 1)).toBe(abi.LoadError.Ok);
+    expect(x.setFree(1, 1)).toBe(0);
+    x.txAbort();
+    expect(gen(1)).toBe(layout.RuleGen.Dead);
+    expect(x.setFree(1, 1)).toBe(1);
+    // The loaded set is untouched, and `delete set` of it works through the engine.
+    expect(e.evaluate([to(22)]).verdict(0)).toBe(DROP);
+    e.apply('add rule inet f input tcp dport @s accept');
+    expect(e.evaluate([to(22)]).verdict(0)).toBe(ACCEPT);
   });
 });

@@ -453,14 +453,14 @@ describe('generation masks (assembly/commit.ts)', () => {
     live.apply(BASE, 'base.nft');
     // The map `marks` (with its element) as a set-only patch.
     const sets = encodePatch(undefined, [live.current.program.sets[1]!], 6, refs);
-    // Whole, it goes in at the VM's set count only (each one in moves the count on).
+    // Whole, it goes in at the VM's set count only (each one in moves the count on): a live set's descriptor is no room.
     new Uint8Array(x.memory.buffer).set(sets, x.imageAddr());
     expect(x.txBegin()).toBe(abi.LoadError.Ok);
     const rcs = Array.from({ length: 16 }, (_, k) => x.txAddSets(sets.length, k));
     const k0 = rcs.indexOf(abi.LoadError.Ok);
     // The VM's set count: the loaded ruleset's sets, anonymous ones included.
     expect(k0).toBe(live.current.program.sets.length);
-    expect(rcs).toEqual([...Array<number>(k0).fill(abi.LoadError.BadSet), ...Array<number>(16 - k0).fill(abi.LoadError.Ok)]);
+    expect(rcs).toEqual([...Array<number>(k0).fill(abi.LoadError.NoRoom), ...Array<number>(16 - k0).fill(abi.LoadError.Ok)]);
     x.txAbort();
     const next = xorshift32(11);
     for (let i = 0; i < 600; i++) {
