@@ -22,12 +22,12 @@
 
 import {
   DYNSET_EXPR_COUNT, OBJ_RECORD_SIZE, OBJ_STATE, OBJ_TABLE, OBJ_TYPE, ElemHas, ELEM_DATA_LEN, ELEM_FLAGS, ELEM_HAS, ELEM_KEY, ELEM_KEY_COUNT, ELEM_SIZE, IMMEDIATE_DREG, IMMEDIATE_VERDICT_CODE, LoadError, LoadWhere,
-  LOOKUP_DREG, Op, RULE_CHAIN, RULE_CODE, RULE_CODE_SIZE, RULE_HANDLE, RULE_SET_COUNT, RULE_SET_FIRST, SetData, VM_ERR_INSN, VM_ERR_KIND, VM_GEN_CURSOR,
+  LIMIT_VM_STATE, NUMGEN_VM_STATE, LOOKUP_DREG, Op, RULE_CHAIN, RULE_CODE, RULE_CODE_SIZE, RULE_HANDLE, RULE_SET_COUNT, RULE_SET_FIRST, SetData, VM_ERR_INSN, VM_ERR_KIND, VM_GEN_CURSOR,
   CTC_FAMILIES, Verdict, ChainFlags, Family, NFT_JUMP_STACK_SIZE, NONE32, SetFlags,
 } from './abi';
 import {
   CH_CAP, CH_COUNT, CH_FAMILY, CH_FLAG_NAT, CH_FLAGS, CH_FREE_AT, CH_GEN, CH_HANDLE, CH_HOOK, CH_PRIO, HOOK_LIST_AT, HOOK_NUM, HOOK_SLOTS, RS_HOOKS, CH_POLICY, CH_FIRST, CH_SIZE, CH_TABLE, EntryFlags, RS_CHAINS, RS_END, RS_NCHAINS, RS_NOBJECTS, RS_NSETS, RS_NSTATE, RS_NTABLES,
-  RS_OBJECTS, RS_RULES, RS_RULE_CAP, RS_CHAIN_CAP, RS_RULE_TOP, RS_SETS, RS_SET_CAP, RS_STATE, RS_STATE_NEXT, RS_TABLES, RS_TOP, RS_WASTE, RU_CHAIN, RU_CODE, RU_END,
+  RS_OBJECTS, RS_RULES, RS_RULE_CAP, RS_CHAIN_CAP, RS_RULE_TOP, RS_SETS, RS_SET_CAP, RS_STATE, RS_STATE_FREE, RS_STATE_NEXT, RS_STATE_NFREE, RS_STATE_NRETIRED, RS_STATE_RETIRED_AT, RS_TABLES, RS_TOP, RS_WASTE, RU_CHAIN, RU_CODE, RU_END,
   RS_CODE, RS_CODE_SIZE, RS_CODE_FREE, RS_CODE_RETIRED, RS_CODE_RETIRED_AT, RS_CODE_RETIRED_LAST,
   RU_FFLAGS, RU_GKIND, RU_HANDLE, RU_SETS, RU_SIZE, RU_SKIP, RuleGen, SD_FLAGS, SD_FREE_AT, SD_GEN, SD_MEM_END, SD_SIZE, SD_FREE, SD_RETIRED, SD_RETIRED_AT, SD_BUCKETS, SD_CAPACITY, SD_COUNT, SD_DATA_KIND, SD_DLEN, SD_EFLAGS_AT, SD_ENTRIES, SD_ESTRIDE,
   OB_FREE_AT, OB_GEN, OB_SIZE, OB_STATE, OB_TABLE, OB_TYPE, RS_OBJ_CAP, SD_EXPIRES_AT, SD_EXPRS, SD_OBJ_TYPE, SD_TABLE, SD_KIND, SD_KSTRIDE, SD_LIVE, SD_NFIELDS, SD_TIMEOUT, SetKind, TB_FAMILY, TB_FREE_AT, TB_GEN, TB_SIZE, RS_TABLE_CAP,
@@ -35,7 +35,7 @@ import {
 import { ctl, image, imageCap, loadFail, loadWhere, rtRuleset, sharedMemory, storeShared, generationStep } from './mem';
 import { buildRule, buildRuns } from './fast';
 import { specializeRule } from './specialize';
-import { verifyBegin, verifyInsn, verifyResume, verifyRule, verifyState, vCtFamilies, vSize, vStateNext } from './verify';
+import { verifyBegin, verifyInsn, verifyResume, verifyRule, verifyState, vCtFamilies, vSize, vStateNext, vStateNfree } from './verify';
 import { bump, bumpEnd, bumpFailed, bumpRegion, chainRoom, checkHeader, fillEntry, hookOk, hookSlot, hookSlot2, recordsOk, ruleSets, sec, secCount, secSize, setBytes, setFill, setLayout } from './load';
 import { entryLive, EXPIRES_RELATIVE, hashAdd, hashFind, hashUnlink, setAddr, setEpoch } from './set/set';
 import { pTstamp } from './packet';
@@ -218,7 +218,7 @@ function patchSets(first: u32): i32 {
   bumpRegion(<usize>load<u32>(rs, RS_TOP), <usize>load<u32>(rs, RS_END));
   // The verifier knows the active ruleset (and the new sets) before the sets' elements check their verdicts.
   verifyActive(setsAfter(first, nnew));
-  verifyResume(load<u32>(rs, RS_STATE_NEXT), txCtFamilies);
+  stateResume();
   const tables = <usize>load<u32>(rs, RS_TABLES);
   const ntables = load<u32>(rs, RS_NTABLES);
   const gen = ruleBit(cursor());
@@ -280,7 +280,7 @@ export function txAddSets(len: u32, first: u32): i32 {
   }
   store<u32>(rs, <u32>bumpEnd(), RS_TOP);
   store<u32>(rs, setsAfter(first, secCount[4]), RS_NSETS);
-  store<u32>(rs, vStateNext, RS_STATE_NEXT);
+  statePublish();
   for (let k: u32 = 0; k < secCount[4]; k++) logPush(TxOp.AddSet, first + k, 0);
   return 0;
 }
@@ -395,7 +395,7 @@ function placeRule(ch: usize, c: u32, handle: u32, at: usize, codeSize: usize, m
   } else buildRuns(<usize>load<u32>(rs, RS_RULES), ch);
   store<u32>(rs, <u32>bumpEnd(), RS_TOP);
   store<u32>(rs, setsAfter(setFirst, nnew), RS_NSETS);
-  store<u32>(rs, vStateNext, RS_STATE_NEXT);
+  statePublish();
   txCtFamilies = vCtFamilies;
   logPush(TxOp.AddRule, c, handle);
   return 0;
@@ -842,7 +842,7 @@ export function txAddObject(len: u32, k: u32): i32 {
     if (!at || bumpFailed()) return loadFail(LoadError.NoRoom, NoRoom.Memory);
     memory.copy(at, sec(8), size);
     verifyActive(load<u32>(rs, RS_NSETS));
-    verifyResume(load<u32>(rs, RS_STATE_NEXT), txCtFamilies);
+    stateResume();
     err = verifyState(at, <u32>size, type, tableFamily(table));
     if (!err && <usize>vSize != size) err = loadFail(LoadError.Truncated, vSize);
     if (err) {
@@ -850,7 +850,7 @@ export function txAddObject(len: u32, k: u32): i32 {
       return err;
     }
     store<u32>(rs, <u32>bumpEnd(), RS_TOP);
-    store<u32>(rs, vStateNext, RS_STATE_NEXT);
+    statePublish();
     txCtFamilies = vCtFamilies;
   } else if (size) return loadFail(LoadError.Truncated, <u32>size);
   const o = objectRecord(k);
@@ -885,7 +885,10 @@ function objectOk(k: u32, type: u32, g: u32): bool {
 function objectDead(k: u32, at: u32): void {
   const o = objectRecord(k);
   const st = <usize>load<u32>(o, OB_STATE);
-  if (st) codeRetire(st, st + <usize>load<u16>(st, 2));
+  if (st) {
+    stateRetireIn(st, st + <usize>load<u16>(st, 2));
+    codeRetire(st, st + <usize>load<u16>(st, 2));
+  }
   // No state: the verifier lets nothing name it again.
   store<u32>(o, 0, OB_STATE);
   recordFree(o + OB_GEN, o + OB_FREE_AT, at);
@@ -1133,6 +1136,7 @@ function loggedRule(i: i32, cur: u32): usize {
 function ruleDead(r: usize): void {
   store<u8>(r, load<u8>(r, RU_FFLAGS) | <u8>RuleGen.Dead, RU_FFLAGS);
   store<u32>(rtRuleset, load<u32>(rtRuleset, RS_WASTE) + 1, RS_WASTE);
+  stateRetireIn(<usize>load<u32>(r, RU_CODE), <usize>load<u32>(r, RU_END));
   codeRetire(<usize>load<u32>(r, RU_CODE), <usize>load<u32>(r, RU_END));
   const own = load<u32>(r, RU_SETS);
   const sets = <usize>load<u32>(rtRuleset, RS_SETS);
@@ -1265,6 +1269,57 @@ function codeRetire(from: usize, to: usize): void {
     if (!head) store<u32>(rs, <u32>from, RS_CODE_RETIRED_LAST);
   }
   store<u32>(rs, <u32>from, RS_CODE_RETIRED);
+}
+
+// State slots (a limit's tokens, a numgen's counter) of dead rules and
+// objects: their indices go on a retired stack at the end of the
+// RS_STATE_FREE array, and onto the free stack at its start once another
+// finish has passed (codeRetire's grace period); the verifier takes free
+// ones before new ones. Both stacks hold indices handed out once, so they
+// never meet.
+
+/** The verifier continues the active ruleset's state slots. */
+function stateResume(): void {
+  const rs = rtRuleset;
+  statePromote();
+  verifyResume(load<u32>(rs, RS_STATE_NEXT), <usize>load<u32>(rs, RS_STATE_FREE), load<u32>(rs, RS_STATE_NFREE), txCtFamilies);
+}
+
+/** What the verifier took, for good. */
+function statePublish(): void {
+  store<u32>(rtRuleset, vStateNext, RS_STATE_NEXT);
+  store<u32>(rtRuleset, vStateNfree, RS_STATE_NFREE);
+}
+
+/** Retired slots join the free ones once a finish has passed since the last was retired. */
+function statePromote(): void {
+  const rs = rtRuleset;
+  const n = load<u32>(rs, RS_STATE_NRETIRED);
+  if (!n || load<u32>(rs, RS_STATE_RETIRED_AT) == finishSeq) return;
+  const arr = <usize>load<u32>(rs, RS_STATE_FREE);
+  const end = arr + <usize>load<u32>(rs, RS_NSTATE) * 4;
+  let nfree = load<u32>(rs, RS_STATE_NFREE);
+  for (let i: u32 = 1; i <= n; i++) store<u32>(arr + <usize>(nfree++) * 4, load<u32>(end - <usize>i * 4));
+  store<u32>(rs, nfree, RS_STATE_NFREE);
+  store<u32>(rs, 0, RS_STATE_NRETIRED);
+}
+
+/** Retires the state slots of the limit and numgen records in the code [`p`, `end`) of a rule or object that just died. */
+function stateRetireIn(p: usize, end: usize): void {
+  const rs = rtRuleset;
+  while (p + 4 <= end) {
+    const op = <u32>load<u8>(p);
+    const size = <usize>load<u16>(p, 2);
+    if (!size) return;
+    if (op == Op.Limit || op == Op.Numgen) {
+      statePromote();
+      const n = load<u32>(rs, RS_STATE_NRETIRED) + 1;
+      store<u32>(<usize>load<u32>(rs, RS_STATE_FREE) + (<usize>load<u32>(rs, RS_NSTATE) - n) * 4, <u32>load<u16>(p + (op == Op.Limit ? LIMIT_VM_STATE : NUMGEN_VM_STATE)));
+      store<u32>(rs, n, RS_STATE_NRETIRED);
+      store<u32>(rs, finishSeq, RS_STATE_RETIRED_AT);
+    }
+    p += size;
+  }
 }
 
 /** Clears generation bit `bit` of element entry `e` of set `sd`. */

@@ -74,8 +74,21 @@ export const RS_CODE_RETIRED_AT = 108;
 export const RS_CHAIN_CAP = 112;
 /** u32 table records allocated (the table array holds RS_TABLE_CAP; in-place commits add tables after RS_NTABLES). */
 export const RS_TABLE_CAP = 116;
+/**
+ * u32 address of the free state slot indices (u32 × RS_NSTATE): those a
+ * commit may give a new rule's limit or numgen (RS_STATE_NFREE, from the
+ * start), and those dead rules and objects left, free once another grace
+ * period has passed (RS_STATE_NRETIRED, from the end down).
+ */
+export const RS_STATE_FREE = 120;
+/** u32 free state slot indices at RS_STATE_FREE. */
+export const RS_STATE_NFREE = 124;
+/** u32 retired state slot indices at the end of RS_STATE_FREE's array. */
+export const RS_STATE_NRETIRED = 128;
+/** u32 the commit finish that last retired a state slot. */
+export const RS_STATE_RETIRED_AT = 132;
 /** bytes of the ruleset header. */
-export const RS_SIZE = 120;
+export const RS_SIZE = 136;
 
 /** Hook list slots by hook family. */
 export const HOOK_SLOT_IPV4 = 0;

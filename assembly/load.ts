@@ -19,7 +19,7 @@ import {
   CH_COUNT, CH_DEVICES, CH_FAMILY, CH_FIRST, CH_FLAGS, CH_HANDLE, CH_HOOK, CH_POLICY, CH_PRIO, CH_SIZE, CH_TABLE, CH_LEVEL, CH_WORK, EntryFlags,
   HOOK_NUM, HOOK_SLOTS, HOOK_SLOT_ARP, HOOK_SLOT_BRIDGE, HOOK_SLOT_IPV4, HOOK_SLOT_IPV6, HOOK_SLOT_NETDEV, OB_SIZE, OB_STATE, OB_TABLE,
   OB_TYPE, RS_CHAINS, RS_CODE, RS_CODE_SIZE, RS_HOOKS, HOOK_LIST_AT, RS_NCHAINS, RS_NOBJECTS, RS_NRULES, RS_NSETS, RS_NSTATE,
-  RS_NTABLES, RS_OBJECTS, RS_OBJ_CAP, RS_TABLE_CAP, RS_RULES, RS_RULE_CAP, RS_CHAIN_CAP, RS_RULE_TOP, RS_SET_CAP, RS_STATE_NEXT, RS_TOP, RS_END, RS_WASTE, CH_CAP, RS_SETS, RS_SIZE, RS_STATE, RS_STRINGS, RS_TABLES, RU_CHAIN, RU_CODE, RU_END, RU_HANDLE, RU_SETS, RU_SIZE,
+  RS_NTABLES, RS_OBJECTS, RS_OBJ_CAP, RS_TABLE_CAP, RS_RULES, RS_RULE_CAP, RS_CHAIN_CAP, RS_RULE_TOP, RS_SET_CAP, RS_STATE_FREE, RS_STATE_NEXT, RS_TOP, RS_END, RS_WASTE, CH_CAP, RS_SETS, RS_SIZE, RS_STATE, RS_STRINGS, RS_TABLES, RU_CHAIN, RU_CODE, RU_END, RU_HANDLE, RU_SETS, RU_SIZE,
   SD_BUCKETS, SD_CAPACITY, SD_CATCHALL, SD_COUNT, SD_DATA_AT, SD_DATA_KIND, SD_DLEN, SD_EFLAGS_AT, SD_ENTRIES, SD_ESTRIDE,
   SD_EXPIRES_AT, SD_EXPRS, SD_OBJ_TYPE, SD_XSTRIDE, SD_FIELD_LEN, SD_FLAGS, SD_KEYEND_AT, SD_KIND, SD_KLEN, SD_KSTRIDE, SD_LIVE, SD_MASK, SD_NFIELDS, SD_MEM_END, SD_SIZE,
   SD_TABLE, SD_TIMEOUT, SetKind, TB_FAMILY, TB_SIZE,
@@ -629,6 +629,7 @@ export function loadImage(len: u32): i32 {
   // Spare state slots, set descriptors and rule slots for commits that edit this ruleset in place (commit.ts).
   const stateCap = codeSize / 16 + 1 + SPARE_STATE;
   const state = bump(<usize>stateCap * VM_STATE_SLOT_SIZE);
+  const stateFree = bump(<usize>stateCap * 4);
   if (!recordsOk(4, SET_RECORD_SIZE)) return loadFail(LoadError.Truncated, secOff[4]);
   const nsets = secCount[4];
   const setCap = nsets + SPARE_SETS + (nsets >> 3);
@@ -764,6 +765,7 @@ export function loadImage(len: u32): i32 {
   store<u32>(rs, codeSize, RS_CODE_SIZE);
   store<u32>(rs, <u32>state, RS_STATE);
   store<u32>(rs, stateCap, RS_NSTATE);
+  store<u32>(rs, <u32>stateFree, RS_STATE_FREE);
   store<u32>(rs, ruleCap, RS_RULE_CAP);
   store<u32>(rs, chainCap, RS_CHAIN_CAP);
   store<u32>(rs, objCap, RS_OBJ_CAP);

@@ -68,6 +68,9 @@ export let vState: usize = 0;
 export let vStateNext: u32 = 0;
 /** Number of state slots available. */
 export let vStateCap: u32 = 0;
+/** Free state slot indices a commit takes from before vStateNext (u32 each; commit.ts), and how many. */
+let vStateFree: usize = 0;
+export let vStateNfree: u32 = 0;
 /** Data words written so far in this rule (bit w = word w). */
 let vInited: u32 = 0;
 /** Size of the record just verified. */
@@ -86,12 +89,15 @@ export function verifyBegin(chains: usize, nchains: u32, sets: usize, nsets: u32
   vState = state;
   vStateCap = stateCap;
   vStateNext = 0;
+  vStateNfree = 0;
   vCtFamilies = 0;
 }
 
-/** Continues a loaded ruleset (commit.ts): its next free state slot and the ct families its rules track. */
-export function verifyResume(stateNext: u32, ctFamilies: u32): void {
+/** Continues a loaded ruleset (commit.ts): its next state slot, the `nfree` free slot indices at `free`, and the ct families its rules track. */
+export function verifyResume(stateNext: u32, free: usize, nfree: u32, ctFamilies: u32): void {
   vStateNext = stateNext;
+  vStateFree = free;
+  vStateNfree = nfree;
   vCtFamilies = ctFamilies;
 }
 
@@ -134,10 +140,13 @@ export function checkSetRef(k: u32): i32 {
   return 0;
 }
 
-/** Allocates a state slot for a limit or numgen record; 0 when none is left. */
-function stateSlot(): usize {
-  if (vStateNext >= vStateCap) return 0;
-  return vState + <usize>(vStateNext++) * VM_STATE_SLOT_SIZE;
+/** Allocates a state slot for a limit or numgen record (a free one a dead rule left first): its index, -1 when none is left. */
+function stateSlot(): i32 {
+  // checkLimit and checkNumgen set every byte the slot's record reads.
+  if (vStateNfree) return <i32>load<u32>(vStateFree + <usize>(--vStateNfree) * 4);
+  if (vStateNext >= vStateCap) return -1;
+  vStateNext++;
+  return <i32>(vStateNext - 1);
 }
 
 /** Whether this VM executes `op` (anything else fails the load, never matches silently). */
@@ -283,15 +292,11 @@ function checkOp(p: usize, op: u32): i32 {
     case Op.Tproxy: return checkTproxy(p);
     case Op.Ct: return checkCt(p);
     case Op.CtSet: return checkCtSet(p);
-    case Op.Limit: {
-      const s = stateSlot();
-      if (!s) return loadFail(LoadError.OutOfMemory, vStateNext + 1, vStateCap);
-      return checkLimit(p, s, vStateNext - 1);
-    }
-    case Op.Numgen: {
-      const s = stateSlot();
-      if (!s) return loadFail(LoadError.OutOfMemory, vStateNext + 1, vStateCap);
-      return checkNumgen(p, s, vStateNext - 1);
+    case Op.Limit: case Op.Numgen: {
+      const k = stateSlot();
+      if (k < 0) return loadFail(LoadError.OutOfMemory, vStateNext + 1, vStateCap);
+      const s = vState + <usize>k * VM_STATE_SLOT_SIZE;
+      return op == Op.Limit ? checkLimit(p, s, <u32>k) : checkNumgen(p, s, <u32>k);
     }
   }
   return 0;

@@ -601,15 +601,15 @@ function inPlaceCmd(c: Cmd, tables: Map<string, LTable>, running: Map<string, LT
 }
 
 /**
- * Each table, chain, set and object named by at most one command of its kind:
- * `create` after `add`, or one deleted and added again, is for the whole
- * load's checks (validate.ts) and replay.
+ * Each table, chain, set and object named by at most one command of its kind
+ * (a flush aside): `create` after `add`, or one deleted and added again, is
+ * for the whole load's checks (validate.ts) and replay.
  */
 function namedOnce(cmds: Cmd[]): boolean {
   const seen = new Set<string>();
   for (const c of cmds) {
     // A table's block holds its chains: the table command itself counts only when it is not one.
-    if (c.k !== 'chain' && c.k !== 'obj' && (c.k !== 'table' || c.op === 'flush') && (c.k !== 'set' || c.op === 'flush')) continue;
+    if ((c.k !== 'chain' && c.k !== 'obj' && c.k !== 'table' && c.k !== 'set') || c.op === 'flush') continue;
     const k = c.k === 'table' ? `table ${c.family} ${c.name}` : c.k === 'chain' ? `chain ${c.family} ${c.table} ${c.chain.name}` : c.k === 'set' ? `set ${c.family} ${c.table} ${c.set.name}` : `${c.obj.type} ${c.family} ${c.table} ${c.obj.name}`;
     if (seen.has(k)) return false;
     seen.add(k);

@@ -408,3 +408,30 @@ describe('sets of dead rules and deleted named sets are reused (assembly/commit.
     expect(e.evaluate([to(22)]).verdict(0)).toBe(ACCEPT);
   });
 });
+
+describe('state slots of dead rules and objects are reused (assembly/commit.ts stateRetireIn)', () => {
+  /** Three packets to `port`: a limit of burst 2 that starts full lets the first two through. */
+  const three = (e: Engine, port: number) => [0, 1, 2].map(() => fate(e, port)[0]);
+
+  it('rules with limits and numgen counters, and named limits: add / delete cycles far beyond the spare slots stay in place, and each starts afresh', async () => {
+    const { e, live } = await tight(base(4));
+    const image = e.image;
+    for (let i = 0; i < 200; i++) {
+      const port = 1000 + (i % 7);
+      const named = i % 3 === 1;
+      if (i % 3 === 2) {
+        // A counter that starts from 0: its first packet is 0 mod 3, its second is not (two packets leave the slot's count at 2).
+        both(e, live, `add rule inet f input tcp dport ${port} numgen inc mod 3 0 counter accept`);
+        expect([fate(e, port)[0], fate(e, port)[0]], `cycle ${i}`).toEqual([ACCEPT, DROP]);
+      } else {
+        both(e, live, named
+          ? `add limit inet f l${i} { rate 1/hour burst 2 packets; }\nadd rule inet f input tcp dport ${port} limit name "l${i}" counter accept`
+          : `add rule inet f input tcp dport ${port} limit rate 1/hour burst 2 packets counter accept`);
+        expect(three(e, port), `cycle ${i}`).toEqual([ACCEPT, ACCEPT, DROP]);
+      }
+      both(e, live, `delete rule inet f input handle ${handleOf(e, `tcp dport ${port}`)}${named ? `\ndelete limit inet f l${i}` : ''}`);
+      expect(e.image, `cycle ${i}`).toBe(image);
+    }
+    await sameAsFresh(e, live, [1000, 2000]);
+  });
+});

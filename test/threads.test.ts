@@ -42,6 +42,12 @@ function stream(): string[] {
   // A chain comes in place, goes, and a later one takes its record.
   out.push('add chain inet f tmp\nadd rule inet f tmp ip saddr 10.0.0.5 drop\nadd rule inet f tmp accept\nadd element inet f svc { 8000 : jump tmp }');
   out.push('delete element inet f svc { 8000 }\ndelete chain inet f tmp');
+  // Sets come and go, a named one and a rule's anonymous ones, and later ones take their descriptors and memory.
+  for (let k = 0; k < 4; k++) {
+    out.push(`add chain inet f sc${k}\nadd set inet f ts${k} { type ipv4_addr; elements = { 10.0.0.${5 - (k & 1)} }; }\nadd rule inet f sc${k} ip saddr @ts${k} drop\n` +
+      `add rule inet f sc${k} ip saddr { 10.0.0.2, 10.0.0.66 } tcp dport { 8003, 22 } drop\nadd element inet f svc { 8003 : jump sc${k} }`);
+    out.push(`delete element inet f svc { 8003 }\nflush chain inet f sc${k}\ndelete chain inet f sc${k}\ndelete set inet f ts${k}`);
+  }
   out.push('delete element inet f blocked { 10.0.0.66 }');
   out.push('flush chain inet f ssh\nadd rule inet f ssh accept');
   for (let k = 0; k < 4; k++) out.push(`add element inet f blocked { 10.0.0.${20 + k}, 10.0.0.${4 - (k & 1)} }`, `delete element inet f blocked { 10.0.0.${20 + k} }`);
@@ -90,12 +96,14 @@ describe('evaluator threads over a shared memory', () => {
     const stop = new SharedArrayBuffer(4);
     const runs = [0, 1].map((i) => pool!.run(i, { packets: pkts, stop, outcomes: true }));
     let inPlace = 0;
+    let setsInPlace = 0;
     for (const [k, text] of stream().entries()) {
       await sleep(3);
       const before = e.image;
       e.apply(text, `step${k + 1}.nft`);
       ref.apply(text, `step${k + 1}.nft`);
       if (e.image === before) inPlace++;
+      if (e.image === before && / ts\d/.test(text)) setsInPlace++;
       programs.set(e.generation & 0xffff, e.program!);
     }
     await sleep(3);
@@ -119,6 +127,8 @@ describe('evaluator threads over a shared memory', () => {
     }
     // Both commit paths ran, and the threads saw many of the generations.
     expect(inPlace).toBeGreaterThan(10);
+    // Every set that came and went did so in place (descriptors and memory reused under the threads).
+    expect(setsInPlace).toBe(8);
     expect(inPlace).toBeLessThan(stream().length);
     expect(gens.size).toBeGreaterThan(5);
     expect(checked).toBeGreaterThan(gens.size * pkts.length * 0.5);
