@@ -129,7 +129,8 @@ function runHookCt(slot: i32, hook: i32, iif: u32, oif: u32, ct: i32): i32 {
       if (v != Verdict.Accept) return v;
     }
     if (load<u8>(ch, CH_FLAGS) & CH_FLAG_NAT) {
-      if (natRan) continue;
+      // A nat chain the packet's generation lacks does not make the hook a NAT hook.
+      if (natRan || <u32>load<u8>(ch, CH_GEN) & genSkip) continue;
       natRan = true;
       const v = natHook(slot, hook, list, i, n, iif, oif);
       if ((v & 0xff) != Verdict.Accept) return v;

@@ -23,7 +23,7 @@
 import {
   DYNSET_EXPR_COUNT, OBJ_RECORD_SIZE, OBJ_STATE, OBJ_TABLE, OBJ_TYPE, ElemHas, ELEM_DATA_LEN, ELEM_FLAGS, ELEM_HAS, ELEM_KEY, ELEM_KEY_COUNT, ELEM_SIZE, IMMEDIATE_DREG, IMMEDIATE_VERDICT_CODE, LoadError, LoadWhere,
   LIMIT_VM_STATE, NUMGEN_VM_STATE, LOOKUP_DREG, Op, RULE_CHAIN, RULE_CODE, RULE_CODE_SIZE, RULE_HANDLE, RULE_SET_COUNT, RULE_SET_FIRST, SetData, VM_ERR_INSN, VM_ERR_KIND, VM_GEN_CURSOR,
-  CTC_FAMILIES, Verdict, ChainFlags, Family, NFT_JUMP_STACK_SIZE, NONE32, SetFlags,
+  CTC_FAMILIES, Verdict, ChainFlags, Family, InetHook, NFT_JUMP_STACK_SIZE, NONE32, SetFlags,
 } from './abi';
 import {
   CH_CAP, CH_COUNT, CH_FAMILY, CH_FLAG_NAT, CH_FLAGS, CH_FREE_AT, CH_GEN, CH_HANDLE, CH_HOOK, CH_PRIO, HOOK_LIST_AT, HOOK_NUM, HOOK_SLOTS, RS_HOOKS, CH_POLICY, CH_FIRST, CH_SIZE, CH_TABLE, EntryFlags, RS_CHAINS, RS_END, RS_NCHAINS, RS_NOBJECTS, RS_NSETS, RS_NSTATE, RS_NTABLES,
@@ -36,7 +36,7 @@ import { ctl, image, imageCap, loadFail, loadWhere, rtRuleset, sharedMemory, sto
 import { buildRule, buildRuns } from './fast';
 import { specializeRule } from './specialize';
 import { verifyBegin, verifyInsn, verifyResume, verifyRule, verifyState, vCtFamilies, vSize, vStateNext, vStateNfree } from './verify';
-import { bump, bumpEnd, bumpFailed, bumpRegion, chainRoom, checkHeader, fillEntry, hookOk, hookSlot, hookSlot2, recordsOk, ruleSets, sec, secCount, secSize, setBytes, setFill, setLayout } from './load';
+import { bump, bumpEnd, bumpFailed, bumpRegion, chainRoom, checkHeader, fillEntry, hookOk, hookSlot, hookSlot2, natChainsAdded, recordsOk, ruleSets, sec, secCount, secSize, setBytes, setFill, setLayout } from './load';
 import { entryLive, EXPIRES_RELATIVE, hashAdd, hashFind, hashUnlink, setAddr, setEpoch } from './set/set';
 import { pTstamp } from './packet';
 import { ctc } from './ct/entry';
@@ -589,14 +589,16 @@ export function txAddChain(c: u32, table: u32, handle: u32): i32 {
 
 /**
  * Adds base chain `c` (as txAddChain) on hook `hook` at priority `prio`
- * with `policy` (Verdict.Accept or Drop). Its hook list gets it at once:
- * packets of the current generation skip it (CH_GEN) until the commit. A
- * nat chain, or one that needs devices (netdev, inet ingress), takes a whole load.
+ * with `policy` (Verdict.Accept or Drop), a nat chain if `nat`. Its hook
+ * list gets it at once: packets of the current generation skip it (CH_GEN)
+ * until the commit. One that needs devices (netdev, inet ingress) takes a
+ * whole load.
  */
-export function txAddBaseChain(c: u32, table: u32, handle: u32, hook: u32, prio: i32, policy: u32): i32 {
+export function txAddBaseChain(c: u32, table: u32, handle: u32, hook: u32, prio: i32, policy: u32, nat: u32): i32 {
   if (table >= load<u32>(rtRuleset, RS_NTABLES)) return loadFail(LoadError.BadTable, table, 0);
   const family = <u32>tableFamily(table);
   if (family == Family.Netdev || (family == Family.Inet && hook == 5) || !hookOk(family, hook) || policy > 1) return loadFail(LoadError.NoRoom, NoRoom.Kind);
+  if (nat && (hook == InetHook.Forward || (family != Family.Ipv4 && family != Family.Ipv6 && family != Family.Inet))) return loadFail(LoadError.NoRoom, NoRoom.Kind);
   const err = txAddChain(c, table, handle);
   if (err) return err;
   const ch = chainRecord(c);
@@ -606,7 +608,9 @@ export function txAddBaseChain(c: u32, table: u32, handle: u32, hook: u32, prio:
   store<u8>(ch, <u8>policy, CH_POLICY + 1);
   // Refused: the log's AddChain frees the record when the host aborts.
   if (!hooksRebuild(c)) return loadFail(LoadError.NoRoom, NoRoom.Memory);
-  store<u8>(ch, <u8>ChainFlags.Base, CH_FLAGS);
+  store<u8>(ch, <u8>ChainFlags.Base | (nat ? CH_FLAG_NAT : 0), CH_FLAGS);
+  // The hook walk looks for nat chains from now on (packets skip this one until the commit).
+  if (nat) natChainsAdded();
   return 0;
 }
 
@@ -664,11 +668,10 @@ function hooksRebuild(add: u32): bool {
   return true;
 }
 
-/** Deletes chain `c`, whose rules have left the next generation (txFlushChain), from the next generation (a nat base chain: a whole load). */
+/** Deletes chain `c`, whose rules have left the next generation (txFlushChain), from the next generation. */
 export function txDelChain(c: u32): i32 {
   const ch = chainAt(c);
   if (!ch) return LoadError.BadChain;
-  if (load<u8>(ch, CH_FLAGS) & CH_FLAG_NAT) return loadFail(LoadError.NoRoom, NoRoom.Kind);
   if (txLen >= LOG_MAX) return loadFail(LoadError.NoRoom, NoRoom.Log);
   const bit = ruleBit(cursor() ^ 1);
   if (load<u8>(ch, CH_GEN) & bit) return loadFail(LoadError.NoSuchObject, c);

@@ -161,6 +161,11 @@ export function hookOk(family: u32, hook: u32): bool {
 
 /** The active ruleset has nat chains (the hook walk then looks for them). */
 export let rtNatChains = false;
+/** An in-place commit added a nat chain to the active ruleset (commit.ts). */
+export function natChainsAdded(): void {
+  rtNatChains = true;
+}
+
 /** The ruleset being loaded has nat chains. */
 let natChains = false;
 

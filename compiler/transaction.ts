@@ -114,7 +114,7 @@ export type InPlaceOp =
   | { k: 'addRule'; table: LTable; chain: string; rule: CompiledRule; handle: number; mode: 0 | 1 | 2 | 3; ref: number; /** handle of its first anonymous set */ firstSet: number }
   | { k: 'delRule'; table: LTable; chain: string; handle: number }
   /** a new chain (`base`: a filter chain's hook, priority and policy) */
-  | { k: 'addChain'; table: LTable; chain: string; handle: number; base?: { hook: string; prio: number; policy: 'accept' | 'drop' } }
+  | { k: 'addChain'; table: LTable; chain: string; handle: number; base?: { type: string; hook: string; prio: number; policy: 'accept' | 'drop' } }
   /** a regular chain whose rules a flushChain op before it removed */
   | { k: 'delChain'; table: LTable; chain: string }
   | { k: 'flushChain'; table: LTable; chain: string }
@@ -552,7 +552,7 @@ function inPlaceCmd(c: Cmd, tables: Map<string, LTable>, running: Map<string, LT
     if (c.op === 'delete' || c.op === 'destroy') {
       if (c.handle !== undefined) return false;
       if (!t) return c.op === 'destroy';
-      return !t.flags.length && !t.flowtables.length && [...t.chains.values()].every((ch) => ch.hook?.type !== 'nat') && t.objs.every((o) => IN_PLACE_OBJECTS.has(o.decl.type));
+      return !t.flags.length && !t.flowtables.length && t.objs.every((o) => IN_PLACE_OBJECTS.has(o.decl.type));
     }
     return false;
   }
@@ -568,15 +568,17 @@ function inPlaceCmd(c: Cmd, tables: Map<string, LTable>, running: Map<string, LT
   if (c.k === 'chain') {
     const ch = t.chains.get(c.chain.name);
     const d = c.chain;
-    // A new regular chain: no packet reaches it before a jump does. A new filter base chain: packets
-    // skip it until the commit (commit.ts txAddBaseChain); nat chains and chains on devices take a whole
-    // load. validate.ts's refusals (a long name, a regular chain's policy) take the whole load too.
+    // A new regular chain: no packet reaches it before a jump does. A new base chain: packets skip it
+    // until the commit (commit.ts txAddBaseChain); chains on devices take a whole load. validate.ts's
+    // refusals (a long name, a regular chain's policy, a type the family or hook lacks) take the whole load too.
     if (!ch && (c.op === 'add' || c.op === 'create')) {
-      const base = !d.hook || (d.hook.type === 'filter' && !d.hook.devices.length && c.family !== 'netdev' && d.hook.hook !== 'ingress');
+      const h = d.hook;
+      const typed = !!h && (h.type === 'filter' || (['ip', 'ip6', 'inet'].includes(c.family) && (h.type === 'nat' ? h.hook !== 'forward' : h.type === 'route' && h.hook === 'output')));
+      const base = !h || (typed && !h.devices.length && c.family !== 'netdev' && h.hook !== 'ingress');
       return base && (d.policy === undefined || !!d.hook) && d.name.length <= 64 && d.rules.every((r) => !r.insert && ruleInPlace(r.stmts));
     }
     // A chain deleted by name (whether anything still jumps to it: inUse, after the replay); `destroy` of none is nothing.
-    if (c.op === 'delete' || c.op === 'destroy') return c.handle === undefined && (ch ? ch.hook?.type !== 'nat' : c.op === 'destroy');
+    if (c.op === 'delete' || c.op === 'destroy') return c.handle === undefined && (!!ch || c.op === 'destroy');
     if (!ch || (c.op !== 'add' && c.op !== 'flush')) return false;
     if (c.op === 'flush') return true;
     // An existing chain: its policy, comment and rules may change in place, not its hook (validate.ts has those errors).
@@ -658,7 +660,7 @@ function inPlaceOp(o: Output, tables: Map<string, LTable>, placing: Placing | un
     if (c.op === 'delete' || c.op === 'destroy') return t.chains.has(name) ? [{ k: 'flushChain', table: t, chain: name }, { k: 'delChain', table: t, chain: name }] : undefined;
     if (!t.chains.has(name)) {
       const h = c.chain.hook && resolveHook(c.family, c.chain.hook);
-      return { k: 'addChain', table: t, chain: name, handle: t.next, ...(h ? { base: { hook: h.hook, prio: h.prio, policy: c.chain.policy ?? 'accept' } } : {}) };
+      return { k: 'addChain', table: t, chain: name, handle: t.next, ...(h ? { base: { type: h.type, hook: h.hook, prio: h.prio, policy: c.chain.policy ?? 'accept' } } : {}) };
     }
     return c.chain.policy ? { k: 'policy', table: t, chain: c.chain.name, policy: c.chain.policy } : undefined;
   }

@@ -253,7 +253,7 @@ interface Exports {
   txAddRule(len: number, mode: number, ref: number): number;
   txDelRule(chain: number, handle: number): number;
   txAddChain(chain: number, table: number, handle: number): number;
-  txAddBaseChain(chain: number, table: number, handle: number, hook: number, prio: number, policy: number): number;
+  txAddBaseChain(chain: number, table: number, handle: number, hook: number, prio: number, policy: number, nat: number): number;
   txDelChain(chain: number): number;
   chainFree(chain: number): number;
   txAddObject(len: number, object: number): number;
@@ -279,8 +279,8 @@ interface Exports {
 export type InPlaceStep =
   | { op: 'addRule'; image: Uint8Array; mode: number; ref: number }
   | { op: 'delRule'; chain: number; handle: number }
-  /** a chain at record `chain` (one chainFree offered); `base`: a base chain's hook number, priority and policy (abi Verdict) */
-  | { op: 'addChain'; chain: number; table: number; handle: number; base?: { hook: number; prio: number; policy: number } }
+  /** a chain at record `chain` (one chainFree offered); `base`: a base chain's hook number, priority, policy (abi Verdict) and whether it is a nat chain */
+  | { op: 'addChain'; chain: number; table: number; handle: number; base?: { hook: number; prio: number; policy: number; nat: boolean } }
   /** a regular chain whose rules a flushChain step removed */
   | { op: 'delChain'; chain: number }
   | { op: 'flushChain'; chain: number }
@@ -616,7 +616,7 @@ export class Engine {
     for (const s of steps) {
       let rc: number;
       if (s.op === 'delRule') rc = x.txDelRule(s.chain, s.handle);
-      else if (s.op === 'addChain') rc = s.base ? x.txAddBaseChain(s.chain, s.table, s.handle, s.base.hook, s.base.prio, s.base.policy) : x.txAddChain(s.chain, s.table, s.handle);
+      else if (s.op === 'addChain') rc = s.base ? x.txAddBaseChain(s.chain, s.table, s.handle, s.base.hook, s.base.prio, s.base.policy, s.base.nat ? 1 : 0) : x.txAddChain(s.chain, s.table, s.handle);
       else if (s.op === 'delChain') rc = x.txDelChain(s.chain);
       else if (s.op === 'flushChain') rc = x.txFlushChain(s.chain);
       else if (s.op === 'policy') rc = x.txPolicy(s.chain, s.verdict);

@@ -6,7 +6,7 @@
 // A deleted chain's record goes to a later chain after a grace period.
 
 import { describe, expect, it } from 'vitest';
-import { encodePatch } from '../compiler/bytecode.js';
+import { encodeBytecode, encodePatch } from '../compiler/bytecode.js';
 import { LiveRuleset, TransactionError } from '../compiler/transaction.js';
 import * as abi from '../assembly/abi.js';
 import type { Engine, PacketIn } from '../src/engine.js';
@@ -340,5 +340,60 @@ describe('tables made in place', () => {
     expect(outcome(e, pkts).map((o) => o.replace(/#\d+/, ''))).toEqual(['0 filter', '1 input', '0 filter', '0 filter', '1 input', '1 input']);
     const counted = (l: string) => l.replace(/(counter n \{ # handle \d+\n\t\tpackets) 0 bytes 0/, '$1 1 bytes 40');
     expect(e.list({ handles: true }).replace(/(tcp dport 1 counter) packets \d+ bytes \d+/, '$1 packets 0 bytes 0').replace(/(chain sub \{ # handle \d+\n\t\tcounter) packets 1 bytes 40/, '$1 packets 0 bytes 0')).toBe(counted(live.list({ handles: true })));
+  });
+});
+
+describe('nat base chains made in place', () => {
+  // No conntrack until a nat rule needs it.
+  const NAT_BASE = 'table ip t {\n\tchain in {\n\t\ttype filter hook input priority filter; policy accept;\n\t\tcounter\n\t}\n}\n';
+  /** A connection's first packet to port 80 from `sport`, as it leaves the hooks (a dnat rewrites its port). */
+  const first = (e: Engine, sport: number) => {
+    const r = e.evaluate([rx(ipv4({ src: '10.0.0.2', dst: '10.0.0.1', l4: tcp({ sport, dport: 80, flags: 0x02 }) }))]);
+    return { verdict: r.verdict(0), dport: new DataView(r.packet(0).buffer, r.packet(0).byteOffset).getUint16(14 + 20 + 2) };
+  };
+
+  it('come and go with a commit: connections after it are translated as a whole load translates them, and none after the deletion', async () => {
+    const e = await engine();
+    const live = new LiveRuleset();
+    e.apply(NAT_BASE, 'base.nft');
+    live.apply(NAT_BASE, 'base.nft');
+    const image = e.image;
+    let sport = 20000;
+    for (let i = 0; i < 100; i++) {
+      const add = `add chain ip t pre { type nat hook prerouting priority dstnat; policy accept; }\nadd rule ip t pre tcp dport 80 dnat to 10.0.0.1:${8000 + i}\n` +
+        (i % 2 ? 'add chain ip t post { type nat hook postrouting priority srcnat; policy accept; }\nadd rule ip t post counter\n' : '');
+      for (const text of [add, `flush chain ip t pre\ndelete chain ip t pre${i % 2 ? '\nflush chain ip t post\ndelete chain ip t post' : ''}`]) {
+        e.apply(text);
+        live.apply(text);
+        const got = first(e, sport);
+        const fresh = await engine();
+        fresh.load(encodeBytecode(live.current.program));
+        expect(got, `${text} (cycle ${i})`).toEqual(first(fresh, sport));
+        expect(got.dport).toBe(text === add ? 8000 + i : 80);
+        expect(e.list({ handles: true }).replace(/packets \d+ bytes \d+/g, '')).toBe(live.list({ handles: true }).replace(/packets \d+ bytes \d+/g, ''));
+        sport++;
+      }
+      expect(e.image, `cycle ${i}`).toBe(image);
+    }
+    // A table with a nat chain goes in place too.
+    e.apply('add chain ip t pre { type nat hook prerouting priority dstnat; policy accept; }\nadd rule ip t pre tcp dport 80 dnat to 10.0.0.1:9999');
+    expect(first(e, sport++).dport).toBe(9999);
+    e.apply('delete table ip t');
+    expect(e.image).toBe(image);
+    expect(first(e, sport++)).toEqual({ verdict: abi.Verdict.Accept, dport: 80 });
+  });
+
+  it('without conntrack a new nat chain runs nothing, as in a whole load (the hook walk looks for nat chains from then on)', async () => {
+    const e = await engine();
+    e.apply(NAT_BASE, 'base.nft');
+    const image = e.image;
+    const text = 'add chain ip t post { type nat hook input priority 100; policy accept; }\nadd rule ip t post counter';
+    e.apply(text);
+    expect(e.image).toBe(image);
+    const fresh = await engine();
+    fresh.apply(NAT_BASE + text, 'whole.nft');
+    for (const x of [e, fresh]) first(x, 30000);
+    expect(e.list()).toBe(fresh.list());
+    expect(e.list()).toContain('chain post {\n\t\ttype nat hook input priority 100; policy accept;\n\t\tcounter packets 0 bytes 0\n');
   });
 });
