@@ -151,6 +151,13 @@ const quota = (k: number) => {
   const e = `caps { 10.201.${(k >> 9) & 255}.${(k >> 1) & 255} }`;
   return k % 2 ? `delete element inet filter ${e}\ndelete quota inet filter ${q}` : `add quota inet filter ${q} { over 10 mbytes; }\nadd element inet filter ${e.replace(' }', ` : "${q}" }`)}`;
 };
+// A set per customer, looked up by a rule with an anonymous set of its own in the customer's chain: made, then deleted again (their descriptors and memory go to later sets).
+const sets = (k: number) => {
+  const j = k >> 1;
+  return k % 2
+    ? `flush chain inet filter sc${j}\ndelete chain inet filter sc${j}\ndelete set inet filter s${j}`
+    : `add chain inet filter sc${j}\nadd set inet filter s${j} { type ipv4_addr; elements = { 10.202.${(j >> 8) & 255}.${j & 255} }; }\nadd rule inet filter sc${j} ip saddr @s${j} tcp dport { 80, 443 } accept`;
+};
 const commitMedians = new Map<string, number>();
 
 interface Pruning {
@@ -180,7 +187,7 @@ function pruning(e: Engine): Pruning | undefined {
 
 {
   const s = 'commit latency (Engine.apply, one command per commit)';
-  const results = new Map<number, { warm: number; rule: Commits; elem: Commits; jump: Commits; chain: Commits; quota: Commits; prune?: Pruning }>();
+  const results = new Map<number, { warm: number; rule: Commits; elem: Commits; jump: Commits; chain: Commits; quota: Commits; sets: Commits; prune?: Pruning }>();
   // A function's frame: the module's, suspended at each await, would keep the last engine
   // (a 100,000-rule live ruleset, ~300 MB of heap) alive, and every later GC would mark it.
   const measure = async (n: number) => {
@@ -190,22 +197,23 @@ function pruning(e: Engine): Pruning | undefined {
     const t0 = performance.now();
     e.apply('add element inet filter ports { 1 }', 'warmup.nft');
     const warm = performance.now() - t0;
-    return { warm, rule: commits(e, addRule), elem: commits(e, addElement), jump: commits(e, addJump), chain: commits(e, customer), quota: commits(e, quota), prune: pruning(e) };
+    return { warm, rule: commits(e, addRule), elem: commits(e, addElement), jump: commits(e, addJump), chain: commits(e, customer), quota: commits(e, quota), sets: commits(e, sets), prune: pruning(e) };
   };
   for (const n of [SMALL, BIG]) results.set(n, await measure(n));
   const small = results.get(SMALL)!;
   const big = results.get(BIG)!;
-  for (const [what, key] of [['add rule inet filter input tcp dport P accept', 'rule'], ['add element inet filter ports { P }', 'elem'], ['add rule inet filter input tcp dport P jump sub', 'jump'], ['a chain per customer: add chain, its rule, a vmap element; next commit deletes them', 'chain'], ['a quota per customer: add quota, an object map element; next commit deletes them', 'quota']] as const) {
+  for (const [what, key] of [['add rule inet filter input tcp dport P accept', 'rule'], ['add element inet filter ports { P }', 'elem'], ['add rule inet filter input tcp dport P jump sub', 'jump'], ['a chain per customer: add chain, its rule, a vmap element; next commit deletes them', 'chain'], ['a quota per customer: add quota, an object map element; next commit deletes them', 'quota'], ['a set per customer: add chain, set, a rule with it and an anonymous set; next commit deletes them', 'sets']] as const) {
     const a = small[key];
     const b = big[key];
     commitMedians.set(key, b.median);
     const ratio = b.median / a.median;
+    // The issue's floors are for one rule or element; a customer's commit is several commands.
+    const several = key === 'chain' || key === 'quota' || key === 'sets';
     rows.push({
       section: s,
       name: `${what}: ${BIG.toLocaleString('en-US')} vs ${SMALL} rules, median µs`,
       value: b.median.toFixed(0), baseline: a.median.toFixed(0), ratio: `${ratio.toFixed(1)}x`,
-      // The issue's floors are for one rule or element; a customer's commit is several commands.
-      floor: key === 'chain' || key === 'quota' ? '' : '≤ 50 µs, ≤ 2x', status: key === 'chain' || key === 'quota' ? '' : `${status(b.median <= 50)}, ${status(ratio <= 2)}`,
+        floor: several ? '' : '≤ 50 µs, ≤ 2x', status: several ? '' : `${status(b.median <= 50)}, ${status(ratio <= 2)}`,
       note: `p90 ${b.p90.toFixed(0)} vs ${a.p90.toFixed(0)} µs; ${b.count} vs ${a.count} commits`,
     });
   }
