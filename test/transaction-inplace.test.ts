@@ -57,7 +57,7 @@ function randomStep(next: () => number, handles: number[]): string {
   const pick = <T>(xs: T[]) => xs[next() % xs.length]!;
   const port = 1000 + (next() % 4);
   const host = `10.0.0.${2 + (next() % 3)}`;
-  switch (next() % 39) {
+  switch (next() % 40) {
     case 0: return `add rule inet f input tcp dport ${port} counter accept`;
     case 1: return `insert rule inet f input ip saddr ${host} tcp dport { ${port}, 8080 } drop`;
     case 2: return handles.length ? `add rule inet f input position ${pick(handles)} ip saddr ${host} counter drop` : 'add rule inet f other accept';
@@ -110,6 +110,8 @@ function randomStep(next: () => number, handles: number[]): string {
       'add table ip x\nadd chain ip x c\nadd counter ip x n\nadd rule ip x c counter name n',
     ]);
     case 38: return 'delete table ip x';
+    // Two anonymous sets, one of intervals: they die with the rule (case 3), and later sets take their descriptors and memory.
+    case 39: return `add rule inet f input ip saddr { ${host}, 10.0.0.200 } tcp dport { ${port}-${port + 1}, 8080 } counter drop`;
     case 33: return `delete ${pick(['counter inet f o0', 'counter inet f o1', 'counter inet f o2', 'quota inet f q0', 'limit inet f l1', 'counter inet f hits'])}`;
     // New named sets and maps, and rules that use them, in one transaction.
     case 16: {
