@@ -26,7 +26,7 @@ import {
   CTC_FAMILIES, Verdict, ChainFlags, Family, InetHook, NFT_JUMP_STACK_SIZE, NONE32, SetFlags,
 } from './abi';
 import {
-  CH_CAP, CH_COUNT, CH_FAMILY, CH_FLAG_NAT, CH_FLAGS, CH_FREE_AT, CH_GEN, CH_HANDLE, CH_HOOK, CH_PRIO, HOOK_LIST_AT, HOOK_NUM, HOOK_SLOTS, RS_HOOKS, CH_POLICY, CH_FIRST, CH_SIZE, CH_TABLE, EntryFlags, RS_CHAINS, RS_END, RS_NCHAINS, RS_NOBJECTS, RS_NSETS, RS_NSTATE, RS_NTABLES,
+  CH_CAP, CH_COUNT, CH_DEVICES, CH_FAMILY, CH_FLAG_NAT, CH_FLAG_OWN_DEVICES, CH_FLAGS, CH_FREE_AT, CH_GEN, CH_HANDLE, CH_HOOK, CH_PRIO, HOOK_LIST_AT, HOOK_NUM, HOOK_SLOTS, RS_HOOKS, CH_POLICY, CH_FIRST, CH_SIZE, CH_TABLE, EntryFlags, RS_CHAINS, RS_END, RS_NCHAINS, RS_NOBJECTS, RS_NSETS, RS_NSTATE, RS_NTABLES,
   RS_OBJECTS, RS_RULES, RS_RULE_CAP, RS_CHAIN_CAP, RS_RULE_TOP, RS_SETS, RS_SET_CAP, RS_STATE, RS_STATE_FREE, RS_STATE_NEXT, RS_STATE_NFREE, RS_STATE_NRETIRED, RS_STATE_RETIRED_AT, RS_TABLES, RS_TOP, RS_WASTE, RU_CHAIN, RU_CODE, RU_END,
   RS_CODE, RS_CODE_SIZE, RS_CODE_FREE, RS_CODE_RETIRED, RS_CODE_RETIRED_AT, RS_CODE_RETIRED_LAST,
   RU_FFLAGS, RU_GKIND, RU_HANDLE, RU_SETS, RU_SIZE, RU_SKIP, RuleGen, SD_FLAGS, SD_FREE_AT, SD_GEN, SD_MEM_END, SD_SIZE, SD_FREE, SD_RETIRED, SD_RETIRED_AT, SD_BUCKETS, SD_CAPACITY, SD_COUNT, SD_DATA_KIND, SD_DLEN, SD_EFLAGS_AT, SD_ENTRIES, SD_ESTRIDE,
@@ -589,26 +589,40 @@ export function txAddChain(c: u32, table: u32, handle: u32): i32 {
 
 /**
  * Adds base chain `c` (as txAddChain) on hook `hook` at priority `prio`
- * with `policy` (Verdict.Accept or Drop), a nat chain if `nat`. Its hook
- * list gets it at once: packets of the current generation skip it (CH_GEN)
- * until the commit. One that needs devices (netdev, inet ingress) takes a
- * whole load.
+ * with `policy` (Verdict.Accept or Drop), a nat chain if `nat`, on the
+ * devices whose NUL-separated names are the first `devLen` bytes of the
+ * image buffer (netdev and inet ingress chains need some; others none).
+ * Its hook list gets it at once: packets of the current generation skip
+ * it (CH_GEN) until the commit.
  */
-export function txAddBaseChain(c: u32, table: u32, handle: u32, hook: u32, prio: i32, policy: u32, nat: u32): i32 {
-  if (table >= load<u32>(rtRuleset, RS_NTABLES)) return loadFail(LoadError.BadTable, table, 0);
+export function txAddBaseChain(c: u32, table: u32, handle: u32, hook: u32, prio: i32, policy: u32, nat: u32, devLen: u32): i32 {
+  const rs = rtRuleset;
+  if (table >= load<u32>(rs, RS_NTABLES)) return loadFail(LoadError.BadTable, table, 0);
   const family = <u32>tableFamily(table);
-  if (family == Family.Netdev || (family == Family.Inet && hook == 5) || !hookOk(family, hook) || policy > 1) return loadFail(LoadError.NoRoom, NoRoom.Kind);
+  if (!hookOk(family, hook) || policy > 1) return loadFail(LoadError.NoRoom, NoRoom.Kind);
   if (nat && (hook == InetHook.Forward || (family != Family.Ipv4 && family != Family.Ipv6 && family != Family.Inet))) return loadFail(LoadError.NoRoom, NoRoom.Kind);
+  // Devices: a netdev chain and an inet ingress chain need them, nothing else takes them (the names' framing is the string section's: u16 length first).
+  if ((family == Family.Netdev || (family == Family.Inet && hook == 5)) != (devLen != 0) || devLen > 0xffff || <usize>devLen > imageCap) return loadFail(LoadError.NoRoom, NoRoom.Kind);
   const err = txAddChain(c, table, handle);
   if (err) return err;
+  // Refused from here on: the log's AddChain frees the record (and the device names it owns) when the host aborts.
   const ch = chainRecord(c);
+  if (devLen) {
+    bumpRegion(<usize>load<u32>(rs, RS_TOP), <usize>load<u32>(rs, RS_END));
+    const devs = codeTake(2 + <usize>devLen);
+    if (!devs || bumpFailed()) return loadFail(LoadError.NoRoom, NoRoom.Memory);
+    store<u32>(rs, <u32>bumpEnd(), RS_TOP);
+    store<u16>(devs, <u16>devLen);
+    memory.copy(devs + 2, image, devLen);
+    store<u32>(ch, <u32>devs, CH_DEVICES);
+    store<u8>(ch, CH_FLAG_OWN_DEVICES, CH_FLAGS);
+  }
   store<u8>(ch, <u8>hook, CH_HOOK);
   store<i32>(ch, prio, CH_PRIO);
   store<u8>(ch, <u8>policy, CH_POLICY);
   store<u8>(ch, <u8>policy, CH_POLICY + 1);
-  // Refused: the log's AddChain frees the record when the host aborts.
   if (!hooksRebuild(c)) return loadFail(LoadError.NoRoom, NoRoom.Memory);
-  store<u8>(ch, <u8>ChainFlags.Base | (nat ? CH_FLAG_NAT : 0), CH_FLAGS);
+  store<u8>(ch, load<u8>(ch, CH_FLAGS) | <u8>ChainFlags.Base | (nat ? CH_FLAG_NAT : 0), CH_FLAGS);
   // The hook walk looks for nat chains from now on (packets skip this one until the commit).
   if (nat) natChainsAdded();
   return 0;
@@ -619,7 +633,8 @@ export function txAddBaseChain(c: u32, table: u32, handle: u32, hook: u32, prio:
  * store: an evaluator reads the old block or the new one, whole), without
  * the chains deleted since (Dead) and with base chain `add` (NONE32: none)
  * where the kernel puts a new hook: before the first one of its priority
- * or higher (nf_hook_entries_grow). The old block's bytes go to later code
+ * or higher (nf_hook_entries_grow). The new block's bytes come from old
+ * blocks' and dead rules' (codeTake); the old block's go to later code
  * at the finish, as a dead rule's (no evaluator reads it after the grace
  * period; one on another thread may be reading it now). False: no room.
  */
@@ -627,12 +642,6 @@ function hooksRebuild(add: u32): bool {
   const rs = rtRuleset;
   const old = <usize>load<u32>(rs, RS_HOOKS);
   const nslots = HOOK_SLOTS * HOOK_NUM;
-  let had: u32 = 0;
-  for (let s = 0; s < nslots; s++) had += load<u32>(old + (<usize>s << 3), 4);
-  bumpRegion(<usize>load<u32>(rs, RS_TOP), <usize>load<u32>(rs, RS_END));
-  if (txLen >= LOG_MAX) return false;
-  const hooks = bump(<usize>HOOK_LIST_AT + <usize>(had + 2) * 4);
-  if (!hooks) return false;
   let s1 = -1;
   let s2 = -1;
   let prio: i32 = 0;
@@ -642,6 +651,20 @@ function hooksRebuild(add: u32): bool {
     s2 = hookSlot2;
     prio = load<i32>(ch, CH_PRIO);
   }
+  // The new block's size, exactly: what retires it later counts its entries.
+  let had: u32 = 0;
+  let keep: u32 = (s1 >= 0 ? 1 : 0) + (s2 >= 0 ? 1 : 0);
+  for (let s = 0; s < nslots; s++) {
+    const first = load<u32>(old + (<usize>s << 3));
+    const n = load<u32>(old + (<usize>s << 3), 4);
+    had += n;
+    for (let i: u32 = 0; i < n; i++) if (load<u8>(chainRecord(load<u32>(old + HOOK_LIST_AT + (<usize>(first + i) << 2))), CH_GEN) != <u8>RuleGen.Dead) keep++;
+  }
+  if (txLen >= LOG_MAX) return false;
+  bumpRegion(<usize>load<u32>(rs, RS_TOP), <usize>load<u32>(rs, RS_END));
+  // From old blocks' and dead rules' bytes first (codeTake), as a rule's code.
+  const hooks = codeTake(<usize>HOOK_LIST_AT + <usize>keep * 4);
+  if (!hooks || bumpFailed()) return false;
   let at: u32 = 0;
   for (let s = 0; s < nslots; s++) {
     const first = load<u32>(old + (<usize>s << 3));
@@ -686,6 +709,9 @@ export function txDelChain(c: u32): i32 {
 function chainDead(c: u32, at: u32): void {
   const ch = chainRecord(c);
   store<u32>(ch, 0, CH_COUNT);
+  const devs = <usize>load<u32>(ch, CH_DEVICES);
+  if (load<u8>(ch, CH_FLAGS) & CH_FLAG_OWN_DEVICES) codeRetire(devs, devs + 2 + <usize>load<u16>(devs));
+  store<u8>(ch, load<u8>(ch, CH_FLAGS) & ~CH_FLAG_OWN_DEVICES, CH_FLAGS);
   recordFree(ch + CH_GEN, ch + CH_FREE_AT, at);
 }
 

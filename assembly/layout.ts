@@ -128,6 +128,8 @@ export const CH_COUNT = 8;
 export const CH_FLAGS = 12;
 /** Runtime chain flag: a base chain of type nat (run by the NAT hook, batch.ts). */
 export const CH_FLAG_NAT = 0x80;
+/** Runtime chain flag: CH_DEVICES is in slot memory the chain owns (an in-place commit's: commit.ts), not in the string section. */
+export const CH_FLAG_OWN_DEVICES = 0x40;
 /** u8 hook. */
 export const CH_HOOK = 13;
 /** u8 (jumps.ts) the longest path of jumps from a base chain to this one, + 1; 0: none reached it. */

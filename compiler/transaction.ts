@@ -114,7 +114,7 @@ export type InPlaceOp =
   | { k: 'addRule'; table: LTable; chain: string; rule: CompiledRule; handle: number; mode: 0 | 1 | 2 | 3; ref: number; /** handle of its first anonymous set */ firstSet: number }
   | { k: 'delRule'; table: LTable; chain: string; handle: number }
   /** a new chain (`base`: a filter chain's hook, priority and policy) */
-  | { k: 'addChain'; table: LTable; chain: string; handle: number; base?: { type: string; hook: string; prio: number; policy: 'accept' | 'drop' } }
+  | { k: 'addChain'; table: LTable; chain: string; handle: number; base?: { type: string; hook: string; prio: number; policy: 'accept' | 'drop'; devices: string[] } }
   /** a regular chain whose rules a flushChain op before it removed */
   | { k: 'delChain'; table: LTable; chain: string }
   | { k: 'flushChain'; table: LTable; chain: string }
@@ -568,13 +568,13 @@ function inPlaceCmd(c: Cmd, tables: Map<string, LTable>, running: Map<string, LT
   if (c.k === 'chain') {
     const ch = t.chains.get(c.chain.name);
     const d = c.chain;
-    // A new regular chain: no packet reaches it before a jump does. A new base chain: packets skip it
-    // until the commit (commit.ts txAddBaseChain); chains on devices take a whole load. validate.ts's
-    // refusals (a long name, a regular chain's policy, a type the family or hook lacks) take the whole load too.
+    // A new regular chain: no packet reaches it before a jump does. A new base chain (on its devices
+    // too): packets skip it until the commit (commit.ts txAddBaseChain). validate.ts's refusals (a long
+    // name, a regular chain's policy, a type the family or hook lacks) take the whole load.
     if (!ch && (c.op === 'add' || c.op === 'create')) {
       const h = d.hook;
       const typed = !!h && (h.type === 'filter' || (['ip', 'ip6', 'inet'].includes(c.family) && (h.type === 'nat' ? h.hook !== 'forward' : h.type === 'route' && h.hook === 'output')));
-      const base = !h || (typed && !h.devices.length && c.family !== 'netdev' && h.hook !== 'ingress');
+      const base = !h || typed;
       return base && (d.policy === undefined || !!d.hook) && d.name.length <= 64 && d.rules.every((r) => !r.insert && ruleInPlace(r.stmts));
     }
     // A chain deleted by name (whether anything still jumps to it: inUse, after the replay); `destroy` of none is nothing.
@@ -660,7 +660,7 @@ function inPlaceOp(o: Output, tables: Map<string, LTable>, placing: Placing | un
     if (c.op === 'delete' || c.op === 'destroy') return t.chains.has(name) ? [{ k: 'flushChain', table: t, chain: name }, { k: 'delChain', table: t, chain: name }] : undefined;
     if (!t.chains.has(name)) {
       const h = c.chain.hook && resolveHook(c.family, c.chain.hook);
-      return { k: 'addChain', table: t, chain: name, handle: t.next, ...(h ? { base: { type: h.type, hook: h.hook, prio: h.prio, policy: c.chain.policy ?? 'accept' } } : {}) };
+      return { k: 'addChain', table: t, chain: name, handle: t.next, ...(h ? { base: { type: h.type, hook: h.hook, prio: h.prio, policy: c.chain.policy ?? 'accept', devices: [...h.devices] } } : {}) };
     }
     return c.chain.policy ? { k: 'policy', table: t, chain: c.chain.name, policy: c.chain.policy } : undefined;
   }

@@ -253,7 +253,7 @@ interface Exports {
   txAddRule(len: number, mode: number, ref: number): number;
   txDelRule(chain: number, handle: number): number;
   txAddChain(chain: number, table: number, handle: number): number;
-  txAddBaseChain(chain: number, table: number, handle: number, hook: number, prio: number, policy: number, nat: number): number;
+  txAddBaseChain(chain: number, table: number, handle: number, hook: number, prio: number, policy: number, nat: number, devLen: number): number;
   txDelChain(chain: number): number;
   chainFree(chain: number): number;
   txAddObject(len: number, object: number): number;
@@ -279,8 +279,8 @@ interface Exports {
 export type InPlaceStep =
   | { op: 'addRule'; image: Uint8Array; mode: number; ref: number }
   | { op: 'delRule'; chain: number; handle: number }
-  /** a chain at record `chain` (one chainFree offered); `base`: a base chain's hook number, priority, policy (abi Verdict) and whether it is a nat chain */
-  | { op: 'addChain'; chain: number; table: number; handle: number; base?: { hook: number; prio: number; policy: number; nat: boolean } }
+  /** a chain at record `chain` (one chainFree offered); `base`: a base chain's hook number, priority, policy (abi Verdict), whether it is a nat chain, and its devices' names (UTF-8, NUL between them) */
+  | { op: 'addChain'; chain: number; table: number; handle: number; base?: { hook: number; prio: number; policy: number; nat: boolean; devices: Uint8Array } }
   /** a regular chain whose rules a flushChain step removed */
   | { op: 'delChain'; chain: number }
   | { op: 'flushChain'; chain: number }
@@ -616,7 +616,16 @@ export class Engine {
     for (const s of steps) {
       let rc: number;
       if (s.op === 'delRule') rc = x.txDelRule(s.chain, s.handle);
-      else if (s.op === 'addChain') rc = s.base ? x.txAddBaseChain(s.chain, s.table, s.handle, s.base.hook, s.base.prio, s.base.policy, s.base.nat ? 1 : 0) : x.txAddChain(s.chain, s.table, s.handle);
+      else if (s.op === 'addChain' && !s.base) rc = x.txAddChain(s.chain, s.table, s.handle);
+      else if (s.op === 'addChain') {
+        // The device names go in the image buffer.
+        const b = s.base!;
+        if (b.devices.length > x.imageSize()) rc = abi.LoadError.Truncated;
+        else {
+          this.mem.set(b.devices, img);
+          rc = x.txAddBaseChain(s.chain, s.table, s.handle, b.hook, b.prio, b.policy, b.nat ? 1 : 0, b.devices.length);
+        }
+      }
       else if (s.op === 'delChain') rc = x.txDelChain(s.chain);
       else if (s.op === 'flushChain') rc = x.txFlushChain(s.chain);
       else if (s.op === 'policy') rc = x.txPolicy(s.chain, s.verdict);

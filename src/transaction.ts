@@ -204,7 +204,10 @@ export class Transactions {
         if (op.k === 'addChain') {
           const k = record('chains', idx.freeChains, (f) => this.engine.chainFree(f), chainKey(op.table, op.chain));
           changesOf(chains, base).set(op.chain, k);
-          const hook = op.base && { hook: hookNumber(op.table.family, op.base.hook), prio: op.base.prio, policy: op.base.policy === 'drop' ? Verdict.Drop : Verdict.Accept, nat: op.base.type === 'nat' };
+          const hook = op.base && {
+            hook: hookNumber(op.table.family, op.base.hook), prio: op.base.prio, policy: op.base.policy === 'drop' ? Verdict.Drop : Verdict.Accept, nat: op.base.type === 'nat',
+            devices: new TextEncoder().encode(op.base.devices.join('\0')),
+          };
           return { op: 'addChain', chain: k, table: t.index, handle: op.handle, ...(hook ? { base: hook } : {}) };
         }
         if (op.k === 'delChain') {

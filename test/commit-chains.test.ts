@@ -397,3 +397,36 @@ describe('nat base chains made in place', () => {
     expect(e.list()).toContain('chain post {\n\t\ttype nat hook input priority 100; policy accept;\n\t\tcounter packets 0 bytes 0\n');
   });
 });
+
+describe('chains on devices made in place', () => {
+  const DEV_BASE = 'table netdev n {\n}\ntable inet f {\n\tchain input {\n\t\ttype filter hook input priority filter; policy accept;\n\t\tcounter\n\t}\n}\n';
+  /** From 10.0.0.`host`, received on eth0 (2) and on eth1 (3). */
+  const from = (host: number) => [2, 3].map((iif) => rx(ipv4({ src: `10.0.0.${host}`, dst: '10.0.0.1', l4: tcp({ dport: 22, flags: 0x02 }) }), { iif }));
+
+  it('netdev and inet ingress chains come and go with their devices, as a whole load gives them, and their records and names are reused', async () => {
+    const e = await engine();
+    const live = new LiveRuleset();
+    e.apply(DEV_BASE, 'base.nft');
+    live.apply(DEV_BASE, 'base.nft');
+    const image = e.image;
+    const pkts = [...from(7), ...from(8), ...from(9)];
+    for (let i = 0; i < 100; i++) {
+      const dev = i % 2 ? 'eth1' : 'eth0';
+      const add = `define dev = ${dev}\nadd chain netdev n in { type filter hook ingress devices = { $dev, lo } priority ${i % 3 - 1}; policy accept; }\nadd rule netdev n in ip saddr 10.0.0.7 counter drop\n` +
+        `add chain inet f ing { type filter hook ingress device "eth${(i + 1) % 2}" priority 0; }\nadd rule inet f ing ip saddr 10.0.0.8 counter drop\n`;
+      for (const text of [add, 'flush chain netdev n in\ndelete chain netdev n in\nflush chain inet f ing\ndelete chain inet f ing']) {
+        e.apply(text);
+        live.apply(text);
+        const fresh = await engine();
+        fresh.load(encodeBytecode(live.current.program));
+        expect(outcome(e, pkts), `${text} (cycle ${i})`).toEqual(outcome(fresh, pkts));
+        expect(e.list({ handles: true }).replace(/packets \d+ bytes \d+/g, '')).toBe(live.list({ handles: true }).replace(/packets \d+ bytes \d+/g, ''));
+      }
+      expect(e.image, `cycle ${i}`).toBe(image);
+    }
+    // Dropped on the chain's device only.
+    e.apply('add chain netdev n in { type filter hook ingress device "eth1" priority 0; policy accept; }\nadd rule netdev n in ip saddr 10.0.0.7 drop');
+    expect(e.image).toBe(image);
+    expect(outcome(e, from(7)).map((o) => o.replace(/#\d+/, ''))).toEqual(['1 input', '0 in']);
+  });
+});

@@ -435,3 +435,16 @@ describe('state slots of dead rules and objects are reused (assembly/commit.ts s
     await sameAsFresh(e, live, [1000, 2000]);
   });
 });
+
+describe('device names of deleted chains and old hook lists are reused (assembly/commit.ts chainDead, hooksRebuild)', () => {
+  it('a netdev chain added and deleted far beyond the spare bytes stays in place', async () => {
+    const { e, live } = await tight(`table netdev n {\n}\n${base(2)}`);
+    const image = e.image;
+    for (let i = 0; i < 600; i++) {
+      both(e, live, `add chain netdev n in${i % 3} { type filter hook ingress devices = { eth0, eth1, lo } priority 0; policy accept; }`);
+      both(e, live, `delete chain netdev n in${i % 3}`);
+      expect(e.image, `cycle ${i}`).toBe(image);
+    }
+    await sameAsFresh(e, live, [2000, 2001]);
+  });
+});

@@ -147,12 +147,13 @@ describe('in-place commits', () => {
     e.apply('add chain inet f more\nadd rule inet f more tcp dport 1001 accept\nadd rule inet f input jump more');
     e.apply('flush chain inet f input\ndelete chain inet f more');
     expect(e.image).toBe(image);
-    // Base chains too, nat ones included; a chain on a device takes the whole next generation.
+    // Base chains too, nat ones and ones on devices included; a dormant table takes the whole next generation.
     e.apply('add chain inet f out { type filter hook output priority 0; }');
     e.apply('delete chain inet f out');
     e.apply('add chain inet f post { type nat hook postrouting priority 100; }');
-    expect(e.image).toBe(image);
     e.apply('add chain inet f dev { type filter hook ingress device "eth0" priority 0; }');
+    expect(e.image).toBe(image);
+    e.apply('add table inet g { flags dormant; }');
     expect(e.image).not.toBe(image);
   });
 
