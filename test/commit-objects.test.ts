@@ -6,7 +6,7 @@
 // and state go to a later object after a grace period.
 
 import { describe, expect, it } from 'vitest';
-import { encodePatch } from '../compiler/bytecode.js';
+import { encodeBytecode, encodePatch } from '../compiler/bytecode.js';
 import { LiveRuleset, progObject, TransactionError } from '../compiler/transaction.js';
 import type { ObjDecl } from '../compiler/ast.js';
 import * as abi from '../assembly/abi.js';
@@ -116,6 +116,38 @@ describe('named objects made in place', () => {
     e.apply('add counter ip t c1');
     expect(e.image).toBe(image);
     expect(e.list({ handles: true })).toBe(before);
+  });
+});
+
+describe('ct helper objects made in place', () => {
+  it('come and go with a commit: a connection after it gets the helper as a whole load gives it, and none after the deletion', async () => {
+    const base = 'table inet f {\n\tchain input {\n\t\ttype filter hook input priority filter; policy accept;\n\t\tct state new counter\n\t}\n}\n';
+    const e = await engine();
+    const live = new LiveRuleset();
+    e.apply(base, 'base.nft');
+    live.apply(base, 'base.nft');
+    const image = e.image;
+    const helped = (x: Engine, sport: number) => {
+      x.evaluate([rx(ipv4({ src: '10.0.0.2', dst: '10.0.0.1', l4: tcp({ sport, dport: 21, flags: 0x02 }) }))]);
+      const c = x.conntrack().find((k) => k.orig.sport === sport)!;
+      return (c.status & abi.CtStatus.Helper) !== 0;
+    };
+    let sport = 3000;
+    for (let i = 0; i < 80; i++) {
+      const add = `add ct helper inet f h${i} { type "ftp" protocol tcp; }\nadd chain inet f pre { type filter hook prerouting priority 0; }\nadd rule inet f pre tcp dport 21 ct helper set "h${i}"`;
+      for (const text of [add, `flush chain inet f pre\ndelete chain inet f pre\ndelete ct helper inet f h${i}`]) {
+        e.apply(text);
+        live.apply(text);
+        const fresh = await engine();
+        fresh.load(encodeBytecode(live.current.program));
+        const got = helped(e, sport);
+        expect(got, `${text} (cycle ${i})`).toBe(helped(fresh, sport));
+        expect(got).toBe(text === add);
+        expect(e.list({ handles: true }).replace(/packets \d+ bytes \d+/g, '')).toBe(live.list({ handles: true }).replace(/packets \d+ bytes \d+/g, ''));
+        sport++;
+      }
+      expect(e.image, `cycle ${i}`).toBe(image);
+    }
   });
 });
 
