@@ -67,13 +67,21 @@ export enum Section {
 /** Number of sections in a version-1 file. */
 export const SECTION_COUNT = 8;
 
-// Table record: family u8, name string.
+// Table record: family u8, flags u8, name string.
 /** u8 family (Family). */
 export const TABLE_FAMILY = 0;
+/** u8 TableFlags. */
+export const TABLE_FLAGS = 1;
 /** string offset of the name. */
 export const TABLE_NAME = 4;
 /** bytes per table record. */
 export const TABLE_RECORD_SIZE = 8;
+
+/** Table flags (NFT_TABLE_F_*). */
+export enum TableFlags {
+  /** NFT_TABLE_F_DORMANT: the table's base chains are off their hooks */
+  Dormant = 0x1,
+}
 
 // Chain record: table index, name, handle, ChainFlags, type, hook, policy, prio, devices.
 /** u32 table index. */

@@ -23,14 +23,14 @@
 import {
   DYNSET_EXPR_COUNT, OBJ_RECORD_SIZE, OBJ_STATE, OBJ_TABLE, OBJ_TYPE, ElemHas, ELEM_DATA_LEN, ELEM_FLAGS, ELEM_HAS, ELEM_KEY, ELEM_KEY_COUNT, ELEM_SIZE, IMMEDIATE_DREG, IMMEDIATE_VERDICT_CODE, LoadError, LoadWhere,
   LIMIT_VM_STATE, NUMGEN_VM_STATE, LOOKUP_DREG, Op, RULE_CHAIN, RULE_CODE, RULE_CODE_SIZE, RULE_HANDLE, RULE_SET_COUNT, RULE_SET_FIRST, SetData, VM_ERR_INSN, VM_ERR_KIND, VM_GEN_CURSOR,
-  CTC_FAMILIES, Verdict, ChainFlags, Family, InetHook, NFT_JUMP_STACK_SIZE, NONE32, SetFlags,
+  CTC_FAMILIES, Verdict, ChainFlags, Family, InetHook, TableFlags, NFT_JUMP_STACK_SIZE, NONE32, SetFlags,
 } from './abi';
 import {
   CH_CAP, CH_COUNT, CH_DEVICES, CH_FAMILY, CH_FLAG_NAT, CH_FLAG_OWN_DEVICES, CH_FLAGS, CH_FREE_AT, CH_GEN, CH_HANDLE, CH_HOOK, CH_PRIO, HOOK_LIST_AT, HOOK_NUM, HOOK_SLOTS, RS_HOOKS, CH_POLICY, CH_FIRST, CH_SIZE, CH_TABLE, EntryFlags, RS_CHAINS, RS_END, RS_NCHAINS, RS_NOBJECTS, RS_NSETS, RS_NSTATE, RS_NTABLES,
   RS_OBJECTS, RS_RULES, RS_RULE_CAP, RS_CHAIN_CAP, RS_RULE_TOP, RS_SETS, RS_SET_CAP, RS_STATE, RS_STATE_FREE, RS_STATE_NEXT, RS_STATE_NFREE, RS_STATE_NRETIRED, RS_STATE_RETIRED_AT, RS_TABLES, RS_TOP, RS_WASTE, RU_CHAIN, RU_CODE, RU_END,
   RS_CODE, RS_CODE_SIZE, RS_CODE_FREE, RS_CODE_RETIRED, RS_CODE_RETIRED_AT, RS_CODE_RETIRED_LAST,
   RU_FFLAGS, RU_GKIND, RU_HANDLE, RU_SETS, RU_SIZE, RU_SKIP, RuleGen, SD_FLAGS, SD_FREE_AT, SD_GEN, SD_MEM_END, SD_SIZE, SD_FREE, SD_RETIRED, SD_RETIRED_AT, SD_BUCKETS, SD_CAPACITY, SD_COUNT, SD_DATA_KIND, SD_DLEN, SD_EFLAGS_AT, SD_ENTRIES, SD_ESTRIDE,
-  OB_FREE_AT, OB_GEN, OB_SIZE, OB_STATE, OB_TABLE, OB_TYPE, RS_OBJ_CAP, SD_EXPIRES_AT, SD_EXPRS, SD_OBJ_TYPE, SD_TABLE, SD_KIND, SD_KSTRIDE, SD_LIVE, SD_NFIELDS, SD_TIMEOUT, SetKind, TB_FAMILY, TB_FREE_AT, TB_GEN, TB_SIZE, RS_TABLE_CAP,
+  OB_FREE_AT, OB_GEN, OB_SIZE, OB_STATE, OB_TABLE, OB_TYPE, RS_OBJ_CAP, SD_EXPIRES_AT, SD_EXPRS, SD_OBJ_TYPE, SD_TABLE, SD_KIND, SD_KSTRIDE, SD_LIVE, SD_NFIELDS, SD_TIMEOUT, SetKind, TB_FAMILY, TB_FLAGS, TB_FREE_AT, TB_GEN, TB_SIZE, RS_TABLE_CAP,
 } from './layout';
 import { ctl, image, imageCap, loadFail, loadWhere, rtRuleset, sharedMemory, storeShared, generationStep } from './mem';
 import { buildRule, buildRuns } from './fast';
@@ -599,7 +599,8 @@ export function txAddBaseChain(c: u32, table: u32, handle: u32, hook: u32, prio:
   const rs = rtRuleset;
   if (table >= load<u32>(rs, RS_NTABLES)) return loadFail(LoadError.BadTable, table, 0);
   const family = <u32>tableFamily(table);
-  if (!hookOk(family, hook) || policy > 1) return loadFail(LoadError.NoRoom, NoRoom.Kind);
+  // A dormant table's chains are off their hooks: a whole load.
+  if (!hookOk(family, hook) || policy > 1 || load<u8>(tableRecord(table), TB_FLAGS) & TableFlags.Dormant) return loadFail(LoadError.NoRoom, NoRoom.Kind);
   if (nat && (hook == InetHook.Forward || (family != Family.Ipv4 && family != Family.Ipv6 && family != Family.Inet))) return loadFail(LoadError.NoRoom, NoRoom.Kind);
   // Devices: a netdev chain and an inet ingress chain need them, nothing else takes them (the names' framing is the string section's: u16 length first).
   if ((family == Family.Netdev || (family == Family.Inet && hook == 5)) != (devLen != 0) || devLen > 0xffff || <usize>devLen > imageCap) return loadFail(LoadError.NoRoom, NoRoom.Kind);
@@ -750,6 +751,7 @@ export function txAddTable(k: u32, family: u32): i32 {
   if (family != Family.Inet && family != Family.Ipv4 && family != Family.Arp && family != Family.Netdev && family != Family.Bridge && family != Family.Ipv6) return loadFail(LoadError.BadTable, k, family);
   const t = tableRecord(k);
   store<u8>(t, <u8>family, TB_FAMILY);
+  store<u8>(t, 0, TB_FLAGS);
   store<u8>(t, ruleBit(cursor()), TB_GEN);
   if (k == n) storeShared(rs + RS_NTABLES, n + 1);
   logPush(TxOp.AddTable, k, 0);

@@ -112,6 +112,8 @@ export const HOOK_LIST_AT = HOOK_SLOTS * HOOK_NUM * 8;
 export const TB_FAMILY = 0;
 /** u8 RuleGen bits: the generations the table is not in (an in-place commit's; Dead: a free record). */
 export const TB_GEN = 1;
+/** u8 TableFlags (a dormant table's base chains are on no hook list). */
+export const TB_FLAGS = 2;
 /** u32 a free (Dead) record takes a new table from this commit finish on (commit.ts tableFree). */
 export const TB_FREE_AT = 4;
 /** bytes of a table record. */

@@ -12,7 +12,7 @@ import {
   OBJ_RECORD_SIZE, OBJ_STATE, OBJ_TABLE, OBJ_TYPE, Op, RULE_CHAIN, RULE_CODE, RULE_CODE_SIZE, RULE_COMMENT, RULE_HANDLE, RULE_RECORD_SIZE, RULE_SET_COUNT,
   RULE_SET_FIRST, SECTION_COUNT, SEC_COUNT, SEC_ID, SEC_OFFSET, SEC_SIZE, SetData, SetElemFlags, SetFlags, SetHas, SET_DATA_KIND,
   SET_DATA_LEN, SET_ELEM_COUNT, SET_ELEM_OFFSET, SET_FIELD_COUNT, SET_FIELD_LEN, SET_FIELD_MAX, SET_FLAGS, SET_HAS, SET_NAME, SET_OBJ_TYPE,
-  CTC_FAMILIES, SET_RECORD_SIZE, SET_SIZE, SET_TABLE, SET_TIMEOUT, TABLE_FAMILY, TABLE_NAME, TABLE_RECORD_SIZE, Verdict, VM_ACTIVE, VM_CODE,
+  CTC_FAMILIES, SET_RECORD_SIZE, SET_SIZE, SET_TABLE, SET_TIMEOUT, TABLE_FAMILY, TABLE_FLAGS, TABLE_NAME, TABLE_RECORD_SIZE, TableFlags, Verdict, VM_ACTIVE, VM_CODE,
   VM_ERR_INSN, VM_STATE_SLOT_SIZE,
 } from './abi';
 import {
@@ -22,7 +22,7 @@ import {
   RS_NTABLES, RS_OBJECTS, RS_OBJ_CAP, RS_TABLE_CAP, RS_RULES, RS_RULE_CAP, RS_CHAIN_CAP, RS_RULE_TOP, RS_SET_CAP, RS_STATE_FREE, RS_STATE_NEXT, RS_TOP, RS_END, RS_WASTE, CH_CAP, RS_SETS, RS_SIZE, RS_STATE, RS_STRINGS, RS_TABLES, RU_CHAIN, RU_CODE, RU_END, RU_HANDLE, RU_SETS, RU_SIZE,
   SD_BUCKETS, SD_CAPACITY, SD_CATCHALL, SD_COUNT, SD_DATA_AT, SD_DATA_KIND, SD_DLEN, SD_EFLAGS_AT, SD_ENTRIES, SD_ESTRIDE,
   SD_EXPIRES_AT, SD_EXPRS, SD_OBJ_TYPE, SD_XSTRIDE, SD_FIELD_LEN, SD_FLAGS, SD_KEYEND_AT, SD_KIND, SD_KLEN, SD_KSTRIDE, SD_LIVE, SD_MASK, SD_NFIELDS, SD_MEM_END, SD_SIZE,
-  SD_TABLE, SD_TIMEOUT, SetKind, TB_FAMILY, TB_SIZE,
+  SD_TABLE, SD_TIMEOUT, SetKind, TB_FAMILY, TB_FLAGS, TB_SIZE,
 } from './layout';
 import { activate, ctl, image, imageCap, loadFail, loadWhere, slot0, slot1, slotCap, rtRuleset, generationStep } from './mem';
 import { EXPIRES_RELATIVE, hashAdd, setAddr, setEpochReset, sortEntries } from './set/set';
@@ -542,7 +542,12 @@ function sortHookList(list: usize, n: u32, chains: usize): void {
   }
 }
 
-function buildHooks(rs: usize, chains: usize, n: u32): i32 {
+/** Whether chain record `c` goes on its hook list: a base chain of a table that is not dormant. */
+function hooked(c: usize, tables: usize): bool {
+  return (load<u8>(c, CH_FLAGS) & ChainFlags.Base) != 0 && !(load<u8>(tables + <usize>load<u32>(c, CH_TABLE) * TB_SIZE, TB_FLAGS) & TableFlags.Dormant);
+}
+
+function buildHooks(rs: usize, chains: usize, n: u32, tables: usize): i32 {
   const nslots = HOOK_SLOTS * HOOK_NUM;
   const hooks = bump(<usize>HOOK_LIST_AT + <usize>(n * 2 + 1) * 4);
   if (oom) return oomFail();
@@ -550,7 +555,7 @@ function buildHooks(rs: usize, chains: usize, n: u32): i32 {
   store<u32>(rs, <u32>hooks, RS_HOOKS);
   for (let k: u32 = 0; k < n; k++) {
     const c = chains + <usize>k * CH_SIZE;
-    if (!(load<u8>(c, CH_FLAGS) & ChainFlags.Base)) continue;
+    if (!hooked(c, tables)) continue;
     const s = hookSlot(load<u8>(c, CH_FAMILY), load<u8>(c, CH_HOOK));
     if (s >= 0) store<u32>(hooks + (<usize>s << 3), load<u32>(hooks + (<usize>s << 3), 4) + 1, 4);
     if (hookSlot2 >= 0) store<u32>(hooks + (<usize>hookSlot2 << 3), load<u32>(hooks + (<usize>hookSlot2 << 3), 4) + 1, 4);
@@ -564,7 +569,7 @@ function buildHooks(rs: usize, chains: usize, n: u32): i32 {
   }
   for (let k: u32 = 0; k < n; k++) {
     const c = chains + <usize>k * CH_SIZE;
-    if (!(load<u8>(c, CH_FLAGS) & ChainFlags.Base)) continue;
+    if (!hooked(c, tables)) continue;
     const s = hookSlot(load<u8>(c, CH_FAMILY), load<u8>(c, CH_HOOK));
     const s2 = hookSlot2;
     for (let t = 0; t < 2; t++) {
@@ -612,7 +617,10 @@ export function loadImage(len: u32): i32 {
     const f = <u32>load<u8>(q, TABLE_FAMILY);
     if (f != Family.Inet && f != Family.Ipv4 && f != Family.Arp && f != Family.Netdev && f != Family.Bridge && f != Family.Ipv6) return loadFail(LoadError.BadTable, k, f);
     if (!strOk(load<u32>(q, TABLE_NAME))) return loadFail(LoadError.BadString, load<u32>(q, TABLE_NAME));
+    const flags = load<u8>(q, TABLE_FLAGS);
+    if (flags & ~TableFlags.Dormant) return loadFail(LoadError.BadTable, k, f);
     store<u8>(tables + <usize>k * TB_SIZE, <u8>f, TB_FAMILY);
+    store<u8>(tables + <usize>k * TB_SIZE, flags, TB_FLAGS);
   }
   store<u32>(rs, <u32>tables, RS_TABLES);
   store<u32>(rs, ntables, RS_NTABLES);
@@ -758,7 +766,7 @@ export function loadImage(len: u32): i32 {
   }
   buildFast(rules, chains, nchains, sets);
 
-  err = buildHooks(rs, chains, nchains);
+  err = buildHooks(rs, chains, nchains, tables);
   if (err) return err;
   store<u32>(rs, <u32>sets, RS_SETS);
   store<u32>(rs, nsets, RS_NSETS);

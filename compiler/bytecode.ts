@@ -128,6 +128,7 @@ class Encoder {
         const family = FAMILIES.get(t.family);
         if (family === undefined) throw new BytecodeError(`unknown family '${t.family}'`);
         w.u8(q + abi.TABLE_FAMILY, family);
+        w.u8(q + abi.TABLE_FLAGS, t.dormant ? abi.TableFlags.Dormant : 0);
         w.u32(q + abi.TABLE_NAME, this.str(t.name));
       }),
     );
@@ -428,7 +429,9 @@ class Decoder {
       const where = () => `table ${k}`;
       const family = FAMILY_NAMES.get(this.r.u8(q + abi.TABLE_FAMILY));
       if (family === undefined) throw new BytecodeError(`unknown family ${this.r.u8(q + abi.TABLE_FAMILY)} at ${where()}`);
-      this.p.tables.push({ family, name: this.str(this.r.u32(q + abi.TABLE_NAME), where) });
+      const flags = this.r.u8(q + abi.TABLE_FLAGS);
+      if (flags & ~abi.TableFlags.Dormant) throw new BytecodeError(`unknown table flags 0x${flags.toString(16)} at ${where()}`);
+      this.p.tables.push({ family, name: this.str(this.r.u32(q + abi.TABLE_NAME), where), ...(flags ? { dormant: true as const } : {}) });
     });
   }
 

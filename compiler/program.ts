@@ -15,6 +15,8 @@ import type { CompileResult } from './ruleset.js';
 export interface ProgTable {
   family: string;
   name: string;
+  /** `flags dormant`: its base chains are off their hooks */
+  dormant?: true;
 }
 
 /** A chain; base chains carry their hook. */
@@ -126,13 +128,16 @@ export function programOf(result: CompileResult): Program {
   const p: Program = { tables: [], chains: [], sets: [], objects: [], rules: [] };
   const tables = new Map<string, { index: number; state: TableState; handle: number; chains: Map<string, number> }>();
   const decls = new Map<string, ObjDecl>();
+  // A table's flags are those of the last command that adds it (the kernel updates them; none given: none).
+  const flags = new Map<string, string[]>();
   for (const c of result.cmds) {
     if (c.k === 'obj' && (c.op === 'add' || c.op === 'create')) decls.set(`${c.family} ${c.table} ${c.obj.name}`, c.obj);
+    if (c.k === 'table' && (c.op === 'add' || c.op === 'create')) flags.set(`${c.family} ${c.name}`, c.flags ?? []);
   }
   for (const [key, t] of result.tables) {
     const info = { index: p.tables.length, state: t, handle: 0, chains: new Map<string, number>() };
     tables.set(key, info);
-    p.tables.push({ family: t.family, name: t.name });
+    p.tables.push({ family: t.family, name: t.name, ...(flags.get(key)?.includes('dormant') ? { dormant: true as const } : {}) });
     for (const name of t.chains.keys()) {
       const decl = t.chainDecl.get(name);
       const c: ProgChain = { table: info.index, name, handle: ++info.handle };

@@ -23,7 +23,7 @@ import { newTable, Replayer, replayRuleset, resetTargets, type LChain, type LRul
 import type { SetDef, SetElem } from './linearize.js';
 import { listRuleset, type ListOptions } from './list.js';
 import { OBJECT_TYPES } from './objects.js';
-import { objectState, progSet, type Program, type ProgObject, type ProgRule, type ProgSet } from './program.js';
+import { objectState, progSet, type Program, type ProgObject, type ProgRule, type ProgSet, type ProgTable } from './program.js';
 import { resolveHook } from './chain.js';
 import { cacheOf, enoentHint, handleProblem, inUse, jumpDepth } from './transaction-checks.js';
 import { pruneHistory } from './history.js';
@@ -546,8 +546,8 @@ function inPlaceCmd(c: Cmd, tables: Map<string, LTable>, running: Map<string, LT
     const t = running.get(`${c.family} ${c.name}`);
     // `flush table`: every chain's rules (not its sets: the kernel's NFT_MSG_DELRULE without a chain).
     if (c.op === 'flush') return !!t;
-    // A new table, or `add` of one that is there: without flags (a dormant table keeps its chains off their hooks).
-    if (c.op === 'add' || c.op === 'create') return !c.flags?.length && c.handle === undefined && c.name.length <= 64;
+    // A new table, or `add` of one that is there, without flags either way (a dormant table keeps its chains off their hooks; `add` without flags wakes it).
+    if (c.op === 'add' || c.op === 'create') return !c.flags?.length && !t?.flags.length && c.handle === undefined && c.name.length <= 64;
     // A table deleted with all it holds, as long as each of its chains and objects could go in place.
     if (c.op === 'delete' || c.op === 'destroy') {
       if (c.handle !== undefined) return false;
@@ -699,6 +699,11 @@ function inPlaceOp(o: Output, tables: Map<string, LTable>, placing: Placing | un
   return undefined;
 }
 
+/** A table as the VM image lists it. */
+function progTable(t: LTable): ProgTable {
+  return { family: t.family, name: t.name, ...(t.flags.includes('dormant') ? { dormant: true as const } : {}) };
+}
+
 /** A named object as the VM image lists it (its state record: the counter, quota or limit it starts with). */
 export function progObject(table: number, decl: ObjDecl, handle: number): ProgObject {
   const state = objectState(decl);
@@ -723,13 +728,13 @@ export function programOfTables(tables: LTable[], result: CompileResult, vmOrder
     for (const k of vmOrder.tables) {
       const t = k === undefined ? undefined : byKey.get(k);
       if (t) tableIndex.set(t, p.tables.length);
-      p.tables.push(t ? { family: t.family, name: t.name } : { family: 'ip', name: '' });
+      p.tables.push(t ? progTable(t) : { family: 'ip', name: '' });
     }
   }
   for (const t of tables) {
     if (tableIndex.has(t)) continue;
     tableIndex.set(t, p.tables.length);
-    p.tables.push({ family: t.family, name: t.name });
+    p.tables.push(progTable(t));
   }
   const ruleRefs: { table: LTable; rule: LRule }[] = [];
   const chainIndex = new Map<LChain, number>();

@@ -430,3 +430,24 @@ describe('chains on devices made in place', () => {
     expect(outcome(e, from(7)).map((o) => o.replace(/#\d+/, ''))).toEqual(['1 input', '0 in']);
   });
 });
+
+describe('dormant tables', () => {
+  const ASLEEP = 'table ip asleep {\n\tflags dormant\n\tchain input {\n\t\ttype filter hook input priority 0; policy drop;\n\t}\n}\n';
+
+  it('keep their base chains off their hooks, across commits that wake them, put them to sleep and add chains to them', async () => {
+    const e = await engine();
+    e.apply(ASLEEP, 'base.nft');
+    const verdict = () => e.evaluate([syn(22)]).verdict(0);
+    expect(verdict()).toBe(abi.Verdict.Accept);
+    // A chain added to a dormant table stays off its hook too.
+    e.apply('add chain ip asleep pre { type filter hook prerouting priority 0; policy drop; }');
+    expect(verdict()).toBe(abi.Verdict.Accept);
+    // `add table` without flags wakes it (the kernel's flags are the command's).
+    e.apply('add table ip asleep');
+    expect(verdict()).toBe(abi.Verdict.Drop);
+    e.apply('add table ip asleep { flags dormant; }');
+    expect(verdict()).toBe(abi.Verdict.Accept);
+    expect(e.list()).toBe('table ip asleep {\n\tflags dormant\n\n\tchain input {\n\t\ttype filter hook input priority filter; policy drop;\n\t}\n\n' +
+      '\tchain pre {\n\t\ttype filter hook prerouting priority filter; policy drop;\n\t}\n}\n');
+  });
+});
