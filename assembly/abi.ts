@@ -13,7 +13,7 @@ export const BC_MAGIC = 0x5654464e;
 /** Format major version: bumped when a layout or a number changes meaning. */
 export const BC_VERSION_MAJOR = 1;
 /** Format minor version: bumped for additions an older reader rejects precisely. */
-export const BC_VERSION_MINOR = 0;
+export const BC_VERSION_MINOR = 1;
 /** Size of the file header before the section table. */
 export const BC_HEADER_SIZE = 16;
 /** Size of one section-table entry (id, offset, size, count; u32 each). */

@@ -263,7 +263,7 @@ describe('decoding bad images gives precise errors', () => {
 
   it('too short for a header', () => expect(decodeError(good.subarray(0, 3))).toBe('truncated header: 3 bytes, need 16'));
   it('bad magic', () => expect(decodeError(patched((b) => (b[0] = 0x7f)))).toBe('bad magic 0x5654467f, not an nftvm bytecode image'));
-  it('newer major version', () => expect(decodeError(patched((_, v) => v.setUint16(abi.HDR_VERSION_MAJOR, 2, true)))).toMatch(/^unsupported bytecode version 2\.0 /));
+  it('newer major version', () => expect(decodeError(patched((_, v) => (v.setUint16(abi.HDR_VERSION_MAJOR, 2, true), v.setUint16(abi.HDR_VERSION_MINOR, 0, true))))).toMatch(/^unsupported bytecode version 2\.0 \(this reader takes 1\.0 to 1\.1\)/));
   it('cut short', () => expect(decodeError(good.subarray(0, good.length - 4))).toBe(`header says ${good.length} bytes, got ${good.length - 4}`));
 
   it('unknown opcode', () => {
