@@ -127,11 +127,15 @@ export class Transactions {
     const takenSets = new Set<number>();
     const setRun = (n: number) => {
       let first = -1;
-      for (let i = 0; i < Math.min(idx.freeSets.length, 16) && first < 0; i++) {
-        const f = idx.freeSets[i]!;
+      let tried = 0;
+      for (const f of idx.freeSets) {
+        if (tried++ === 16) break;
         let clash = false;
         for (let k = f; k < f + n; k++) clash ||= takenSets.has(k) || k >= nsets;
-        if (!clash && this.engine.setFree(f, n)) first = f;
+        if (!clash && this.engine.setFree(f, n)) {
+          first = f;
+          break;
+        }
       }
       if (first < 0) {
         first = nsets;
@@ -287,7 +291,8 @@ export class Transactions {
     idx.nsets = nsets;
     for (const [t, m] of added) for (const [n, k] of m) k === undefined ? t.sets.delete(n) : t.sets.set(n, k);
     for (const [c, m] of ruleSets) m.size ? idx.ruleSets.set(c, m) : idx.ruleSets.delete(c);
-    if (takenSets.size || freed.length) idx.freeSets = [...idx.freeSets.filter((k) => !takenSets.has(k)), ...freed];
+    for (const k of takenSets) idx.freeSets.delete(k);
+    for (const k of freed) idx.freeSets.add(k);
     const settle = (m: Map<TableIndexes, Map<string, number | undefined>>, kind: 'chains' | 'objects', free: number[]) => {
       for (const [t, names] of m) {
         for (const [n, k] of names) {
@@ -395,7 +400,7 @@ interface LoadedIndexes {
   /** Set descriptors the VM has used (new sets go after them, or into free ones). */
   nsets: number;
   /** Descriptors dead sets and rules left, oldest first: a new set takes one once the VM says it may (Engine.setFree). */
-  freeSets: number[];
+  freeSets: Set<number>;
   /** Anonymous sets of the VM's rules that have any, by chain index and handle (a rule being replaced and its replacement: two). */
   ruleSets: Map<number, Map<number, SetRun[]>>;
   /** The VM's chain records (Generation.order). */
@@ -440,7 +445,7 @@ function indexesOf(p: Program): LoadedIndexes {
     // The VM records (RU_SETS) and frees only these (assembly/load.ts ruleSets).
     if (r.anonSets.length && r.anonSets.length < 256 && r.anonSets[0]! < 1 << 24) (ruleSets.get(r.chain) ?? ruleSets.set(r.chain, new Map()).get(r.chain)!).set(r.handle, [[r.anonSets[0]!, r.anonSets.length]]);
   }
-  return { tables, nsets: p.sets.length, freeSets: [], ruleSets, tableOrder, freeTables: [], chainOrder, freeChains: [], objectOrder, freeObjects: [] };
+  return { tables, nsets: p.sets.length, freeSets: new Set(), ruleSets, tableOrder, freeTables: [], chainOrder, freeChains: [], objectOrder, freeObjects: [] };
 }
 
 /** A named object's identity across generations: table, type and name. */
