@@ -29,7 +29,7 @@ import {
   CH_CAP, CH_COUNT, CH_DEVICES, CH_FAMILY, CH_FLAG_NAT, CH_FLAG_OWN_DEVICES, CH_FLAGS, CH_FREE_AT, CH_GEN, CH_HANDLE, CH_HOOK, CH_PRIO, HOOK_LIST_AT, HOOK_NUM, HOOK_SLOTS, RS_HOOKS, CH_POLICY, CH_FIRST, CH_SIZE, CH_TABLE, EntryFlags, RS_CHAINS, RS_END, RS_NCHAINS, RS_NOBJECTS, RS_NSETS, RS_NSTATE, RS_NTABLES,
   RS_OBJECTS, RS_RULES, RS_RULE_CAP, RS_CHAIN_CAP, RS_RULE_TOP, RS_SETS, RS_SET_CAP, RS_STATE, RS_STATE_FREE, RS_STATE_NEXT, RS_STATE_NFREE, RS_STATE_NRETIRED, RS_STATE_RETIRED_AT, RS_TABLES, RS_TOP, RS_WASTE, RU_CHAIN, RU_CODE, RU_END,
   RS_CODE, RS_CODE_SIZE, RS_CODE_FREE, RS_CODE_RETIRED, RS_CODE_RETIRED_AT, RS_CODE_RETIRED_LAST,
-  RU_FFLAGS, RU_GKIND, RU_HANDLE, RU_SETS, RU_SIZE, RU_SKIP, RuleGen, SD_FLAGS, SD_FREE_AT, SD_GEN, SD_MEM_END, SD_SIZE, SD_FREE, SD_RETIRED, SD_RETIRED_AT, SD_BUCKETS, SD_CAPACITY, SD_COUNT, SD_DATA_KIND, SD_DLEN, SD_EFLAGS_AT, SD_ENTRIES, SD_ESTRIDE,
+  RU_FFLAGS, RU_GKIND, RU_HANDLE, RU_SETS, RU_SIZE, RU_SKIP, RuleGen, SD_FLAGS, SD_FREE_AT, SD_GEN, SD_LEVEL, SD_MEM_END, SD_SIZE, SD_CATCHALL, SD_KLEN, SD_FREE, SD_RETIRED, SD_RETIRED_AT, SD_BUCKETS, SD_CAPACITY, SD_COUNT, SD_DATA_KIND, SD_DLEN, SD_EFLAGS_AT, SD_ENTRIES, SD_ESTRIDE,
   OB_FREE_AT, OB_GEN, OB_SIZE, OB_STATE, OB_TABLE, OB_TYPE, RS_OBJ_CAP, SD_EXPIRES_AT, SD_EXPRS, SD_OBJ_TYPE, SD_TABLE, SD_KIND, SD_KSTRIDE, SD_LIVE, SD_NFIELDS, SD_TIMEOUT, SetKind, TB_FAMILY, TB_FLAGS, TB_FREE_AT, TB_GEN, TB_SIZE, RS_TABLE_CAP,
 } from './layout';
 import { ctl, image, imageCap, loadFail, loadWhere, rtRuleset, sharedMemory, storeShared, generationStep } from './mem';
@@ -91,6 +91,8 @@ const enum TxOp {
   AddSet = 15,
   /** a named set no rule looks up any more left the next generation */
   DelSet = 16,
+  /** an interval set's next contents, built at a spare descriptor (the log's third word), take the set's place at the finish */
+  ReplaceSet = 17,
 }
 
 const LOG_MAX: i32 = 4096;
@@ -810,6 +812,67 @@ export function txDelSet(k: u32): i32 {
   return 0;
 }
 
+/**
+ * The next generation of interval set `k` (SetKind.Interval or Ranges): all
+ * its elements, from the patch image (`len` bytes: one set, the same as
+ * `k` but for its elements), built at descriptor `scratch` (one setFree
+ * offered); the finish moves them into `k` in one step, so a packet sees
+ * the old contents or the new ones (an interval set's entries are sorted:
+ * an element cannot be slipped in among them). As nft_set_pipapo, which
+ * clones its lookup table for the next generation, this costs the set's
+ * size, not the ruleset's. The finish comes after the grace period under
+ * evaluator threads, too late for packets of the new generation: a whole
+ * load then.
+ */
+export function txReplaceSet(len: u32, k: u32, scratch: u32): i32 {
+  const rs = rtRuleset;
+  if (!rs || k >= load<u32>(rs, RS_NSETS)) return loadFail(LoadError.BadSet, k);
+  const sd = setRecord(k);
+  const kind = load<u8>(sd, SD_KIND);
+  if (sharedMemory() || kind == SetKind.Hash || load<u32>(sd, SD_EXPRS) || load<u8>(sd, SD_DATA_KIND) == SetData.Verdict || load<u8>(sd, SD_GEN) & ruleBit(cursor() ^ 1)) return loadFail(LoadError.NoRoom, NoRoom.Kind);
+  let err = patchBegin(len, 0);
+  if (err) return err;
+  if (secCount[4] != 1) return loadFail(LoadError.NoRoom, NoRoom.Kind);
+  if (txLen >= LOG_MAX) return loadFail(LoadError.NoRoom, NoRoom.Log);
+  err = patchSets(scratch);
+  if (!err) {
+    // The same set: rules' lookups and their summaries (fast.ts: a catch-all or not) read it as they did.
+    const nd = setRecord(scratch);
+    if (load<u8>(nd, SD_KIND) != kind || load<u8>(nd, SD_KLEN) != load<u8>(sd, SD_KLEN) || load<u8>(nd, SD_DLEN) != load<u8>(sd, SD_DLEN) ||
+      load<u8>(nd, SD_DATA_KIND) != load<u8>(sd, SD_DATA_KIND) || load<u8>(nd, SD_OBJ_TYPE) != load<u8>(sd, SD_OBJ_TYPE) || load<u32>(nd, SD_FLAGS) != load<u32>(sd, SD_FLAGS) ||
+      load<u32>(nd, SD_TABLE) != load<u32>(sd, SD_TABLE) || load<u16>(nd, SD_ESTRIDE) != load<u16>(sd, SD_ESTRIDE) || load<u32>(nd, SD_EXPRS) ||
+      (load<u32>(nd, SD_CATCHALL) != 0) != (load<u32>(sd, SD_CATCHALL) != 0)) err = loadFail(LoadError.NoRoom, NoRoom.Kind);
+  }
+  if (err) {
+    setsUndo(scratch);
+    return err;
+  }
+  store<u32>(rs, <u32>bumpEnd(), RS_TOP);
+  store<u32>(rs, setsAfter(scratch, 1), RS_NSETS);
+  statePublish();
+  logPush(TxOp.ReplaceSet, k, scratch);
+  return 0;
+}
+
+/** The finish of txReplaceSet: set `k` takes the contents built at `scratch` (its generation bits and jump level stay), its old memory is retired, and `scratch` is free. */
+function setReplaced(k: u32, scratch: u32): void {
+  const sd = setRecord(k);
+  const nd = setRecord(scratch);
+  const from = <usize>load<u32>(sd, SD_ENTRIES);
+  const to = <usize>load<u32>(sd, SD_MEM_END);
+  const gen = load<u8>(sd, SD_GEN);
+  const freeAt = load<u32>(sd, SD_FREE_AT);
+  const level = load<u8>(sd, SD_LEVEL);
+  memory.copy(sd, nd, SD_SIZE);
+  store<u8>(sd, gen, SD_GEN);
+  store<u32>(sd, freeAt, SD_FREE_AT);
+  store<u8>(sd, level, SD_LEVEL);
+  if (from && to > from) codeRetire(from, to);
+  // Its memory is the set's now.
+  store<u32>(nd, 0, SD_ENTRIES);
+  setDead(nd, finishSeq + 1);
+}
+
 /** Set `sd` is free from finish `at` on; its memory goes to later sets, rules and objects (codeRetire's grace period). */
 function setDead(sd: usize, at: u32): void {
   const from = <usize>load<u32>(sd, SD_ENTRIES);
@@ -1407,6 +1470,7 @@ export function txFinish(): void {
     else if (op == TxOp.HookBlock) codeRetire(a, a + b);
     else if (op == TxOp.AddSet) recordJoined(setRecord(<u32>a) + SD_GEN, old);
     else if (op == TxOp.DelSet) setDead(setRecord(<u32>a), finishSeq + 1);
+    else if (op == TxOp.ReplaceSet) setReplaced(<u32>a, <u32>b);
     else policyCopy(<u32>a, old ^ 1);
   }
   txLen = 0;
@@ -1441,6 +1505,7 @@ export function txAbort(): void {
     else if (op == TxOp.HookBlock) continue;
     else if (op == TxOp.AddSet) setDead(setRecord(<u32>a), finishSeq);
     else if (op == TxOp.DelSet) recordKept(setRecord(<u32>a) + SD_GEN, cur ^ 1);
+    else if (op == TxOp.ReplaceSet) setDead(setRecord(<u32>b), finishSeq);
     else policyCopy(<u32>a, cur);
   }
   txLen = 0;

@@ -122,4 +122,4 @@ export function ctAdvance(t: u64): u32 {
 }
 
 // In-place commits (commit.ts): begin, changes into the next generation, then commit or abort.
-export { txBegin, txAddRule, txAddSets, txDelSet, setFree, txAddChain, txAddBaseChain, txDelChain, chainFree, txAddObject, txDelObject, objectFree, txAddTable, txDelTable, tableFree, txDelRule, txFlushChain, txPolicy, txAddElements, txDelElements, txFlushSet, txCommit, txFinish, txAbort } from './commit';
+export { txBegin, txAddRule, txAddSets, txDelSet, txReplaceSet, setFree, txAddChain, txAddBaseChain, txDelChain, chainFree, txAddObject, txDelObject, objectFree, txAddTable, txDelTable, tableFree, txDelRule, txFlushChain, txPolicy, txAddElements, txDelElements, txFlushSet, txCommit, txFinish, txAbort } from './commit';

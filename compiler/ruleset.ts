@@ -65,6 +65,8 @@ export interface CompileResult {
    * diagnostics are appended; returns the diagnostics they raised.
    */
   resume(cmds: Cmd[], opts?: CompileOptions): Diagnostic[];
+  /** Every element interval set `s` holds now (its declaration's output holds them too), undefined for another set. */
+  intervalElements(s: SetDef): SetElem[] | undefined;
 }
 
 /** Compiles a ruleset source: parse, evaluate, linearize. Never throws on bad input. */
@@ -124,6 +126,7 @@ function compileParts(parts: (Source | Cmd[])[], read?: FileReader): CompileResu
       result.diagnostics.push(...d.list);
       return d.list;
     },
+    intervalElements: (s) => ev.intervalElements(s),
   };
   return result;
 }
@@ -347,6 +350,10 @@ class Evaluator {
    * the first `add element` also carries the declaration's own elements.
    */
   private intervalSets = new Map<SetDef, { out: Output & { k: 'set' }; all: SetDecl['elems']; pending: SetDecl['elems'] }>();
+
+  intervalElements(s: SetDef): SetElem[] | undefined {
+    return this.intervalSets.get(s)?.out.elements;
+  }
 
   /** Elements of interval sets that earlier transactions committed (set at each `handles` boundary). */
   private committed = new Map<SetDef, Set<SetDecl['elems'][number]>>();

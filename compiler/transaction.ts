@@ -124,6 +124,8 @@ export type InPlaceOp =
   | { k: 'addSet'; table: LTable; set: SetDef; elements: SetElem[]; handle: number }
   /** a named set no rule looks up any more */
   | { k: 'delSet'; table: LTable; set: string }
+  /** an interval set's elements changed: the VM takes all of them, as the transaction leaves them */
+  | { k: 'setElements'; table: LTable; set: SetDef; elements: SetElem[] }
   /** a new counter, quota or limit */
   | { k: 'addObject'; table: LTable; obj: ObjDecl; handle: number }
   /** an object nothing names any more */
@@ -337,6 +339,13 @@ export class LiveRuleset {
     if (inUse([...tables.values()], result, cmds).length) {
       undo();
       return undefined;
+    }
+    // An interval set's elements are its declaration's, which the compiler keeps whole (the replay takes them from there only at a whole load).
+    for (const op of ops) {
+      if (op.k !== 'setElements') continue;
+      op.elements = result.intervalElements(op.set) ?? [];
+      const s = op.table.sets.get(op.set.name);
+      if (s?.def === op.set) s.elements = [...op.elements];
     }
     return {
       ops,
@@ -594,12 +603,11 @@ function inPlaceCmd(c: Cmd, tables: Map<string, LTable>, running: Map<string, LT
     return !t.sets.has(d.name) && d.size === undefined && d.name.length <= 64 && !timed(d.elems);
   }
   const s = c.k === 'element' ? t.sets.get(c.set) : c.k === 'set' && c.op === 'flush' ? t.sets.get(c.set.name) : undefined;
-  // Interval sets merge and split ranges; constant sets take no elements.
-  if (!s || s.def.flags & (2 | 4)) return false;
-  if (c.k !== 'element') return true;
-  // A size limit needs the kernel's count.
-  if (s.def.size !== undefined) return false;
-  return !timed(c.elems) || !!(s.def.flags & 0x10);
+  // Constant sets take no elements; a size limit needs the kernel's count.
+  if (!s || s.def.flags & 2 || (c.k === 'element' && s.def.size !== undefined)) return false;
+  // An interval set's next contents are built whole (commit.ts txReplaceSet): not a verdict map's (their jumps are checked element by element), nor with timeouts.
+  if (s.def.flags & 4) return !s.def.verdictMap && !(s.def.flags & 0x10) && (c.k !== 'element' || !timed(c.elems));
+  return c.k !== 'element' || !timed(c.elems) || !!(s.def.flags & 0x10);
 }
 
 /**
@@ -652,6 +660,12 @@ function inPlaceOp(o: Output, tables: Map<string, LTable>, placing: Placing | un
       const t = tables.get(`${c.family} ${c.table}`)!;
       return t.sets.has(c.set.name) ? { k: 'delSet', table: t, set: c.set.name } : undefined;
     }
+    // An interval set's deleted elements come as no output of their own (the compiler keeps the set whole).
+    if (c.k === 'element' && (c.op === 'delete' || c.op === 'destroy')) {
+      const t = tables.get(`${c.family} ${c.table}`)!;
+      const def = t.sets.get(c.set)?.def;
+      return def && def.flags & 4 ? { k: 'setElements', table: t, set: def, elements: [] } : undefined;
+    }
     if (c.k !== 'chain') return undefined;
     const t = tables.get(`${c.family} ${c.table}`)!;
     const name = c.chain.name;
@@ -688,6 +702,7 @@ function inPlaceOp(o: Output, tables: Map<string, LTable>, placing: Placing | un
   if (o.k === 'elements' || o.k === 'delElements' || o.k === 'flushSet') {
     const t = tables.get(`${o.set.family} ${o.set.table}`);
     if (!t || t.sets.get(o.set.name)?.def !== o.set) return false;
+    if (o.set.flags & 4) return { k: 'setElements', table: t, set: o.set, elements: [] };
     if (o.k === 'flushSet') return { k: 'flushSet', table: t, set: o.set };
     return { k: o.k === 'elements' ? 'addElements' : 'delElements', table: t, set: o.set, elements: o.elements };
   }

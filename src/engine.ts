@@ -259,6 +259,7 @@ interface Exports {
   txAddObject(len: number, object: number): number;
   txDelObject(object: number): number;
   txDelSet(set: number): number;
+  txReplaceSet(len: number, set: number, scratch: number): number;
   setFree(first: number, n: number): number;
   objectFree(object: number): number;
   txAddTable(table: number, family: number): number;
@@ -291,6 +292,8 @@ export type InPlaceStep =
   | { op: 'addSets'; image: Uint8Array; first: number }
   /** a named set no rule looks up any more */
   | { op: 'delSet'; set: number }
+  /** an interval set's next contents, whole (a patch image of the set and its elements), built at descriptor `scratch` (setFree offered it) */
+  | { op: 'replaceSet'; set: number; scratch: number; image: Uint8Array }
   /** a named object at record `object` (one objectFree offered): a patch image of the object and its state only */
   | { op: 'addObject'; image: Uint8Array; object: number }
   /** a named object nothing names any more */
@@ -635,13 +638,14 @@ export class Engine {
       else if (s.op === 'addTable') rc = x.txAddTable(s.table, s.family);
       else if (s.op === 'delTable') rc = x.txDelTable(s.table);
       else {
-        const bytes = s.op === 'addRule' || s.op === 'addSets' || s.op === 'addObject' ? s.image : s.records;
+        const bytes = s.op === 'addRule' || s.op === 'addSets' || s.op === 'addObject' || s.op === 'replaceSet' ? s.image : s.records;
         if (bytes.length > x.imageSize()) rc = abi.LoadError.Truncated;
         else {
           this.mem.set(bytes, img);
           if (s.op === 'addRule') rc = x.txAddRule(bytes.length, s.mode, s.ref);
           else if (s.op === 'addSets') rc = x.txAddSets(bytes.length, s.first);
           else if (s.op === 'addObject') rc = x.txAddObject(bytes.length, s.object);
+          else if (s.op === 'replaceSet') rc = x.txReplaceSet(bytes.length, s.set, s.scratch);
           else rc = s.op === 'addElements' ? x.txAddElements(s.set, s.count, bytes.length) : x.txDelElements(s.set, s.count, bytes.length);
         }
       }

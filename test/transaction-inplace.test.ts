@@ -57,7 +57,7 @@ function randomStep(next: () => number, handles: number[]): string {
   const pick = <T>(xs: T[]) => xs[next() % xs.length]!;
   const port = 1000 + (next() % 4);
   const host = `10.0.0.${2 + (next() % 3)}`;
-  switch (next() % 40) {
+  switch (next() % 41) {
     case 0: return `add rule inet f input tcp dport ${port} counter accept`;
     case 1: return `insert rule inet f input ip saddr ${host} tcp dport { ${port}, 8080 } drop`;
     case 2: return handles.length ? `add rule inet f input position ${pick(handles)} ip saddr ${host} counter drop` : 'add rule inet f other accept';
@@ -112,6 +112,8 @@ function randomStep(next: () => number, handles: number[]): string {
     case 38: return 'delete table ip x';
     // Two anonymous sets, one of intervals: they die with the rule (case 3), and later sets take their descriptors and memory.
     case 39: return `add rule inet f input ip saddr { ${host}, 10.0.0.200 } tcp dport { ${port}-${port + 1}, 8080 } counter drop`;
+    // An interval set's elements (overlaps and missing elements refused).
+    case 40: return pick([`add element inet f nets { ${host} }`, `add element inet f nets { 10.0.0.${2 + (next() % 3)}-10.0.0.${4 + (next() % 3)} }`, `delete element inet f nets { ${host} }`, 'flush set inet f nets']);
     case 33: return `delete ${pick(['counter inet f o0', 'counter inet f o1', 'counter inet f o2', 'quota inet f q0', 'limit inet f l1', 'counter inet f hits'])}`;
     // New named sets and maps, and rules that use them, in one transaction.
     case 16: {
@@ -227,6 +229,7 @@ describe('in-place commits', () => {
     const live = new LiveRuleset();
     // A second regular chain for jumps between regular chains (and loops).
     const base = `${BASE}add chain inet f sub\nadd rule inet f sub tcp dport 1001 drop\nadd map inet f vm { type inet_service : verdict; }\nadd rule inet f input tcp dport vmap @vm\n` +
+      'add set inet f nets { type ipv4_addr; flags interval; }\nadd rule inet f input ip saddr @nets tcp dport 1002 counter drop\n' +
       // Named objects, for rules and map elements that name them.
       'add counter inet f hits\nadd quota inet f big { over 1000 mbytes; }\nadd map inet f counted { type inet_service : counter; elements = { 22 : "hits" }; }\n';
     e.apply(base, 'base.nft');
@@ -257,7 +260,7 @@ describe('in-place commits', () => {
       if (want) refused++;
       else if (e.image === image) {
         inPlace++;
-        kinds.add(/^(add )?table ip x/.test(text) ? 'new table' : /^add chain inet f b/.test(text) ? 'new base chain' : text.startsWith('delete chain inet f b') ? 'delete base chain' : text.startsWith('add chain inet f c') ? 'new chain' : /jump|goto/.test(text) && !text.startsWith('add map') ? 'jumps' : /^(add|delete) (counter|quota|limit)/.test(text) ? 'named object' : /counted|name/.test(text) ? 'objects' : text.split(' ').slice(0, 2).join(' '));
+        kinds.add(/^(add )?table ip x/.test(text) ? 'new table' : /^add chain inet f b/.test(text) ? 'new base chain' : text.startsWith('delete chain inet f b') ? 'delete base chain' : text.startsWith('add chain inet f c') ? 'new chain' : /jump|goto/.test(text) && !text.startsWith('add map') ? 'jumps' : /^(add|delete) (counter|quota|limit)/.test(text) ? 'named object' : / nets /.test(text) ? 'interval set' : /counted|name/.test(text) ? 'objects' : text.split(' ').slice(0, 2).join(' '));
       }
       // The listing without counters (packets were only sent to the engine), and the packets' fates.
       // Named counters and quotas count too: their values, and the quota's `used`, go.
@@ -270,7 +273,7 @@ describe('in-place commits', () => {
     // The stream exercised both: commits made in place, and refusals.
     expect(inPlace).toBeGreaterThan(100);
     // Each kind of change among them (`add chain` of the base chain: its policy).
-    expect([...kinds].sort()).toEqual(['add chain', 'add element', 'add map', 'add rule', 'add set', 'delete base chain', 'delete chain', 'delete element', 'delete rule', 'delete set', 'delete table', 'flush chain', 'flush set', 'flush table', 'insert rule', 'jumps', 'named object', 'new base chain', 'new chain', 'new table', 'objects', 'replace rule']);
+    expect([...kinds].sort()).toEqual(['add chain', 'add element', 'add map', 'add rule', 'add set', 'delete base chain', 'delete chain', 'delete element', 'delete rule', 'delete set', 'delete table', 'flush chain', 'flush set', 'flush table', 'insert rule', 'interval set', 'jumps', 'named object', 'new base chain', 'new chain', 'new table', 'objects', 'replace rule']);
     expect(refused).toBeGreaterThan(3);
   });
 
