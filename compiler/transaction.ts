@@ -596,15 +596,16 @@ function inPlaceCmd(c: Cmd, tables: Map<string, LTable>, running: Map<string, LT
   }
   // A new named set or map: nothing reaches it before a rule does. The kernel's refusals of one
   // (a long name, more elements than its size, timeouts without the flag) take the whole load.
+  // A size is the VM's room too (the compiler counts the elements against it, as the kernel does).
   // A deleted set no rule uses (inUse, after the replay) is out of every packet's reach already.
   if (c.k === 'set' && (c.op === 'delete' || c.op === 'destroy')) return c.handle === undefined && t.sets.has(c.set.name);
   if (c.k === 'set' && (c.op === 'add' || c.op === 'create')) {
     const d = c.set;
-    return !t.sets.has(d.name) && d.size === undefined && d.name.length <= 64 && !timed(d.elems);
+    return !t.sets.has(d.name) && d.name.length <= 64 && !timed(d.elems);
   }
   const s = c.k === 'element' ? t.sets.get(c.set) : c.k === 'set' && c.op === 'flush' ? t.sets.get(c.set.name) : undefined;
-  // Constant sets take no elements; a size limit needs the kernel's count.
-  if (!s || s.def.flags & 2 || (c.k === 'element' && s.def.size !== undefined)) return false;
+  // Constant sets take no elements.
+  if (!s || s.def.flags & 2) return false;
   // An interval set's next contents are built whole (commit.ts txReplaceSet): not a verdict map's (their jumps are checked element by element), nor with timeouts.
   if (s.def.flags & 4) return !s.def.verdictMap && !(s.def.flags & 0x10) && (c.k !== 'element' || !timed(c.elems));
   return c.k !== 'element' || !timed(c.elems) || !!(s.def.flags & 0x10);
