@@ -381,6 +381,10 @@ describe('generation masks (assembly/commit.ts)', () => {
     txFlushSet(set: number): number;
     txAddSets(len: number, first: number): number;
     txAddElements(set: number, n: number, len: number): number;
+    txReplaceSet(len: number, set: number, scratch: number): number;
+    txDelSet(set: number): number;
+    setFree(first: number, n: number): number;
+    txAddBaseChain(chain: number, table: number, handle: number, hook: number, prio: number, policy: number, nat: number, devLen: number): number;
     txCommit(finish: number): number;
     txAbort(): void;
     imageAddr(): number;
@@ -481,6 +485,10 @@ describe('generation masks (assembly/commit.ts)', () => {
       x.txAddSets(bytes.length, next() % 2 ? 6 : next() % 16);
       x.txAddElements(next() % 8, next() % 4, bytes.length);
       x.txDelElements(next() % 8, next() % 4, bytes.length);
+      x.txReplaceSet(bytes.length, next() % 8, next() % 2 ? 6 : next());
+      x.setFree(next() % 70, next() % 4);
+      x.txAddBaseChain(next() % 10, next() % 3, 900 + i, next() % 7, next() | 0, next() % 3, next() % 2, next() % 2 ? next() % 40 : next());
+      x.txDelSet(next() % 8);
       x.txAbort();
     }
     expect(outcome(e, pkts)).toEqual(before);
