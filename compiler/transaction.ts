@@ -535,7 +535,7 @@ function sameValue(x: unknown, y: unknown): boolean {
 /** Statements an in-place commit cannot make: sets the packet path fills, flowtables. */
 const NOT_IN_PLACE = new Set(['flowoffload', 'dynset', 'meter']);
 
-/** Named objects an in-place commit adds and deletes (a ct timeout's policy is held by conntrack entries, and the others are not in the VM: a whole load). */
+/** Named objects an in-place commit adds and deletes (the rest take a whole load: a ct timeout's policy, for one, is held by conntrack entries). */
 const IN_PLACE_OBJECTS = new Set(['counter', 'quota', 'limit', 'ct helper']);
 
 type LObject = LTable['objs'][number];
