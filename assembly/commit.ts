@@ -23,7 +23,7 @@
 import {
   DYNSET_EXPR_COUNT, OBJ_RECORD_SIZE, OBJ_STATE, OBJ_TABLE, OBJ_TYPE, ElemHas, ELEM_DATA_LEN, ELEM_FLAGS, ELEM_HAS, ELEM_KEY, ELEM_KEY_COUNT, ELEM_SIZE, IMMEDIATE_DREG, IMMEDIATE_VERDICT_CODE, LoadError, LoadWhere,
   LIMIT_VM_STATE, NUMGEN_VM_STATE, LOOKUP_DREG, Op, RULE_CHAIN, RULE_CODE, RULE_CODE_SIZE, RULE_HANDLE, RULE_SET_COUNT, RULE_SET_FIRST, SetData, VM_ERR_INSN, VM_ERR_KIND, VM_GEN_CURSOR,
-  CTC_FAMILIES, Verdict, ChainFlags, Family, InetHook, TableFlags, NFT_JUMP_STACK_SIZE, NONE32, SetFlags,
+  CTC_FAMILIES, Verdict, ChainFlags, Family, InetHook, ObjectType, TableFlags, NFT_JUMP_STACK_SIZE, NONE32, SetFlags,
 } from './abi';
 import {
   CH_CAP, CH_COUNT, CH_DEVICES, CH_FAMILY, CH_FLAG_NAT, CH_FLAG_OWN_DEVICES, CH_FLAGS, CH_FREE_AT, CH_GEN, CH_HANDLE, CH_HOOK, CH_PRIO, HOOK_LIST_AT, HOOK_NUM, HOOK_SLOTS, RS_HOOKS, CH_POLICY, CH_FIRST, CH_SIZE, CH_TABLE, EntryFlags, RS_CHAINS, RS_END, RS_NCHAINS, RS_NOBJECTS, RS_NSETS, RS_NSTATE, RS_NTABLES,
@@ -41,6 +41,7 @@ import { entryLive, EXPIRES_RELATIVE, hashAdd, hashFind, hashUnlink, setAddr, se
 import { pTstamp } from './packet';
 import { ctc } from './ct/entry';
 import { objOk } from './insn/objref';
+import { untimeout } from './ct/timeout-policy';
 import { codeBelow, elementJumpOk, jumpWalkBegin, level, raiseBelow, visited } from './jumps';
 
 /** What NoRoom says (ARG1). */
@@ -978,6 +979,8 @@ function objectOk(k: u32, type: u32, g: u32): bool {
 /** Object record `k` is free from finish `at` on; its state bytes go to later code (codeRetire's grace period). */
 function objectDead(k: u32, at: u32): void {
   const o = objectRecord(k);
+  // Conntrack entries that took a ct timeout's policy read the sysctls from now on, as the kernel's do.
+  if (ctc && load<u8>(o, OB_TYPE) == ObjectType.CtTimeout) untimeout(k);
   const st = <usize>load<u32>(o, OB_STATE);
   if (st) {
     stateRetireIn(st, st + <usize>load<u16>(st, 2));

@@ -535,8 +535,8 @@ function sameValue(x: unknown, y: unknown): boolean {
 /** Statements an in-place commit cannot make: sets the packet path fills, flowtables. */
 const NOT_IN_PLACE = new Set(['flowoffload', 'dynset', 'meter']);
 
-/** Named objects an in-place commit adds and deletes (the rest take a whole load: a ct timeout's policy, for one, is held by conntrack entries). */
-const IN_PLACE_OBJECTS = new Set(['counter', 'quota', 'limit', 'ct helper']);
+/** Named objects an in-place commit adds and deletes (a ct timeout's deletion frees the conntrack entries that used its policy: commit.ts). */
+const IN_PLACE_OBJECTS = new Set(['counter', 'quota', 'limit', 'ct helper', 'ct timeout']);
 
 type LObject = LTable['objs'][number];
 

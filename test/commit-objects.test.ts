@@ -11,7 +11,7 @@ import { LiveRuleset, progObject, TransactionError } from '../compiler/transacti
 import type { ObjDecl } from '../compiler/ast.js';
 import * as abi from '../assembly/abi.js';
 import type { Engine, PacketIn } from '../src/engine.js';
-import { engine, ipv4, rx, tcp } from './assembly/vm/helpers.js';
+import { engine, ipv4, rx, tcp, udp } from './assembly/vm/helpers.js';
 import { outcome } from './live-base.js';
 
 /** Customers' traffic counted by the counter, and dropped once over the quota, their address names. */
@@ -148,6 +148,35 @@ describe('ct helper objects made in place', () => {
       }
       expect(e.image, `cycle ${i}`).toBe(image);
     }
+  });
+});
+
+describe('ct timeout objects made in place', () => {
+  it('a new connection takes the policy after the commit; once the object is gone, the connections that had it fall back to the sysctls, even when a later object takes its record', async () => {
+    const base = 'table inet f {\n\tchain input {\n\t\ttype filter hook input priority filter; policy accept;\n\t\tct state new counter\n\t}\n}\n';
+    const e = await engine();
+    e.apply(base, 'base.nft');
+    const image = e.image;
+    const dgram = (sport: number, sec: number) => rx(ipv4({ src: '10.0.0.2', dst: '10.0.0.1', l4: udp({ sport, dport: 5500 }) }), { tstamp: BigInt(sec) * 1_000_000_000n });
+    const timeout = (sport: number) => e.conntrack().find((c) => c.orig.sport === sport)!.timeout;
+    const policy = (name: string, unreplied: number) => `add ct timeout inet f ${name} { protocol udp; l3proto ip; policy = { unreplied : ${unreplied} }; }\n` +
+      `add chain inet f pol { type filter hook prerouting priority filter; policy accept; }\nadd rule inet f pol udp dport 5500 ct state new ct timeout set "${name}"`;
+    e.apply(policy('short', 7));
+    expect(e.image).toBe(image);
+    e.evaluate([dgram(4000, 100)]);
+    expect(timeout(4000)).toBe(7);
+    e.apply('flush chain inet f pol\ndelete chain inet f pol\ndelete ct timeout inet f short');
+    // The policy is gone: the flow's next packet refreshes it from the sysctl (udp 30 s), as the kernel's nf_ct_untimeout leaves it.
+    e.evaluate([dgram(4000, 101)]);
+    expect(timeout(4000)).toBe(30);
+    // Later objects take the record: the old flow keeps the sysctls, new flows take the new policy.
+    for (let i = 0; i < 4; i++) {
+      e.apply(policy(`p${i}`, 11));
+      e.evaluate([dgram(4000, 102 + i), dgram(4100 + i, 102 + i)]);
+      expect([timeout(4000), timeout(4100 + i)], `round ${i}`).toEqual([30, 11]);
+      e.apply(`flush chain inet f pol\ndelete chain inet f pol\ndelete ct timeout inet f p${i}`);
+    }
+    expect(e.image).toBe(image);
   });
 });
 

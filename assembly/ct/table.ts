@@ -81,6 +81,10 @@ export function tableInit(hashsize: u32, max: u32, ext: bool): i32 {
 @inline export function entryAt(idx: u32): usize {
   return ctPool + <usize>idx * CTE_SIZE;
 }
+/** Entries the pool has handed out so far (every entry in use is below it). */
+@inline export function entriesUsed(): u32 {
+  return highWater;
+}
 @inline export function entryIndex(ct: usize): u32 {
   return <u32>((ct - ctPool) / CTE_SIZE);
 }

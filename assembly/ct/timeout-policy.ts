@@ -11,6 +11,7 @@ import {
 import { OB_SIZE, OB_STATE, OB_TYPE, RS_NOBJECTS } from '../layout';
 import { loadFail, rtObjects, rtRuleset } from '../mem';
 import { policyActive, refresh, setPolicy, status } from './entry';
+import { entriesUsed, entryAt } from './table';
 
 /** Number of timeout states of a policy for `l4` (tcp: SYN_SENT..UNACK, udp: unreplied, replied), 0 = none the VM runs. */
 function policyStates(l4: u32): u32 {
@@ -23,6 +24,20 @@ export function checkCtTimeoutObj(p: usize): i32 {
   const n = policyStates(l4);
   if (!n || <u32>load<u8>(p, CT_TIMEOUT_OBJ_LEN) != n << 2) return loadFail(LoadError.UnsupportedKey, Op.CtTimeoutObj, l4);
   return 0;
+}
+
+/**
+ * nf_ct_untimeout: named ct timeout object `k` is gone (an in-place commit
+ * deleted it: commit.ts), and the entries that used its policy fall back to
+ * the sysctls, also once a later object takes its record.
+ */
+export function untimeout(k: u32): void {
+  const n = entriesUsed();
+  for (let i: u32 = 0; i < n; i++) {
+    const ct = entryAt(i);
+    const used = <u32>load<u8>(ct, CTE_USED);
+    if (used >> CTE_USED_POLICY_SHIFT == k + 1) store<u8>(ct, <u8>(used & ((1 << CTE_USED_POLICY_SHIFT) - 1)), CTE_USED);
+  }
 }
 
 /** Load-time check of `ct timeout set` on object `k`: its number must fit the entry's policy bits. */
