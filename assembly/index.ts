@@ -13,6 +13,7 @@ import { ctc, setNow } from './ct/entry';
 import { expectInit } from './ct/expect';
 import { reapAll, tableBytes, tableInit } from './ct/table';
 import { tableTime } from './ct/track';
+import { remapPolicies } from './ct/timeout-policy';
 import { defragInit } from './defrag';
 import { CTC_NOW } from './abi';
 import { batch, batchCap, ctl, growFor, host, image, imageCap, initRegions, loadFail, loadWhere, records, recordsCap, workerAttach, workerBlock, workerEpoch } from './mem';
@@ -119,6 +120,11 @@ export function ctAdvance(t: u64): u32 {
   setNow(now);
   store<u32>(ctc, now, CTC_NOW);
   return reapAll();
+}
+
+/** After a whole load: conntrack entries' timeout policies follow their objects (the first `n` bytes of the image buffer: new index + 1 per old index, 0 = gone). */
+export function ctRemapPolicies(n: u32): void {
+  if (ctc && <usize>n <= imageCap) remapPolicies(image, n);
 }
 
 // In-place commits (commit.ts): begin, changes into the next generation, then commit or abort.

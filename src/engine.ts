@@ -259,6 +259,7 @@ interface Exports {
   txAddObject(len: number, object: number): number;
   txDelObject(object: number): number;
   txDelSet(set: number): number;
+  ctRemapPolicies(n: number): void;
   txReplaceSet(len: number, set: number, scratch: number): number;
   setFree(first: number, n: number): number;
   objectFree(object: number): number;
@@ -860,6 +861,13 @@ export class Engine {
   }
 
   /** Named counters and quotas `objects` (indices in program.objects) start again from zero (`reset counters`). */
+  /** After a load: conntrack entries' timeout policies follow their objects (`map[old index]` = new index + 1, 0: gone; src/transaction.ts). */
+  remapCtPolicies(map: Uint8Array): void {
+    if (!map.length || map.length > this.x.imageSize()) return;
+    this.mem.set(map, this.x.imageAddr());
+    this.x.ctRemapPolicies(map.length);
+  }
+
   resetObjects(objects: number[]): void {
     if (!this.image) return;
     for (const k of objects) {

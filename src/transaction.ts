@@ -6,7 +6,7 @@
 // nf_tables_commit. `engine.apply('add rule inet f input tcp dport 80 accept')`.
 
 import { BytecodeError, encodeBytecode, encodeElements, encodePatch, familyNumber, hookNumber, sameBytes } from '../compiler/bytecode.js';
-import { SetFlags, Verdict } from '../assembly/abi.js';
+import { CTE_USED_POLICY_MAX, ObjectType, SetFlags, Verdict } from '../assembly/abi.js';
 import { printInsn, type Insn } from '../compiler/insn.js';
 import { chainKey, LiveRuleset, objectKey, progObject, type Generation } from '../compiler/transaction.js';
 import { OBJECT_TYPES } from '../compiler/objects.js';
@@ -35,6 +35,8 @@ export interface LoadTarget {
   setFree(first: number, n: number): boolean;
   liveStates(): { rules: LiveState[][]; objects: (LiveState | undefined)[] };
   resetObjects(objects: number[]): void;
+  /** After a load: conntrack entries' timeout policies follow their objects (`map[old index]` = new index + 1, 0: gone). */
+  remapCtPolicies(map: Uint8Array): void;
 }
 
 /** The text an engine was loaded from, which a live ruleset starts with. */
@@ -96,7 +98,9 @@ export class Transactions {
       throw e;
     }
     this.carryState(g);
+    const old = this.loaded;
     this.engine.load(encodeBytecode(g.program));
+    if (old) this.engine.remapCtPolicies(policyMap(old, g));
     this.live.commit(g);
     this.loaded = this.live.current;
     this.indexes = indexesOf(this.loaded.program);
@@ -459,6 +463,26 @@ function indexesOf(p: Program): LoadedIndexes {
     if (r.anonSets.length && r.anonSets.length < 256 && r.anonSets[0]! < 1 << 24) (ruleSets.get(r.chain) ?? ruleSets.set(r.chain, new Map()).get(r.chain)!).set(r.handle, [[r.anonSets[0]!, r.anonSets.length]]);
   }
   return { tables, nsets: p.sets.length, freeSets: new Set(), ruleSets, tableOrder, freeTables: [], chainOrder, freeChains: [], objectOrder, freeObjects: [] };
+}
+
+/**
+ * Where the running generation's ct timeout objects are in the next one:
+ * a conntrack entry names its policy by the object's index (+ 1, 7 bits),
+ * and keeps the object across transactions as the kernel's entries keep
+ * theirs; a deleted one's entries read the sysctls (nf_ct_untimeout).
+ */
+function policyMap(old: Generation, g: Generation): Uint8Array {
+  const next = new Map<string, number>();
+  g.program.objects.forEach((o, k) => {
+    if (o.type === ObjectType.CtTimeout) next.set(objKey(g, o), k);
+  });
+  const map = new Uint8Array(Math.min(old.program.objects.length, CTE_USED_POLICY_MAX));
+  map.forEach((_, k) => {
+    const o = old.program.objects[k]!;
+    const to = o.type === ObjectType.CtTimeout ? next.get(objKey(old, o)) : undefined;
+    map[k] = to !== undefined && to < CTE_USED_POLICY_MAX ? to + 1 : 0;
+  });
+  return map;
 }
 
 /** A named object's identity across generations: table, type and name. */

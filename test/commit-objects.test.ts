@@ -180,6 +180,32 @@ describe('ct timeout objects made in place', () => {
   });
 });
 
+describe('ct timeout policies across whole loads', () => {
+  it('a connection keeps its policy when a whole load moves the object, and reads the sysctls once a whole load deletes it', async () => {
+    // `ct state` in input keeps conntrack on after the policy's rule is gone (without a user, packets pass it by, as in the kernel).
+    const base = 'table inet a {\n}\ntable inet f {\n\tct timeout short {\n\t\tprotocol udp\n\t\tl3proto ip\n\t\tpolicy = { unreplied : 7 }\n\t}\n' +
+      '\tchain pol {\n\t\ttype filter hook prerouting priority filter; policy accept;\n\t\tudp dport 5500 ct state new ct timeout set "short"\n\t}\n' +
+      '\tchain input {\n\t\ttype filter hook input priority filter; policy accept;\n\t\tct state new counter\n\t}\n}\n';
+    const e = await engine();
+    e.apply(base, 'base.nft');
+    const dgram = (sec: number) => rx(ipv4({ src: '10.0.0.2', dst: '10.0.0.1', l4: udp({ sport: 4000, dport: 5500 }) }), { tstamp: BigInt(sec) * 1_000_000_000n });
+    const timeout = () => e.conntrack().find((c) => c.orig.sport === 4000)!.timeout;
+    e.evaluate([dgram(100)]);
+    expect(timeout()).toBe(7);
+    // Table flags take a whole load; the counter in table a comes before `short` in the new image.
+    let image = e.image;
+    e.apply('add counter inet a c1\nadd table inet z { flags dormant; }');
+    expect(e.image).not.toBe(image);
+    e.evaluate([dgram(101)]);
+    expect(timeout()).toBe(7);
+    image = e.image;
+    e.apply('flush chain inet f pol\ndelete ct timeout inet f short\nadd table inet y { flags dormant; }');
+    expect(e.image).not.toBe(image);
+    e.evaluate([dgram(102)]);
+    expect(timeout()).toBe(30);
+  });
+});
+
 describe('object records (assembly/commit.ts)', () => {
   interface Tx {
     txBegin(): number;

@@ -40,6 +40,24 @@ export function untimeout(k: u32): void {
   }
 }
 
+/**
+ * After a whole load: the entries' policies follow their objects to their
+ * new indices. `map` holds one byte per old object index (the new index +
+ * 1, 0: the object is gone, and the entry reads the sysctls as after
+ * untimeout); `n` of them.
+ */
+export function remapPolicies(map: usize, n: u32): void {
+  const used = entriesUsed();
+  for (let i: u32 = 0; i < used; i++) {
+    const ct = entryAt(i);
+    const u = <u32>load<u8>(ct, CTE_USED);
+    const old = u >> CTE_USED_POLICY_SHIFT;
+    if (!old) continue;
+    const k = old <= n ? <u32>load<u8>(map + <usize>old - 1) : 0;
+    store<u8>(ct, <u8>((k << CTE_USED_POLICY_SHIFT) | (u & ((1 << CTE_USED_POLICY_SHIFT) - 1))), CTE_USED);
+  }
+}
+
 /** Load-time check of `ct timeout set` on object `k`: its number must fit the entry's policy bits. */
 export function checkPolicyIndex(k: u32): i32 {
   return k + 1 > <u32>CTE_USED_POLICY_MAX ? loadFail(LoadError.BadObject, k) : 0;
