@@ -10,7 +10,7 @@ import {
   RES_GEN, RES_PRIORITY, RES_RULE, RES_SIZE, RES_VERDICT, Verdict,
 } from './abi';
 import { CH_DEVICES, CH_FAMILY, CH_FLAG_NAT, CH_FLAGS, CH_GEN, CH_PRIO, CH_SIZE, HOOK_NUM, HOOK_SLOT_ARP, HOOK_SLOT_BRIDGE, HOOK_SLOT_IPV4, HOOK_SLOT_IPV6, HOOK_SLOT_NETDEV, HOOK_LIST_AT, RS_HOOKS } from './layout';
-import { batch, batchBegin, batchCap, batchEnd, genSkip, hookCopy, readGeneration, records, recordsCap, rtChains, rtRuleset, seenGeneration } from './mem';
+import { batch, batchBegin, batchCap, batchEnd, hookCopy, hookSkip, readGeneration, records, recordsCap, rtChains, rtRuleset, seenGeneration } from './mem';
 import { rtNatChains } from './load';
 import { ifaceOf } from './insn/meta';
 import { route, routeIf, routeType, RTN_LOCAL, RTN_UNICAST } from './insn/fib';
@@ -81,8 +81,8 @@ function runHook(slot: i32, hook: i32, iif: u32, oif: u32): i32 {
 /** One base chain of a hook: CONTINUE when the chain does not apply (netdev device, family). */
 @inline function runChain(slot: i32, hook: i32, c: u32, iif: u32, oif: u32): i32 {
   const ch = rtChains + <usize>c * CH_SIZE;
-  // A base chain an in-place commit adds or deletes is on the list in both generations (commit.ts).
-  if (<u32>load<u8>(ch, CH_GEN) & genSkip) return Verdict.Accept;
+  // A base chain an in-place commit adds or deletes is on the list in both generations (commit.ts), and so is a dormant table's.
+  if (<u32>load<u16>(ch, CH_GEN) & hookSkip) return Verdict.Accept;
   const fam = <i32>load<u8>(ch, CH_FAMILY);
   let nfproto = fam;
   if (slot == HOOK_SLOT_NETDEV) {
@@ -130,7 +130,7 @@ function runHookCt(slot: i32, hook: i32, iif: u32, oif: u32, ct: i32): i32 {
     }
     if (load<u8>(ch, CH_FLAGS) & CH_FLAG_NAT) {
       // A nat chain the packet's generation lacks does not make the hook a NAT hook.
-      if (natRan || <u32>load<u8>(ch, CH_GEN) & genSkip) continue;
+      if (natRan || <u32>load<u16>(ch, CH_GEN) & hookSkip) continue;
       natRan = true;
       const v = natHook(slot, hook, list, i, n, iif, oif);
       if ((v & 0xff) != Verdict.Accept) return v;
@@ -188,7 +188,7 @@ function natHook(slot: i32, hook: i32, list: usize, i: u32, n: u32, iif: u32, oi
     for (let j = i; j < n; j++) {
       const c = load<u32>(list + (<usize>j << 2));
       const ch = rtChains + <usize>c * CH_SIZE;
-      if (!(load<u8>(ch, CH_FLAGS) & CH_FLAG_NAT) || <u32>load<u8>(ch, CH_GEN) & genSkip) continue;
+      if (!(load<u8>(ch, CH_FLAGS) & CH_FLAG_NAT) || <u32>load<u16>(ch, CH_GEN) & hookSkip) continue;
       const fam = <i32>load<u8>(ch, CH_FAMILY);
       setHookContext(hook, fam == Family.Inet ? (v4 ? Family.Ipv4 : Family.Ipv6) : fam, iif, oif);
       const v = doChain(c);

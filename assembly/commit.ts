@@ -30,7 +30,7 @@ import {
   RS_OBJECTS, RS_RULES, RS_RULE_CAP, RS_CHAIN_CAP, RS_RULE_TOP, RS_SETS, RS_SET_CAP, RS_STATE, RS_STATE_FREE, RS_STATE_NEXT, RS_STATE_NFREE, RS_STATE_NRETIRED, RS_STATE_RETIRED_AT, RS_TABLES, RS_TOP, RS_WASTE, RU_CHAIN, RU_CODE, RU_END,
   RS_CODE, RS_CODE_SIZE, RS_CODE_FREE, RS_CODE_RETIRED, RS_CODE_RETIRED_AT, RS_CODE_RETIRED_LAST,
   RU_FFLAGS, RU_GKIND, RU_HANDLE, RU_SETS, RU_SIZE, RU_SKIP, RuleGen, SD_FLAGS, SD_FREE_AT, SD_GEN, SD_LEVEL, SD_MEM_END, SD_SIZE, SD_CATCHALL, SD_KLEN, SD_FREE, SD_RETIRED, SD_RETIRED_AT, SD_BUCKETS, SD_CAPACITY, SD_COUNT, SD_DATA_KIND, SD_DLEN, SD_EFLAGS_AT, SD_ENTRIES, SD_ESTRIDE,
-  OB_FREE_AT, OB_GEN, OB_SIZE, OB_STATE, OB_TABLE, OB_TYPE, RS_OBJ_CAP, SD_EXPIRES_AT, SD_EXPRS, SD_OBJ_TYPE, SD_TABLE, SD_KIND, SD_KSTRIDE, SD_LIVE, SD_NFIELDS, SD_TIMEOUT, SetKind, TB_FAMILY, TB_FLAGS, TB_FREE_AT, TB_GEN, TB_SIZE, RS_TABLE_CAP,
+  OB_FREE_AT, OB_GEN, OB_SIZE, OB_STATE, OB_TABLE, OB_TYPE, RS_OBJ_CAP, SD_EXPIRES_AT, SD_EXPRS, SD_OBJ_TYPE, SD_TABLE, SD_KIND, SD_KSTRIDE, SD_LIVE, SD_NFIELDS, SD_TIMEOUT, SetKind, TB_FAMILY, TB_FLAGS, TB_FLAGS_NEXT, CH_HOOK_OFF, TB_FREE_AT, TB_GEN, TB_SIZE, RS_TABLE_CAP,
 } from './layout';
 import { ctl, image, imageCap, loadFail, loadWhere, rtRuleset, sharedMemory, storeShared, generationStep } from './mem';
 import { buildRule, buildRuns } from './fast';
@@ -94,6 +94,8 @@ const enum TxOp {
   DelSet = 16,
   /** an interval set's next contents, built at a spare descriptor (the log's third word), take the set's place at the finish */
   ReplaceSet = 17,
+  /** a table goes dormant or wakes in the next generation */
+  TableDormant = 18,
 }
 
 const LOG_MAX: i32 = 4096;
@@ -602,8 +604,7 @@ export function txAddBaseChain(c: u32, table: u32, handle: u32, hook: u32, prio:
   const rs = rtRuleset;
   if (table >= load<u32>(rs, RS_NTABLES)) return loadFail(LoadError.BadTable, table, 0);
   const family = <u32>tableFamily(table);
-  // A dormant table's chains are off their hooks: a whole load.
-  if (!hookOk(family, hook) || policy > 1 || load<u8>(tableRecord(table), TB_FLAGS) & TableFlags.Dormant) return loadFail(LoadError.NoRoom, NoRoom.Kind);
+  if (!hookOk(family, hook) || policy > 1) return loadFail(LoadError.NoRoom, NoRoom.Kind);
   if (nat && (hook == InetHook.Forward || (family != Family.Ipv4 && family != Family.Ipv6 && family != Family.Inet))) return loadFail(LoadError.NoRoom, NoRoom.Kind);
   // Devices: a netdev chain and an inet ingress chain need them, nothing else takes them (the names' framing is the string section's: u16 length first).
   if ((family == Family.Netdev || (family == Family.Inet && hook == 5)) != (devLen != 0) || devLen > 0xffff || <usize>devLen > imageCap) return loadFail(LoadError.NoRoom, NoRoom.Kind);
@@ -625,6 +626,10 @@ export function txAddBaseChain(c: u32, table: u32, handle: u32, hook: u32, prio:
   store<i32>(ch, prio, CH_PRIO);
   store<u8>(ch, <u8>policy, CH_POLICY);
   store<u8>(ch, <u8>policy, CH_POLICY + 1);
+  // A dormant table's chain is off its hook in the generations the table sleeps in.
+  const t = tableRecord(table);
+  const cur = cursor();
+  store<u8>(ch, (load<u8>(t, TB_FLAGS) & TableFlags.Dormant ? ruleBit(cur) : 0) | (load<u8>(t, TB_FLAGS_NEXT) & TableFlags.Dormant ? ruleBit(cur ^ 1) : 0), CH_HOOK_OFF);
   if (!hooksRebuild(c)) return loadFail(LoadError.NoRoom, NoRoom.Memory);
   store<u8>(ch, load<u8>(ch, CH_FLAGS) | <u8>ChainFlags.Base | (nat ? CH_FLAG_NAT : 0), CH_FLAGS);
   // The hook walk looks for nat chains from now on (packets skip this one until the commit).
@@ -755,10 +760,53 @@ export function txAddTable(k: u32, family: u32): i32 {
   const t = tableRecord(k);
   store<u8>(t, <u8>family, TB_FAMILY);
   store<u8>(t, 0, TB_FLAGS);
+  store<u8>(t, 0, TB_FLAGS_NEXT);
   store<u8>(t, ruleBit(cursor()), TB_GEN);
   if (k == n) storeShared(rs + RS_NTABLES, n + 1);
   logPush(TxOp.AddTable, k, 0);
   return 0;
+}
+
+/**
+ * Table `k` goes dormant (`on`) or wakes in the next generation: its base
+ * chains stay on their hook lists, off their hooks (CH_HOOK_OFF) in the
+ * generations the table sleeps in, so the commit's one store moves every
+ * chain of the table at once (nf_tables_table_disable / _enable).
+ */
+export function txTableDormant(k: u32, on: u32): i32 {
+  if (!rtRuleset || !tableNext(k)) return loadFail(LoadError.BadTable, k, 0);
+  if (txLen >= LOG_MAX) return loadFail(LoadError.NoRoom, NoRoom.Log);
+  const t = tableRecord(k);
+  const was = load<u8>(t, TB_FLAGS_NEXT);
+  store<u8>(t, on ? was | <u8>TableFlags.Dormant : was & ~(<u8>TableFlags.Dormant), TB_FLAGS_NEXT);
+  const bit = ruleBit(cursor() ^ 1);
+  const chains = <usize>load<u32>(rtRuleset, RS_CHAINS);
+  for (let c: u32 = 0; c < load<u32>(rtRuleset, RS_NCHAINS); c++) {
+    const ch = chains + <usize>c * CH_SIZE;
+    if (load<u32>(ch, CH_TABLE) != k || !(load<u8>(ch, CH_FLAGS) & ChainFlags.Base) || load<u8>(ch, CH_GEN) == <u8>RuleGen.Dead) continue;
+    store<u8>(ch, on ? load<u8>(ch, CH_HOOK_OFF) | bit : load<u8>(ch, CH_HOOK_OFF) & ~bit, CH_HOOK_OFF);
+  }
+  logPush(TxOp.TableDormant, k, 0);
+  return 0;
+}
+
+/**
+ * Table `k`'s flags and its base chains' hooks in both generations as the
+ * cursor's generation has them: at the finish of txTableDormant (`committed`)
+ * the new one's, at an abort the current one's.
+ */
+function tableSettle(k: u32, committed: bool): void {
+  const t = tableRecord(k);
+  const g = cursor();
+  const flags = committed ? load<u8>(t, TB_FLAGS_NEXT) : load<u8>(t, TB_FLAGS);
+  store<u8>(t, flags, TB_FLAGS);
+  store<u8>(t, flags, TB_FLAGS_NEXT);
+  const chains = <usize>load<u32>(rtRuleset, RS_CHAINS);
+  for (let c: u32 = 0; c < load<u32>(rtRuleset, RS_NCHAINS); c++) {
+    const ch = chains + <usize>c * CH_SIZE;
+    if (load<u32>(ch, CH_TABLE) != k || !(load<u8>(ch, CH_FLAGS) & ChainFlags.Base)) continue;
+    store<u8>(ch, load<u8>(ch, CH_HOOK_OFF) & ruleBit(g) ? <u8>RuleGen.Dead : 0, CH_HOOK_OFF);
+  }
 }
 
 /** Deletes table `k`, whose chains, sets and objects the host deleted first, from the next generation. */
@@ -1474,6 +1522,7 @@ export function txFinish(): void {
     else if (op == TxOp.AddSet) recordJoined(setRecord(<u32>a) + SD_GEN, old);
     else if (op == TxOp.DelSet) setDead(setRecord(<u32>a), finishSeq + 1);
     else if (op == TxOp.ReplaceSet) setReplaced(<u32>a, <u32>b);
+    else if (op == TxOp.TableDormant) tableSettle(<u32>a, true);
     else policyCopy(<u32>a, old ^ 1);
   }
   txLen = 0;
@@ -1509,6 +1558,7 @@ export function txAbort(): void {
     else if (op == TxOp.AddSet) setDead(setRecord(<u32>a), finishSeq);
     else if (op == TxOp.DelSet) recordKept(setRecord(<u32>a) + SD_GEN, cur ^ 1);
     else if (op == TxOp.ReplaceSet) setDead(setRecord(<u32>b), finishSeq);
+    else if (op == TxOp.TableDormant) tableSettle(<u32>a, false);
     else policyCopy(<u32>a, cur);
   }
   txLen = 0;

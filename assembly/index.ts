@@ -128,4 +128,4 @@ export function ctRemapPolicies(n: u32): void {
 }
 
 // In-place commits (commit.ts): begin, changes into the next generation, then commit or abort.
-export { txBegin, txAddRule, txAddSets, txDelSet, txReplaceSet, setFree, txAddChain, txAddBaseChain, txDelChain, chainFree, txAddObject, txDelObject, objectFree, txAddTable, txDelTable, tableFree, txDelRule, txFlushChain, txPolicy, txAddElements, txDelElements, txFlushSet, txCommit, txFinish, txAbort } from './commit';
+export { txBegin, txAddRule, txAddSets, txDelSet, txReplaceSet, txTableDormant, setFree, txAddChain, txAddBaseChain, txDelChain, chainFree, txAddObject, txDelObject, objectFree, txAddTable, txDelTable, tableFree, txDelRule, txFlushChain, txPolicy, txAddElements, txDelElements, txFlushSet, txCommit, txFinish, txAbort } from './commit';

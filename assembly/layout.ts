@@ -112,8 +112,10 @@ export const HOOK_LIST_AT = HOOK_SLOTS * HOOK_NUM * 8;
 export const TB_FAMILY = 0;
 /** u8 RuleGen bits: the generations the table is not in (an in-place commit's; Dead: a free record). */
 export const TB_GEN = 1;
-/** u8 TableFlags (a dormant table's base chains are on no hook list). */
+/** u8 TableFlags of the current generation (a dormant table's base chains are off their hooks: CH_HOOK_OFF). */
 export const TB_FLAGS = 2;
+/** u8 TableFlags of the next generation (an in-place commit's: commit.ts txTableDormant). */
+export const TB_FLAGS_NEXT = 3;
 /** u32 a free (Dead) record takes a new table from this commit finish on (commit.ts tableFree). */
 export const TB_FREE_AT = 4;
 /** bytes of a table record. */
@@ -152,6 +154,8 @@ export const CH_CAP = 32;
 export const CH_POLICY = 36;
 /** u8 generation mask (RuleGen): a chain an in-place commit adds or deletes (commit.ts); Dead: a free record. */
 export const CH_GEN = 38;
+/** u8 RuleGen bits of the generations a base chain is off its hook in (its table dormant); the hook walk reads it with CH_GEN as one u16 (mem.ts hookSkip). */
+export const CH_HOOK_OFF = 39;
 /** u32 (a Dead record) the commit finish from which a new chain may take the record (commit.ts chainFree). */
 export const CH_FREE_AT = 40;
 /** bytes of a chain record. */

@@ -22,7 +22,7 @@ import {
   RS_NTABLES, RS_OBJECTS, RS_OBJ_CAP, RS_TABLE_CAP, RS_RULES, RS_RULE_CAP, RS_CHAIN_CAP, RS_RULE_TOP, RS_SET_CAP, RS_STATE_FREE, RS_STATE_NEXT, RS_TOP, RS_END, RS_WASTE, CH_CAP, RS_SETS, RS_SIZE, RS_STATE, RS_STRINGS, RS_TABLES, RU_CHAIN, RU_CODE, RU_END, RU_HANDLE, RU_SETS, RU_SIZE,
   SD_BUCKETS, SD_CAPACITY, SD_CATCHALL, SD_COUNT, SD_DATA_AT, SD_DATA_KIND, SD_DLEN, SD_EFLAGS_AT, SD_ENTRIES, SD_ESTRIDE,
   SD_EXPIRES_AT, SD_EXPRS, SD_OBJ_TYPE, SD_XSTRIDE, SD_FIELD_LEN, SD_FLAGS, SD_KEYEND_AT, SD_KIND, SD_KLEN, SD_KSTRIDE, SD_LIVE, SD_MASK, SD_NFIELDS, SD_MEM_END, SD_SIZE,
-  SD_TABLE, SD_TIMEOUT, SetKind, TB_FAMILY, TB_FLAGS, TB_SIZE,
+  SD_TABLE, SD_TIMEOUT, SetKind, TB_FAMILY, TB_FLAGS, TB_FLAGS_NEXT, TB_SIZE, CH_HOOK_OFF,
 } from './layout';
 import { activate, ctl, image, imageCap, loadFail, loadWhere, slot0, slot1, slotCap, rtRuleset, generationStep } from './mem';
 import { EXPIRES_RELATIVE, hashAdd, setAddr, setEpochReset, sortEntries } from './set/set';
@@ -33,7 +33,7 @@ import { buildFast } from './fast';
 import { checkRecordSize, checkVerdict, verifyBegin, verifyInsn, verifyRule, verifyState, vCtFamilies, vSize, vStateNext } from './verify';
 import { ctc } from './ct/entry';
 import { height, jumpWalkBegin, raiseFromBase } from './jumps';
-import { CH_FLAG_NAT } from './layout';
+import { CH_FLAG_NAT, RuleGen } from './layout';
 
 /** Spare state slots, set descriptors and rule slots a load leaves for in-place commits (commit.ts). */
 const SPARE_STATE: u32 = 64;
@@ -542,9 +542,15 @@ function sortHookList(list: usize, n: u32, chains: usize): void {
   }
 }
 
-/** Whether chain record `c` goes on its hook list: a base chain of a table that is not dormant. */
+/**
+ * Whether chain record `c` goes on its hook list: a base chain. One of a
+ * dormant table is off its hook in both generations (CH_HOOK_OFF), where
+ * a commit that wakes the table finds it (commit.ts txTableDormant).
+ */
 function hooked(c: usize, tables: usize): bool {
-  return (load<u8>(c, CH_FLAGS) & ChainFlags.Base) != 0 && !(load<u8>(tables + <usize>load<u32>(c, CH_TABLE) * TB_SIZE, TB_FLAGS) & TableFlags.Dormant);
+  if (!(load<u8>(c, CH_FLAGS) & ChainFlags.Base)) return false;
+  if (load<u8>(tables + <usize>load<u32>(c, CH_TABLE) * TB_SIZE, TB_FLAGS) & TableFlags.Dormant) store<u8>(c, <u8>RuleGen.Dead, CH_HOOK_OFF);
+  return true;
 }
 
 function buildHooks(rs: usize, chains: usize, n: u32, tables: usize): i32 {
@@ -621,6 +627,7 @@ export function loadImage(len: u32): i32 {
     if (flags & ~TableFlags.Dormant) return loadFail(LoadError.BadTable, k, f);
     store<u8>(tables + <usize>k * TB_SIZE, <u8>f, TB_FAMILY);
     store<u8>(tables + <usize>k * TB_SIZE, flags, TB_FLAGS);
+    store<u8>(tables + <usize>k * TB_SIZE, flags, TB_FLAGS_NEXT);
   }
   store<u32>(rs, <u32>tables, RS_TABLES);
   store<u32>(rs, ntables, RS_NTABLES);

@@ -202,6 +202,8 @@ export let rtRuleset: usize = 0;
 
 /** RU_FFLAGS bit of rules this packet must not see (RuleGen, by the generation cursor). */
 export let genSkip: u32 = RuleGen.Gen0Inactive;
+/** Bits of a base chain's CH_GEN and CH_HOOK_OFF (read as one u16) that keep this packet off it. */
+export let hookSkip: u32 = RuleGen.Gen0Inactive | (RuleGen.Gen0Inactive << 8);
 /** Entry flag bit of set elements this packet must not see (EntryFlags). */
 export let genSkipEntry: u32 = EntryFlags.Gen0Inactive;
 /** The generation cursor (0 or 1) this packet sees: which of a chain's CH_POLICY bytes counts. */
@@ -234,6 +236,7 @@ function takeGeneration(g: u32): void {
     else activate(0, 0, 0, 0, 0, 0);
     genCursor = cur;
     genSkip = <u32>RuleGen.Gen0Inactive << cur;
+    hookSkip = genSkip | (genSkip << 8);
     genSkipEntry = <u32>EntryFlags.Gen0Inactive << cur;
     seenGeneration = g;
     return;

@@ -133,7 +133,9 @@ export type InPlaceOp =
   /** a new table (ops after it name it as `table`, once replayed) */
   | { k: 'addTable'; family: string; name: string }
   /** a table whose chains and objects ops before it deleted */
-  | { k: 'delTable'; table: LTable };
+  | { k: 'delTable'; table: LTable }
+  /** a table that goes dormant, or wakes */
+  | { k: 'tableDormant'; table: LTable; dormant: boolean };
 
 /**
  * A transaction checked and applied to the compiler's state, to be made in
@@ -555,13 +557,14 @@ function inPlaceCmd(c: Cmd, tables: Map<string, LTable>, running: Map<string, LT
     const t = running.get(`${c.family} ${c.name}`);
     // `flush table`: every chain's rules (not its sets: the kernel's NFT_MSG_DELRULE without a chain).
     if (c.op === 'flush') return !!t;
-    // A new table, or `add` of one that is there, without flags either way (a dormant table keeps its chains off their hooks; `add` without flags wakes it).
-    if (c.op === 'add' || c.op === 'create') return !c.flags?.length && !t?.flags.length && c.handle === undefined && c.name.length <= 64;
+    // A new table without flags, or `add` of one that is there: with no flags but `dormant` either way (its base chains go off their hooks, or back on: commit.ts txTableDormant).
+    const dormantOnly = (f: string[] | undefined) => !f?.some((x) => x !== 'dormant');
+    if (c.op === 'add' || c.op === 'create') return (t ? dormantOnly(c.flags) && dormantOnly(t.flags) : !c.flags?.length) && c.handle === undefined && c.name.length <= 64;
     // A table deleted with all it holds, as long as each of its chains and objects could go in place.
     if (c.op === 'delete' || c.op === 'destroy') {
       if (c.handle !== undefined) return false;
       if (!t) return c.op === 'destroy';
-      return !t.flags.length && !t.flowtables.length && t.objs.every((o) => IN_PLACE_OBJECTS.has(o.decl.type));
+      return !t.flags.some((f) => f !== 'dormant') && !t.flowtables.length && t.objs.every((o) => IN_PLACE_OBJECTS.has(o.decl.type));
     }
     return false;
   }
@@ -639,7 +642,9 @@ function inPlaceOp(o: Output, tables: Map<string, LTable>, placing: Placing | un
     if (c.k === 'table') {
       // Replayed after this: a new table is not in `tables` yet.
       const t = tables.get(`${c.family} ${c.name}`);
-      if (c.op === 'add' || c.op === 'create') return t ? undefined : { k: 'addTable', family: c.family, name: c.name };
+      // `add` of a table that is there takes the command's flags (none given: none).
+      const dormant = !!c.flags?.includes('dormant');
+      if (c.op === 'add' || c.op === 'create') return !t ? { k: 'addTable', family: c.family, name: c.name } : t.flags.includes('dormant') !== dormant ? { k: 'tableDormant', table: t, dormant } : undefined;
       if (!t) return undefined;
       const flushes = [...t.chains.keys()].map((chain): InPlaceOp => ({ k: 'flushChain', table: t, chain }));
       if (c.op === 'flush') return flushes;

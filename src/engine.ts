@@ -259,6 +259,7 @@ interface Exports {
   txAddObject(len: number, object: number): number;
   txDelObject(object: number): number;
   txDelSet(set: number): number;
+  txTableDormant(table: number, on: number): number;
   ctRemapPolicies(n: number): void;
   txReplaceSet(len: number, set: number, scratch: number): number;
   setFree(first: number, n: number): number;
@@ -303,6 +304,8 @@ export type InPlaceStep =
   | { op: 'addTable'; table: number; family: number }
   /** a table whose chains and objects steps before it deleted */
   | { op: 'delTable'; table: number }
+  /** a table that goes dormant or wakes */
+  | { op: 'tableDormant'; table: number; dormant: boolean }
   | { op: 'addElements' | 'delElements'; set: number; count: number; records: Uint8Array };
 
 /** Decodes a CtEvent record: the entry snapshot at REC_B, its extension after it (when the table has one). */
@@ -638,6 +641,7 @@ export class Engine {
       else if (s.op === 'delSet') rc = x.txDelSet(s.set);
       else if (s.op === 'addTable') rc = x.txAddTable(s.table, s.family);
       else if (s.op === 'delTable') rc = x.txDelTable(s.table);
+      else if (s.op === 'tableDormant') rc = x.txTableDormant(s.table, s.dormant ? 1 : 0);
       else {
         const bytes = s.op === 'addRule' || s.op === 'addSets' || s.op === 'addObject' || s.op === 'replaceSet' ? s.image : s.records;
         if (bytes.length > x.imageSize()) rc = abi.LoadError.Truncated;

@@ -207,6 +207,7 @@ export class Transactions {
         const key = `${op.table.family} ${op.table.name}`;
         const base = idx.tables.get(key) ?? newTables.get(key)!;
         const t = refsOf(base);
+        if (op.k === 'tableDormant') return { op: 'tableDormant', table: t.index, dormant: op.dormant };
         if (op.k === 'delTable') {
           order.tables[t.index] = undefined;
           goneTables.add(key);

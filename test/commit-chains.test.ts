@@ -434,20 +434,38 @@ describe('chains on devices made in place', () => {
 describe('dormant tables', () => {
   const ASLEEP = 'table ip asleep {\n\tflags dormant\n\tchain input {\n\t\ttype filter hook input priority 0; policy drop;\n\t}\n}\n';
 
-  it('keep their base chains off their hooks, across commits that wake them, put them to sleep and add chains to them', async () => {
+  it('keep their base chains off their hooks, across in-place commits that wake them, put them to sleep and add chains to them', async () => {
     const e = await engine();
+    const live = new LiveRuleset();
     e.apply(ASLEEP, 'base.nft');
-    const verdict = () => e.evaluate([syn(22)]).verdict(0);
-    expect(verdict()).toBe(abi.Verdict.Accept);
+    live.apply(ASLEEP, 'base.nft');
+    const image = e.image;
+    const pkts = [syn(22), syn(80, '10.0.0.7')];
+    const step = async (text: string, want: number[]) => {
+      e.apply(text);
+      live.apply(text);
+      const fresh = await engine();
+      fresh.load(encodeBytecode(live.current.program));
+      const got = pkts.map((p) => e.evaluate([p]).verdict(0));
+      expect(got, text).toEqual(pkts.map((p) => fresh.evaluate([p]).verdict(0)));
+      expect(got, text).toEqual(want);
+      expect(e.image, text).toBe(image);
+    };
+    const A = abi.Verdict.Accept;
+    const D = abi.Verdict.Drop;
+    expect(pkts.map((p) => e.evaluate([p]).verdict(0))).toEqual([A, A]);
     // A chain added to a dormant table stays off its hook too.
-    e.apply('add chain ip asleep pre { type filter hook prerouting priority 0; policy drop; }');
-    expect(verdict()).toBe(abi.Verdict.Accept);
-    // `add table` without flags wakes it (the kernel's flags are the command's).
-    e.apply('add table ip asleep');
-    expect(verdict()).toBe(abi.Verdict.Drop);
-    e.apply('add table ip asleep { flags dormant; }');
-    expect(verdict()).toBe(abi.Verdict.Accept);
-    expect(e.list()).toBe('table ip asleep {\n\tflags dormant\n\n\tchain input {\n\t\ttype filter hook input priority filter; policy drop;\n\t}\n\n' +
-      '\tchain pre {\n\t\ttype filter hook prerouting priority filter; policy drop;\n\t}\n}\n');
+    await step('add chain ip asleep pre { type filter hook prerouting priority 0; policy accept; ip saddr 10.0.0.7 drop; }', [A, A]);
+    // `add table` without flags wakes it (the kernel's flags are the command's), with its chains.
+    await step('add table ip asleep', [D, D]);
+    await step('add chain ip asleep out { type filter hook output priority 0; policy drop; }', [D, D]);
+    for (let i = 0; i < 20; i++) {
+      await step('add table ip asleep { flags dormant; }', [A, A]);
+      await step('add table ip asleep', [D, D]);
+    }
+    // Asleep and changed in one commit: the new rule's chain goes off its hook with the others.
+    await step('add table ip asleep { flags dormant; }\nadd rule ip asleep pre ip saddr 10.0.0.2 drop', [A, A]);
+    await step('delete table ip asleep', [A, A]);
+    expect(e.list()).toBe(live.list());
   });
 });
