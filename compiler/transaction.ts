@@ -534,8 +534,8 @@ function sameValue(x: unknown, y: unknown): boolean {
   return n === 0;
 }
 
-/** Statements an in-place commit cannot make: sets the packet path fills, flowtables. */
-const NOT_IN_PLACE = new Set(['flowoffload', 'dynset', 'meter']);
+/** Statements an in-place commit cannot make: meters (sets the rule makes), flowtables. */
+const NOT_IN_PLACE = new Set(['flowoffload', 'meter']);
 
 /** Named objects an in-place commit adds and deletes (a ct timeout's deletion frees the conntrack entries that used its policy: commit.ts). */
 const IN_PLACE_OBJECTS = new Set(['counter', 'quota', 'limit', 'ct helper', 'ct timeout']);
@@ -689,7 +689,8 @@ function inPlaceOp(o: Output, tables: Map<string, LTable>, placing: Placing | un
     const t = tables.get(`${r.family} ${r.table}`);
     const ch = t?.chains.get(r.chain);
     if (!t || !ch || !placing || placing.chain !== r.chain) return false;
-    if (r.insns.some((i) => i.op === 'dynset')) return false;
+    // A rule that adds to a set: in place but for element expressions (their area is a whole load's); a set it makes (a meter) takes a whole load too (planInPlace).
+    if (r.insns.some((i) => i.op === 'dynset' && i.exprs.length)) return false;
     if (placing.op === 'replace') {
       // In after the old rule, with its handle; then the old one out (commit.ts findRule tells them apart).
       const h = placing.handle!;

@@ -184,6 +184,30 @@ describe('in-place commits', () => {
     expect(outcome(e, pkts)).toEqual(outcome(fresh, pkts));
   });
 
+  it('add rules that add to sets: in place, and the packets fill the set as after a whole load (element expressions: a whole load)', async () => {
+    const text = 'table ip t {\n\tset seen {\n\t\ttype ipv4_addr\n\t\tflags dynamic,timeout\n\t}\n\tchain c {\n\t\ttype filter hook input priority 0; policy accept;\n\t\tip saddr @seen drop\n\t}\n}\n';
+    const e = await engine();
+    const live = new LiveRuleset();
+    e.apply(text, 'base.nft');
+    live.apply(text, 'base.nft');
+    const image = e.image;
+    const p = (src: string, dport: number) => rx(ipv4({ src, dst: '10.0.0.1', l4: tcp({ dport, flags: 0x02 }) }));
+    const pkts = [p('10.0.0.5', 23), p('10.0.0.5', 80), p('10.0.0.6', 24), p('10.0.0.6', 80), p('10.0.0.7', 80)];
+    for (const [rule, inPlace] of [['tcp dport 23 add @seen { ip saddr }', true], ['tcp dport 24 update @seen { ip saddr timeout 1h }', true], ['tcp dport 25 add @seen { ip saddr counter }', false]] as const) {
+      const before = e.image;
+      e.apply(`add rule ip t c ${rule}`);
+      live.apply(`add rule ip t c ${rule}`);
+      expect(e.image === before, rule).toBe(inPlace);
+      const fresh = await engine();
+      fresh.load(encodeBytecode(live.current.program));
+      // Each engine from an empty set: the in-place one's set is flushed first, in place too.
+      e.apply('flush set ip t seen');
+      live.apply('flush set ip t seen');
+      expect(outcome(e, pkts), rule).toEqual(outcome(fresh, pkts));
+    }
+    expect(e.image).not.toBe(image);
+  });
+
   it('replace one rule twice in one transaction: the second replacement is the rule', async () => {
     const e = await engine();
     e.apply(BASE, 'base.nft');
