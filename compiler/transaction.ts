@@ -124,8 +124,8 @@ export type InPlaceOp =
   | { k: 'addSet'; table: LTable; set: SetDef; elements: SetElem[]; handle: number }
   /** a named set no rule looks up any more */
   | { k: 'delSet'; table: LTable; set: string }
-  /** an interval set's elements changed: the VM takes all of them, as the transaction leaves them */
-  | { k: 'setElements'; table: LTable; set: SetDef; elements: SetElem[] }
+  /** an interval set's elements changed: the VM takes all of them, as the transaction leaves them (the table's set holds them) */
+  | { k: 'setElements'; table: LTable; set: SetDef }
   /** a new counter, quota or limit */
   | { k: 'addObject'; table: LTable; obj: ObjDecl; handle: number }
   /** an object nothing names any more */
@@ -342,15 +342,19 @@ export class LiveRuleset {
       undo();
       return undefined;
     }
-    // An interval set's elements are its declaration's, which the compiler keeps whole (the replay takes them from there only at a whole load).
-    for (const op of ops) {
-      if (op.k !== 'setElements') continue;
-      op.elements = result.intervalElements(op.set) ?? [];
+    // An interval set's elements are its declaration's, which the compiler keeps whole (the replay takes them from there only at a
+    // whole load): one op per set, where it first changes, with every element the transaction leaves it (a set it deletes later needs none).
+    const replaced = new Set<SetDef>();
+    const kept = ops.filter((op) => {
+      if (op.k !== 'setElements') return true;
       const s = op.table.sets.get(op.set.name);
-      if (s?.def === op.set) s.elements = [...op.elements];
-    }
+      if (s?.def !== op.set || replaced.has(op.set)) return false;
+      replaced.add(op.set);
+      s.elements = [...(result.intervalElements(op.set) ?? [])];
+      return true;
+    });
     return {
-      ops,
+      ops: kept,
       done: (order) => {
         this.gen.parts.push([boundary, ...cmds]);
         // Tables the replay added or deleted, and the kernel's table handle counter.
@@ -670,7 +674,7 @@ function inPlaceOp(o: Output, tables: Map<string, LTable>, placing: Placing | un
     if (c.k === 'element' && (c.op === 'delete' || c.op === 'destroy')) {
       const t = tables.get(`${c.family} ${c.table}`)!;
       const def = t.sets.get(c.set)?.def;
-      return def && def.flags & 4 ? { k: 'setElements', table: t, set: def, elements: [] } : undefined;
+      return def && def.flags & 4 ? { k: 'setElements', table: t, set: def } : undefined;
     }
     if (c.k !== 'chain') return undefined;
     const t = tables.get(`${c.family} ${c.table}`)!;
@@ -709,7 +713,7 @@ function inPlaceOp(o: Output, tables: Map<string, LTable>, placing: Placing | un
   if (o.k === 'elements' || o.k === 'delElements' || o.k === 'flushSet') {
     const t = tables.get(`${o.set.family} ${o.set.table}`);
     if (!t || t.sets.get(o.set.name)?.def !== o.set) return false;
-    if (o.set.flags & 4) return { k: 'setElements', table: t, set: o.set, elements: [] };
+    if (o.set.flags & 4) return { k: 'setElements', table: t, set: o.set };
     if (o.k === 'flushSet') return { k: 'flushSet', table: t, set: o.set };
     return { k: o.k === 'elements' ? 'addElements' : 'delElements', table: t, set: o.set, elements: o.elements };
   }

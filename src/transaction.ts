@@ -12,7 +12,6 @@ import { chainKey, LiveRuleset, objectKey, progObject, type Generation } from '.
 import { OBJECT_TYPES } from '../compiler/objects.js';
 import type { ListOptions } from '../compiler/list.js';
 import type { ObjDecl } from '../compiler/ast.js';
-import type { SetDef } from '../compiler/linearize.js';
 import { progSet, type ProgObject, type ProgRule, type Program } from '../compiler/program.js';
 import type { FileReader } from '../compiler/index.js';
 import type { InPlaceStep, LiveState } from './engine.js';
@@ -196,9 +195,7 @@ export class Transactions {
     };
     let steps: InPlaceStep[];
     try {
-      // An interval set's contents go once, as the transaction leaves them.
-      const replaced = new Set<SetDef>();
-      steps = plan.ops.flatMap((op): InPlaceStep | [] => {
+      steps = plan.ops.map((op): InPlaceStep => {
         if (op.k === 'addTable') {
           const k = record('tables', idx.freeTables, (f) => this.engine.tableFree(f), `${op.family} ${op.name}`);
           newTables.set(`${op.family} ${op.name}`, tableIndexes(k));
@@ -266,14 +263,11 @@ export class Transactions {
           return { op: 'delSet', set: k };
         }
         if (op.k === 'setElements') {
-          // Once, with the elements the transaction leaves (a set it deletes later needs none).
-          const s = op.table.sets.get(op.set.name);
-          if (s?.def !== op.set || replaced.has(op.set)) return [];
-          replaced.add(op.set);
+          const s = op.table.sets.get(op.set.name)!;
           // Built at a spare descriptor, which the finish frees again.
           const scratch = setRun(1);
           freed.push(scratch);
-          return { op: 'replaceSet', set: t.set(op.set.name), scratch, image: encodePatch(undefined, [{ ...progSet(t.index, s.handle, op.set), elements: op.elements }], scratch, t) };
+          return { op: 'replaceSet', set: t.set(op.set.name), scratch, image: encodePatch(undefined, [{ ...progSet(t.index, s.handle, op.set), elements: s.elements }], scratch, t) };
         }
         if (op.k === 'addRule') {
           const anon = op.rule.anonSets.map((s, k) => ({ ...progSet(t.index, op.firstSet + k, s), elements: s.elements }));
