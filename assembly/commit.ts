@@ -236,7 +236,8 @@ function patchSets(first: u32): i32 {
     if (err) return err;
     const at = codeTake(setBytes);
     if (!at || bumpFailed()) return loadFail(LoadError.NoRoom, NoRoom.Memory);
-    memory.fill(at, 0, setBytes);
+    // Bumped bytes come zeroed; a dead set's or rule's do not.
+    if (takenRange) memory.fill(at, 0, setBytes);
     err = setFill(k, sd, at);
     store<u8>(sd, gen, SD_GEN);
     if (err) return err;
@@ -258,7 +259,7 @@ function setsUndo(first: u32): void {
   const rs = rtRuleset;
   const top = <usize>load<u32>(rs, RS_TOP);
   for (let k: u32 = 0; k < setsBuilt; k++) {
-    const sd = setAddr(<usize>load<u32>(rs, RS_SETS), first + k);
+    const sd = setRecord(first + k);
     // Bumped above the unpublished top: nothing to give back.
     if (<usize>load<u32>(sd, SD_ENTRIES) >= top) store<u32>(sd, 0, SD_ENTRIES);
     setDead(sd, finishSeq);
@@ -278,7 +279,7 @@ export function txAddSets(len: u32, first: u32): i32 {
   if (txLen + <i32>secCount[4] > LOG_MAX) return loadFail(LoadError.NoRoom, NoRoom.Log);
   err = patchSets(first);
   // Element expressions need an area only a whole load lays out.
-  for (let k: u32 = 0; !err && k < secCount[4]; k++) if (load<u32>(setAddr(<usize>load<u32>(rs, RS_SETS), first + k), SD_EXPRS)) err = loadFail(LoadError.NoRoom, NoRoom.Kind);
+  for (let k: u32 = 0; !err && k < secCount[4]; k++) if (load<u32>(setRecord(first + k), SD_EXPRS)) err = loadFail(LoadError.NoRoom, NoRoom.Kind);
   if (err) {
     setsUndo(first);
     return err;
@@ -1060,7 +1061,7 @@ function policyCopy(c: u32, from: u32): void {
 function elementSet(k: u32): usize {
   const rs = rtRuleset;
   if (k >= load<u32>(rs, RS_NSETS)) return 0;
-  const sd = setAddr(<usize>load<u32>(rs, RS_SETS), k);
+  const sd = setRecord(k);
   if (load<u8>(sd, SD_KIND) != SetKind.Hash || load<u32>(sd, SD_EXPRS) || load<u8>(sd, SD_GEN) & ruleBit(cursor() ^ 1)) return 0;
   return sd;
 }
