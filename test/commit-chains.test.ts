@@ -6,12 +6,12 @@
 // A deleted chain's record goes to a later chain after a grace period.
 
 import { describe, expect, it } from 'vitest';
-import { encodeBytecode, encodePatch } from '../compiler/bytecode.js';
+import { encodePatch } from '../compiler/bytecode.js';
 import { LiveRuleset, TransactionError } from '../compiler/transaction.js';
 import * as abi from '../assembly/abi.js';
 import type { Engine, PacketIn } from '../src/engine.js';
 import { engine, ipv4, rx, tcp } from './assembly/vm/helpers.js';
-import { outcome } from './live-base.js';
+import { applied, both, outcome, wholeLoad } from './live-base.js';
 
 const TWO_TABLES = `table inet f {
 	chain input {
@@ -92,10 +92,7 @@ describe('regular chains made in place', () => {
   });
 
   it('refused (a chain still jumped to, one that is not there) as the whole load refuses them, leaving the listing as it was', async () => {
-    const e = await engine();
-    const live = new LiveRuleset();
-    e.apply(TWO_TABLES, 'base.nft');
-    live.apply(TWO_TABLES, 'base.nft');
+    const { e, live } = await applied(TWO_TABLES);
     const image = e.image;
     for (const text of ['delete chain inet f sub\nadd rule inet f input jump sub', 'add rule inet f input jump sub\ndelete chain inet f sub', 'delete chain ip g gsub', 'delete chain inet f nothere', 'add rule inet f input jump sub\ndestroy chain inet f sub']) {
       const before = e.list({ handles: true });
@@ -184,10 +181,7 @@ describe('verdict map elements that jump, made in place (assembly/jumps.ts eleme
     for (let k = 1; k <= 14; k++) deep += `add chain inet f d${k}\n`;
     for (let k = 1; k < 14; k++) deep += `add rule inet f d${k} jump d${k + 1}\n`;
     deep += 'add element inet f cust { 10.0.0.1 : jump d1 }\nadd chain inet f loop\nadd rule inet f loop ip saddr vmap @cust\nadd chain inet f d15\n';
-    const e = await engine();
-    const live = new LiveRuleset();
-    e.apply(deep, 'base.nft');
-    live.apply(deep, 'base.nft');
+    const { e, live } = await applied(deep);
     const image = e.image;
     // 15 jumps deep is within the limit: in place.
     e.apply('add rule inet f d14 jump d15');
@@ -317,16 +311,12 @@ describe('tables made in place', () => {
     `add rule ip x filter tcp dport @ports drop\nadd rule ip x filter tcp dport { 8000, ${8001 + i} } drop\n`;
 
   it('come with their objects and chains and go with them: cycles far beyond the spare records stay in place, as the whole load gives', async () => {
-    const e = await engine();
-    const live = new LiveRuleset();
-    e.apply(TWO_TABLES, 'base.nft');
-    live.apply(TWO_TABLES, 'base.nft');
+    const { e, live } = await applied(TWO_TABLES);
     let image = e.image;
     let reloads = 0;
     for (let i = 0; i < 100; i++) {
       for (const text of [addX(i), 'delete table ip x']) {
-        e.apply(text);
-        live.apply(text);
+        both(e, live, text);
         if (e.image !== image) reloads++;
         image = e.image;
       }
@@ -353,21 +343,16 @@ describe('nat base chains made in place', () => {
   };
 
   it('come and go with a commit: connections after it are translated as a whole load translates them, and none after the deletion', async () => {
-    const e = await engine();
-    const live = new LiveRuleset();
-    e.apply(NAT_BASE, 'base.nft');
-    live.apply(NAT_BASE, 'base.nft');
+    const { e, live } = await applied(NAT_BASE);
     const image = e.image;
     let sport = 20000;
     for (let i = 0; i < 100; i++) {
       const add = `add chain ip t pre { type nat hook prerouting priority dstnat; policy accept; }\nadd rule ip t pre tcp dport 80 dnat to 10.0.0.1:${8000 + i}\n` +
         (i % 2 ? 'add chain ip t post { type nat hook postrouting priority srcnat; policy accept; }\nadd rule ip t post counter\n' : '');
       for (const text of [add, `flush chain ip t pre\ndelete chain ip t pre${i % 2 ? '\nflush chain ip t post\ndelete chain ip t post' : ''}`]) {
-        e.apply(text);
-        live.apply(text);
+        both(e, live, text);
         const got = first(e, sport);
-        const fresh = await engine();
-        fresh.load(encodeBytecode(live.current.program));
+        const fresh = await wholeLoad(live);
         expect(got, `${text} (cycle ${i})`).toEqual(first(fresh, sport));
         expect(got.dport).toBe(text === add ? 8000 + i : 80);
         expect(e.list({ handles: true }).replace(/packets \d+ bytes \d+/g, '')).toBe(live.list({ handles: true }).replace(/packets \d+ bytes \d+/g, ''));
@@ -404,10 +389,7 @@ describe('chains on devices made in place', () => {
   const from = (host: number) => [2, 3].map((iif) => rx(ipv4({ src: `10.0.0.${host}`, dst: '10.0.0.1', l4: tcp({ dport: 22, flags: 0x02 }) }), { iif }));
 
   it('netdev and inet ingress chains come and go with their devices, as a whole load gives them, and their records and names are reused', async () => {
-    const e = await engine();
-    const live = new LiveRuleset();
-    e.apply(DEV_BASE, 'base.nft');
-    live.apply(DEV_BASE, 'base.nft');
+    const { e, live } = await applied(DEV_BASE);
     const image = e.image;
     const pkts = [...from(7), ...from(8), ...from(9)];
     for (let i = 0; i < 100; i++) {
@@ -415,10 +397,8 @@ describe('chains on devices made in place', () => {
       const add = `define dev = ${dev}\nadd chain netdev n in { type filter hook ingress devices = { $dev, lo } priority ${i % 3 - 1}; policy accept; }\nadd rule netdev n in ip saddr 10.0.0.7 counter drop\n` +
         `add chain inet f ing { type filter hook ingress device "eth${(i + 1) % 2}" priority 0; }\nadd rule inet f ing ip saddr 10.0.0.8 counter drop\n`;
       for (const text of [add, 'flush chain netdev n in\ndelete chain netdev n in\nflush chain inet f ing\ndelete chain inet f ing']) {
-        e.apply(text);
-        live.apply(text);
-        const fresh = await engine();
-        fresh.load(encodeBytecode(live.current.program));
+        both(e, live, text);
+        const fresh = await wholeLoad(live);
         expect(outcome(e, pkts), `${text} (cycle ${i})`).toEqual(outcome(fresh, pkts));
         expect(e.list({ handles: true }).replace(/packets \d+ bytes \d+/g, '')).toBe(live.list({ handles: true }).replace(/packets \d+ bytes \d+/g, ''));
       }
@@ -435,17 +415,12 @@ describe('dormant tables', () => {
   const ASLEEP = 'table ip asleep {\n\tflags dormant\n\tchain input {\n\t\ttype filter hook input priority 0; policy drop;\n\t}\n}\n';
 
   it('keep their base chains off their hooks, across in-place commits that wake them, put them to sleep and add chains to them', async () => {
-    const e = await engine();
-    const live = new LiveRuleset();
-    e.apply(ASLEEP, 'base.nft');
-    live.apply(ASLEEP, 'base.nft');
+    const { e, live } = await applied(ASLEEP);
     const image = e.image;
     const pkts = [syn(22), syn(80, '10.0.0.7')];
     const step = async (text: string, want: number[]) => {
-      e.apply(text);
-      live.apply(text);
-      const fresh = await engine();
-      fresh.load(encodeBytecode(live.current.program));
+      both(e, live, text);
+      const fresh = await wholeLoad(live);
       const got = pkts.map((p) => e.evaluate([p]).verdict(0));
       expect(got, text).toEqual(pkts.map((p) => fresh.evaluate([p]).verdict(0)));
       expect(got, text).toEqual(want);

@@ -11,12 +11,13 @@
 // and of a dead rule's anonymous sets, go to later sets (setDead).
 
 import { describe, expect, it } from 'vitest';
-import { encodeBytecode, encodePatch } from '../compiler/bytecode.js';
+import { encodePatch } from '../compiler/bytecode.js';
 import { LiveRuleset } from '../compiler/transaction.js';
 import * as abi from '../assembly/abi.js';
 import * as layout from '../assembly/layout.js';
 import type { Engine, PacketIn } from '../src/engine.js';
 import { engine, ipv4, rx, tcp } from './assembly/vm/helpers.js';
+import { both, wholeLoad } from './live-base.js';
 
 /** Base chain `input` (policy drop) with `live` counted rules for ports 2000.., and a regular chain `sub` it jumps to. */
 function base(live: number): string {
@@ -51,12 +52,6 @@ async function tight(text: string, spare = SPARE_BYTES): Promise<{ e: Engine; li
   return { e, live };
 }
 
-/** Applies `text` to the engine and to the compiler's copy. */
-function both(e: Engine, live: LiveRuleset, text: string): void {
-  e.apply(text);
-  live.apply(text);
-}
-
 const to = (dport: number): PacketIn => rx(ipv4({ src: '10.0.0.9', dst: '10.0.0.1', l4: tcp({ dport, flags: 0x02 }) }));
 
 /** Each packet's verdict and deciding rule. */
@@ -83,8 +78,7 @@ const matches = (rule: string): string => rule.slice(0, rule.indexOf(' counter')
 
 /** The packets' fates in `e` and in a fresh engine loaded with what the compiler says the ruleset is now. */
 async function sameAsFresh(e: Engine, live: LiveRuleset, ports: number[]): Promise<void> {
-  const fresh = await engine();
-  fresh.load(encodeBytecode(live.current.program));
+  const fresh = await wholeLoad(live);
   for (const p of ports) expect(fate(e, p), `port ${p}`).toEqual(fate(fresh, p));
 }
 
@@ -452,8 +446,7 @@ describe('interval sets change in place (assembly/commit.ts txReplaceSet)', () =
     for (let i = 0; i < 200; i++) {
       const text = steps[i % steps.length]!;
       both(e, live, text);
-      const fresh = await engine();
-      fresh.load(encodeBytecode(live.current.program));
+      const fresh = await wholeLoad(live);
       expect(outcomeOf(e, pkts), `${text} (step ${i})`).toEqual(outcomeOf(fresh, pkts));
       const uncounted = (l: string) => l.replace(/packets \d+ bytes \d+/g, '');
       expect(uncounted(e.list()), `${text} (step ${i})`).toBe(uncounted(live.list()));

@@ -6,13 +6,13 @@
 // and state go to a later object after a grace period.
 
 import { describe, expect, it } from 'vitest';
-import { encodeBytecode, encodePatch } from '../compiler/bytecode.js';
+import { encodePatch } from '../compiler/bytecode.js';
 import { LiveRuleset, progObject, TransactionError } from '../compiler/transaction.js';
 import type { ObjDecl } from '../compiler/ast.js';
 import * as abi from '../assembly/abi.js';
 import type { Engine, PacketIn } from '../src/engine.js';
 import { engine, ipv4, rx, tcp, udp } from './assembly/vm/helpers.js';
-import { outcome } from './live-base.js';
+import { applied, both, outcome, wholeLoad } from './live-base.js';
 
 /** Customers' traffic counted by the counter, and dropped once over the quota, their address names. */
 const BILLING = `table ip t {
@@ -75,17 +75,13 @@ describe('named objects made in place', () => {
   });
 
   it('take the records deleted objects left: add/delete cycles far beyond the spare records stay in place, as the whole load lists them', async () => {
-    const e = await engine();
-    const live = new LiveRuleset();
-    e.apply(BILLING, 'base.nft');
-    live.apply(BILLING, 'base.nft');
+    const { e, live } = await applied(BILLING);
     let image = e.image;
     let reloads = 0;
     for (let i = 0; i < 300; i++) {
       const c = i % 200;
       for (const text of [addCustomer(c), delCustomer(c)]) {
-        e.apply(text);
-        live.apply(text);
+        both(e, live, text);
         if (e.image !== image) reloads++;
         image = e.image;
       }
@@ -122,10 +118,7 @@ describe('named objects made in place', () => {
 describe('ct helper objects made in place', () => {
   it('come and go with a commit: a connection after it gets the helper as a whole load gives it, and none after the deletion', async () => {
     const base = 'table inet f {\n\tchain input {\n\t\ttype filter hook input priority filter; policy accept;\n\t\tct state new counter\n\t}\n}\n';
-    const e = await engine();
-    const live = new LiveRuleset();
-    e.apply(base, 'base.nft');
-    live.apply(base, 'base.nft');
+    const { e, live } = await applied(base);
     const image = e.image;
     const helped = (x: Engine, sport: number) => {
       x.evaluate([rx(ipv4({ src: '10.0.0.2', dst: '10.0.0.1', l4: tcp({ sport, dport: 21, flags: 0x02 }) }))]);
@@ -136,10 +129,8 @@ describe('ct helper objects made in place', () => {
     for (let i = 0; i < 80; i++) {
       const add = `add ct helper inet f h${i} { type "ftp" protocol tcp; }\nadd chain inet f pre { type filter hook prerouting priority 0; }\nadd rule inet f pre tcp dport 21 ct helper set "h${i}"`;
       for (const text of [add, `flush chain inet f pre\ndelete chain inet f pre\ndelete ct helper inet f h${i}`]) {
-        e.apply(text);
-        live.apply(text);
-        const fresh = await engine();
-        fresh.load(encodeBytecode(live.current.program));
+        both(e, live, text);
+        const fresh = await wholeLoad(live);
         const got = helped(e, sport);
         expect(got, `${text} (cycle ${i})`).toBe(helped(fresh, sport));
         expect(got).toBe(text === add);

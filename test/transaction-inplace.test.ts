@@ -6,12 +6,12 @@
 // while a transaction is open, packets see only the current generation.
 
 import { describe, expect, it } from 'vitest';
-import { encodeBytecode, encodePatch } from '../compiler/bytecode.js';
+import { encodePatch } from '../compiler/bytecode.js';
 import { LiveRuleset, TransactionError } from '../compiler/transaction.js';
 import * as abi from '../assembly/abi.js';
 import type { Engine, PacketIn } from '../src/engine.js';
 import { engine, ipv4, rx, tcp, udp } from './assembly/vm/helpers.js';
-import { outcome as liveOutcome } from './live-base.js';
+import { applied, both, outcome as liveOutcome, wholeLoad } from './live-base.js';
 import { xorshift32 } from './rng.js';
 
 const BASE = `table inet f {
@@ -186,10 +186,7 @@ describe('in-place commits', () => {
 
   it('add rules that add to sets: in place, and the packets fill the set as after a whole load (element expressions: a whole load)', async () => {
     const text = 'table ip t {\n\tset seen {\n\t\ttype ipv4_addr\n\t\tflags dynamic,timeout\n\t}\n\tchain c {\n\t\ttype filter hook input priority 0; policy accept;\n\t\tip saddr @seen drop\n\t}\n}\n';
-    const e = await engine();
-    const live = new LiveRuleset();
-    e.apply(text, 'base.nft');
-    live.apply(text, 'base.nft');
+    const { e, live } = await applied(text);
     const image = e.image;
     const p = (src: string, dport: number) => rx(ipv4({ src, dst: '10.0.0.1', l4: tcp({ dport, flags: 0x02 }) }));
     const pkts = [p('10.0.0.5', 23), p('10.0.0.5', 80), p('10.0.0.6', 24), p('10.0.0.6', 80), p('10.0.0.7', 80)];
@@ -198,8 +195,7 @@ describe('in-place commits', () => {
       e.apply(`add rule ip t c ${rule}`);
       live.apply(`add rule ip t c ${rule}`);
       expect(e.image === before, rule).toBe(inPlace);
-      const fresh = await engine();
-      fresh.load(encodeBytecode(live.current.program));
+      const fresh = await wholeLoad(live);
       // Each engine from an empty set: the in-place one's set is flushed first, in place too.
       e.apply('flush set ip t seen');
       live.apply('flush set ip t seen');
@@ -290,8 +286,7 @@ describe('in-place commits', () => {
       // Named counters and quotas count too: their values, and the quota's `used`, go.
       const unused = (l: string) => l.replace(/packets \d+ bytes \d+/g, 'packets 0 bytes 0').replace(/ used \d+ \w+/g, '');
       expect(unused(e.list({ handles: true })), text).toBe(unused(live.list({ handles: true })));
-      const fresh = await engine();
-      fresh.load(encodeBytecode(live.current.program));
+      const fresh = await wholeLoad(live);
       expect(outcome(e, pkts), text).toEqual(outcome(fresh, pkts));
     }
     // The stream exercised both: commits made in place, and refusals.
@@ -330,17 +325,13 @@ describe('in-place commits', () => {
   });
 
   it('fall back to a whole load when a chain or a set runs out of room, with the same result', async () => {
-    const e = await engine();
-    const live = new LiveRuleset();
-    e.apply(BASE, 'base.nft');
-    live.apply(BASE, 'base.nft');
+    const { e, live } = await applied(BASE);
     let loads = 0;
     let image = e.image;
     // 600 rules into a chain of one: its room (8 slots), then the rule array's spare tail, run out.
     for (let i = 0; i < 600; i++) {
       const text = `add rule inet f other tcp dport ${2000 + i} counter drop\nadd element inet f blocked { 10.1.${i >> 8}.${i & 255} }`;
-      e.apply(text);
-      live.apply(text);
+      both(e, live, text);
       if (e.image !== image) loads++;
       image = e.image;
     }
