@@ -208,7 +208,7 @@ describe('chain records (assembly/commit.ts)', () => {
   interface Tx {
     txBegin(): number;
     txAddChain(chain: number, table: number, handle: number): number;
-    txAddBaseChain(chain: number, table: number, handle: number, hook: number, prio: number, policy: number): number;
+    txAddBaseChain(chain: number, table: number, handle: number, hook: number, prio: number, policy: number, nat: number, devLen: number): number;
     txDelChain(chain: number): number;
     txFlushChain(chain: number): number;
     txDelRule(chain: number, handle: number): number;
@@ -267,18 +267,21 @@ describe('chain records (assembly/commit.ts)', () => {
     const web = [syn(80)];
     expect(outcome(e, web)[0]).toMatch(/^1 /);
     const input = 1;
-    // Nat and device chains are a whole load's; a table that is not there, a hook the family lacks, are refused.
+    // A table that is not there is refused; an ingress chain without devices, devices on another hook and nat on forward are left to a whole load.
+    const forward = 2;
     expect(x.txBegin()).toBe(abi.LoadError.Ok);
-    expect(x.txAddBaseChain(4, 9, 50, input, -10, abi.Verdict.Drop)).toBe(abi.LoadError.BadTable);
-    expect(x.txAddBaseChain(4, 0, 50, 5, -10, abi.Verdict.Drop)).toBe(abi.LoadError.NoRoom);
-    expect(x.txAddBaseChain(4, 0, 50, input, -10, abi.Verdict.Drop)).toBe(abi.LoadError.Ok);
+    expect(x.txAddBaseChain(4, 9, 50, input, -10, abi.Verdict.Drop, 0, 0)).toBe(abi.LoadError.BadTable);
+    expect(x.txAddBaseChain(4, 0, 50, 5, -10, abi.Verdict.Drop, 0, 0)).toBe(abi.LoadError.NoRoom);
+    expect(x.txAddBaseChain(4, 0, 50, input, -10, abi.Verdict.Drop, 0, 4)).toBe(abi.LoadError.NoRoom);
+    expect(x.txAddBaseChain(4, 0, 50, forward, -10, abi.Verdict.Accept, 1, 0)).toBe(abi.LoadError.NoRoom);
+    expect(x.txAddBaseChain(4, 0, 50, input, -10, abi.Verdict.Drop, 0, 0)).toBe(abi.LoadError.Ok);
     expect(outcome(e, web)[0]).toMatch(/^1 /);
     x.txAbort();
     expect(outcome(e, web)[0]).toMatch(/^1 /);
     // The aborted chain stays on the hook list, skipped, until its record goes to a later chain.
     expect(x.chainFree(4)).toBe(1);
     expect(x.txBegin()).toBe(abi.LoadError.Ok);
-    expect(x.txAddBaseChain(4, 0, 51, input, -10, abi.Verdict.Drop)).toBe(abi.LoadError.Ok);
+    expect(x.txAddBaseChain(4, 0, 51, input, -10, abi.Verdict.Drop, 0, 0)).toBe(abi.LoadError.Ok);
     expect(outcome(e, web)[0]).toMatch(/^1 /);
     x.txCommit(1);
     // Its policy drops the packet before inet f's input chain (priority 0) sees it.
