@@ -13,11 +13,12 @@
 // chain out of room, an insertion among rules or squeezing out dead rules
 // is left to a whole load. Rules with jumps are checked by a walk of only
 // what they reach (jumps.ts), and so are verdict map elements that jump.
-// Regular chains come and go with generation bits of their own. What this
-// file cannot do in place (a base chain, element expressions, a jump past
-// what the chain levels prove safe, or no spare room) it refuses with LoadError.NoRoom,
-// and the host loads the whole next generation into the other slot
-// instead (load.ts).
+// Tables, chains, sets and objects come and go with generation bits of
+// their own, and what dies goes to later ones after the grace period. What
+// this file cannot do in place (element expressions, a jump past what the
+// chain levels prove safe, an interval set under evaluator threads, or no
+// spare room) it refuses with LoadError.NoRoom, and the host loads the
+// whole next generation into the other slot instead (load.ts).
 // `add rule inet f input tcp dport 22 accept` → txBegin, txAddRule, txCommit.
 
 import {
